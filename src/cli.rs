@@ -1,0 +1,180 @@
+//! The `freightgate` command line.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::domain::{Scope, Slug};
+use crate::store;
+
+/// freightgate: a logistics integration gateway.
+#[derive(Debug, Parser)]
+#[command(name = "freightgate", version, about)]
+pub struct Cli {
+    /// Configuration file (default: ./freightgate.toml when it exists).
+    #[arg(long, global = true, env = "FREIGHTGATE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve HTTP (runs pending migrations first unless auto_migrate is false).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; the key is printed alone on the last line of stdout.
+    Create {
+        /// Business slug; the business is created if it does not exist.
+        #[arg(long)]
+        business: String,
+        /// Comma-separated scopes: ingest, read, write, webhooks, admin.
+        #[arg(long, default_value = "ingest,read,write,webhooks")]
+        scopes: String,
+        /// A label to recognise the key by in `keys list`.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List keys (never their secret part).
+    List,
+    /// Revoke a key by id; requests with it fail with 401 from then on.
+    Revoke {
+        /// The key's id as shown by `keys list`.
+        id: i64,
+    },
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => migrate(&config).await,
+        Command::Keys(command) => keys(&config, command).await,
+    }
+}
+
+async fn open(config: &Config) -> anyhow::Result<store::Db> {
+    let db = store::connect(config).await.with_context(|| {
+        format!(
+            "cannot open the database at {}",
+            crate::redact(&config.database_url)
+        )
+    })?;
+    store::migrate(&db)
+        .await
+        .context("cannot apply database migrations")?;
+    Ok(db)
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (set FREIGHTGATE_LISTEN or `listen` to another address)",
+                config.listen
+            )
+        })?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    crate::run(config, listener, shutdown).await
+}
+
+async fn cancel_on_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    token.cancel();
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let db = store::connect(config).await.with_context(|| {
+        format!(
+            "cannot open the database at {}",
+            crate::redact(&config.database_url)
+        )
+    })?;
+    let applied = store::migrate(&db)
+        .await
+        .context("cannot apply database migrations")?;
+    println!("Applied {applied} migration(s); the database is up to date.");
+    Ok(())
+}
+
+async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    match command {
+        KeysCommand::Create {
+            business,
+            scopes,
+            name,
+        } => {
+            let slug = Slug::parse(&business).map_err(|e| anyhow::anyhow!("--business: {e}"))?;
+            let scopes =
+                Scope::parse_list(&scopes).map_err(|e| anyhow::anyhow!("--scopes: {e}"))?;
+            if scopes.is_empty() {
+                anyhow::bail!("--scopes: name at least one scope");
+            }
+            let created = store::keys::create(&db, &slug, &name, &scopes).await?;
+            println!(
+                "Created API key {} for business `{}` with scopes {}.",
+                created.key.id, created.business.slug, created.key.scopes
+            );
+            println!("It is shown only this once; store it now.");
+            println!("{}", created.plaintext);
+        }
+        KeysCommand::List => {
+            let keys = store::keys::list(&db).await?;
+            println!(
+                "{:<6} {:<20} {:<14} {:<12} {:<32} {:<25} status",
+                "id", "business", "prefix", "name", "scopes", "created"
+            );
+            for (key, business) in keys {
+                let status = if key.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<6} {:<20} {:<14} {:<12} {:<32} {:<25} {status}",
+                    key.id,
+                    business,
+                    format!("{}…", key.prefix),
+                    key.name,
+                    key.scopes,
+                    key.created_at.format("%Y-%m-%dT%H:%M:%SZ")
+                );
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            let key = store::keys::revoke(&db, id).await?;
+            println!("Revoked API key {} ({}…).", key.id, key.prefix);
+        }
+    }
+    db.close().await.ok();
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! Configuration: built-in defaults, then an optional `freightgate.toml`, then
+//! environment variables (`DATABASE_URL` and `FREIGHTGATE_*`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Default configuration file, read from the working directory when present.
+pub const DEFAULT_CONFIG_FILE: &str = "freightgate.toml";
+
+/// Every setting freightgate reads. Field names are the TOML keys; the environment
+/// variable is `FREIGHTGATE_` + the upper-cased name (`DATABASE_URL` for `database_url`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// Address the HTTP server binds to.
+    pub listen: SocketAddr,
+    /// Directory holding the rules files.
+    pub rules_dir: PathBuf,
+    /// Run pending migrations when `serve` starts.
+    pub auto_migrate: bool,
+    /// Reject references to facilities that do not exist yet instead of creating them.
+    pub strict_facilities: bool,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Upper bound of the database connection pool.
+    pub db_max_connections: u32,
+    /// How long a request waits for a database connection before failing with 503.
+    pub db_acquire_timeout_ms: u64,
+    /// How long in-flight requests may run after a shutdown signal.
+    pub shutdown_grace_secs: u64,
+    /// Log format on stderr.
+    pub log_format: LogFormat,
+    /// Log filter in `tracing` syntax, e.g. `info` or `freightgate=debug,sqlx=warn`.
+    pub log: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://freightgate.db".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            rules_dir: PathBuf::from("rules"),
+            auto_migrate: true,
+            strict_facilities: false,
+            max_body_bytes: 5 * 1024 * 1024,
+            db_max_connections: 16,
+            db_acquire_timeout_ms: 5_000,
+            shutdown_grace_secs: 30,
+            log_format: LogFormat::Text,
+            log: "info".into(),
+        }
+    }
+}
+
+/// A setting that could not be used; the message names the setting and what it accepts.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Loads defaults, then `file` (or `freightgate.toml` if it exists), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError(format!(
+                    "configuration file {} does not exist",
+                    path.display()
+                )));
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_FILE))
+            }
+            None => {}
+        }
+        figment = figment
+            .merge(Env::raw().only(&["database_url"]))
+            .merge(Env::prefixed("FREIGHTGATE_").ignore(&["config"]));
+        let config: Config = figment.extract().map_err(|e| ConfigError(describe(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: value ranges and URL schemes.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database_url.as_str();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(format!(
+                "database_url (DATABASE_URL) = {url:?}: accepted values are sqlite://PATH, \
+                 sqlite::memory:, postgres://USER@HOST/DB"
+            )));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError(format!(
+                "max_body_bytes (FREIGHTGATE_MAX_BODY_BYTES) = {}: accepted values are 1024 or more",
+                self.max_body_bytes
+            )));
+        }
+        if self.db_max_connections == 0 {
+            return Err(ConfigError(
+                "db_max_connections (FREIGHTGATE_DB_MAX_CONNECTIONS) = 0: accepted values are 1 or more"
+                    .into(),
+            ));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
+            return Err(ConfigError(format!(
+                "log (FREIGHTGATE_LOG) = {:?}: {e}; accepted values are tracing filters such as \
+                 `info` or `freightgate=debug,sqlx=warn`",
+                self.log
+            )));
+        }
+        Ok(())
+    }
+
+    /// Database acquire timeout as a `Duration`.
+    pub fn db_acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_acquire_timeout_ms)
+    }
+
+    /// Whether the database is SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+/// Figment's errors name the key and the source; we add the environment variable's
+/// name so the operator knows both spellings.
+fn describe(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let env = if key == "database_url" {
+                "DATABASE_URL".to_string()
+            } else {
+                format!("FREIGHTGATE_{}", key.to_uppercase())
+            };
+            let source = e
+                .metadata
+                .as_ref()
+                .and_then(|m| m.source.as_ref())
+                .map(|s| format!(" (from {s})"))
+                .unwrap_or_default();
+            if key.is_empty() {
+                format!("{}{source}", e.kind)
+            } else {
+                format!("setting `{key}` / {env}{source}: {}", e.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_run_with_zero_configuration() {
+        let config = Config::default();
+        config.validate().expect("defaults are valid");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url, "sqlite://freightgate.db");
+        assert_eq!(config.rules_dir, PathBuf::from("rules"));
+    }
+
+    #[test]
+    fn unknown_database_scheme_names_the_setting_and_accepted_values() {
+        let config = Config {
+            database_url: "mysql://x".into(),
+            ..Config::default()
+        };
+        let message = config.validate().unwrap_err().to_string();
+        assert!(message.contains("DATABASE_URL"), "{message}");
+        assert!(message.contains("postgres://"), "{message}");
+    }
+
+    #[test]
+    fn environment_overrides_file_and_bad_values_name_the_variable() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "freightgate.toml",
+                "listen = \"127.0.0.1:9000\"\nlog = \"debug\"",
+            )?;
+            let config = Config::load(None).expect("file is valid");
+            assert_eq!(config.listen.port(), 9000);
+            jail.set_env("FREIGHTGATE_LISTEN", "127.0.0.1:9100");
+            assert_eq!(
+                Config::load(None).expect("env is valid").listen.port(),
+                9100
+            );
+            jail.set_env("FREIGHTGATE_LOG_FORMAT", "yaml");
+            let message = Config::load(None).unwrap_err().to_string();
+            assert!(message.contains("FREIGHTGATE_LOG_FORMAT"), "{message}");
+            assert!(
+                message.contains("text") && message.contains("json"),
+                "{message}"
+            );
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,9 @@
+//! The canonical model's value types: they can only hold valid values.
+
+mod enums;
+mod party;
+mod text;
+
+pub use enums::*;
+pub use party::*;
+pub use text::*;

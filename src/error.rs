@@ -1,0 +1,280 @@
+//! One error type for the whole service, rendered as RFC 9457 problem+json with a
+//! stable snake_case `code`.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sea_orm::{DbErr, SqlErr};
+use serde::Serialize;
+
+/// Result with freightgate's [`Error`] as the default error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A field at fault: `path` is a JSONPath into the sender's payload when known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub path: String,
+    pub detail: String,
+}
+
+impl FieldError {
+    /// A field error at `path`.
+    pub fn new(path: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Everything that can go wrong while serving a request.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("a valid API key is required: send `Authorization: Bearer <key>`")]
+    Unauthorized,
+    #[error("this API key lacks the `{0}` scope")]
+    MissingScope(&'static str),
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Invalid {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("this method is not allowed on this path")]
+    MethodNotAllowed,
+    #[error("unsupported content type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("the request body is larger than the server's limit (setting max_body_bytes)")]
+    PayloadTooLarge,
+    #[error("the database is unavailable")]
+    Unavailable(#[source] DbErr),
+    #[error("internal error")]
+    Database(#[from] DbErr),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// A validation error on one field.
+    pub fn invalid_field(path: impl Into<String>, detail: impl Into<String>) -> Self {
+        let field = FieldError::new(path, detail);
+        Self::Invalid {
+            code: "validation_failed",
+            detail: field.detail.clone(),
+            errors: vec![field],
+        }
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::MissingScope(_) => StatusCode::FORBIDDEN,
+            Error::NotFound { .. } => StatusCode::NOT_FOUND,
+            Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable machine-readable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Unauthorized => "unauthorized",
+            Error::MissingScope(_) => "forbidden",
+            Error::NotFound { .. } => "not_found",
+            Error::Conflict { code, .. }
+            | Error::BadRequest { code, .. }
+            | Error::Invalid { code, .. } => code,
+            Error::MethodNotAllowed => "method_not_allowed",
+            Error::UnsupportedMediaType(_) => "unsupported_media_type",
+            Error::PayloadTooLarge => "payload_too_large",
+            Error::Unavailable(_) => "unavailable",
+            Error::Database(_) | Error::Internal(_) => "internal",
+        }
+    }
+
+    /// The problem document for this error.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        let errors = match self {
+            Error::Invalid { errors, .. } => errors.clone(),
+            _ => Vec::new(),
+        };
+        Problem {
+            kind: format!("urn:freightgate:problem:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            code: self.code().to_string(),
+            errors,
+        }
+    }
+}
+
+/// RFC 9457 problem details plus freightgate's `code` and `errors` members.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut response = self.problem().into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if status.is_server_error() {
+            // Logged here once with its cause chain; the client only sees the code.
+            tracing::error!(error = ?self, "request failed");
+        }
+        response
+    }
+}
+
+/// Maps database errors: lost connections and pool timeouts are 503, unique
+/// violations 409 naming the key, anything else 500.
+pub fn from_db(error: DbErr, what: &'static str, key: impl FnOnce() -> String) -> Error {
+    match error.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => Error::Conflict {
+            code: "duplicate",
+            detail: format!("{what} {} already exists", key()),
+        },
+        _ => Error::from_db_err(error),
+    }
+}
+
+impl Error {
+    /// Classifies a database error that carries no business meaning.
+    pub fn from_db_err(error: DbErr) -> Error {
+        match &error {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Error::Unavailable(error),
+            _ => Error::Database(error),
+        }
+    }
+}
+
+impl From<JsonRejection> for Error {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => {
+                Error::UnsupportedMediaType("expected `Content-Type: application/json`".into())
+            }
+            JsonRejection::JsonSyntaxError(e) => Error::BadRequest {
+                code: "malformed_json",
+                detail: format!("the body is not valid JSON: {}", inner(&e)),
+            },
+            JsonRejection::JsonDataError(e) => Error::Invalid {
+                code: "validation_failed",
+                detail: format!("the body does not have the expected shape: {}", inner(&e)),
+                errors: Vec::new(),
+            },
+            JsonRejection::BytesRejection(e) => body_error(e.status(), e.body_text()),
+            other => Error::BadRequest {
+                code: "bad_request",
+                detail: other.body_text(),
+            },
+        }
+    }
+}
+
+/// An over-limit body surfaces as a 413 from the bytes extractor; keep that status.
+pub fn body_error(status: StatusCode, text: String) -> Error {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        Error::PayloadTooLarge
+    } else {
+        Error::BadRequest {
+            code: "unreadable_body",
+            detail: text,
+        }
+    }
+}
+
+fn inner(error: &dyn std::error::Error) -> String {
+    let mut source = error.source();
+    let mut message = error.to_string();
+    while let Some(s) = source {
+        message = s.to_string();
+        source = s.source();
+    }
+    message
+}
+
+impl From<PathRejection> for Error {
+    fn from(rejection: PathRejection) -> Self {
+        Error::BadRequest {
+            code: "invalid_path_parameter",
+            detail: rejection.body_text(),
+        }
+    }
+}
+
+impl From<QueryRejection> for Error {
+    fn from(rejection: QueryRejection) -> Self {
+        Error::BadRequest {
+            code: "invalid_query_parameter",
+            detail: rejection.body_text(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_problem_carries_code_and_field_paths() {
+        let problem =
+            Error::invalid_field("$.customer", "Missing required field: customer").problem();
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.code, "validation_failed");
+        assert_eq!(problem.errors[0].path, "$.customer");
+        let json = serde_json::to_value(&problem).expect("serialises");
+        assert_eq!(json["type"], "urn:freightgate:problem:validation_failed");
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let error = Error::Internal(anyhow::anyhow!("password=hunter2"));
+        assert_eq!(error.problem().detail, "internal error");
+    }
+}

@@ -1,0 +1,30 @@
+//! Bearer API-key authentication for `/v1/*`.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::AppState;
+use crate::error::Error;
+use crate::store::keys::{self, Principal};
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(Error::Unauthorized)?;
+        let (scheme, token) = header.trim().split_once(' ').ok_or(Error::Unauthorized)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(Error::Unauthorized);
+        }
+        let principal = keys::authenticate(&state.db, token.trim())
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        tracing::Span::current().record("business", principal.business_slug.as_str());
+        Ok(principal)
+    }
+}

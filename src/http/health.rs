@@ -1,0 +1,33 @@
+//! Liveness, readiness and Prometheus metrics.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde_json::json;
+
+use super::AppState;
+use crate::error::Error;
+
+/// The process is up and serving.
+pub async fn healthz() -> impl IntoResponse {
+    axum::Json(json!({"status": "ok"}))
+}
+
+/// The database answers; 503 problem+json otherwise so load balancers drain us.
+pub async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, Error> {
+    state.db.ping().await.map_err(Error::Unavailable)?;
+    Ok(axum::Json(json!({"status": "ready"})))
+}
+
+/// Prometheus text exposition.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let (open, idle) = crate::store::pool_stats(&state.db);
+    metrics::gauge!("db_pool_connections", "state" => "open").set(open as f64);
+    metrics::gauge!("db_pool_connections", "state" => "idle").set(idle as f64);
+    metrics::gauge!("db_pool_max_connections").set(state.config.db_max_connections as f64);
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::telemetry::metrics_handle().render(),
+    )
+}

@@ -1,0 +1,243 @@
+//! The JSON shapes of `/v1/shipments/{id}` and `/v1/orders/{id}`: a stable public
+//! contract, kept apart from the storage rows.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::domain::{
+    DimensionUnit, OrderDirection, OrderStatus, QuantityUnit, ShipmentDirection, ShipmentStatus,
+    WeightUnit,
+};
+use crate::store::entities::{order, order_item, shipment, shipment_status_event};
+use crate::store::orders::OrderWithItems;
+
+/// A shipment with its status history and orders.
+#[derive(Debug, Serialize)]
+pub struct ShipmentView {
+    pub id: i64,
+    pub shipment_number: String,
+    pub facility: String,
+    pub direction: ShipmentDirection,
+    pub status: ShipmentStatus,
+    pub dock: Option<String>,
+    pub expected_arrival_at: Option<DateTime<Utc>>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub loading_start_at: Option<DateTime<Utc>>,
+    pub loading_end_at: Option<DateTime<Utc>>,
+    pub departed_at: Option<DateTime<Utc>>,
+    pub carrier: Option<String>,
+    pub carrier_service: Option<String>,
+    pub trailer_number: Option<String>,
+    pub seal_number: Option<String>,
+    pub driver: DriverView,
+    pub equipment_type: Option<String>,
+    pub service_type: Option<String>,
+    pub shipment_type: Option<String>,
+    pub purchase_order: Option<String>,
+    pub customer_shipment_identifier: Option<String>,
+    pub additional_fields: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub status_history: Vec<StatusEventView>,
+    pub orders: Vec<OrderView>,
+}
+
+/// The driver of a shipment's vehicle.
+#[derive(Debug, Serialize)]
+pub struct DriverView {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub license_plate: Option<String>,
+}
+
+/// One status change.
+#[derive(Debug, Serialize)]
+pub struct StatusEventView {
+    pub status: ShipmentStatus,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl ShipmentView {
+    /// Assembles the view from its rows.
+    pub fn new(
+        s: shipment::Model,
+        facility: String,
+        dock: Option<String>,
+        history: Vec<shipment_status_event::Model>,
+        orders: Vec<OrderView>,
+    ) -> Self {
+        Self {
+            id: s.id,
+            shipment_number: s.shipment_number,
+            facility,
+            direction: s.direction,
+            status: s.status,
+            dock,
+            expected_arrival_at: s.expected_arrival_at,
+            arrived_at: s.arrived_at,
+            loading_start_at: s.loading_start_at,
+            loading_end_at: s.loading_end_at,
+            departed_at: s.departed_at,
+            carrier: s.carrier,
+            carrier_service: s.carrier_service,
+            trailer_number: s.trailer_number,
+            seal_number: s.seal_number,
+            driver: DriverView {
+                name: s.driver_name,
+                phone: s.driver_phone,
+                license_plate: s.driver_license_plate,
+            },
+            equipment_type: s.equipment_type,
+            service_type: s.service_type,
+            shipment_type: s.shipment_type,
+            purchase_order: s.purchase_order,
+            customer_shipment_identifier: s.customer_shipment_identifier,
+            additional_fields: s.additional_fields,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            status_history: history
+                .into_iter()
+                .map(|e| StatusEventView {
+                    status: e.status,
+                    occurred_at: e.occurred_at,
+                })
+                .collect(),
+            orders,
+        }
+    }
+}
+
+/// A time window with optional ends.
+#[derive(Debug, Serialize)]
+pub struct WindowView {
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+/// An order with its items.
+#[derive(Debug, Serialize)]
+pub struct OrderView {
+    pub id: i64,
+    pub order_number: String,
+    pub facility: String,
+    pub external_id: Option<String>,
+    pub customer: Option<String>,
+    pub direction: OrderDirection,
+    pub status: OrderStatus,
+    pub order_type: Option<String>,
+    pub purchase_order: Option<String>,
+    pub requested_ship_date: Option<DateTime<Utc>>,
+    pub requested_delivery_date: Option<DateTime<Utc>>,
+    pub service_level: Option<String>,
+    pub carrier: Option<String>,
+    pub carrier_service: Option<String>,
+    pub bol_number: Option<String>,
+    pub seal_number: Option<String>,
+    pub shipper: Option<serde_json::Value>,
+    pub consignee: Option<serde_json::Value>,
+    pub payer: Option<serde_json::Value>,
+    pub pickup_window: WindowView,
+    pub delivery_window: WindowView,
+    pub addons: serde_json::Value,
+    pub notes: Option<String>,
+    pub shipment_id: Option<i64>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub items: Vec<ItemView>,
+}
+
+impl OrderView {
+    /// Assembles the view from an order, its items and its facility's slug.
+    pub fn new(OrderWithItems { order, items }: OrderWithItems, facility: String) -> Self {
+        let o: order::Model = order;
+        Self {
+            id: o.id,
+            order_number: o.order_number,
+            facility,
+            external_id: o.external_id,
+            customer: o.customer,
+            direction: o.direction,
+            status: o.status,
+            order_type: o.order_type,
+            purchase_order: o.purchase_order,
+            requested_ship_date: o.requested_ship_date,
+            requested_delivery_date: o.requested_delivery_date,
+            service_level: o.service_level,
+            carrier: o.carrier,
+            carrier_service: o.carrier_service,
+            bol_number: o.bol_number,
+            seal_number: o.seal_number,
+            shipper: o.shipper,
+            consignee: o.consignee,
+            payer: o.payer,
+            pickup_window: WindowView {
+                start: o.pickup_window_start,
+                end: o.pickup_window_end,
+            },
+            delivery_window: WindowView {
+                start: o.delivery_window_start,
+                end: o.delivery_window_end,
+            },
+            addons: o.addons,
+            notes: o.notes,
+            shipment_id: o.shipment_id,
+            cancelled_at: o.cancelled_at,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            items: items.into_iter().map(ItemView::from).collect(),
+        }
+    }
+}
+
+/// One order line.
+#[derive(Debug, Serialize)]
+pub struct ItemView {
+    pub id: i64,
+    pub identifier: Option<String>,
+    pub lpn: Option<String>,
+    pub sku: Option<String>,
+    pub description: Option<String>,
+    pub upc: Option<String>,
+    pub quantity: f64,
+    pub quantity_unit: QuantityUnit,
+    pub purchase_order: Option<String>,
+    pub weight_per_unit: Option<f64>,
+    pub weight_unit: Option<WeightUnit>,
+    pub length: Option<f64>,
+    pub width: Option<f64>,
+    pub height: Option<f64>,
+    pub dimension_unit: Option<DimensionUnit>,
+    pub is_dangerous_good: bool,
+    pub lot: Option<String>,
+    pub expiration_date: Option<NaiveDate>,
+    pub manufacturing_date: Option<NaiveDate>,
+    pub metadata: Option<serde_json::Value>,
+}
+
+impl From<order_item::Model> for ItemView {
+    fn from(i: order_item::Model) -> Self {
+        Self {
+            id: i.id,
+            identifier: i.identifier,
+            lpn: i.lpn,
+            sku: i.sku,
+            description: i.description,
+            upc: i.upc,
+            quantity: i.quantity,
+            quantity_unit: i.quantity_unit,
+            purchase_order: i.purchase_order,
+            weight_per_unit: i.weight_per_unit,
+            weight_unit: i.weight_unit,
+            length: i.length,
+            width: i.width,
+            height: i.height,
+            dimension_unit: i.dimension_unit,
+            is_dangerous_good: i.is_dangerous_good,
+            lot: i.lot,
+            expiration_date: i.expiration_date,
+            manufacturing_date: i.manufacturing_date,
+            metadata: i.metadata,
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! freightgate: a logistics integration gateway. Senders post their own JSON; rules
+//! turn it into canonical shipments and orders; signed webhooks push changes out.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod store;
+pub mod telemetry;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::Config;
+pub use error::{Error, Result};
+
+/// Serves the gateway on `listener` until `shutdown` is cancelled, then stops
+/// accepting and lets in-flight requests finish (bounded by `shutdown_grace_secs`).
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let db = store::connect(&config).await.with_context(|| {
+        format!(
+            "cannot open the database at {}",
+            redact(&config.database_url)
+        )
+    })?;
+    if config.auto_migrate {
+        let applied = store::migrate(&db)
+            .await
+            .context("cannot apply database migrations")?;
+        if applied > 0 {
+            tracing::info!(applied, "database migrations applied");
+        }
+    }
+    telemetry::metrics_handle();
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let state = http::AppState {
+        db: db.clone(),
+        config: Arc::new(config),
+    };
+    let app = http::router(state);
+    tracing::info!(address = %listener.local_addr()?, "freightgate is serving");
+    let signal = shutdown.clone();
+    let server =
+        axum::serve(listener, app).with_graceful_shutdown(async move { signal.cancelled().await });
+    let mut server = tokio::spawn(async move { server.await });
+    tokio::select! {
+        joined = &mut server => {
+            joined.context("server task failed")?.context("server failed")?;
+        }
+        _ = shutdown.cancelled() => {
+            tracing::info!("shutting down: no new connections, finishing requests in flight");
+            match tokio::time::timeout(grace, server).await {
+                Ok(joined) => joined.context("server task failed")?.context("server failed")?,
+                Err(_) => tracing::warn!(
+                    grace_secs = grace.as_secs(),
+                    "requests still running after the grace period; stopping"
+                ),
+            }
+        }
+    }
+    db.close().await.ok();
+    Ok(())
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redact_hides_only_the_password() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(
+            super::redact("sqlite://freightgate.db"),
+            "sqlite://freightgate.db"
+        );
+    }
+}

@@ -1,0 +1,23 @@
+use clap::Parser;
+use freightgate::cli::Cli;
+use freightgate::config::Config;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("freightgate: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    freightgate::telemetry::init_logging(&config);
+    match freightgate::cli::run(cli, config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("freightgate: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

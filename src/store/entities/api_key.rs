@@ -1,0 +1,36 @@
+//! An API key: only its SHA-256 hash is stored.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_keys")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub business_id: i64,
+    #[sea_orm(unique)]
+    pub key_hash: String,
+    pub prefix: String,
+    pub name: String,
+    pub scopes: String,
+    pub created_at: DateTimeUtc,
+    pub last_used_at: Option<DateTimeUtc>,
+    pub revoked_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::business::Entity",
+        from = "Column::BusinessId",
+        to = "super::business::Column::Id"
+    )]
+    Business,
+}
+
+impl Related<super::business::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Business.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

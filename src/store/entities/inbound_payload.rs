@@ -1,0 +1,28 @@
+//! Every payload received, with the rule that matched and the outcome.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "inbound_payloads")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub logging_id: String,
+    pub business_id: i64,
+    pub api_key_id: Option<i64>,
+    pub content_type: String,
+    pub body_sha256: String,
+    #[sea_orm(column_type = "Text")]
+    pub body: String,
+    pub rule: Option<String>,
+    pub operation: Option<String>,
+    pub entity: Option<String>,
+    pub outcome: String,
+    pub response: Option<Json>,
+    pub received_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

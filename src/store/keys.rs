@@ -1,0 +1,167 @@
+//! API keys: 256 random bits, shown once, stored as a SHA-256 hash and found by it.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
+};
+use sha2::{Digest, Sha256};
+
+use super::entities::{api_key, business};
+use super::tenancy;
+use crate::domain::{Scope, Slug};
+use crate::error::{Error, Result};
+
+/// Every key starts with this, so leaked keys are easy to recognise in scanners.
+pub const KEY_PREFIX: &str = "fgk_";
+
+/// A key as `keys create` returns it: the stored row and the plaintext, shown once.
+#[derive(Debug)]
+pub struct CreatedKey {
+    pub key: api_key::Model,
+    pub business: business::Model,
+    pub plaintext: String,
+}
+
+/// Who a presented key belongs to and what it may do.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub key_id: i64,
+    pub business_id: i64,
+    pub business_slug: String,
+    pub scopes: Vec<Scope>,
+}
+
+impl Principal {
+    /// Fails with 403 unless the key carries `scope` (or `admin`).
+    pub fn require(&self, scope: Scope) -> Result<()> {
+        if self.scopes.contains(&scope) || self.scopes.contains(&Scope::Admin) {
+            Ok(())
+        } else {
+            Err(Error::MissingScope(scope.name()))
+        }
+    }
+}
+
+/// Hex SHA-256 of a key: keys carry 256 bits of entropy, so a fast hash is safe and
+/// lets the lookup be a single indexed equality match.
+pub fn hash(plaintext: &str) -> String {
+    hex::encode(Sha256::digest(plaintext.as_bytes()))
+}
+
+fn generate() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Creates a key for `business` (creating the business if missing).
+pub async fn create(
+    db: &impl ConnectionTrait,
+    business: &Slug,
+    name: &str,
+    scopes: &[Scope],
+) -> Result<CreatedKey> {
+    let business = tenancy::ensure_business(db, business).await?;
+    let plaintext = generate();
+    let key = api_key::ActiveModel {
+        business_id: Set(business.id),
+        key_hash: Set(hash(&plaintext)),
+        prefix: Set(plaintext[..12].to_string()),
+        name: Set(name.to_string()),
+        scopes: Set(Scope::join(scopes)),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(Error::from_db_err)?;
+    Ok(CreatedKey {
+        key,
+        business,
+        plaintext,
+    })
+}
+
+/// All keys with their business, oldest first.
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<(api_key::Model, String)>> {
+    let keys = api_key::Entity::find()
+        .order_by_asc(api_key::Column::Id)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    let businesses = business::Entity::find()
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(keys
+        .into_iter()
+        .map(|key| {
+            let slug = businesses
+                .iter()
+                .find(|b| b.id == key.business_id)
+                .map(|b| b.slug.clone())
+                .unwrap_or_default();
+            (key, slug)
+        })
+        .collect())
+}
+
+/// Revokes key `id`; revoking twice is harmless. `NotFound` when no such key.
+pub async fn revoke(db: &impl ConnectionTrait, id: i64) -> Result<api_key::Model> {
+    let key = api_key::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?
+        .ok_or(Error::NotFound {
+            what: "API key",
+            id: id.to_string(),
+        })?;
+    if key.revoked_at.is_some() {
+        return Ok(key);
+    }
+    let mut active = key.into_active_model();
+    active.revoked_at = Set(Some(Utc::now()));
+    active.update(db).await.map_err(Error::from_db_err)
+}
+
+/// The principal for a presented key, or `None` when unknown or revoked.
+pub async fn authenticate(db: &impl ConnectionTrait, presented: &str) -> Result<Option<Principal>> {
+    if !presented.starts_with(KEY_PREFIX) || presented.len() > 128 {
+        return Ok(None);
+    }
+    let found = api_key::Entity::find()
+        .filter(api_key::Column::KeyHash.eq(hash(presented)))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .find_also_related(business::Entity)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(found.and_then(|(key, business)| {
+        let business = business?;
+        Some(Principal {
+            key_id: key.id,
+            business_id: business.id,
+            business_slug: business.slug,
+            scopes: Scope::parse_list(&key.scopes).unwrap_or_default(),
+        })
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_long_random_and_prefixed() {
+        let (a, b) = (generate(), generate());
+        assert_ne!(a, b);
+        assert!(a.starts_with(KEY_PREFIX));
+        // 32 bytes of base64 without padding is 43 characters.
+        assert_eq!(a.len(), KEY_PREFIX.len() + 43);
+        assert_eq!(hash(&a).len(), 64);
+    }
+}

@@ -1,0 +1,14 @@
+//! Schema migrations. Later changes add new migrations; released ones are never edited.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_initial;
+
+/// The ordered list of freightgate's migrations.
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_initial::Migration)]
+    }
+}

@@ -1,0 +1,62 @@
+//! Persistence: connection, migrations and typed queries. No SQL outside this module.
+
+pub mod entities;
+pub mod keys;
+pub mod migration;
+pub mod orders;
+pub mod shipments;
+pub mod tenancy;
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm_migration::MigratorTrait;
+
+use crate::config::Config;
+
+pub use sea_orm::DatabaseConnection as Db;
+
+/// Opens the pool described by `config`. SQLite files are created when missing and
+/// run in WAL mode so readers never wait for the writer.
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(config.database_url.clone());
+    options
+        .max_connections(config.db_max_connections)
+        .min_connections(0)
+        .acquire_timeout(config.db_acquire_timeout())
+        .connect_timeout(config.db_acquire_timeout())
+        .sqlx_logging(false);
+    if config.is_sqlite() {
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5))
+        });
+    }
+    Database::connect(options).await
+}
+
+/// Applies every pending migration; returns how many ran.
+pub async fn migrate(db: &DatabaseConnection) -> Result<usize, DbErr> {
+    let pending = migration::Migrator::get_pending_migrations(db).await?.len();
+    migration::Migrator::up(db, None).await?;
+    Ok(pending)
+}
+
+/// Pool gauges for `/metrics`: (open connections, idle connections).
+pub fn pool_stats(db: &DatabaseConnection) -> (u32, usize) {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    }
+}

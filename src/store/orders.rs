@@ -1,0 +1,413 @@
+//! Orders and their items.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set,
+};
+
+use super::entities::{facility, order, order_item};
+use super::shipments::assign;
+use crate::domain::{
+    DimensionUnit, ItemsMode, OrderDirection, OrderNumber, OrderStatus, Party, QuantityUnit,
+    UpdateMode, WeightUnit,
+};
+use crate::error::{Error, Result, from_db};
+
+/// The settable fields of an order; `None` means "not given".
+#[derive(Debug, Clone, Default)]
+pub struct OrderFields {
+    pub external_id: Option<String>,
+    pub customer: Option<String>,
+    pub direction: Option<OrderDirection>,
+    pub status: Option<OrderStatus>,
+    pub order_type: Option<String>,
+    pub purchase_order: Option<String>,
+    pub requested_ship_date: Option<DateTime<Utc>>,
+    pub requested_delivery_date: Option<DateTime<Utc>>,
+    pub service_level: Option<String>,
+    pub carrier: Option<String>,
+    pub carrier_service: Option<String>,
+    pub bol_number: Option<String>,
+    pub seal_number: Option<String>,
+    pub shipper: Option<Party>,
+    pub consignee: Option<Party>,
+    pub payer: Option<Party>,
+    pub pickup_window_start: Option<DateTime<Utc>>,
+    pub pickup_window_end: Option<DateTime<Utc>>,
+    pub delivery_window_start: Option<DateTime<Utc>>,
+    pub delivery_window_end: Option<DateTime<Utc>>,
+    pub addons: Option<Vec<String>>,
+    pub notes: Option<String>,
+    pub shipment_id: Option<i64>,
+    /// `None` leaves items alone; `Some` applies them by the update's items mode.
+    pub items: Option<Vec<ItemFields>>,
+}
+
+/// One order line as sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemFields {
+    pub identifier: Option<String>,
+    pub lpn: Option<String>,
+    pub sku: Option<String>,
+    pub description: Option<String>,
+    pub upc: Option<String>,
+    pub quantity: f64,
+    pub quantity_unit: QuantityUnit,
+    pub purchase_order: Option<String>,
+    pub weight_per_unit: Option<f64>,
+    pub weight_unit: Option<WeightUnit>,
+    pub length: Option<f64>,
+    pub width: Option<f64>,
+    pub height: Option<f64>,
+    pub dimension_unit: Option<DimensionUnit>,
+    pub is_dangerous_good: bool,
+    pub lot: Option<String>,
+    pub expiration_date: Option<NaiveDate>,
+    pub manufacturing_date: Option<NaiveDate>,
+    pub metadata: Option<serde_json::Value>,
+}
+
+impl ItemFields {
+    /// A line of `quantity` units of `unit` with nothing else known.
+    pub fn new(quantity: f64, quantity_unit: QuantityUnit) -> Self {
+        Self {
+            identifier: None,
+            lpn: None,
+            sku: None,
+            description: None,
+            upc: None,
+            quantity,
+            quantity_unit,
+            purchase_order: None,
+            weight_per_unit: None,
+            weight_unit: None,
+            length: None,
+            width: None,
+            height: None,
+            dimension_unit: None,
+            is_dangerous_good: false,
+            lot: None,
+            expiration_date: None,
+            manufacturing_date: None,
+            metadata: None,
+        }
+    }
+
+    /// What identifies a line across updates: identifier, else LPN, else SKU.
+    fn key(&self) -> Option<&str> {
+        self.identifier
+            .as_deref()
+            .or(self.lpn.as_deref())
+            .or(self.sku.as_deref())
+    }
+}
+
+fn stored_key(item: &order_item::Model) -> Option<&str> {
+    item.identifier
+        .as_deref()
+        .or(item.lpn.as_deref())
+        .or(item.sku.as_deref())
+}
+
+fn party_json(party: Option<Party>) -> Option<serde_json::Value> {
+    party.and_then(|p| serde_json::to_value(p).ok())
+}
+
+/// An order with its items, in position order.
+#[derive(Debug, Clone)]
+pub struct OrderWithItems {
+    pub order: order::Model,
+    pub items: Vec<order_item::Model>,
+}
+
+/// Creates an order with its items; a number already used in the facility is a 409.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    facility: &facility::Model,
+    number: &OrderNumber,
+    mut fields: OrderFields,
+) -> Result<order::Model> {
+    let now = Utc::now();
+    let items = fields.items.take().unwrap_or_default();
+    let mut active = order::ActiveModel {
+        business_id: Set(facility.business_id),
+        facility_id: Set(facility.id),
+        order_number: Set(number.to_string()),
+        direction: Set(fields.direction.unwrap_or(OrderDirection::Outbound)),
+        status: Set(fields.status.unwrap_or(OrderStatus::Created)),
+        addons: Set(serde_json::json!([])),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    apply_fields(&mut active, fields, UpdateMode::Replace);
+    let created = active.insert(db).await.map_err(|e| {
+        from_db(e, "order", || {
+            format!("`{number}` in facility `{}`", facility.slug)
+        })
+    })?;
+    insert_items(db, created.id, 0, items).await?;
+    Ok(created)
+}
+
+fn apply_fields(active: &mut order::ActiveModel, f: OrderFields, mode: UpdateMode) {
+    if let Some(direction) = f.direction {
+        active.direction = Set(direction);
+    }
+    if let Some(status) = f.status {
+        active.status = Set(status);
+    }
+    match (f.addons, mode) {
+        (Some(addons), _) => active.addons = Set(serde_json::json!(addons)),
+        (None, UpdateMode::Replace) => active.addons = Set(serde_json::json!([])),
+        (None, UpdateMode::Patch) => {}
+    }
+    assign(&mut active.external_id, f.external_id, mode);
+    assign(&mut active.customer, f.customer, mode);
+    assign(&mut active.order_type, f.order_type, mode);
+    assign(&mut active.purchase_order, f.purchase_order, mode);
+    assign(&mut active.requested_ship_date, f.requested_ship_date, mode);
+    assign(
+        &mut active.requested_delivery_date,
+        f.requested_delivery_date,
+        mode,
+    );
+    assign(&mut active.service_level, f.service_level, mode);
+    assign(&mut active.carrier, f.carrier, mode);
+    assign(&mut active.carrier_service, f.carrier_service, mode);
+    assign(&mut active.bol_number, f.bol_number, mode);
+    assign(&mut active.seal_number, f.seal_number, mode);
+    assign(&mut active.shipper, party_json(f.shipper), mode);
+    assign(&mut active.consignee, party_json(f.consignee), mode);
+    assign(&mut active.payer, party_json(f.payer), mode);
+    assign(&mut active.pickup_window_start, f.pickup_window_start, mode);
+    assign(&mut active.pickup_window_end, f.pickup_window_end, mode);
+    assign(
+        &mut active.delivery_window_start,
+        f.delivery_window_start,
+        mode,
+    );
+    assign(&mut active.delivery_window_end, f.delivery_window_end, mode);
+    assign(&mut active.notes, f.notes, mode);
+    assign(&mut active.shipment_id, f.shipment_id, mode);
+}
+
+fn item_model(order_id: i64, position: i32, item: ItemFields) -> order_item::ActiveModel {
+    order_item::ActiveModel {
+        order_id: Set(order_id),
+        position: Set(position),
+        identifier: Set(item.identifier),
+        lpn: Set(item.lpn),
+        sku: Set(item.sku),
+        description: Set(item.description),
+        upc: Set(item.upc),
+        quantity: Set(item.quantity),
+        quantity_unit: Set(item.quantity_unit),
+        purchase_order: Set(item.purchase_order),
+        weight_per_unit: Set(item.weight_per_unit),
+        weight_unit: Set(item.weight_unit),
+        length: Set(item.length),
+        width: Set(item.width),
+        height: Set(item.height),
+        dimension_unit: Set(item.dimension_unit),
+        is_dangerous_good: Set(item.is_dangerous_good),
+        lot: Set(item.lot),
+        expiration_date: Set(item.expiration_date),
+        manufacturing_date: Set(item.manufacturing_date),
+        metadata: Set(item.metadata),
+        ..Default::default()
+    }
+}
+
+async fn insert_items(
+    db: &impl ConnectionTrait,
+    order_id: i64,
+    first_position: i32,
+    items: Vec<ItemFields>,
+) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let rows = items
+        .into_iter()
+        .zip(first_position..)
+        .map(|(item, position)| item_model(order_id, position, item));
+    order_item::Entity::insert_many(rows)
+        .exec(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(())
+}
+
+/// Updates an order and applies its items by `items_mode`. A cancelled order cannot
+/// be revived (409 `order_cancelled`).
+pub async fn update(
+    db: &impl ConnectionTrait,
+    existing: order::Model,
+    mut fields: OrderFields,
+    mode: UpdateMode,
+    items_mode: ItemsMode,
+) -> Result<order::Model> {
+    if existing.status == OrderStatus::Cancelled {
+        return Err(Error::Conflict {
+            code: "order_cancelled",
+            detail: format!(
+                "order `{}` is cancelled; a cancelled order cannot be updated or revived",
+                existing.order_number
+            ),
+        });
+    }
+    let items = fields.items.take();
+    let mut active = existing.into_active_model();
+    apply_fields(&mut active, fields, mode);
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(db).await.map_err(Error::from_db_err)?;
+    if let Some(items) = items {
+        apply_items(db, updated.id, items, items_mode).await?;
+    }
+    Ok(updated)
+}
+
+async fn apply_items(
+    db: &impl ConnectionTrait,
+    order_id: i64,
+    sent: Vec<ItemFields>,
+    mode: ItemsMode,
+) -> Result<()> {
+    let existing = items(db, order_id).await?;
+    let next_position = existing.iter().map(|i| i.position + 1).max().unwrap_or(0);
+    match mode {
+        ItemsMode::Overwrite => {
+            delete_items(db, existing.iter().map(|i| i.id).collect()).await?;
+            insert_items(db, order_id, 0, sent).await
+        }
+        ItemsMode::Append => insert_items(db, order_id, next_position, sent).await,
+        ItemsMode::Delete => {
+            let doomed = existing
+                .iter()
+                .filter(|i| {
+                    sent.iter()
+                        .any(|s| s.key().is_some() && s.key() == stored_key(i))
+                })
+                .map(|i| i.id)
+                .collect();
+            delete_items(db, doomed).await
+        }
+        ItemsMode::Merge => merge_items(db, order_id, existing, sent, next_position).await,
+    }
+}
+
+async fn merge_items(
+    db: &impl ConnectionTrait,
+    order_id: i64,
+    existing: Vec<order_item::Model>,
+    sent: Vec<ItemFields>,
+    next_position: i32,
+) -> Result<()> {
+    let mut added = Vec::new();
+    for item in sent {
+        let matched = existing
+            .iter()
+            .find(|e| item.key().is_some() && item.key() == stored_key(e));
+        match matched {
+            Some(old) => {
+                let mut active = item_model(order_id, old.position, item);
+                active.id = Set(old.id);
+                active.update(db).await.map_err(Error::from_db_err)?;
+            }
+            None => added.push(item),
+        }
+    }
+    insert_items(db, order_id, next_position, added).await
+}
+
+async fn delete_items(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    order_item::Entity::delete_many()
+        .filter(order_item::Column::Id.is_in(ids))
+        .exec(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(())
+}
+
+/// Cancels an order. Cancelling a cancelled order changes nothing and succeeds.
+pub async fn cancel(db: &impl ConnectionTrait, existing: order::Model) -> Result<order::Model> {
+    if existing.status == OrderStatus::Cancelled {
+        return Ok(existing);
+    }
+    let now = Utc::now();
+    let mut active = existing.into_active_model();
+    active.status = Set(OrderStatus::Cancelled);
+    active.cancelled_at = Set(Some(now));
+    active.updated_at = Set(now);
+    active.update(db).await.map_err(Error::from_db_err)
+}
+
+/// An order of the business by id; other businesses' orders are not found.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    id: i64,
+) -> Result<Option<order::Model>> {
+    order::Entity::find_by_id(id)
+        .filter(order::Column::BusinessId.eq(business_id))
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// An order by its number within a facility.
+pub async fn find_by_number(
+    db: &impl ConnectionTrait,
+    facility_id: i64,
+    number: &OrderNumber,
+) -> Result<Option<order::Model>> {
+    order::Entity::find()
+        .filter(order::Column::FacilityId.eq(facility_id))
+        .filter(order::Column::OrderNumber.eq(number.as_str()))
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// An order's items in position order.
+pub async fn items(db: &impl ConnectionTrait, order_id: i64) -> Result<Vec<order_item::Model>> {
+    order_item::Entity::find()
+        .filter(order_item::Column::OrderId.eq(order_id))
+        .order_by_asc(order_item::Column::Position)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// The orders assigned to a shipment, each with its items, in two queries.
+pub async fn for_shipment(
+    db: &impl ConnectionTrait,
+    shipment_id: i64,
+) -> Result<Vec<OrderWithItems>> {
+    let orders = order::Entity::find()
+        .filter(order::Column::ShipmentId.eq(shipment_id))
+        .order_by_asc(order::Column::Id)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+    let mut all_items = order_item::Entity::find()
+        .filter(order_item::Column::OrderId.is_in(ids))
+        .order_by_asc(order_item::Column::Position)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(orders
+        .into_iter()
+        .map(|order| {
+            let (mine, rest) = all_items.drain(..).partition(|i| i.order_id == order.id);
+            all_items = rest;
+            OrderWithItems { order, items: mine }
+        })
+        .collect())
+}

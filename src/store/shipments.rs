@@ -1,0 +1,253 @@
+//! Shipments and their status history.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, Set,
+};
+
+use super::entities::{shipment, shipment_status_event};
+use super::tenancy;
+use crate::domain::{ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode};
+use crate::error::{Error, Result, from_db};
+
+/// The settable fields of a shipment; `None` means "not given".
+#[derive(Debug, Clone, Default)]
+pub struct ShipmentFields {
+    pub direction: Option<ShipmentDirection>,
+    pub status: Option<ShipmentStatus>,
+    /// When the status change happened; defaults to now.
+    pub status_occurred_at: Option<DateTime<Utc>>,
+    pub expected_arrival_at: Option<DateTime<Utc>>,
+    pub dock: Option<Slug>,
+    pub carrier: Option<String>,
+    pub carrier_service: Option<String>,
+    pub trailer_number: Option<String>,
+    pub seal_number: Option<String>,
+    pub driver_name: Option<String>,
+    pub driver_phone: Option<String>,
+    pub driver_license_plate: Option<String>,
+    pub equipment_type: Option<String>,
+    pub service_type: Option<String>,
+    pub shipment_type: Option<String>,
+    pub purchase_order: Option<String>,
+    pub customer_shipment_identifier: Option<String>,
+    pub additional_fields: Option<serde_json::Value>,
+}
+
+/// Sets an optional column: a given value always; an absent one only clears on replace.
+pub(crate) fn assign<T>(slot: &mut ActiveValue<Option<T>>, value: Option<T>, mode: UpdateMode)
+where
+    Option<T>: Into<sea_orm::Value>,
+{
+    match (value, mode) {
+        (Some(v), _) => *slot = Set(Some(v)),
+        (None, UpdateMode::Replace) => *slot = Set(None),
+        (None, UpdateMode::Patch) => {}
+    }
+}
+
+/// Creates a shipment in `facility`; a number already used there is a 409 `duplicate`.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    facility: &super::entities::facility::Model,
+    number: &ShipmentNumber,
+    fields: ShipmentFields,
+) -> Result<shipment::Model> {
+    let now = Utc::now();
+    let status = fields.status.unwrap_or(ShipmentStatus::New);
+    let occurred_at = fields.status_occurred_at.unwrap_or(now);
+    let mut active = shipment::ActiveModel {
+        business_id: Set(facility.business_id),
+        facility_id: Set(facility.id),
+        shipment_number: Set(number.to_string()),
+        direction: Set(fields.direction.unwrap_or(ShipmentDirection::Unknown)),
+        status: Set(status),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    apply_fields(db, facility, &mut active, fields, UpdateMode::Replace).await?;
+    stamp_status_times(&mut active, status, occurred_at);
+    let created = active.insert(db).await.map_err(|e| {
+        from_db(e, "shipment", || {
+            format!("`{number}` in facility `{}`", facility.slug)
+        })
+    })?;
+    record_status(db, created.id, status, occurred_at).await?;
+    Ok(created)
+}
+
+async fn apply_fields(
+    db: &impl ConnectionTrait,
+    facility: &super::entities::facility::Model,
+    active: &mut shipment::ActiveModel,
+    f: ShipmentFields,
+    mode: UpdateMode,
+) -> Result<()> {
+    let dock_id = match &f.dock {
+        Some(slug) => Some(tenancy::dock(db, facility, slug).await?.id),
+        None => None,
+    };
+    if let Some(direction) = f.direction {
+        active.direction = Set(direction);
+    }
+    assign(&mut active.dock_id, dock_id, mode);
+    assign(&mut active.expected_arrival_at, f.expected_arrival_at, mode);
+    assign(&mut active.carrier, f.carrier, mode);
+    assign(&mut active.carrier_service, f.carrier_service, mode);
+    assign(&mut active.trailer_number, f.trailer_number, mode);
+    assign(&mut active.seal_number, f.seal_number, mode);
+    assign(&mut active.driver_name, f.driver_name, mode);
+    assign(&mut active.driver_phone, f.driver_phone, mode);
+    assign(
+        &mut active.driver_license_plate,
+        f.driver_license_plate,
+        mode,
+    );
+    assign(&mut active.equipment_type, f.equipment_type, mode);
+    assign(&mut active.service_type, f.service_type, mode);
+    assign(&mut active.shipment_type, f.shipment_type, mode);
+    assign(&mut active.purchase_order, f.purchase_order, mode);
+    assign(
+        &mut active.customer_shipment_identifier,
+        f.customer_shipment_identifier,
+        mode,
+    );
+    assign(&mut active.additional_fields, f.additional_fields, mode);
+    Ok(())
+}
+
+/// The milestone timestamps a status implies, set the first time it is reached.
+fn stamp_status_times(
+    active: &mut shipment::ActiveModel,
+    status: ShipmentStatus,
+    at: DateTime<Utc>,
+) {
+    use ShipmentStatus::*;
+    let slot = match status {
+        AtFacility | DoorAssigned => &mut active.arrived_at,
+        Loading | Unloading => &mut active.loading_start_at,
+        Loaded | Unloaded => &mut active.loading_end_at,
+        Departed | CheckedOut => &mut active.departed_at,
+        _ => return,
+    };
+    if matches!(slot, ActiveValue::NotSet | ActiveValue::Unchanged(None)) {
+        *slot = Set(Some(at));
+    }
+}
+
+async fn record_status(
+    db: &impl ConnectionTrait,
+    shipment_id: i64,
+    status: ShipmentStatus,
+    occurred_at: DateTime<Utc>,
+) -> Result<()> {
+    shipment_status_event::ActiveModel {
+        shipment_id: Set(shipment_id),
+        status: Set(status),
+        occurred_at: Set(occurred_at),
+        recorded_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(Error::from_db_err)?;
+    Ok(())
+}
+
+/// Updates a shipment; a status change is added to its history. A cancelled
+/// shipment cannot be changed (409 `shipment_cancelled`).
+pub async fn update(
+    db: &impl ConnectionTrait,
+    existing: shipment::Model,
+    fields: ShipmentFields,
+    mode: UpdateMode,
+) -> Result<shipment::Model> {
+    if existing.status == ShipmentStatus::Cancelled {
+        return Err(Error::Conflict {
+            code: "shipment_cancelled",
+            detail: format!(
+                "shipment `{}` is cancelled and cannot be updated",
+                existing.shipment_number
+            ),
+        });
+    }
+    let facility = tenancy::facility_by_id(db, existing.facility_id)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("shipment without facility")))?;
+    let new_status = fields.status.filter(|s| *s != existing.status);
+    let occurred_at = fields.status_occurred_at.unwrap_or_else(Utc::now);
+    let id = existing.id;
+    let mut active = existing.into_active_model();
+    apply_fields(db, &facility, &mut active, fields, mode).await?;
+    if let Some(status) = new_status {
+        active.status = Set(status);
+        stamp_status_times(&mut active, status, occurred_at);
+    }
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(db).await.map_err(Error::from_db_err)?;
+    if let Some(status) = new_status {
+        record_status(db, id, status, occurred_at).await?;
+    }
+    Ok(updated)
+}
+
+/// Cancels a shipment. Cancelling a cancelled shipment changes nothing and succeeds.
+pub async fn cancel(
+    db: &impl ConnectionTrait,
+    existing: shipment::Model,
+) -> Result<shipment::Model> {
+    if existing.status == ShipmentStatus::Cancelled {
+        return Ok(existing);
+    }
+    let id = existing.id;
+    let now = Utc::now();
+    let mut active = existing.into_active_model();
+    active.status = Set(ShipmentStatus::Cancelled);
+    active.updated_at = Set(now);
+    let updated = active.update(db).await.map_err(Error::from_db_err)?;
+    record_status(db, id, ShipmentStatus::Cancelled, now).await?;
+    Ok(updated)
+}
+
+/// A shipment of the business by id; other businesses' shipments are not found.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    id: i64,
+) -> Result<Option<shipment::Model>> {
+    shipment::Entity::find_by_id(id)
+        .filter(shipment::Column::BusinessId.eq(business_id))
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// A shipment by its number within a facility.
+pub async fn find_by_number(
+    db: &impl ConnectionTrait,
+    facility_id: i64,
+    number: &ShipmentNumber,
+) -> Result<Option<shipment::Model>> {
+    shipment::Entity::find()
+        .filter(shipment::Column::FacilityId.eq(facility_id))
+        .filter(shipment::Column::ShipmentNumber.eq(number.as_str()))
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// A shipment's status history, oldest first.
+pub async fn history(
+    db: &impl ConnectionTrait,
+    shipment_id: i64,
+) -> Result<Vec<shipment_status_event::Model>> {
+    shipment_status_event::Entity::find()
+        .filter(shipment_status_event::Column::ShipmentId.eq(shipment_id))
+        .order_by_asc(shipment_status_event::Column::OccurredAt)
+        .order_by_asc(shipment_status_event::Column::Id)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)
+}

@@ -1,0 +1,152 @@
+//! Businesses, facilities and docks. Facilities and docks are created on first
+//! reference unless strict mode asks for them to exist already.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+use super::entities::{business, dock, facility};
+use crate::domain::Slug;
+use crate::error::{Error, Result};
+
+/// Finds the business `slug`, creating it (named after its slug) when missing.
+pub async fn ensure_business(db: &impl ConnectionTrait, slug: &Slug) -> Result<business::Model> {
+    if let Some(found) = find_business(db, slug).await? {
+        return Ok(found);
+    }
+    let inserted = business::ActiveModel {
+        slug: Set(slug.to_string()),
+        name: Set(slug.to_string()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(model) => Ok(model),
+        // Another request created it between our lookup and insert.
+        Err(e) if e.sql_err().is_some() => find_business(db, slug)
+            .await?
+            .ok_or_else(|| Error::from_db_err(e)),
+        Err(e) => Err(Error::from_db_err(e)),
+    }
+}
+
+/// Finds a business by slug.
+pub async fn find_business(
+    db: &impl ConnectionTrait,
+    slug: &Slug,
+) -> Result<Option<business::Model>> {
+    business::Entity::find()
+        .filter(business::Column::Slug.eq(slug.as_str()))
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// Finds a business by id.
+pub async fn business_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<business::Model>> {
+    business::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// Resolves `slug` within the business, creating the facility unless `strict`.
+pub async fn facility(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    slug: &Slug,
+    strict: bool,
+) -> Result<facility::Model> {
+    if let Some(found) = find_facility(db, business_id, slug).await? {
+        return Ok(found);
+    }
+    if strict {
+        return Err(Error::Invalid {
+            code: "unknown_facility",
+            detail: format!("facility `{slug}` does not exist and strict facilities are enabled"),
+            errors: Vec::new(),
+        });
+    }
+    let inserted = facility::ActiveModel {
+        business_id: Set(business_id),
+        slug: Set(slug.to_string()),
+        name: Set(slug.to_string()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(model) => Ok(model),
+        Err(e) if e.sql_err().is_some() => find_facility(db, business_id, slug)
+            .await?
+            .ok_or_else(|| Error::from_db_err(e)),
+        Err(e) => Err(Error::from_db_err(e)),
+    }
+}
+
+/// Finds a facility of the business by slug.
+pub async fn find_facility(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    slug: &Slug,
+) -> Result<Option<facility::Model>> {
+    facility::Entity::find()
+        .filter(facility::Column::BusinessId.eq(business_id))
+        .filter(facility::Column::Slug.eq(slug.as_str()))
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// Finds a facility by id.
+pub async fn facility_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<facility::Model>> {
+    facility::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// Resolves a dock of the facility, creating it on first reference.
+pub async fn dock(
+    db: &impl ConnectionTrait,
+    facility: &facility::Model,
+    slug: &Slug,
+) -> Result<dock::Model> {
+    let find = || {
+        dock::Entity::find()
+            .filter(dock::Column::FacilityId.eq(facility.id))
+            .filter(dock::Column::Slug.eq(slug.as_str()))
+            .one(db)
+    };
+    if let Some(found) = find().await.map_err(Error::from_db_err)? {
+        return Ok(found);
+    }
+    let inserted = dock::ActiveModel {
+        business_id: Set(facility.business_id),
+        facility_id: Set(facility.id),
+        slug: Set(slug.to_string()),
+        display_name: Set(slug.to_string()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(model) => Ok(model),
+        Err(e) if e.sql_err().is_some() => find()
+            .await
+            .map_err(Error::from_db_err)?
+            .ok_or_else(|| Error::from_db_err(e)),
+        Err(e) => Err(Error::from_db_err(e)),
+    }
+}
+
+/// Finds a dock by id.
+pub async fn dock_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<dock::Model>> {
+    dock::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
