@@ -197,6 +197,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
     fn environment_overrides_file_and_bad_values_name_the_variable() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

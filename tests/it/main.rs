@@ -1,1 +1,10 @@
+//! Integration tests: each starts the real app on port 0 with a fresh database
+//! (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set).
 
+mod auth;
+mod cli;
+mod errors;
+mod health;
+mod status;
+mod store;
+mod support;

@@ -1,0 +1,220 @@
+//! The `freightgate` binary as operators run it.
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{TestApp, TestDb, assert_problem};
+
+const BIN: &str = env!("CARGO_BIN_EXE_freightgate");
+
+fn freightgate(database_url: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("FREIGHTGATE_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run freightgate")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn keys_create_prints_the_key_alone_on_the_last_line_and_it_works() {
+    let app = TestApp::spawn().await;
+    let output = freightgate(
+        &app.database.url,
+        &["keys", "create", "--business", "northwind"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = stdout(&output);
+    let key = text.lines().last().unwrap();
+    assert!(key.starts_with("fgk_") && !key.contains(' '), "{text}");
+    assert!(
+        text.contains("ingest,read,write,webhooks"),
+        "default scopes: {text}"
+    );
+    assert_problem(app.get("/v1/shipments/1", key).await, 404, "not_found").await;
+    let anonymous = app
+        .client
+        .get(app.url("/v1/shipments/1"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(anonymous, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn keys_list_shows_prefixes_never_keys_and_revoke_disables_one() {
+    let app = TestApp::spawn().await;
+    let created = freightgate(
+        &app.database.url,
+        &[
+            "keys",
+            "create",
+            "--business",
+            "acme",
+            "--scopes",
+            "read,admin",
+        ],
+    );
+    let key = stdout(&created).lines().last().unwrap().to_string();
+    let listed = stdout(&freightgate(&app.database.url, &["keys", "list"]));
+    assert!(
+        listed.contains("acme") && listed.contains("read,admin") && listed.contains("active"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(&key[..12]) && !listed.contains(&key),
+        "{listed}"
+    );
+    let revoked = freightgate(&app.database.url, &["keys", "revoke", "1"]);
+    assert!(revoked.status.success());
+    assert!(stdout(&freightgate(&app.database.url, &["keys", "list"])).contains("revoked"));
+    assert_problem(app.get("/v1/shipments/1", &key).await, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn keys_create_rejects_unknown_scopes_naming_the_accepted_ones() {
+    let database = TestDb::new().await;
+    let output = freightgate(
+        &database.url,
+        &["keys", "create", "--business", "acme", "--scopes", "root"],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("root") && stderr.contains("ingest, read, write, webhooks, admin"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn migrate_applies_the_schema_once() {
+    let database = TestDb::new().await;
+    let first = freightgate(&database.url, &["migrate"]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        stdout(&first).contains("Applied 1 migration"),
+        "{}",
+        stdout(&first)
+    );
+    let second = freightgate(&database.url, &["migrate"]);
+    assert!(
+        stdout(&second).contains("Applied 0 migration"),
+        "{}",
+        stdout(&second)
+    );
+}
+
+#[test]
+fn an_invalid_setting_stops_start_up_naming_it_and_its_accepted_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("FREIGHTGATE_LOG_FORMAT", "yaml")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("FREIGHTGATE_LOG_FORMAT"), "{stderr}");
+    assert!(
+        stderr.contains("text") && stderr.contains("json"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("freightgate.db").exists(),
+        "nothing is created on a bad config"
+    );
+}
+
+#[test]
+fn an_unknown_setting_in_the_config_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("freightgate.toml"),
+        "lisen = \"127.0.0.1:1\"\n",
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .arg("migrate")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("lisen") && stderr.contains("listen"),
+        "{stderr}"
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn serve_with_zero_config_creates_a_wal_sqlite_file_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("FREIGHTGATE_LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/readyz");
+    let started = Instant::now();
+    while client
+        .get(&url)
+        .send()
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(dir.path().join("freightgate.db").exists());
+    assert!(dir.path().join("freightgate.db-wal").exists(), "WAL mode");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+}

@@ -1,0 +1,64 @@
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn healthz_answers_while_the_process_is_up() {
+    let app = TestApp::spawn().await;
+    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn readyz_answers_when_the_database_is_reachable() {
+    let app = TestApp::spawn().await;
+    let response = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status_and_show_the_pool() {
+    let app = TestApp::spawn().await;
+    app.client.get(app.url("/healthz")).send().await.unwrap();
+    app.client
+        .get(app.url("/v1/orders/1"))
+        .send()
+        .await
+        .unwrap();
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/v1/orders/{id}",status="401"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE http_request_duration_seconds histogram"),
+        "{text}"
+    );
+    assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/healthz",le="0.005"}"#));
+    assert!(
+        text.contains(r#"db_pool_connections{state="open"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"db_pool_connections{state="idle"}"#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_a_sent_one_is_kept() {
+    let app = TestApp::spawn().await;
+    let generated = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let id = generated.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let kept = app
+        .client
+        .get(app.url("/v1/shipments/1"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "trace-me-42");
+}

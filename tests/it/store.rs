@@ -1,0 +1,328 @@
+//! The store layer against the real database (SQLite or PostgreSQL).
+
+use freightgate::Error;
+use freightgate::domain::{
+    ItemsMode, OrderNumber, OrderStatus, QuantityUnit, ShipmentNumber, ShipmentStatus, Slug,
+    UpdateMode,
+};
+use freightgate::store::entities::{facility, order_item};
+use freightgate::store::orders::{ItemFields, OrderFields};
+use freightgate::store::shipments::ShipmentFields;
+use freightgate::store::{Db, orders, shipments, tenancy};
+use sea_orm::{ActiveModelTrait, Set};
+
+use crate::support::TestDb;
+
+async fn facility(db: &Db, business: &str, slug: &str) -> facility::Model {
+    let business = tenancy::ensure_business(db, &Slug::parse(business).unwrap())
+        .await
+        .unwrap();
+    tenancy::facility(db, business.id, &Slug::parse(slug).unwrap(), false)
+        .await
+        .unwrap()
+}
+
+fn item(key: &str, quantity: f64) -> ItemFields {
+    let mut item = ItemFields::new(quantity, QuantityUnit::Case);
+    item.sku = Some(key.into());
+    item
+}
+
+fn order_number(n: &str) -> OrderNumber {
+    OrderNumber::parse(n).unwrap()
+}
+
+#[tokio::test]
+async fn shipment_numbers_are_unique_per_facility() {
+    let database = TestDb::new().await;
+    let db = database.connect().await;
+    let rotterdam = facility(&db, "northwind", "rotterdam-dc").await;
+    let venlo = facility(&db, "northwind", "venlo-dc").await;
+    let number = ShipmentNumber::parse("S-1").unwrap();
+    shipments::create(&db, &rotterdam, &number, ShipmentFields::default())
+        .await
+        .unwrap();
+    let duplicate = shipments::create(&db, &rotterdam, &number, ShipmentFields::default()).await;
+    match duplicate {
+        Err(Error::Conflict { code, detail }) => {
+            assert_eq!(code, "duplicate");
+            assert!(
+                detail.contains("S-1") && detail.contains("rotterdam-dc"),
+                "{detail}"
+            );
+        }
+        other => panic!("expected a duplicate conflict, got {other:?}"),
+    }
+    shipments::create(&db, &venlo, &number, ShipmentFields::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn order_numbers_are_unique_per_facility() {
+    let database = TestDb::new().await;
+    let db = database.connect().await;
+    let rotterdam = facility(&db, "northwind", "rotterdam-dc").await;
+    orders::create(
+        &db,
+        &rotterdam,
+        &order_number("SO-1"),
+        OrderFields::default(),
+    )
+    .await
+    .unwrap();
+    let duplicate = orders::create(
+        &db,
+        &rotterdam,
+        &order_number("SO-1"),
+        OrderFields::default(),
+    )
+    .await;
+    assert!(
+        matches!(
+            duplicate,
+            Err(Error::Conflict {
+                code: "duplicate",
+                ..
+            })
+        ),
+        "{duplicate:?}"
+    );
+}
+
+#[tokio::test]
+async fn foreign_keys_are_enforced_by_the_database() {
+    let database = TestDb::new().await;
+    let db = database.connect().await;
+    let orphan = order_item::ActiveModel {
+        order_id: Set(424242),
+        position: Set(0),
+        quantity: Set(1.0),
+        quantity_unit: Set(QuantityUnit::Unit),
+        is_dangerous_good: Set(false),
+        ..Default::default()
+    };
+    assert!(
+        orphan.insert(&db).await.is_err(),
+        "an item of a missing order was stored"
+    );
+}
+
+#[tokio::test]
+async fn facilities_are_created_on_first_reference_unless_strict() {
+    let database = TestDb::new().await;
+    let db = database.connect().await;
+    let business = tenancy::ensure_business(&db, &Slug::parse("northwind").unwrap())
+        .await
+        .unwrap();
+    let slug = Slug::parse("venlo-dc").unwrap();
+    let strict = tenancy::facility(&db, business.id, &slug, true).await;
+    assert!(
+        matches!(
+            strict,
+            Err(Error::Invalid {
+                code: "unknown_facility",
+                ..
+            })
+        ),
+        "{strict:?}"
+    );
+    let created = tenancy::facility(&db, business.id, &slug, false)
+        .await
+        .unwrap();
+    let found = tenancy::facility(&db, business.id, &slug, true)
+        .await
+        .unwrap();
+    assert_eq!(created.id, found.id);
+}
+
+#[tokio::test]
+async fn status_changes_are_recorded_with_their_milestones() {
+    let database = TestDb::new().await;
+    let db = database.connect().await;
+    let site = facility(&db, "northwind", "rotterdam-dc").await;
+    let number = ShipmentNumber::parse("S-2").unwrap();
+    let created = shipments::create(&db, &site, &number, ShipmentFields::default())
+        .await
+        .unwrap();
+    assert_eq!(created.status, ShipmentStatus::New);
+    let mut current = created;
+    for status in [
+        ShipmentStatus::AtFacility,
+        ShipmentStatus::AtFacility,
+        ShipmentStatus::Departed,
+    ] {
+        let fields = ShipmentFields {
+            status: Some(status),
+            ..Default::default()
+        };
+        current = shipments::update(&db, current, fields, UpdateMode::Patch)
+            .await
+            .unwrap();
+    }
+    assert!(current.arrived_at.is_some() && current.departed_at.is_some());
+    let history: Vec<ShipmentStatus> = shipments::history(&db, current.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.status)
+        .collect();
+    // Repeating the current status is not a change.
+    assert_eq!(
+        history,
+        [
+            ShipmentStatus::New,
+            ShipmentStatus::AtFacility,
+            ShipmentStatus::Departed
+        ]
+    );
+}
+
+#[tokio::test]
+async fn patch_keeps_unsent_fields_and_replace_clears_them() {
+    let database = TestDb::new().await;
+    let db = database.connect().await;
+    let site = facility(&db, "northwind", "rotterdam-dc").await;
+    let fields = ShipmentFields {
+        carrier: Some("Van Dijk".into()),
+        seal_number: Some("SL1".into()),
+        ..Default::default()
+    };
+    let shipment = shipments::create(&db, &site, &ShipmentNumber::parse("S-3").unwrap(), fields)
+        .await
+        .unwrap();
+    let seal = ShipmentFields {
+        seal_number: Some("SL2".into()),
+        ..Default::default()
+    };
+    let patched = shipments::update(&db, shipment, seal.clone(), UpdateMode::Patch)
+        .await
+        .unwrap();
+    assert_eq!(patched.carrier.as_deref(), Some("Van Dijk"));
+    assert_eq!(patched.seal_number.as_deref(), Some("SL2"));
+    let replaced = shipments::update(&db, patched, seal, UpdateMode::Replace)
+        .await
+        .unwrap();
+    assert_eq!(replaced.carrier, None);
+    assert_eq!(replaced.seal_number.as_deref(), Some("SL2"));
+}
+
+#[tokio::test]
+async fn cancel_is_idempotent_and_a_cancelled_order_cannot_be_revived() {
+    let database = TestDb::new().await;
+    let db = database.connect().await;
+    let site = facility(&db, "acme", "derby").await;
+    let order = orders::create(&db, &site, &order_number("TMS-1"), OrderFields::default())
+        .await
+        .unwrap();
+    let cancelled = orders::cancel(&db, order).await.unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    let again = orders::cancel(&db, cancelled.clone()).await.unwrap();
+    assert_eq!(again.cancelled_at, cancelled.cancelled_at);
+    let revive = OrderFields {
+        status: Some(OrderStatus::Created),
+        ..Default::default()
+    };
+    let result = orders::update(&db, again, revive, UpdateMode::Patch, ItemsMode::Overwrite).await;
+    match result {
+        Err(Error::Conflict { code, detail }) => {
+            assert_eq!(code, "order_cancelled");
+            assert!(detail.contains("TMS-1"), "{detail}");
+        }
+        other => panic!("expected order_cancelled, got {other:?}"),
+    }
+}
+
+async fn skus_after(db: &Db, mode: ItemsMode, sent: Vec<ItemFields>) -> Vec<(String, f64)> {
+    let site = facility(db, "acme", "derby").await;
+    let number = order_number(&format!("TMS-{mode:?}"));
+    let start = OrderFields {
+        items: Some(vec![item("A", 1.0), item("B", 2.0)]),
+        ..Default::default()
+    };
+    let order = orders::create(db, &site, &number, start).await.unwrap();
+    let fields = OrderFields {
+        items: Some(sent),
+        ..Default::default()
+    };
+    let order = orders::update(db, order, fields, UpdateMode::Patch, mode)
+        .await
+        .unwrap();
+    orders::items(db, order.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.sku.unwrap(), i.quantity))
+        .collect()
+}
+
+#[tokio::test]
+async fn item_modes_overwrite_merge_append_and_delete() {
+    let database = TestDb::new().await;
+    let db = database.connect().await;
+    let s = |v: &[(&str, f64)]| {
+        v.iter()
+            .map(|(k, q)| (k.to_string(), *q))
+            .collect::<Vec<_>>()
+    };
+    let sent = || vec![item("B", 5.0), item("C", 3.0)];
+    assert_eq!(
+        skus_after(&db, ItemsMode::Overwrite, sent()).await,
+        s(&[("B", 5.0), ("C", 3.0)])
+    );
+    assert_eq!(
+        skus_after(&db, ItemsMode::Merge, sent()).await,
+        s(&[("A", 1.0), ("B", 5.0), ("C", 3.0)])
+    );
+    assert_eq!(
+        skus_after(&db, ItemsMode::Append, sent()).await,
+        s(&[("A", 1.0), ("B", 2.0), ("B", 5.0), ("C", 3.0)])
+    );
+    assert_eq!(
+        skus_after(&db, ItemsMode::Delete, sent()).await,
+        s(&[("A", 1.0)])
+    );
+}
+
+#[tokio::test]
+async fn an_update_without_items_leaves_items_alone() {
+    let database = TestDb::new().await;
+    let db = database.connect().await;
+    let site = facility(&db, "acme", "derby").await;
+    let start = OrderFields {
+        items: Some(vec![item("A", 1.0)]),
+        ..Default::default()
+    };
+    let order = orders::create(&db, &site, &order_number("TMS-9"), start)
+        .await
+        .unwrap();
+    let fields = OrderFields {
+        notes: Some("call ahead".into()),
+        ..Default::default()
+    };
+    let order = orders::update(&db, order, fields, UpdateMode::Patch, ItemsMode::Overwrite)
+        .await
+        .unwrap();
+    assert_eq!(orders::items(&db, order.id).await.unwrap().len(), 1);
+    assert_eq!(order.notes.as_deref(), Some("call ahead"));
+}
+
+#[tokio::test]
+async fn sqlite_databases_run_in_wal_mode() {
+    let database = TestDb::new().await;
+    if database.is_postgres() {
+        return;
+    }
+    let db = database.connect().await;
+    use sea_orm::{ConnectionTrait, Statement};
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "PRAGMA journal_mode",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let mode: String = row.try_get("", "journal_mode").unwrap();
+    assert_eq!(mode, "wal");
+}

@@ -1,0 +1,198 @@
+//! Starting the app against a fresh database and talking to it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use freightgate::Config;
+use freightgate::domain::{Scope, Slug};
+use freightgate::store::{self, Db};
+use sea_orm::{ConnectionTrait, Database};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// A fresh database: a temporary SQLite file, or a uniquely named PostgreSQL
+/// database created from `TEST_DATABASE_URL` and dropped afterwards.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_drop: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => Self::postgres(admin_url).await,
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path: PathBuf = dir.path().join("freightgate.db");
+                Self {
+                    url: format!("sqlite://{}", path.display()),
+                    _dir: Some(dir),
+                    pg_drop: None,
+                }
+            }
+        }
+    }
+
+    async fn postgres(admin_url: String) -> Self {
+        let name = format!("fg_test_{}", uuid::Uuid::now_v7().simple());
+        // Under CI an unreachable PostgreSQL must fail the run, never skip it.
+        let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+            panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
+        });
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let base = admin_url.split('?').next().unwrap_or(&admin_url);
+        let prefix = &base[..base.rfind('/').expect("database URL has a path") + 1];
+        Self {
+            url: format!("{prefix}{name}"),
+            _dir: None,
+            pg_drop: Some((admin_url, name)),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg_drop.is_some()
+    }
+
+    /// A migrated connection to this database.
+    pub async fn connect(&self) -> Db {
+        let config = config_for(&self.url);
+        let db = store::connect(&config).await.expect("connect");
+        store::migrate(&db).await.expect("migrate");
+        db
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.pg_drop.take() else {
+            return;
+        };
+        // Drop runs outside any runtime we may block, so use a thread of our own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                if let Ok(admin) = Database::connect(&admin_url).await {
+                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    let _ = admin.execute_unprepared(&sql).await;
+                    admin.close().await.ok();
+                }
+            });
+            Ok::<_, std::io::Error>(())
+        })
+        .join();
+    }
+}
+
+/// A configuration for tests: the given database, quiet logs, quick shutdown.
+pub fn config_for(url: &str) -> Config {
+    Config {
+        database_url: url.to_string(),
+        listen: "127.0.0.1:0".parse().expect("address"),
+        db_max_connections: 5,
+        shutdown_grace_secs: 5,
+        ..Config::default()
+    }
+}
+
+/// A running app with its own database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub shutdown: CancellationToken,
+    pub database: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let database = TestDb::new().await;
+        let mut config = config_for(&database.url);
+        adjust(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let shutdown = CancellationToken::new();
+        let db = database.connect().await;
+        tokio::spawn(freightgate::run(config, listener, shutdown.clone()));
+        let app = Self {
+            base,
+            client: reqwest::Client::new(),
+            db,
+            shutdown,
+            database,
+        };
+        app.wait_until_serving().await;
+        app
+    }
+
+    async fn wait_until_serving(&self) {
+        for _ in 0..100 {
+            if let Ok(r) = self.client.get(self.url("/healthz")).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the app did not start serving");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A new API key for `business` with `scopes`.
+    pub async fn key(&self, business: &str, scopes: &[Scope]) -> String {
+        let slug = Slug::parse(business).expect("slug");
+        store::keys::create(&self.db, &slug, "test", scopes)
+            .await
+            .expect("create key")
+            .plaintext
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Asserts a problem+json answer with `status` and `code`, returning the body.
+pub async fn assert_problem(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(content_type, "application/problem+json");
+    let body: serde_json::Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string());
+    body
+}
