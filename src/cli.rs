@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::domain::{Scope, Slug};
+use crate::rules::{self, live::describe};
 use crate::store;
 
 /// freightgate: a logistics integration gateway.
@@ -30,6 +31,23 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Check rules files and run their fixtures.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Load and compile the rules; print every problem; fail on any error.
+    Check {
+        /// Rules directory (default: the configured `rules_dir`).
+        dir: Option<PathBuf>,
+    },
+    /// Run the fixtures in DIR/tests against the rules; fail on any failing fixture.
+    Test {
+        /// Rules directory (default: the configured `rules_dir`).
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +79,8 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(&config).await,
         Command::Keys(command) => keys(&config, command).await,
+        Command::Rules(RulesCommand::Check { dir }) => rules_check(&config, dir),
+        Command::Rules(RulesCommand::Test { dir }) => rules_test(&config, dir),
     }
 }
 
@@ -176,5 +196,62 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
         }
     }
     db.close().await.ok();
+    Ok(())
+}
+
+fn load_rules_verbosely(config: &Config, dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let dir = dir.unwrap_or_else(|| config.rules_dir.clone());
+    let options = rules::LoadOptions {
+        max_document_bytes: config.max_document_bytes,
+    };
+    match rules::load_dir_with(&dir, &options) {
+        Ok((_, report)) => {
+            for warning in &report.warnings {
+                println!("warning: {}", describe(warning));
+            }
+            println!(
+                "{}: {} rules in {} files, {} warnings, no errors",
+                dir.display(),
+                report.rules,
+                report.files.len(),
+                report.warnings.len()
+            );
+            Ok(dir)
+        }
+        Err(report) => {
+            for error in &report.errors {
+                println!("error: {}", describe(error));
+            }
+            for warning in &report.warnings {
+                println!("warning: {}", describe(warning));
+            }
+            anyhow::bail!(
+                "{} error(s) in the rules in {}",
+                report.errors.len(),
+                dir.display()
+            )
+        }
+    }
+}
+
+fn rules_check(config: &Config, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    load_rules_verbosely(config, dir).map(|_| ())
+}
+
+fn rules_test(config: &Config, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let dir = load_rules_verbosely(config, dir)?;
+    let results = rules::run_fixtures(&dir);
+    if results.is_empty() {
+        println!("no fixtures in {}", dir.join("tests").display());
+        return Ok(());
+    }
+    for result in &results {
+        println!("{result}");
+    }
+    let failed = results.iter().filter(|r| !r.passed).count();
+    println!("{} passed, {failed} failed", results.len() - failed);
+    if failed > 0 {
+        anyhow::bail!("{failed} fixture(s) failed");
+    }
     Ok(())
 }

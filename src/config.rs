@@ -39,6 +39,13 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter in `tracing` syntax, e.g. `info` or `freightgate=debug,sqlx=warn`.
     pub log: String,
+    /// How often the rules directory is checked for changed files, in milliseconds
+    /// (0: only reload on SIGHUP).
+    pub rules_poll_ms: u64,
+    /// Largest decoded document (e.g. a POD file) a payload may carry, in bytes.
+    pub max_document_bytes: usize,
+    /// How long an Idempotency-Key and its stored answer are kept, in seconds.
+    pub idempotency_ttl_secs: u64,
 }
 
 /// How log lines are written.
@@ -65,6 +72,9 @@ impl Default for Config {
             shutdown_grace_secs: 30,
             log_format: LogFormat::Text,
             log: "info".into(),
+            rules_poll_ms: 2_000,
+            max_document_bytes: 10 * 1024 * 1024,
+            idempotency_ttl_secs: 24 * 60 * 60,
         }
     }
 }
@@ -122,6 +132,12 @@ impl Config {
                 "db_max_connections (FREIGHTGATE_DB_MAX_CONNECTIONS) = 0: accepted values are 1 or more"
                     .into(),
             ));
+        }
+        if self.idempotency_ttl_secs == 0 || self.idempotency_ttl_secs > 30 * 24 * 3600 {
+            return Err(ConfigError(format!(
+                "idempotency_ttl_secs (FREIGHTGATE_IDEMPOTENCY_TTL_SECS) = {}: accepted values are 1 to 2592000 (30 days)",
+                self.idempotency_ttl_secs
+            )));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
             return Err(ConfigError(format!(

@@ -1,7 +1,7 @@
 //! One error type for the whole service, rendered as RFC 9457 problem+json with a
 //! stable snake_case `code`.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sea_orm::{DbErr, SqlErr};
@@ -237,6 +237,12 @@ fn inner(error: &dyn std::error::Error) -> String {
         source = s.source();
     }
     message
+}
+
+impl From<BytesRejection> for Error {
+    fn from(rejection: BytesRejection) -> Self {
+        body_error(rejection.status(), rejection.body_text())
+    }
 }
 
 impl From<PathRejection> for Error {

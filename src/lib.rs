@@ -6,6 +6,8 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod ingest;
+pub mod rules;
 pub mod store;
 pub mod telemetry;
 
@@ -26,6 +28,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let live_rules = Arc::new(load_rules(&config)?);
     let db = store::connect(&config).await.with_context(|| {
         format!(
             "cannot open the database at {}",
@@ -42,9 +45,17 @@ pub async fn run(
     }
     telemetry::metrics_handle();
     let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let poll = Duration::from_millis(config.rules_poll_ms);
+    tokio::spawn(rules::live::watch(
+        live_rules.clone(),
+        poll,
+        shutdown.clone(),
+    ));
+    tokio::spawn(purge_idempotency_keys(db.clone(), shutdown.clone()));
     let state = http::AppState {
         db: db.clone(),
         config: Arc::new(config),
+        rules: live_rules,
     };
     let app = http::router(state);
     tracing::info!(address = %listener.local_addr()?, "freightgate is serving");
@@ -69,6 +80,49 @@ pub async fn run(
     }
     db.close().await.ok();
     Ok(())
+}
+
+/// Loads the rules; a bad rules file stops start-up with every problem listed.
+pub fn load_rules(config: &Config) -> anyhow::Result<rules::live::LiveRules> {
+    let options = rules::LoadOptions {
+        max_document_bytes: config.max_document_bytes,
+    };
+    match rules::live::LiveRules::load(&config.rules_dir, options) {
+        Ok((live, report)) => {
+            for warning in &report.warnings {
+                tracing::warn!(problem = %rules::live::describe(warning), "rules warning");
+            }
+            if report.rules == 0 {
+                tracing::warn!(dir = %config.rules_dir.display(), "no rules loaded: every payload will be rejected");
+            }
+            tracing::info!(
+                rules = report.rules,
+                files = report.files.len(),
+                "rules loaded"
+            );
+            Ok(live)
+        }
+        Err(report) => anyhow::bail!(
+            "the rules in {} have errors (set FREIGHTGATE_RULES_DIR or `rules_dir` to use another directory):\n{}",
+            config.rules_dir.display(),
+            rules::live::describe_errors(&report)
+        ),
+    }
+}
+
+/// Deletes expired Idempotency-Keys every ten minutes.
+async fn purge_idempotency_keys(db: store::Db, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticker.tick() => match store::idempotency::purge_expired(&db).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::debug!(purged, "expired idempotency keys deleted"),
+                Err(e) => tracing::warn!(error = %e, "could not purge idempotency keys"),
+            },
+        }
+    }
 }
 
 /// A database URL without its password, for messages.

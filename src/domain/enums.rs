@@ -260,3 +260,54 @@ pub enum ItemsMode {
     /// Existing items with the same key as a sent item are removed.
     Delete,
 }
+
+/// Whether a pallet was seen going onto or coming off a trailer.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PalletDirection {
+    #[sea_orm(string_value = "LOADING")]
+    Loading,
+    #[sea_orm(string_value = "UNLOADING")]
+    Unloading,
+}
+
+/// The kind of an attached document.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DocumentType {
+    #[sea_orm(string_value = "CMR")]
+    Cmr,
+    #[sea_orm(string_value = "POD")]
+    Pod,
+    #[sea_orm(string_value = "BOL")]
+    Bol,
+    #[sea_orm(string_value = "LABEL")]
+    Label,
+    #[sea_orm(string_value = "CUSTOMS")]
+    Customs,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// How urgent an exception is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExceptionPriority {
+    #[sea_orm(string_value = "LOW")]
+    Low,
+    #[sea_orm(string_value = "MEDIUM")]
+    Medium,
+    #[sea_orm(string_value = "HIGH")]
+    High,
+    #[sea_orm(string_value = "CRITICAL")]
+    Critical,
+}

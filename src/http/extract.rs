@@ -1,6 +1,7 @@
 //! Extractors whose rejections are problem+json, not axum's plain text.
 
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 
 use crate::error::Error;
 
@@ -19,3 +20,18 @@ pub struct Path<T>(pub T);
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(Error))]
 pub struct Query<T>(pub T);
+
+/// The raw request body; an oversized one is a 413 problem.
+#[derive(Debug)]
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
+        Bytes::from_request(request, state)
+            .await
+            .map(RawBody)
+            .map_err(Error::from)
+    }
+}

@@ -3,6 +3,7 @@
 mod auth;
 pub mod extract;
 mod health;
+mod ingest;
 mod status;
 pub mod views;
 
@@ -14,7 +15,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, Response};
 use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -22,6 +23,7 @@ use tracing::Level;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::rules::live::LiveRules;
 use crate::store::Db;
 
 /// Header carrying the request id, generated when the client sends none.
@@ -32,6 +34,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    pub rules: Arc<LiveRules>,
 }
 
 /// The complete application router.
@@ -39,7 +42,10 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let api = Router::new()
         .route("/v1/shipments/{id}", get(status::shipment))
-        .route("/v1/orders/{id}", get(status::order));
+        .route("/v1/orders/{id}", get(status::order))
+        .route("/v1/ingest", post(ingest::ingest))
+        .route("/v1/ingest/explain", post(ingest::explain))
+        .route("/v1/ingest/{logging_id}", get(ingest::record));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -1,6 +1,9 @@
 //! Persistence: connection, migrations and typed queries. No SQL outside this module.
 
+pub mod attach;
 pub mod entities;
+pub mod idempotency;
+pub mod inbound;
 pub mod keys;
 pub mod migration;
 pub mod orders;
@@ -59,4 +62,16 @@ pub fn pool_stats(db: &DatabaseConnection) -> (u32, usize) {
         }
         _ => (0, 0),
     }
+}
+
+/// Starts a write transaction. On SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one
+/// failing when it upgrades from reading to writing.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }

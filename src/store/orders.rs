@@ -411,3 +411,20 @@ pub async fn for_shipment(
         })
         .collect())
 }
+
+/// Orders of the business with `number`, optionally only in one facility; at most two.
+pub async fn find_in_business(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    facility_id: Option<i64>,
+    number: &OrderNumber,
+) -> Result<Vec<order::Model>> {
+    use sea_orm::QuerySelect;
+    let mut query = order::Entity::find()
+        .filter(order::Column::BusinessId.eq(business_id))
+        .filter(order::Column::OrderNumber.eq(number.as_str()));
+    if let Some(facility_id) = facility_id {
+        query = query.filter(order::Column::FacilityId.eq(facility_id));
+    }
+    query.limit(2).all(db).await.map_err(Error::from_db_err)
+}

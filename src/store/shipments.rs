@@ -251,3 +251,21 @@ pub async fn history(
         .await
         .map_err(Error::from_db_err)
 }
+
+/// Shipments of the business with `number`, optionally only in one facility. At most
+/// two are returned: enough to tell "none", "this one" and "ambiguous" apart.
+pub async fn find_in_business(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    facility_id: Option<i64>,
+    number: &ShipmentNumber,
+) -> Result<Vec<shipment::Model>> {
+    use sea_orm::QuerySelect;
+    let mut query = shipment::Entity::find()
+        .filter(shipment::Column::BusinessId.eq(business_id))
+        .filter(shipment::Column::ShipmentNumber.eq(number.as_str()));
+    if let Some(facility_id) = facility_id {
+        query = query.filter(shipment::Column::FacilityId.eq(facility_id));
+    }
+    query.limit(2).all(db).await.map_err(Error::from_db_err)
+}

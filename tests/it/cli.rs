@@ -104,10 +104,10 @@ async fn migrate_applies_the_schema_once() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
+    let first = stdout(&first);
     assert!(
-        stdout(&first).contains("Applied 1 migration"),
-        "{}",
-        stdout(&first)
+        first.starts_with("Applied ") && !first.starts_with("Applied 0"),
+        "{first}"
     );
     let second = freightgate(&database.url, &["migrate"]);
     assert!(
@@ -161,6 +161,18 @@ fn an_unknown_setting_in_the_config_file_is_refused() {
     );
 }
 
+/// The shipped rules beside the database, as in a checkout.
+fn copy_rules_into(dir: &std::path::Path) {
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    std::fs::create_dir(dir.join("rules")).unwrap();
+    for entry in std::fs::read_dir(rules).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, dir.join("rules").join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -172,6 +184,7 @@ fn free_port() -> u16 {
 #[tokio::test]
 async fn serve_with_zero_config_creates_a_wal_sqlite_file_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
+    copy_rules_into(dir.path());
     let port = free_port();
     let mut child = Command::new(BIN)
         .arg("serve")

@@ -4,7 +4,10 @@
 mod auth;
 mod cli;
 mod errors;
+mod explain;
 mod health;
+mod idempotency;
+mod ingest;
 mod status;
 mod store;
 mod support;

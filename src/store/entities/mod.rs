@@ -3,9 +3,15 @@
 pub mod api_key;
 pub mod business;
 pub mod dock;
+pub mod document;
+pub mod exception;
 pub mod facility;
+pub mod idempotency_key;
 pub mod inbound_payload;
 pub mod order;
 pub mod order_item;
+pub mod pallet;
+pub mod pallet_order;
+pub mod reference;
 pub mod shipment;
 pub mod shipment_status_event;

@@ -1,0 +1,181 @@
+//! Pallet events, documents, references and exceptions on existing records.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sea_orm::ConnectionTrait;
+use serde_json::Value;
+
+use super::{Applied, Context, Failure, Issue};
+use crate::domain::{DocumentType, ExceptionPriority, PalletDirection};
+use crate::ingest::canonical::{self, DocumentDoc, ExceptionDoc, PalletDoc, ReferenceDoc};
+use crate::store::attach::{self, NewDocument, PalletEvent, Target};
+
+fn read<T: serde::de::DeserializeOwned, C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    doc: &Value,
+) -> Result<T, Failure> {
+    canonical::read(doc).map_err(|e| cx.reject("validation_failed", e))
+}
+
+pub(super) async fn pallet<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    doc: &Value,
+) -> Result<Applied, Failure> {
+    let p: PalletDoc = read(cx, doc)?;
+    let shipment = cx
+        .require_shipment(p.shipment_number.as_deref(), p.facility.as_deref())
+        .await?;
+    let code = p
+        .pallet_id
+        .clone()
+        .ok_or_else(|| cx.reject("missing_field", "Missing required field: pallet_id"))?;
+    let mut warnings = Vec::new();
+    let mut order_ids = Vec::new();
+    for number in &p.orders {
+        match cx.find_order(number, p.facility.as_deref()).await? {
+            Some(order) => order_ids.push(order.id),
+            None => warnings.push(Issue::new(
+                "unknown_order",
+                &cx.path,
+                format!("order `{number}` on pallet `{code}` does not exist; the pallet is stored without it"),
+            )),
+        }
+    }
+    let dock = p.dock.as_deref().map(|d| cx.slug("dock", d)).transpose()?;
+    let event = PalletEvent {
+        pallet_code: code.clone(),
+        direction: p.direction.unwrap_or(PalletDirection::Loading),
+        occurred_at: p.occurred_at_utc().unwrap_or_else(chrono::Utc::now),
+        dock,
+        labels: p.labels,
+        order_ids,
+    };
+    let stored = attach::pallet(cx.db, &shipment, event).await?;
+    Ok(Applied {
+        id: stored.id,
+        reference: code,
+        created: false,
+        warnings,
+    })
+}
+
+/// The order or shipment a document or reference names (order first).
+async fn target<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    order: Option<&str>,
+    shipment: Option<&str>,
+    facility: Option<&str>,
+) -> Result<Target, Failure> {
+    match (order, shipment) {
+        (Some(number), _) => Ok(Target::Order(
+            cx.require_order(Some(number), facility).await?.id,
+        )),
+        (None, Some(number)) => Ok(Target::Shipment(
+            cx.require_shipment(Some(number), facility).await?.id,
+        )),
+        (None, None) => Err(cx.reject(
+            "missing_field",
+            "Missing required field: order_number or shipment_number",
+        )),
+    }
+}
+
+pub(super) async fn document<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    doc: &Value,
+) -> Result<Applied, Failure> {
+    let d: DocumentDoc = read(cx, doc)?;
+    let target = target(
+        cx,
+        d.order_number.as_deref(),
+        d.shipment_number.as_deref(),
+        d.facility.as_deref(),
+    )
+    .await?;
+    let encoded = d.content_base64.as_deref().unwrap_or_default();
+    let content = STANDARD.decode(encoded.trim()).map_err(|e| {
+        cx.reject(
+            "invalid_base64",
+            format!("the document content is not valid base64: {e}"),
+        )
+    })?;
+    let file_name = d.file_name.clone().unwrap_or_else(|| "document".into());
+    let notes = match (&d.notes, &d.signed_by) {
+        (Some(n), Some(s)) => Some(format!("{n} (signed by {s})")),
+        (Some(n), None) => Some(n.clone()),
+        (None, Some(s)) => Some(format!("signed by {s}")),
+        (None, None) => None,
+    };
+    let new = NewDocument {
+        document_type: d.kind.unwrap_or(DocumentType::Other),
+        external_id: d.external_id.clone(),
+        file_name: file_name.clone(),
+        mime_type: d
+            .mime_type
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".into()),
+        content,
+        notes,
+        uploaded_at: d.occurred_at_utc(),
+    };
+    let stored = attach::document(cx.db, cx.business_id, target, new).await?;
+    Ok(Applied {
+        id: stored.id,
+        reference: file_name,
+        created: false,
+        warnings: Vec::new(),
+    })
+}
+
+pub(super) async fn reference<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    doc: &Value,
+) -> Result<Applied, Failure> {
+    let r: ReferenceDoc = read(cx, doc)?;
+    let target = target(
+        cx,
+        r.order_number.as_deref(),
+        r.shipment_number.as_deref(),
+        r.facility.as_deref(),
+    )
+    .await?;
+    let stored = attach::reference(cx.db, cx.business_id, target, &r.kind, &r.value).await?;
+    Ok(Applied {
+        id: stored.id,
+        reference: format!("{}={}", r.kind, r.value),
+        created: false,
+        warnings: Vec::new(),
+    })
+}
+
+pub(super) async fn exception<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    doc: &Value,
+) -> Result<Applied, Failure> {
+    let e: ExceptionDoc = read(cx, doc)?;
+    let shipment = cx
+        .require_shipment(e.shipment_number.as_deref(), e.facility.as_deref())
+        .await?;
+    let pallet_id = match e.pallet_id.as_deref() {
+        Some(code) => Some(
+            attach::find_pallet(cx.db, shipment.id, code)
+                .await?
+                .ok_or_else(|| {
+                    cx.reject(
+                        "not_found",
+                        format!("pallet `{code}` was never seen on this shipment"),
+                    )
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    let priority = e.priority.unwrap_or(ExceptionPriority::Medium);
+    let stored = attach::exception(cx.db, &shipment, pallet_id, priority, &e.description).await?;
+    Ok(Applied {
+        id: stored.id,
+        reference: shipment.shipment_number,
+        created: false,
+        warnings: Vec::new(),
+    })
+}

@@ -1,0 +1,204 @@
+//! Carrying out one mapped document against the store, inside the caller's
+//! transaction: create, update or cancel shipments and orders, attach the rest.
+
+mod attachments;
+mod records;
+
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
+
+use crate::domain::{OrderNumber, ShipmentNumber, Slug};
+use crate::error::Error;
+use crate::rules::{Entity, Operation, RuleSummary};
+use crate::store::entities::{facility, order, shipment};
+use crate::store::{orders, shipments, tenancy};
+
+/// Facility used when a payload names none.
+pub const DEFAULT_FACILITY: &str = "default";
+
+/// A finding reported back to the sender.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Issue {
+    pub code: String,
+    pub path: String,
+    pub detail: String,
+}
+
+impl Issue {
+    pub fn new(code: &str, path: &str, detail: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            path: path.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// What one document did.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub id: i64,
+    /// The sender's identifier of the record (shipment number, order number, …).
+    pub reference: String,
+    pub created: bool,
+    pub warnings: Vec<Issue>,
+}
+
+/// Why a document was not applied: the sender's problem, or ours.
+#[derive(Debug)]
+pub enum Failure {
+    Rejected(Issue),
+    Fatal(Error),
+}
+
+impl Failure {
+    /// Store errors with a business meaning are the sender's; the rest are ours.
+    pub fn from_error(error: Error, path: &str) -> Self {
+        match error {
+            Error::Conflict { code, detail } | Error::BadRequest { code, detail } => {
+                Failure::Rejected(Issue::new(code, path, detail))
+            }
+            Error::Invalid { code, detail, .. } => {
+                Failure::Rejected(Issue::new(code, path, detail))
+            }
+            e @ Error::NotFound { .. } => {
+                Failure::Rejected(Issue::new("not_found", path, e.to_string()))
+            }
+            other => Failure::Fatal(other),
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure::from_error(error, "$")
+    }
+}
+
+/// Who is sending and how their records are found.
+pub struct Context<'a, C> {
+    pub db: &'a C,
+    pub business_id: i64,
+    pub strict_facilities: bool,
+    pub rule: &'a RuleSummary,
+    /// Where the document sits in the sender's payload, for error paths.
+    pub path: String,
+}
+
+/// Applies one canonical document according to its rule.
+pub async fn apply<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    document: &serde_json::Value,
+) -> Result<Applied, Failure> {
+    match (cx.rule.operation, cx.rule.entity) {
+        (Operation::Create, Entity::Shipment) => records::create_shipment(cx, document).await,
+        (Operation::Update, Entity::Shipment) => records::update_shipment(cx, document).await,
+        (Operation::Cancel, Entity::Shipment) => records::cancel_shipment(cx, document).await,
+        (Operation::Create, Entity::Order) => records::create_order(cx, document).await,
+        (Operation::Update, Entity::Order) => records::update_order(cx, document).await,
+        (Operation::Cancel, Entity::Order) => records::cancel_order(cx, document).await,
+        (_, Entity::Pallet) => attachments::pallet(cx, document).await,
+        (_, Entity::Document) => attachments::document(cx, document).await,
+        (_, Entity::Reference) => attachments::reference(cx, document).await,
+        (_, Entity::Exception) => attachments::exception(cx, document).await,
+        (operation, entity) => Err(Failure::Rejected(Issue::new(
+            "unsupported_operation",
+            &cx.path,
+            format!(
+                "the rule `{}` asks to {operation} a {entity}, which freightgate does not do",
+                cx.rule.name
+            ),
+        ))),
+    }
+}
+
+impl<C: ConnectionTrait> Context<'_, C> {
+    fn reject(&self, code: &str, detail: impl Into<String>) -> Failure {
+        Failure::Rejected(Issue::new(code, &self.path, detail))
+    }
+
+    fn slug(&self, field: &str, value: &str) -> Result<Slug, Failure> {
+        Slug::parse(value).map_err(|e| self.reject("validation_failed", format!("{field}: {e}")))
+    }
+
+    /// The facility to create in: the named one (created on first reference unless
+    /// strict) or the business's default facility.
+    async fn facility_for_create(&self, name: Option<&str>) -> Result<facility::Model, Failure> {
+        let slug = self.slug("facility", name.unwrap_or(DEFAULT_FACILITY))?;
+        tenancy::facility(self.db, self.business_id, &slug, self.strict_facilities)
+            .await
+            .map_err(|e| Failure::from_error(e, &self.path))
+    }
+
+    /// The facility a lookup is limited to, when the payload names one.
+    async fn facility_for_lookup(&self, name: Option<&str>) -> Result<Option<i64>, Failure> {
+        let Some(name) = name else { return Ok(None) };
+        let slug = self.slug("facility", name)?;
+        match tenancy::find_facility(self.db, self.business_id, &slug).await? {
+            Some(f) => Ok(Some(f.id)),
+            None => Err(self.reject("not_found", format!("facility `{name}` does not exist"))),
+        }
+    }
+
+    fn single<T>(&self, found: Vec<T>, what: &str, number: &str) -> Result<Option<T>, Failure> {
+        if found.len() > 1 {
+            return Err(self.reject(
+                "ambiguous_reference",
+                format!(
+                    "{what} `{number}` exists in several facilities; map `facility` to say which"
+                ),
+            ));
+        }
+        Ok(found.into_iter().next())
+    }
+
+    async fn find_shipment(
+        &self,
+        number: &str,
+        facility: Option<&str>,
+    ) -> Result<Option<shipment::Model>, Failure> {
+        let parsed =
+            ShipmentNumber::parse(number).map_err(|e| self.reject("validation_failed", e))?;
+        let facility_id = self.facility_for_lookup(facility).await?;
+        let found =
+            shipments::find_in_business(self.db, self.business_id, facility_id, &parsed).await?;
+        self.single(found, "shipment", number)
+    }
+
+    async fn find_order(
+        &self,
+        number: &str,
+        facility: Option<&str>,
+    ) -> Result<Option<order::Model>, Failure> {
+        let parsed = OrderNumber::parse(number).map_err(|e| self.reject("validation_failed", e))?;
+        let facility_id = self.facility_for_lookup(facility).await?;
+        let found =
+            orders::find_in_business(self.db, self.business_id, facility_id, &parsed).await?;
+        self.single(found, "order", number)
+    }
+
+    async fn require_shipment(
+        &self,
+        number: Option<&str>,
+        facility: Option<&str>,
+    ) -> Result<shipment::Model, Failure> {
+        let number = number.ok_or_else(|| {
+            self.reject("missing_field", "Missing required field: shipment_number")
+        })?;
+        self.find_shipment(number, facility)
+            .await?
+            .ok_or_else(|| self.reject("not_found", format!("shipment `{number}` does not exist")))
+    }
+
+    async fn require_order(
+        &self,
+        number: Option<&str>,
+        facility: Option<&str>,
+    ) -> Result<order::Model, Failure> {
+        let number = number
+            .ok_or_else(|| self.reject("missing_field", "Missing required field: order_number"))?;
+        self.find_order(number, facility)
+            .await?
+            .ok_or_else(|| self.reject("not_found", format!("order `{number}` does not exist")))
+    }
+}

@@ -1,0 +1,277 @@
+//! Shipments and orders: create (with the duplicate policy), update, cancel.
+
+use sea_orm::ConnectionTrait;
+use serde_json::Value;
+
+use super::{Applied, Context, Failure};
+use crate::domain::{ItemsMode, OrderNumber, ShipmentNumber, UpdateMode};
+use crate::ingest::canonical::{self, OrderDoc, Reference, ShipmentDoc};
+use crate::rules::{self, DuplicatePolicy};
+use crate::store::attach::{self, Target};
+use crate::store::entities::{facility, order};
+use crate::store::{orders, shipments};
+
+fn update_mode(rule: &rules::RuleSummary) -> UpdateMode {
+    match rule.update_mode {
+        rules::UpdateMode::Patch => UpdateMode::Patch,
+        rules::UpdateMode::Replace => UpdateMode::Replace,
+    }
+}
+
+fn items_mode(rule: &rules::RuleSummary) -> ItemsMode {
+    match rule.items_mode {
+        rules::ItemsMode::Overwrite => ItemsMode::Overwrite,
+        rules::ItemsMode::Merge => ItemsMode::Merge,
+        rules::ItemsMode::Append => ItemsMode::Append,
+        rules::ItemsMode::Delete => ItemsMode::Delete,
+    }
+}
+
+fn read<T: serde::de::DeserializeOwned, C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    doc: &Value,
+) -> Result<T, Failure> {
+    canonical::read(doc).map_err(|e| cx.reject("validation_failed", e))
+}
+
+async fn add_references<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    target: Target,
+    refs: &[Reference],
+) -> Result<(), Failure> {
+    for r in refs
+        .iter()
+        .filter(|r| !r.kind.is_empty() && !r.value.is_empty())
+    {
+        attach::reference(cx.db, cx.business_id, target, &r.kind, &r.value).await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn create_shipment<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    doc: &Value,
+) -> Result<Applied, Failure> {
+    let s: ShipmentDoc = read(cx, doc)?;
+    let raw = s.shipment_number.as_deref().unwrap_or_default();
+    let number = ShipmentNumber::parse(raw).map_err(|e| cx.reject("missing_field", e))?;
+    let facility = cx.facility_for_create(s.facility.as_deref()).await?;
+    let dock = s.dock.as_deref().map(|d| cx.slug("dock", d)).transpose()?;
+    let existing = shipments::find_by_number(cx.db, facility.id, &number).await?;
+    let (shipment, created) = match existing {
+        Some(_) if cx.rule.on_duplicate == DuplicatePolicy::Reject => {
+            return Err(cx.reject(
+                "duplicate",
+                format!(
+                    "shipment `{number}` already exists in facility `{}`",
+                    facility.slug
+                ),
+            ));
+        }
+        Some(found) => (
+            shipments::update(cx.db, found, s.fields(dock), update_mode(cx.rule)).await?,
+            false,
+        ),
+        None => (
+            shipments::create(cx.db, &facility, &number, s.fields(dock)).await?,
+            true,
+        ),
+    };
+    add_references(cx, Target::Shipment(shipment.id), &s.references).await?;
+    for order in &s.orders {
+        upsert_order(cx, &facility, order, Some(shipment.id)).await?;
+    }
+    Ok(Applied {
+        id: shipment.id,
+        reference: shipment.shipment_number,
+        created,
+        warnings: Vec::new(),
+    })
+}
+
+pub(super) async fn update_shipment<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    doc: &Value,
+) -> Result<Applied, Failure> {
+    let s: ShipmentDoc = read(cx, doc)?;
+    let found = cx
+        .require_shipment(s.shipment_number.as_deref(), s.facility.as_deref())
+        .await?;
+    let dock = s.dock.as_deref().map(|d| cx.slug("dock", d)).transpose()?;
+    let shipment = shipments::update(cx.db, found, s.fields(dock), update_mode(cx.rule))
+        .await
+        .map_err(|e| Failure::from_error(e, &cx.path))?;
+    add_references(cx, Target::Shipment(shipment.id), &s.references).await?;
+    if !s.orders.is_empty() {
+        let facility = crate::store::tenancy::facility_by_id(cx.db, shipment.facility_id)
+            .await?
+            .ok_or_else(|| {
+                Failure::Fatal(crate::Error::Internal(anyhow::anyhow!(
+                    "shipment without facility"
+                )))
+            })?;
+        for order in &s.orders {
+            upsert_order(cx, &facility, order, Some(shipment.id)).await?;
+        }
+    }
+    Ok(Applied {
+        id: shipment.id,
+        reference: shipment.shipment_number,
+        created: false,
+        warnings: Vec::new(),
+    })
+}
+
+pub(super) async fn cancel_shipment<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    doc: &Value,
+) -> Result<Applied, Failure> {
+    let s: ShipmentDoc = read(cx, doc)?;
+    let found = cx
+        .require_shipment(s.shipment_number.as_deref(), s.facility.as_deref())
+        .await?;
+    let shipment = shipments::cancel(cx.db, found).await?;
+    Ok(Applied {
+        id: shipment.id,
+        reference: shipment.shipment_number,
+        created: false,
+        warnings: Vec::new(),
+    })
+}
+
+/// An order carried by a shipment document: updated when it exists, else created.
+async fn upsert_order<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    facility: &facility::Model,
+    doc: &Value,
+    shipment_id: Option<i64>,
+) -> Result<order::Model, Failure> {
+    let o: OrderDoc = read(cx, doc)?;
+    let number = OrderNumber::parse(o.order_number.as_deref().unwrap_or_default())
+        .map_err(|e| cx.reject("missing_field", e))?;
+    let (mut fields, references) = o.into_fields();
+    fields.shipment_id = shipment_id;
+    let order = match orders::find_by_number(cx.db, facility.id, &number).await? {
+        Some(found) => orders::update(
+            cx.db,
+            found,
+            fields,
+            update_mode(cx.rule),
+            items_mode(cx.rule),
+        )
+        .await
+        .map_err(|e| Failure::from_error(e, &cx.path))?,
+        None => orders::create(cx.db, facility, &number, fields).await?,
+    };
+    add_references(cx, Target::Order(order.id), &references).await?;
+    Ok(order)
+}
+
+/// The shipment an order document names, if any.
+async fn linked_shipment<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    o: &OrderDoc,
+) -> Result<Option<i64>, Failure> {
+    match o.shipment_number.as_deref() {
+        Some(number) => Ok(Some(
+            cx.require_shipment(Some(number), o.facility.as_deref())
+                .await?
+                .id,
+        )),
+        None => Ok(None),
+    }
+}
+
+pub(super) async fn create_order<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    doc: &Value,
+) -> Result<Applied, Failure> {
+    let o: OrderDoc = read(cx, doc)?;
+    let number = OrderNumber::parse(o.order_number.as_deref().unwrap_or_default())
+        .map_err(|e| cx.reject("missing_field", e))?;
+    let facility = cx.facility_for_create(o.facility.as_deref()).await?;
+    let shipment_id = linked_shipment(cx, &o).await?;
+    let existing = orders::find_by_number(cx.db, facility.id, &number).await?;
+    let (mut fields, references) = o.into_fields();
+    fields.shipment_id = shipment_id;
+    let (order, created) = match existing {
+        Some(_) if cx.rule.on_duplicate == DuplicatePolicy::Reject => {
+            return Err(cx.reject(
+                "duplicate",
+                format!(
+                    "order `{number}` already exists in facility `{}`",
+                    facility.slug
+                ),
+            ));
+        }
+        Some(found) => {
+            let updated = orders::update(
+                cx.db,
+                found,
+                fields,
+                update_mode(cx.rule),
+                items_mode(cx.rule),
+            )
+            .await
+            .map_err(|e| Failure::from_error(e, &cx.path))?;
+            (updated, false)
+        }
+        None => (
+            orders::create(cx.db, &facility, &number, fields).await?,
+            true,
+        ),
+    };
+    add_references(cx, Target::Order(order.id), &references).await?;
+    Ok(Applied {
+        id: order.id,
+        reference: order.order_number,
+        created,
+        warnings: Vec::new(),
+    })
+}
+
+pub(super) async fn update_order<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    doc: &Value,
+) -> Result<Applied, Failure> {
+    let o: OrderDoc = read(cx, doc)?;
+    let found = cx
+        .require_order(o.order_number.as_deref(), o.facility.as_deref())
+        .await?;
+    let shipment_id = linked_shipment(cx, &o).await?;
+    let (mut fields, references) = o.into_fields();
+    fields.shipment_id = shipment_id;
+    let order = orders::update(
+        cx.db,
+        found,
+        fields,
+        update_mode(cx.rule),
+        items_mode(cx.rule),
+    )
+    .await
+    .map_err(|e| Failure::from_error(e, &cx.path))?;
+    add_references(cx, Target::Order(order.id), &references).await?;
+    Ok(Applied {
+        id: order.id,
+        reference: order.order_number,
+        created: false,
+        warnings: Vec::new(),
+    })
+}
+
+pub(super) async fn cancel_order<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    doc: &Value,
+) -> Result<Applied, Failure> {
+    let o: OrderDoc = read(cx, doc)?;
+    let found = cx
+        .require_order(o.order_number.as_deref(), o.facility.as_deref())
+        .await?;
+    let order = orders::cancel(cx.db, found).await?;
+    Ok(Applied {
+        id: order.id,
+        reference: order.order_number,
+        created: false,
+        warnings: Vec::new(),
+    })
+}

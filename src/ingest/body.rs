@@ -1,0 +1,241 @@
+//! Turning a request body into documents: one JSON document or an array of them,
+//! NDJSON (one per line) or CSV (one flat object per row).
+
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+
+/// The body formats the unified endpoint takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Ndjson,
+    Csv,
+}
+
+impl Format {
+    /// Chooses the format from a Content-Type header; anything else is a 415.
+    pub fn from_content_type(header: Option<&str>) -> Result<Self, Error> {
+        let Some(header) = header else {
+            return Err(Error::UnsupportedMediaType(
+                "missing Content-Type; send application/json, application/x-ndjson or text/csv"
+                    .into(),
+            ));
+        };
+        let essence = header
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "application/json" => Ok(Format::Json),
+            e if e.starts_with("application/") && e.ends_with("+json") => Ok(Format::Json),
+            "application/x-ndjson"
+            | "application/ndjson"
+            | "application/jsonl"
+            | "application/x-jsonlines" => Ok(Format::Ndjson),
+            "text/csv" => Ok(Format::Csv),
+            _ => Err(Error::UnsupportedMediaType(format!(
+                "`{header}`; send application/json, application/x-ndjson or text/csv"
+            ))),
+        }
+    }
+}
+
+/// One document of a payload, or why it could not be read.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Position in the payload (array element, line or row, from 0).
+    pub index: usize,
+    /// Where the document sits in the body, e.g. `$[2]`, `line 3`, `row 4`.
+    pub location: String,
+    pub value: Result<Value, String>,
+}
+
+/// Splits `body` into documents. A body that cannot be read at all (bad encoding,
+/// malformed JSON, no documents) is a 400; a bad NDJSON line or CSV row only fails
+/// its own document.
+pub fn documents(format: Format, body: &[u8]) -> Result<Vec<Document>, Error> {
+    let text = std::str::from_utf8(body).map_err(|e| Error::BadRequest {
+        code: "invalid_encoding",
+        detail: format!(
+            "the body is not valid UTF-8 (first bad byte at offset {})",
+            e.valid_up_to()
+        ),
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let documents = match format {
+        Format::Json => json(text)?,
+        Format::Ndjson => ndjson(text),
+        Format::Csv => csv_rows(text)?,
+    };
+    if documents.is_empty() {
+        return Err(Error::BadRequest {
+            code: "empty_payload",
+            detail: "the body holds no documents".into(),
+        });
+    }
+    Ok(documents)
+}
+
+fn json(text: &str) -> Result<Vec<Document>, Error> {
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::BadRequest {
+        code: "malformed_json",
+        detail: format!("the body is not valid JSON: {e}"),
+    })?;
+    Ok(match value {
+        Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(index, value)| Document {
+                index,
+                location: format!("$[{index}]"),
+                value: Ok(value),
+            })
+            .collect(),
+        single => vec![Document {
+            index: 0,
+            location: "$".into(),
+            value: Ok(single),
+        }],
+    })
+}
+
+fn ndjson(text: &str) -> Vec<Document> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .enumerate()
+        .map(|(index, (line_no, line))| Document {
+            index,
+            location: format!("line {}", line_no + 1),
+            value: serde_json::from_str(line)
+                .map_err(|e| format!("line {} is not valid JSON: {e}", line_no + 1)),
+        })
+        .collect()
+}
+
+fn csv_rows(text: &str) -> Result<Vec<Document>, Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::Headers)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::BadRequest {
+            code: "malformed_csv",
+            detail: format!("the CSV header row cannot be read: {e}"),
+        })?
+        .clone();
+    if headers.is_empty() || headers.iter().any(str::is_empty) {
+        return Err(Error::BadRequest {
+            code: "malformed_csv",
+            detail: "the CSV header row must name every column".into(),
+        });
+    }
+    let mut documents = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let row = index + 2;
+        let value = match record {
+            Err(e) => Err(format!("row {row} cannot be read: {e}")),
+            Ok(r) if r.len() != headers.len() => Err(format!(
+                "row {row} has {} fields but the header has {}",
+                r.len(),
+                headers.len()
+            )),
+            Ok(r) => Ok(Value::Object(
+                headers
+                    .iter()
+                    .zip(r.iter())
+                    .map(|(h, v)| (h.to_string(), Value::String(v.to_string())))
+                    .collect::<Map<_, _>>(),
+            )),
+        };
+        documents.push(Document {
+            index,
+            location: format!("row {row}"),
+            value,
+        });
+    }
+    Ok(documents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_choose_the_format_and_others_are_refused() {
+        assert_eq!(
+            Format::from_content_type(Some("application/json; charset=utf-8")).unwrap(),
+            Format::Json
+        );
+        assert_eq!(
+            Format::from_content_type(Some("application/x-ndjson")).unwrap(),
+            Format::Ndjson
+        );
+        assert_eq!(
+            Format::from_content_type(Some("text/csv")).unwrap(),
+            Format::Csv
+        );
+        assert!(Format::from_content_type(Some("text/plain")).is_err());
+        assert!(Format::from_content_type(None).is_err());
+    }
+
+    #[test]
+    fn a_json_array_is_a_batch() {
+        let docs = documents(Format::Json, br#"[{"a":1},{"b":2}]"#).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].location, "$[1]");
+    }
+
+    #[test]
+    fn a_bad_ndjson_line_fails_alone() {
+        let docs = documents(Format::Ndjson, b"{\"a\":1}\n{oops\n\n{\"c\":3}\n").unwrap();
+        assert_eq!(docs.len(), 3);
+        assert!(docs[0].value.is_ok() && docs[2].value.is_ok());
+        assert!(docs[1].value.as_ref().unwrap_err().contains("line 2"));
+    }
+
+    #[test]
+    fn csv_rows_become_flat_objects_with_quoted_newlines_and_bom() {
+        let body = "\u{feff}id,name\n1,\"two\nlines\"\n2\n";
+        let docs = documents(Format::Csv, body.as_bytes()).unwrap();
+        assert_eq!(docs[0].value.as_ref().unwrap()["name"], "two\nlines");
+        assert!(
+            docs[1]
+                .value
+                .as_ref()
+                .unwrap_err()
+                .contains("row 3 has 1 fields")
+        );
+    }
+
+    #[test]
+    fn unreadable_bodies_are_bad_requests() {
+        assert!(matches!(
+            documents(Format::Json, b"\xff\xfe"),
+            Err(Error::BadRequest {
+                code: "invalid_encoding",
+                ..
+            })
+        ));
+        assert!(matches!(
+            documents(Format::Json, b"{"),
+            Err(Error::BadRequest {
+                code: "malformed_json",
+                ..
+            })
+        ));
+        assert!(matches!(
+            documents(Format::Json, b"[]"),
+            Err(Error::BadRequest {
+                code: "empty_payload",
+                ..
+            })
+        ));
+        let deep = "[".repeat(10_000);
+        assert!(documents(Format::Json, deep.as_bytes()).is_err());
+    }
+}

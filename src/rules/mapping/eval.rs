@@ -1,0 +1,421 @@
+//! Evaluating a compiled mapping over one payload item.
+
+use super::{FieldKind, FieldMap, Mapping, Nested, Part, ScalarMap, Source};
+use crate::rules::checks::object_check;
+use crate::rules::coerce::{CoerceCtx, coerce};
+use crate::rules::model::{Finding, Operation, Severity};
+use crate::rules::path::{Located, Scope, push_index};
+use crate::rules::schema::{FieldDef, FieldType};
+use crate::rules::value::preview;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// State shared while mapping one item.
+pub(crate) struct EvalCtx {
+    pub operation: Operation,
+    pub max_document_bytes: usize,
+    pub findings: Vec<Finding>,
+    /// Canonical path → payload path of every value taken from the payload.
+    pub sources: BTreeMap<String, String>,
+    /// Canonical path → payload path that would have been read, for absent fields.
+    pub missing: BTreeMap<String, String>,
+}
+
+/// How a mapped field turned out.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Status {
+    /// Taken from the payload.
+    Found,
+    /// From a literal or default.
+    Literal,
+    /// The payload had a value but it was rejected (a finding says why).
+    Invalid,
+    /// Nothing to read; the path a sender should fill.
+    Missing(String),
+}
+
+/// Field statuses of one object, by field name.
+pub(crate) type Statuses = Vec<(&'static str, Status)>;
+
+/// Maps the top-level document; `identity` fields are required on top of the schema's.
+pub(crate) fn eval_document(
+    m: &Mapping,
+    scope: Scope<'_>,
+    ctx: &mut EvalCtx,
+    identity: &[String],
+) -> Map<String, Value> {
+    eval_object(m, scope, "", ctx, identity).0
+}
+
+fn eval_object(
+    m: &Mapping,
+    scope: Scope<'_>,
+    prefix: &str,
+    ctx: &mut EvalCtx,
+    extra_required: &[String],
+) -> (Map<String, Value>, bool) {
+    let mut out = Map::new();
+    let mut statuses: Statuses = Vec::with_capacity(m.fields.len());
+    for f in &m.fields {
+        let canon = format!("{prefix}{}", f.def.name);
+        let (value, status) = eval_field(f, scope, &canon, ctx);
+        if let Some(v) = value {
+            out.insert(f.def.name.to_string(), v);
+        }
+        if let Status::Missing(path) = &status {
+            ctx.missing.insert(canon, path.clone());
+        }
+        statuses.push((f.def.name, status));
+    }
+    let from_payload = statuses
+        .iter()
+        .any(|(_, s)| matches!(s, Status::Found | Status::Invalid));
+    require_fields(
+        m,
+        &statuses,
+        prefix,
+        ctx,
+        extra_required,
+        scope.current_path,
+    );
+    if from_payload {
+        let name = prefix.trim_end_matches('.');
+        ctx.findings.extend(object_check(
+            m.schema.check,
+            &out,
+            &statuses,
+            scope.current_path,
+            name,
+        ));
+    }
+    (out, from_payload)
+}
+
+fn eval_field(
+    f: &FieldMap,
+    scope: Scope<'_>,
+    canon: &str,
+    ctx: &mut EvalCtx,
+) -> (Option<Value>, Status) {
+    match &f.kind {
+        FieldKind::Scalar(s) => eval_scalar(s, f.def, scope, canon, ctx),
+        FieldKind::Object(n) => eval_nested(n, scope, canon, ctx),
+        FieldKind::List(list) => eval_list(list, scope, canon, ctx),
+    }
+}
+
+fn require_fields(
+    m: &Mapping,
+    statuses: &Statuses,
+    prefix: &str,
+    ctx: &mut EvalCtx,
+    extra: &[String],
+    here: &str,
+) {
+    let status_of = |name: &str| statuses.iter().find(|(n, _)| *n == name).map(|(_, s)| s);
+    for def in m.schema.fields {
+        let required = def.required_for(ctx.operation) || extra.iter().any(|e| e == def.name);
+        if let (true, Some(Status::Missing(path))) = (required, status_of(def.name)) {
+            let detail = format!("Missing required field: {prefix}{}", def.name);
+            ctx.findings.push(Finding::error(
+                "missing_field",
+                path,
+                &format!("{prefix}{}", def.name),
+                detail,
+            ));
+        }
+    }
+    for group in m.schema.any_of {
+        let satisfied = group
+            .iter()
+            .any(|n| !matches!(status_of(n), Some(Status::Missing(_)) | None));
+        if !satisfied {
+            let path = group.iter().find_map(|n| match status_of(n) {
+                Some(Status::Missing(p)) => Some(p.clone()),
+                _ => None,
+            });
+            let names: Vec<String> = group.iter().map(|n| format!("{prefix}{n}")).collect();
+            let detail = format!("Missing required field: {}", names.join(" or "));
+            let field = names.first().cloned().unwrap_or_default();
+            ctx.findings.push(Finding::error(
+                "missing_field",
+                path.as_deref().unwrap_or(here),
+                &field,
+                detail,
+            ));
+        }
+    }
+}
+
+enum Refined {
+    Value(Value),
+    Empty,
+    Invalid,
+}
+
+fn eval_scalar(
+    s: &ScalarMap,
+    def: &FieldDef,
+    scope: Scope<'_>,
+    canon: &str,
+    ctx: &mut EvalCtx,
+) -> (Option<Value>, Status) {
+    let list = matches!(def.ty, FieldType::StrList);
+    let (nodes, missing_path): (Vec<(Cow<'_, Value>, String)>, String) = match &s.source {
+        Source::Literal(v) => return (Some(v.clone()), Status::Literal),
+        Source::Path(p) => {
+            let located = p.select_located(&scope);
+            let located = if list { flatten(located) } else { located };
+            let nodes = located
+                .into_iter()
+                .map(|l| (Cow::Borrowed(l.value), l.path))
+                .collect();
+            (nodes, p.missing_path(&scope))
+        }
+        Source::Concat { parts, separator } => {
+            let (joined, missing) = concat(parts, separator, scope);
+            (
+                joined
+                    .map(|(text, path)| (Cow::Owned(Value::String(text)), path))
+                    .into_iter()
+                    .collect(),
+                missing,
+            )
+        }
+    };
+    let mut values = Vec::new();
+    let mut invalid = false;
+    let mut first_path = None;
+    for (value, path) in nodes.into_iter().filter(|n| !n.0.is_null()) {
+        first_path.get_or_insert_with(|| path.clone());
+        match refine(s, def, value.into_owned(), &path, canon, ctx) {
+            Refined::Value(v) => {
+                ctx.sources.entry(canon.to_string()).or_insert(path);
+                values.push(v);
+                if !list {
+                    break;
+                }
+            }
+            Refined::Invalid => invalid = true,
+            Refined::Empty => {}
+        }
+    }
+    match (values.is_empty(), list) {
+        (false, true) => (Some(Value::Array(values)), Status::Found),
+        (false, false) => (values.into_iter().next(), Status::Found),
+        _ if invalid => (None, Status::Invalid),
+        _ => match &s.default {
+            Some(d) => (Some(d.clone()), Status::Literal),
+            None => (None, Status::Missing(first_path.unwrap_or(missing_path))),
+        },
+    }
+}
+
+/// Transforms, lookup and type coercion of one value, recording findings at `path`.
+fn refine(
+    s: &ScalarMap,
+    def: &FieldDef,
+    mut v: Value,
+    path: &str,
+    canon: &str,
+    ctx: &mut EvalCtx,
+) -> Refined {
+    for t in &s.transforms {
+        match t.apply(v) {
+            Ok(next) => v = next,
+            Err(detail) => {
+                ctx.findings.push(Finding::error(
+                    "invalid_value",
+                    path,
+                    canon,
+                    format!("{canon}: {detail}"),
+                ));
+                return Refined::Invalid;
+            }
+        }
+    }
+    if v.is_null() || v.as_str().is_some_and(str::is_empty) {
+        return Refined::Empty;
+    }
+    if let Some(table) = &s.lookup {
+        let key = match &v {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        match table.entries.get(&key) {
+            Some(mapped) => v = mapped.clone(),
+            None => {
+                let detail = format!(
+                    "Unknown code {} for {canon} (not in lookup table `{}`)",
+                    preview(&v),
+                    table.name
+                );
+                ctx.findings.push(Finding::new(
+                    s.on_unknown,
+                    "unknown_code",
+                    path,
+                    canon,
+                    detail,
+                ));
+                return Refined::Invalid;
+            }
+        }
+    }
+    let cctx = CoerceCtx {
+        dates: &s.dates,
+        max_document_bytes: ctx.max_document_bytes,
+    };
+    let (value, problem) = coerce(v, def.ty, canon, &cctx);
+    if let Some(p) = problem {
+        ctx.findings
+            .push(Finding::new(p.severity, p.code, path, canon, p.detail));
+    }
+    match value {
+        Some(v) => Refined::Value(v),
+        None => Refined::Invalid,
+    }
+}
+
+/// Joins the parts present (text, path of the first part read); nothing when no path part has a value.
+fn concat(parts: &[Part], separator: &str, scope: Scope<'_>) -> (Option<(String, String)>, String) {
+    let mut texts = Vec::new();
+    let mut first_path: Option<String> = None;
+    let mut missing = None;
+    for part in parts {
+        match part {
+            Part::Text(t) => texts.push(t.clone()),
+            Part::Path(p) => match p
+                .select_located(&scope)
+                .into_iter()
+                .find(|l| !l.value.is_null())
+            {
+                Some(l) => {
+                    texts.push(match l.value {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    });
+                    first_path.get_or_insert(l.path);
+                }
+                None => {
+                    missing.get_or_insert_with(|| p.missing_path(&scope));
+                }
+            },
+        }
+    }
+    let missing = missing.unwrap_or_else(|| scope.current_path.to_string());
+    (first_path.map(|p| (texts.join(separator), p)), missing)
+}
+
+/// Expands array nodes into their elements, for list fields.
+fn flatten(nodes: Vec<Located<'_>>) -> Vec<Located<'_>> {
+    let mut out = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        match node.value {
+            Value::Array(items) => out.extend(items.iter().enumerate().map(|(i, value)| {
+                let mut path = node.path.clone();
+                push_index(&mut path, i as i64);
+                Located { value, path }
+            })),
+            _ => out.push(node),
+        }
+    }
+    out
+}
+
+fn eval_nested(
+    n: &Nested,
+    scope: Scope<'_>,
+    canon: &str,
+    ctx: &mut EvalCtx,
+) -> (Option<Value>, Status) {
+    let (node, path) = match &n.path {
+        Some(p) => match p
+            .select_located(&scope)
+            .into_iter()
+            .find(|l| !l.value.is_null())
+        {
+            Some(l) => (l.value, l.path),
+            None => return (None, Status::Missing(p.missing_path(&scope))),
+        },
+        None => (scope.current, scope.current_path.to_string()),
+    };
+    let sub = Scope {
+        root: scope.root,
+        current: node,
+        current_path: &path,
+    };
+    let mark = ctx.findings.len();
+    let (obj, from_payload) = eval_object(&n.mapping, sub, &format!("{canon}."), ctx, &[]);
+    if from_payload && obj.is_empty() {
+        // Every field was rejected: the findings say why; an empty object says nothing.
+        (None, Status::Invalid)
+    } else if from_payload {
+        (Some(Value::Object(obj)), Status::Found)
+    } else {
+        ctx.findings.truncate(mark);
+        (None, Status::Missing(path))
+    }
+}
+
+fn eval_list(
+    list: &[Nested],
+    scope: Scope<'_>,
+    canon: &str,
+    ctx: &mut EvalCtx,
+) -> (Option<Value>, Status) {
+    let mut out = Vec::new();
+    let mut missing = None;
+    for n in list {
+        let elements = match &n.path {
+            Some(p) => {
+                missing.get_or_insert_with(|| p.missing_path(&scope));
+                flatten(p.select_located(&scope))
+            }
+            None => vec![Located {
+                value: scope.current,
+                path: scope.current_path.to_string(),
+            }],
+        };
+        for el in elements.iter().filter(|e| !e.value.is_null()) {
+            let sub = Scope {
+                root: scope.root,
+                current: el.value,
+                current_path: &el.path,
+            };
+            let mark = ctx.findings.len();
+            let (obj, from_payload) = eval_object(
+                &n.mapping,
+                sub,
+                &format!("{canon}[{}].", out.len()),
+                ctx,
+                &[],
+            );
+            if from_payload {
+                if !obj.is_empty() {
+                    out.push(Value::Object(obj));
+                }
+            } else {
+                ctx.findings.truncate(mark);
+            }
+        }
+    }
+    if out.is_empty() {
+        return (
+            None,
+            Status::Missing(missing.unwrap_or_else(|| scope.current_path.to_string())),
+        );
+    }
+    (Some(Value::Array(out)), Status::Found)
+}
+
+impl Severity {
+    /// Parses `error` / `warning`.
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        match s {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            _ => None,
+        }
+    }
+}

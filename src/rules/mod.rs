@@ -1,0 +1,70 @@
+//! freightgate's declarative rules engine.
+//!
+//! Senders post whatever JSON they produce; rules files (TOML) decide what each
+//! payload is (operation + entity) and map its fields onto the canonical model.
+//! Rules are compiled once into an immutable, indexed [`RuleSet`]:
+//!
+//! ```
+//! let rules = r#"
+//! [[rule]]
+//! name = "tms-order-cancel"
+//! operation = "cancel"
+//! entity = "order"
+//! match = { path = "$.operation", equals = "DELETE" }
+//! map = { order_number = "$.order_identifier" }
+//! "#;
+//! let (set, _report) = freightgate::rules::load_str("example.toml", rules).expect("valid rules");
+//! let payload = serde_json::json!({"operation": "DELETE", "order_identifier": "TMS-1"});
+//! let outcome = set.process("acme", &payload);
+//! assert_eq!(outcome.items[0].document["order_number"], "TMS-1");
+//! ```
+//!
+//! The file format is described in `RULES.md`.
+
+mod checks;
+mod coerce;
+mod condition;
+mod datetime;
+mod explain;
+mod fixtures;
+mod index;
+pub mod live;
+mod loader;
+mod mapping;
+mod model;
+mod path;
+mod raw;
+mod rule;
+mod ruleset;
+mod schema;
+mod transform;
+mod value;
+mod warnings;
+
+pub use explain::{CandidateReport, ConditionFailure, Explanation};
+pub use fixtures::{FixtureResult, run_fixtures};
+pub use loader::{
+    DEFAULT_MAX_DOCUMENT_BYTES, LoadIssue, LoadOptions, LoadReport, load_dir, load_dir_with,
+    load_sources, load_str,
+};
+pub use model::{
+    DuplicatePolicy, Entity, Finding, ItemsMode, MappedItem, Operation, Outcome, RuleSummary,
+    Severity, UpdateMode,
+};
+pub use rule::Rule;
+pub use ruleset::RuleSet;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_set_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync + Clone + std::fmt::Debug + serde::Serialize>() {}
+        assert_send_sync::<RuleSet>();
+        assert_send_sync::<Explanation>();
+        assert_send_sync::<Outcome>();
+        assert_send_sync::<LoadReport>();
+        assert_send_sync::<FixtureResult>();
+    }
+}

@@ -1,0 +1,412 @@
+//! JSONPath expressions compiled once at load time.
+//!
+//! Every path is parsed by jsonpath-rust (RFC 9535). Paths made only of member
+//! names and indexes (`$.a.b[0]`), which is nearly all of them in rules, are
+//! additionally kept as a list of steps and evaluated by direct lookup: that
+//! avoids building a normalized path string for every visited node on the hot
+//! classification path. Everything else runs through jsonpath-rust's evaluator.
+
+use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
+use jsonpath_rust::parser::parse_json_path;
+use jsonpath_rust::query::js_path_process;
+use serde_json::Value;
+
+/// A parsed JSONPath; `$$` at the start addresses the payload root from inside `for_each`.
+#[derive(Debug, Clone)]
+pub(crate) struct JsonPathExpr {
+    text: String,
+    from_root: bool,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Simple(Vec<Step>),
+    Query(Box<JpQuery>),
+}
+
+/// One step of a simple path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Step {
+    Key(String),
+    Index(i64),
+}
+
+/// Where a path is evaluated: the payload root and the current item.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scope<'a> {
+    pub root: &'a Value,
+    pub current: &'a Value,
+    /// Dotted JSONPath of `current` inside the payload.
+    pub current_path: &'a str,
+}
+
+impl<'a> Scope<'a> {
+    /// Scope at the payload root.
+    pub fn root(root: &'a Value) -> Self {
+        Scope {
+            root,
+            current: root,
+            current_path: "$",
+        }
+    }
+}
+
+/// A selected node with its dotted JSONPath in the payload.
+#[derive(Debug, Clone)]
+pub(crate) struct Located<'a> {
+    pub value: &'a Value,
+    pub path: String,
+}
+
+impl JsonPathExpr {
+    /// Parses `text`, refusing filter functions that would compile a regex per evaluation.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (from_root, body) = match text.strip_prefix("$$") {
+            Some(rest) => (true, format!("${rest}")),
+            None if text.starts_with('$') => (false, text.to_string()),
+            None => return Err(format!("JSONPath `{text}` must start with `$` or `$$`")),
+        };
+        if uses_regex_function(&body) {
+            return Err(format!(
+                "JSONPath `{text}` uses match()/search(); use a `regex` condition instead \
+                 (it is compiled once at load)"
+            ));
+        }
+        let query =
+            parse_json_path(&body).map_err(|e| format!("invalid JSONPath `{text}`: {e}"))?;
+        let kind = match simple_steps(&query) {
+            Some(steps) => Kind::Simple(steps),
+            None => Kind::Query(Box::new(query)),
+        };
+        Ok(JsonPathExpr {
+            text: text.to_string(),
+            from_root,
+            kind,
+        })
+    }
+
+    /// The path as written in the rules file.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Steps of a simple path evaluated from the current item (used by the index).
+    pub fn steps(&self) -> Option<&[Step]> {
+        match &self.kind {
+            Kind::Simple(steps) => Some(steps),
+            Kind::Query(_) => None,
+        }
+    }
+
+    /// True for paths that can select at most one node.
+    pub fn is_singular(&self) -> bool {
+        matches!(self.kind, Kind::Simple(_))
+    }
+
+    /// Values selected in `scope`, without building paths.
+    pub fn select<'a>(&self, scope: &Scope<'a>) -> Vec<&'a Value> {
+        let start = self.start(scope);
+        match &self.kind {
+            Kind::Simple(steps) => follow(start, steps).into_iter().collect(),
+            Kind::Query(q) => match js_path_process(q.as_ref(), start) {
+                Ok(refs) => refs.into_iter().map(|r| r.val).collect(),
+                Err(_) => Vec::new(),
+            },
+        }
+    }
+
+    /// First value selected in `scope` (cheap for simple paths).
+    pub fn first<'a>(&self, scope: &Scope<'a>) -> Option<&'a Value> {
+        match &self.kind {
+            Kind::Simple(steps) => follow(self.start(scope), steps),
+            Kind::Query(_) => self.select(scope).into_iter().next(),
+        }
+    }
+
+    /// Values selected in `scope` with their dotted paths in the payload.
+    pub fn select_located<'a>(&self, scope: &Scope<'a>) -> Vec<Located<'a>> {
+        let start = self.start(scope);
+        let base = self.base(scope);
+        match &self.kind {
+            Kind::Simple(steps) => follow(start, steps)
+                .map(|value| Located {
+                    value,
+                    path: render_steps(base, steps, Some(start)),
+                })
+                .into_iter()
+                .collect(),
+            Kind::Query(q) => match js_path_process(q.as_ref(), start) {
+                Ok(refs) => refs
+                    .into_iter()
+                    .map(|r| Located {
+                        value: r.val,
+                        path: rebase_normalized(base, &r.path),
+                    })
+                    .collect(),
+                Err(_) => Vec::new(),
+            },
+        }
+    }
+
+    /// The payload path a sender should fill in when this path selects nothing:
+    /// for simple paths, up to and including the first step that is missing.
+    pub fn missing_path(&self, scope: &Scope<'_>) -> String {
+        let base = self.base(scope);
+        match &self.kind {
+            Kind::Simple(steps) => {
+                let mut node = Some(self.start(scope));
+                let mut taken = 0;
+                for step in steps {
+                    taken += 1;
+                    node = node.and_then(|n| step_into(n, step));
+                    if node.is_none_or(Value::is_null) {
+                        break;
+                    }
+                }
+                render_steps(base, &steps[..taken], None)
+            }
+            Kind::Query(_) => {
+                let rest = self.text.trim_start_matches('$');
+                format!("{base}{rest}")
+            }
+        }
+    }
+
+    fn start<'a>(&self, scope: &Scope<'a>) -> &'a Value {
+        if self.from_root {
+            scope.root
+        } else {
+            scope.current
+        }
+    }
+
+    fn base<'s>(&self, scope: &Scope<'s>) -> &'s str {
+        if self.from_root {
+            "$"
+        } else {
+            scope.current_path
+        }
+    }
+}
+
+fn simple_steps(query: &JpQuery) -> Option<Vec<Step>> {
+    query
+        .segments
+        .iter()
+        .map(|seg| match seg {
+            Segment::Selector(Selector::Name(n)) => Some(Step::Key(n.clone())),
+            Segment::Selector(Selector::Index(i)) => Some(Step::Index(*i)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Follows simple steps; RFC 9535 semantics (names on objects, indexes on arrays, negative from the end).
+pub(crate) fn follow<'a>(start: &'a Value, steps: &[Step]) -> Option<&'a Value> {
+    steps.iter().try_fold(start, step_into)
+}
+
+fn step_into<'a>(node: &'a Value, step: &Step) -> Option<&'a Value> {
+    match (step, node) {
+        (Step::Key(k), Value::Object(map)) => map.get(k),
+        (Step::Index(i), Value::Array(items)) => {
+            resolve_index(*i, items.len()).and_then(|i| items.get(i))
+        }
+        _ => None,
+    }
+}
+
+pub(crate) fn resolve_index(i: i64, len: usize) -> Option<usize> {
+    if i >= 0 {
+        usize::try_from(i).ok()
+    } else {
+        let back = usize::try_from(i.unsigned_abs()).ok()?;
+        len.checked_sub(back)
+    }
+}
+
+/// Renders steps after `base`; with `resolve_in`, negative indexes become concrete ones.
+fn render_steps(base: &str, steps: &[Step], resolve_in: Option<&Value>) -> String {
+    let mut out = base.to_string();
+    let mut node = resolve_in;
+    for step in steps {
+        match step {
+            Step::Key(k) => push_key(&mut out, k),
+            Step::Index(i) => {
+                let len = node.and_then(Value::as_array).map(Vec::len);
+                match len.and_then(|l| resolve_index(*i, l)) {
+                    Some(idx) => push_index(&mut out, idx as i64),
+                    None => push_index(&mut out, *i),
+                }
+            }
+        }
+        node = node.and_then(|n| step_into(n, step));
+    }
+    out
+}
+
+/// Appends a member name in dotted form when it is an identifier, bracketed otherwise.
+pub(crate) fn push_key(out: &mut String, key: &str) {
+    let mut chars = key.chars();
+    let ident = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ident {
+        out.push('.');
+        out.push_str(key);
+    } else {
+        out.push_str("['");
+        for c in key.chars() {
+            if c == '\'' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push_str("']");
+    }
+}
+
+/// Appends an array index.
+pub(crate) fn push_index(out: &mut String, i: i64) {
+    out.push('[');
+    out.push_str(&i.to_string());
+    out.push(']');
+}
+
+/// Turns jsonpath-rust's normalized path (`$['a'][0]`) into dotted form under `base`.
+fn rebase_normalized(base: &str, normalized: &str) -> String {
+    let mut out = base.to_string();
+    let mut chars = normalized
+        .strip_prefix('$')
+        .unwrap_or(normalized)
+        .chars()
+        .peekable();
+    while let Some(c) = chars.next() {
+        if c != '[' {
+            return format!("{base}{}", normalized.trim_start_matches('$'));
+        }
+        if chars.peek() == Some(&'\'') {
+            chars.next();
+            let mut key = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => key.push(unescape(chars.next().unwrap_or('\\'))),
+                    '\'' => break,
+                    other => key.push(other),
+                }
+            }
+            push_key(&mut out, &key);
+        } else {
+            let digits: String = chars.by_ref().take_while(|c| *c != ']').collect();
+            out.push('[');
+            out.push_str(&digits);
+            out.push(']');
+            continue;
+        }
+        chars.next(); // closing bracket after a quoted name
+    }
+    out
+}
+
+fn unescape(c: char) -> char {
+    match c {
+        'n' => '\n',
+        'r' => '\r',
+        't' => '\t',
+        'b' => '\u{8}',
+        'f' => '\u{c}',
+        other => other,
+    }
+}
+
+/// Finds `match(` or `search(` outside string literals.
+fn uses_regex_function(text: &str) -> bool {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut word = String::new();
+    for c in text.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c == '\'' || c == '"' {
+            quote = Some(c);
+            word.clear();
+        } else if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            if c == '(' && (word == "match" || word == "search") {
+                return true;
+            }
+            if !c.is_whitespace() {
+                word.clear();
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn simple_and_query_paths_report_dotted_locations() {
+        let doc = json!({"a": {"b c": [1, {"d": 2}]}, "list": [{"x": 1}, {"x": 2}]});
+        let scope = Scope::root(&doc);
+        let p = JsonPathExpr::parse("$.a['b c'][-1].d").expect("valid");
+        assert!(p.steps().is_some());
+        let got = p.select_located(&scope);
+        assert_eq!(got[0].path, "$.a['b c'][1].d");
+        let q = JsonPathExpr::parse("$.list[*].x").expect("valid");
+        let paths: Vec<String> = q
+            .select_located(&scope)
+            .into_iter()
+            .map(|l| l.path)
+            .collect();
+        assert_eq!(paths, vec!["$.list[0].x", "$.list[1].x"]);
+    }
+
+    #[test]
+    fn missing_path_stops_at_first_absent_step() {
+        let doc = json!({"consignments": [{"x": 1}]});
+        let p = JsonPathExpr::parse("$.customer.code").expect("valid");
+        assert_eq!(p.missing_path(&Scope::root(&doc)), "$.customer");
+        let p = JsonPathExpr::parse("$.consignments[0].pickup_stop.location").expect("valid");
+        assert_eq!(
+            p.missing_path(&Scope::root(&doc)),
+            "$.consignments[0].pickup_stop"
+        );
+    }
+
+    #[test]
+    fn regex_filter_functions_are_refused() {
+        assert!(JsonPathExpr::parse("$.a[?match(@.b, 'x.*')]").is_err());
+        assert!(JsonPathExpr::parse("$.a[?@.b == 'match(']").is_ok());
+        assert!(JsonPathExpr::parse("a.b").is_err());
+    }
+
+    #[test]
+    fn double_dollar_reads_the_payload_root() {
+        let doc = json!({"business": "northwind", "orders": [{"n": 1}]});
+        let item = &doc["orders"][0];
+        let scope = Scope {
+            root: &doc,
+            current: item,
+            current_path: "$.orders[0]",
+        };
+        let p = JsonPathExpr::parse("$$.business").expect("valid");
+        assert_eq!(p.first(&scope), Some(&json!("northwind")));
+        let n = JsonPathExpr::parse("$.n").expect("valid");
+        assert_eq!(n.select_located(&scope)[0].path, "$.orders[0].n");
+    }
+}

@@ -1,0 +1,189 @@
+//! Things attached to existing shipments and orders: pallet events, documents,
+//! references and exceptions.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sha2::{Digest, Sha256};
+
+use super::entities::{document, exception, pallet, pallet_order, reference, shipment};
+use super::tenancy;
+use crate::domain::{DocumentType, ExceptionPriority, PalletDirection, Slug};
+use crate::error::{Error, Result};
+
+/// A pallet seen at a dock.
+#[derive(Debug, Clone)]
+pub struct PalletEvent {
+    pub pallet_code: String,
+    pub direction: PalletDirection,
+    pub occurred_at: DateTime<Utc>,
+    pub dock: Option<Slug>,
+    /// Label fields, each a list of values (e.g. `LPN → [..]`).
+    pub labels: BTreeMap<String, Vec<String>>,
+    /// Ids of the orders on the pallet.
+    pub order_ids: Vec<i64>,
+}
+
+/// Records a pallet event on `shipment`.
+pub async fn pallet(
+    db: &impl ConnectionTrait,
+    shipment: &shipment::Model,
+    event: PalletEvent,
+) -> Result<pallet::Model> {
+    let dock_id = match &event.dock {
+        Some(slug) => {
+            let facility = tenancy::facility_by_id(db, shipment.facility_id)
+                .await?
+                .ok_or_else(|| Error::Internal(anyhow::anyhow!("shipment without facility")))?;
+            Some(tenancy::dock(db, &facility, slug).await?.id)
+        }
+        None => shipment.dock_id,
+    };
+    let created = pallet::ActiveModel {
+        business_id: Set(shipment.business_id),
+        facility_id: Set(shipment.facility_id),
+        shipment_id: Set(shipment.id),
+        pallet_code: Set(event.pallet_code),
+        direction: Set(event.direction),
+        occurred_at: Set(event.occurred_at),
+        dock_id: Set(dock_id),
+        labels: Set(serde_json::json!(event.labels)),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(Error::from_db_err)?;
+    if !event.order_ids.is_empty() {
+        let links = event
+            .order_ids
+            .iter()
+            .map(|order_id| pallet_order::ActiveModel {
+                pallet_id: Set(created.id),
+                order_id: Set(*order_id),
+            });
+        pallet_order::Entity::insert_many(links)
+            .exec(db)
+            .await
+            .map_err(Error::from_db_err)?;
+    }
+    Ok(created)
+}
+
+/// What a document or reference is attached to.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    Shipment(i64),
+    Order(i64),
+}
+
+impl Target {
+    fn ids(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            Target::Shipment(id) => (Some(id), None),
+            Target::Order(id) => (None, Some(id)),
+        }
+    }
+}
+
+/// A file to attach; its size and SHA-256 are computed here.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub document_type: DocumentType,
+    pub external_id: Option<String>,
+    pub file_name: String,
+    pub mime_type: String,
+    pub content: Vec<u8>,
+    pub notes: Option<String>,
+    pub uploaded_at: Option<DateTime<Utc>>,
+}
+
+/// Stores a document for `target` in `business_id`.
+pub async fn document(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    target: Target,
+    doc: NewDocument,
+) -> Result<document::Model> {
+    let (shipment_id, order_id) = target.ids();
+    document::ActiveModel {
+        business_id: Set(business_id),
+        shipment_id: Set(shipment_id),
+        order_id: Set(order_id),
+        document_type: Set(doc.document_type),
+        external_id: Set(doc.external_id),
+        file_name: Set(doc.file_name),
+        mime_type: Set(doc.mime_type),
+        size_bytes: Set(doc.content.len() as i64),
+        sha256: Set(hex::encode(Sha256::digest(&doc.content))),
+        content: Set(doc.content),
+        notes: Set(doc.notes),
+        uploaded_at: Set(doc.uploaded_at.unwrap_or_else(Utc::now)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(Error::from_db_err)
+}
+
+/// Stores a `kind = value` reference for `target`.
+pub async fn reference(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    target: Target,
+    kind: &str,
+    value: &str,
+) -> Result<reference::Model> {
+    let (shipment_id, order_id) = target.ids();
+    reference::ActiveModel {
+        business_id: Set(business_id),
+        shipment_id: Set(shipment_id),
+        order_id: Set(order_id),
+        kind: Set(kind.to_string()),
+        value: Set(value.to_string()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(Error::from_db_err)
+}
+
+/// Records an exception on a shipment (optionally one of its pallets).
+pub async fn exception(
+    db: &impl ConnectionTrait,
+    shipment: &shipment::Model,
+    pallet_id: Option<i64>,
+    priority: ExceptionPriority,
+    description: &str,
+) -> Result<exception::Model> {
+    exception::ActiveModel {
+        business_id: Set(shipment.business_id),
+        shipment_id: Set(shipment.id),
+        pallet_id: Set(pallet_id),
+        priority: Set(priority),
+        description: Set(description.to_string()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(Error::from_db_err)
+}
+
+/// The latest event of pallet `code` on a shipment.
+pub async fn find_pallet(
+    db: &impl ConnectionTrait,
+    shipment_id: i64,
+    code: &str,
+) -> Result<Option<pallet::Model>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    pallet::Entity::find()
+        .filter(pallet::Column::ShipmentId.eq(shipment_id))
+        .filter(pallet::Column::PalletCode.eq(code))
+        .order_by_desc(pallet::Column::Id)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}

@@ -1,0 +1,119 @@
+//! Idempotency keys: claim a key, finish it with the response, or release it.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+};
+
+use super::entities::idempotency_key;
+use crate::error::{Error, Result};
+
+/// A claim still in flight after this long belongs to a request that died; it may be
+/// taken over.
+pub const ABANDONED_AFTER: Duration = Duration::minutes(2);
+
+/// The state of a key after trying to claim it.
+#[derive(Debug)]
+pub enum Claim {
+    /// The key is ours: process the request, then finish the claim.
+    Claimed(i64),
+    /// The key was used before.
+    Existing(idempotency_key::Model),
+}
+
+/// Claims `key` for a request with `fingerprint`.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    key: &str,
+    fingerprint: &str,
+    ttl: Duration,
+) -> Result<Claim> {
+    for _ in 0..2 {
+        let now = Utc::now();
+        let inserted = idempotency_key::ActiveModel {
+            business_id: Set(business_id),
+            key: Set(key.to_string()),
+            fingerprint: Set(fingerprint.to_string()),
+            state: Set("in_flight".into()),
+            created_at: Set(now),
+            expires_at: Set(now + ttl),
+            ..Default::default()
+        }
+        .insert(db)
+        .await;
+        match inserted {
+            Ok(row) => return Ok(Claim::Claimed(row.id)),
+            Err(e) if e.sql_err().is_none() => return Err(Error::from_db_err(e)),
+            Err(_) => {}
+        }
+        let Some(existing) = find(db, business_id, key).await? else {
+            continue;
+        };
+        if stale(&existing, now) {
+            idempotency_key::Entity::delete_by_id(existing.id)
+                .exec(db)
+                .await
+                .map_err(Error::from_db_err)?;
+            continue;
+        }
+        return Ok(Claim::Existing(existing));
+    }
+    Err(Error::Conflict {
+        code: "idempotency_in_flight",
+        detail: "a request with this Idempotency-Key is being processed; retry later".into(),
+    })
+}
+
+fn stale(row: &idempotency_key::Model, now: DateTime<Utc>) -> bool {
+    row.expires_at <= now || (row.state == "in_flight" && row.created_at + ABANDONED_AFTER <= now)
+}
+
+async fn find(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    key: &str,
+) -> Result<Option<idempotency_key::Model>> {
+    idempotency_key::Entity::find()
+        .filter(idempotency_key::Column::BusinessId.eq(business_id))
+        .filter(idempotency_key::Column::Key.eq(key))
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// Stores the response of a claimed key; run in the transaction of the request's writes.
+pub async fn finish(db: &impl ConnectionTrait, id: i64, status: u16, body: &str) -> Result<()> {
+    let Some(row) = idempotency_key::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?
+    else {
+        return Ok(());
+    };
+    let mut active = row.into_active_model();
+    active.state = Set("complete".into());
+    active.response_status = Set(Some(i32::from(status)));
+    active.response_body = Set(Some(body.to_string()));
+    active.update(db).await.map_err(Error::from_db_err)?;
+    Ok(())
+}
+
+/// Gives a claimed key up after a failure of ours, so the client can retry.
+pub async fn release(db: &impl ConnectionTrait, id: i64) -> Result<()> {
+    idempotency_key::Entity::delete_by_id(id)
+        .exec(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(())
+}
+
+/// Deletes expired keys; returns how many.
+pub async fn purge_expired(db: &impl ConnectionTrait) -> Result<u64> {
+    let result = idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::ExpiresAt.lte(Utc::now()))
+        .exec(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(result.rows_affected)
+}

@@ -1,0 +1,145 @@
+//! Explain and the payload record: how operators see what happened.
+
+use freightgate::domain::Scope;
+use serde_json::Value;
+
+use crate::ingest::{feed, post};
+use crate::support::{TestApp, assert_problem};
+
+async fn explain(app: &TestApp, key: &str, body: String) -> Value {
+    let response = app
+        .client
+        .post(app.url("/v1/ingest/explain"))
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn explain_shows_the_chosen_rule_the_misses_and_the_mapping_without_writing() {
+    use freightgate::store::entities::order;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest]).await;
+    let body = explain(&app, &key, feed("tms-order-update.json")).await;
+    let explanation = &body["documents"][0]["explanation"];
+    assert_eq!(
+        explanation["chosen"]["name"], "tms-order-update",
+        "{explanation:#}"
+    );
+    let create = explanation["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == "tms-order-create")
+        .expect("the create rule is listed as a candidate");
+    assert_eq!(create["matched"], false);
+    assert_eq!(create["failed"]["path"], "$.operation", "{create:#}");
+    assert_eq!(create["failed"]["found"], "\"UPDATE\"", "{create:#}");
+    assert_eq!(
+        explanation["items"][0]["document"]["order_number"],
+        "TMS-2026-118734"
+    );
+    assert_eq!(
+        order::Entity::find().count(&app.db).await.unwrap(),
+        0,
+        "explain writes nothing"
+    );
+}
+
+#[tokio::test]
+async fn explain_reports_validation_findings() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest]).await;
+    let body = explain(&app, &key, feed("bad/unknown-addon.json")).await;
+    let findings = &body["documents"][0]["explanation"]["items"][0]["findings"];
+    assert!(
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "unknown_code"),
+        "{findings:#}"
+    );
+}
+
+#[tokio::test]
+async fn every_payload_is_recorded_with_its_rule_and_outcome() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest]).await;
+    let response = post(
+        &app,
+        &key,
+        "application/json",
+        feed("tms-order-create.json"),
+    )
+    .await;
+    let ack: Value = response.json().await.unwrap();
+    let logging_id = ack["logging_id"].as_str().unwrap();
+    let record: Value = app
+        .get(&format!("/v1/ingest/{logging_id}"), &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(record["rule"], "tms-order-create");
+    assert_eq!(record["operation"], "create");
+    assert_eq!(record["outcome"], "accepted");
+    assert_eq!(record["response"], ack);
+    let other = app.key("zenith", &[Scope::Ingest]).await;
+    let hidden = app.get(&format!("/v1/ingest/{logging_id}"), &other).await;
+    assert_problem(hidden, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn unreadable_bodies_get_a_problem_with_a_logging_id() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest]).await;
+    let malformed = post(&app, &key, "application/json", "{\"operation\": ".into()).await;
+    let problem = assert_problem(malformed, 400, "malformed_json").await;
+    assert!(problem["logging_id"].is_string());
+    let xml = post(&app, &key, "application/xml", "<order/>".into()).await;
+    assert_problem(xml, 415, "unsupported_media_type").await;
+    let binary = app
+        .client
+        .post(app.url("/v1/ingest"))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .body(vec![0xff, 0xfe, 0x00])
+        .send()
+        .await
+        .unwrap();
+    assert_problem(binary, 400, "invalid_encoding").await;
+}
+
+#[tokio::test]
+async fn ingest_needs_the_ingest_scope() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Read]).await;
+    let response = post(
+        &app,
+        &key,
+        "application/json",
+        feed("tms-order-create.json"),
+    )
+    .await;
+    assert_problem(response, 403, "forbidden").await;
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_413_problem() {
+    let app = TestApp::spawn_with(|c| c.max_body_bytes = 4096).await;
+    let key = app.key("acme", &[Scope::Ingest]).await;
+    let big = format!("{{\"notes\": \"{}\"}}", "x".repeat(10_000));
+    assert_problem(
+        post(&app, &key, "application/json", big).await,
+        413,
+        "payload_too_large",
+    )
+    .await;
+}

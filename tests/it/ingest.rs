@@ -1,0 +1,362 @@
+//! The unified endpoint on the sample feeds of real senders.
+
+use freightgate::domain::Scope;
+use serde_json::Value;
+
+use crate::support::{TestApp, assert_problem};
+
+pub fn feed(name: &str) -> String {
+    let path = format!("{}/tests/feeds/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+pub async fn post(app: &TestApp, key: &str, content_type: &str, body: String) -> reqwest::Response {
+    app.client
+        .post(app.url("/v1/ingest"))
+        .bearer_auth(key)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn post_json(app: &TestApp, key: &str, name: &str) -> (u16, Value) {
+    let response = post(app, key, "application/json", feed(name)).await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+async fn get_json(app: &TestApp, key: &str, path: &str) -> Value {
+    let response = app.get(path, key).await;
+    assert_eq!(response.status(), 200, "{path}");
+    response.json().await.unwrap()
+}
+
+async fn northwind(app: &TestApp) -> String {
+    app.key("northwind", &[Scope::Ingest, Scope::Read]).await
+}
+
+#[tokio::test]
+async fn a_wms_schedule_creates_the_shipment_its_orders_and_items() {
+    let app = TestApp::spawn().await;
+    let key = northwind(&app).await;
+    let (status, ack) = post_json(&app, &key, "wms-shipment-with-orders.json").await;
+    assert_eq!(status, 201, "{ack}");
+    assert_eq!(ack["status"], "accepted");
+    let result = &ack["results"][0];
+    assert_eq!(
+        (result["operation"].as_str(), result["entity"].as_str()),
+        (Some("create"), Some("shipment"))
+    );
+    assert_eq!(result["reference"], "NW-SHP-240611-0042");
+    assert_eq!(result["rule"], "northwind-wms-shipment");
+    let shipment = get_json(&app, &key, &format!("/v1/shipments/{}", result["id"])).await;
+    assert_eq!(shipment["facility"], "rotterdam-dc");
+    assert_eq!(shipment["direction"], "OUTBOUND");
+    assert_eq!(shipment["dock"], "D07");
+    assert_eq!(shipment["carrier"], "Van Dijk Transport");
+    assert_eq!(shipment["carrier_service"], "FTL");
+    assert_eq!(shipment["trailer_number"], "BX-482-K");
+    assert_eq!(shipment["seal_number"], "SL998812");
+    assert_eq!(shipment["expected_arrival_at"], "2026-06-11T06:30:00Z");
+    let orders = shipment["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), 2);
+    assert_eq!(orders[0]["order_number"], "SO-778120");
+    assert_eq!(orders[0]["purchase_order"], "PO-55-1902");
+    assert_eq!(orders[0]["requested_delivery_date"], "2026-06-12T14:00:00Z");
+    assert_eq!(orders[0]["consignee"]["country"], "NL");
+    assert_eq!(orders[0]["items"].as_array().unwrap().len(), 2);
+    assert_eq!(orders[0]["items"][0]["lpn"], "00387123450000012345");
+    assert_eq!(orders[0]["items"][0]["quantity"], 24.0);
+    assert_eq!(orders[0]["items"][0]["lot"], "L2406A");
+    assert_eq!(orders[1]["items"][0]["quantity_unit"], "PALLET");
+}
+
+#[tokio::test]
+async fn a_tms_order_is_created_updated_and_cancelled_and_stays_cancelled() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest, Scope::Read]).await;
+    let (status, created) = post_json(&app, &key, "tms-order-create.json").await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["results"][0]["id"].as_i64().unwrap();
+    let order = get_json(&app, &key, &format!("/v1/orders/{id}")).await;
+    assert_eq!(order["customer"], "ACME-UK");
+    assert_eq!(order["service_level"], "NEXT_DAY");
+    assert_eq!(
+        order["addons"],
+        serde_json::json!(["TAIL_LIFT", "BOOKING_IN"])
+    );
+    assert_eq!(order["shipper"]["city"], "Derby");
+    assert_eq!(order["consignee"]["postal_code"], "BS1 5TT");
+    assert_eq!(order["pickup_window"]["start"], "2026-03-12T08:00:00Z");
+    assert_eq!(order["items"][0]["quantity"], 3.0);
+
+    let (status, updated) = post_json(&app, &key, "tms-order-update.json").await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["results"][0]["operation"], "update");
+    let order = get_json(&app, &key, &format!("/v1/orders/{id}")).await;
+    assert_eq!(order["delivery_window"]["start"], "2026-03-13T12:00:00Z");
+    assert_eq!(
+        order["shipper"]["city"], "Derby",
+        "a patch keeps what it does not send"
+    );
+    assert_eq!(order["items"].as_array().unwrap().len(), 1);
+
+    for _ in 0..2 {
+        let (status, cancelled) = post_json(&app, &key, "tms-order-cancel.json").await;
+        assert_eq!(status, 200, "cancel is idempotent: {cancelled}");
+    }
+    assert_eq!(
+        get_json(&app, &key, &format!("/v1/orders/{id}")).await["status"],
+        "CANCELLED"
+    );
+    let (status, revived) = post_json(&app, &key, "tms-order-update.json").await;
+    assert_eq!(status, 422);
+    assert_eq!(revived["code"], "order_cancelled", "{revived}");
+}
+
+#[tokio::test]
+async fn a_pallet_network_consignment_becomes_an_order_with_its_pallets() {
+    let app = TestApp::spawn().await;
+    let key = app.key("greenfield", &[Scope::Ingest, Scope::Read]).await;
+    let (status, ack) = post_json(&app, &key, "pallet-network-consignment.json").await;
+    assert_eq!(status, 201, "{ack}");
+    let order = get_json(
+        &app,
+        &key,
+        &format!("/v1/orders/{}", ack["results"][0]["id"]),
+    )
+    .await;
+    assert_eq!(order["order_number"], "3127000458812");
+    assert_eq!(order["consignee"]["phone"], "+44 1904 000000");
+    let items = order["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["quantity_unit"], "PALLET");
+}
+
+#[tokio::test]
+async fn an_erp_order_in_pounds_and_local_time_is_stored_in_kilograms_and_utc() {
+    let app = TestApp::spawn().await;
+    let key = app
+        .key("bavaria-buero", &[Scope::Ingest, Scope::Read])
+        .await;
+    let (status, ack) = post_json(&app, &key, "erp-flat-order.json").await;
+    assert_eq!(status, 201, "{ack}");
+    let order = get_json(
+        &app,
+        &key,
+        &format!("/v1/orders/{}", ack["results"][0]["id"]),
+    )
+    .await;
+    assert_eq!(order["order_number"], "4500123987");
+    // 14:00 in Munich in May is 12:00 UTC.
+    assert_eq!(order["requested_delivery_date"], "2026-05-20T12:00:00Z");
+    assert_eq!(order["consignee"]["city"], "München");
+    let weight = order["items"][0]["weight_per_unit"].as_f64().unwrap();
+    assert!(
+        (weight - 40.007).abs() < 0.01,
+        "88.2 lb is about 40.007 kg, got {weight}"
+    );
+    assert_eq!(order["items"][0]["weight_unit"], "KILOGRAM");
+}
+
+async fn scheduled(app: &TestApp) -> (String, i64) {
+    let key = northwind(app).await;
+    let (status, ack) = post_json(app, &key, "wms-shipment-with-orders.json").await;
+    assert_eq!(status, 201, "{ack}");
+    (key, ack["results"][0]["id"].as_i64().unwrap())
+}
+
+#[tokio::test]
+async fn a_yard_check_in_moves_the_shipment_to_at_facility() {
+    let app = TestApp::spawn().await;
+    let (key, id) = scheduled(&app).await;
+    let (status, ack) = post_json(&app, &key, "shipment-status.json").await;
+    assert_eq!(status, 200, "{ack}");
+    let shipment = get_json(&app, &key, &format!("/v1/shipments/{id}")).await;
+    assert_eq!(shipment["status"], "AT_FACILITY");
+    assert_eq!(shipment["arrived_at"], "2026-06-11T06:21:55Z");
+    assert_eq!(shipment["driver"]["name"], "P. de Vries");
+    let history = shipment["status_history"].as_array().unwrap();
+    let arrival =
+        serde_json::json!({"status": "AT_FACILITY", "occurred_at": "2026-06-11T06:21:55Z"});
+    assert!(history.contains(&arrival), "{history:?}");
+}
+
+#[tokio::test]
+async fn a_dock_scan_attaches_a_loading_pallet_to_the_shipment() {
+    use freightgate::store::entities::{pallet, pallet_order};
+    use sea_orm::EntityTrait;
+    let app = TestApp::spawn().await;
+    let (key, id) = scheduled(&app).await;
+    let (status, ack) = post_json(&app, &key, "dock-pallet-scan.json").await;
+    assert_eq!(status, 200, "an attach is not a create: {ack}");
+    assert_eq!(ack["results"][0]["operation"], "attach");
+    let pallets = pallet::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(pallets.len(), 1);
+    assert_eq!(pallets[0].shipment_id, id);
+    assert_eq!(pallets[0].pallet_code, "PLT-0007731");
+    assert_eq!(
+        pallets[0].labels["LPN"],
+        serde_json::json!(["00387123450000012345"])
+    );
+    assert_eq!(
+        pallet_order::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_proof_of_delivery_is_attached_to_its_order_with_a_checksum() {
+    use freightgate::store::entities::document;
+    use sea_orm::EntityTrait;
+    let app = TestApp::spawn().await;
+    let (key, _) = scheduled(&app).await;
+    let (status, ack) = post_json(&app, &key, "pod-document.json").await;
+    assert_eq!(status, 200, "{ack}");
+    let docs = document::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].mime_type, "application/pdf");
+    assert!(docs[0].content.starts_with(b"%PDF-1.4"));
+    assert_eq!(docs[0].sha256.len(), 64);
+    assert!(docs[0].order_id.is_some());
+}
+
+#[tokio::test]
+async fn a_document_for_an_unknown_order_is_rejected_as_not_found() {
+    let app = TestApp::spawn().await;
+    let key = northwind(&app).await;
+    let (status, ack) = post_json(&app, &key, "pod-document.json").await;
+    assert_eq!(status, 422);
+    assert_eq!(ack["code"], "not_found", "{ack}");
+    assert!(
+        ack["detail"].as_str().unwrap().contains("SO-778120"),
+        "{ack}"
+    );
+}
+
+#[tokio::test]
+async fn a_csv_feed_creates_one_shipment_per_row() {
+    let app = TestApp::spawn().await;
+    let key = northwind(&app).await;
+    let response = post(&app, &key, "text/csv", feed("expected-shipments.csv")).await;
+    assert_eq!(response.status(), 201);
+    let ack: Value = response.json().await.unwrap();
+    let results = ack["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    let second = get_json(&app, &key, &format!("/v1/shipments/{}", results[1]["id"])).await;
+    assert_eq!(second["carrier"], "Smit & Zonen, Logistiek");
+    assert_eq!(second["direction"], "INBOUND");
+    assert_eq!(second["expected_arrival_at"], "2026-06-12T05:30:00Z");
+}
+
+#[tokio::test]
+async fn an_ndjson_batch_acknowledges_each_line_and_stores_only_the_good_ones() {
+    use freightgate::store::entities::order;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest]).await;
+    let response = post(
+        &app,
+        &key,
+        "application/x-ndjson",
+        feed("batch-orders.ndjson"),
+    )
+    .await;
+    assert_eq!(response.status(), 207);
+    let ack: Value = response.json().await.unwrap();
+    let statuses: Vec<&str> = ack["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["accepted", "accepted", "rejected"]);
+    let error = &ack["results"][2]["errors"][0];
+    assert_eq!(error["code"], "invalid_country", "{ack}");
+    assert!(
+        error["path"].as_str().unwrap().ends_with(".country"),
+        "{error}"
+    );
+    assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 2);
+}
+
+async fn rejected(app: &TestApp, key: &str, name: &str) -> Value {
+    let response = post(app, key, "application/json", feed(name)).await;
+    assert_problem(response, 422, "").await
+}
+
+#[tokio::test]
+async fn bad_payloads_are_rejected_with_a_code_and_a_path_into_the_payload() {
+    let app = TestApp::spawn().await;
+    let acme = app.key("acme", &[Scope::Ingest]).await;
+    let northwind = northwind(&app).await;
+    let cases = [
+        (
+            &acme,
+            "bad/missing-customer.json",
+            "missing_field",
+            "$.customer",
+        ),
+        (
+            &acme,
+            "bad/ambiguous-address.json",
+            "incomplete_address",
+            "$.consignments[0].pickup_stop.location",
+        ),
+        (
+            &acme,
+            "bad/date-without-zone.json",
+            "invalid_datetime",
+            "$.consignments[0].pickup_stop.time_window.start",
+        ),
+        (
+            &acme,
+            "bad/unknown-addon.json",
+            "unknown_code",
+            "$.addons[0]",
+        ),
+        (
+            &acme,
+            "bad/pallet-tracking-bad.json",
+            "pattern_mismatch",
+            "$.consignment.network_reference",
+        ),
+        (
+            &acme,
+            "bad/unrecognised-shape.json",
+            "no_matching_rule",
+            "$",
+        ),
+        (
+            &northwind,
+            "bad/unsupported-attachment.json",
+            "unsupported_mime",
+            "$.file.mime",
+        ),
+    ];
+    for (key, name, code, path) in cases {
+        let problem = rejected(&app, key, name).await;
+        let errors = problem["errors"].as_array().unwrap();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e["code"] == code && e["path"] == path),
+            "{name}: expected {code} at {path}, got {problem:#}"
+        );
+        assert!(problem["logging_id"].is_string(), "{name}");
+    }
+    let missing = rejected(&app, &acme, "bad/missing-customer.json").await;
+    assert!(
+        missing["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Missing required field: customer"),
+        "{missing}"
+    );
+}
