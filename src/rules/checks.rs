@@ -1,13 +1,13 @@
 //! Whole-object checks (addresses, time windows) and the rule's own
 //! `[[rule.validate]]` checks on mapped fields.
 
-use crate::rules::condition::Problems;
-use crate::rules::mapping::EvalCtx;
-use crate::rules::mapping::{Status, Statuses};
-use crate::rules::model::{Finding, Severity};
-use crate::rules::path::{JsonPathExpr, Scope};
-use crate::rules::raw::RawValidate;
-use crate::rules::schema::{FieldType, ObjectCheck, ObjectSchema};
+use super::condition::Problems;
+use super::mapping::EvalCtx;
+use super::mapping::{Status, Statuses};
+use super::model::{Finding, Severity};
+use super::path::{JsonPathExpr, Scope};
+use super::raw::RawValidate;
+use super::schema::{FieldType, ObjectCheck, ObjectSchema};
 use chrono::DateTime;
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -94,20 +94,12 @@ pub(crate) fn compile_check(
     problems: &mut Problems,
 ) -> Option<Check> {
     let before = problems.len();
-    check_field_path(&raw.field, schema, &format!("{at}.field"), problems);
-    if let Some(other) = &raw.starts_with_field {
-        if other.contains("[]") {
-            problems.push((
-                format!("{at}.starts_with_field"),
-                "must name a single field (no `[]`)".into(),
-            ));
-        }
-        check_field_path(other, schema, &format!("{at}.starts_with_field"), problems);
-    }
+    check_targets(raw, schema, at, problems);
     let regex = raw.regex.as_ref().and_then(|r| {
-        Regex::new(r)
-            .map_err(|e| problems.push((format!("{at}.regex"), format!("bad regex `{r}`: {e}"))))
-            .ok()
+        let bad = |e: regex::Error| {
+            problems.push((format!("{at}.regex"), format!("bad regex `{r}`: {e}")))
+        };
+        Regex::new(r).map_err(bad).ok()
     });
     let starts_with_path = raw.starts_with_path.as_ref().and_then(|p| {
         JsonPathExpr::parse(p)
@@ -125,20 +117,6 @@ pub(crate) fn compile_check(
             Severity::Error
         }
     };
-    let tests = [
-        raw.regex.is_some(),
-        raw.one_of.is_some(),
-        raw.starts_with_field.is_some(),
-        raw.starts_with_path.is_some(),
-        raw.required == Some(true),
-    ];
-    if !tests.contains(&true) {
-        problems.push((
-            at.to_string(),
-            "give at least one of regex, one_of, starts_with_field, starts_with_path, required"
-                .into(),
-        ));
-    }
     (problems.len() == before).then(|| Check {
         field: raw.field.clone(),
         regex,
@@ -153,6 +131,37 @@ pub(crate) fn compile_check(
             .unwrap_or_else(|| "pattern_mismatch".into()),
         severity,
     })
+}
+
+/// The checked field, the field it is compared with, and that there is something to check.
+fn check_targets(
+    raw: &RawValidate,
+    schema: &'static ObjectSchema,
+    at: &str,
+    problems: &mut Problems,
+) {
+    check_field_path(&raw.field, schema, &format!("{at}.field"), problems);
+    if let Some(other) = &raw.starts_with_field {
+        if other.contains("[]") {
+            problems.push((
+                format!("{at}.starts_with_field"),
+                "must name a single field (no `[]`)".into(),
+            ));
+        }
+        check_field_path(other, schema, &format!("{at}.starts_with_field"), problems);
+    }
+    let tests = [
+        raw.regex.is_some(),
+        raw.one_of.is_some(),
+        raw.starts_with_field.is_some(),
+        raw.starts_with_path.is_some(),
+        raw.required == Some(true),
+    ];
+    if !tests.contains(&true) {
+        let msg =
+            "give at least one of regex, one_of, starts_with_field, starts_with_path, required";
+        problems.push((at.to_string(), msg.into()));
+    }
 }
 
 /// Checks a canonical field path like `items[].lpn` names a scalar field.

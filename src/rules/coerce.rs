@@ -1,10 +1,10 @@
 //! Coercion of mapped scalar values to their canonical field type.
 
-use crate::rules::datetime::{DateSpec, parse_date, parse_datetime};
-use crate::rules::model::Severity;
-use crate::rules::schema::{FieldType, is_country};
-use crate::rules::transform::number_of;
-use crate::rules::value::{preview, type_name};
+use super::datetime::{DateSpec, parse_date, parse_datetime};
+use super::model::Severity;
+use super::schema::{FieldType, is_country};
+use super::transform::number_of;
+use super::value::{preview, type_name};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_PAD_INDIFFERENT;
 use serde_json::{Map, Value};

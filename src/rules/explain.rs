@@ -1,9 +1,9 @@
 //! Explanations: why a payload did or did not match, and what it maps to.
 
-use crate::rules::model::{MappedItem, RuleSummary};
-use crate::rules::path::Scope;
-use crate::rules::rule::Rule;
-use crate::rules::ruleset::RuleSet;
+use super::model::{MappedItem, RuleSummary};
+use super::path::Scope;
+use super::rule::Rule;
+use super::ruleset::RuleSet;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashSet;

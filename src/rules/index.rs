@@ -8,10 +8,10 @@
 //! walk costs about the size of the payload, not the number of rules. Only the
 //! rules whose key hit (plus the few with no usable key) are then evaluated.
 
-use crate::rules::condition::{IndexKey, KeyValue};
-use crate::rules::path::{Step, resolve_index};
-use crate::rules::rule::Rule;
-use crate::rules::value::number_key;
+use super::condition::{IndexKey, KeyValue};
+use super::path::{Step, resolve_index};
+use super::rule::Rule;
+use super::value::number_key;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -118,8 +118,8 @@ fn describe(key: &IndexKey) -> String {
     let mut path = String::from("$");
     for step in &key.steps {
         match step {
-            Step::Key(k) => crate::rules::path::push_key(&mut path, k),
-            Step::Index(i) => crate::rules::path::push_index(&mut path, *i),
+            Step::Key(k) => super::path::push_key(&mut path, k),
+            Step::Index(i) => super::path::push_index(&mut path, *i),
         }
     }
     match &key.value {

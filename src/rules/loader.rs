@@ -1,11 +1,11 @@
 //! Loading rules files into a `RuleSet`, collecting every problem.
 
-use crate::rules::mapping::Lookup;
-use crate::rules::raw::{RawFile, RawRule};
-use crate::rules::rule::{Rule, RuleEnv, compile_rule};
-use crate::rules::ruleset::RuleSet;
-use crate::rules::value::toml_to_json;
-use crate::rules::warnings::overlap_warnings;
+use super::mapping::Lookup;
+use super::raw::{RawFile, RawRule};
+use super::rule::{Rule, RuleEnv, compile_rule};
+use super::ruleset::RuleSet;
+use super::value::toml_to_json;
+use super::warnings::overlap_warnings;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -261,49 +261,58 @@ fn compile_all(
             max_document_bytes: options.max_document_bytes,
         };
         for entry in &raw.rule {
-            let line = Some(line_of(text, entry.span().start));
-            let name = entry
-                .get_ref()
-                .get("name")
-                .and_then(|n| n.as_str())
-                .map(str::to_string);
-            if let Some(n) = &name {
-                let here = format!("{file}:{}", line.unwrap_or(0));
-                if let Some(first) = seen.insert(n.clone(), here) {
-                    report.error(
-                        file,
-                        line,
-                        Some(n),
-                        Some("name"),
-                        format!("duplicate rule name (first defined at {first})"),
-                    );
-                    continue;
-                }
-            }
-            let raw_rule = match entry.get_ref().clone().try_into::<RawRule>() {
-                Ok(r) => r,
-                Err(e) => {
-                    report.error(
-                        file,
-                        line,
-                        name.as_deref(),
-                        None,
-                        e.message().trim().to_string(),
-                    );
-                    continue;
-                }
-            };
-            match compile_rule(raw_rule, &env) {
-                Ok(rule) => rules.push(rule),
-                Err(problems) => {
-                    for (at, msg) in problems {
-                        report.error(file, line, name.as_deref(), Some(&at), msg);
-                    }
-                }
+            let line = line_of(text, entry.span().start);
+            if let Some(rule) = compile_entry(entry.get_ref(), line, &env, &mut seen, report) {
+                rules.push(rule);
             }
         }
     }
     rules
+}
+
+/// Compiles one `[[rule]]` table found at `line`; `seen` maps names to where they were first defined.
+fn compile_entry(
+    entry: &toml::Value,
+    line: usize,
+    env: &RuleEnv<'_>,
+    seen: &mut HashMap<String, String>,
+    report: &mut LoadReport,
+) -> Option<Rule> {
+    let file = env.file;
+    let name = entry
+        .get("name")
+        .and_then(|n| n.as_str())
+        .map(str::to_string);
+    if let Some(n) = &name {
+        if let Some(first) = seen.get(n) {
+            let msg = format!("duplicate rule name (first defined at {first})");
+            report.error(file, Some(line), Some(n), Some("name"), msg);
+            return None;
+        }
+        seen.insert(n.clone(), format!("{file}:{line}"));
+    }
+    let raw_rule = match entry.clone().try_into::<RawRule>() {
+        Ok(r) => r,
+        Err(e) => {
+            report.error(
+                file,
+                Some(line),
+                name.as_deref(),
+                None,
+                e.message().trim().to_string(),
+            );
+            return None;
+        }
+    };
+    match compile_rule(raw_rule, env) {
+        Ok(rule) => Some(rule),
+        Err(problems) => {
+            for (at, msg) in problems {
+                report.error(file, Some(line), name.as_deref(), Some(&at), msg);
+            }
+            None
+        }
+    }
 }
 
 /// 1-based line number of a byte offset.

@@ -2,22 +2,10 @@
 //!
 //! Senders post whatever JSON they produce; rules files (TOML) decide what each
 //! payload is (operation + entity) and map its fields onto the canonical model.
-//! Rules are compiled once into an immutable, indexed [`RuleSet`]:
-//!
-//! ```
-//! let rules = r#"
-//! [[rule]]
-//! name = "tms-order-cancel"
-//! operation = "cancel"
-//! entity = "order"
-//! match = { path = "$.operation", equals = "DELETE" }
-//! map = { order_number = "$.order_identifier" }
-//! "#;
-//! let (set, _report) = freightgate::rules::load_str("example.toml", rules).expect("valid rules");
-//! let payload = serde_json::json!({"operation": "DELETE", "order_identifier": "TMS-1"});
-//! let outcome = set.process("acme", &payload);
-//! assert_eq!(outcome.items[0].document["order_number"], "TMS-1");
-//! ```
+//! Rules are compiled once into an immutable, indexed [`RuleSet`]: load a
+//! directory with [`load_dir`], then call [`RuleSet::process`] (classify, map,
+//! validate) or [`RuleSet::explain`] per payload. [`run_fixtures`] runs the
+//! example payloads kept beside the rules.
 //!
 //! The file format is described in `RULES.md`.
 
@@ -57,6 +45,30 @@ pub use ruleset::RuleSet;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const CANCEL: &str = r#"
+[[rule]]
+name = "tms-order-cancel"
+operation = "cancel"
+entity = "order"
+match = { path = "$.operation", equals = "DELETE" }
+map = { order_number = "$.order_identifier" }
+"#;
+
+    #[test]
+    fn a_rule_loaded_from_text_processes_a_payload() {
+        let (set, report) = load_str("example.toml", CANCEL).expect("valid rules");
+        assert!(report.is_ok() && set.len() == 1);
+        let payload = serde_json::json!({"operation": "DELETE", "order_identifier": "TMS-1"});
+        let outcome = set.process("acme", &payload);
+        assert_eq!(outcome.rule.map(|r| r.operation), Some(Operation::Cancel));
+        assert_eq!(outcome.items[0].document["order_number"], "TMS-1");
+        assert!(
+            set.process("acme", &serde_json::json!({"operation": "CREATE"}))
+                .rule
+                .is_none()
+        );
+    }
 
     #[test]
     fn rule_set_can_be_shared_across_threads() {

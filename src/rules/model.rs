@@ -233,3 +233,14 @@ impl fmt::Display for Entity {
         f.write_str(self.as_str())
     }
 }
+
+impl Severity {
+    /// Parses `error` / `warning`.
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        match s {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            _ => None,
+        }
+    }
+}

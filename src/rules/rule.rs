@@ -1,14 +1,12 @@
 //! A compiled rule and its compilation from a `[[rule]]` table.
 
-use crate::rules::checks::{Check, compile_check};
-use crate::rules::condition::{self, Condition, Problems};
-use crate::rules::mapping::{
-    self, Compiler, Lookup, Mapping, RuleDates, compile_formats, parse_zone,
-};
-use crate::rules::model::{DuplicatePolicy, Entity, ItemsMode, Operation, RuleSummary, UpdateMode};
-use crate::rules::path::JsonPathExpr;
-use crate::rules::raw::RawRule;
-use crate::rules::schema::{default_identity, entity_schema};
+use super::checks::{Check, compile_check};
+use super::condition::{self, Condition, Problems};
+use super::mapping::{self, Compiler, Lookup, Mapping, RuleDates, compile_formats, parse_zone};
+use super::model::{DuplicatePolicy, Entity, ItemsMode, Operation, RuleSummary, UpdateMode};
+use super::path::JsonPathExpr;
+use super::raw::RawRule;
+use super::schema::{default_identity, entity_schema};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -101,15 +99,7 @@ pub(crate) struct RuleEnv<'a> {
 /// Compiles one rule, returning every problem found in it.
 pub(crate) fn compile_rule(raw: RawRule, env: &RuleEnv<'_>) -> Result<Rule, Problems> {
     let mut p = Problems::new();
-    if raw.name.trim().is_empty() {
-        p.push(("name".into(), "rule name must not be empty".into()));
-    }
-    if raw.business.as_deref().is_some_and(|b| b.trim().is_empty()) {
-        p.push((
-            "business".into(),
-            "business slug must not be empty (leave it out to apply to all)".into(),
-        ));
-    }
+    check_names(&raw, &mut p);
     let operation = Operation::parse(&raw.operation);
     let entity = Entity::parse(&raw.entity);
     check_kind(&raw, operation, entity, &mut p);
@@ -119,58 +109,92 @@ pub(crate) fn compile_rule(raw: RawRule, env: &RuleEnv<'_>) -> Result<Rule, Prob
             .map_err(|e| p.push(("for_each".into(), e)))
             .ok()
     });
+    let (Some(operation), Some(entity)) = (operation, entity) else {
+        return Err(p);
+    };
+    let body = compile_body(&raw, operation, entity, env, &mut p);
+    let Some(condition) = condition.filter(|_| p.is_empty()) else {
+        return Err(p);
+    };
+    Ok(Rule {
+        specificity: condition.specificity() + if raw.business.is_some() { 3 } else { 0 },
+        conditions: condition.to_string(),
+        name: raw.name,
+        description: raw.description,
+        file: env.file.to_string(),
+        business: raw.business,
+        priority: raw.priority,
+        operation,
+        entity,
+        identity: body.identity,
+        on_duplicate: body.policies.0,
+        update_mode: body.policies.1,
+        items_mode: body.policies.2,
+        condition,
+        for_each,
+        mapping: body.mapping,
+        checks: body.checks,
+    })
+}
+
+fn check_names(raw: &RawRule, p: &mut Problems) {
+    if raw.name.trim().is_empty() {
+        p.push(("name".into(), "rule name must not be empty".into()));
+    }
+    if raw.business.as_deref().is_some_and(|b| b.trim().is_empty()) {
+        let msg = "business slug must not be empty (leave it out to apply to all)";
+        p.push(("business".into(), msg.into()));
+    }
+}
+
+/// What a rule does once it matched: mapping, identity, checks and policies.
+struct Body {
+    mapping: Mapping,
+    identity: Vec<String>,
+    checks: Vec<Check>,
+    policies: Policies,
+}
+
+fn compile_body(
+    raw: &RawRule,
+    operation: Operation,
+    entity: Entity,
+    env: &RuleEnv<'_>,
+    p: &mut Problems,
+) -> Body {
     let dates = RuleDates {
         zone: raw
             .timezone
             .as_deref()
-            .and_then(|z| parse_zone(z, "timezone", &mut p)),
+            .and_then(|z| parse_zone(z, "timezone", p)),
         formats: compile_formats(
             raw.date_formats.as_deref().unwrap_or_default(),
             "date_formats",
-            &mut p,
+            p,
         ),
     };
-    let (Some(operation), Some(entity)) = (operation, entity) else {
-        return Err(p);
-    };
-    let policies = policies(&raw, operation, &mut p);
+    let policies = policies(raw, operation, p);
     let schema = entity_schema(entity);
     let mut compiler = Compiler {
         lookups: env.lookups,
         dates: &dates,
         max_document_bytes: env.max_document_bytes,
-        problems: &mut p,
+        problems: p,
     };
     let mapping = mapping::compile_mapping(schema, &raw.map, "map", &mut compiler);
     p.extend(mapping::required_problems(&mapping, operation, "map"));
-    let identity = identity(&raw, entity, &mapping, &mut p);
-    let checks: Vec<Check> = raw
+    let identity = identity(raw, entity, &mapping, p);
+    let checks = raw
         .validate
         .iter()
         .enumerate()
-        .filter_map(|(i, v)| compile_check(v, schema, &format!("validate[{i}]"), &mut p))
+        .filter_map(|(i, v)| compile_check(v, schema, &format!("validate[{i}]"), p))
         .collect();
-    match condition {
-        Some(condition) if p.is_empty() => Ok(Rule {
-            specificity: condition.specificity() + if raw.business.is_some() { 3 } else { 0 },
-            conditions: condition.to_string(),
-            name: raw.name,
-            description: raw.description,
-            file: env.file.to_string(),
-            business: raw.business,
-            priority: raw.priority,
-            operation,
-            entity,
-            identity,
-            on_duplicate: policies.0,
-            update_mode: policies.1,
-            items_mode: policies.2,
-            condition,
-            for_each,
-            mapping,
-            checks,
-        }),
-        _ => Err(p),
+    Body {
+        mapping,
+        identity,
+        checks,
+        policies,
     }
 }
 

@@ -1,11 +1,11 @@
 //! The immutable, indexed set of compiled rules.
 
-use crate::rules::checks::run_checks;
-use crate::rules::index::RuleIndex;
-use crate::rules::mapping::{EvalCtx, eval_document};
-use crate::rules::model::{Finding, MappedItem, Outcome};
-use crate::rules::path::{Located, Scope, push_index};
-use crate::rules::rule::Rule;
+use super::checks::run_checks;
+use super::index::RuleIndex;
+use super::mapping::{EvalCtx, eval_document};
+use super::model::{Finding, MappedItem, Outcome};
+use super::path::{Located, Scope, push_index};
+use super::rule::Rule;
 use serde::Serialize;
 use serde_json::Value;
 use std::cmp::Reverse;

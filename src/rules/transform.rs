@@ -1,6 +1,6 @@
 //! Named value transforms applied in order after a value is read.
 
-use crate::rules::value::{preview, rounded, type_name};
+use super::value::{preview, rounded, type_name};
 use serde_json::Value;
 
 /// A transform named in a mapping's `transform = [...]` list.

@@ -1,7 +1,7 @@
 //! Load-time warnings about rules that compete for the same payloads.
 
-use crate::rules::loader::LoadIssue;
-use crate::rules::rule::Rule;
+use super::loader::LoadIssue;
+use super::rule::Rule;
 use std::collections::HashMap;
 
 /// Warns about rules with identical conditions whose business scopes overlap:

@@ -231,3 +231,113 @@ async fn serve_with_zero_config_creates_a_wal_sqlite_file_and_stops_on_sigterm()
     };
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn rules_check_and_test_pass_on_the_shipped_rules() {
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    let check = Command::new(BIN)
+        .args(["rules", "check", rules])
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", stdout(&check));
+    assert!(stdout(&check).contains("no errors"), "{}", stdout(&check));
+    let test = Command::new(BIN)
+        .args(["rules", "test", rules])
+        .output()
+        .unwrap();
+    assert!(test.status.success(), "{}", stdout(&test));
+    assert!(stdout(&test).contains(" 0 failed"), "{}", stdout(&test));
+}
+
+#[test]
+fn rules_check_lists_every_problem_with_file_and_rule_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("broken.toml"),
+        "[[rule]]\nname = \"first\"\noperation = \"create\"\nentity = \"order\"\nmatch = { path = \"$.a\", regex = \"(\" }\nmap = { order_number = \"$.a\" }\n\n[[rule]]\nname = \"second\"\noperation = \"create\"\nentity = \"order\"\nmatch = { path = \"$.b\", exists = true }\nmap = { no_such_field = \"$.b\" }\n",
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .args(["rules", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let text = stdout(&output);
+    assert!(
+        text.contains("broken.toml") && text.contains("first"),
+        "{text}"
+    );
+    assert!(
+        text.contains("second") && text.contains("no_such_field"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_rules_of_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    let port = free_port();
+    let database_url = format!("sqlite://{}", dir.path().join("fg.db").display());
+    let key = stdout(&freightgate(
+        &database_url,
+        &["keys", "create", "--business", "acme"],
+    ))
+    .lines()
+    .last()
+    .unwrap()
+    .to_string();
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &database_url)
+        .env("FREIGHTGATE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("FREIGHTGATE_RULES_POLL_MS", "0")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let post = || {
+        client
+            .post(format!("http://127.0.0.1:{port}/v1/ingest"))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({"ref": "R-1"}))
+            .send()
+    };
+    let started = Instant::now();
+    let first = loop {
+        if let Ok(response) = post().await {
+            break response.status().as_u16();
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(first, 422, "no rules yet");
+    std::fs::write(
+        dir.path().join("rules/ref.toml"),
+        "[[rule]]\nname = \"ref\"\noperation = \"create\"\nentity = \"order\"\nmatch = { path = \"$.ref\", exists = true }\nmap = { order_number = \"$.ref\", customer = { value = \"X\" } }\n",
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        post().await.unwrap().status(),
+        422,
+        "polling is off: nothing changes before SIGHUP"
+    );
+    Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let started = Instant::now();
+    while post().await.unwrap().status() != 201 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "SIGHUP did not reload the rules"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

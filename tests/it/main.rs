@@ -8,6 +8,8 @@ mod explain;
 mod health;
 mod idempotency;
 mod ingest;
+mod reload;
+mod rules;
 mod status;
 mod store;
 mod support;

@@ -1,14 +1,11 @@
 //! Evaluating a compiled mapping over one payload item.
 
-use super::{FieldKind, FieldMap, Mapping, Nested, Part, ScalarMap, Source};
-use crate::rules::checks::object_check;
-use crate::rules::coerce::{CoerceCtx, coerce};
-use crate::rules::model::{Finding, Operation, Severity};
-use crate::rules::path::{Located, Scope, push_index};
-use crate::rules::schema::{FieldDef, FieldType};
-use crate::rules::value::preview;
+use super::super::checks::object_check;
+use super::super::model::{Finding, Operation};
+use super::super::path::{Located, Scope, push_index};
+use super::eval_scalar::eval_scalar;
+use super::{FieldKind, FieldMap, Mapping, Nested};
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// State shared while mapping one item.
@@ -148,167 +145,8 @@ fn require_fields(
     }
 }
 
-enum Refined {
-    Value(Value),
-    Empty,
-    Invalid,
-}
-
-fn eval_scalar(
-    s: &ScalarMap,
-    def: &FieldDef,
-    scope: Scope<'_>,
-    canon: &str,
-    ctx: &mut EvalCtx,
-) -> (Option<Value>, Status) {
-    let list = matches!(def.ty, FieldType::StrList);
-    let (nodes, missing_path): (Vec<(Cow<'_, Value>, String)>, String) = match &s.source {
-        Source::Literal(v) => return (Some(v.clone()), Status::Literal),
-        Source::Path(p) => {
-            let located = p.select_located(&scope);
-            let located = if list { flatten(located) } else { located };
-            let nodes = located
-                .into_iter()
-                .map(|l| (Cow::Borrowed(l.value), l.path))
-                .collect();
-            (nodes, p.missing_path(&scope))
-        }
-        Source::Concat { parts, separator } => {
-            let (joined, missing) = concat(parts, separator, scope);
-            (
-                joined
-                    .map(|(text, path)| (Cow::Owned(Value::String(text)), path))
-                    .into_iter()
-                    .collect(),
-                missing,
-            )
-        }
-    };
-    let mut values = Vec::new();
-    let mut invalid = false;
-    let mut first_path = None;
-    for (value, path) in nodes.into_iter().filter(|n| !n.0.is_null()) {
-        first_path.get_or_insert_with(|| path.clone());
-        match refine(s, def, value.into_owned(), &path, canon, ctx) {
-            Refined::Value(v) => {
-                ctx.sources.entry(canon.to_string()).or_insert(path);
-                values.push(v);
-                if !list {
-                    break;
-                }
-            }
-            Refined::Invalid => invalid = true,
-            Refined::Empty => {}
-        }
-    }
-    match (values.is_empty(), list) {
-        (false, true) => (Some(Value::Array(values)), Status::Found),
-        (false, false) => (values.into_iter().next(), Status::Found),
-        _ if invalid => (None, Status::Invalid),
-        _ => match &s.default {
-            Some(d) => (Some(d.clone()), Status::Literal),
-            None => (None, Status::Missing(first_path.unwrap_or(missing_path))),
-        },
-    }
-}
-
-/// Transforms, lookup and type coercion of one value, recording findings at `path`.
-fn refine(
-    s: &ScalarMap,
-    def: &FieldDef,
-    mut v: Value,
-    path: &str,
-    canon: &str,
-    ctx: &mut EvalCtx,
-) -> Refined {
-    for t in &s.transforms {
-        match t.apply(v) {
-            Ok(next) => v = next,
-            Err(detail) => {
-                ctx.findings.push(Finding::error(
-                    "invalid_value",
-                    path,
-                    canon,
-                    format!("{canon}: {detail}"),
-                ));
-                return Refined::Invalid;
-            }
-        }
-    }
-    if v.is_null() || v.as_str().is_some_and(str::is_empty) {
-        return Refined::Empty;
-    }
-    if let Some(table) = &s.lookup {
-        let key = match &v {
-            Value::String(text) => text.clone(),
-            other => other.to_string(),
-        };
-        match table.entries.get(&key) {
-            Some(mapped) => v = mapped.clone(),
-            None => {
-                let detail = format!(
-                    "Unknown code {} for {canon} (not in lookup table `{}`)",
-                    preview(&v),
-                    table.name
-                );
-                ctx.findings.push(Finding::new(
-                    s.on_unknown,
-                    "unknown_code",
-                    path,
-                    canon,
-                    detail,
-                ));
-                return Refined::Invalid;
-            }
-        }
-    }
-    let cctx = CoerceCtx {
-        dates: &s.dates,
-        max_document_bytes: ctx.max_document_bytes,
-    };
-    let (value, problem) = coerce(v, def.ty, canon, &cctx);
-    if let Some(p) = problem {
-        ctx.findings
-            .push(Finding::new(p.severity, p.code, path, canon, p.detail));
-    }
-    match value {
-        Some(v) => Refined::Value(v),
-        None => Refined::Invalid,
-    }
-}
-
-/// Joins the parts present (text, path of the first part read); nothing when no path part has a value.
-fn concat(parts: &[Part], separator: &str, scope: Scope<'_>) -> (Option<(String, String)>, String) {
-    let mut texts = Vec::new();
-    let mut first_path: Option<String> = None;
-    let mut missing = None;
-    for part in parts {
-        match part {
-            Part::Text(t) => texts.push(t.clone()),
-            Part::Path(p) => match p
-                .select_located(&scope)
-                .into_iter()
-                .find(|l| !l.value.is_null())
-            {
-                Some(l) => {
-                    texts.push(match l.value {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    });
-                    first_path.get_or_insert(l.path);
-                }
-                None => {
-                    missing.get_or_insert_with(|| p.missing_path(&scope));
-                }
-            },
-        }
-    }
-    let missing = missing.unwrap_or_else(|| scope.current_path.to_string());
-    (first_path.map(|p| (texts.join(separator), p)), missing)
-}
-
 /// Expands array nodes into their elements, for list fields.
-fn flatten(nodes: Vec<Located<'_>>) -> Vec<Located<'_>> {
+pub(super) fn flatten(nodes: Vec<Located<'_>>) -> Vec<Located<'_>> {
     let mut out = Vec::with_capacity(nodes.len());
     for node in nodes {
         match node.value {
@@ -407,15 +245,4 @@ fn eval_list(
         );
     }
     (Some(Value::Array(out)), Status::Found)
-}
-
-impl Severity {
-    /// Parses `error` / `warning`.
-    pub(crate) fn parse(s: &str) -> Option<Self> {
-        match s {
-            "error" => Some(Severity::Error),
-            "warning" => Some(Severity::Warning),
-            _ => None,
-        }
-    }
 }

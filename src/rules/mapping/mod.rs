@@ -6,17 +6,18 @@
 
 mod compile;
 mod eval;
+mod eval_scalar;
+mod scalar;
 
-pub(crate) use compile::{
-    Compiler, RuleDates, compile_formats, compile_mapping, parse_zone, required_problems,
-};
+pub(crate) use compile::{Compiler, RuleDates, compile_mapping, required_problems};
 pub(crate) use eval::{EvalCtx, Status, Statuses, eval_document};
+pub(crate) use scalar::{compile_formats, parse_zone};
 
-use crate::rules::datetime::DateSpec;
-use crate::rules::model::Severity;
-use crate::rules::path::JsonPathExpr;
-use crate::rules::schema::{FieldDef, ObjectSchema};
-use crate::rules::transform::Transform;
+use super::datetime::DateSpec;
+use super::model::Severity;
+use super::path::JsonPathExpr;
+use super::schema::{FieldDef, ObjectSchema};
+use super::transform::Transform;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;

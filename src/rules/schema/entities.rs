@@ -1,8 +1,8 @@
 //! Field registries of the canonical entities and their nested objects.
 
+use super::super::model::Entity;
 use super::FieldType::*;
 use super::{FieldDef, ObjectCheck, ObjectSchema, Req};
-use crate::rules::model::Entity;
 
 const fn opt(name: &'static str, ty: super::FieldType) -> FieldDef {
     FieldDef {

@@ -7,7 +7,7 @@ mod entities;
 pub(crate) use countries::is_country;
 pub(crate) use entities::{default_identity, entity_schema};
 
-use crate::rules::model::Operation;
+use super::model::Operation;
 
 /// Type of a canonical field; decides coercion and validation.
 #[derive(Debug, Clone, Copy)]
@@ -157,8 +157,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::super::model::Entity;
     use super::*;
-    use crate::rules::model::Entity;
 
     #[test]
     fn misspelt_fields_get_a_suggestion() {

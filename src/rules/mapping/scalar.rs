@@ -1,0 +1,235 @@
+//! Compiling single-valued (and string-list) mapping entries.
+
+use super::super::coerce::{CoerceCtx, coerce};
+use super::super::condition::Problems;
+use super::super::datetime::{DateSpec, Format};
+use super::super::model::Severity;
+use super::super::raw::RawField;
+use super::super::schema::{FieldDef, FieldType};
+use super::super::transform::{NAMES, Transform};
+use super::super::value::toml_to_json;
+use super::compile::{Compiler, parse_path};
+use super::{Lookup, Part, ScalarMap, Source};
+use chrono_tz::Tz;
+use serde_json::Value;
+use std::sync::Arc;
+
+pub(super) fn compile_scalar(
+    def: &'static FieldDef,
+    raw: &RawField,
+    at: &str,
+    c: &mut Compiler<'_>,
+) -> Option<ScalarMap> {
+    let before = c.problems.len();
+    if raw.map.is_some() {
+        c.problems.push((
+            at.to_string(),
+            format!("`{}` is not an object; `map` does not apply", def.name),
+        ));
+    }
+    let dates = compile_dates(def, raw, at, c);
+    let source = compile_source(def, raw, &dates, at, c);
+    let transforms = compile_transforms(&raw.transform, at, c);
+    let (lookup, on_unknown) = compile_lookup(raw, at, c);
+    let default = raw
+        .default
+        .as_ref()
+        .and_then(|d| literal(def, d, &dates, &format!("{at}.default"), c));
+    if matches!(source, Some(Source::Literal(_))) && (!raw.transform.is_empty() || lookup.is_some())
+    {
+        c.problems.push((
+            at.to_string(),
+            "transform and lookup do not apply to a literal `value`".into(),
+        ));
+    }
+    if c.problems.len() > before {
+        return None;
+    }
+    Some(ScalarMap {
+        source: source?,
+        transforms,
+        lookup,
+        on_unknown,
+        default,
+        dates,
+    })
+}
+
+fn compile_source(
+    def: &FieldDef,
+    raw: &RawField,
+    dates: &DateSpec,
+    at: &str,
+    c: &mut Compiler<'_>,
+) -> Option<Source> {
+    let given = [
+        raw.path.is_some(),
+        raw.value.is_some(),
+        raw.concat.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() != 1 {
+        c.problems.push((
+            at.to_string(),
+            "give exactly one of `path`, `value`, `concat`".into(),
+        ));
+        return None;
+    }
+    if raw.separator.is_some() && raw.concat.is_none() {
+        c.problems.push((
+            at.to_string(),
+            "`separator` only applies to `concat`".into(),
+        ));
+    }
+    if let Some(p) = &raw.path {
+        return parse_path(p, &format!("{at}.path"), c).map(Source::Path);
+    }
+    if let Some(v) = &raw.value {
+        return literal(def, v, dates, &format!("{at}.value"), c).map(Source::Literal);
+    }
+    let parts = raw.concat.as_deref().unwrap_or_default();
+    let compiled: Vec<Part> = parts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| match p.starts_with('$') {
+            true => parse_path(p, &format!("{at}.concat[{i}]"), c).map(Part::Path),
+            false => Some(Part::Text(p.clone())),
+        })
+        .collect();
+    (compiled.len() == parts.len()).then(|| Source::Concat {
+        parts: compiled,
+        separator: raw.separator.clone().unwrap_or_default(),
+    })
+}
+
+/// Literals are coerced now, so a rule cannot carry a value its field would reject.
+fn literal(
+    def: &FieldDef,
+    v: &toml::Value,
+    dates: &DateSpec,
+    at: &str,
+    c: &mut Compiler<'_>,
+) -> Option<Value> {
+    let json = toml_to_json(v)
+        .map_err(|e| c.problems.push((at.to_string(), e)))
+        .ok()?;
+    let ctx = CoerceCtx {
+        dates,
+        max_document_bytes: c.max_document_bytes,
+    };
+    let coerced = match (def.ty, json) {
+        (FieldType::StrList, Value::Array(items)) => {
+            let out: Option<Vec<Value>> = items
+                .into_iter()
+                .map(|i| coerce(i, def.ty, def.name, &ctx).0)
+                .collect();
+            out.map(Value::Array)
+        }
+        (FieldType::StrList, single) => coerce(single, def.ty, def.name, &ctx)
+            .0
+            .map(|v| Value::Array(vec![v])),
+        (ty, other) => {
+            let (value, problem) = coerce(other, ty, def.name, &ctx);
+            if let Some(p) = problem.filter(|p| p.severity == Severity::Error) {
+                c.problems
+                    .push((at.to_string(), format!("invalid literal: {}", p.detail)));
+                return None;
+            }
+            value
+        }
+    };
+    if coerced.is_none() {
+        c.problems.push((
+            at.to_string(),
+            format!("invalid literal for {} ({})", def.name, def.ty.describe()),
+        ));
+    }
+    coerced
+}
+
+fn compile_transforms(names: &[String], at: &str, c: &mut Compiler<'_>) -> Vec<Transform> {
+    names
+        .iter()
+        .filter_map(|n| {
+            let t = Transform::parse(n);
+            if t.is_none() {
+                let msg = format!("unknown transform `{n}` (known: {})", NAMES.join(", "));
+                c.problems.push((format!("{at}.transform"), msg));
+            }
+            t
+        })
+        .collect()
+}
+
+fn compile_lookup(
+    raw: &RawField,
+    at: &str,
+    c: &mut Compiler<'_>,
+) -> (Option<Arc<Lookup>>, Severity) {
+    let severity = match raw.on_unknown.as_deref() {
+        None | Some("error") => Severity::Error,
+        Some("warning") => Severity::Warning,
+        Some(other) => {
+            c.problems.push((
+                format!("{at}.on_unknown"),
+                format!("`{other}` is not `error` or `warning`"),
+            ));
+            Severity::Error
+        }
+    };
+    if raw.on_unknown.is_some() && raw.lookup.is_none() {
+        c.problems
+            .push((at.to_string(), "`on_unknown` needs a `lookup`".into()));
+    }
+    let table = raw.lookup.as_ref().and_then(|name| {
+        let found = c.lookups.get(name).cloned();
+        if found.is_none() {
+            c.problems.push((
+                format!("{at}.lookup"),
+                format!("no lookup table `{name}` is defined"),
+            ));
+        }
+        found
+    });
+    (table, severity)
+}
+
+fn compile_dates(def: &FieldDef, raw: &RawField, at: &str, c: &mut Compiler<'_>) -> DateSpec {
+    if (raw.timezone.is_some() || raw.formats.is_some()) && !def.ty.is_temporal() {
+        c.problems.push((
+            at.to_string(),
+            format!(
+                "`timezone`/`formats` only apply to date fields, not {}",
+                def.name
+            ),
+        ));
+    }
+    let zone = match &raw.timezone {
+        Some(z) => parse_zone(z, &format!("{at}.timezone"), c.problems),
+        None => c.dates.zone,
+    };
+    let formats = match &raw.formats {
+        Some(list) => compile_formats(list, &format!("{at}.formats"), c.problems),
+        None => c.dates.formats.clone(),
+    };
+    DateSpec { zone, formats }
+}
+
+/// Parses an IANA zone name such as `Europe/Berlin`.
+pub(crate) fn parse_zone(name: &str, at: &str, problems: &mut Problems) -> Option<Tz> {
+    let zone = name.parse::<Tz>().ok();
+    if zone.is_none() {
+        problems.push((at.to_string(), format!("unknown IANA time zone `{name}`")));
+    }
+    zone
+}
+
+/// Compiles chrono format strings.
+pub(crate) fn compile_formats(list: &[String], at: &str, problems: &mut Problems) -> Vec<Format> {
+    list.iter()
+        .filter_map(|f| {
+            Format::compile(f)
+                .map_err(|e| problems.push((at.to_string(), e)))
+                .ok()
+        })
+        .collect()
+}
