@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::domain::{Scope, Slug};
-use crate::rules::{self, live::describe};
+use crate::rules;
 use crate::store;
 
 /// freightgate: a logistics integration gateway.
@@ -206,25 +206,11 @@ fn load_rules_verbosely(config: &Config, dir: Option<PathBuf>) -> anyhow::Result
     };
     match rules::load_dir_with(&dir, &options) {
         Ok((_, report)) => {
-            for warning in &report.warnings {
-                println!("warning: {}", describe(warning));
-            }
-            println!(
-                "{}: {} rules in {} files, {} warnings, no errors",
-                dir.display(),
-                report.rules,
-                report.files.len(),
-                report.warnings.len()
-            );
+            println!("{}: {report}", dir.display());
             Ok(dir)
         }
         Err(report) => {
-            for error in &report.errors {
-                println!("error: {}", describe(error));
-            }
-            for warning in &report.warnings {
-                println!("warning: {}", describe(warning));
-            }
+            println!("{}: {report}", dir.display());
             anyhow::bail!(
                 "{} error(s) in the rules in {}",
                 report.errors.len(),

@@ -90,7 +90,7 @@ pub fn load_rules(config: &Config) -> anyhow::Result<rules::live::LiveRules> {
     match rules::live::LiveRules::load(&config.rules_dir, options) {
         Ok((live, report)) => {
             for warning in &report.warnings {
-                tracing::warn!(problem = %rules::live::describe(warning), "rules warning");
+                tracing::warn!(problem = %warning, "rules warning");
             }
             if report.rules == 0 {
                 tracing::warn!(dir = %config.rules_dir.display(), "no rules loaded: every payload will be rejected");

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use arc_swap::ArcSwap;
 use tokio_util::sync::CancellationToken;
 
-use super::{LoadIssue, LoadOptions, LoadReport, RuleSet, load_dir_with};
+use super::{LoadOptions, LoadReport, RuleSet, load_dir_with};
 
 /// The live rules of a running server.
 pub struct LiveRules {
@@ -18,27 +18,12 @@ pub struct LiveRules {
     seen: Mutex<Vec<(PathBuf, Option<SystemTime>, u64)>>,
 }
 
-/// One line per problem: `file:line: rule `name` (at): message`.
-pub fn describe(issue: &LoadIssue) -> String {
-    let mut text = issue.file.clone();
-    if let Some(line) = issue.line {
-        text.push_str(&format!(":{line}"));
-    }
-    if let Some(rule) = &issue.rule {
-        text.push_str(&format!(": rule `{rule}`"));
-    }
-    if let Some(at) = &issue.at {
-        text.push_str(&format!(" ({at})"));
-    }
-    format!("{text}: {}", issue.message)
-}
-
 /// All errors of a failed load, one per line.
 pub fn describe_errors(report: &LoadReport) -> String {
     report
         .errors
         .iter()
-        .map(describe)
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -99,7 +84,7 @@ impl LiveRules {
         match self.reload() {
             Ok(report) => {
                 for warning in &report.warnings {
-                    tracing::warn!(problem = %describe(warning), "rules warning");
+                    tracing::warn!(problem = %warning, "rules warning");
                 }
                 tracing::info!(
                     rules = report.rules,

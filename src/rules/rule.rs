@@ -308,5 +308,26 @@ fn identity(raw: &RawRule, entity: Entity, mapping: &Mapping, p: &mut Problems) 
             Some(_) => {}
         }
     }
+    check_stored_key(entity, &names, p);
     names
+}
+
+/// Shipments and orders are stored under their number within a facility, so that is
+/// the only identity the store can look them up by.
+fn check_stored_key(entity: Entity, names: &[String], p: &mut Problems) {
+    let number = match entity {
+        Entity::Shipment => "shipment_number",
+        Entity::Order => "order_number",
+        _ => return,
+    };
+    let fits =
+        names.iter().any(|n| n == number) && names.iter().all(|n| n == number || n == "facility");
+    if !fits {
+        p.push((
+            "identity".into(),
+            format!(
+                "a {entity} is identified by `{number}`, optionally with `facility`; got {names:?}"
+            ),
+        ));
+    }
 }

@@ -203,3 +203,22 @@ fn a_missing_directory_is_a_load_error() {
             .contains("cannot read rules directory")
     );
 }
+
+#[test]
+fn an_order_identity_other_than_its_number_and_facility_is_a_load_error() {
+    let rules = r#"
+[[rule]]
+name = "by-customer"
+operation = "update"
+entity = "order"
+identity = ["customer"]
+match = { path = "$.c", exists = true }
+map = { order_number = "$.n", customer = "$.c" }
+"#;
+    let report = freightgate::rules::load_str("identity.toml", rules).unwrap_err();
+    let message = &report.errors[0].message;
+    assert!(
+        message.contains("order_number") && message.contains("facility"),
+        "{message}"
+    );
+}
