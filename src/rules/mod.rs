@@ -7,7 +7,7 @@
 //! validate) or [`RuleSet::explain`] per payload. [`run_fixtures`] runs the
 //! example payloads kept beside the rules.
 //!
-//! The file format is described in `RULES.md`.
+//! The file format is described in `rules/README.md`.
 
 mod checks;
 mod coerce;

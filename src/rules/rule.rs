@@ -51,7 +51,7 @@ impl Rule {
     pub fn priority(&self) -> i64 {
         self.priority
     }
-    /// Computed specificity (see RULES.md), the second ordering key.
+    /// Computed specificity (see rules/README.md), the second ordering key.
     pub fn specificity(&self) -> u32 {
         self.specificity
     }
