@@ -1,14 +1,14 @@
 //! Things attached to existing shipments and orders: pallet events, documents,
-//! references and exceptions.
+//! references and exceptions. Each publishes its event on the same connection.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use sha2::{Digest, Sha256};
 
-use super::entities::{document, exception, pallet, pallet_order, reference, shipment};
-use super::tenancy;
+use super::entities::{document, exception, order, pallet, pallet_order, reference, shipment};
+use super::{events, tenancy};
 use crate::domain::{DocumentType, ExceptionPriority, PalletDirection, Slug};
 use crate::error::{Error, Result};
 
@@ -21,16 +21,12 @@ pub struct PalletEvent {
     pub dock: Option<Slug>,
     /// Label fields, each a list of values (e.g. `LPN → [..]`).
     pub labels: BTreeMap<String, Vec<String>>,
-    /// Ids of the orders on the pallet.
-    pub order_ids: Vec<i64>,
+    /// The orders on the pallet: id and number.
+    pub orders: Vec<(i64, String)>,
 }
 
 /// Records a pallet event on `shipment`.
-pub async fn pallet(
-    db: &impl ConnectionTrait,
-    shipment: &shipment::Model,
-    event: PalletEvent,
-) -> Result<pallet::Model> {
+pub async fn pallet(db: &impl ConnectionTrait, shipment: &shipment::Model, event: PalletEvent) -> Result<pallet::Model> {
     let dock_id = match &event.dock {
         Some(slug) => {
             let facility = tenancy::facility_by_id(db, shipment.facility_id)
@@ -55,19 +51,18 @@ pub async fn pallet(
     .insert(db)
     .await
     .map_err(Error::from_db_err)?;
-    if !event.order_ids.is_empty() {
-        let links = event
-            .order_ids
-            .iter()
-            .map(|order_id| pallet_order::ActiveModel {
-                pallet_id: Set(created.id),
-                order_id: Set(*order_id),
-            });
+    if !event.orders.is_empty() {
+        let links = event.orders.iter().map(|(order_id, _)| pallet_order::ActiveModel {
+            pallet_id: Set(created.id),
+            order_id: Set(*order_id),
+        });
         pallet_order::Entity::insert_many(links)
             .exec(db)
             .await
             .map_err(Error::from_db_err)?;
     }
+    let numbers: Vec<String> = event.orders.into_iter().map(|(_, number)| number).collect();
+    events::pallet_processed(db, &created, shipment, &numbers).await?;
     Ok(created)
 }
 
@@ -84,6 +79,15 @@ impl Target {
             Target::Shipment(id) => (Some(id), None),
             Target::Order(id) => (None, Some(id)),
         }
+    }
+
+    /// The facility of the shipment or order.
+    async fn facility_id(self, db: &impl ConnectionTrait) -> Result<Option<i64>> {
+        let found = match self {
+            Target::Shipment(id) => shipment::Entity::find_by_id(id).one(db).await.map(|s| s.map(|s| s.facility_id)),
+            Target::Order(id) => order::Entity::find_by_id(id).one(db).await.map(|o| o.map(|o| o.facility_id)),
+        };
+        found.map_err(Error::from_db_err)
     }
 }
 
@@ -107,7 +111,7 @@ pub async fn document(
     doc: NewDocument,
 ) -> Result<document::Model> {
     let (shipment_id, order_id) = target.ids();
-    document::ActiveModel {
+    let stored = document::ActiveModel {
         business_id: Set(business_id),
         shipment_id: Set(shipment_id),
         order_id: Set(order_id),
@@ -124,7 +128,9 @@ pub async fn document(
     }
     .insert(db)
     .await
-    .map_err(Error::from_db_err)
+    .map_err(Error::from_db_err)?;
+    events::document_attached(db, &stored, target.facility_id(db).await?).await?;
+    Ok(stored)
 }
 
 /// Stores a `kind = value` reference for `target`.
@@ -154,14 +160,14 @@ pub async fn reference(
 pub async fn exception(
     db: &impl ConnectionTrait,
     shipment: &shipment::Model,
-    pallet_id: Option<i64>,
+    pallet: Option<&pallet::Model>,
     priority: ExceptionPriority,
     description: &str,
 ) -> Result<exception::Model> {
-    exception::ActiveModel {
+    let created = exception::ActiveModel {
         business_id: Set(shipment.business_id),
         shipment_id: Set(shipment.id),
-        pallet_id: Set(pallet_id),
+        pallet_id: Set(pallet.map(|p| p.id)),
         priority: Set(priority),
         description: Set(description.to_string()),
         created_at: Set(Utc::now()),
@@ -169,21 +175,30 @@ pub async fn exception(
     }
     .insert(db)
     .await
-    .map_err(Error::from_db_err)
+    .map_err(Error::from_db_err)?;
+    let code = pallet.map(|p| p.pallet_code.as_str());
+    events::exception_created(db, &created, shipment, code).await?;
+    Ok(created)
 }
 
 /// The latest event of pallet `code` on a shipment.
-pub async fn find_pallet(
-    db: &impl ConnectionTrait,
-    shipment_id: i64,
-    code: &str,
-) -> Result<Option<pallet::Model>> {
-    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+pub async fn find_pallet(db: &impl ConnectionTrait, shipment_id: i64, code: &str) -> Result<Option<pallet::Model>> {
     pallet::Entity::find()
         .filter(pallet::Column::ShipmentId.eq(shipment_id))
         .filter(pallet::Column::PalletCode.eq(code))
         .order_by_desc(pallet::Column::Id)
         .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// Every pallet event of a shipment, oldest first.
+pub async fn pallets_of(db: &impl ConnectionTrait, shipment_id: i64) -> Result<Vec<pallet::Model>> {
+    pallet::Entity::find()
+        .filter(pallet::Column::ShipmentId.eq(shipment_id))
+        .order_by_asc(pallet::Column::OccurredAt)
+        .order_by_asc(pallet::Column::Id)
+        .all(db)
         .await
         .map_err(Error::from_db_err)
 }

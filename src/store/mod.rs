@@ -2,13 +2,16 @@
 
 pub mod attach;
 pub mod entities;
+pub mod events;
 pub mod idempotency;
 pub mod inbound;
 pub mod keys;
 pub mod migration;
 pub mod orders;
+pub mod outbox;
 pub mod shipments;
 pub mod tenancy;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -7,6 +7,7 @@ use sea_orm::{
 };
 
 use super::entities::{facility, order, order_item};
+use super::events;
 use super::shipments::assign;
 use crate::domain::{
     DimensionUnit, ItemsMode, OrderDirection, OrderNumber, OrderStatus, Party, QuantityUnit,
@@ -148,6 +149,7 @@ pub async fn create(
         })
     })?;
     insert_items(db, created.id, 0, items).await?;
+    events::order(db, "order.created", &created).await?;
     Ok(created)
 }
 
@@ -266,6 +268,7 @@ pub async fn update(
     if let Some(items) = items {
         apply_items(db, updated.id, items, items_mode).await?;
     }
+    events::order(db, "order.updated", &updated).await?;
     Ok(updated)
 }
 
@@ -344,7 +347,9 @@ pub async fn cancel(db: &impl ConnectionTrait, existing: order::Model) -> Result
     active.status = Set(OrderStatus::Cancelled);
     active.cancelled_at = Set(Some(now));
     active.updated_at = Set(now);
-    active.update(db).await.map_err(Error::from_db_err)
+    let cancelled = active.update(db).await.map_err(Error::from_db_err)?;
+    events::order(db, "order.cancelled", &cancelled).await?;
+    Ok(cancelled)
 }
 
 /// An order of the business by id; other businesses' orders are not found.

@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use super::entities::{shipment, shipment_status_event};
-use super::tenancy;
+use super::{events, tenancy};
 use crate::domain::{ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode};
 use crate::error::{Error, Result, from_db};
 
@@ -75,7 +75,17 @@ pub async fn create(
         })
     })?;
     record_status(db, created.id, status, occurred_at).await?;
+    events::shipment(db, "shipment.created", &created).await?;
+    if completes(None, status) {
+        events::shipment_completed(db, &created).await?;
+    }
     Ok(created)
+}
+
+/// Whether moving from `before` to `after` finishes the shipment's visit.
+fn completes(before: Option<ShipmentStatus>, after: ShipmentStatus) -> bool {
+    let done = |s: ShipmentStatus| matches!(s, ShipmentStatus::Departed | ShipmentStatus::CheckedOut);
+    done(after) && !before.is_some_and(done)
 }
 
 async fn apply_fields(
@@ -176,7 +186,8 @@ pub async fn update(
     let facility = tenancy::facility_by_id(db, existing.facility_id)
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("shipment without facility")))?;
-    let new_status = fields.status.filter(|s| *s != existing.status);
+    let previous_status = existing.status;
+    let new_status = fields.status.filter(|s| *s != previous_status);
     let occurred_at = fields.status_occurred_at.unwrap_or_else(Utc::now);
     let id = existing.id;
     let mut active = existing.into_active_model();
@@ -187,8 +198,13 @@ pub async fn update(
     }
     active.updated_at = Set(Utc::now());
     let updated = active.update(db).await.map_err(Error::from_db_err)?;
+    events::shipment(db, "shipment.updated", &updated).await?;
     if let Some(status) = new_status {
         record_status(db, id, status, occurred_at).await?;
+        events::shipment(db, "shipment.status_changed", &updated).await?;
+        if completes(Some(previous_status), status) {
+            events::shipment_completed(db, &updated).await?;
+        }
     }
     Ok(updated)
 }
@@ -208,6 +224,7 @@ pub async fn cancel(
     active.updated_at = Set(now);
     let updated = active.update(db).await.map_err(Error::from_db_err)?;
     record_status(db, id, ShipmentStatus::Cancelled, now).await?;
+    events::shipment(db, "shipment.cancelled", &updated).await?;
     Ok(updated)
 }
 

@@ -30,10 +30,10 @@ pub(super) async fn pallet<C: ConnectionTrait>(
         .clone()
         .ok_or_else(|| cx.reject("missing_field", "Missing required field: pallet_id"))?;
     let mut warnings = Vec::new();
-    let mut order_ids = Vec::new();
+    let mut orders = Vec::new();
     for number in &p.orders {
         match cx.find_order(number, p.facility.as_deref()).await? {
-            Some(order) => order_ids.push(order.id),
+            Some(order) => orders.push((order.id, order.order_number)),
             None => warnings.push(Issue::new(
                 "unknown_order",
                 &cx.path,
@@ -48,7 +48,7 @@ pub(super) async fn pallet<C: ConnectionTrait>(
         occurred_at: p.occurred_at_utc().unwrap_or_else(chrono::Utc::now),
         dock,
         labels: p.labels,
-        order_ids,
+        orders,
     };
     let stored = attach::pallet(cx.db, &shipment, event).await?;
     Ok(Applied {
@@ -156,22 +156,14 @@ pub(super) async fn exception<C: ConnectionTrait>(
     let shipment = cx
         .require_shipment(e.shipment_number.as_deref(), e.facility.as_deref())
         .await?;
-    let pallet_id = match e.pallet_id.as_deref() {
-        Some(code) => Some(
-            attach::find_pallet(cx.db, shipment.id, code)
-                .await?
-                .ok_or_else(|| {
-                    cx.reject(
-                        "not_found",
-                        format!("pallet `{code}` was never seen on this shipment"),
-                    )
-                })?
-                .id,
-        ),
+    let pallet = match e.pallet_id.as_deref() {
+        Some(code) => Some(attach::find_pallet(cx.db, shipment.id, code).await?.ok_or_else(|| {
+            cx.reject("not_found", format!("pallet `{code}` was never seen on this shipment"))
+        })?),
         None => None,
     };
     let priority = e.priority.unwrap_or(ExceptionPriority::Medium);
-    let stored = attach::exception(cx.db, &shipment, pallet_id, priority, &e.description).await?;
+    let stored = attach::exception(cx.db, &shipment, pallet.as_ref(), priority, &e.description).await?;
     Ok(Applied {
         id: stored.id,
         reference: shipment.shipment_number,

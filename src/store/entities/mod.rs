@@ -2,12 +2,15 @@
 
 pub mod api_key;
 pub mod business;
+pub mod delivery;
+pub mod delivery_attempt;
 pub mod dock;
 pub mod document;
 pub mod exception;
 pub mod facility;
 pub mod idempotency_key;
 pub mod inbound_payload;
+pub mod message;
 pub mod order;
 pub mod order_item;
 pub mod pallet;
@@ -15,3 +18,4 @@ pub mod pallet_order;
 pub mod reference;
 pub mod shipment;
 pub mod shipment_status_event;
+pub mod webhook_endpoint;

@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_initial;
 mod m20261122_000002_idempotency;
+mod m20261122_000003_webhooks;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261122_000002_idempotency::Migration),
+            Box::new(m20261122_000003_webhooks::Migration),
         ]
     }
 }

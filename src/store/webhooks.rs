@@ -1,0 +1,265 @@
+//! Webhook endpoints, their deliveries and attempts.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use serde_json::Value;
+
+use super::entities::{delivery, delivery_attempt, message, webhook_endpoint};
+use super::outbox::{FAILED, PENDING};
+use crate::error::{Error, Result};
+
+/// What a new endpoint or an update sets; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointFields {
+    pub url: Option<String>,
+    pub description: Option<Option<String>>,
+    pub event_types: Option<Option<Vec<String>>>,
+    pub facilities: Option<Option<Vec<String>>>,
+}
+
+fn list(values: Option<Vec<String>>) -> Option<Value> {
+    values.map(|v| Value::from(v.into_iter().map(Value::String).collect::<Vec<_>>()))
+}
+
+fn not_found(id: i64) -> Error {
+    Error::NotFound {
+        what: "webhook endpoint",
+        id: id.to_string(),
+    }
+}
+
+/// Registers an endpoint with its first secret.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    url: String,
+    fields: EndpointFields,
+    secret: &str,
+) -> Result<webhook_endpoint::Model> {
+    let now = Utc::now();
+    webhook_endpoint::ActiveModel {
+        business_id: Set(business_id),
+        url: Set(url),
+        description: Set(fields.description.flatten()),
+        event_types: Set(list(fields.event_types.flatten())),
+        facilities: Set(list(fields.facilities.flatten())),
+        secret: Set(secret.to_string()),
+        disabled: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(Error::from_db_err)
+}
+
+/// An endpoint of the business; other businesses' endpoints are not found.
+pub async fn find(db: &impl ConnectionTrait, business_id: i64, id: i64) -> Result<webhook_endpoint::Model> {
+    webhook_endpoint::Entity::find_by_id(id)
+        .filter(webhook_endpoint::Column::BusinessId.eq(business_id))
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?
+        .ok_or_else(|| not_found(id))
+}
+
+/// An endpoint by id, for the dispatcher.
+pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<webhook_endpoint::Model>> {
+    webhook_endpoint::Entity::find_by_id(id).one(db).await.map_err(Error::from_db_err)
+}
+
+/// The business's endpoints, oldest first.
+pub async fn list_for(db: &impl ConnectionTrait, business_id: i64) -> Result<Vec<webhook_endpoint::Model>> {
+    webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::BusinessId.eq(business_id))
+        .order_by_asc(webhook_endpoint::Column::Id)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// Changes an endpoint's settings.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    endpoint: webhook_endpoint::Model,
+    fields: EndpointFields,
+) -> Result<webhook_endpoint::Model> {
+    let mut active = endpoint.into_active_model();
+    if let Some(url) = fields.url {
+        active.url = Set(url);
+    }
+    if let Some(description) = fields.description {
+        active.description = Set(description);
+    }
+    if let Some(types) = fields.event_types {
+        active.event_types = Set(list(types));
+    }
+    if let Some(facilities) = fields.facilities {
+        active.facilities = Set(list(facilities));
+    }
+    active.updated_at = Set(Utc::now());
+    active.update(db).await.map_err(Error::from_db_err)
+}
+
+/// Enables or disables an endpoint; `reason` says why it was disabled.
+pub async fn set_disabled(
+    db: &impl ConnectionTrait,
+    endpoint: webhook_endpoint::Model,
+    disabled: bool,
+    reason: Option<String>,
+) -> Result<webhook_endpoint::Model> {
+    let mut active = endpoint.into_active_model();
+    active.disabled = Set(disabled);
+    active.disabled_reason = Set(if disabled { reason } else { None });
+    active.updated_at = Set(Utc::now());
+    active.update(db).await.map_err(Error::from_db_err)
+}
+
+/// Disables an endpoint by id (the receiver answered 410 Gone).
+pub async fn disable_by_id(db: &impl ConnectionTrait, id: i64, reason: &str) -> Result<()> {
+    webhook_endpoint::Entity::update_many()
+        .col_expr(webhook_endpoint::Column::Disabled, Expr::value(true))
+        .col_expr(webhook_endpoint::Column::DisabledReason, Expr::value(reason))
+        .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(webhook_endpoint::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(())
+}
+
+/// Installs a new secret; the old one keeps signing for `overlap`.
+pub async fn rotate(
+    db: &impl ConnectionTrait,
+    endpoint: webhook_endpoint::Model,
+    new_secret: &str,
+    overlap: Duration,
+) -> Result<webhook_endpoint::Model> {
+    let now = Utc::now();
+    let old = endpoint.secret.clone();
+    let mut active = endpoint.into_active_model();
+    active.previous_secret = Set(Some(old));
+    active.previous_secret_expires_at = Set(Some(now + overlap));
+    active.secret = Set(new_secret.to_string());
+    active.updated_at = Set(now);
+    active.update(db).await.map_err(Error::from_db_err)
+}
+
+/// Deletes an endpoint with its deliveries.
+pub async fn delete(db: &impl ConnectionTrait, endpoint: webhook_endpoint::Model) -> Result<()> {
+    webhook_endpoint::Entity::delete_by_id(endpoint.id)
+        .exec(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(())
+}
+
+/// An endpoint's deliveries with their messages, newest first.
+pub async fn deliveries(
+    db: &impl ConnectionTrait,
+    endpoint_id: i64,
+    state: Option<&str>,
+    limit: u64,
+) -> Result<Vec<(delivery::Model, Option<message::Model>)>> {
+    let mut query = delivery::Entity::find().filter(delivery::Column::EndpointId.eq(endpoint_id));
+    if let Some(state) = state {
+        query = query.filter(delivery::Column::State.eq(state));
+    }
+    let rows = query
+        .order_by_desc(delivery::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    let ids: Vec<i64> = rows.iter().map(|d| d.message_id).collect();
+    let messages = message::Entity::find()
+        .filter(message::Column::Id.is_in(ids))
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|d| {
+            let m = messages.iter().find(|m| m.id == d.message_id).cloned();
+            (d, m)
+        })
+        .collect())
+}
+
+/// The attempt log of an endpoint's deliveries, newest first.
+pub async fn attempts(
+    db: &impl ConnectionTrait,
+    endpoint_id: i64,
+    limit: u64,
+) -> Result<Vec<(delivery_attempt::Model, delivery::Model)>> {
+    let deliveries: Vec<delivery::Model> = delivery::Entity::find()
+        .filter(delivery::Column::EndpointId.eq(endpoint_id))
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    let ids: Vec<i64> = deliveries.iter().map(|d| d.id).collect();
+    let attempts = delivery_attempt::Entity::find()
+        .filter(delivery_attempt::Column::DeliveryId.is_in(ids))
+        .order_by_desc(delivery_attempt::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(attempts
+        .into_iter()
+        .filter_map(|a| {
+            let d = deliveries.iter().find(|d| d.id == a.delivery_id)?.clone();
+            Some((a, d))
+        })
+        .collect())
+}
+
+/// Puts one delivery of the endpoint back in the queue, to go out now.
+pub async fn replay(db: &impl ConnectionTrait, endpoint_id: i64, delivery_id: i64) -> Result<delivery::Model> {
+    let found = delivery::Entity::find_by_id(delivery_id)
+        .filter(delivery::Column::EndpointId.eq(endpoint_id))
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?
+        .ok_or(Error::NotFound {
+            what: "delivery",
+            id: delivery_id.to_string(),
+        })?;
+    let mut active = found.into_active_model();
+    active.state = Set(PENDING.into());
+    active.attempts = Set(0);
+    active.next_attempt_at = Set(Utc::now());
+    active.lease_owner = Set(None);
+    active.lease_expires_at = Set(None);
+    active.updated_at = Set(Utc::now());
+    active.update(db).await.map_err(Error::from_db_err)
+}
+
+/// Re-queues every dead-lettered delivery of the endpoint whose message was
+/// written in `[since, until)`; returns how many.
+pub async fn recover(
+    db: &impl ConnectionTrait,
+    endpoint_id: i64,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<u64> {
+    let now = Utc::now();
+    let result = delivery::Entity::update_many()
+        .col_expr(delivery::Column::State, Expr::value(PENDING))
+        .col_expr(delivery::Column::Attempts, Expr::value(0))
+        .col_expr(delivery::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::EndpointId.eq(endpoint_id))
+        .filter(delivery::Column::State.eq(FAILED))
+        .filter(delivery::Column::CreatedAt.gte(since))
+        .filter(delivery::Column::CreatedAt.lt(until))
+        .exec(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(result.rows_affected)
+}

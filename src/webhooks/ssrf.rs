@@ -1,0 +1,167 @@
+//! Server-side request forgery guard: webhook targets must be public addresses,
+//! unless an operator allows a network. Checked at registration and again on every
+//! connection (DNS answers are filtered in the resolver, so a name cannot be
+//! re-pointed at an internal address after registration).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use ipnet::IpNet;
+use reqwest::Url;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+/// Which addresses webhook pushes may reach.
+#[derive(Debug, Clone, Default)]
+pub struct Guard {
+    allow: Vec<IpNet>,
+}
+
+fn v4_is_global(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || ip.is_multicast()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (b == 18 || b == 19))
+        || a >= 240)
+}
+
+fn v6_is_global(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return v4_is_global(v4);
+    }
+    let first = ip.segments()[0];
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        || (first & 0xfe00) == 0xfc00
+        || (first & 0xffc0) == 0xfe80
+        || (first == 0x2001 && ip.segments()[1] == 0x0db8)
+        || (first == 0x0064 && ip.segments()[1] == 0xff9b)
+        || first == 0x0100)
+}
+
+/// Whether `ip` is a public unicast address.
+pub fn is_global(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4_is_global(v4),
+        IpAddr::V6(v6) => v6_is_global(v6),
+    }
+}
+
+impl Guard {
+    /// Parses `FREIGHTGATE_WEBHOOKS_ALLOW_NETWORKS`: comma-separated CIDRs.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let allow = list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse::<IpNet>().map_err(|e| format!("`{s}` is not a CIDR network: {e}")))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { allow })
+    }
+
+    /// Whether pushes may reach `ip`.
+    pub fn permits(&self, ip: IpAddr) -> bool {
+        is_global(ip) || self.allow.iter().any(|net| net.contains(&ip))
+    }
+
+    /// Checks a target URL: http(s), no credentials, and every address it names or
+    /// resolves to permitted.
+    pub async fn check_url(&self, text: &str) -> Result<Url, String> {
+        let url = Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err("the URL must use http or https".into());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("the URL must not carry credentials".into());
+        }
+        let host = url.host_str().ok_or("the URL has no host")?;
+        let port = url.port_or_known_default().unwrap_or(443);
+        let addresses: Vec<SocketAddr> = match host.trim_matches(['[', ']']).parse::<IpAddr>() {
+            Ok(ip) => vec![SocketAddr::new(ip, port)],
+            Err(_) => tokio::net::lookup_host((host, port))
+                .await
+                .map_err(|e| format!("the host `{host}` does not resolve: {e}"))?
+                .collect(),
+        };
+        match addresses.iter().find(|a| !self.permits(a.ip())) {
+            Some(bad) => Err(format!(
+                "the URL points at {}, a private or reserved address; pushes only go to public addresses",
+                bad.ip()
+            )),
+            None if addresses.is_empty() => Err(format!("the host `{host}` has no addresses")),
+            None => Ok(url),
+        }
+    }
+}
+
+/// A DNS resolver that drops answers the guard does not permit.
+#[derive(Debug, Clone)]
+pub struct GuardedResolver(pub Arc<Guard>);
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let guard = self.0.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let permitted: Vec<SocketAddr> = found.into_iter().filter(|a| guard.permits(a.ip())).collect();
+            if permitted.is_empty() {
+                return Err(format!("`{host}` resolves to no permitted address").into());
+            }
+            Ok(Box::new(permitted.into_iter()) as Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_reserved_and_local_addresses_are_not_global() {
+        for ip in [
+            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
+            "100.64.0.1", "224.0.0.1", "255.255.255.255", "::1", "::", "fc00::1", "fe80::1",
+            "::ffff:127.0.0.1", "::ffff:10.0.0.1", "2001:db8::1", "64:ff9b::7f00:1",
+        ] {
+            assert!(!is_global(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
+            assert!(is_global(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn allowed_networks_open_a_hole() {
+        let guard = Guard::parse("127.0.0.0/8, ::1/128").unwrap();
+        assert!(guard.permits("127.0.0.1".parse().unwrap()));
+        assert!(guard.permits("::1".parse().unwrap()));
+        assert!(!guard.permits("10.0.0.1".parse().unwrap()));
+        assert!(Guard::parse("not-a-cidr").is_err());
+    }
+
+    #[tokio::test]
+    async fn urls_are_checked_before_registration() {
+        let guard = Guard::default();
+        for (url, why) in [
+            ("http://127.0.0.1:9000/hook", "private"),
+            ("http://[::1]/hook", "private"),
+            ("http://localhost/hook", "private"),
+            ("ftp://example.com/hook", "http or https"),
+            ("http://user:pw@8.8.8.8/hook", "credentials"),
+            ("http://169.254.169.254/latest/meta-data", "private"),
+        ] {
+            let error = guard.check_url(url).await.unwrap_err();
+            assert!(error.contains(why), "{url}: {error}");
+        }
+        assert!(guard.check_url("https://8.8.8.8/hook").await.is_ok());
+    }
+}
