@@ -46,6 +46,22 @@ pub struct Config {
     pub max_document_bytes: usize,
     /// How long an Idempotency-Key and its stored answer are kept, in seconds.
     pub idempotency_ttl_secs: u64,
+    /// Run the webhook dispatcher in this process (off for API-only instances).
+    pub webhooks_dispatcher: bool,
+    /// Comma-separated CIDRs webhook targets may use although not public.
+    pub webhooks_allow_networks: String,
+    /// Delays before each attempt, e.g. `0s,5s,5m`; ±20% jitter is added.
+    pub webhooks_retry_schedule: String,
+    /// Connect timeout of a push, in milliseconds.
+    pub webhooks_connect_timeout_ms: u64,
+    /// Total timeout of a push, in milliseconds.
+    pub webhooks_timeout_ms: u64,
+    /// Pushes in flight at once to one endpoint.
+    pub webhooks_per_endpoint_concurrency: usize,
+    /// How often the dispatcher looks for due deliveries, in milliseconds.
+    pub webhooks_poll_ms: u64,
+    /// How long a rotated-out secret keeps signing, in seconds.
+    pub webhooks_secret_overlap_secs: u64,
 }
 
 /// How log lines are written.
@@ -75,6 +91,14 @@ impl Default for Config {
             rules_poll_ms: 2_000,
             max_document_bytes: 10 * 1024 * 1024,
             idempotency_ttl_secs: 24 * 60 * 60,
+            webhooks_dispatcher: true,
+            webhooks_allow_networks: String::new(),
+            webhooks_retry_schedule: "0s,5s,5m,30m,2h,5h,10h,10h".into(),
+            webhooks_connect_timeout_ms: 5_000,
+            webhooks_timeout_ms: 15_000,
+            webhooks_per_endpoint_concurrency: 4,
+            webhooks_poll_ms: 200,
+            webhooks_secret_overlap_secs: 24 * 60 * 60,
         }
     }
 }
@@ -139,6 +163,24 @@ impl Config {
                 self.idempotency_ttl_secs
             )));
         }
+        if let Err(e) = crate::webhooks::ssrf::Guard::parse(&self.webhooks_allow_networks) {
+            return Err(ConfigError(format!(
+                "webhooks_allow_networks (FREIGHTGATE_WEBHOOKS_ALLOW_NETWORKS): {e}; accepted values are \
+                 comma-separated CIDRs such as `10.0.0.0/8,fd00::/8`"
+            )));
+        }
+        if let Err(e) = self.retry_schedule() {
+            return Err(ConfigError(format!(
+                "webhooks_retry_schedule (FREIGHTGATE_WEBHOOKS_RETRY_SCHEDULE): {e}; accepted values are \
+                 comma-separated durations such as `0s,5s,5m,2h`"
+            )));
+        }
+        if self.webhooks_per_endpoint_concurrency == 0 || self.webhooks_timeout_ms == 0 {
+            return Err(ConfigError(
+                "webhooks_per_endpoint_concurrency and webhooks_timeout_ms must be 1 or more"
+                    .into(),
+            ));
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
             return Err(ConfigError(format!(
                 "log (FREIGHTGATE_LOG) = {:?}: {e}; accepted values are tracing filters such as \
@@ -147,6 +189,20 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// The parsed webhook retry schedule: one delay per attempt.
+    pub fn retry_schedule(&self) -> Result<Vec<Duration>, String> {
+        let delays: Vec<Duration> = self
+            .webhooks_retry_schedule
+            .split(',')
+            .map(str::trim)
+            .map(|d| humantime::parse_duration(d).map_err(|e| format!("`{d}`: {e}")))
+            .collect::<Result<_, _>>()?;
+        if delays.is_empty() {
+            return Err("the schedule needs at least one attempt".into());
+        }
+        Ok(delays)
     }
 
     /// Database acquire timeout as a `Duration`.

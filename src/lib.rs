@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod rules;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +53,13 @@ pub async fn run(
         shutdown.clone(),
     ));
     tokio::spawn(purge_idempotency_keys(db.clone(), shutdown.clone()));
+    let dispatcher = if config.webhooks_dispatcher {
+        let dispatcher = webhooks::dispatcher::Dispatcher::new(db.clone(), &config)
+            .context("cannot start the webhook dispatcher")?;
+        Some(tokio::spawn(dispatcher.run(shutdown.clone())))
+    } else {
+        None
+    };
     let state = http::AppState {
         db: db.clone(),
         config: Arc::new(config),
@@ -77,6 +85,9 @@ pub async fn run(
                 ),
             }
         }
+    }
+    if let Some(dispatcher) = dispatcher {
+        dispatcher.await.ok();
     }
     db.close().await.ok();
     Ok(())

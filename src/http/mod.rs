@@ -6,6 +6,7 @@ mod health;
 mod ingest;
 mod status;
 pub mod views;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -45,7 +46,44 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/orders/{id}", get(status::order))
         .route("/v1/ingest", post(ingest::ingest))
         .route("/v1/ingest/explain", post(ingest::explain))
-        .route("/v1/ingest/{logging_id}", get(ingest::record));
+        .route("/v1/ingest/{logging_id}", get(ingest::record))
+        .route("/v1/messages", get(webhooks::messages))
+        .route(
+            "/v1/webhooks/endpoints",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/v1/webhooks/endpoints/{id}",
+            get(webhooks::get)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/v1/webhooks/endpoints/{id}/disable",
+            post(webhooks::disable),
+        )
+        .route("/v1/webhooks/endpoints/{id}/enable", post(webhooks::enable))
+        .route("/v1/webhooks/endpoints/{id}/secret", get(webhooks::secret))
+        .route(
+            "/v1/webhooks/endpoints/{id}/rotate-secret",
+            post(webhooks::rotate),
+        )
+        .route(
+            "/v1/webhooks/endpoints/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/v1/webhooks/endpoints/{id}/attempts",
+            get(webhooks::attempts),
+        )
+        .route(
+            "/v1/webhooks/endpoints/{id}/deliveries/{delivery_id}/replay",
+            post(webhooks::replay),
+        )
+        .route(
+            "/v1/webhooks/endpoints/{id}/recover",
+            post(webhooks::recover),
+        );
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

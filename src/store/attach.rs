@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use sha2::{Digest, Sha256};
 
 use super::entities::{document, exception, order, pallet, pallet_order, reference, shipment};
@@ -26,7 +28,11 @@ pub struct PalletEvent {
 }
 
 /// Records a pallet event on `shipment`.
-pub async fn pallet(db: &impl ConnectionTrait, shipment: &shipment::Model, event: PalletEvent) -> Result<pallet::Model> {
+pub async fn pallet(
+    db: &impl ConnectionTrait,
+    shipment: &shipment::Model,
+    event: PalletEvent,
+) -> Result<pallet::Model> {
     let dock_id = match &event.dock {
         Some(slug) => {
             let facility = tenancy::facility_by_id(db, shipment.facility_id)
@@ -52,10 +58,13 @@ pub async fn pallet(db: &impl ConnectionTrait, shipment: &shipment::Model, event
     .await
     .map_err(Error::from_db_err)?;
     if !event.orders.is_empty() {
-        let links = event.orders.iter().map(|(order_id, _)| pallet_order::ActiveModel {
-            pallet_id: Set(created.id),
-            order_id: Set(*order_id),
-        });
+        let links = event
+            .orders
+            .iter()
+            .map(|(order_id, _)| pallet_order::ActiveModel {
+                pallet_id: Set(created.id),
+                order_id: Set(*order_id),
+            });
         pallet_order::Entity::insert_many(links)
             .exec(db)
             .await
@@ -84,8 +93,14 @@ impl Target {
     /// The facility of the shipment or order.
     async fn facility_id(self, db: &impl ConnectionTrait) -> Result<Option<i64>> {
         let found = match self {
-            Target::Shipment(id) => shipment::Entity::find_by_id(id).one(db).await.map(|s| s.map(|s| s.facility_id)),
-            Target::Order(id) => order::Entity::find_by_id(id).one(db).await.map(|o| o.map(|o| o.facility_id)),
+            Target::Shipment(id) => shipment::Entity::find_by_id(id)
+                .one(db)
+                .await
+                .map(|s| s.map(|s| s.facility_id)),
+            Target::Order(id) => order::Entity::find_by_id(id)
+                .one(db)
+                .await
+                .map(|o| o.map(|o| o.facility_id)),
         };
         found.map_err(Error::from_db_err)
     }
@@ -182,7 +197,11 @@ pub async fn exception(
 }
 
 /// The latest event of pallet `code` on a shipment.
-pub async fn find_pallet(db: &impl ConnectionTrait, shipment_id: i64, code: &str) -> Result<Option<pallet::Model>> {
+pub async fn find_pallet(
+    db: &impl ConnectionTrait,
+    shipment_id: i64,
+    code: &str,
+) -> Result<Option<pallet::Model>> {
     pallet::Entity::find()
         .filter(pallet::Column::ShipmentId.eq(shipment_id))
         .filter(pallet::Column::PalletCode.eq(code))

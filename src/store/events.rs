@@ -10,8 +10,15 @@ use super::{orders, tenancy};
 use crate::error::Result;
 
 /// Business and facility slugs of a row.
-async fn slugs(db: &impl ConnectionTrait, business_id: i64, facility_id: Option<i64>) -> Result<(String, Option<String>)> {
-    let business = tenancy::business_by_id(db, business_id).await?.map(|b| b.slug).unwrap_or_default();
+async fn slugs(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    facility_id: Option<i64>,
+) -> Result<(String, Option<String>)> {
+    let business = tenancy::business_by_id(db, business_id)
+        .await?
+        .map(|b| b.slug)
+        .unwrap_or_default();
     let facility = match facility_id {
         Some(id) => tenancy::facility_by_id(db, id).await?.map(|f| f.slug),
         None => None,
@@ -46,7 +53,12 @@ async fn publish(
     outbox::emit(db, event).await.map(|_| ())
 }
 
-fn shipment_data(s: &shipment::Model, business: String, facility: Option<String>, dock: Option<String>) -> Value {
+fn shipment_data(
+    s: &shipment::Model,
+    business: String,
+    facility: Option<String>,
+    dock: Option<String>,
+) -> Value {
     json!({
         "business": business,
         "facility": facility,
@@ -67,11 +79,20 @@ fn shipment_data(s: &shipment::Model, business: String, facility: Option<String>
 }
 
 /// `shipment.created`, `.updated`, `.status_changed` or `.cancelled`.
-pub async fn shipment(db: &impl ConnectionTrait, event_type: &'static str, s: &shipment::Model) -> Result<()> {
+pub async fn shipment(
+    db: &impl ConnectionTrait,
+    event_type: &'static str,
+    s: &shipment::Model,
+) -> Result<()> {
     let dock = dock_slug(db, s.dock_id).await?;
-    publish(db, event_type, s.business_id, Some(s.facility_id), format!("shipment:{}", s.id), |b, f| {
-        shipment_data(s, b, f, dock)
-    })
+    publish(
+        db,
+        event_type,
+        s.business_id,
+        Some(s.facility_id),
+        format!("shipment:{}", s.id),
+        |b, f| shipment_data(s, b, f, dock),
+    )
     .await
 }
 
@@ -88,34 +109,52 @@ pub async fn shipment_completed(db: &impl ConnectionTrait, s: &shipment::Model) 
         .into_iter()
         .map(|p| json!({"pallet_id": p.pallet_code, "direction": p.direction, "occurred_at": p.occurred_at, "labels": p.labels}))
         .collect();
-    publish(db, "shipment.completed", s.business_id, Some(s.facility_id), format!("shipment:{}", s.id), |b, f| {
-        let mut data = shipment_data(s, b, f, dock);
-        data["orders"] = Value::Array(orders);
-        data["pallets"] = Value::Array(pallets);
-        data
-    })
+    publish(
+        db,
+        "shipment.completed",
+        s.business_id,
+        Some(s.facility_id),
+        format!("shipment:{}", s.id),
+        |b, f| {
+            let mut data = shipment_data(s, b, f, dock);
+            data["orders"] = Value::Array(orders);
+            data["pallets"] = Value::Array(pallets);
+            data
+        },
+    )
     .await
 }
 
 /// `order.created`, `.updated` or `.cancelled`.
-pub async fn order(db: &impl ConnectionTrait, event_type: &'static str, o: &order::Model) -> Result<()> {
+pub async fn order(
+    db: &impl ConnectionTrait,
+    event_type: &'static str,
+    o: &order::Model,
+) -> Result<()> {
     let key = match o.shipment_id {
         Some(shipment_id) => format!("shipment:{shipment_id}"),
         None => format!("order:{}", o.id),
     };
-    publish(db, event_type, o.business_id, Some(o.facility_id), key, |b, f| {
-        json!({
-            "business": b,
-            "facility": f,
-            "id": o.id,
-            "order_number": o.order_number,
-            "direction": o.direction,
-            "status": o.status,
-            "customer": o.customer,
-            "shipment_id": o.shipment_id,
-            "updated_at": o.updated_at,
-        })
-    })
+    publish(
+        db,
+        event_type,
+        o.business_id,
+        Some(o.facility_id),
+        key,
+        |b, f| {
+            json!({
+                "business": b,
+                "facility": f,
+                "id": o.id,
+                "order_number": o.order_number,
+                "direction": o.direction,
+                "status": o.status,
+                "customer": o.customer,
+                "shipment_id": o.shipment_id,
+                "updated_at": o.updated_at,
+            })
+        },
+    )
     .await
 }
 
@@ -127,45 +166,63 @@ pub async fn pallet_processed(
     order_numbers: &[String],
 ) -> Result<()> {
     let dock = dock_slug(db, p.dock_id).await?;
-    publish(db, "pallet.processed", p.business_id, Some(p.facility_id), format!("shipment:{}", s.id), |b, f| {
-        json!({
-            "business": b,
-            "facility": f,
-            "shipment_id": s.id,
-            "shipment_number": s.shipment_number,
-            "pallet_id": p.pallet_code,
-            "direction": p.direction,
-            "occurred_at": p.occurred_at,
-            "dock": dock,
-            "orders": order_numbers,
-            "labels": p.labels,
-        })
-    })
+    publish(
+        db,
+        "pallet.processed",
+        p.business_id,
+        Some(p.facility_id),
+        format!("shipment:{}", s.id),
+        |b, f| {
+            json!({
+                "business": b,
+                "facility": f,
+                "shipment_id": s.id,
+                "shipment_number": s.shipment_number,
+                "pallet_id": p.pallet_code,
+                "direction": p.direction,
+                "occurred_at": p.occurred_at,
+                "dock": dock,
+                "orders": order_numbers,
+                "labels": p.labels,
+            })
+        },
+    )
     .await
 }
 
 /// `document.attached`.
-pub async fn document_attached(db: &impl ConnectionTrait, d: &document::Model, facility_id: Option<i64>) -> Result<()> {
+pub async fn document_attached(
+    db: &impl ConnectionTrait,
+    d: &document::Model,
+    facility_id: Option<i64>,
+) -> Result<()> {
     let key = match (d.shipment_id, d.order_id) {
         (Some(id), _) => format!("shipment:{id}"),
         (None, Some(id)) => format!("order:{id}"),
         (None, None) => format!("document:{}", d.id),
     };
-    publish(db, "document.attached", d.business_id, facility_id, key, |b, f| {
-        json!({
-            "business": b,
-            "facility": f,
-            "id": d.id,
-            "type": d.document_type,
-            "file_name": d.file_name,
-            "mime_type": d.mime_type,
-            "size_bytes": d.size_bytes,
-            "sha256": d.sha256,
-            "shipment_id": d.shipment_id,
-            "order_id": d.order_id,
-            "uploaded_at": d.uploaded_at,
-        })
-    })
+    publish(
+        db,
+        "document.attached",
+        d.business_id,
+        facility_id,
+        key,
+        |b, f| {
+            json!({
+                "business": b,
+                "facility": f,
+                "id": d.id,
+                "type": d.document_type,
+                "file_name": d.file_name,
+                "mime_type": d.mime_type,
+                "size_bytes": d.size_bytes,
+                "sha256": d.sha256,
+                "shipment_id": d.shipment_id,
+                "order_id": d.order_id,
+                "uploaded_at": d.uploaded_at,
+            })
+        },
+    )
     .await
 }
 
@@ -176,18 +233,25 @@ pub async fn exception_created(
     s: &shipment::Model,
     pallet_code: Option<&str>,
 ) -> Result<()> {
-    publish(db, "exception.created", e.business_id, Some(s.facility_id), format!("shipment:{}", s.id), |b, f| {
-        json!({
-            "business": b,
-            "facility": f,
-            "id": e.id,
-            "shipment_id": s.id,
-            "shipment_number": s.shipment_number,
-            "pallet_id": pallet_code,
-            "priority": e.priority,
-            "description": e.description,
-            "created_at": e.created_at,
-        })
-    })
+    publish(
+        db,
+        "exception.created",
+        e.business_id,
+        Some(s.facility_id),
+        format!("shipment:{}", s.id),
+        |b, f| {
+            json!({
+                "business": b,
+                "facility": f,
+                "id": e.id,
+                "shipment_id": s.id,
+                "shipment_number": s.shipment_number,
+                "pallet_id": pallet_code,
+                "priority": e.priority,
+                "description": e.description,
+                "created_at": e.created_at,
+            })
+        },
+    )
     .await
 }

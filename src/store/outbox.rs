@@ -35,7 +35,8 @@ fn wants(endpoint: &webhook_endpoint::Model, event: &NewEvent) -> bool {
         (Some(Value::Array(_)), None) => false,
         _ => true,
     };
-    listed(&endpoint.event_types, Some(event.event_type)) && listed(&endpoint.facilities, event.facility_slug.as_deref())
+    listed(&endpoint.event_types, Some(event.event_type))
+        && listed(&endpoint.facilities, event.facility_slug.as_deref())
 }
 
 /// Writes the message and its deliveries; call it on the change's transaction.
@@ -177,11 +178,23 @@ pub async fn record_attempt(
     delivery::Entity::update_many()
         .col_expr(delivery::Column::State, Expr::value(record.state))
         .col_expr(delivery::Column::Attempts, Expr::value(record.attempt))
-        .col_expr(delivery::Column::NextAttemptAt, Expr::value(record.next_attempt_at))
-        .col_expr(delivery::Column::LastStatus, Expr::value(record.status_code.map(i32::from)))
+        .col_expr(
+            delivery::Column::NextAttemptAt,
+            Expr::value(record.next_attempt_at),
+        )
+        .col_expr(
+            delivery::Column::LastStatus,
+            Expr::value(record.status_code.map(i32::from)),
+        )
         .col_expr(delivery::Column::LastError, Expr::value(record.error))
-        .col_expr(delivery::Column::LeaseOwner, Expr::value(Option::<String>::None))
-        .col_expr(delivery::Column::LeaseExpiresAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            delivery::Column::LeaseOwner,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            delivery::Column::LeaseExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .col_expr(delivery::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(delivery::Column::Id.eq(delivery_id))
         .filter(delivery::Column::LeaseOwner.eq(owner))
@@ -193,7 +206,10 @@ pub async fn record_attempt(
 
 /// The message a delivery carries.
 pub async fn message_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<message::Model>> {
-    message::Entity::find_by_id(id).one(db).await.map_err(Error::from_db_err)
+    message::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
 }
 
 /// Messages of the business after `after_id`, oldest first; optionally one facility.
@@ -220,4 +236,23 @@ pub async fn messages_after(
         .all(db)
         .await
         .map_err(Error::from_db_err)
+}
+
+/// Gives claimed deliveries back at once (the endpoint has no free slot).
+pub async fn release(db: &impl ConnectionTrait, owner: &str, ids: &[i64]) -> Result<()> {
+    delivery::Entity::update_many()
+        .col_expr(
+            delivery::Column::LeaseOwner,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            delivery::Column::LeaseExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
+        .filter(delivery::Column::LeaseOwner.eq(owner))
+        .exec(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(())
 }

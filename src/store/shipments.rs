@@ -84,7 +84,8 @@ pub async fn create(
 
 /// Whether moving from `before` to `after` finishes the shipment's visit.
 fn completes(before: Option<ShipmentStatus>, after: ShipmentStatus) -> bool {
-    let done = |s: ShipmentStatus| matches!(s, ShipmentStatus::Departed | ShipmentStatus::CheckedOut);
+    let done =
+        |s: ShipmentStatus| matches!(s, ShipmentStatus::Departed | ShipmentStatus::CheckedOut);
     done(after) && !before.is_some_and(done)
 }
 

@@ -59,7 +59,11 @@ pub async fn create(
 }
 
 /// An endpoint of the business; other businesses' endpoints are not found.
-pub async fn find(db: &impl ConnectionTrait, business_id: i64, id: i64) -> Result<webhook_endpoint::Model> {
+pub async fn find(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    id: i64,
+) -> Result<webhook_endpoint::Model> {
     webhook_endpoint::Entity::find_by_id(id)
         .filter(webhook_endpoint::Column::BusinessId.eq(business_id))
         .one(db)
@@ -70,11 +74,17 @@ pub async fn find(db: &impl ConnectionTrait, business_id: i64, id: i64) -> Resul
 
 /// An endpoint by id, for the dispatcher.
 pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<webhook_endpoint::Model>> {
-    webhook_endpoint::Entity::find_by_id(id).one(db).await.map_err(Error::from_db_err)
+    webhook_endpoint::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
 }
 
 /// The business's endpoints, oldest first.
-pub async fn list_for(db: &impl ConnectionTrait, business_id: i64) -> Result<Vec<webhook_endpoint::Model>> {
+pub async fn list_for(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+) -> Result<Vec<webhook_endpoint::Model>> {
     webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::BusinessId.eq(business_id))
         .order_by_asc(webhook_endpoint::Column::Id)
@@ -124,7 +134,10 @@ pub async fn set_disabled(
 pub async fn disable_by_id(db: &impl ConnectionTrait, id: i64, reason: &str) -> Result<()> {
     webhook_endpoint::Entity::update_many()
         .col_expr(webhook_endpoint::Column::Disabled, Expr::value(true))
-        .col_expr(webhook_endpoint::Column::DisabledReason, Expr::value(reason))
+        .col_expr(
+            webhook_endpoint::Column::DisabledReason,
+            Expr::value(reason),
+        )
         .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(webhook_endpoint::Column::Id.eq(id))
         .exec(db)
@@ -220,7 +233,11 @@ pub async fn attempts(
 }
 
 /// Puts one delivery of the endpoint back in the queue, to go out now.
-pub async fn replay(db: &impl ConnectionTrait, endpoint_id: i64, delivery_id: i64) -> Result<delivery::Model> {
+pub async fn replay(
+    db: &impl ConnectionTrait,
+    endpoint_id: i64,
+    delivery_id: i64,
+) -> Result<delivery::Model> {
     let found = delivery::Entity::find_by_id(delivery_id)
         .filter(delivery::Column::EndpointId.eq(endpoint_id))
         .one(db)

@@ -36,7 +36,9 @@ impl WebhookSecret {
 
     /// Parses a stored `whsec_…` secret.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let encoded = text.strip_prefix(PREFIX).ok_or("a webhook secret starts with `whsec_`")?;
+        let encoded = text
+            .strip_prefix(PREFIX)
+            .ok_or("a webhook secret starts with `whsec_`")?;
         let key = STANDARD
             .decode(encoded)
             .map_err(|e| format!("the webhook secret is not valid base64: {e}"))?;
@@ -56,7 +58,8 @@ impl WebhookSecret {
 
     /// The signature of one message: `v1,<base64>`.
     pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         mac.update(id.as_bytes());
         mac.update(b".");
         mac.update(timestamp.to_string().as_bytes());
@@ -67,7 +70,12 @@ impl WebhookSecret {
 }
 
 /// The `webhook-signature` header: one signature per secret, space-separated.
-pub fn signature_header(secrets: &[WebhookSecret], id: &str, timestamp: i64, body: &[u8]) -> String {
+pub fn signature_header(
+    secrets: &[WebhookSecret],
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> String {
     secrets
         .iter()
         .map(|s| s.sign(id, timestamp, body))
@@ -104,6 +112,9 @@ mod tests {
         let (new, old) = (WebhookSecret::generate(), WebhookSecret::generate());
         let header = signature_header(&[new.clone(), old.clone()], "msg_1", 1, b"{}");
         let parts: Vec<&str> = header.split(' ').collect();
-        assert_eq!(parts, [new.sign("msg_1", 1, b"{}"), old.sign("msg_1", 1, b"{}")]);
+        assert_eq!(
+            parts,
+            [new.sign("msg_1", 1, b"{}"), old.sign("msg_1", 1, b"{}")]
+        );
     }
 }

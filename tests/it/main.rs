@@ -13,3 +13,4 @@ mod rules;
 mod status;
 mod store;
 mod support;
+mod webhooks;

@@ -97,6 +97,9 @@ pub fn config_for(url: &str) -> Config {
         listen: "127.0.0.1:0".parse().expect("address"),
         db_max_connections: 5,
         rules_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules"),
+        webhooks_allow_networks: "127.0.0.0/8".into(),
+        webhooks_retry_schedule: "0s,300ms,300ms".into(),
+        webhooks_poll_ms: 25,
         shutdown_grace_secs: 5,
         ..Config::default()
     }
@@ -146,6 +149,32 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("the app did not start serving");
+    }
+
+    /// A second gateway on the same database, as a second instance behind a load
+    /// balancer would be; it stops when the returned token is cancelled.
+    pub async fn second_instance(&self, adjust: impl FnOnce(&mut Config)) -> CancellationToken {
+        let mut config = config_for(&self.database.url);
+        adjust(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let shutdown = CancellationToken::new();
+        tokio::spawn(freightgate::run(config, listener, shutdown.clone()));
+        shutdown
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        key: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub fn url(&self, path: &str) -> String {

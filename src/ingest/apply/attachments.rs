@@ -157,13 +157,21 @@ pub(super) async fn exception<C: ConnectionTrait>(
         .require_shipment(e.shipment_number.as_deref(), e.facility.as_deref())
         .await?;
     let pallet = match e.pallet_id.as_deref() {
-        Some(code) => Some(attach::find_pallet(cx.db, shipment.id, code).await?.ok_or_else(|| {
-            cx.reject("not_found", format!("pallet `{code}` was never seen on this shipment"))
-        })?),
+        Some(code) => Some(
+            attach::find_pallet(cx.db, shipment.id, code)
+                .await?
+                .ok_or_else(|| {
+                    cx.reject(
+                        "not_found",
+                        format!("pallet `{code}` was never seen on this shipment"),
+                    )
+                })?,
+        ),
         None => None,
     };
     let priority = e.priority.unwrap_or(ExceptionPriority::Medium);
-    let stored = attach::exception(cx.db, &shipment, pallet.as_ref(), priority, &e.description).await?;
+    let stored =
+        attach::exception(cx.db, &shipment, pallet.as_ref(), priority, &e.description).await?;
     Ok(Applied {
         id: stored.id,
         reference: shipment.shipment_number,

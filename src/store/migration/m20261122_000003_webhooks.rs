@@ -91,12 +91,32 @@ fn indexes() -> Vec<IndexCreateStatement> {
         index.to_owned()
     };
     vec![
-        index("ix_webhook_endpoints_business", "webhook_endpoints", &["business_id"]),
-        index("ix_messages_business_id", "messages", &["business_id", "id"]),
-        index("ix_deliveries_due", "deliveries", &["state", "next_attempt_at"]),
-        index("ix_deliveries_endpoint_order", "deliveries", &["endpoint_id", "ordering_key", "id"]),
+        index(
+            "ix_webhook_endpoints_business",
+            "webhook_endpoints",
+            &["business_id"],
+        ),
+        index(
+            "ix_messages_business_id",
+            "messages",
+            &["business_id", "id"],
+        ),
+        index(
+            "ix_deliveries_due",
+            "deliveries",
+            &["state", "next_attempt_at"],
+        ),
+        index(
+            "ix_deliveries_endpoint_order",
+            "deliveries",
+            &["endpoint_id", "ordering_key", "id"],
+        ),
         index("ix_deliveries_message", "deliveries", &["message_id"]),
-        index("ix_delivery_attempts_delivery", "delivery_attempts", &["delivery_id"]),
+        index(
+            "ix_delivery_attempts_delivery",
+            "delivery_attempts",
+            &["delivery_id"],
+        ),
     ]
 }
 
@@ -113,7 +133,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["delivery_attempts", "deliveries", "messages", "webhook_endpoints"] {
+        for table in [
+            "delivery_attempts",
+            "deliveries",
+            "messages",
+            "webhook_endpoints",
+        ] {
             manager
                 .drop_table(Table::drop().table(table.to_string()).to_owned())
                 .await?;

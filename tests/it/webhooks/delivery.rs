@@ -1,0 +1,382 @@
+//! Delivery: signatures, retries, Retry-After, 410, dead letters, replay, pull,
+//! isolation, rotation and several dispatchers on one database.
+
+use std::time::Duration;
+
+use freightgate::domain::Scope;
+use serde_json::{Value, json};
+
+use super::receiver::{Receiver, types};
+use super::verifier::{signed_with, verified_by_standardwebhooks};
+use super::{ingest, key, register, register_url};
+use crate::support::TestApp;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+#[tokio::test]
+async fn a_shipment_and_a_pallet_scan_push_signed_shipment_and_pallet_events() {
+    let app = TestApp::spawn().await;
+    let key = key(&app, "northwind").await;
+    let receiver = Receiver::start().await;
+    let (_, secret) = register_url(&app, &key, &receiver.url).await;
+    ingest(&app, &key, "wms-shipment-with-orders.json").await;
+    ingest(&app, &key, "dock-pallet-scan.json").await;
+    let pushes = receiver
+        .wait_for(WAIT, |p| types(p).contains(&"pallet.processed".to_string()))
+        .await;
+    let seen = types(&pushes);
+    assert_eq!(
+        &seen[..2],
+        ["shipment.created", "order.created"],
+        "{seen:?}"
+    );
+    let pallet = pushes
+        .iter()
+        .find(|p| p.json()["type"] == "pallet.processed")
+        .unwrap()
+        .json();
+    let data = &pallet["data"];
+    assert_eq!(data["business"], "northwind");
+    assert_eq!(data["facility"], "rotterdam-dc");
+    assert_eq!(data["shipment_number"], "NW-SHP-240611-0042");
+    assert_eq!(data["pallet_id"], "PLT-0007731");
+    assert_eq!(data["direction"], "LOADING");
+    assert_eq!(data["occurred_at"], "2026-06-11T09:14:27Z");
+    assert_eq!(data["dock"], "D07");
+    assert_eq!(data["orders"], json!(["SO-778120"]));
+    assert_eq!(data["labels"]["SKU"], json!(["CHAIR-OAK-02"]));
+    assert!(pallet["timestamp"].is_string());
+    for push in &pushes {
+        assert!(push.header("webhook-id").starts_with("msg_"));
+        assert!(signed_with(push, &secret), "bad signature on {}", push.body);
+        let age = chrono::Utc::now().timestamp()
+            - push.header("webhook-timestamp").parse::<i64>().unwrap();
+        assert!((0..60).contains(&age));
+    }
+    verified_by_standardwebhooks(&pushes, &secret);
+}
+
+#[tokio::test]
+async fn a_failed_push_is_retried_with_the_same_webhook_id_and_every_attempt_is_logged() {
+    let app = TestApp::spawn().await;
+    let key = key(&app, "acme").await;
+    let receiver = Receiver::start().await;
+    receiver.script(&[(500, None), (503, None)]);
+    let (id, _) = register(
+        &app,
+        &key,
+        json!({"url": receiver.url, "event_types": ["order.created"]}),
+    )
+    .await;
+    ingest(&app, &key, "tms-order-create.json").await;
+    let pushes = receiver.wait_for(WAIT, |p| p.len() >= 3).await;
+    let ids: Vec<String> = pushes.iter().map(|p| p.header("webhook-id")).collect();
+    assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
+    let attempts: Value = app
+        .get(&format!("/v1/webhooks/endpoints/{id}/attempts"), &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<i64> = attempts["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status_code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [204, 503, 500], "newest first");
+    let delivered: Value = app
+        .get(&format!("/v1/webhooks/endpoints/{id}/deliveries"), &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(delivered["deliveries"][0]["state"], "delivered");
+    assert_eq!(delivered["deliveries"][0]["attempts"], 3);
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let app = TestApp::spawn().await;
+    let key = key(&app, "acme").await;
+    let receiver = Receiver::start().await;
+    receiver.script(&[(429, Some("2"))]);
+    register(
+        &app,
+        &key,
+        json!({"url": receiver.url, "event_types": ["order.created"]}),
+    )
+    .await;
+    ingest(&app, &key, "tms-order-create.json").await;
+    let pushes = receiver.wait_for(WAIT, |p| p.len() >= 2).await;
+    let gap = pushes[1].at - pushes[0].at;
+    assert!(
+        gap >= Duration::from_millis(1900),
+        "retried after {gap:?} despite Retry-After: 2"
+    );
+}
+
+#[tokio::test]
+async fn a_410_disables_the_endpoint() {
+    let app = TestApp::spawn().await;
+    let key = key(&app, "acme").await;
+    let receiver = Receiver::start().await;
+    receiver.script(&[(410, None)]);
+    let (id, _) = register(
+        &app,
+        &key,
+        json!({"url": receiver.url, "event_types": ["order.created"]}),
+    )
+    .await;
+    ingest(&app, &key, "tms-order-create.json").await;
+    receiver.wait_for(WAIT, |p| !p.is_empty()).await;
+    let path = format!("/v1/webhooks/endpoints/{id}");
+    let started = std::time::Instant::now();
+    loop {
+        let endpoint: Value = app.get(&path, &key).await.json().await.unwrap();
+        if endpoint["disabled"] == true {
+            assert!(
+                endpoint["disabled_reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("410")
+            );
+            break;
+        }
+        assert!(started.elapsed() < WAIT, "never disabled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(receiver.pushes().len(), 1, "no retry after 410");
+}
+
+async fn delivery_state(app: &TestApp, key: &str, endpoint: i64) -> Value {
+    let body: Value = app
+        .get(
+            &format!("/v1/webhooks/endpoints/{endpoint}/deliveries"),
+            key,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    body["deliveries"][0].clone()
+}
+
+async fn wait_state(app: &TestApp, key: &str, endpoint: i64, state: &str) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let d = delivery_state(app, key, endpoint).await;
+        if d["state"] == state {
+            return d;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "delivery never became {state}: {d}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_dead_lettered_push_can_be_replayed_and_recovered() {
+    let app = TestApp::spawn().await;
+    let key = key(&app, "acme").await;
+    let receiver = Receiver::start().await;
+    receiver.script(&[
+        (500, None),
+        (500, None),
+        (500, None),
+        (500, None),
+        (500, None),
+        (500, None),
+    ]);
+    let (id, _) = register(
+        &app,
+        &key,
+        json!({"url": receiver.url, "event_types": ["order.created"]}),
+    )
+    .await;
+    ingest(&app, &key, "tms-order-create.json").await;
+    let dead = wait_state(&app, &key, id, "failed").await;
+    assert_eq!(dead["attempts"], 3, "the schedule has three attempts");
+    let replay = format!(
+        "/v1/webhooks/endpoints/{id}/deliveries/{}/replay",
+        dead["id"]
+    );
+    assert_eq!(app.post_json(&replay, &key, &json!({})).await.status(), 202);
+    wait_state(&app, &key, id, "failed").await;
+    assert_eq!(receiver.pushes().len(), 6);
+    let recover = format!("/v1/webhooks/endpoints/{id}/recover");
+    let since = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let requeued: Value = app
+        .post_json(&recover, &key, &json!({"since": since}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(requeued["requeued"], 1);
+    wait_state(&app, &key, id, "delivered").await;
+    let ids: Vec<String> = receiver
+        .pushes()
+        .iter()
+        .map(|p| p.header("webhook-id"))
+        .collect();
+    assert!(
+        ids.iter().all(|i| *i == ids[0]),
+        "the same message every time"
+    );
+}
+
+#[tokio::test]
+async fn a_receiver_that_was_down_gets_everything_when_it_comes_back() {
+    let app = TestApp::spawn_with(|c| {
+        c.webhooks_retry_schedule = "0s,200ms,400ms,800ms,1s,1s,1s,1s".into()
+    })
+    .await;
+    let key = key(&app, "acme").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    register_url(&app, &key, &format!("http://127.0.0.1:{port}/hooks")).await;
+    ingest(&app, &key, "tms-order-create.json").await;
+    ingest(&app, &key, "tms-order-update.json").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let receiver = Receiver::start_on(port).await;
+    let pushes = receiver.wait_for(WAIT, |p| p.len() >= 2).await;
+    assert_eq!(
+        types(&pushes),
+        ["order.created", "order.updated"],
+        "in order, once each"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_endpoint_does_not_delay_a_healthy_one() {
+    let app = TestApp::spawn().await;
+    let key = key(&app, "acme").await;
+    let slow = Receiver::start().await;
+    slow.slow(Duration::from_secs(3));
+    let healthy = Receiver::start().await;
+    register_url(&app, &key, &slow.url).await;
+    register_url(&app, &key, &healthy.url).await;
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        let body = json!({"operation": "CREATE", "order_identifier": uuid::Uuid::now_v7().to_string(),
+            "customer": {"code": "ACME-UK"}, "consignments": [{"goods": [{"package_type": "PALLET", "quantity": 1}]}]});
+        let response = app.post_json("/v1/ingest", &key, &body).await;
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    }
+    healthy.wait_for(WAIT, |p| p.len() >= 3).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the healthy endpoint waited {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn another_business_is_never_pushed_our_events() {
+    let app = TestApp::spawn().await;
+    let ours = key(&app, "acme").await;
+    let theirs = key(&app, "zenith").await;
+    let their_receiver = Receiver::start().await;
+    register_url(&app, &theirs, &their_receiver.url).await;
+    let our_receiver = Receiver::start().await;
+    register_url(&app, &ours, &our_receiver.url).await;
+    ingest(&app, &ours, "tms-order-create.json").await;
+    our_receiver.wait_for(WAIT, |p| !p.is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(their_receiver.pushes().is_empty());
+    let pulled: Value = app.get("/v1/messages", &theirs).await.json().await.unwrap();
+    assert_eq!(pulled["messages"], json!([]));
+}
+
+#[tokio::test]
+async fn messages_can_be_pulled_in_order_from_a_cursor() {
+    let app = TestApp::spawn().await;
+    let key = key(&app, "acme").await;
+    ingest(&app, &key, "tms-order-create.json").await;
+    ingest(&app, &key, "tms-order-cancel.json").await;
+    let all: Value = app.get("/v1/messages", &key).await.json().await.unwrap();
+    let kinds: Vec<&str> = all["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["order.created", "order.cancelled"]);
+    assert_eq!(
+        all["messages"][0]["message"]["data"]["order_number"],
+        "TMS-2026-118734"
+    );
+    let first = all["messages"][0]["id"].as_i64().unwrap();
+    let rest: Value = app
+        .get(&format!("/v1/messages?since={first}"), &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["messages"].as_array().unwrap().len(), 1);
+    let reader = app.key("acme", &[Scope::Ingest]).await;
+    assert_eq!(app.get("/v1/messages", &reader).await.status(), 403);
+}
+
+#[tokio::test]
+async fn during_rotation_both_secrets_sign_every_push() {
+    let app = TestApp::spawn().await;
+    let key = key(&app, "acme").await;
+    let receiver = Receiver::start().await;
+    let (id, old) = register_url(&app, &key, &receiver.url).await;
+    let rotated: Value = app
+        .post_json(
+            &format!("/v1/webhooks/endpoints/{id}/rotate-secret"),
+            &key,
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let new = rotated["secret"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    ingest(&app, &key, "tms-order-create.json").await;
+    let pushes = receiver.wait_for(WAIT, |p| !p.is_empty()).await;
+    assert_eq!(pushes[0].header("webhook-signature").split(' ').count(), 2);
+    assert!(signed_with(&pushes[0], &new) && signed_with(&pushes[0], &old));
+    verified_by_standardwebhooks(&pushes, &new);
+    verified_by_standardwebhooks(&pushes, &old);
+}
+
+#[tokio::test]
+async fn two_dispatchers_on_one_database_deliver_each_message_once() {
+    let app = TestApp::spawn().await;
+    let second = app.second_instance(|_| {}).await;
+    let key = key(&app, "acme").await;
+    let receiver = Receiver::start().await;
+    register_url(&app, &key, &receiver.url).await;
+    for i in 0..20 {
+        let body = json!({"operation": "CREATE", "order_identifier": format!("TWO-{i}"),
+            "customer": {"code": "ACME-UK"}, "consignments": [{"goods": [{"package_type": "PALLET", "quantity": 1}]}]});
+        assert_eq!(app.post_json("/v1/ingest", &key, &body).await.status(), 201);
+    }
+    let pushes = receiver.wait_for(WAIT, |p| p.len() >= 20).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut ids: Vec<String> = receiver
+        .pushes()
+        .iter()
+        .map(|p| p.header("webhook-id"))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 20);
+    assert_eq!(
+        receiver.pushes().len(),
+        20,
+        "no message delivered twice: {}",
+        pushes.len()
+    );
+    second.cancel();
+}

@@ -1,0 +1,141 @@
+//! A real HTTP receiver for webhook pushes: records what arrives and answers from a
+//! script of statuses (204 once the script is used up).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+
+/// One push as received.
+#[derive(Debug, Clone)]
+pub struct Push {
+    pub headers: HeaderMap,
+    pub body: String,
+    pub at: Instant,
+}
+
+impl Push {
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("pushes are JSON")
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    pushes: Vec<Push>,
+    script: VecDeque<(u16, Option<&'static str>)>,
+    delay: Option<Duration>,
+}
+
+/// A receiver listening on 127.0.0.1.
+#[derive(Clone)]
+pub struct Receiver {
+    inner: Arc<Mutex<Inner>>,
+    pub url: String,
+}
+
+async fn receive(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (answer, delay) = {
+        let mut inner = inner.lock().unwrap();
+        inner.pushes.push(Push {
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            at: Instant::now(),
+        });
+        (inner.script.pop_front().unwrap_or((204, None)), inner.delay)
+    };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    let mut response = StatusCode::from_u16(answer.0).unwrap().into_response();
+    if let Some(retry_after) = answer.1 {
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from_static(retry_after));
+    }
+    response
+}
+
+impl Receiver {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve(listener)
+    }
+
+    /// Starts on a given port (a receiver coming back up).
+    pub async fn start_on(port: u16) -> Self {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        Self::serve(listener)
+    }
+
+    fn serve(listener: tokio::net::TcpListener) -> Self {
+        let inner: Arc<Mutex<Inner>> = Arc::default();
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        let app = Router::new()
+            .route("/hooks", post(receive))
+            .with_state(inner.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { inner, url }
+    }
+
+    /// The next answers, in order: status and optional Retry-After.
+    pub fn script(&self, answers: &[(u16, Option<&'static str>)]) {
+        self.inner
+            .lock()
+            .unwrap()
+            .script
+            .extend(answers.iter().copied());
+    }
+
+    pub fn slow(&self, delay: Duration) {
+        self.inner.lock().unwrap().delay = Some(delay);
+    }
+
+    pub fn pushes(&self) -> Vec<Push> {
+        self.inner.lock().unwrap().pushes.clone()
+    }
+
+    /// Waits until `done` holds for the pushes so far, or fails after `within`.
+    pub async fn wait_for(&self, within: Duration, done: impl Fn(&[Push]) -> bool) -> Vec<Push> {
+        let started = Instant::now();
+        loop {
+            let pushes = self.pushes();
+            if done(&pushes) {
+                return pushes;
+            }
+            assert!(
+                started.elapsed() < within,
+                "timed out; received so far: {pushes:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The event types of the pushes, in arrival order.
+pub fn types(pushes: &[Push]) -> Vec<String> {
+    pushes
+        .iter()
+        .map(|p| p.json()["type"].as_str().unwrap_or("").to_string())
+        .collect()
+}
