@@ -100,7 +100,7 @@ impl Dispatcher {
             schedule: config.retry_schedule().map_err(anyhow::Error::msg)?,
             per_endpoint: config.webhooks_per_endpoint_concurrency,
             poll: Duration::from_millis(config.webhooks_poll_ms.max(10)),
-            lease: Duration::from_millis(config.webhooks_timeout_ms) + Duration::from_secs(30),
+            lease: Duration::from_millis(config.webhooks_timeout_ms) + Duration::from_secs(5),
         };
         Ok(Self {
             client: client(config, guard.clone())?,

@@ -341,3 +341,87 @@ async fn sighup_reloads_the_rules_of_a_running_server() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[tokio::test]
+async fn a_push_interrupted_by_kill_9_is_delivered_after_restart_with_its_webhook_id() {
+    use crate::webhooks::receiver::Receiver;
+    let dir = tempfile::tempdir().unwrap();
+    copy_rules_into(dir.path());
+    let database_url = format!("sqlite://{}", dir.path().join("fg.db").display());
+    let key = stdout(&freightgate(
+        &database_url,
+        &["keys", "create", "--business", "acme"],
+    ))
+    .lines()
+    .last()
+    .unwrap()
+    .to_string();
+    let receiver = Receiver::start().await;
+    receiver.slow(Duration::from_secs(30));
+    let start = |port: u16| {
+        Command::new(BIN)
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &database_url)
+            .env("FREIGHTGATE_LISTEN", format!("127.0.0.1:{port}"))
+            .env("FREIGHTGATE_WEBHOOKS_ALLOW_NETWORKS", "127.0.0.0/8")
+            .env("FREIGHTGATE_WEBHOOKS_TIMEOUT_MS", "1000")
+            .env(
+                "FREIGHTGATE_WEBHOOKS_RETRY_SCHEDULE",
+                "0s,100ms,100ms,100ms",
+            )
+            .env("FREIGHTGATE_WEBHOOKS_POLL_MS", "25")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let port = free_port();
+    let mut first = start(port);
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while client.get(format!("{base}/readyz")).send().await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let endpoint = serde_json::json!({"url": receiver.url, "event_types": ["order.created"]});
+    let response = client
+        .post(format!("{base}/v1/webhooks/endpoints"))
+        .bearer_auth(&key)
+        .json(&endpoint)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let feed = crate::ingest::feed("tms-order-create.json");
+    let response = client
+        .post(format!("{base}/v1/ingest"))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .body(feed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let first_push = receiver
+        .wait_for(Duration::from_secs(10), |p| !p.is_empty())
+        .await;
+    Command::new("kill")
+        .args(["-9", &first.id().to_string()])
+        .status()
+        .unwrap();
+    first.wait().unwrap();
+    receiver.slow(Duration::ZERO);
+    let port = free_port();
+    let mut second = start(port);
+    let pushes = receiver
+        .wait_for(Duration::from_secs(20), |p| p.len() >= 2)
+        .await;
+    assert_eq!(
+        pushes[1].header("webhook-id"),
+        first_push[0].header("webhook-id")
+    );
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
