@@ -46,6 +46,12 @@ pub struct Config {
     pub max_document_bytes: usize,
     /// How long an Idempotency-Key and its stored answer are kept, in seconds.
     pub idempotency_ttl_secs: u64,
+    /// Deepest selection nesting a GraphQL operation may have.
+    pub graphql_max_depth: usize,
+    /// Highest complexity (one point per field) a GraphQL operation may have.
+    pub graphql_max_complexity: usize,
+    /// Whether GraphQL introspection (`__schema`, `__type`) is answered.
+    pub graphql_introspection: bool,
 }
 
 /// How log lines are written.
@@ -75,6 +81,9 @@ impl Default for Config {
             rules_poll_ms: 2_000,
             max_document_bytes: 10 * 1024 * 1024,
             idempotency_ttl_secs: 24 * 60 * 60,
+            graphql_max_depth: 15,
+            graphql_max_complexity: 1000,
+            graphql_introspection: true,
         }
     }
 }
@@ -137,6 +146,18 @@ impl Config {
             return Err(ConfigError(format!(
                 "idempotency_ttl_secs (FREIGHTGATE_IDEMPOTENCY_TTL_SECS) = {}: accepted values are 1 to 2592000 (30 days)",
                 self.idempotency_ttl_secs
+            )));
+        }
+        if !(2..=100).contains(&self.graphql_max_depth) {
+            return Err(ConfigError(format!(
+                "graphql_max_depth (FREIGHTGATE_GRAPHQL_MAX_DEPTH) = {}: accepted values are 2 to 100",
+                self.graphql_max_depth
+            )));
+        }
+        if !(10..=1_000_000).contains(&self.graphql_max_complexity) {
+            return Err(ConfigError(format!(
+                "graphql_max_complexity (FREIGHTGATE_GRAPHQL_MAX_COMPLEXITY) = {}: accepted values are 10 to 1000000",
+                self.graphql_max_complexity
             )));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {

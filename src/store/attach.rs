@@ -187,3 +187,17 @@ pub async fn find_pallet(
         .await
         .map_err(Error::from_db_err)
 }
+
+/// A document of the business with its bytes; other businesses' documents are not found.
+pub async fn find_document(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    id: i64,
+) -> Result<Option<document::Model>> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    document::Entity::find_by_id(id)
+        .filter(document::Column::BusinessId.eq(business_id))
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
