@@ -11,6 +11,11 @@ use crate::http::AppState;
 use crate::store::Db;
 use crate::store::keys::Principal;
 
+/// How long a loader collects keys before it queries. Lists resolve their items in
+/// chunks (the executor yields every 32 futures), so the default 1 ms split large
+/// lists into several batches; a few milliseconds keep one query per level.
+const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// Request-scoped data, attached to every GraphQL request (and websocket connection).
 pub struct RequestScope {
     pub principal: Principal,
@@ -26,7 +31,7 @@ impl RequestScope {
         };
         Self {
             principal,
-            loader: DataLoader::new(store, tokio::spawn),
+            loader: DataLoader::new(store, tokio::spawn).delay(LOADER_DELAY),
         }
     }
 }

@@ -32,7 +32,7 @@ fn builder(
     config: &Config,
 ) -> async_graphql::SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription> {
     let mut builder = Schema::build(
-        query::QueryRoot::default(),
+        query::QueryRoot,
         mutation::MutationRoot::default(),
         EmptySubscription,
     )
