@@ -34,6 +34,8 @@ pub enum Command {
     /// Check rules files and run their fixtures.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Print the GraphQL schema (SDL), as committed in schema.graphql.
+    Schema,
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +83,10 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Keys(command) => keys(&config, command).await,
         Command::Rules(RulesCommand::Check { dir }) => rules_check(&config, dir),
         Command::Rules(RulesCommand::Test { dir }) => rules_test(&config, dir),
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
     }
 }
 

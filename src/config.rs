@@ -62,6 +62,12 @@ pub struct Config {
     pub webhooks_poll_ms: u64,
     /// How long a rotated-out secret keeps signing, in seconds.
     pub webhooks_secret_overlap_secs: u64,
+    /// Deepest selection nesting a GraphQL operation may have.
+    pub graphql_max_depth: usize,
+    /// Highest complexity (one point per field) a GraphQL operation may have.
+    pub graphql_max_complexity: usize,
+    /// Whether GraphQL introspection (`__schema`, `__type`) is answered.
+    pub graphql_introspection: bool,
 }
 
 /// How log lines are written.
@@ -99,6 +105,9 @@ impl Default for Config {
             webhooks_per_endpoint_concurrency: 4,
             webhooks_poll_ms: 200,
             webhooks_secret_overlap_secs: 24 * 60 * 60,
+            graphql_max_depth: 15,
+            graphql_max_complexity: 1000,
+            graphql_introspection: true,
         }
     }
 }
@@ -180,6 +189,18 @@ impl Config {
                 "webhooks_per_endpoint_concurrency and webhooks_timeout_ms must be 1 or more"
                     .into(),
             ));
+        }
+        if !(2..=100).contains(&self.graphql_max_depth) {
+            return Err(ConfigError(format!(
+                "graphql_max_depth (FREIGHTGATE_GRAPHQL_MAX_DEPTH) = {}: accepted values are 2 to 100",
+                self.graphql_max_depth
+            )));
+        }
+        if !(10..=1_000_000).contains(&self.graphql_max_complexity) {
+            return Err(ConfigError(format!(
+                "graphql_max_complexity (FREIGHTGATE_GRAPHQL_MAX_COMPLEXITY) = {}: accepted values are 10 to 1000000",
+                self.graphql_max_complexity
+            )));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
             return Err(ConfigError(format!(

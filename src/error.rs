@@ -34,6 +34,8 @@ pub enum Error {
     Unauthorized,
     #[error("this API key lacks the `{0}` scope")]
     MissingScope(&'static str),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
     #[error("{detail}")]
@@ -75,7 +77,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
-            Error::MissingScope(_) => StatusCode::FORBIDDEN,
+            Error::MissingScope(_) | Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -92,7 +94,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Unauthorized => "unauthorized",
-            Error::MissingScope(_) => "forbidden",
+            Error::MissingScope(_) | Error::Forbidden(_) => "forbidden",
             Error::NotFound { .. } => "not_found",
             Error::Conflict { code, .. }
             | Error::BadRequest { code, .. }

@@ -1,7 +1,10 @@
 //! The HTTP surface: router, shared state and cross-cutting middleware.
 
 mod auth;
+mod documents;
 pub mod extract;
+pub mod graphql;
+mod graphql_ws;
 mod health;
 mod ingest;
 mod status;
@@ -83,12 +86,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/webhooks/endpoints/{id}/recover",
             post(webhooks::recover),
-        );
+        )
+        .route("/v1/documents/{id}/content", get(documents::content));
+    let graphql = Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/ws", get(graphql_ws::upgrade))
+        .layer(axum::Extension(crate::graphql::schema(state.clone())));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .merge(api)
+        .merge(graphql)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -221,3 +221,16 @@ pub async fn pallets_of(db: &impl ConnectionTrait, shipment_id: i64) -> Result<V
         .await
         .map_err(Error::from_db_err)
 }
+
+/// A document of the business with its bytes; other businesses' documents are not found.
+pub async fn find_document(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    id: i64,
+) -> Result<Option<document::Model>> {
+    document::Entity::find_by_id(id)
+        .filter(document::Column::BusinessId.eq(business_id))
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}

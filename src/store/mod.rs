@@ -1,12 +1,15 @@
 //! Persistence: connection, migrations and typed queries. No SQL outside this module.
 
 pub mod attach;
+pub mod batch;
 pub mod entities;
 pub mod events;
 pub mod idempotency;
 pub mod inbound;
 pub mod keys;
+pub mod listing;
 pub mod migration;
+pub mod order_items;
 pub mod orders;
 pub mod outbox;
 pub mod shipments;

@@ -41,6 +41,8 @@ pub struct OrderFields {
     pub addons: Option<Vec<String>>,
     pub notes: Option<String>,
     pub shipment_id: Option<i64>,
+    /// How many units the sender expects in total (legacy `expectedQuantity`).
+    pub expected_quantity: Option<f64>,
     /// `None` leaves items alone; `Some` applies them by the update's items mode.
     pub items: Option<Vec<ItemFields>>,
 }
@@ -193,6 +195,7 @@ fn apply_fields(active: &mut order::ActiveModel, f: OrderFields, mode: UpdateMod
     assign(&mut active.delivery_window_end, f.delivery_window_end, mode);
     assign(&mut active.notes, f.notes, mode);
     assign(&mut active.shipment_id, f.shipment_id, mode);
+    assign(&mut active.expected_quantity, f.expected_quantity, mode);
 }
 
 fn item_model(order_id: i64, position: i32, item: ItemFields) -> order_item::ActiveModel {

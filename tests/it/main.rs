@@ -5,6 +5,7 @@ mod auth;
 mod cli;
 mod errors;
 mod explain;
+mod graphql;
 mod health;
 mod idempotency;
 mod ingest;

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261122_000001_initial;
 mod m20261122_000002_idempotency;
 mod m20261122_000003_webhooks;
+mod m20261122_000004_graphql;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261122_000002_idempotency::Migration),
             Box::new(m20261122_000003_webhooks::Migration),
+            Box::new(m20261122_000004_graphql::Migration),
         ]
     }
 }

@@ -1,0 +1,60 @@
+//! The one place where errors become GraphQL errors: every error carries
+//! `extensions.code`, the same stable code the REST API puts in problem+json.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
+use async_graphql::{Response, ServerError};
+
+use crate::error::Error;
+
+/// Extension adding `extensions.code` (and logging internal errors once).
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        for error in &mut response.errors {
+            annotate(error);
+        }
+        response
+    }
+}
+
+/// Sets the code of one error: ours from its source, else one for the GraphQL stage
+/// that raised it.
+pub fn annotate(error: &mut ServerError) {
+    let code = match error.source::<Error>() {
+        Some(source) => {
+            if source.status().is_server_error() {
+                tracing::error!(error = ?source, "GraphQL resolver failed");
+            }
+            source.code()
+        }
+        None => stage_code(error),
+    };
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code);
+    }
+}
+
+fn stage_code(error: &ServerError) -> &'static str {
+    let message = error.message.as_str();
+    if message.contains("nested too deep") {
+        "query_too_deep"
+    } else if message.contains("too complex") {
+        "query_too_complex"
+    } else if error.path.is_empty() {
+        "graphql_validation_failed"
+    } else {
+        "bad_request"
+    }
+}

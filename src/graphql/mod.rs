@@ -1,0 +1,56 @@
+//! The GraphQL API: the legacy Kargo-style operations plus Relay-style listings.
+//! Resolvers are thin; reads go through the data loaders in [`loaders`], writes
+//! through the store inside one transaction per mutation.
+
+pub mod context;
+pub mod errors;
+pub mod loaders;
+pub mod mutation;
+pub mod query;
+pub mod types;
+
+use async_graphql::{EmptySubscription, Schema};
+
+use crate::config::Config;
+use crate::store::Db;
+use crate::store::keys::Principal;
+
+pub use context::RequestScope;
+
+/// The executable schema. The subscription root is empty until the webhook outbox
+/// brings `pushMessage`.
+pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+
+/// Builds the schema with the configured limits; `state` is reachable from every
+/// resolver.
+pub fn schema(state: crate::http::AppState) -> AppSchema {
+    let config = state.config.clone();
+    builder(&config).data(state).finish()
+}
+
+fn builder(
+    config: &Config,
+) -> async_graphql::SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription> {
+    let mut builder = Schema::build(
+        query::QueryRoot,
+        mutation::MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(config.graphql_max_depth)
+    .limit_complexity(config.graphql_max_complexity)
+    .extension(errors::ErrorCodes);
+    if !config.graphql_introspection {
+        builder = builder.disable_introspection();
+    }
+    builder
+}
+
+/// The schema in SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    builder(&Config::default()).finish().sdl()
+}
+
+/// The per-request data: who is asking and loaders scoped to their business.
+pub fn request_data(principal: Principal, db: Db) -> RequestScope {
+    RequestScope::new(principal, db)
+}

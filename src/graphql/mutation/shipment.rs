@@ -1,0 +1,153 @@
+//! `updateShipment`, `createShipmentAndOrder` and `createException`.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use sea_orm::ConnectionTrait;
+
+use super::inputs::{OrderInput, UpdateShipmentInput};
+use super::order::upsert_order;
+use super::{begin, commit, strict};
+use crate::domain::{ExceptionPriority as Priority, Scope, UpdateMode};
+use crate::error::Error;
+use crate::graphql::context::{own_business, principal, slug};
+use crate::graphql::types::enums::ExceptionPriority;
+use crate::graphql::types::shipment::Shipment;
+use crate::store::entities::{pallet, shipment};
+use crate::store::keys::Principal;
+use crate::store::{attach, shipments, tenancy};
+
+#[derive(Default)]
+pub struct ShipmentMutations;
+
+/// What `updateShipment` answers.
+#[derive(SimpleObject)]
+pub struct UpdateShipmentPayload {
+    pub success: bool,
+    pub id: i64,
+}
+
+/// A shipment with the orders to create or update on it.
+#[derive(InputObject)]
+pub struct CreateShipmentAndOrderInput {
+    pub shipment: UpdateShipmentInput,
+    pub orders: Vec<OrderInput>,
+}
+
+/// What `createShipmentAndOrder` answers.
+#[derive(SimpleObject)]
+pub struct CreateShipmentAndOrderPayload {
+    pub shipment: Shipment,
+}
+
+/// An exception on a shipment or one of its pallets.
+#[derive(InputObject)]
+pub struct CreateExceptionInput {
+    pub shipment_id: i64,
+    /// The pallet's code, when the exception is about one pallet.
+    pub pallet_id: Option<String>,
+    /// Defaults to MEDIUM.
+    pub priority: Option<ExceptionPriority>,
+    pub customer_exception_description: String,
+}
+
+/// What `createException` answers.
+#[derive(SimpleObject)]
+pub struct CreateExceptionPayload {
+    pub exception_id: i64,
+}
+
+#[Object]
+impl ShipmentMutations {
+    /// Creates the shipment `shipmentNumber` of the facility, or updates the fields
+    /// given (a status change is added to its history).
+    async fn update_shipment(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateShipmentInput,
+    ) -> Result<UpdateShipmentPayload> {
+        let who = principal(ctx, Scope::Write)?;
+        let txn = begin(ctx).await?;
+        let saved = upsert_shipment(&txn, who, input, strict(ctx)?).await?;
+        commit(txn).await?;
+        Ok(UpdateShipmentPayload {
+            success: true,
+            id: saved.id,
+        })
+    }
+
+    /// Creates or updates a shipment and the orders on it, all or nothing.
+    async fn create_shipment_and_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateShipmentAndOrderInput,
+    ) -> Result<CreateShipmentAndOrderPayload> {
+        let who = principal(ctx, Scope::Write)?;
+        let strict = strict(ctx)?;
+        let txn = begin(ctx).await?;
+        let saved = upsert_shipment(&txn, who, input.shipment, strict).await?;
+        for mut order in input.orders {
+            order.shipment_id = Some(saved.id);
+            upsert_order(&txn, who, order, strict, false).await?;
+        }
+        commit(txn).await?;
+        Ok(CreateShipmentAndOrderPayload {
+            shipment: Shipment(saved),
+        })
+    }
+
+    /// Records an exception on a shipment of the key's business.
+    async fn create_exception(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateExceptionInput,
+    ) -> Result<CreateExceptionPayload> {
+        let who = principal(ctx, Scope::Write)?;
+        let txn = begin(ctx).await?;
+        let shipment = shipments::find(&txn, who.business_id, input.shipment_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "shipment",
+                id: input.shipment_id.to_string(),
+            })?;
+        let pallet = match &input.pallet_id {
+            Some(code) => Some(pallet(&txn, &shipment, code).await?),
+            None => None,
+        };
+        let priority: Priority = input.priority.unwrap_or(ExceptionPriority::Medium).into();
+        let description = input.customer_exception_description;
+        let created =
+            attach::exception(&txn, &shipment, pallet.as_ref(), priority, &description).await?;
+        commit(txn).await?;
+        Ok(CreateExceptionPayload {
+            exception_id: created.id,
+        })
+    }
+}
+
+async fn pallet(
+    db: &impl ConnectionTrait,
+    shipment: &shipment::Model,
+    code: &str,
+) -> Result<pallet::Model, Error> {
+    let found = attach::find_pallet(db, shipment.id, code).await?;
+    found.ok_or_else(|| Error::NotFound {
+        what: "pallet",
+        id: format!("`{code}` on shipment {}", shipment.id),
+    })
+}
+
+/// Creates or updates (only the given fields) a shipment by facility and number.
+pub(super) async fn upsert_shipment(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    input: UpdateShipmentInput,
+    strict: bool,
+) -> Result<shipment::Model, Error> {
+    own_business(who, &input.business_slug)?;
+    let facility_slug = slug("input.facilitySlug", &input.facility_slug)?;
+    let (number, fields) = input.into_fields()?;
+    let facility = tenancy::facility(db, who.business_id, &facility_slug, strict).await?;
+    match shipments::find_by_number(db, facility.id, &number).await? {
+        Some(existing) => shipments::update(db, existing, fields, UpdateMode::Patch).await,
+        None => shipments::create(db, &facility, &number, fields).await,
+    }
+}

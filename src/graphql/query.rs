@@ -1,0 +1,133 @@
+//! The query root: legacy operations and Relay-style connections.
+
+use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
+use async_graphql::{Context, Object, Result};
+
+use super::context::{db, principal, slug};
+use super::types::facility::Business;
+use super::types::filters::{OrdersConnectionFilter, ShipmentsConnectionFilter};
+use super::types::order::Order;
+use super::types::shipment::Shipment;
+use crate::domain::Scope;
+use crate::error::Error;
+use crate::store::keys::Principal;
+use crate::store::listing::{self, Page, Slice};
+use crate::store::{Db, shipments, tenancy};
+
+/// Page size when `first` is not given, and the largest accepted.
+const DEFAULT_PAGE: i32 = 50;
+const MAX_PAGE: i32 = 500;
+
+type Cursor = OpaqueCursor<i64>;
+
+/// Every query.
+#[derive(Default)]
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// Always true: the API is up and the key is valid.
+    async fn ping(&self) -> bool {
+        true
+    }
+
+    /// The key's own business (a list for legacy clients).
+    async fn businesses(&self, ctx: &Context<'_>) -> Result<Vec<Business>> {
+        let who = principal(ctx, Scope::Read)?;
+        Ok(vec![Business(
+            listing::business(db(ctx)?, who.business_id).await?,
+        )])
+    }
+
+    /// A shipment of the key's business by id.
+    async fn shipment(&self, ctx: &Context<'_>, id: i64) -> Result<Shipment> {
+        let who = principal(ctx, Scope::Read)?;
+        let found = shipments::find(db(ctx)?, who.business_id, id).await?;
+        found.map(Shipment).ok_or_else(|| {
+            Error::NotFound {
+                what: "shipment",
+                id: id.to_string(),
+            }
+            .into()
+        })
+    }
+
+    /// Shipments of the key's business, oldest first, paged forward.
+    async fn shipments_connection(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<ShipmentsConnectionFilter>,
+    ) -> Result<Connection<Cursor, Shipment>> {
+        let who = principal(ctx, Scope::Read)?;
+        let db = db(ctx)?;
+        let (facility, rest) = filter.unwrap_or_default().split();
+        let mut query = rest.into_query()?;
+        query.facility_id = facility_id(db, who, facility).await?;
+        let page = page(first, after)?;
+        let found = listing::shipments(db, who.business_id, &query, page).await?;
+        Ok(connection(page, found, |s| s.id, Shipment))
+    }
+
+    /// Orders of the key's business, oldest first, paged forward.
+    async fn orders_connection(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<OrdersConnectionFilter>,
+    ) -> Result<Connection<Cursor, Order>> {
+        let who = principal(ctx, Scope::Read)?;
+        let db = db(ctx)?;
+        let (facility, mut query) = filter.unwrap_or_default().split()?;
+        query.facility_id = facility_id(db, who, facility).await?;
+        let page = page(first, after)?;
+        let found = listing::orders(db, who.business_id, &query, page).await?;
+        Ok(connection(page, found, |o| o.id, Order))
+    }
+}
+
+/// The id of a facility named in a filter; an unknown slug matches nothing.
+async fn facility_id(db: &Db, who: &Principal, facility: Option<String>) -> Result<Option<i64>> {
+    let Some(facility) = facility else {
+        return Ok(None);
+    };
+    let slug = slug("filter.facilitySlug", &facility)?;
+    let found = tenancy::find_facility(db, who.business_id, &slug).await?;
+    Ok(Some(found.map(|f| f.id).unwrap_or(-1)))
+}
+
+fn page(first: Option<i32>, after: Option<String>) -> Result<Page, Error> {
+    let first = first.unwrap_or(DEFAULT_PAGE);
+    if !(0..=MAX_PAGE).contains(&first) {
+        return Err(Error::invalid_field(
+            "first",
+            format!("`first` must be between 0 and {MAX_PAGE}"),
+        ));
+    }
+    let after = after
+        .map(|a| Cursor::decode_cursor(&a).map(|c| c.0))
+        .transpose()
+        .map_err(|_| Error::invalid_field("after", "`after` is not a cursor this API issued"))?;
+    Ok(Page {
+        after,
+        limit: first as u64,
+    })
+}
+
+fn connection<M, N: async_graphql::OutputType>(
+    page: Page,
+    found: Slice<M>,
+    id: impl Fn(&M) -> i64,
+    node: impl Fn(M) -> N,
+) -> Connection<Cursor, N> {
+    let mut connection = Connection::new(page.after.is_some(), found.has_more);
+    connection.edges.extend(
+        found
+            .rows
+            .into_iter()
+            .map(|row| Edge::new(OpaqueCursor(id(&row)), node(row))),
+    );
+    connection
+}

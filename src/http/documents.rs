@@ -1,0 +1,44 @@
+//! `GET /v1/documents/{id}/content`: a stored document's bytes.
+
+use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::extract::Path;
+use crate::domain::Scope;
+use crate::error::{Error, Result};
+use crate::store::attach;
+use crate::store::keys::Principal;
+
+/// The bytes of a document of the key's business, with their MIME type.
+#[tracing::instrument(skip_all)]
+pub async fn content(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    principal.require(Scope::Read)?;
+    let document = attach::find_document(&state.db, principal.business_id, id)
+        .await?
+        .ok_or(Error::NotFound {
+            what: "document",
+            id: id.to_string(),
+        })?;
+    let mime = HeaderValue::from_str(&document.mime_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let name: String = document
+        .file_name
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\' || *c == ' ')
+        .collect();
+    let disposition = HeaderValue::from_str(&format!("inline; filename=\"{name}\""))
+        .unwrap_or(HeaderValue::from_static("inline"));
+    let mut response = document.content.into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, mime);
+    headers.insert(CONTENT_DISPOSITION, disposition);
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    Ok(response)
+}

@@ -1,0 +1,109 @@
+//! Data loaders keep a listing's database round trips constant.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use freightgate::domain::{OrderNumber, QuantityUnit, Scope, ShipmentNumber, Slug};
+use freightgate::graphql;
+use freightgate::http::AppState;
+use freightgate::store::orders::{self, ItemFields, OrderFields};
+use freightgate::store::shipments::{self, ShipmentFields};
+use freightgate::store::{Db, keys, tenancy};
+
+use crate::support::{TestDb, config_for};
+
+const LISTING: &str = "query($n: Int!) { shipmentsConnection(first: $n) { edges { node {
+    id status facility { slug } dock { slug } statusEvents { completed }
+    documents { id } pallets { palletId }
+    orders { orderNumber items { sku quantity } } } } } }";
+
+async fn seed(db: &Db, shipments_count: usize) -> keys::Principal {
+    let slug = Slug::parse("northwind").unwrap();
+    let created = keys::create(db, &slug, "test", &[Scope::Read])
+        .await
+        .unwrap();
+    let facility = tenancy::facility(db, created.business.id, &Slug::parse("dc").unwrap(), false)
+        .await
+        .unwrap();
+    for s in 0..shipments_count {
+        let fields = ShipmentFields {
+            dock: Some(Slug::parse(&format!("D{}", s % 5)).unwrap()),
+            ..ShipmentFields::default()
+        };
+        let number = ShipmentNumber::parse(&format!("S-{s}")).unwrap();
+        let shipment = shipments::create(db, &facility, &number, fields)
+            .await
+            .unwrap();
+        for o in 0..2 {
+            let items = (0..3)
+                .map(|i| {
+                    let mut item = ItemFields::new(1.0 + i as f64, QuantityUnit::Case);
+                    item.sku = Some(format!("SKU-{i}"));
+                    item
+                })
+                .collect();
+            let fields = OrderFields {
+                shipment_id: Some(shipment.id),
+                items: Some(items),
+                ..OrderFields::default()
+            };
+            let number = OrderNumber::parse(&format!("O-{s}-{o}")).unwrap();
+            orders::create(db, &facility, &number, fields)
+                .await
+                .unwrap();
+        }
+    }
+    keys::authenticate(db, &created.plaintext)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Statements the listing of `n` shipments (each with 2 orders of 3 items) costs.
+async fn statements_for(n: usize) -> usize {
+    let database = TestDb::new().await;
+    let mut db = database.connect().await;
+    let principal = seed(&db, n).await;
+    let counter = Arc::new(AtomicUsize::new(0));
+    let seen = counter.clone();
+    db.set_metric_callback(move |_| {
+        seen.fetch_add(1, Ordering::SeqCst);
+    });
+    let config = config_for(&database.url);
+    let rules = freightgate::load_rules(&config).unwrap();
+    let state = AppState {
+        db: db.clone(),
+        config: Arc::new(config),
+        rules: Arc::new(rules),
+    };
+    let schema = graphql::schema(state);
+    let request = async_graphql::Request::new(LISTING)
+        .variables(async_graphql::Variables::from_json(
+            serde_json::json!({ "n": n }),
+        ))
+        .data(graphql::request_data(principal, db.clone()));
+    counter.store(0, Ordering::SeqCst);
+    let response = schema.execute(request).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let json = response.data.into_json().unwrap();
+    let edges = json["shipmentsConnection"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), n);
+    assert_eq!(edges[0]["node"]["orders"][1]["items"][2]["sku"], "SKU-2");
+    counter.load(Ordering::SeqCst)
+}
+
+// Multi-threaded like the server, so loader batches fire on their own timers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_100_shipments_with_orders_and_items_costs_a_bounded_number_of_statements() {
+    let few = statements_for(3).await;
+    assert!(few <= 10, "{few} statements for a listing of 3");
+    // Without loaders this listing costs over 700 statements (7 per shipment, 1 per
+    // order). Loaders batch by a short timer while the executor resolves list items
+    // in chunks of 32, so a large list may take a few batches per field, never one
+    // per row.
+    let many = statements_for(100).await;
+    assert!(
+        many <= 45,
+        "{many} statements for 100 shipments with 200 orders and 600 items ({few} for 3)"
+    );
+}
