@@ -7,9 +7,10 @@ pub mod errors;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 use crate::config::Config;
 use crate::store::Db;
@@ -17,9 +18,9 @@ use crate::store::keys::Principal;
 
 pub use context::RequestScope;
 
-/// The executable schema. The subscription root is empty until the webhook outbox
-/// brings `pushMessage`.
-pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+/// The executable schema.
+pub type AppSchema =
+    Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
 
 /// Builds the schema with the configured limits; `state` is reachable from every
 /// resolver.
@@ -30,11 +31,15 @@ pub fn schema(state: crate::http::AppState) -> AppSchema {
 
 fn builder(
     config: &Config,
-) -> async_graphql::SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription> {
+) -> async_graphql::SchemaBuilder<
+    query::QueryRoot,
+    mutation::MutationRoot,
+    subscription::SubscriptionRoot,
+> {
     let mut builder = Schema::build(
         query::QueryRoot,
         mutation::MutationRoot::default(),
-        EmptySubscription,
+        subscription::SubscriptionRoot,
     )
     .limit_depth(config.graphql_max_depth)
     .limit_complexity(config.graphql_max_complexity)

@@ -3,16 +3,18 @@
 use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
 use async_graphql::{Context, Object, Result};
 
-use super::context::{db, principal, slug};
+use super::context::{db, own_business, principal, slug};
 use super::types::facility::Business;
 use super::types::filters::{OrdersConnectionFilter, ShipmentsConnectionFilter};
 use super::types::order::Order;
+use super::types::parse_time;
+use super::types::push::{LEGACY_TYPES, PushMessage, PushMessageFilter};
 use super::types::shipment::Shipment;
 use crate::domain::Scope;
 use crate::error::Error;
 use crate::store::keys::Principal;
 use crate::store::listing::{self, Page, Slice};
-use crate::store::{Db, shipments, tenancy};
+use crate::store::{Db, outbox, shipments, tenancy};
 
 /// Page size when `first` is not given, and the largest accepted.
 const DEFAULT_PAGE: i32 = 50;
@@ -37,6 +39,61 @@ impl QueryRoot {
         Ok(vec![Business(
             listing::business(db(ctx)?, who.business_id).await?,
         )])
+    }
+
+    /// Pallet events and shipment completions of the business written after
+    /// `since`, oldest first (at most 1000).
+    async fn push_messages(
+        &self,
+        ctx: &Context<'_>,
+        input: PushMessageFilter,
+    ) -> Result<Vec<PushMessage>> {
+        let who = principal(ctx, Scope::Read)?;
+        own_business(who, &input.business_slug)?;
+        let db = db(ctx)?;
+        let since = parse_time("input.since", &input.since)?;
+        let facility = match input.facility_slug.as_deref() {
+            Some(name) => {
+                let found =
+                    tenancy::find_facility(db, who.business_id, &slug("input.facilitySlug", name)?)
+                        .await?;
+                Some(
+                    found
+                        .map(|f| (f.id, f.slug))
+                        .unwrap_or((-1, name.to_string())),
+                )
+            }
+            None => None,
+        };
+        let facility_id = facility.as_ref().map(|(id, _)| *id);
+        let rows = outbox::messages_after(
+            db,
+            who.business_id,
+            0,
+            Some(since),
+            facility_id,
+            Some(LEGACY_TYPES),
+            1000,
+        )
+        .await?;
+        let mut facilities: std::collections::HashMap<i64, String> = facility.into_iter().collect();
+        let mut messages = Vec::with_capacity(rows.len());
+        for m in rows {
+            let slug = match m.facility_id {
+                Some(id) if !facilities.contains_key(&id) => {
+                    let found = tenancy::facility_by_id(db, id)
+                        .await?
+                        .map(|f| f.slug)
+                        .unwrap_or_default();
+                    facilities.insert(id, found.clone());
+                    Some(found)
+                }
+                Some(id) => facilities.get(&id).cloned(),
+                None => None,
+            };
+            messages.push(PushMessage::new(m, &who.business_slug, slug));
+        }
+        Ok(messages)
     }
 
     /// A shipment of the key's business by id.

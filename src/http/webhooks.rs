@@ -377,6 +377,7 @@ pub async fn messages(
         after_id,
         since,
         facility_id,
+        None,
         limit,
     )
     .await?;

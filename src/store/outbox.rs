@@ -212,18 +212,23 @@ pub async fn message_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<
         .map_err(Error::from_db_err)
 }
 
-/// Messages of the business after `after_id`, oldest first; optionally one facility.
+/// Messages of the business after `after_id`, oldest first; optionally one facility
+/// and only some event types.
 pub async fn messages_after(
     db: &impl ConnectionTrait,
     business_id: i64,
     after_id: i64,
     since: Option<DateTime<Utc>>,
     facility_id: Option<i64>,
+    types: Option<&[&str]>,
     limit: u64,
 ) -> Result<Vec<message::Model>> {
     let mut query = message::Entity::find()
         .filter(message::Column::BusinessId.eq(business_id))
         .filter(message::Column::Id.gt(after_id));
+    if let Some(types) = types {
+        query = query.filter(message::Column::EventType.is_in(types.iter().copied()));
+    }
     if let Some(since) = since {
         query = query.filter(message::Column::CreatedAt.gt(since));
     }
@@ -255,4 +260,15 @@ pub async fn release(db: &impl ConnectionTrait, owner: &str, ids: &[i64]) -> Res
         .await
         .map_err(Error::from_db_err)?;
     Ok(())
+}
+
+/// The id of the business's newest message (0 when none): where a live feed starts.
+pub async fn latest_message_id(db: &impl ConnectionTrait, business_id: i64) -> Result<i64> {
+    let newest = message::Entity::find()
+        .filter(message::Column::BusinessId.eq(business_id))
+        .order_by_desc(message::Column::Id)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(newest.map(|m| m.id).unwrap_or(0))
 }

@@ -4,6 +4,7 @@ pub mod enums;
 pub mod facility;
 pub mod filters;
 pub mod order;
+pub mod push;
 pub mod shipment;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, Utc};

@@ -5,6 +5,7 @@ mod isolation;
 mod legacy;
 mod loaders;
 mod protocol;
+mod push;
 mod schema;
 
 use serde_json::{Value, json};
