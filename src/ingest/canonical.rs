@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::domain::{
-    CountryCode, DimensionUnit, DocumentType, ExceptionPriority, OrderDirection, PalletDirection,
-    Party, QuantityUnit, ShipmentDirection, ShipmentStatus, WeightUnit,
+    DimensionUnit, DocumentType, ExceptionPriority, OrderDirection, PalletDirection, Party,
+    QuantityUnit, ShipmentDirection, ShipmentStatus, WeightUnit,
 };
 use crate::store::orders::{ItemFields, OrderFields};
 use crate::store::shipments::ShipmentFields;
@@ -48,36 +48,6 @@ pub struct Driver {
 pub struct Window {
     pub start: Time,
     pub end: Time,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct PartyDoc {
-    pub name: Option<String>,
-    pub address_one: Option<String>,
-    pub address_two: Option<String>,
-    pub city: Option<String>,
-    pub state: Option<String>,
-    pub postal_code: Option<String>,
-    pub country: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-}
-
-impl PartyDoc {
-    fn into_party(self) -> Party {
-        Party {
-            name: self.name,
-            address_one: self.address_one,
-            address_two: self.address_two,
-            city: self.city,
-            state: self.state,
-            postal_code: self.postal_code,
-            country: self.country.and_then(|c| CountryCode::parse(&c).ok()),
-            phone: self.phone,
-            email: self.email,
-        }
-    }
 }
 
 /// A canonical shipment, with the orders it carries.
@@ -211,9 +181,9 @@ pub struct OrderDoc {
     pub seal_number: Option<String>,
     pub shipment_number: Option<String>,
     pub tracking_number: Option<String>,
-    pub shipper: Option<PartyDoc>,
-    pub consignee: Option<PartyDoc>,
-    pub payer: Option<PartyDoc>,
+    pub shipper: Option<Party>,
+    pub consignee: Option<Party>,
+    pub payer: Option<Party>,
     pub pickup_window: Option<Window>,
     pub delivery_window: Option<Window>,
     pub addons: Option<Vec<String>>,
@@ -249,9 +219,9 @@ impl OrderDoc {
             carrier_service: self.carrier_service,
             bol_number: self.bol_number,
             seal_number: self.seal_number,
-            shipper: self.shipper.map(PartyDoc::into_party),
-            consignee: self.consignee.map(PartyDoc::into_party),
-            payer: self.payer.map(PartyDoc::into_party),
+            shipper: self.shipper,
+            consignee: self.consignee,
+            payer: self.payer,
             pickup_window_start: utc(pickup.start),
             pickup_window_end: utc(pickup.end),
             delivery_window_start: utc(delivery.start),
