@@ -1,7 +1,7 @@
 //! What a resolver needs from the request: the principal, the database and the
 //! business-scoped data loaders.
 
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{Context, Result};
 
 use super::loaders::Store;
@@ -17,9 +17,11 @@ use crate::store::keys::Principal;
 const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Request-scoped data, attached to every GraphQL request (and websocket connection).
+/// The loaders cache within the request, so a list can load its rows' relations up
+/// front ([`super::prime`]) and the rows find them there.
 pub struct RequestScope {
     pub principal: Principal,
-    pub loader: DataLoader<Store>,
+    pub loader: DataLoader<Store, HashMapCache>,
 }
 
 impl RequestScope {
@@ -31,7 +33,8 @@ impl RequestScope {
         };
         Self {
             principal,
-            loader: DataLoader::new(store, tokio::spawn).delay(LOADER_DELAY),
+            loader: DataLoader::with_cache(store, tokio::spawn, HashMapCache::default())
+                .delay(LOADER_DELAY),
         }
     }
 }
@@ -55,7 +58,7 @@ pub fn who<'a>(ctx: &Context<'a>) -> Result<&'a Principal> {
 }
 
 /// The business-scoped loaders.
-pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<Store>> {
+pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<Store, HashMapCache>> {
     Ok(&scope(ctx)?.loader)
 }
 

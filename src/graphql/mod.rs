@@ -6,6 +6,7 @@ pub mod context;
 pub mod errors;
 pub mod loaders;
 pub mod mutation;
+pub mod prime;
 pub mod query;
 pub mod subscription;
 pub mod types;

@@ -124,6 +124,8 @@ impl QueryRoot {
         query.facility_id = facility_id(db, who, facility).await?;
         let page = page(first, after)?;
         let found = listing::shipments(db, who.business_id, &query, page).await?;
+        let node = ctx.look_ahead().field("edges").field("node");
+        super::prime::shipments(ctx, node, &found.rows).await?;
         Ok(connection(page, found, |s| s.id, Shipment))
     }
 
@@ -141,6 +143,8 @@ impl QueryRoot {
         query.facility_id = facility_id(db, who, facility).await?;
         let page = page(first, after)?;
         let found = listing::orders(db, who.business_id, &query, page).await?;
+        let node = ctx.look_ahead().field("edges").field("node");
+        super::prime::orders(ctx, node, &found.rows).await?;
         Ok(connection(page, found, |o| o.id, Order))
     }
 }

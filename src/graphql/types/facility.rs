@@ -92,6 +92,7 @@ impl Facility {
             limit: LEGACY_LIST_LIMIT,
         };
         let found = listing::shipments(db(ctx)?, who(ctx)?.business_id, &query, page).await?;
+        crate::graphql::prime::shipments(ctx, ctx.look_ahead(), &found.rows).await?;
         Ok(found.rows.into_iter().map(Shipment).collect())
     }
 
@@ -111,6 +112,7 @@ impl Facility {
             limit: LEGACY_LIST_LIMIT,
         };
         let found = listing::orders(db(ctx)?, who(ctx)?.business_id, &query, page).await?;
+        crate::graphql::prime::orders(ctx, ctx.look_ahead(), &found.rows).await?;
         Ok(found.rows.into_iter().map(Order).collect())
     }
 }
