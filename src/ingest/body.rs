@@ -70,6 +70,7 @@ pub fn documents(format: Format, body: &[u8]) -> Result<Vec<Document>, Error> {
         Format::Ndjson => ndjson(text),
         Format::Csv => csv_rows(text)?,
     };
+    let documents = documents.into_iter().map(refuse_nul).collect::<Vec<_>>();
     if documents.is_empty() {
         return Err(Error::BadRequest {
             code: "empty_payload",
@@ -77,6 +78,28 @@ pub fn documents(format: Format, body: &[u8]) -> Result<Vec<Document>, Error> {
         });
     }
     Ok(documents)
+}
+
+/// Whether any string or key in `value` holds a NUL character.
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// NUL characters cannot be stored as text (PostgreSQL refuses them), so a document
+/// carrying one is refused on its own instead of failing at the database.
+fn refuse_nul(mut doc: Document) -> Document {
+    if doc.value.as_ref().is_ok_and(has_nul) {
+        doc.value = Err(format!(
+            "{} holds a NUL character (\\u0000), which is not accepted",
+            doc.location
+        ));
+    }
+    doc
 }
 
 fn json(text: &str) -> Result<Vec<Document>, Error> {
@@ -210,6 +233,13 @@ mod tests {
                 .unwrap_err()
                 .contains("row 3 has 1 fields")
         );
+    }
+
+    #[test]
+    fn a_nul_character_fails_its_document_only() {
+        let docs = documents(Format::Json, br#"[{"a":"x\u0000y"},{"a":"ok"}]"#).unwrap();
+        assert!(docs[0].value.as_ref().unwrap_err().contains("NUL"));
+        assert!(docs[1].value.is_ok());
     }
 
     #[test]

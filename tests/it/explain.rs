@@ -143,3 +143,20 @@ async fn a_body_over_the_limit_is_a_413_problem() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_nul_character_is_refused_without_reaching_the_database() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest]).await;
+    let body = feed("tms-order-create.json").replace("ACME-UK", "ACME\\u0000UK");
+    let problem = assert_problem(
+        post(&app, &key, "application/json", body).await,
+        422,
+        "malformed_document",
+    )
+    .await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("NUL"),
+        "{problem}"
+    );
+}
