@@ -10,6 +10,7 @@ pub mod prime;
 pub mod query;
 pub mod subscription;
 pub mod types;
+pub mod webhooks;
 
 use async_graphql::Schema;
 
@@ -38,7 +39,7 @@ fn builder(
     subscription::SubscriptionRoot,
 > {
     let mut builder = Schema::build(
-        query::QueryRoot,
+        query::QueryRoot::default(),
         mutation::MutationRoot::default(),
         subscription::SubscriptionRoot,
     )

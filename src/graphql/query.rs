@@ -1,7 +1,7 @@
 //! The query root: legacy operations and Relay-style connections.
 
 use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
-use async_graphql::{Context, Object, Result};
+use async_graphql::{Context, MergedObject, Object, Result};
 
 use super::context::{db, own_business, principal, slug};
 use super::types::facility::Business;
@@ -23,11 +23,15 @@ const MAX_PAGE: i32 = 500;
 type Cursor = OpaqueCursor<i64>;
 
 /// Every query.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(LegacyQueries, super::webhooks::WebhookQueries);
+
+/// The legacy queries and the Relay-style listings.
 #[derive(Default)]
-pub struct QueryRoot;
+pub struct LegacyQueries;
 
 #[Object]
-impl QueryRoot {
+impl LegacyQueries {
     /// Always true: the API is up and the key is valid.
     async fn ping(&self) -> bool {
         true

@@ -13,61 +13,12 @@ use crate::domain::{Scope, Slug};
 use crate::error::{Error, Result};
 use crate::store::entities::{delivery, delivery_attempt, message, webhook_endpoint};
 use crate::store::keys::Principal;
-use crate::store::webhooks::{self, EndpointFields};
+use crate::store::webhooks;
 use crate::store::{outbox, tenancy};
-use crate::webhooks::EVENT_TYPES;
-use crate::webhooks::signer::WebhookSecret;
-use crate::webhooks::ssrf::Guard;
-
-/// Body of create and update; unknown fields are refused so typos do not pass.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EndpointBody {
-    url: Option<String>,
-    description: Option<String>,
-    event_types: Option<Vec<String>>,
-    facilities: Option<Vec<String>>,
-}
+use crate::webhooks::manage::{self, EndpointRequest};
 
 fn invalid(path: &str, detail: String) -> Error {
     Error::invalid_field(path, detail)
-}
-
-async fn checked(state: &AppState, body: EndpointBody) -> Result<EndpointFields> {
-    let url = match body.url {
-        Some(url) => {
-            let guard =
-                Guard::parse(&state.config.webhooks_allow_networks).map_err(|e| invalid("$", e))?;
-            Some(
-                guard
-                    .check_url(&url)
-                    .await
-                    .map_err(|e| invalid("$.url", e))?
-                    .to_string(),
-            )
-        }
-        None => None,
-    };
-    for (i, t) in body.event_types.iter().flatten().enumerate() {
-        if !EVENT_TYPES.contains(&t.as_str()) {
-            return Err(invalid(
-                &format!("$.event_types[{i}]"),
-                format!(
-                    "unknown event type `{t}`; known types are {}",
-                    EVENT_TYPES.join(", ")
-                ),
-            ));
-        }
-    }
-    for (i, f) in body.facilities.iter().flatten().enumerate() {
-        Slug::parse(f).map_err(|e| invalid(&format!("$.facilities[{i}]"), e))?;
-    }
-    Ok(EndpointFields {
-        url,
-        description: body.description.map(Some),
-        event_types: body.event_types.map(Some),
-        facilities: body.facilities.map(Some),
-    })
 }
 
 fn view(e: &webhook_endpoint::Model) -> Value {
@@ -95,16 +46,11 @@ fn with_secret(e: &webhook_endpoint::Model) -> Value {
 pub async fn create(
     State(state): State<AppState>,
     p: Principal,
-    Json(body): Json<EndpointBody>,
+    Json(body): Json<EndpointRequest>,
 ) -> Result<Response> {
     p.require(Scope::Webhooks)?;
-    let fields = checked(&state, body).await?;
-    let url = fields
-        .url
-        .clone()
-        .ok_or_else(|| invalid("$.url", "Missing required field: url".into()))?;
-    let secret = WebhookSecret::generate();
-    let endpoint = webhooks::create(&state.db, p.business_id, url, fields, secret.expose()).await?;
+    let fields = manage::validate(&state.config, body).await?;
+    let endpoint = manage::create(&state.db, p.business_id, fields).await?;
     Ok((StatusCode::CREATED, axum::Json(with_secret(&endpoint))).into_response())
 }
 
@@ -133,11 +79,11 @@ pub async fn update(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<i64>,
-    Json(body): Json<EndpointBody>,
+    Json(body): Json<EndpointRequest>,
 ) -> Result<Response> {
     p.require(Scope::Webhooks)?;
     let endpoint = webhooks::find(&state.db, p.business_id, id).await?;
-    let fields = checked(&state, body).await?;
+    let fields = manage::validate(&state.config, body).await?;
     Ok(axum::Json(view(&webhooks::update(&state.db, endpoint, fields).await?)).into_response())
 }
 
@@ -218,12 +164,7 @@ pub async fn rotate(
             detail: format!("the body is not a valid rotate request: {e}"),
         })?
     };
-    let overlap_secs = body
-        .overlap_secs
-        .unwrap_or(state.config.webhooks_secret_overlap_secs);
-    let overlap = chrono::Duration::seconds(overlap_secs.min(30 * 24 * 3600) as i64);
-    let secret = WebhookSecret::generate();
-    let rotated = webhooks::rotate(&state.db, endpoint, secret.expose(), overlap).await?;
+    let rotated = manage::rotate(&state.db, &state.config, endpoint, body.overlap_secs).await?;
     Ok(axum::Json(with_secret(&rotated)).into_response())
 }
 

@@ -2,6 +2,7 @@
 //! dispatcher that delivers the outbox.
 
 pub mod dispatcher;
+pub mod manage;
 pub mod signer;
 pub mod ssrf;
 

@@ -18,6 +18,7 @@ pub struct MutationRoot(
     shipment::ShipmentMutations,
     order::OrderMutations,
     payload::PayloadMutations,
+    super::webhooks::WebhookMutations,
 );
 
 /// Starts the mutation's one write transaction.

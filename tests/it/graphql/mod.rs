@@ -7,6 +7,7 @@ mod loaders;
 mod protocol;
 mod push;
 mod schema;
+mod webhooks;
 
 use serde_json::{Value, json};
 

@@ -3,7 +3,7 @@
 mod delivery;
 mod endpoints;
 pub mod receiver;
-mod verifier;
+pub mod verifier;
 
 use freightgate::domain::Scope;
 use serde_json::{Value, json};

@@ -1,0 +1,299 @@
+//! Webhook endpoint management over GraphQL: the same services as the REST API
+//! (`crate::webhooks::manage`, `crate::store::webhooks`), scope `webhooks`.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use serde_json::Value;
+
+use super::context::{db, principal, state};
+use super::types::{iso, parse_time};
+use crate::domain::Scope;
+use crate::store::entities::{delivery, delivery_attempt, message, webhook_endpoint};
+use crate::store::webhooks;
+use crate::webhooks::manage::{self, EndpointRequest};
+
+fn strings(list: &Option<Value>) -> Option<Vec<String>> {
+    list.as_ref().and_then(Value::as_array).map(|items| {
+        items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    })
+}
+
+/// A receiver of the business's webhook pushes.
+pub struct WebhookEndpoint(pub webhook_endpoint::Model);
+
+#[Object]
+impl WebhookEndpoint {
+    async fn id(&self) -> i64 {
+        self.0.id
+    }
+    async fn url(&self) -> &str {
+        &self.0.url
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// Event types it receives; null means all.
+    async fn event_types(&self) -> Option<Vec<String>> {
+        strings(&self.0.event_types)
+    }
+    /// Facility slugs it receives; null means all.
+    async fn facilities(&self) -> Option<Vec<String>> {
+        strings(&self.0.facilities)
+    }
+    async fn disabled(&self) -> bool {
+        self.0.disabled
+    }
+    async fn disabled_reason(&self) -> Option<&str> {
+        self.0.disabled_reason.as_deref()
+    }
+    async fn created_at(&self) -> String {
+        iso(self.0.created_at)
+    }
+    /// Deliveries, newest first; `state` is `pending`, `delivered` or `failed`.
+    async fn deliveries(
+        &self,
+        ctx: &Context<'_>,
+        state: Option<String>,
+        limit: Option<u64>,
+    ) -> Result<Vec<WebhookDelivery>> {
+        let limit = limit.unwrap_or(100).clamp(1, 1000);
+        let rows = webhooks::deliveries(db(ctx)?, self.0.id, state.as_deref(), limit).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(d, m)| WebhookDelivery::new(d, m))
+            .collect())
+    }
+    /// Every attempt, newest first.
+    async fn attempts(&self, ctx: &Context<'_>, limit: Option<u64>) -> Result<Vec<WebhookAttempt>> {
+        let rows =
+            webhooks::attempts(db(ctx)?, self.0.id, limit.unwrap_or(100).clamp(1, 1000)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(a, _)| WebhookAttempt::from(a))
+            .collect())
+    }
+}
+
+/// One message on its way to one endpoint.
+#[derive(SimpleObject)]
+pub struct WebhookDelivery {
+    pub id: i64,
+    pub message_id: i64,
+    pub webhook_id: Option<String>,
+    pub event_type: Option<String>,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: String,
+    pub last_status: Option<i32>,
+}
+
+impl WebhookDelivery {
+    fn new(d: delivery::Model, m: Option<message::Model>) -> Self {
+        Self {
+            id: d.id,
+            message_id: d.message_id,
+            webhook_id: m.as_ref().map(|m| m.webhook_id.clone()),
+            event_type: m.map(|m| m.event_type),
+            state: d.state,
+            attempts: d.attempts,
+            next_attempt_at: iso(d.next_attempt_at),
+            last_status: d.last_status,
+        }
+    }
+}
+
+/// One delivery attempt.
+#[derive(SimpleObject)]
+pub struct WebhookAttempt {
+    pub id: i64,
+    pub delivery_id: i64,
+    pub attempt: i32,
+    pub attempted_at: String,
+    pub status_code: Option<i32>,
+    pub duration_ms: i32,
+    /// The first 4 KiB of the answer.
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+}
+
+impl From<delivery_attempt::Model> for WebhookAttempt {
+    fn from(a: delivery_attempt::Model) -> Self {
+        Self {
+            id: a.id,
+            delivery_id: a.delivery_id,
+            attempt: a.attempt,
+            attempted_at: iso(a.attempted_at),
+            status_code: a.status_code,
+            duration_ms: a.duration_ms,
+            response_body: a.response_body,
+            error: a.error,
+        }
+    }
+}
+
+/// What to register or change.
+#[derive(InputObject)]
+pub struct WebhookEndpointInput {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    pub facilities: Option<Vec<String>>,
+}
+
+impl From<WebhookEndpointInput> for EndpointRequest {
+    fn from(i: WebhookEndpointInput) -> Self {
+        Self {
+            url: i.url,
+            description: i.description,
+            event_types: i.event_types,
+            facilities: i.facilities,
+        }
+    }
+}
+
+/// An endpoint with its signing secret (shown on creation and rotation).
+#[derive(SimpleObject)]
+pub struct WebhookEndpointWithSecret {
+    pub endpoint: WebhookEndpoint,
+    pub secret: String,
+}
+
+/// Webhook queries.
+#[derive(Default)]
+pub struct WebhookQueries;
+
+#[Object]
+impl WebhookQueries {
+    /// The business's webhook endpoints.
+    async fn webhook_endpoints(&self, ctx: &Context<'_>) -> Result<Vec<WebhookEndpoint>> {
+        let who = principal(ctx, Scope::Webhooks)?;
+        Ok(webhooks::list_for(db(ctx)?, who.business_id)
+            .await?
+            .into_iter()
+            .map(WebhookEndpoint)
+            .collect())
+    }
+
+    /// One endpoint of the business.
+    async fn webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<WebhookEndpoint> {
+        let who = principal(ctx, Scope::Webhooks)?;
+        Ok(WebhookEndpoint(
+            webhooks::find(db(ctx)?, who.business_id, id).await?,
+        ))
+    }
+}
+
+/// Webhook mutations.
+#[derive(Default)]
+pub struct WebhookMutations;
+
+async fn owned(ctx: &Context<'_>, id: i64) -> Result<webhook_endpoint::Model> {
+    let who = principal(ctx, Scope::Webhooks)?;
+    Ok(webhooks::find(db(ctx)?, who.business_id, id).await?)
+}
+
+fn with_secret(e: webhook_endpoint::Model) -> WebhookEndpointWithSecret {
+    WebhookEndpointWithSecret {
+        secret: e.secret.clone(),
+        endpoint: WebhookEndpoint(e),
+    }
+}
+
+#[Object]
+impl WebhookMutations {
+    /// Registers an endpoint; the answer holds its secret.
+    async fn create_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        input: WebhookEndpointInput,
+    ) -> Result<WebhookEndpointWithSecret> {
+        let who = principal(ctx, Scope::Webhooks)?;
+        let fields = manage::validate(&state(ctx)?.config, input.into()).await?;
+        Ok(with_secret(
+            manage::create(db(ctx)?, who.business_id, fields).await?,
+        ))
+    }
+
+    /// Changes the fields given.
+    async fn update_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        input: WebhookEndpointInput,
+    ) -> Result<WebhookEndpoint> {
+        let endpoint = owned(ctx, id).await?;
+        let fields = manage::validate(&state(ctx)?.config, input.into()).await?;
+        Ok(WebhookEndpoint(
+            webhooks::update(db(ctx)?, endpoint, fields).await?,
+        ))
+    }
+
+    /// Removes an endpoint and its pending deliveries.
+    async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<bool> {
+        webhooks::delete(db(ctx)?, owned(ctx, id).await?).await?;
+        Ok(true)
+    }
+
+    /// Pauses pushes to an endpoint.
+    async fn disable_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+    ) -> Result<WebhookEndpoint> {
+        let reason = Some("disabled through the API".to_string());
+        Ok(WebhookEndpoint(
+            webhooks::set_disabled(db(ctx)?, owned(ctx, id).await?, true, reason).await?,
+        ))
+    }
+
+    /// Resumes pushes to an endpoint.
+    async fn enable_webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<WebhookEndpoint> {
+        Ok(WebhookEndpoint(
+            webhooks::set_disabled(db(ctx)?, owned(ctx, id).await?, false, None).await?,
+        ))
+    }
+
+    /// A new secret; the old one keeps signing for `overlapSecs` (default 24 h).
+    async fn rotate_webhook_secret(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        overlap_secs: Option<u64>,
+    ) -> Result<WebhookEndpointWithSecret> {
+        let endpoint = owned(ctx, id).await?;
+        let rotated = manage::rotate(db(ctx)?, &state(ctx)?.config, endpoint, overlap_secs).await?;
+        Ok(with_secret(rotated))
+    }
+
+    /// Sends one delivery again.
+    async fn replay_webhook_delivery(
+        &self,
+        ctx: &Context<'_>,
+        endpoint_id: i64,
+        delivery_id: i64,
+    ) -> Result<WebhookDelivery> {
+        owned(ctx, endpoint_id).await?;
+        let replayed = webhooks::replay(db(ctx)?, endpoint_id, delivery_id).await?;
+        Ok(WebhookDelivery::new(replayed, None))
+    }
+
+    /// Re-queues the endpoint's dead-lettered deliveries written in `[since, until)`;
+    /// returns how many.
+    async fn recover_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        id: i64,
+        since: String,
+        until: Option<String>,
+    ) -> Result<u64> {
+        owned(ctx, id).await?;
+        let since = parse_time("since", &since)?;
+        let until = match until {
+            Some(u) => parse_time("until", &u)?,
+            None => chrono::Utc::now(),
+        };
+        Ok(webhooks::recover(db(ctx)?, id, since, until).await?)
+    }
+}

@@ -1,0 +1,98 @@
+//! Endpoint management shared by REST and GraphQL: one validation, one way to
+//! create and rotate.
+
+use chrono::Duration;
+use serde::Deserialize;
+
+use super::EVENT_TYPES;
+use super::signer::WebhookSecret;
+use super::ssrf::Guard;
+use crate::config::Config;
+use crate::domain::Slug;
+use crate::error::{Error, Result};
+use crate::store::entities::webhook_endpoint;
+use crate::store::webhooks::{self, EndpointFields};
+
+/// What a client sends to create or change an endpoint; unknown fields are refused
+/// so typos do not pass silently.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointRequest {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    pub facilities: Option<Vec<String>>,
+}
+
+/// Checks a request: the URL against the SSRF guard, event types and facility slugs.
+pub async fn validate(config: &Config, request: EndpointRequest) -> Result<EndpointFields> {
+    let url = match request.url {
+        Some(url) => {
+            let guard = Guard::parse(&config.webhooks_allow_networks)
+                .map_err(|e| Error::invalid_field("$", e))?;
+            Some(
+                guard
+                    .check_url(&url)
+                    .await
+                    .map_err(|e| Error::invalid_field("$.url", e))?
+                    .to_string(),
+            )
+        }
+        None => None,
+    };
+    for (i, t) in request.event_types.iter().flatten().enumerate() {
+        if !EVENT_TYPES.contains(&t.as_str()) {
+            return Err(Error::invalid_field(
+                format!("$.event_types[{i}]"),
+                format!(
+                    "unknown event type `{t}`; known types are {}",
+                    EVENT_TYPES.join(", ")
+                ),
+            ));
+        }
+    }
+    for (i, f) in request.facilities.iter().flatten().enumerate() {
+        Slug::parse(f).map_err(|e| Error::invalid_field(format!("$.facilities[{i}]"), e))?;
+    }
+    Ok(EndpointFields {
+        url,
+        description: request.description.map(Some),
+        event_types: request.event_types.map(Some),
+        facilities: request.facilities.map(Some),
+    })
+}
+
+/// Registers a validated endpoint with a new secret.
+pub async fn create(
+    db: &crate::store::Db,
+    business_id: i64,
+    fields: EndpointFields,
+) -> Result<webhook_endpoint::Model> {
+    let url = fields
+        .url
+        .clone()
+        .ok_or_else(|| Error::invalid_field("$.url", "Missing required field: url"))?;
+    let secret = WebhookSecret::generate();
+    webhooks::create(db, business_id, url, fields, secret.expose()).await
+}
+
+/// Gives the endpoint a new secret; the old one signs beside it for `overlap_secs`
+/// (capped at 30 days), or the configured default.
+pub async fn rotate(
+    db: &crate::store::Db,
+    config: &Config,
+    endpoint: webhook_endpoint::Model,
+    overlap_secs: Option<u64>,
+) -> Result<webhook_endpoint::Model> {
+    let secs = overlap_secs
+        .unwrap_or(config.webhooks_secret_overlap_secs)
+        .min(30 * 24 * 3600);
+    let secret = WebhookSecret::generate();
+    webhooks::rotate(
+        db,
+        endpoint,
+        secret.expose(),
+        Duration::seconds(secs as i64),
+    )
+    .await
+}
