@@ -116,9 +116,12 @@ impl Dispatcher {
     pub async fn run(self, shutdown: CancellationToken) {
         let mut tasks = JoinSet::new();
         loop {
+            // A finished push frees a slot: look for more at once rather than at the
+            // next tick, so a busy endpoint's queue drains at the receiver's pace.
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = tokio::time::sleep(self.settings.poll) => {}
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             }
             while tasks.try_join_next().is_some() {}
             for delivery in self.claim().await {
