@@ -11,10 +11,10 @@ use crate::http::AppState;
 use crate::store::Db;
 use crate::store::keys::Principal;
 
-/// How long a loader collects keys before it queries. Lists resolve their items in
-/// chunks (the executor yields every 32 futures), so the default 1 ms split large
-/// lists into several batches; a few milliseconds keep one query per level.
-const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(5);
+/// How long a loader collects keys before it queries. Lists load their rows'
+/// relations up front (`super::prime`), so the window only has to gather the few
+/// keys of sibling fields; every nested level waits it once.
+const LOADER_DELAY: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Request-scoped data, attached to every GraphQL request (and websocket connection).
 /// The loaders cache within the request, so a list can load its rows' relations up

@@ -104,6 +104,9 @@ impl LegacyQueries {
     async fn shipment(&self, ctx: &Context<'_>, id: i64) -> Result<Shipment> {
         let who = principal(ctx, Scope::Read)?;
         let found = shipments::find(db(ctx)?, who.business_id, id).await?;
+        if let Some(shipment) = &found {
+            super::prime::shipments(ctx, ctx.look_ahead(), std::slice::from_ref(shipment)).await?;
+        }
         found.map(Shipment).ok_or_else(|| {
             Error::NotFound {
                 what: "shipment",
