@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::{Value, json};
 
@@ -161,7 +161,7 @@ pub async fn record_attempt(
     owner: &str,
     record: AttemptRecord,
 ) -> Result<()> {
-    let txn = db.begin().await.map_err(Error::from_db_err)?;
+    let txn = super::begin_write(db).await.map_err(Error::from_db_err)?;
     delivery_attempt::ActiveModel {
         delivery_id: Set(delivery_id),
         attempt: Set(record.attempt),

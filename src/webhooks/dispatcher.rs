@@ -41,6 +41,9 @@ pub struct Dispatcher {
     settings: Arc<Settings>,
     owner: Arc<str>,
     inflight: Arc<Mutex<HashMap<i64, usize>>>,
+    /// This dispatcher's own writes queue here instead of in SQLite's busy handler,
+    /// which sleeps between retries and would pace deliveries at its sleeps.
+    writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// What a receiver made of one push.
@@ -109,6 +112,7 @@ impl Dispatcher {
             settings: Arc::new(settings),
             owner: format!("dispatcher-{}", uuid::Uuid::now_v7().simple()).into(),
             inflight: Arc::default(),
+            writes: Arc::default(),
         })
     }
 
@@ -149,7 +153,11 @@ impl Dispatcher {
             .map(|(id, _)| *id)
             .collect();
         let lease = chrono::Duration::from_std(self.settings.lease).unwrap_or_default();
-        let claimed = match outbox::claim(&self.db, &self.owner, lease, CLAIM_BATCH, &busy).await {
+        let claimed = {
+            let _turn = self.writes.lock().await;
+            outbox::claim(&self.db, &self.owner, lease, CLAIM_BATCH, &busy).await
+        };
+        let claimed = match claimed {
             Ok(claimed) => claimed,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot claim webhook deliveries");
@@ -202,7 +210,11 @@ impl Dispatcher {
             state,
             next_attempt_at: next,
         };
-        if let Err(e) = outbox::record_attempt(&self.db, d.id, &self.owner, record).await {
+        let recorded = {
+            let _turn = self.writes.lock().await;
+            outbox::record_attempt(&self.db, d.id, &self.owner, record).await
+        };
+        if let Err(e) = recorded {
             tracing::warn!(error = %e, "cannot record a webhook attempt; the lease will expire and it is retried");
         }
         if let Some(slots) = self.lock().get_mut(&d.endpoint_id) {
