@@ -7,21 +7,14 @@ use serde_json::Value;
 
 use super::{Applied, Context, Failure, Issue};
 use crate::domain::{DocumentType, ExceptionPriority, PalletDirection};
-use crate::ingest::canonical::{self, DocumentDoc, ExceptionDoc, PalletDoc, ReferenceDoc};
+use crate::ingest::canonical::{DocumentDoc, ExceptionDoc, PalletDoc, ReferenceDoc};
 use crate::store::attach::{self, NewDocument, PalletEvent, Target};
-
-fn read<T: serde::de::DeserializeOwned, C: ConnectionTrait>(
-    cx: &Context<'_, C>,
-    doc: &Value,
-) -> Result<T, Failure> {
-    canonical::read(doc).map_err(|e| cx.reject("validation_failed", e))
-}
 
 pub(super) async fn pallet<C: ConnectionTrait>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
-    let p: PalletDoc = read(cx, doc)?;
+    let p: PalletDoc = cx.read(doc)?;
     let shipment = cx
         .require_shipment(p.shipment_number.as_deref(), p.facility.as_deref())
         .await?;
@@ -84,7 +77,7 @@ pub(super) async fn document<C: ConnectionTrait>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
-    let d: DocumentDoc = read(cx, doc)?;
+    let d: DocumentDoc = cx.read(doc)?;
     let target = target(
         cx,
         d.order_number.as_deref(),
@@ -119,19 +112,14 @@ pub(super) async fn document<C: ConnectionTrait>(
         uploaded_at: d.occurred_at_utc(),
     };
     let stored = attach::document(cx.db, cx.business_id, target, new).await?;
-    Ok(Applied {
-        id: stored.id,
-        reference: file_name,
-        created: false,
-        warnings: Vec::new(),
-    })
+    Ok(Applied::new(stored.id, file_name, false))
 }
 
 pub(super) async fn reference<C: ConnectionTrait>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
-    let r: ReferenceDoc = read(cx, doc)?;
+    let r: ReferenceDoc = cx.read(doc)?;
     let target = target(
         cx,
         r.order_number.as_deref(),
@@ -140,19 +128,18 @@ pub(super) async fn reference<C: ConnectionTrait>(
     )
     .await?;
     let stored = attach::reference(cx.db, cx.business_id, target, &r.kind, &r.value).await?;
-    Ok(Applied {
-        id: stored.id,
-        reference: format!("{}={}", r.kind, r.value),
-        created: false,
-        warnings: Vec::new(),
-    })
+    Ok(Applied::new(
+        stored.id,
+        format!("{}={}", r.kind, r.value),
+        false,
+    ))
 }
 
 pub(super) async fn exception<C: ConnectionTrait>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
-    let e: ExceptionDoc = read(cx, doc)?;
+    let e: ExceptionDoc = cx.read(doc)?;
     let shipment = cx
         .require_shipment(e.shipment_number.as_deref(), e.facility.as_deref())
         .await?;
@@ -172,10 +159,5 @@ pub(super) async fn exception<C: ConnectionTrait>(
     let priority = e.priority.unwrap_or(ExceptionPriority::Medium);
     let stored =
         attach::exception(cx.db, &shipment, pallet.as_ref(), priority, &e.description).await?;
-    Ok(Applied {
-        id: stored.id,
-        reference: shipment.shipment_number,
-        created: false,
-        warnings: Vec::new(),
-    })
+    Ok(Applied::new(stored.id, shipment.shipment_number, false))
 }

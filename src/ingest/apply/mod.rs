@@ -44,6 +44,18 @@ pub struct Applied {
     pub warnings: Vec<Issue>,
 }
 
+impl Applied {
+    /// A record applied without warnings.
+    pub fn new(id: i64, reference: String, created: bool) -> Self {
+        Self {
+            id,
+            reference,
+            created,
+            warnings: Vec::new(),
+        }
+    }
+}
+
 /// Why a document was not applied: the sender's problem, or ours.
 #[derive(Debug)]
 pub enum Failure {
@@ -115,6 +127,14 @@ pub async fn apply<C: ConnectionTrait>(
 impl<C: ConnectionTrait> Context<'_, C> {
     fn reject(&self, code: &str, detail: impl Into<String>) -> Failure {
         Failure::Rejected(Issue::new(code, &self.path, detail))
+    }
+
+    /// Reads the canonical document into `T`.
+    fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        document: &serde_json::Value,
+    ) -> Result<T, Failure> {
+        crate::ingest::canonical::read(document).map_err(|e| self.reject("validation_failed", e))
     }
 
     fn slug(&self, field: &str, value: &str) -> Result<Slug, Failure> {

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{Applied, Context, Failure};
 use crate::domain::{ItemsMode, OrderNumber, ShipmentNumber, UpdateMode};
-use crate::ingest::canonical::{self, OrderDoc, Reference, ShipmentDoc};
+use crate::ingest::canonical::{OrderDoc, Reference, ShipmentDoc};
 use crate::rules::{self, DuplicatePolicy};
 use crate::store::attach::{self, Target};
 use crate::store::entities::{facility, order};
@@ -27,13 +27,6 @@ fn items_mode(rule: &rules::RuleSummary) -> ItemsMode {
     }
 }
 
-fn read<T: serde::de::DeserializeOwned, C: ConnectionTrait>(
-    cx: &Context<'_, C>,
-    doc: &Value,
-) -> Result<T, Failure> {
-    canonical::read(doc).map_err(|e| cx.reject("validation_failed", e))
-}
-
 async fn add_references<C: ConnectionTrait>(
     cx: &Context<'_, C>,
     target: Target,
@@ -52,7 +45,7 @@ pub(super) async fn create_shipment<C: ConnectionTrait>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
-    let s: ShipmentDoc = read(cx, doc)?;
+    let s: ShipmentDoc = cx.read(doc)?;
     let raw = s.shipment_number.as_deref().unwrap_or_default();
     let number = ShipmentNumber::parse(raw).map_err(|e| cx.reject("missing_field", e))?;
     let facility = cx.facility_for_create(s.facility.as_deref()).await?;
@@ -81,19 +74,14 @@ pub(super) async fn create_shipment<C: ConnectionTrait>(
     for order in &s.orders {
         upsert_order(cx, &facility, order, Some(shipment.id)).await?;
     }
-    Ok(Applied {
-        id: shipment.id,
-        reference: shipment.shipment_number,
-        created,
-        warnings: Vec::new(),
-    })
+    Ok(Applied::new(shipment.id, shipment.shipment_number, created))
 }
 
 pub(super) async fn update_shipment<C: ConnectionTrait>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
-    let s: ShipmentDoc = read(cx, doc)?;
+    let s: ShipmentDoc = cx.read(doc)?;
     let found = cx
         .require_shipment(s.shipment_number.as_deref(), s.facility.as_deref())
         .await?;
@@ -114,29 +102,19 @@ pub(super) async fn update_shipment<C: ConnectionTrait>(
             upsert_order(cx, &facility, order, Some(shipment.id)).await?;
         }
     }
-    Ok(Applied {
-        id: shipment.id,
-        reference: shipment.shipment_number,
-        created: false,
-        warnings: Vec::new(),
-    })
+    Ok(Applied::new(shipment.id, shipment.shipment_number, false))
 }
 
 pub(super) async fn cancel_shipment<C: ConnectionTrait>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
-    let s: ShipmentDoc = read(cx, doc)?;
+    let s: ShipmentDoc = cx.read(doc)?;
     let found = cx
         .require_shipment(s.shipment_number.as_deref(), s.facility.as_deref())
         .await?;
     let shipment = shipments::cancel(cx.db, found).await?;
-    Ok(Applied {
-        id: shipment.id,
-        reference: shipment.shipment_number,
-        created: false,
-        warnings: Vec::new(),
-    })
+    Ok(Applied::new(shipment.id, shipment.shipment_number, false))
 }
 
 /// An order carried by a shipment document: updated when it exists, else created.
@@ -146,7 +124,7 @@ async fn upsert_order<C: ConnectionTrait>(
     doc: &Value,
     shipment_id: Option<i64>,
 ) -> Result<order::Model, Failure> {
-    let o: OrderDoc = read(cx, doc)?;
+    let o: OrderDoc = cx.read(doc)?;
     let number = OrderNumber::parse(o.order_number.as_deref().unwrap_or_default())
         .map_err(|e| cx.reject("missing_field", e))?;
     let (mut fields, references) = o.into_fields();
@@ -186,7 +164,7 @@ pub(super) async fn create_order<C: ConnectionTrait>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
-    let o: OrderDoc = read(cx, doc)?;
+    let o: OrderDoc = cx.read(doc)?;
     let number = OrderNumber::parse(o.order_number.as_deref().unwrap_or_default())
         .map_err(|e| cx.reject("missing_field", e))?;
     let facility = cx.facility_for_create(o.facility.as_deref()).await?;
@@ -222,19 +200,14 @@ pub(super) async fn create_order<C: ConnectionTrait>(
         ),
     };
     add_references(cx, Target::Order(order.id), &references).await?;
-    Ok(Applied {
-        id: order.id,
-        reference: order.order_number,
-        created,
-        warnings: Vec::new(),
-    })
+    Ok(Applied::new(order.id, order.order_number, created))
 }
 
 pub(super) async fn update_order<C: ConnectionTrait>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
-    let o: OrderDoc = read(cx, doc)?;
+    let o: OrderDoc = cx.read(doc)?;
     let found = cx
         .require_order(o.order_number.as_deref(), o.facility.as_deref())
         .await?;
@@ -251,27 +224,17 @@ pub(super) async fn update_order<C: ConnectionTrait>(
     .await
     .map_err(|e| Failure::from_error(e, &cx.path))?;
     add_references(cx, Target::Order(order.id), &references).await?;
-    Ok(Applied {
-        id: order.id,
-        reference: order.order_number,
-        created: false,
-        warnings: Vec::new(),
-    })
+    Ok(Applied::new(order.id, order.order_number, false))
 }
 
 pub(super) async fn cancel_order<C: ConnectionTrait>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
-    let o: OrderDoc = read(cx, doc)?;
+    let o: OrderDoc = cx.read(doc)?;
     let found = cx
         .require_order(o.order_number.as_deref(), o.facility.as_deref())
         .await?;
     let order = orders::cancel(cx.db, found).await?;
-    Ok(Applied {
-        id: order.id,
-        reference: order.order_number,
-        created: false,
-        warnings: Vec::new(),
-    })
+    Ok(Applied::new(order.id, order.order_number, false))
 }
