@@ -2,6 +2,7 @@
 
 pub mod attach;
 pub mod batch;
+pub mod dispatch;
 pub mod entities;
 pub mod events;
 pub mod idempotency;

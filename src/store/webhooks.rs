@@ -80,6 +80,18 @@ pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<webhook_
         .map_err(Error::from_db_err)
 }
 
+/// The endpoints with these ids.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<webhook_endpoint::Model>> {
+    webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
 /// The business's endpoints, oldest first.
 pub async fn list_for(
     db: &impl ConnectionTrait,

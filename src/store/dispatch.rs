@@ -1,0 +1,231 @@
+//! The dispatcher's side of the outbox: claims with a lease, lease renewal, and the
+//! attempt log written for many deliveries in one transaction.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::entities::{delivery, delivery_attempt};
+use super::outbox::PENDING;
+use crate::error::{Error, Result};
+
+/// Rows per statement when many ids or rows go into one statement; well inside
+/// both databases' limits on bound parameters.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Claims up to `limit` due deliveries for `owner` with a lease, skipping endpoints
+/// in `busy` and deliveries with an earlier undelivered one of the same ordering
+/// key. On PostgreSQL concurrent dispatchers skip each other's rows (SKIP LOCKED).
+pub async fn claim(
+    db: &sea_orm::DatabaseConnection,
+    owner: &str,
+    lease: Duration,
+    limit: u64,
+    busy: &[i64],
+) -> Result<Vec<delivery::Model>> {
+    let now = Utc::now();
+    let txn = super::begin_write(db).await.map_err(Error::from_db_err)?;
+    let mut query = delivery::Entity::find()
+        .filter(delivery::Column::State.eq(PENDING))
+        .filter(delivery::Column::NextAttemptAt.lte(now))
+        .filter(
+            Condition::any()
+                .add(delivery::Column::LeaseExpiresAt.is_null())
+                .add(delivery::Column::LeaseExpiresAt.lt(now)),
+        )
+        .filter(Expr::cust(
+            "deliveries.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE disabled = false)",
+        ))
+        .filter(Expr::cust(
+            "NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = deliveries.endpoint_id \
+             AND p.ordering_key = deliveries.ordering_key AND p.id < deliveries.id AND p.state = 'pending')",
+        ))
+        .order_by_asc(delivery::Column::Id)
+        .limit(limit);
+    if !busy.is_empty() {
+        query = query.filter(delivery::Column::EndpointId.is_not_in(busy.iter().copied()));
+    }
+    if db.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let due = query.all(&txn).await.map_err(Error::from_db_err)?;
+    let ids: Vec<i64> = due.iter().map(|d| d.id).collect();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        delivery::Entity::update_many()
+            .col_expr(delivery::Column::LeaseOwner, Expr::value(owner))
+            .col_expr(delivery::Column::LeaseExpiresAt, Expr::value(now + lease))
+            .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
+            .exec(&txn)
+            .await
+            .map_err(Error::from_db_err)?;
+    }
+    txn.commit().await.map_err(Error::from_db_err)?;
+    Ok(due)
+}
+
+/// Extends `owner`'s leases on the deliveries it still holds until `until`; a lease
+/// another dispatcher has taken over in the meantime stays with it. Answers how
+/// many were renewed.
+pub async fn renew(
+    db: &sea_orm::DatabaseConnection,
+    owner: &str,
+    ids: &[i64],
+    until: DateTime<Utc>,
+) -> Result<u64> {
+    let txn = super::begin_write(db).await.map_err(Error::from_db_err)?;
+    let mut renewed = 0;
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        renewed += delivery::Entity::update_many()
+            .col_expr(delivery::Column::LeaseExpiresAt, Expr::value(until))
+            .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
+            .filter(delivery::Column::LeaseOwner.eq(owner))
+            .exec(&txn)
+            .await
+            .map_err(Error::from_db_err)?
+            .rows_affected;
+    }
+    txn.commit().await.map_err(Error::from_db_err)?;
+    Ok(renewed)
+}
+
+/// Gives claimed deliveries back at once, for another round or another dispatcher.
+pub async fn release(db: &sea_orm::DatabaseConnection, owner: &str, ids: &[i64]) -> Result<()> {
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        delivery::Entity::update_many()
+            .col_expr(
+                delivery::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                delivery::Column::LeaseExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
+            .filter(delivery::Column::LeaseOwner.eq(owner))
+            .exec(db)
+            .await
+            .map_err(Error::from_db_err)?;
+    }
+    Ok(())
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub delivery_id: i64,
+    pub attempt: i32,
+    pub attempted_at: DateTime<Utc>,
+    pub status_code: Option<u16>,
+    pub duration_ms: i32,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    /// The delivery's state afterwards, and when it is pending, its next attempt.
+    pub state: &'static str,
+    pub next_attempt_at: DateTime<Utc>,
+}
+
+/// How a delivery's row changes after an attempt; deliveries that end alike (the
+/// common case: delivered at the first attempt with the same status) share one
+/// UPDATE.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Outcome<'a> {
+    state: &'static str,
+    attempt: i32,
+    status_code: Option<u16>,
+    error: Option<&'a str>,
+    next_attempt_at: DateTime<Utc>,
+}
+
+/// Logs the attempts and moves each delivery on, where `owner` still holds its
+/// lease, all in one transaction: the dispatcher's group commit.
+pub async fn record_attempts(
+    db: &sea_orm::DatabaseConnection,
+    owner: &str,
+    records: &[AttemptRecord],
+) -> Result<()> {
+    let now = Utc::now();
+    let txn = super::begin_write(db).await.map_err(Error::from_db_err)?;
+    for chunk in records.chunks(ROWS_PER_STATEMENT) {
+        delivery_attempt::Entity::insert_many(chunk.iter().map(|r| {
+            delivery_attempt::ActiveModel {
+                delivery_id: Set(r.delivery_id),
+                attempt: Set(r.attempt),
+                attempted_at: Set(r.attempted_at),
+                status_code: Set(r.status_code.map(i32::from)),
+                duration_ms: Set(r.duration_ms),
+                response_body: Set(r.response_body.clone()),
+                error: Set(r.error.clone()),
+                ..Default::default()
+            }
+        }))
+        .exec(&txn)
+        .await
+        .map_err(Error::from_db_err)?;
+    }
+    let mut alike: BTreeMap<Outcome<'_>, Vec<i64>> = BTreeMap::new();
+    for r in records {
+        let outcome = Outcome {
+            state: r.state,
+            attempt: r.attempt,
+            status_code: r.status_code,
+            error: r.error.as_deref(),
+            // Only a pending delivery's next attempt means anything.
+            next_attempt_at: if r.state == PENDING {
+                r.next_attempt_at
+            } else {
+                now
+            },
+        };
+        alike.entry(outcome).or_default().push(r.delivery_id);
+    }
+    for (outcome, ids) in alike {
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            set_outcome(&txn, owner, &outcome, chunk, now).await?;
+        }
+    }
+    txn.commit().await.map_err(Error::from_db_err)
+}
+
+async fn set_outcome(
+    txn: &impl ConnectionTrait,
+    owner: &str,
+    outcome: &Outcome<'_>,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::State, Expr::value(outcome.state))
+        .col_expr(delivery::Column::Attempts, Expr::value(outcome.attempt))
+        .col_expr(
+            delivery::Column::NextAttemptAt,
+            Expr::value(outcome.next_attempt_at),
+        )
+        .col_expr(
+            delivery::Column::LastStatus,
+            Expr::value(outcome.status_code.map(i32::from)),
+        )
+        .col_expr(
+            delivery::Column::LastError,
+            Expr::value(outcome.error.map(str::to_string)),
+        )
+        .col_expr(
+            delivery::Column::LeaseOwner,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            delivery::Column::LeaseExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
+        .filter(delivery::Column::LeaseOwner.eq(owner))
+        .exec(txn)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(())
+}

@@ -1,0 +1,409 @@
+//! The dispatcher: claims due deliveries in batches with a lease, pushes them through
+//! one lane per endpoint, and records the attempts of many pushes in one
+//! transaction. A slow or failing endpoint only ever fills its own lane.
+
+mod lanes;
+mod push;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use rand::Rng;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use self::lanes::{Job, Lanes};
+use self::push::{Answer, Target};
+use crate::config::Config;
+use crate::store::dispatch::{self, AttemptRecord};
+use crate::store::outbox::{self, DELIVERED, FAILED, PENDING};
+use crate::store::{Db, webhooks};
+use crate::webhooks::ssrf::Guard;
+
+pub use self::push::client;
+
+/// Deliveries claimed per round, across endpoints.
+const CLAIM_BATCH: u64 = 256;
+/// Deliveries a lane holds per concurrent push before its endpoint is left out of
+/// claims: enough to keep the pushes going between claim rounds.
+const LANE_DEPTH_PER_PUSH: usize = 32;
+/// Attempts written per transaction at most.
+const RECORD_BATCH: usize = 512;
+/// How often held leases are extended. Leases last the push timeout plus five
+/// seconds, so a renewal that is late by a few seconds still covers every push.
+const RENEW_EVERY: Duration = Duration::from_secs(1);
+/// A push starts only if its lease outlasts the push's timeout by this much.
+const LEASE_MARGIN: Duration = Duration::from_secs(1);
+
+/// How deliveries are retried and bounded.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub schedule: Vec<Duration>,
+    pub per_endpoint: usize,
+    pub poll: Duration,
+    pub timeout: Duration,
+    pub lease: Duration,
+}
+
+/// Delivers the outbox until shut down.
+#[derive(Clone)]
+pub struct Dispatcher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    client: reqwest::Client,
+    guard: Arc<Guard>,
+    settings: Settings,
+    owner: String,
+    lanes: Mutex<Lanes>,
+    /// Until when every lease this dispatcher holds is known to run.
+    leased_until: Mutex<Instant>,
+    /// This dispatcher's own writes queue here instead of in SQLite's busy handler,
+    /// which sleeps between retries and would pace deliveries at its sleeps.
+    writes: tokio::sync::Mutex<()>,
+    /// Rings when a lane has room for another claim.
+    room: Notify,
+}
+
+/// One push's attempt, on its way to the attempt log.
+struct Outcome {
+    endpoint_id: i64,
+    record: AttemptRecord,
+}
+
+fn jitter(delay: Duration) -> Duration {
+    delay.mul_f64(rand::rng().random_range(0.8..=1.2))
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Dispatcher {
+    /// A dispatcher for `config`, with a lease owner name of its own.
+    pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
+        let guard =
+            Arc::new(Guard::parse(&config.webhooks_allow_networks).map_err(anyhow::Error::msg)?);
+        let timeout = Duration::from_millis(config.webhooks_timeout_ms);
+        let settings = Settings {
+            schedule: config.retry_schedule().map_err(anyhow::Error::msg)?,
+            per_endpoint: config.webhooks_per_endpoint_concurrency,
+            poll: Duration::from_millis(config.webhooks_poll_ms.max(10)),
+            timeout,
+            lease: timeout + Duration::from_secs(5),
+        };
+        let lanes = Lanes::new(
+            settings.per_endpoint,
+            settings.per_endpoint * LANE_DEPTH_PER_PUSH,
+        );
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client: client(config, guard.clone())?,
+                db,
+                guard,
+                settings,
+                owner: format!("dispatcher-{}", uuid::Uuid::now_v7().simple()),
+                lanes: Mutex::new(lanes),
+                leased_until: Mutex::new(Instant::now()),
+                writes: tokio::sync::Mutex::new(()),
+                room: Notify::new(),
+            }),
+        })
+    }
+
+    /// Runs until `shutdown`, then gives back what it has not started and waits
+    /// briefly for pushes in flight.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let (outcomes, recorded) = mpsc::unbounded_channel();
+        let recorder = tokio::spawn(self.clone().record(recorded));
+        let mut workers = JoinSet::new();
+        let mut renewal = tokio::time::interval(RENEW_EVERY);
+        renewal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = renewal.tick() => {
+                    self.renew().await;
+                    continue;
+                }
+                _ = tokio::time::sleep(self.inner.settings.poll) => {}
+                _ = self.inner.room.notified() => {}
+            }
+            while workers.try_join_next().is_some() {}
+            for endpoint in self.claim().await {
+                workers.spawn(self.clone().work(endpoint, outcomes.clone()));
+            }
+        }
+        let waiting = lock(&self.inner.lanes).drain(None);
+        self.give_back(&waiting).await;
+        let drain = async { while workers.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs(10), drain)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "webhook pushes still in flight at shutdown; their leases will expire and be retried"
+            );
+        }
+        workers.shutdown().await;
+        drop(outcomes);
+        let _ = recorder.await;
+    }
+
+    /// Claims due deliveries for every lane with room; answers one endpoint id per
+    /// worker to start.
+    async fn claim(&self) -> Vec<i64> {
+        let inner = &self.inner;
+        let full = lock(&inner.lanes).full();
+        let lease = chrono::Duration::from_std(inner.settings.lease).unwrap_or_default();
+        let started = Instant::now();
+        let claimed = {
+            let _turn = inner.writes.lock().await;
+            dispatch::claim(&inner.db, &inner.owner, lease, CLAIM_BATCH, &full).await
+        };
+        let claimed = match claimed {
+            Ok(claimed) if claimed.is_empty() => return Vec::new(),
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim webhook deliveries");
+                return Vec::new();
+            }
+        };
+        let jobs = match self.prepare(claimed).await {
+            Ok(jobs) => jobs,
+            Err((e, ids)) => {
+                tracing::warn!(error = %e, "cannot load claimed webhook deliveries");
+                self.give_back(&ids).await;
+                return Vec::new();
+            }
+        };
+        let mut lanes = lock(&inner.lanes);
+        if lanes.is_empty() {
+            *lock(&inner.leased_until) = started + inner.settings.lease;
+        }
+        jobs.into_iter()
+            .filter_map(|job| {
+                let endpoint = job.delivery.endpoint_id;
+                lanes.push(job).then_some(endpoint)
+            })
+            .collect()
+    }
+
+    /// Loads the messages and endpoints of a claim, two queries for the batch.
+    async fn prepare(
+        &self,
+        claimed: Vec<crate::store::entities::delivery::Model>,
+    ) -> Result<Vec<Job>, (crate::error::Error, Vec<i64>)> {
+        let db = &self.inner.db;
+        let ids: Vec<i64> = claimed.iter().map(|d| d.id).collect();
+        let mut message_ids: Vec<i64> = claimed.iter().map(|d| d.message_id).collect();
+        let mut endpoint_ids: Vec<i64> = claimed.iter().map(|d| d.endpoint_id).collect();
+        message_ids.sort_unstable();
+        message_ids.dedup();
+        endpoint_ids.sort_unstable();
+        endpoint_ids.dedup();
+        let loaded = tokio::try_join!(
+            outbox::messages_by_ids(db, &message_ids),
+            webhooks::by_ids(db, &endpoint_ids),
+        );
+        let (messages, endpoints) = loaded.map_err(|e| (e, ids))?;
+        let mut messages: HashMap<i64, _> = messages.into_iter().map(|m| (m.id, m)).collect();
+        let targets: HashMap<i64, Arc<Target>> = endpoints
+            .iter()
+            .map(|e| (e.id, Arc::new(Target::new(e, &self.inner.guard))))
+            .collect();
+        // A message is pushed to several endpoints: only the last of them takes it
+        // without a copy.
+        let mut remaining: HashMap<i64, usize> = HashMap::new();
+        for d in &claimed {
+            *remaining.entry(d.message_id).or_default() += 1;
+        }
+        Ok(claimed
+            .into_iter()
+            .filter_map(|delivery| {
+                let target = targets.get(&delivery.endpoint_id)?.clone();
+                let left = remaining.get_mut(&delivery.message_id)?;
+                *left -= 1;
+                let message = if *left == 0 {
+                    messages.remove(&delivery.message_id)?
+                } else {
+                    messages.get(&delivery.message_id)?.clone()
+                };
+                Some(Job {
+                    delivery,
+                    message,
+                    target,
+                })
+            })
+            .collect())
+    }
+
+    /// Drains one endpoint's lane, one push at a time.
+    async fn work(self, endpoint: i64, outcomes: mpsc::UnboundedSender<Outcome>) {
+        loop {
+            let Some(job) = lock(&self.inner.lanes).next(endpoint) else {
+                return;
+            };
+            if !self.lease_covers_a_push() {
+                // Another dispatcher may take it over once the lease runs out.
+                lock(&self.inner.lanes).done(endpoint, job.delivery.id);
+                continue;
+            }
+            let record = self.attempt(job).await;
+            if outcomes
+                .send(Outcome {
+                    endpoint_id: endpoint,
+                    record,
+                })
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
+    fn lease_covers_a_push(&self) -> bool {
+        let until = *lock(&self.inner.leased_until);
+        until.saturating_duration_since(Instant::now()) > self.inner.settings.timeout + LEASE_MARGIN
+    }
+
+    #[tracing::instrument(skip_all, fields(delivery = job.delivery.id, endpoint = job.delivery.endpoint_id, attempt = job.delivery.attempts + 1))]
+    async fn attempt(&self, job: Job) -> AttemptRecord {
+        let attempt = job.delivery.attempts + 1;
+        let attempted_at = Utc::now();
+        let started = Instant::now();
+        let answer = push::send(&self.inner.client, &job.target, &job.message).await;
+        let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+        let (state, next_attempt_at) = self.next_step(&job, attempt, &answer).await;
+        metrics::counter!("webhook_attempts_total", "outcome" => state).increment(1);
+        AttemptRecord {
+            delivery_id: job.delivery.id,
+            attempt,
+            attempted_at,
+            status_code: answer.status,
+            duration_ms,
+            response_body: answer.body,
+            error: answer.error,
+            state,
+            next_attempt_at,
+        }
+    }
+
+    /// Delivered, dead-lettered, or pending again after the schedule's next delay.
+    async fn next_step(
+        &self,
+        job: &Job,
+        attempt: i32,
+        answer: &Answer,
+    ) -> (&'static str, chrono::DateTime<Utc>) {
+        let now = Utc::now();
+        match answer.status {
+            Some(s) if (200..300).contains(&s) => return (DELIVERED, now),
+            Some(410) => {
+                self.disable(job.delivery.endpoint_id).await;
+                return (FAILED, now);
+            }
+            _ => {}
+        }
+        let Some(delay) = self.inner.settings.schedule.get(attempt as usize) else {
+            tracing::warn!(
+                delivery = job.delivery.id,
+                attempts = attempt,
+                "webhook delivery dead-lettered"
+            );
+            return (FAILED, now);
+        };
+        let wait = jitter(*delay).max(answer.retry_after.unwrap_or_default());
+        (
+            PENDING,
+            now + chrono::Duration::from_std(wait).unwrap_or_default(),
+        )
+    }
+
+    /// An endpoint that answered 410 Gone: disabled, and what its lane still held
+    /// goes back to wait for it to be enabled again.
+    async fn disable(&self, endpoint: i64) {
+        let reason = "the receiver answered 410 Gone";
+        if let Err(e) = webhooks::disable_by_id(&self.inner.db, endpoint, reason).await {
+            tracing::warn!(error = %e, "cannot disable an endpoint that answered 410");
+        }
+        tracing::warn!(endpoint, "endpoint answered 410 Gone and is disabled");
+        let waiting = lock(&self.inner.lanes).drain(Some(endpoint));
+        self.give_back(&waiting).await;
+    }
+
+    /// Writes attempts as they come, many per transaction.
+    async fn record(self, mut outcomes: mpsc::UnboundedReceiver<Outcome>) {
+        let inner = &self.inner;
+        let mut batch = Vec::with_capacity(RECORD_BATCH);
+        while outcomes.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+            let (endpoints, records): (Vec<i64>, Vec<AttemptRecord>) =
+                batch.drain(..).map(|o| (o.endpoint_id, o.record)).unzip();
+            let turn = inner.writes.lock().await;
+            if let Err(e) = dispatch::record_attempts(&inner.db, &inner.owner, &records).await {
+                tracing::warn!(error = %e, attempts = records.len(), "cannot record webhook attempts; their leases will expire and they are retried");
+            }
+            // Still on the write turn: a renewal never counts a lease this batch has
+            // just cleared.
+            let mut room = false;
+            {
+                let mut lanes = lock(&inner.lanes);
+                for (endpoint, record) in endpoints.iter().zip(&records) {
+                    room |= lanes.done(*endpoint, record.delivery_id);
+                }
+            }
+            drop(turn);
+            if room {
+                inner.room.notify_one();
+            }
+        }
+    }
+
+    /// Extends the leases of everything held, so deep lanes never outlive them.
+    async fn renew(&self) {
+        let inner = &self.inner;
+        let _turn = inner.writes.lock().await;
+        let held = lock(&inner.lanes).held();
+        if held.is_empty() {
+            return;
+        }
+        let started = Instant::now();
+        let lease = chrono::Duration::from_std(inner.settings.lease).unwrap_or_default();
+        match dispatch::renew(&inner.db, &inner.owner, &held, Utc::now() + lease).await {
+            Ok(renewed) => {
+                *lock(&inner.leased_until) = started + inner.settings.lease;
+                if renewed < held.len() as u64 {
+                    // Leases ran out while renewals failed and another dispatcher took
+                    // some over: what still waits here may be theirs now.
+                    tracing::warn!(
+                        lost = held.len() as u64 - renewed,
+                        "webhook leases were taken over after they ran out; giving back what waits"
+                    );
+                    let waiting = lock(&inner.lanes).drain(None);
+                    if let Err(e) = dispatch::release(&inner.db, &inner.owner, &waiting).await {
+                        tracing::warn!(error = %e, "cannot give back webhook claims; they wait for their lease");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot renew webhook leases"),
+        }
+    }
+
+    async fn give_back(&self, ids: &[i64]) {
+        if ids.is_empty() {
+            return;
+        }
+        let inner = &self.inner;
+        let _turn = inner.writes.lock().await;
+        if let Err(e) = dispatch::release(&inner.db, &inner.owner, ids).await {
+            tracing::warn!(error = %e, "cannot give back webhook claims; they wait for their lease");
+        }
+    }
+}

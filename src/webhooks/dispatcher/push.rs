@@ -1,0 +1,166 @@
+//! One push: sign the stored body, POST it, read what the receiver made of it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+
+use crate::config::Config;
+use crate::store::entities::{message, webhook_endpoint};
+use crate::webhooks::signer::{WebhookSecret, signature_header};
+use crate::webhooks::ssrf::{Guard, GuardedResolver};
+
+/// Largest part of a receiver's answer kept in the attempt log.
+const RESPONSE_LOG_BYTES: usize = 4096;
+
+/// Where and how an endpoint's pushes go, prepared once per claim round.
+pub(super) struct Target {
+    /// The URL, or why no push can go there.
+    url: Result<reqwest::Url, String>,
+    secrets: Vec<WebhookSecret>,
+}
+
+impl Target {
+    pub(super) fn new(endpoint: &webhook_endpoint::Model, guard: &Guard) -> Self {
+        let mut secrets: Vec<WebhookSecret> =
+            WebhookSecret::parse(&endpoint.secret).into_iter().collect();
+        if endpoint
+            .previous_secret_expires_at
+            .is_some_and(|t| t > Utc::now())
+            && let Some(old) = endpoint
+                .previous_secret
+                .as_deref()
+                .and_then(|s| WebhookSecret::parse(s).ok())
+        {
+            secrets.push(old);
+        }
+        Self {
+            url: checked_url(&endpoint.url, guard),
+            secrets,
+        }
+    }
+}
+
+/// Names resolve through the guarded resolver at send time; an IP literal never
+/// reaches a resolver, so it is checked here.
+fn checked_url(url: &str, guard: &Guard) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(url).map_err(|e| format!("invalid endpoint URL: {e}"))?;
+    let literal = url
+        .host_str()
+        .and_then(|h| h.trim_matches(['[', ']']).parse().ok());
+    if literal.is_some_and(|ip| !guard.permits(ip)) {
+        return Err("the endpoint's address is private or reserved and not allowed".into());
+    }
+    Ok(url)
+}
+
+/// What a receiver made of one push.
+pub(super) struct Answer {
+    pub status: Option<u16>,
+    pub body: Option<String>,
+    pub error: Option<String>,
+    pub retry_after: Option<Duration>,
+}
+
+impl Answer {
+    fn failed(error: impl Into<String>) -> Self {
+        Self {
+            status: None,
+            body: None,
+            error: Some(error.into()),
+            retry_after: None,
+        }
+    }
+}
+
+/// The HTTP client for pushes: no redirects, guarded DNS, bounded timeouts.
+pub fn client(config: &Config, guard: Arc<Guard>) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(GuardedResolver(guard)))
+        .connect_timeout(Duration::from_millis(config.webhooks_connect_timeout_ms))
+        .timeout(Duration::from_millis(config.webhooks_timeout_ms))
+        .user_agent(concat!("freightgate-webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Signs and POSTs `message` to `target`; the same body bytes on every attempt.
+pub(super) async fn send(
+    client: &reqwest::Client,
+    target: &Target,
+    message: &message::Model,
+) -> Answer {
+    let url = match &target.url {
+        Ok(url) => url.clone(),
+        Err(why) => return Answer::failed(why.clone()),
+    };
+    let timestamp = Utc::now().timestamp();
+    let signature = signature_header(
+        &target.secrets,
+        &message.webhook_id,
+        timestamp,
+        message.body.as_bytes(),
+    );
+    let request = client
+        .post(url)
+        .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+        .header("webhook-id", &message.webhook_id)
+        .header("webhook-timestamp", timestamp)
+        .header("webhook-signature", signature)
+        .body(message.body.clone());
+    match request.send().await {
+        Ok(response) => read_answer(response).await,
+        Err(e) => Answer::failed(describe(&e)),
+    }
+}
+
+async fn read_answer(mut response: reqwest::Response) -> Answer {
+    let status = response.status().as_u16();
+    let retry_after = retry_after(response.headers());
+    let mut body = Vec::new();
+    while body.len() < RESPONSE_LOG_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    body.truncate(RESPONSE_LOG_BYTES);
+    Answer {
+        status: Some(status),
+        body: Some(String::from_utf8_lossy(&body).into_owned()),
+        error: None,
+        retry_after,
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let wait = match text.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            let at = chrono::DateTime::parse_from_rfc2822(text).ok()?;
+            (at.with_timezone(&Utc) - Utc::now())
+                .to_std()
+                .unwrap_or_default()
+        }
+    };
+    Some(wait.min(Duration::from_secs(24 * 3600)))
+}
+
+fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut text = format!("{kind}: {error}");
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
