@@ -121,3 +121,113 @@ impl Lanes {
         ids
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webhooks::ssrf::Guard;
+    use chrono::Utc;
+
+    fn job(id: i64, endpoint: i64, target: &Arc<Target>) -> Job {
+        let now = Utc::now();
+        Job {
+            delivery: delivery::Model {
+                id,
+                message_id: id,
+                endpoint_id: endpoint,
+                ordering_key: None,
+                state: "pending".into(),
+                attempts: 0,
+                next_attempt_at: now,
+                lease_owner: None,
+                lease_expires_at: None,
+                last_status: None,
+                last_error: None,
+                created_at: now,
+                updated_at: now,
+            },
+            message: message::Model {
+                id,
+                webhook_id: format!("msg_{id}"),
+                business_id: 1,
+                facility_id: None,
+                event_type: "order.created".into(),
+                ordering_key: None,
+                body: "{}".into(),
+                created_at: now,
+            },
+            target: target.clone(),
+        }
+    }
+
+    fn target() -> Arc<Target> {
+        let now = Utc::now();
+        let endpoint = crate::store::entities::webhook_endpoint::Model {
+            id: 1,
+            business_id: 1,
+            url: "https://example.com/hooks".into(),
+            description: None,
+            event_types: None,
+            facilities: None,
+            secret: crate::webhooks::signer::WebhookSecret::generate()
+                .expose()
+                .to_string(),
+            previous_secret: None,
+            previous_secret_expires_at: None,
+            disabled: false,
+            disabled_reason: None,
+            created_at: now,
+            updated_at: now,
+        };
+        Arc::new(Target::new(&endpoint, &Guard::parse("").unwrap()))
+    }
+
+    #[test]
+    fn a_lane_starts_no_more_workers_than_its_concurrency_and_retires_them_when_empty() {
+        let (t, mut lanes) = (target(), Lanes::new(2, 4));
+        let started: Vec<bool> = (1..=3).map(|id| lanes.push(job(id, 7, &t))).collect();
+        assert_eq!(started, [true, true, false]);
+        assert_eq!(lanes.next(7).map(|j| j.delivery.id), Some(1));
+        assert_eq!(lanes.next(7).map(|j| j.delivery.id), Some(2));
+        assert_eq!(lanes.next(7).map(|j| j.delivery.id), Some(3));
+        assert!(lanes.next(7).is_none(), "one worker retires");
+        assert!(
+            lanes.push(job(4, 7, &t)),
+            "a retired worker is started again"
+        );
+    }
+
+    #[test]
+    fn a_full_lane_is_left_out_of_claims_until_half_of_it_is_recorded() {
+        let (t, mut lanes) = (target(), Lanes::new(1, 4));
+        for id in 1..=4 {
+            lanes.push(job(id, 7, &t));
+        }
+        lanes.push(job(5, 8, &t));
+        assert_eq!(lanes.full(), [7]);
+        assert!(!lanes.done(7, 1));
+        assert!(lanes.done(7, 2), "half empty: claim again");
+        assert!(lanes.full().is_empty());
+        let mut held = lanes.held();
+        held.sort_unstable();
+        assert_eq!(held, [3, 4, 5]);
+    }
+
+    #[test]
+    fn draining_a_lane_gives_back_only_what_waits_there() {
+        let (t, mut lanes) = (target(), Lanes::new(1, 8));
+        for id in 1..=3 {
+            lanes.push(job(id, 7, &t));
+        }
+        lanes.push(job(4, 8, &t));
+        let in_flight = lanes.next(7).unwrap();
+        assert_eq!(lanes.drain(Some(7)), [2, 3]);
+        let mut held = lanes.held();
+        held.sort_unstable();
+        assert_eq!(held, [in_flight.delivery.id, 4]);
+        assert_eq!(lanes.drain(None), [4]);
+        assert!(!lanes.is_empty(), "the push in flight is still held");
+        lanes.done(7, in_flight.delivery.id);
+        assert!(lanes.is_empty());
+    }
+}
