@@ -380,3 +380,43 @@ async fn two_dispatchers_on_one_database_deliver_each_message_once() {
     );
     second.cancel();
 }
+
+#[tokio::test]
+async fn a_lane_held_longer_than_its_lease_is_renewed_and_never_taken_over() {
+    // A one-second push timeout makes leases of six seconds; thirty pushes at a quarter
+    // of a second each, one at a time, keep the lane busy well past that.
+    let slow_and_serial = |c: &mut freightgate::Config| {
+        c.webhooks_timeout_ms = 1000;
+        c.webhooks_per_endpoint_concurrency = 1;
+    };
+    let app = TestApp::spawn_with(slow_and_serial).await;
+    let second = app.second_instance(slow_and_serial).await;
+    let key = key(&app, "acme").await;
+    let receiver = Receiver::start().await;
+    receiver.slow(Duration::from_millis(250));
+    register_url(&app, &key, &receiver.url).await;
+    let batch: Vec<Value> = (0..30)
+        .map(|i| json!({"operation": "CREATE", "order_identifier": format!("LEASE-{i}"),
+            "customer": {"code": "ACME-UK"}, "consignments": [{"goods": [{"package_type": "PALLET", "quantity": 1}]}]}))
+        .collect();
+    assert_eq!(
+        app.post_json("/v1/ingest", &key, &json!(batch))
+            .await
+            .status(),
+        201
+    );
+    receiver
+        .wait_for(Duration::from_secs(30), |p| p.len() >= 30)
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut ids: Vec<String> = receiver
+        .pushes()
+        .iter()
+        .map(|p| p.header("webhook-id"))
+        .collect();
+    assert_eq!(ids.len(), 30, "no message delivered twice");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 30);
+    second.cancel();
+}
