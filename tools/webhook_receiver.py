@@ -17,10 +17,13 @@ import hashlib
 import hmac
 import json
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 TOLERANCE_SECS = 5 * 60
+# Pushes arrive on several threads at once; one line each, never interleaved.
+OUTPUT = threading.Lock()
 
 
 def verify(secret: str, msg_id: str, timestamp: str, body: bytes, header: str) -> bool:
@@ -61,11 +64,13 @@ def handler(secret: str | None, log_path: str | None):
                 verdict = "signature not checked (no --secret)"
             else:
                 verdict = "signature ok" if ok else "SIGNATURE INVALID"
-            print(f"{event} {msg_id} {verdict}", flush=True)
-            if log_path:
-                with open(log_path, "a", encoding="utf-8") as log:
-                    record = {"headers": dict(self.headers), "body": body.decode("utf-8", "replace"), "verified": ok}
-                    log.write(json.dumps(record) + "\n")
+            with OUTPUT:
+                sys.stdout.write(f"{event} {msg_id} {verdict}\n")
+                sys.stdout.flush()
+                if log_path:
+                    with open(log_path, "a", encoding="utf-8") as log:
+                        record = {"headers": dict(self.headers), "body": body.decode("utf-8", "replace"), "verified": ok}
+                        log.write(json.dumps(record) + "\n")
             self.send_response(204 if ok else 401)
             self.end_headers()
 
