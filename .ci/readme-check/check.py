@@ -9,7 +9,8 @@ cannot rot.
   (so the default `sqlite://freightgate.db` is a new database), unless the line before
   it is `<!-- readme-check: skip (reason) -->`. A block must exit 0.
 - A ```json or ```text block that directly follows an sh block in the same section
-  (only prose between) is that block's expected output. JSON: the output holds as
+  (only prose between) is that block's expected output; any other json or text
+  block must be marked skip with its reason. JSON: the output holds as
   many JSON values, and each matches: objects need the keys shown (others may
   follow), arrays need the elements shown and the same length unless the last shown
   element is "…", the string "…" matches anything and "abc…" any string starting
@@ -313,6 +314,13 @@ def main():
             nxt = all_blocks[n + 1] if n + 1 < len(all_blocks) else None
             expected = (nxt[0], nxt[1]) if nxt and nxt[0] in ("json", "text") and nxt[5] else None
             steps.append((text, line, expected))
+        elif lang in ("json", "text"):
+            # An example answer must be the shown output of the command above it.
+            if not follows and not skip:
+                sys.exit(f"FAIL: README.md:{line}: a {lang} block that is no command's output; show the command "
+                         "before it, or mark it <!-- readme-check: skip (reason) -->")
+            if skip:
+                print(f"README.md:{line}: skipped ({skip})")
         elif lang in ("python", "js"):
             verifiers.append((lang, text, line))
         elif lang == "toml":
