@@ -4,7 +4,7 @@ cannot rot.
 
     check.py README BIN NODE_DIR PG_URL
 
-- Every ```sh block runs, in order, in one bash session whose working directory is a
+- Every ```sh block runs, in order, in one bash process whose working directory is a
   fresh directory holding links to the repository's `tests/`, `tools/` and `rules/`
   (so the default `sqlite://freightgate.db` is a new database), unless the line before
   it is `<!-- readme-check: skip (reason) -->`. A block must exit 0.
