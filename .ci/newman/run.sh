@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Runs the Postman collection (postman/) with newman, twice, against a freshly built
+# freightgate on a free port with a fresh SQLite database, a key made with the CLI and
+# a local webhook receiver. Fails on any failed assertion or script error, and when
+# fewer assertions ran than the collection holds (newman exits 0 when nothing ran).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+# Every pm.test in the collection runs exactly once per pass (polling requests
+# assert only on their last pass). Raise this when adding tests.
+MIN_ASSERTIONS=105
+MIN_REQUESTS=44
+
+newman_dir=.ci/newman
+(cd "$newman_dir" && npm ci --no-audit --no-fund --silent)
+
+cargo build -q
+bin="${CARGO_TARGET_DIR:-target}/debug/freightgate"
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+port="$(free_port)"
+receiver_port="$(free_port)"
+
+export DATABASE_URL="sqlite://$work/newman.db"
+export FREIGHTGATE_LISTEN="127.0.0.1:$port"
+export FREIGHTGATE_RULES_DIR="$PWD/rules"
+export FREIGHTGATE_LOG=warn
+# The receiver listens on loopback, which the SSRF guard refuses unless allowed.
+export FREIGHTGATE_WEBHOOKS_ALLOW_NETWORKS=127.0.0.0/8
+
+key="$("$bin" keys create --business northwind | tail -n 1)"
+python3 tools/webhook_receiver.py --port "$receiver_port" --log "$work/pushes.jsonl" \
+  >"$work/receiver.log" 2>&1 &
+pids+=($!)
+"$bin" serve >"$work/server.log" 2>&1 &
+server_pid=$!
+pids+=("$server_pid")
+
+for _ in $(seq 1 100); do
+  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
+    break
+  fi
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "FAIL: the server exited during start-up:" >&2
+    cat "$work/server.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+
+newman="$newman_dir/node_modules/.bin/newman"
+# Twice against the same server and database: the collection must not collide with
+# what an earlier run created.
+for pass in 1 2; do
+  report="$work/report-$pass.json"
+  status=0
+  "$newman" run postman/freightgate.postman_collection.json \
+    --environment postman/local.postman_environment.json \
+    --env-var "base_url=http://127.0.0.1:$port" \
+    --env-var "api_key=$key" \
+    --env-var "receiver_url=http://127.0.0.1:$receiver_port/hooks" \
+    --reporters cli,json --reporter-json-export "$report" \
+    --color off --timeout-request 30000 || status=$?
+  if ! python3 - "$report" "$MIN_ASSERTIONS" "$MIN_REQUESTS" "$pass" <<'EOF'; then
+import json, sys
+report, min_assertions, min_requests, run = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+stats = json.load(open(report))["run"]["stats"]
+failures = json.load(open(report))["run"]["failures"]
+assertions, requests = stats["assertions"], stats["requests"]
+print(f"newman pass {run}: {requests['total']} requests, {assertions['total']} assertions, "
+      f"{assertions['failed']} failed, {len(failures)} failures in all")
+problems = []
+if failures or assertions["failed"] or stats["testScripts"]["failed"] or stats["prerequestScripts"]["failed"]:
+    problems.append("assertions or scripts failed")
+if assertions["total"] < min_assertions:
+    problems.append(f"only {assertions['total']} assertions ran, expected at least {min_assertions}")
+if requests["total"] < min_requests:
+    problems.append(f"only {requests['total']} requests ran, expected at least {min_requests}")
+for problem in problems:
+    print("FAIL:", problem, file=sys.stderr)
+sys.exit(1 if problems else 0)
+EOF
+    status=1
+  fi
+  if [ "$status" -ne 0 ]; then
+    echo "server log:" >&2
+    tail -n 50 "$work/server.log" >&2
+    exit 1
+  fi
+done
+
+# The pushes the webhook requests caused reached the receiver, signed.
+python3 - "$work/pushes.jsonl" <<'EOF'
+import json, sys
+import os
+pushes = [json.loads(line) for line in open(sys.argv[1])] if os.path.exists(sys.argv[1]) else []
+headers = [{k.lower(): v for k, v in p["headers"].items()} for p in pushes]
+signed = [h for h in headers if h.get("webhook-signature", "").startswith("v1,")]
+print(f"receiver took {len(pushes)} pushes, {len(signed)} signed")
+if len(signed) < 6:
+    sys.exit("FAIL: expected at least 3 signed pushes per pass at the receiver")
+EOF
