@@ -10,13 +10,30 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use super::entities::{delivery, delivery_attempt};
+use super::entities::{delivery, delivery_attempt, message};
 use super::outbox::PENDING;
 use crate::error::{Error, Result};
 
 /// Rows per statement when many ids or rows go into one statement; well inside
 /// both databases' limits on bound parameters.
 const ROWS_PER_STATEMENT: usize = 500;
+
+/// A claimed delivery: what a push needs of its row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub id: i64,
+    pub message_id: i64,
+    pub endpoint_id: i64,
+    /// Attempts made before this one.
+    pub attempts: i32,
+}
+
+/// What a push sends of a message: its id and the stored body bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    pub webhook_id: String,
+    pub body: String,
+}
 
 /// Claims up to `limit` due deliveries for `owner` with a lease, skipping endpoints
 /// in `busy` and deliveries with an earlier undelivered one of the same ordering
@@ -27,10 +44,17 @@ pub async fn claim(
     lease: Duration,
     limit: u64,
     busy: &[i64],
-) -> Result<Vec<delivery::Model>> {
+) -> Result<Vec<Claimed>> {
     let now = Utc::now();
     let txn = super::begin_write(db).await.map_err(Error::from_db_err)?;
     let mut query = delivery::Entity::find()
+        .select_only()
+        .columns([
+            delivery::Column::Id,
+            delivery::Column::MessageId,
+            delivery::Column::EndpointId,
+            delivery::Column::Attempts,
+        ])
         .filter(delivery::Column::State.eq(PENDING))
         .filter(delivery::Column::NextAttemptAt.lte(now))
         .filter(
@@ -45,6 +69,9 @@ pub async fn claim(
             "NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = deliveries.endpoint_id \
              AND p.ordering_key = deliveries.ordering_key AND p.id < deliveries.id AND p.state = 'pending')",
         ))
+        // Walks the due index in its own order, so the claim stops after `limit`
+        // rows however long the backlog is.
+        .order_by_asc(delivery::Column::NextAttemptAt)
         .order_by_asc(delivery::Column::Id)
         .limit(limit);
     if !busy.is_empty() {
@@ -53,7 +80,19 @@ pub async fn claim(
     if db.get_database_backend() == DbBackend::Postgres {
         query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    let due = query.all(&txn).await.map_err(Error::from_db_err)?;
+    let due: Vec<Claimed> = query
+        .into_tuple::<(i64, i64, i64, i32)>()
+        .all(&txn)
+        .await
+        .map_err(Error::from_db_err)?
+        .into_iter()
+        .map(|(id, message_id, endpoint_id, attempts)| Claimed {
+            id,
+            message_id,
+            endpoint_id,
+            attempts,
+        })
+        .collect();
     let ids: Vec<i64> = due.iter().map(|d| d.id).collect();
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         delivery::Entity::update_many()
@@ -66,6 +105,33 @@ pub async fn claim(
     }
     txn.commit().await.map_err(Error::from_db_err)?;
     Ok(due)
+}
+
+/// The payloads of these messages, by message id.
+pub async fn payloads(
+    db: &impl ConnectionTrait,
+    message_ids: &[i64],
+) -> Result<Vec<(i64, Payload)>> {
+    let mut payloads = Vec::with_capacity(message_ids.len());
+    for chunk in message_ids.chunks(ROWS_PER_STATEMENT) {
+        let rows = message::Entity::find()
+            .select_only()
+            .columns([
+                message::Column::Id,
+                message::Column::WebhookId,
+                message::Column::Body,
+            ])
+            .filter(message::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple::<(i64, String, String)>()
+            .all(db)
+            .await
+            .map_err(Error::from_db_err)?;
+        payloads.extend(
+            rows.into_iter()
+                .map(|(id, webhook_id, body)| (id, Payload { webhook_id, body })),
+        );
+    }
+    Ok(payloads)
 }
 
 /// Extends `owner`'s leases on the deliveries it still holds until `until`; a lease

@@ -89,18 +89,6 @@ pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<message:
     Ok(message)
 }
 
-/// The messages with these ids.
-pub async fn messages_by_ids(
-    db: &impl ConnectionTrait,
-    ids: &[i64],
-) -> Result<Vec<message::Model>> {
-    message::Entity::find()
-        .filter(message::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await
-        .map_err(Error::from_db_err)
-}
-
 /// Messages of the business after `after_id`, oldest first; optionally one facility
 /// and only some event types.
 pub async fn messages_after(

@@ -6,12 +6,12 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use super::push::Target;
-use crate::store::entities::{delivery, message};
+use crate::store::dispatch::{Claimed, Payload};
 
 /// One claimed delivery, ready to push.
 pub(super) struct Job {
-    pub delivery: delivery::Model,
-    pub message: message::Model,
+    pub delivery: Claimed,
+    pub message: Payload,
     pub target: Arc<Target>,
 }
 
@@ -129,32 +129,16 @@ mod tests {
     use chrono::Utc;
 
     fn job(id: i64, endpoint: i64, target: &Arc<Target>) -> Job {
-        let now = Utc::now();
         Job {
-            delivery: delivery::Model {
+            delivery: Claimed {
                 id,
                 message_id: id,
                 endpoint_id: endpoint,
-                ordering_key: None,
-                state: "pending".into(),
                 attempts: 0,
-                next_attempt_at: now,
-                lease_owner: None,
-                lease_expires_at: None,
-                last_status: None,
-                last_error: None,
-                created_at: now,
-                updated_at: now,
             },
-            message: message::Model {
-                id,
+            message: Payload {
                 webhook_id: format!("msg_{id}"),
-                business_id: 1,
-                facility_id: None,
-                event_type: "order.created".into(),
-                ordering_key: None,
                 body: "{}".into(),
-                created_at: now,
             },
             target: target.clone(),
         }

@@ -19,7 +19,7 @@ use self::lanes::{Job, Lanes};
 use self::push::{Answer, Target};
 use crate::config::Config;
 use crate::store::dispatch::{self, AttemptRecord};
-use crate::store::outbox::{self, DELIVERED, FAILED, PENDING};
+use crate::store::outbox::{DELIVERED, FAILED, PENDING};
 use crate::store::{Db, webhooks};
 use crate::webhooks::ssrf::Guard;
 
@@ -32,6 +32,8 @@ const CLAIM_BATCH: u64 = 256;
 const LANE_DEPTH_PER_PUSH: usize = 32;
 /// Attempts written per transaction at most.
 const RECORD_BATCH: usize = 512;
+/// How long the attempt log waits for more attempts to share a transaction with.
+const RECORD_LINGER: Duration = Duration::from_millis(2);
 /// How often held leases are extended. Leases last the push timeout plus five
 /// seconds, so a renewal that is late by a few seconds still covers every push.
 const RENEW_EVERY: Duration = Duration::from_secs(1);
@@ -199,7 +201,7 @@ impl Dispatcher {
     /// Loads the messages and endpoints of a claim, two queries for the batch.
     async fn prepare(
         &self,
-        claimed: Vec<crate::store::entities::delivery::Model>,
+        claimed: Vec<dispatch::Claimed>,
     ) -> Result<Vec<Job>, (crate::error::Error, Vec<i64>)> {
         let db = &self.inner.db;
         let ids: Vec<i64> = claimed.iter().map(|d| d.id).collect();
@@ -210,11 +212,11 @@ impl Dispatcher {
         endpoint_ids.sort_unstable();
         endpoint_ids.dedup();
         let loaded = tokio::try_join!(
-            outbox::messages_by_ids(db, &message_ids),
+            dispatch::payloads(db, &message_ids),
             webhooks::by_ids(db, &endpoint_ids),
         );
         let (messages, endpoints) = loaded.map_err(|e| (e, ids))?;
-        let mut messages: HashMap<i64, _> = messages.into_iter().map(|m| (m.id, m)).collect();
+        let mut messages: HashMap<i64, _> = messages.into_iter().collect();
         let targets: HashMap<i64, Arc<Target>> = endpoints
             .iter()
             .map(|e| (e.id, Arc::new(Target::new(e, &self.inner.guard))))
@@ -344,6 +346,14 @@ impl Dispatcher {
         let inner = &self.inner;
         let mut batch = Vec::with_capacity(RECORD_BATCH);
         while outcomes.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+            if batch.len() < RECORD_BATCH {
+                tokio::time::sleep(RECORD_LINGER).await;
+                while batch.len() < RECORD_BATCH
+                    && let Ok(outcome) = outcomes.try_recv()
+                {
+                    batch.push(outcome);
+                }
+            }
             let (endpoints, records): (Vec<i64>, Vec<AttemptRecord>) =
                 batch.drain(..).map(|o| (o.endpoint_id, o.record)).unzip();
             let turn = inner.writes.lock().await;

@@ -7,7 +7,8 @@ use chrono::Utc;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 
 use crate::config::Config;
-use crate::store::entities::{message, webhook_endpoint};
+use crate::store::dispatch::Payload;
+use crate::store::entities::webhook_endpoint;
 use crate::webhooks::signer::{WebhookSecret, signature_header};
 use crate::webhooks::ssrf::{Guard, GuardedResolver};
 
@@ -86,11 +87,7 @@ pub fn client(config: &Config, guard: Arc<Guard>) -> reqwest::Result<reqwest::Cl
 }
 
 /// Signs and POSTs `message` to `target`; the same body bytes on every attempt.
-pub(super) async fn send(
-    client: &reqwest::Client,
-    target: &Target,
-    message: &message::Model,
-) -> Answer {
+pub(super) async fn send(client: &reqwest::Client, target: &Target, message: &Payload) -> Answer {
     let url = match &target.url {
         Ok(url) => url.clone(),
         Err(why) => return Answer::failed(why.clone()),
