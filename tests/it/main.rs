@@ -9,6 +9,7 @@ mod graphql;
 mod health;
 mod idempotency;
 mod ingest;
+mod reliability;
 mod reload;
 mod rules;
 mod status;
