@@ -71,7 +71,7 @@ pub struct Config {
     /// Requests per second one API key may make, unless the key has its own limit
     /// (`keys create --rate-limit`); 0 turns the default limit off.
     pub rate_limit_per_sec: u32,
-    /// How many requests above the steady rate one key may send at once.
+    /// Token-bucket size: how many requests an idle key may send at once.
     pub rate_limit_burst: u32,
     /// Requests served at once; more are refused with 503 instead of queuing.
     pub max_concurrent_requests: usize,
