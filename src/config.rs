@@ -316,6 +316,40 @@ mod tests {
     }
 
     #[test]
+    fn overload_settings_are_checked_and_name_their_variables() {
+        let burst_below_rate = Config {
+            rate_limit_per_sec: 10,
+            rate_limit_burst: 5,
+            ..Config::default()
+        };
+        let message = burst_below_rate.validate().unwrap_err().to_string();
+        assert!(
+            message.contains("FREIGHTGATE_RATE_LIMIT_BURST"),
+            "{message}"
+        );
+        let no_default_limit = Config {
+            rate_limit_per_sec: 0,
+            rate_limit_burst: 0,
+            ..Config::default()
+        };
+        no_default_limit
+            .validate()
+            .expect("0 turns the default rate limit off");
+        for (concurrency, timeout_ms, variable) in [
+            (0, 30_000, "FREIGHTGATE_MAX_CONCURRENT_REQUESTS"),
+            (8, 10, "FREIGHTGATE_REQUEST_TIMEOUT_MS"),
+        ] {
+            let config = Config {
+                max_concurrent_requests: concurrency,
+                request_timeout_ms: timeout_ms,
+                ..Config::default()
+            };
+            let message = config.validate().unwrap_err().to_string();
+            assert!(message.contains(variable), "{message}");
+        }
+    }
+
+    #[test]
     fn unknown_database_scheme_names_the_setting_and_accepted_values() {
         let config = Config {
             database_url: "mysql://x".into(),
