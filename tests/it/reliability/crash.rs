@@ -15,8 +15,18 @@ use crate::webhooks::receiver::Receiver;
 const BIN: &str = env!("CARGO_BIN_EXE_freightgate");
 const CLIENTS: usize = 8;
 
-fn serve(database_url: &str, port: u16) -> Child {
-    Command::new(BIN)
+/// A server process, killed when dropped so a failing test leaves none behind.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(database_url: &str, port: u16) -> Server {
+    let child = Command::new(BIN)
         .arg("serve")
         .env("DATABASE_URL", database_url)
         .env("FREIGHTGATE_LISTEN", format!("127.0.0.1:{port}"))
@@ -34,11 +44,15 @@ fn serve(database_url: &str, port: u16) -> Child {
             "0s,200ms,200ms,200ms,500ms,1s,1s",
         )
         .env("FREIGHTGATE_WEBHOOKS_POLL_MS", "25")
+        // Leases of pushes cut off by the kill expire 5 s after this.
+        .env("FREIGHTGATE_WEBHOOKS_TIMEOUT_MS", "1000")
         .env("FREIGHTGATE_LOG", "error")
         .stdin(Stdio::null())
+        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start freightgate")
+        .expect("start freightgate");
+    Server(child)
 }
 
 async fn wait_ready(client: &reqwest::Client, base: &str) {
@@ -144,6 +158,8 @@ async fn kill_9_under_ingest_load_loses_no_acknowledged_payload_and_retries_get_
     let mut first = serve(&database.url, port);
     wait_ready(&client, &base).await;
     let receiver = Receiver::start().await;
+    // A receiver slower than the ingest keeps pushes in flight when the kill comes.
+    receiver.slow(Duration::from_millis(200));
     let endpoint = serde_json::json!({"url": receiver.url, "event_types": ["order.created"]});
     let registered = client
         .post(format!("{base}/v1/webhooks/endpoints"))
@@ -173,13 +189,13 @@ async fn kill_9_under_ingest_load_loses_no_acknowledged_payload_and_retries_get_
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let killed = Command::new("kill")
-        .args(["-9", &first.id().to_string()])
+        .args(["-9", &first.0.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    first.wait().unwrap();
+    first.0.wait().unwrap();
     let before_kill: HashSet<String> = acks.lock().unwrap().keys().cloned().collect();
-    let mut second = serve(&database.url, port);
+    let second = serve(&database.url, port);
     wait_ready(&client, &base).await;
     let restarted = acks.lock().unwrap().len();
     while acks.lock().unwrap().len() < restarted + 40 {
@@ -229,7 +245,8 @@ async fn kill_9_under_ingest_load_loses_no_acknowledged_payload_and_retries_get_
     let pushes = receiver
         .wait_for(Duration::from_secs(30), |pushes| {
             let ids: HashSet<String> = pushes.iter().map(|p| p.header("webhook-id")).collect();
-            ids.len() >= acks.len()
+            // Every message, and the pushes cut off by the kill once their lease expired.
+            ids.len() >= acks.len() && pushes.len() > ids.len()
         })
         .await;
     let mut bodies: HashMap<String, String> = HashMap::new();
@@ -247,6 +264,10 @@ async fn kill_9_under_ingest_load_loses_no_acknowledged_payload_and_retries_get_
         acks.len(),
         "one message per acknowledged order"
     );
+    assert!(
+        pushes.len() > bodies.len(),
+        "pushes cut off by the kill were delivered again"
+    );
     eprintln!(
         "crash: {} payloads acknowledged ({} before the kill -9); retries: {} on connection \
          errors, {} on 503, {} on 409 in flight; {} pushes for {} messages",
@@ -258,6 +279,5 @@ async fn kill_9_under_ingest_load_loses_no_acknowledged_payload_and_retries_get_
         pushes.len(),
         bodies.len()
     );
-    second.kill().unwrap();
-    second.wait().unwrap();
+    drop(second);
 }
