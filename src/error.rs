@@ -124,6 +124,10 @@ impl Error {
         match self {
             Error::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             Error::Overloaded | Error::TimedOut | Error::Unavailable(_) => Some(1),
+            Error::Conflict {
+                code: "idempotency_in_flight",
+                ..
+            } => Some(1),
             _ => None,
         }
     }

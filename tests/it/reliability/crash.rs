@@ -110,6 +110,9 @@ async fn client_loop(worker: usize, base: String, key: String, stop: Arc<AtomicB
                 continue;
             };
             let status = response.status().as_u16();
+            if matches!(status, 409 | 503) {
+                assert!(response.headers().contains_key("retry-after"), "{status}");
+            }
             let answer: Value = response.json().await.unwrap_or(Value::Null);
             if status == 503 || (status == 409 && answer["code"] == "idempotency_in_flight") {
                 RETRIES[if status == 503 { 1 } else { 2 }].fetch_add(1, Ordering::Relaxed);
