@@ -56,6 +56,8 @@ async fn main() {
         database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
         rules_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/rules").into(),
         log: "warn".into(),
+        // One key at full speed: the per-key rate limit would measure 429s.
+        rate_limit_per_sec: 0,
         ..Config::default()
     };
     let db = freightgate::store::connect(&config).await.unwrap();

@@ -65,6 +65,10 @@ pub enum KeysCommand {
         /// A label to recognise the key by in `keys list`.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Requests per second this key may make (bursts of as many), instead of
+        /// the configured `rate_limit_per_sec`.
+        #[arg(long, value_name = "PER_SEC", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        rate_limit: Option<u32>,
     },
     /// List keys (never their secret part).
     List,
@@ -158,6 +162,7 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
             business,
             scopes,
             name,
+            rate_limit,
         } => {
             let slug = Slug::parse(&business).map_err(|e| anyhow::anyhow!("--business: {e}"))?;
             let scopes =
@@ -165,9 +170,14 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
             if scopes.is_empty() {
                 anyhow::bail!("--scopes: name at least one scope");
             }
-            let created = store::keys::create(&db, &slug, &name, &scopes).await?;
+            let created =
+                store::keys::create_with_rate_limit(&db, &slug, &name, &scopes, rate_limit).await?;
+            let limit = match rate_limit {
+                Some(n) => format!("{n} requests/s"),
+                None => "the default rate limit".into(),
+            };
             println!(
-                "Created API key {} for business `{}` with scopes {}.",
+                "Created API key {} for business `{}` with scopes {} and {limit}.",
                 created.key.id, created.business.slug, created.key.scopes
             );
             println!("It is shown only this once; store it now.");
@@ -176,8 +186,8 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::List => {
             let keys = store::keys::list(&db).await?;
             println!(
-                "{:<6} {:<20} {:<14} {:<12} {:<32} {:<25} status",
-                "id", "business", "prefix", "name", "scopes", "created"
+                "{:<6} {:<20} {:<14} {:<12} {:<32} {:<25} {:<10} status",
+                "id", "business", "prefix", "name", "scopes", "created", "rate/s"
             );
             for (key, business) in keys {
                 let status = if key.revoked_at.is_some() {
@@ -185,14 +195,18 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
                 } else {
                     "active"
                 };
+                let rate = key
+                    .rate_limit_per_sec
+                    .map_or_else(|| "default".to_string(), |n| n.to_string());
                 println!(
-                    "{:<6} {:<20} {:<14} {:<12} {:<32} {:<25} {status}",
+                    "{:<6} {:<20} {:<14} {:<12} {:<32} {:<25} {:<10} {status}",
                     key.id,
                     business,
                     format!("{}…", key.prefix),
                     key.name,
                     key.scopes,
-                    key.created_at.format("%Y-%m-%dT%H:%M:%SZ")
+                    key.created_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                    rate
                 );
             }
         }

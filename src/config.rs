@@ -68,6 +68,15 @@ pub struct Config {
     pub graphql_max_complexity: usize,
     /// Whether GraphQL introspection (`__schema`, `__type`) is answered.
     pub graphql_introspection: bool,
+    /// Requests per second one API key may make, unless the key has its own limit
+    /// (`keys create --rate-limit`); 0 turns the default limit off.
+    pub rate_limit_per_sec: u32,
+    /// Token-bucket size: how many requests an idle key may send at once.
+    pub rate_limit_burst: u32,
+    /// Requests served at once; more are refused with 503 instead of queuing.
+    pub max_concurrent_requests: usize,
+    /// Longest a request may run before it is abandoned with 503, in milliseconds.
+    pub request_timeout_ms: u64,
 }
 
 /// How log lines are written.
@@ -108,6 +117,10 @@ impl Default for Config {
             graphql_max_depth: 15,
             graphql_max_complexity: 1000,
             graphql_introspection: true,
+            rate_limit_per_sec: 50,
+            rate_limit_burst: 100,
+            max_concurrent_requests: 256,
+            request_timeout_ms: 30_000,
         }
     }
 }
@@ -202,6 +215,25 @@ impl Config {
                 self.graphql_max_complexity
             )));
         }
+        if self.rate_limit_per_sec > 0 && self.rate_limit_burst < self.rate_limit_per_sec {
+            return Err(ConfigError(format!(
+                "rate_limit_burst (FREIGHTGATE_RATE_LIMIT_BURST) = {}: accepted values are at least \
+                 rate_limit_per_sec ({})",
+                self.rate_limit_burst, self.rate_limit_per_sec
+            )));
+        }
+        if self.max_concurrent_requests == 0 {
+            return Err(ConfigError(
+                "max_concurrent_requests (FREIGHTGATE_MAX_CONCURRENT_REQUESTS) = 0: accepted values are 1 or more"
+                    .into(),
+            ));
+        }
+        if !(100..=3_600_000).contains(&self.request_timeout_ms) {
+            return Err(ConfigError(format!(
+                "request_timeout_ms (FREIGHTGATE_REQUEST_TIMEOUT_MS) = {}: accepted values are 100 to 3600000",
+                self.request_timeout_ms
+            )));
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
             return Err(ConfigError(format!(
                 "log (FREIGHTGATE_LOG) = {:?}: {e}; accepted values are tracing filters such as \
@@ -229,6 +261,11 @@ impl Config {
     /// Database acquire timeout as a `Duration`.
     pub fn db_acquire_timeout(&self) -> Duration {
         Duration::from_millis(self.db_acquire_timeout_ms)
+    }
+
+    /// The request timeout as a `Duration`.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
     }
 
     /// Whether the database is SQLite.
@@ -276,6 +313,40 @@ mod tests {
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.database_url, "sqlite://freightgate.db");
         assert_eq!(config.rules_dir, PathBuf::from("rules"));
+    }
+
+    #[test]
+    fn overload_settings_are_checked_and_name_their_variables() {
+        let burst_below_rate = Config {
+            rate_limit_per_sec: 10,
+            rate_limit_burst: 5,
+            ..Config::default()
+        };
+        let message = burst_below_rate.validate().unwrap_err().to_string();
+        assert!(
+            message.contains("FREIGHTGATE_RATE_LIMIT_BURST"),
+            "{message}"
+        );
+        let no_default_limit = Config {
+            rate_limit_per_sec: 0,
+            rate_limit_burst: 0,
+            ..Config::default()
+        };
+        no_default_limit
+            .validate()
+            .expect("0 turns the default rate limit off");
+        for (concurrency, timeout_ms, variable) in [
+            (0, 30_000, "FREIGHTGATE_MAX_CONCURRENT_REQUESTS"),
+            (8, 10, "FREIGHTGATE_REQUEST_TIMEOUT_MS"),
+        ] {
+            let config = Config {
+                max_concurrent_requests: concurrency,
+                request_timeout_ms: timeout_ms,
+                ..Config::default()
+            };
+            let message = config.validate().unwrap_err().to_string();
+            assert!(message.contains(variable), "{message}");
+        }
     }
 
     #[test]

@@ -54,10 +54,16 @@ pub enum Error {
     UnsupportedMediaType(String),
     #[error("the request body is larger than the server's limit (setting max_body_bytes)")]
     PayloadTooLarge,
+    #[error("too many requests for this API key; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("the server is at its limit of concurrent requests; retry shortly")]
+    Overloaded,
+    #[error("the request took longer than the server's limit (setting request_timeout_ms)")]
+    TimedOut,
     #[error("the database is unavailable")]
     Unavailable(#[source] DbErr),
     #[error("internal error")]
-    Database(#[from] DbErr),
+    Database(#[source] DbErr),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -85,7 +91,10 @@ impl Error {
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Overloaded | Error::TimedOut | Error::Unavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -102,8 +111,24 @@ impl Error {
             Error::MethodNotAllowed => "method_not_allowed",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::PayloadTooLarge => "payload_too_large",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Overloaded => "overloaded",
+            Error::TimedOut => "timeout",
             Error::Unavailable(_) => "unavailable",
             Error::Database(_) | Error::Internal(_) => "internal",
+        }
+    }
+
+    /// Seconds a client should wait before retrying, sent as `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            Error::Overloaded | Error::TimedOut | Error::Unavailable(_) => Some(1),
+            Error::Conflict {
+                code: "idempotency_in_flight",
+                ..
+            } => Some(1),
+            _ => None,
         }
     }
 
@@ -160,12 +185,12 @@ impl IntoResponse for Error {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(seconds) = self.retry_after() {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        if status.is_server_error() {
+        if status.is_server_error() && !matches!(self, Error::Overloaded) {
             // Logged here once with its cause chain; the client only sees the code.
             tracing::error!(error = ?self, "request failed");
         }
@@ -186,12 +211,43 @@ pub fn from_db(error: DbErr, what: &'static str, key: impl FnOnce() -> String) -
 }
 
 impl Error {
-    /// Classifies a database error that carries no business meaning.
+    /// Classifies a database error that carries no business meaning: the database
+    /// being unreachable, restarting or out of pool connections is a 503 the client
+    /// may retry, anything else a 500.
     pub fn from_db_err(error: DbErr) -> Error {
-        match &error {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Error::Unavailable(error),
-            _ => Error::Database(error),
+        if db_unavailable(&error) {
+            Error::Unavailable(error)
+        } else {
+            Error::Database(error)
         }
+    }
+}
+
+impl From<DbErr> for Error {
+    fn from(error: DbErr) -> Self {
+        Error::from_db_err(error)
+    }
+}
+
+fn db_unavailable(error: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    let sqlx_error = match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx_error.as_ref() {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        // SQLSTATE class 08 (connection exception) and 57P (operator intervention:
+        // shutdown, crash recovery, the server starting up).
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }
 

@@ -1,10 +1,13 @@
 //! Bearer API-key authentication for `/v1/*`.
 
+use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::AppState;
+use super::limits::RateLimits;
 use crate::error::Error;
 use crate::store::keys::{self, Principal};
 
@@ -25,6 +28,9 @@ impl FromRequestParts<AppState> for Principal {
             .await?
             .ok_or(Error::Unauthorized)?;
         tracing::Span::current().record("business", principal.business_slug.as_str());
+        if let Some(limits) = parts.extensions.get::<Arc<RateLimits>>() {
+            limits.check(&principal)?;
+        }
         Ok(principal)
     }
 }

@@ -90,7 +90,13 @@ fn set_type(response: &mut Response, media: Media) {
 }
 
 fn from_error(media: Media, error: &Error) -> Response {
-    failure(media, error.status(), error.code(), &error.to_string())
+    let mut response = failure(media, error.status(), error.code(), &error.to_string());
+    if let Some(seconds) = error.retry_after() {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, seconds.into());
+    }
+    response
 }
 
 fn not_acceptable() -> Response {

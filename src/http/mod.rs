@@ -7,6 +7,7 @@ pub mod graphql;
 mod graphql_ws;
 mod health;
 mod ingest;
+pub mod limits;
 mod status;
 pub mod views;
 mod webhooks;
@@ -15,11 +16,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, Response};
 use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -44,6 +48,16 @@ pub struct AppState {
 /// The complete application router.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    let rate_limits = Arc::new(limits::RateLimits::new(&state.config));
+    // One semaphore for all routes: axum applies layers route by route, and the plain
+    // ConcurrencyLimitLayer would make one per route.
+    let overload = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(limits::overload_error))
+        .load_shed()
+        .layer(GlobalConcurrencyLimitLayer::new(
+            state.config.max_concurrent_requests,
+        ))
+        .timeout(state.config.request_timeout());
     let api = Router::new()
         .route("/v1/shipments/{id}", get(status::shipment))
         .route("/v1/orders/{id}", get(status::order))
@@ -92,16 +106,17 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(graphql_ws::upgrade))
         .layer(axum::Extension(crate::graphql::schema(state.clone())));
+    // Probes and metrics stay outside the limits so operators can see an overload.
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .merge(api)
-        .merge(graphql)
+        .merge(api.merge(graphql).layer(overload))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::Extension(rate_limits))
         .layer(middleware::from_fn(record_metrics))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

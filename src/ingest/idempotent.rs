@@ -57,9 +57,14 @@ pub async fn ingest_once(
         return Ok(ingest(state, incoming).await?.into_response());
     };
     let print = fingerprint(incoming.content_type, incoming.body);
-    let ttl = Duration::seconds(state.config.idempotency_ttl_secs as i64);
+    let window = idempotency::Window {
+        ttl: Duration::seconds(state.config.idempotency_ttl_secs as i64),
+        // No request outlives the request timeout, so an older claim is abandoned;
+        // twice the timeout leaves room for a commit already on its way.
+        abandoned_after: Duration::milliseconds(2 * state.config.request_timeout_ms as i64),
+    };
     let business_id = incoming.principal.business_id;
-    match idempotency::claim(&state.db, business_id, &key, &print, ttl).await? {
+    match idempotency::claim(&state.db, business_id, &key, &print, window).await? {
         Claim::Claimed(id) => {
             incoming.idempotency = Some(id);
             match ingest(state, incoming).await {

@@ -8,10 +8,6 @@ use sea_orm::{
 use super::entities::idempotency_key;
 use crate::error::{Error, Result};
 
-/// A claim still in flight after this long belongs to a request that died; it may be
-/// taken over.
-pub const ABANDONED_AFTER: Duration = Duration::minutes(2);
-
 /// The state of a key after trying to claim it.
 #[derive(Debug)]
 pub enum Claim {
@@ -21,14 +17,25 @@ pub enum Claim {
     Existing(idempotency_key::Model),
 }
 
+/// How long keys live.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// How long a key and its answer are kept.
+    pub ttl: Duration,
+    /// A claim still in flight after this long belongs to a request that died (a
+    /// crash, or the request timeout cut it off); it may be taken over.
+    pub abandoned_after: Duration,
+}
+
 /// Claims `key` for a request with `fingerprint`.
 pub async fn claim(
     db: &impl ConnectionTrait,
     business_id: i64,
     key: &str,
     fingerprint: &str,
-    ttl: Duration,
+    window: Window,
 ) -> Result<Claim> {
+    let ttl = window.ttl;
     for _ in 0..2 {
         let now = Utc::now();
         let inserted = idempotency_key::ActiveModel {
@@ -50,7 +57,7 @@ pub async fn claim(
         let Some(existing) = find(db, business_id, key).await? else {
             continue;
         };
-        if stale(&existing, now) {
+        if stale(&existing, now, window.abandoned_after) {
             idempotency_key::Entity::delete_by_id(existing.id)
                 .exec(db)
                 .await
@@ -65,8 +72,8 @@ pub async fn claim(
     })
 }
 
-fn stale(row: &idempotency_key::Model, now: DateTime<Utc>) -> bool {
-    row.expires_at <= now || (row.state == "in_flight" && row.created_at + ABANDONED_AFTER <= now)
+fn stale(row: &idempotency_key::Model, now: DateTime<Utc>, abandoned_after: Duration) -> bool {
+    row.expires_at <= now || (row.state == "in_flight" && row.created_at + abandoned_after <= now)
 }
 
 async fn find(

@@ -33,6 +33,8 @@ pub struct Principal {
     pub business_id: i64,
     pub business_slug: String,
     pub scopes: Vec<Scope>,
+    /// The key's own requests-per-second limit, overriding the configured default.
+    pub rate_limit_per_sec: Option<u32>,
 }
 
 impl Principal {
@@ -65,6 +67,17 @@ pub async fn create(
     name: &str,
     scopes: &[Scope],
 ) -> Result<CreatedKey> {
+    create_with_rate_limit(db, business, name, scopes, None).await
+}
+
+/// Creates a key with its own requests-per-second limit (`None`: the default).
+pub async fn create_with_rate_limit(
+    db: &impl ConnectionTrait,
+    business: &Slug,
+    name: &str,
+    scopes: &[Scope],
+    rate_limit_per_sec: Option<u32>,
+) -> Result<CreatedKey> {
     let business = tenancy::ensure_business(db, business).await?;
     let plaintext = generate();
     let key = api_key::ActiveModel {
@@ -74,6 +87,7 @@ pub async fn create(
         name: Set(name.to_string()),
         scopes: Set(Scope::join(scopes)),
         created_at: Set(Utc::now()),
+        rate_limit_per_sec: Set(rate_limit_per_sec.map(clamp_i32)),
         ..Default::default()
     }
     .insert(db)
@@ -84,6 +98,29 @@ pub async fn create(
         business,
         plaintext,
     })
+}
+
+/// Sets key `id`'s own requests-per-second limit (`None`: the configured default).
+pub async fn set_rate_limit(
+    db: &impl ConnectionTrait,
+    id: i64,
+    per_sec: Option<u32>,
+) -> Result<api_key::Model> {
+    let key = api_key::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?
+        .ok_or(Error::NotFound {
+            what: "API key",
+            id: id.to_string(),
+        })?;
+    let mut active = key.into_active_model();
+    active.rate_limit_per_sec = Set(per_sec.map(clamp_i32));
+    active.update(db).await.map_err(Error::from_db_err)
+}
+
+fn clamp_i32(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 /// All keys with their business, oldest first.
@@ -147,6 +184,7 @@ pub async fn authenticate(db: &impl ConnectionTrait, presented: &str) -> Result<
             business_id: business.id,
             business_slug: business.slug,
             scopes: Scope::parse_list(&key.scopes).unwrap_or_default(),
+            rate_limit_per_sec: key.rate_limit_per_sec.and_then(|n| u32::try_from(n).ok()),
         })
     }))
 }

@@ -2,6 +2,7 @@
 //! reference unless strict mode asks for them to exist already.
 
 use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::entities::{business, dock, facility};
@@ -68,22 +69,26 @@ pub async fn facility(
             errors: Vec::new(),
         });
     }
-    let inserted = facility::ActiveModel {
+    // ON CONFLICT DO NOTHING: a concurrent request creating the same facility must
+    // not abort our transaction (PostgreSQL aborts it on a failed insert).
+    facility::Entity::insert(facility::ActiveModel {
         business_id: Set(business_id),
         slug: Set(slug.to_string()),
         name: Set(slug.to_string()),
         created_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .insert(db)
-    .await;
-    match inserted {
-        Ok(model) => Ok(model),
-        Err(e) if e.sql_err().is_some() => find_facility(db, business_id, slug)
-            .await?
-            .ok_or_else(|| Error::from_db_err(e)),
-        Err(e) => Err(Error::from_db_err(e)),
-    }
+    })
+    .on_conflict(
+        OnConflict::columns([facility::Column::BusinessId, facility::Column::Slug])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await
+    .map_err(Error::from_db_err)?;
+    find_facility(db, business_id, slug)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("facility {slug} vanished after insert")))
 }
 
 /// Finds a facility of the business by slug.
@@ -123,24 +128,26 @@ pub async fn dock(
     if let Some(found) = find().await.map_err(Error::from_db_err)? {
         return Ok(found);
     }
-    let inserted = dock::ActiveModel {
+    dock::Entity::insert(dock::ActiveModel {
         business_id: Set(facility.business_id),
         facility_id: Set(facility.id),
         slug: Set(slug.to_string()),
         display_name: Set(slug.to_string()),
         created_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .insert(db)
-    .await;
-    match inserted {
-        Ok(model) => Ok(model),
-        Err(e) if e.sql_err().is_some() => find()
-            .await
-            .map_err(Error::from_db_err)?
-            .ok_or_else(|| Error::from_db_err(e)),
-        Err(e) => Err(Error::from_db_err(e)),
-    }
+    })
+    .on_conflict(
+        OnConflict::columns([dock::Column::FacilityId, dock::Column::Slug])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await
+    .map_err(Error::from_db_err)?;
+    find()
+        .await
+        .map_err(Error::from_db_err)?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("dock {slug} vanished after insert")))
 }
 
 /// Finds a dock by id.

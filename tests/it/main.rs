@@ -10,6 +10,7 @@ mod health;
 mod idempotency;
 mod ingest;
 mod readme;
+mod reliability;
 mod reload;
 mod rules;
 mod status;

@@ -6,6 +6,7 @@ mod m20261122_000001_initial;
 mod m20261122_000002_idempotency;
 mod m20261122_000003_webhooks;
 mod m20261122_000004_graphql;
+mod m20261125_000005_key_rate_limit;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_idempotency::Migration),
             Box::new(m20261122_000003_webhooks::Migration),
             Box::new(m20261122_000004_graphql::Migration),
+            Box::new(m20261125_000005_key_rate_limit::Migration),
         ]
     }
 }
