@@ -7,6 +7,7 @@ mod errors;
 mod explain;
 mod graphql;
 mod health;
+mod hostile;
 mod idempotency;
 mod ingest;
 mod reload;
