@@ -15,4 +15,5 @@ mod rules;
 mod status;
 mod store;
 mod support;
+mod tenants;
 mod webhooks;
