@@ -12,6 +12,7 @@ mod idempotency;
 mod ingest;
 mod reload;
 mod rules;
+mod secrets;
 mod status;
 mod store;
 mod support;
