@@ -72,19 +72,26 @@ async fn depth_alias_and_fragment_bombs_are_refused_before_running() {
         "{{ businesses {} {{ slug }} }}",
         "@include(if: true) ".repeat(5000)
     );
-    for (what, query) in [
-        ("depth bomb", deep),
-        ("alias bomb", format!("{{ {aliases} }}")),
-        ("fragment cycle", fragments.to_string()),
-        ("fragment fan-out", wide),
-        ("10,000 braces", braces),
-        ("directive flood", directives),
-        ("syntax error", "{ businesses { slug ".into()),
-        ("unknown field", "{ nothingHere }".into()),
+    for (what, query, code) in [
+        ("depth bomb", deep, Some("query_too_deep")),
+        (
+            "alias bomb",
+            format!("{{ {aliases} }}"),
+            Some("query_too_complex"),
+        ),
+        ("fragment cycle", fragments.to_string(), None),
+        ("fragment fan-out", wide, Some("query_too_complex")),
+        ("10,000 braces", braces, None),
+        ("directive flood", directives, None),
+        ("syntax error", "{ businesses { slug ".into(), None),
+        ("unknown field", "{ nothingHere }".into(), None),
     ] {
         let started = std::time::Instant::now();
         let answer = raw(&app, &key, "application/json", request(&query, json!({}))).await;
-        graphql_error(what, answer);
+        let error = graphql_error(what, answer);
+        if let Some(code) = code {
+            assert_eq!(error["extensions"]["code"], code, "{what}: {error}");
+        }
         assert!(
             started.elapsed().as_secs() < 5,
             "{what} took {:?}",
@@ -210,4 +217,55 @@ async fn bad_variables_are_errors_and_write_nothing() {
         );
     }
     assert_eq!(counts(&app.db).await, before, "nothing may be written");
+}
+
+#[tokio::test]
+async fn a_fragment_bomb_over_the_websocket_is_refused_at_once() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let app = TestApp::spawn().await;
+    let key = app.key("northwind", &[Scope::Read]).await;
+    let mut request = format!("{}/graphql/ws", app.base.replace("http", "ws"))
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init =
+        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {key}")}});
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    let mut bomb = String::from(
+        "fragment F0 on SubscriptionRoot { pushMessage(filter: {businessSlug: \"northwind\"}) { id } }",
+    );
+    for i in 1..30 {
+        bomb.push_str(&format!(
+            " fragment F{i} on SubscriptionRoot {{ ...F{p} ...F{p} }}",
+            p = i - 1
+        ));
+    }
+    bomb.push_str(" subscription { ...F29 }");
+    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": bomb}});
+    socket
+        .send(Message::text(subscribe.to_string()))
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let answer = loop {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next())
+            .await
+            .expect("an answer within 5 s")
+            .expect("the socket stays open")
+            .unwrap();
+        if let Message::Text(text) = message
+            && !text.contains("connection_ack")
+        {
+            break text.to_string();
+        }
+    };
+    assert!(started.elapsed().as_secs() < 5);
+    assert!(answer.contains("too complex"), "{answer}");
+    assert_still_up(&app).await;
 }
