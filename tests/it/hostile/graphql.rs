@@ -269,3 +269,44 @@ async fn a_fragment_bomb_over_the_websocket_is_refused_at_once() {
     assert!(answer.contains("too complex"), "{answer}");
     assert_still_up(&app).await;
 }
+
+#[tokio::test]
+async fn process_payload_with_hostile_payloads_fails_cleanly_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest]).await;
+    let order: Value = serde_json::from_str(&crate::ingest::feed("tms-order-create.json")).unwrap();
+    let mut long = order.clone();
+    long["customer"]["code"] = Value::String("C".repeat(1024 * 1024));
+    let mut nul = order.clone();
+    nul["order_identifier"] = Value::String("TMS\u{0}1".into());
+    let mut deep = json!("bottom");
+    for _ in 0..100 {
+        deep = json!({ "consignments": [deep] });
+    }
+    let before = counts(&app.db).await;
+    let mutation = "mutation($payload: JSON!) { processPayload(input: {businessSlug: \"acme\", facilitySlug: \"derby\", payload: $payload}) { success message loggingId } }";
+    for (what, payload) in [
+        ("1 MB code", long),
+        ("NUL", nul),
+        ("100 deep", deep),
+        ("a string", json!("x")),
+    ] {
+        let (status, body) = raw(
+            &app,
+            &key,
+            "application/json",
+            request(mutation, json!({ "payload": payload })),
+        )
+        .await;
+        assert!(status < 500, "{what}: {status} {body}");
+        let message = if body["errors"].is_array() {
+            graphql_error(what, (status, body.clone()))["message"].clone()
+        } else {
+            let result = &body["data"]["processPayload"];
+            assert_eq!(result["success"], false, "{what}: {body}");
+            result["message"].clone()
+        };
+        assert!(message.as_str().unwrap().len() > 5, "{what}: {body}");
+    }
+    assert_eq!(counts(&app.db).await, before, "nothing may be written");
+}
