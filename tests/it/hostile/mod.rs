@@ -5,6 +5,7 @@
 mod graphql;
 mod ingest;
 mod properties;
+mod rules;
 mod webhooks;
 
 use freightgate::store::Db;
