@@ -133,6 +133,11 @@ async fn batches_broken_bodies_and_wrong_content_types_are_refused() {
             b"{\"query\": \"{ busi\\u0000nesses { slug } }\"}".to_vec(),
         ),
         (
+            "duplicate keys",
+            "application/json",
+            b"{\"query\": \"{ ping }\", \"query\": \"{ businesses { slug } }\"}".to_vec(),
+        ),
+        (
             "query not a string",
             "application/json",
             b"{\"query\": 12}".to_vec(),
