@@ -4,6 +4,7 @@
 
 pub mod context;
 pub mod errors;
+mod expansion;
 pub mod loaders;
 pub mod mutation;
 pub mod prime;
@@ -45,7 +46,8 @@ fn builder(
     )
     .limit_depth(config.graphql_max_depth)
     .limit_complexity(config.graphql_max_complexity)
-    .extension(errors::ErrorCodes);
+    .extension(errors::ErrorCodes)
+    .extension(expansion::ExpansionLimit(config.graphql_max_complexity));
     if !config.graphql_introspection {
         builder = builder.disable_introspection();
     }

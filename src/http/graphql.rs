@@ -172,9 +172,15 @@ pub async fn post(
         Ok(body) => body,
         Err(rejection) => return from_error(media, &Error::from(rejection)),
     };
-    let request = match serde_json::from_slice::<Value>(&body) {
-        Ok(value) => to_request(value),
-        Err(e) => Err(format!("the body is not valid JSON: {e}")),
+    let request = match std::str::from_utf8(&body) {
+        Err(e) => Err(format!(
+            "the body is not valid UTF-8 (first bad byte at offset {})",
+            e.valid_up_to()
+        )),
+        Ok(text) => match crate::ingest::body::strict_json(text) {
+            Ok(value) => to_request(value),
+            Err(e) => Err(format!("the body is not valid JSON: {e}")),
+        },
     };
     match request {
         Ok(request) => execute(&schema, principal, media, request).await,

@@ -117,6 +117,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::Extension(rate_limits))
+        .layer(middleware::from_fn_with_state(
+            max_body,
+            refuse_announced_oversize,
+        ))
         .layer(middleware::from_fn(record_metrics))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -156,6 +160,24 @@ async fn method_not_allowed() -> Error {
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<axum::body::Body> {
     Error::Internal(anyhow::anyhow!("handler panicked")).into_response()
+}
+
+/// Answers 413 at once when Content-Length announces more than the limit, instead
+/// of waiting for a body that will be refused anyway (or never comes).
+async fn refuse_announced_oversize(
+    axum::extract::State(max_body): axum::extract::State<usize>,
+    request: Request,
+    next: Next,
+) -> axum::response::Response {
+    let announced = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match announced {
+        Some(length) if length > max_body as u64 => Error::PayloadTooLarge.into_response(),
+        _ => next.run(request).await,
+    }
 }
 
 /// Requests by route and status, and a latency histogram by route. Unmatched paths

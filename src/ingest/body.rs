@@ -103,7 +103,7 @@ fn refuse_nul(mut doc: Document) -> Document {
 }
 
 fn json(text: &str) -> Result<Vec<Document>, Error> {
-    let value: Value = serde_json::from_str(text).map_err(|e| Error::BadRequest {
+    let value = strict_json(text).map_err(|e| Error::BadRequest {
         code: "malformed_json",
         detail: format!("the body is not valid JSON: {e}"),
     })?;
@@ -125,6 +125,81 @@ fn json(text: &str) -> Result<Vec<Document>, Error> {
     })
 }
 
+/// Parses JSON, refusing an object that names a key twice: parsers disagree on which
+/// of the two wins, so such a document has no one meaning to act on.
+pub fn strict_json(text: &str) -> serde_json::Result<Value> {
+    serde_json::from_str::<Strict>(text).map(|s| s.0)
+}
+
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("number out of range"))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                let shown: String = key.chars().take(64).collect();
+                return Err(serde::de::Error::custom(format!("duplicate key `{shown}`")));
+            }
+            let Strict(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
 fn ndjson(text: &str) -> Vec<Document> {
     text.lines()
         .enumerate()
@@ -133,7 +208,7 @@ fn ndjson(text: &str) -> Vec<Document> {
         .map(|(index, (line_no, line))| Document {
             index,
             location: format!("line {}", line_no + 1),
-            value: serde_json::from_str(line)
+            value: strict_json(line)
                 .map_err(|e| format!("line {} is not valid JSON: {e}", line_no + 1)),
         })
         .collect()
@@ -240,6 +315,23 @@ mod tests {
         let docs = documents(Format::Json, br#"[{"a":"x\u0000y"},{"a":"ok"}]"#).unwrap();
         assert!(docs[0].value.as_ref().unwrap_err().contains("NUL"));
         assert!(docs[1].value.is_ok());
+    }
+
+    #[test]
+    fn a_key_named_twice_is_refused_with_its_position() {
+        let error = strict_json(r#"{"operation": "CREATE", "operation": "DELETE"}"#).unwrap_err();
+        assert!(
+            error.to_string().contains("duplicate key `operation`"),
+            "{error}"
+        );
+        assert!(error.to_string().contains("line 1"), "{error}");
+        let nested = r#"[{"a": {"b": 1, "c": {"b": 2}}}, {"a": 1}]"#;
+        assert_eq!(
+            strict_json(nested).unwrap(),
+            serde_json::from_str::<Value>(nested).unwrap()
+        );
+        assert!(strict_json(&format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000))).is_err());
+        assert!(strict_json("1e400").is_err());
     }
 
     #[test]

@@ -72,8 +72,19 @@ pub(crate) fn coerce(v: Value, ty: FieldType, field: &str, ctx: &CoerceCtx<'_>) 
     }
 }
 
+/// Longest text a mapped field may hold: names, codes, addresses and notes are far
+/// shorter, and a megabyte in one of them is abuse, not data.
+pub(crate) const MAX_TEXT_CHARS: usize = 4096;
+
 fn text(v: Value, field: &str) -> Coerced {
     match v {
+        Value::String(s) if s.len() > MAX_TEXT_CHARS && s.chars().count() > MAX_TEXT_CHARS => fail(
+            "too_long",
+            format!(
+                "{field} holds {} characters; at most {MAX_TEXT_CHARS} are accepted",
+                s.chars().count()
+            ),
+        ),
         Value::String(_) => ok(v),
         Value::Number(n) => ok(Value::String(n.to_string())),
         Value::Bool(b) => ok(Value::String(b.to_string())),
@@ -96,6 +107,10 @@ fn non_negative(v: Value, field: &str) -> Coerced {
             "negative_value",
             format!("{field} must not be negative (found {n})"),
         );
+    }
+    // -0 is zero; stored as it came it would read back as "-0".
+    if n.as_f64() == Some(0.0) {
+        return ok(Value::from(0));
     }
     ok(n)
 }

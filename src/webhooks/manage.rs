@@ -26,6 +26,7 @@ pub struct EndpointRequest {
 
 /// Checks a request: the URL against the SSRF guard, event types and facility slugs.
 pub async fn validate(config: &Config, request: EndpointRequest) -> Result<EndpointFields> {
+    check_sizes(&request)?;
     let url = match request.url {
         Some(url) => {
             let guard = Guard::parse(&config.webhooks_allow_networks)
@@ -60,6 +61,69 @@ pub async fn validate(config: &Config, request: EndpointRequest) -> Result<Endpo
         event_types: request.event_types.map(Some),
         facilities: request.facilities.map(Some),
     })
+}
+
+/// Longest accepted target URL (what browsers and proxies reliably carry).
+const MAX_URL_CHARS: usize = 2048;
+const MAX_DESCRIPTION_CHARS: usize = 1024;
+const MAX_FACILITIES: usize = 1000;
+
+/// Bounds what is stored: URL and description length, no control characters in
+/// the description, no event type or facility listed twice.
+fn check_sizes(request: &EndpointRequest) -> Result<()> {
+    if let Some(url) = &request.url
+        && url.chars().count() > MAX_URL_CHARS
+    {
+        return Err(Error::invalid_field(
+            "$.url",
+            format!("the URL is longer than {MAX_URL_CHARS} characters"),
+        ));
+    }
+    if let Some(description) = &request.description {
+        if description.chars().count() > MAX_DESCRIPTION_CHARS {
+            return Err(Error::invalid_field(
+                "$.description",
+                format!("the description is longer than {MAX_DESCRIPTION_CHARS} characters"),
+            ));
+        }
+        if description
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err(Error::invalid_field(
+                "$.description",
+                "the description holds a control character",
+            ));
+        }
+    }
+    if request
+        .facilities
+        .as_ref()
+        .is_some_and(|f| f.len() > MAX_FACILITIES)
+    {
+        return Err(Error::invalid_field(
+            "$.facilities",
+            format!("at most {MAX_FACILITIES} facilities"),
+        ));
+    }
+    for (field, list) in [
+        ("event_types", &request.event_types),
+        ("facilities", &request.facilities),
+    ] {
+        let mut seen = std::collections::HashSet::new();
+        for (i, item) in list.iter().flatten().enumerate() {
+            if !seen.insert(item) {
+                return Err(Error::invalid_field(
+                    format!("$.{field}[{i}]"),
+                    format!(
+                        "`{}` is listed twice",
+                        item.chars().take(64).collect::<String>()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Registers a validated endpoint with a new secret.

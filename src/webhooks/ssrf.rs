@@ -36,12 +36,24 @@ fn v6_is_global(ip: Ipv6Addr) -> bool {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return v4_is_global(v4);
     }
-    let first = ip.segments()[0];
+    let segments = ip.segments();
+    let first = segments[0];
+    // 6to4 (2002::/16) carries an IPv4 address in its next 32 bits.
+    if first == 0x2002 {
+        let [a, b] = segments[1].to_be_bytes();
+        let [c, d] = segments[2].to_be_bytes();
+        return v4_is_global(Ipv4Addr::new(a, b, c, d));
+    }
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
+        // ::/16 holds the deprecated IPv4-compatible and other reserved forms.
+        || first == 0
+        // Teredo tunnels reach arbitrary IPv4 hosts.
+        || (first == 0x2001 && segments[1] == 0)
         || (first & 0xfe00) == 0xfc00
         || (first & 0xffc0) == 0xfe80
+        || (first & 0xffc0) == 0xfec0
         || (first == 0x2001 && ip.segments()[1] == 0x0db8)
         || (first == 0x0064 && ip.segments()[1] == 0xff9b)
         || first == 0x0100)
@@ -152,6 +164,12 @@ mod tests {
             "::ffff:10.0.0.1",
             "2001:db8::1",
             "64:ff9b::7f00:1",
+            "::7f00:1",
+            "::127.0.0.1",
+            "2002:7f00:1::1",
+            "2002:a00:1::",
+            "2001:0:4136:e378::1",
+            "fec0::1",
         ] {
             assert!(!is_global(ip.parse().unwrap()), "{ip}");
         }
@@ -160,6 +178,7 @@ mod tests {
             "1.1.1.1",
             "2606:4700:4700::1111",
             "::ffff:8.8.8.8",
+            "2002:808:808::1",
         ] {
             assert!(is_global(ip.parse().unwrap()), "{ip}");
         }
@@ -172,6 +191,31 @@ mod tests {
         assert!(guard.permits("::1".parse().unwrap()));
         assert!(!guard.permits("10.0.0.1".parse().unwrap()));
         assert!(Guard::parse("not-a-cidr").is_err());
+    }
+
+    #[tokio::test]
+    async fn the_resolver_drops_private_answers_for_names() {
+        let strict = GuardedResolver(Arc::new(Guard::default()));
+        let name: Name = "localhost".parse().unwrap();
+        let error = match strict.resolve(name).await {
+            Ok(addrs) => panic!("localhost resolved to {:?}", addrs.collect::<Vec<_>>()),
+            Err(e) => e.to_string(),
+        };
+        assert!(error.contains("no permitted address"), "{error}");
+        let loopback = Guard::parse("127.0.0.0/8").unwrap();
+        let open = GuardedResolver(Arc::new(loopback));
+        let found: Vec<SocketAddr> = open
+            .resolve("localhost".parse().unwrap())
+            .await
+            .unwrap()
+            .collect();
+        assert!(!found.is_empty());
+        assert!(
+            found
+                .iter()
+                .all(|a| a.ip().is_ipv4() && a.ip().is_loopback()),
+            "{found:?}"
+        );
     }
 
     #[tokio::test]

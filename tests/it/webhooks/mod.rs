@@ -3,6 +3,7 @@
 mod delivery;
 mod endpoints;
 pub mod receiver;
+mod ssrf;
 pub mod verifier;
 
 use freightgate::domain::Scope;
