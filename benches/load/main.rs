@@ -58,6 +58,14 @@ pub enum ChildCommand {
         secs: u64,
         orders: usize,
     },
+    /// A plain reqwest loop posting `n` bodies of `bytes` bytes to `url`.
+    #[command(hide = true)]
+    PlainLoop {
+        url: String,
+        n: u64,
+        concurrency: usize,
+        bytes: usize,
+    },
 }
 
 impl Args {
@@ -91,6 +99,14 @@ fn main() {
                 Duration::from_secs(secs),
                 orders,
             ));
+        }
+        Some(ChildCommand::PlainLoop {
+            ref url,
+            n,
+            concurrency,
+            bytes,
+        }) => {
+            return multi_thread().block_on(webhooks::plain_child(url, n, concurrency, bytes));
         }
         None => {}
     }

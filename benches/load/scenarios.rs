@@ -191,7 +191,15 @@ impl Ctx {
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
         let (c, secs) = (self.args.concurrency, Duration::from_secs(self.args.secs));
-        drive::closed(c, Duration::from_secs(1), op.clone()).await;
+        let warm = drive::closed(c, Duration::from_secs(1), op.clone()).await;
+        if warm.errors > 0 {
+            let first = warm.first_error.unwrap_or_default();
+            let first: String = first.chars().take(200).collect();
+            self.notes.push(format!(
+                "{scenario}: {} error(s) in the 1 s warm-up (not in the table), first: {first}",
+                warm.errors
+            ));
+        }
         let before = procs::cpu_ticks(pid);
         let out = drive::closed(c, secs, op.clone()).await;
         let ticks = procs::cpu_ticks(pid) - before;
@@ -205,12 +213,9 @@ impl Ctx {
         max
     }
 
-    /// The closed-loop rate of a scenario row, if it ran.
+    /// The maximum (closed-loop, or only) rate of a scenario row, if it ran.
     pub fn closed_rate(&self, scenario: &str) -> Option<f64> {
-        self.rows
-            .iter()
-            .find(|r| r.scenario == scenario && r.mode.starts_with("closed"))
-            .map(|r| r.rate)
+        self.row(scenario, false).map(|r| r.rate)
     }
 
     fn row(&self, scenario: &str, fixed: bool) -> Option<&Row> {

@@ -130,23 +130,19 @@ async fn dispatched(ctx: &mut Ctx, with_bad: bool) -> (u64, f64) {
     (delivered, avg)
 }
 
-/// The same number of same-size bodies posted by reqwest with the same concurrency.
-async fn plain(ctx: &mut Ctx, n: u64, avg_bytes: f64) {
-    let healthy = receiver(Behaviour::Healthy).await;
+/// The child: `n` posts of a `bytes`-long JSON body, `concurrency` at a time; prints a `ROW`.
+pub async fn plain_child(url: &str, n: u64, concurrency: usize, bytes: usize) {
     let body: &'static str = Box::leak(
-        format!(
-            r#"{{"pad":"{}"}}"#,
-            "x".repeat((avg_bytes as usize).saturating_sub(10))
-        )
-        .into_boxed_str(),
+        format!(r#"{{"pad":"{}"}}"#, "x".repeat(bytes.saturating_sub(10))).into_boxed_str(),
     );
+    let client = reqwest::Client::new();
     let next = Arc::new(AtomicU64::new(0));
     let me = std::process::id();
     let ticks_before = procs::cpu_ticks(me);
     let started = Instant::now();
-    let workers: Vec<_> = (0..CONCURRENCY)
+    let workers: Vec<_> = (0..concurrency)
         .map(|_| {
-            let (client, url, next) = (ctx.client.clone(), healthy.url.clone(), next.clone());
+            let (client, url, next) = (client.clone(), url.to_string(), next.clone());
             tokio::spawn(async move {
                 let mut out = Outcome::default();
                 while next.fetch_add(1, Ordering::Relaxed) < n {
@@ -177,13 +173,47 @@ async fn plain(ctx: &mut Ctx, n: u64, avg_bytes: f64) {
     }
     out.elapsed = started.elapsed();
     let ticks = procs::cpu_ticks(me) - ticks_before;
-    ctx.push(
-        PLAIN,
-        format!("{n} posts, c={CONCURRENCY} (CPU: harness)"),
-        out,
-        ticks,
-        me,
-    );
+    let mode = format!("{n} posts, c={concurrency}");
+    println!("ROW {}", crate::write_floor::summary(&mode, out, ticks));
+    println!("RSS {}", procs::memory_mb(me, "VmHWM").unwrap_or(0.0));
+}
+
+/// The same number of same-size bodies posted by reqwest with the same concurrency, from
+/// a process on the server core, to a receiver in the harness (as the dispatcher's are).
+async fn plain(ctx: &mut Ctx, n: u64, avg_bytes: f64) {
+    let healthy = receiver(Behaviour::Healthy).await;
+    let mut command = ctx.pinning.command(&ctx.programs.this);
+    command
+        .args([
+            "plain-loop",
+            &healthy.url,
+            &n.to_string(),
+            &CONCURRENCY.to_string(),
+            &(avg_bytes as usize).to_string(),
+        ])
+        .stderr(std::process::Stdio::inherit());
+    // Off the runtime thread: the receiver the child posts to runs on it.
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("plain loop thread")
+        .expect("run the plain loop");
+    assert!(out.status.success(), "plain loop failed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rss = text
+        .lines()
+        .find_map(|l| l.strip_prefix("RSS "))
+        .and_then(|v| v.parse().ok());
+    if let Some(line) = text.lines().find_map(|l| l.strip_prefix("ROW ")) {
+        let row = crate::write_floor::parse_row(ctx, PLAIN, line, rss);
+        eprintln!(
+            "  {}",
+            crate::stats::table(std::slice::from_ref(&row))
+                .lines()
+                .last()
+                .unwrap()
+        );
+        ctx.rows.push(row);
+    }
 }
 
 pub async fn scenario(ctx: &mut Ctx) {

@@ -224,7 +224,7 @@ impl Pool {
     }
 }
 
-fn summary(mode: &str, mut out: Outcome, ticks: u64) -> Value {
+pub fn summary(mode: &str, mut out: Outcome, ticks: u64) -> Value {
     let l = Latency::of(&mut out.latencies_us);
     json!({
         "mode": mode, "ok": out.ok, "errors": out.errors + out.dropped,
@@ -329,29 +329,7 @@ pub async fn scenario(ctx: &mut Ctx, postgres: bool) {
         let Some(row) = line.strip_prefix("ROW ") else {
             continue;
         };
-        let v: Value = serde_json::from_str(row).expect("ROW json");
-        if let Some(e) = v["first_error"].as_str() {
-            eprintln!("  {scenario}: first error: {e}");
-        }
-        let ok = v["ok"].as_u64().unwrap_or(0);
-        let latency = v["latency"].as_array().map(|l| Latency {
-            p50: l[0].as_f64().unwrap_or(0.0),
-            p99: l[1].as_f64().unwrap_or(0.0),
-            p999: l[2].as_f64().unwrap_or(0.0),
-        });
-        let row = Row {
-            scenario: scenario.clone(),
-            mode: v["mode"].as_str().unwrap_or("?").into(),
-            rate: ok as f64 / v["secs"].as_f64().unwrap_or(1.0),
-            latency,
-            cpu_per_1000: crate::stats::cpu_per_1000(
-                v["ticks"].as_u64().unwrap_or(0),
-                ctx.ticks_per_sec,
-                ok,
-            ),
-            peak_rss_mb: rss,
-            errors: v["errors"].as_u64().unwrap_or(0),
-        };
+        let row = parse_row(ctx, &scenario, row, rss);
         eprintln!(
             "  {}",
             crate::stats::table(std::slice::from_ref(&row))
@@ -362,4 +340,31 @@ pub async fn scenario(ctx: &mut Ctx, postgres: bool) {
         ctx.rows.push(row);
     }
     db.remove().await;
+}
+
+/// A `ROW` line printed by a child (see `summary`) as a table row.
+pub fn parse_row(ctx: &Ctx, scenario: &str, row: &str, rss: Option<f64>) -> Row {
+    let v: Value = serde_json::from_str(row).expect("ROW json");
+    if let Some(e) = v["first_error"].as_str() {
+        eprintln!("  {scenario}: first error: {e}");
+    }
+    let ok = v["ok"].as_u64().unwrap_or(0);
+    let latency = v["latency"].as_array().map(|l| Latency {
+        p50: l[0].as_f64().unwrap_or(0.0),
+        p99: l[1].as_f64().unwrap_or(0.0),
+        p999: l[2].as_f64().unwrap_or(0.0),
+    });
+    Row {
+        scenario: scenario.into(),
+        mode: v["mode"].as_str().unwrap_or("?").into(),
+        rate: ok as f64 / v["secs"].as_f64().unwrap_or(1.0),
+        latency,
+        cpu_per_1000: crate::stats::cpu_per_1000(
+            v["ticks"].as_u64().unwrap_or(0),
+            ctx.ticks_per_sec,
+            ok,
+        ),
+        peak_rss_mb: rss,
+        errors: v["errors"].as_u64().unwrap_or(0),
+    }
 }
