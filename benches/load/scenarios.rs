@@ -107,6 +107,10 @@ impl Ctx {
                 self.rules.0.display().to_string(),
             ),
             ("FREIGHTGATE_LOG".into(), "warn".into()),
+            // One key drives every scenario at full speed: the per-key rate limit
+            // would measure itself, not the gateway.
+            ("FREIGHTGATE_RATE_LIMIT_PER_SEC".into(), "0".into()),
+            ("FREIGHTGATE_MAX_CONCURRENT_REQUESTS".into(), "4096".into()),
         ]
     }
 
