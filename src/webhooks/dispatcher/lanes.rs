@@ -88,14 +88,15 @@ impl Lanes {
     }
 
     /// A delivery is no longer held (recorded, or given up to its lease). True when
-    /// its lane just fell to half its depth: time to claim for it again.
+    /// its lane has room for more: time to claim, which also picks up the next push
+    /// of the same ordering key at once.
     pub(super) fn done(&mut self, endpoint: i64, delivery: i64) -> bool {
         self.held.remove(&delivery);
         let Some(lane) = self.lanes.get_mut(&endpoint) else {
-            return false;
+            return true;
         };
         lane.held = lane.held.saturating_sub(1);
-        let refill = lane.held == self.depth / 2;
+        let refill = lane.held < self.depth;
         if lane.held == 0 && lane.workers == 0 {
             self.lanes.remove(&endpoint);
         }
@@ -182,19 +183,19 @@ mod tests {
     }
 
     #[test]
-    fn a_full_lane_is_left_out_of_claims_until_half_of_it_is_recorded() {
+    fn a_full_lane_is_left_out_of_claims_until_a_delivery_is_recorded() {
         let (t, mut lanes) = (target(), Lanes::new(1, 4));
-        for id in 1..=4 {
+        for id in 1..=5 {
             lanes.push(job(id, 7, &t));
         }
-        lanes.push(job(5, 8, &t));
+        lanes.push(job(6, 8, &t));
         assert_eq!(lanes.full(), [7]);
-        assert!(!lanes.done(7, 1));
-        assert!(lanes.done(7, 2), "half empty: claim again");
+        assert!(!lanes.done(7, 1), "still full");
+        assert!(lanes.done(7, 2), "room again: claim");
         assert!(lanes.full().is_empty());
         let mut held = lanes.held();
         held.sort_unstable();
-        assert_eq!(held, [3, 4, 5]);
+        assert_eq!(held, [3, 4, 5, 6]);
     }
 
     #[test]

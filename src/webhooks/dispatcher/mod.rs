@@ -128,6 +128,10 @@ impl Dispatcher {
         let mut workers = JoinSet::new();
         let mut renewal = tokio::time::interval(RENEW_EVERY);
         renewal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // An interval, not a sleep renewed every round: renewals must not keep
+        // postponing the poll.
+        let mut poll = tokio::time::interval(self.inner.settings.poll);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -135,7 +139,7 @@ impl Dispatcher {
                     self.renew().await;
                     continue;
                 }
-                _ = tokio::time::sleep(self.inner.settings.poll) => {}
+                _ = poll.tick() => {}
                 _ = self.inner.room.notified() => {}
             }
             while workers.try_join_next().is_some() {}
