@@ -46,8 +46,21 @@ pub async fn claim(
     busy: &[i64],
 ) -> Result<Vec<Claimed>> {
     let now = Utc::now();
+    // An idle dispatcher must not take SQLite's write lock every poll: look first,
+    // without a transaction, whether anything is due at all.
+    let anything = due(now, busy)
+        .select_only()
+        .column(delivery::Column::Id)
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    if anything.is_none() {
+        return Ok(Vec::new());
+    }
     let txn = super::begin_write(db).await.map_err(Error::from_db_err)?;
-    let mut query = delivery::Entity::find()
+    let mut query = due(now, busy)
         .select_only()
         .columns([
             delivery::Column::Id,
@@ -55,28 +68,7 @@ pub async fn claim(
             delivery::Column::EndpointId,
             delivery::Column::Attempts,
         ])
-        .filter(delivery::Column::State.eq(PENDING))
-        .filter(delivery::Column::NextAttemptAt.lte(now))
-        .filter(
-            Condition::any()
-                .add(delivery::Column::LeaseExpiresAt.is_null())
-                .add(delivery::Column::LeaseExpiresAt.lt(now)),
-        )
-        .filter(Expr::cust(
-            "deliveries.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE disabled = false)",
-        ))
-        .filter(Expr::cust(
-            "NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = deliveries.endpoint_id \
-             AND p.ordering_key = deliveries.ordering_key AND p.id < deliveries.id AND p.state = 'pending')",
-        ))
-        // Walks the due index in its own order, so the claim stops after `limit`
-        // rows however long the backlog is.
-        .order_by_asc(delivery::Column::NextAttemptAt)
-        .order_by_asc(delivery::Column::Id)
         .limit(limit);
-    if !busy.is_empty() {
-        query = query.filter(delivery::Column::EndpointId.is_not_in(busy.iter().copied()));
-    }
     if db.get_database_backend() == DbBackend::Postgres {
         query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
@@ -132,6 +124,36 @@ pub async fn payloads(
         );
     }
     Ok(payloads)
+}
+
+/// Deliveries due at `now` outside the `busy` endpoints, oldest due first: pending,
+/// not leased, endpoint enabled, and no earlier undelivered one of the same ordering
+/// key for the same endpoint.
+fn due(now: DateTime<Utc>, busy: &[i64]) -> sea_orm::Select<delivery::Entity> {
+    let query = delivery::Entity::find()
+        .filter(delivery::Column::State.eq(PENDING))
+        .filter(delivery::Column::NextAttemptAt.lte(now))
+        .filter(
+            Condition::any()
+                .add(delivery::Column::LeaseExpiresAt.is_null())
+                .add(delivery::Column::LeaseExpiresAt.lt(now)),
+        )
+        .filter(Expr::cust(
+            "deliveries.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE disabled = false)",
+        ))
+        .filter(Expr::cust(
+            "NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = deliveries.endpoint_id \
+             AND p.ordering_key = deliveries.ordering_key AND p.id < deliveries.id AND p.state = 'pending')",
+        ))
+        // Walks the due index in its own order, so a claim stops after its batch
+        // however long the backlog is.
+        .order_by_asc(delivery::Column::NextAttemptAt)
+        .order_by_asc(delivery::Column::Id);
+    if busy.is_empty() {
+        query
+    } else {
+        query.filter(delivery::Column::EndpointId.is_not_in(busy.iter().copied()))
+    }
 }
 
 /// Extends `owner`'s leases on the deliveries it still holds until `until`; a lease
