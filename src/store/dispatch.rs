@@ -181,20 +181,25 @@ pub async fn renew(
     Ok(renewed)
 }
 
+/// An update of the deliveries `owner` still leases among `ids` that ends the lease.
+fn without_lease(owner: &str, ids: &[i64]) -> sea_orm::UpdateMany<delivery::Entity> {
+    delivery::Entity::update_many()
+        .col_expr(
+            delivery::Column::LeaseOwner,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            delivery::Column::LeaseExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
+        .filter(delivery::Column::LeaseOwner.eq(owner))
+}
+
 /// Gives claimed deliveries back at once, for another round or another dispatcher.
 pub async fn release(db: &sea_orm::DatabaseConnection, owner: &str, ids: &[i64]) -> Result<()> {
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        delivery::Entity::update_many()
-            .col_expr(
-                delivery::Column::LeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                delivery::Column::LeaseExpiresAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
-            .filter(delivery::Column::LeaseOwner.eq(owner))
+        without_lease(owner, chunk)
             .exec(db)
             .await
             .map_err(Error::from_db_err)?;
@@ -286,7 +291,7 @@ async fn set_outcome(
     ids: &[i64],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    delivery::Entity::update_many()
+    without_lease(owner, ids)
         .col_expr(delivery::Column::State, Expr::value(outcome.state))
         .col_expr(delivery::Column::Attempts, Expr::value(outcome.attempt))
         .col_expr(
@@ -301,17 +306,7 @@ async fn set_outcome(
             delivery::Column::LastError,
             Expr::value(outcome.error.map(str::to_string)),
         )
-        .col_expr(
-            delivery::Column::LeaseOwner,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            delivery::Column::LeaseExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
         .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
-        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
-        .filter(delivery::Column::LeaseOwner.eq(owner))
         .exec(txn)
         .await
         .map_err(Error::from_db_err)?;

@@ -5,11 +5,10 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::support::TestDb;
 use crate::webhooks::receiver::Receiver;
@@ -81,16 +80,7 @@ impl Tour {
 
     /// A graphql-transport-ws session authorised with the key in `connection_init`.
     async fn websocket(&self) {
-        let mut request = format!("{}/graphql/ws", self.base.replace("http", "ws"))
-            .into_client_request()
-            .unwrap();
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-        let init = json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {}", self.key)}});
-        socket.send(Message::text(init.to_string())).await.unwrap();
+        let mut socket = crate::support::graphql_ws(&self.base, &self.key).await;
         let ack = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await
             .unwrap();

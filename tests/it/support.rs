@@ -229,3 +229,26 @@ pub async fn assert_problem(
     assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string());
     body
 }
+
+/// A websocket on `/graphql/ws`.
+pub type GraphqlWs =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A graphql-transport-ws session on `base`'s `/graphql/ws`, with the
+/// `connection_init` carrying `key` already sent.
+pub async fn graphql_ws(base: &str, key: &str) -> GraphqlWs {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("{}/graphql/ws", base.replace("http", "ws"))
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init = serde_json::json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {key}")}});
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    socket
+}

@@ -7,7 +7,6 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::graphql::{data, error_code};
 use crate::support::{TestApp, assert_problem};
@@ -374,17 +373,7 @@ async fn subscribe(
 ) -> impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
 + SinkExt<Message>
 + Unpin {
-    let mut request = format!("{}/graphql/ws", app.base.replace("http", "ws"))
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let init =
-        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {key}")}});
-    socket.send(Message::text(init.to_string())).await.unwrap();
+    let mut socket = crate::support::graphql_ws(&app.base, key).await;
     assert_eq!(
         next_json(&mut socket, Duration::from_secs(10))
             .await

@@ -63,17 +63,7 @@ async fn the_push_message_subscription_streams_new_pallet_events() {
     let app = TestApp::spawn().await;
     let key = key(&app, "northwind").await;
     ingest(&app, &key, "wms-shipment-with-orders.json").await;
-    let mut request = format!("{}/graphql/ws", app.base.replace("http", "ws"))
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let init =
-        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {key}")}});
-    socket.send(Message::text(init.to_string())).await.unwrap();
+    let mut socket = crate::support::graphql_ws(&app.base, &key).await;
     assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
     let subscribe = json!({"id": "1", "type": "subscribe", "payload": {
         "query": "subscription { pushMessage(filter: {businessSlug: \"northwind\"}) { id messageType businessSlug } }"}});

@@ -228,20 +228,9 @@ async fn bad_variables_are_errors_and_write_nothing() {
 async fn a_fragment_bomb_over_the_websocket_is_refused_at_once() {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let app = TestApp::spawn().await;
     let key = app.key("northwind", &[Scope::Read]).await;
-    let mut request = format!("{}/graphql/ws", app.base.replace("http", "ws"))
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let init =
-        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {key}")}});
-    socket.send(Message::text(init.to_string())).await.unwrap();
+    let mut socket = crate::support::graphql_ws(&app.base, &key).await;
     let mut bomb = String::from(
         "fragment F0 on SubscriptionRoot { pushMessage(filter: {businessSlug: \"northwind\"}) { id } }",
     );
