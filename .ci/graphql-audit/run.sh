@@ -4,6 +4,8 @@
 # server whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=../server.sh
+source .ci/server.sh
 
 audit_dir=.ci/graphql-audit
 (cd "$audit_dir" && npm ci --no-audit --no-fund --silent)
@@ -22,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+port="$(free_port)"
 export DATABASE_URL="sqlite://$work/audit.db"
 export FREIGHTGATE_LISTEN="127.0.0.1:$port"
 export FREIGHTGATE_RULES_DIR="$PWD/rules"
@@ -32,17 +34,7 @@ key="$("$bin" keys create --business audit --scopes read,write | tail -n 1)"
 "$bin" serve >"$work/server.log" 2>&1 &
 server_pid=$!
 
-for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
-    break
-  fi
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "FAIL: the server exited during start-up:" >&2
-    cat "$work/server.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
+wait_until_serving "$port" "$server_pid" "$work/server.log"
 
 if ! node "$audit_dir/audit.mjs" "http://127.0.0.1:$port/graphql" "$key"; then
   echo "server log:" >&2

@@ -5,6 +5,8 @@
 # fewer assertions ran than the collection holds (newman exits 0 when nothing ran).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=../server.sh
+source .ci/server.sh
 
 # Every pm.test in the collection runs exactly once per pass (polling requests
 # assert only on their last pass). Raise this when adding tests.
@@ -28,9 +30,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 port="$(free_port)"
 receiver_port="$(free_port)"
 
@@ -49,17 +48,7 @@ pids+=($!)
 server_pid=$!
 pids+=("$server_pid")
 
-for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
-    break
-  fi
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "FAIL: the server exited during start-up:" >&2
-    cat "$work/server.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
+wait_until_serving "$port" "$server_pid" "$work/server.log"
 
 newman="$newman_dir/node_modules/.bin/newman"
 # Twice against the same server and database: the collection must not collide with
