@@ -47,7 +47,9 @@ async fn endpoints_are_managed_through_graphql_and_receive_signed_pushes() {
     let started = std::time::Instant::now();
     loop {
         let found = data(&app, &key, query, json!({"id": id})).await["webhookEndpoint"].clone();
-        if found["deliveries"][0]["state"] == "delivered" {
+        // Deliveries and attempts are two reads: wait until both show the success.
+        let attempts = found["attempts"].as_array().map_or(0, Vec::len);
+        if found["deliveries"][0]["state"] == "delivered" && attempts >= 2 {
             assert_eq!(found["attempts"][1]["statusCode"], 500);
             assert_eq!(
                 found["deliveries"][0]["webhookId"],
