@@ -100,25 +100,6 @@ pub async fn create_with_rate_limit(
     })
 }
 
-/// Sets key `id`'s own requests-per-second limit (`None`: the configured default).
-pub async fn set_rate_limit(
-    db: &impl ConnectionTrait,
-    id: i64,
-    per_sec: Option<u32>,
-) -> Result<api_key::Model> {
-    let key = api_key::Entity::find_by_id(id)
-        .one(db)
-        .await
-        .map_err(Error::from_db_err)?
-        .ok_or(Error::NotFound {
-            what: "API key",
-            id: id.to_string(),
-        })?;
-    let mut active = key.into_active_model();
-    active.rate_limit_per_sec = Set(per_sec.map(clamp_i32));
-    active.update(db).await.map_err(Error::from_db_err)
-}
-
 fn clamp_i32(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }

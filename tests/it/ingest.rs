@@ -270,13 +270,7 @@ async fn an_ndjson_batch_acknowledges_each_line_and_stores_only_the_good_ones() 
     .await;
     assert_eq!(response.status(), 207);
     let ack: Value = response.json().await.unwrap();
-    let statuses: Vec<&str> = ack["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["status"].as_str().unwrap())
-        .collect();
-    assert_eq!(statuses, ["accepted", "accepted", "rejected"]);
+    assert_eq!(statuses(&ack), ["accepted", "accepted", "rejected"]);
     let error = &ack["results"][2]["errors"][0];
     assert_eq!(error["code"], "invalid_country", "{ack}");
     assert!(
@@ -359,4 +353,14 @@ async fn bad_payloads_are_rejected_with_a_code_and_a_path_into_the_payload() {
             .contains("Missing required field: customer"),
         "{missing}"
     );
+}
+
+/// The status of each item of an acknowledgement, in order.
+pub fn statuses(ack: &Value) -> Vec<&str> {
+    ack["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect()
 }
