@@ -99,9 +99,13 @@ async fn dispatched(
     let shutdown = CancellationToken::new();
     let started = Instant::now();
     let task = tokio::spawn(
-        Dispatcher::new(db.clone(), config)
-            .unwrap()
-            .run(shutdown.clone()),
+        Dispatcher::new(
+            db.clone(),
+            config,
+            freightgate::store::gate::WriteGate::for_db(db),
+        )
+        .unwrap()
+        .run(shutdown.clone()),
     );
     while received.load(Ordering::Relaxed) < before + n {
         tokio::time::sleep(Duration::from_millis(1)).await;

@@ -77,6 +77,12 @@ pub struct Config {
     pub max_concurrent_requests: usize,
     /// Longest a request may run before it is abandoned with 503, in milliseconds.
     pub request_timeout_ms: u64,
+    /// Most ingested payloads written in one transaction (group commit); 1 gives
+    /// each payload a transaction of its own.
+    pub ingest_batch_max: usize,
+    /// Transactions writing ingested payloads at once. SQLite has a single writer,
+    /// so more than 1 only helps on PostgreSQL.
+    pub ingest_writers: usize,
 }
 
 /// How log lines are written.
@@ -121,6 +127,8 @@ impl Default for Config {
             rate_limit_burst: 100,
             max_concurrent_requests: 256,
             request_timeout_ms: 30_000,
+            ingest_batch_max: 64,
+            ingest_writers: 1,
         }
     }
 }
@@ -232,6 +240,18 @@ impl Config {
             return Err(ConfigError(format!(
                 "request_timeout_ms (FREIGHTGATE_REQUEST_TIMEOUT_MS) = {}: accepted values are 100 to 3600000",
                 self.request_timeout_ms
+            )));
+        }
+        if !(1..=10_000).contains(&self.ingest_batch_max) {
+            return Err(ConfigError(format!(
+                "ingest_batch_max (FREIGHTGATE_INGEST_BATCH_MAX) = {}: accepted values are 1 to 10000",
+                self.ingest_batch_max
+            )));
+        }
+        if !(1..=64).contains(&self.ingest_writers) {
+            return Err(ConfigError(format!(
+                "ingest_writers (FREIGHTGATE_INGEST_WRITERS) = {}: accepted values are 1 to 64",
+                self.ingest_writers
             )));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {

@@ -54,17 +54,26 @@ pub async fn run(
         shutdown.clone(),
     ));
     tokio::spawn(purge_idempotency_keys(db.clone(), shutdown.clone()));
+    // Every writer of this process takes turns on SQLite's single write lock.
+    let gate = store::gate::WriteGate::for_db(&db);
     let dispatcher = if config.webhooks_dispatcher {
-        let dispatcher = webhooks::dispatcher::Dispatcher::new(db.clone(), &config)
+        let dispatcher = webhooks::dispatcher::Dispatcher::new(db.clone(), &config, gate.clone())
             .context("cannot start the webhook dispatcher")?;
         Some(tokio::spawn(dispatcher.run(shutdown.clone())))
     } else {
         None
     };
+    let (writer, mut writers) = ingest::writer::Writer::start(
+        db.clone(),
+        gate.clone(),
+        ingest::writer::Settings::from_config(&config),
+    );
     let state = http::AppState {
         db: db.clone(),
         config: Arc::new(config),
         rules: live_rules,
+        writer,
+        gate,
     };
     let app = http::router(state);
     tracing::info!(address = %listener.local_addr()?, "freightgate is serving");
@@ -86,6 +95,14 @@ pub async fn run(
                 ),
             }
         }
+    }
+    // The writers end once the server has let go of the queue; payloads still in it
+    // were not acknowledged and need no waiting for beyond the grace period.
+    let drained = async { while writers.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, drained).await.is_err() {
+        tracing::warn!(
+            "payloads still being written after the grace period; they were not acknowledged"
+        );
     }
     if let Some(dispatcher) = dispatcher {
         dispatcher.await.ok();

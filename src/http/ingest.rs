@@ -33,8 +33,8 @@ pub async fn ingest(
     let incoming = Incoming {
         principal: &principal,
         content_type: content_type(&headers),
-        body: &body,
-        idempotency: None,
+        body,
+        key: None,
     };
     idempotent::ingest_once(&state, incoming, key).await
 }

@@ -43,6 +43,10 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub rules: Arc<LiveRules>,
+    /// The group-commit writer ingested payloads are stored through.
+    pub writer: crate::ingest::writer::Writer,
+    /// The write queue every write transaction of the process takes its turn in.
+    pub gate: crate::store::gate::WriteGate,
 }
 
 /// The complete application router.

@@ -1,6 +1,6 @@
 //! Idempotency-Key handling around the pipeline (IETF httpapi draft semantics): the
-//! first complete answer is kept with a fingerprint of the request and replayed for
-//! retries; a different request under the same key is refused.
+//! first answer is kept with a fingerprint of the request and replayed for retries;
+//! a different request under the same key is refused.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -8,10 +8,12 @@ use chrono::Duration;
 use sha2::{Digest, Sha256};
 
 use super::ack::Reply;
-use super::{Incoming, ingest};
+use super::writer::{KeyClaim, Written};
+use super::{Incoming, ingest, write};
 use crate::error::{Error, Result};
 use crate::http::AppState;
-use crate::store::idempotency::{self, Claim};
+use crate::store::entities::idempotency_key;
+use crate::store::idempotency;
 
 /// Header a retried response carries.
 pub const REPLAYED: &str = "idempotent-replayed";
@@ -47,7 +49,8 @@ fn fingerprint(content_type: Option<&str>, body: &[u8]) -> String {
     hex::encode(hash.finalize())
 }
 
-/// Runs the pipeline once per key: claims the key, or replays / refuses.
+/// Runs the pipeline once per key: the key is claimed in the payload's own
+/// transaction, so a key is either unused or holds a committed answer.
 pub async fn ingest_once(
     state: &AppState,
     mut incoming: Incoming<'_>,
@@ -56,54 +59,54 @@ pub async fn ingest_once(
     let Some(key) = key else {
         return Ok(ingest(state, incoming).await?.into_response());
     };
-    let print = fingerprint(incoming.content_type, incoming.body);
+    let fingerprint = fingerprint(incoming.content_type, &incoming.body);
     let window = idempotency::Window {
         ttl: Duration::seconds(state.config.idempotency_ttl_secs as i64),
         // No request outlives the request timeout, so an older claim is abandoned;
         // twice the timeout leaves room for a commit already on its way.
         abandoned_after: Duration::milliseconds(2 * state.config.request_timeout_ms as i64),
     };
-    let business_id = incoming.principal.business_id;
-    match idempotency::claim(&state.db, business_id, &key, &print, window).await? {
-        Claim::Claimed(id) => {
-            incoming.idempotency = Some(id);
-            match ingest(state, incoming).await {
-                Ok(reply) => Ok(reply.into_response()),
-                Err(error) => {
-                    // Our failure: free the key so the client's retry runs again.
-                    if let Err(e) = idempotency::release(&state.db, id).await {
-                        tracing::warn!(error = %e, "could not release an idempotency key");
-                    }
-                    Err(error)
-                }
-            }
-        }
-        Claim::Existing(row) if row.fingerprint != print => Err(Error::Invalid {
+    let print = fingerprint.clone();
+    incoming.key = Some(KeyClaim {
+        key,
+        fingerprint,
+        window,
+    });
+    match write(state, incoming).await? {
+        Written::Fresh(reply) => Ok(reply.into_response()),
+        Written::Earlier(row) => replay(row, &print),
+    }
+}
+
+/// The answer to a key used before: its stored answer, or why there is none.
+fn replay(row: idempotency_key::Model, print: &str) -> Result<Response> {
+    if row.fingerprint != print {
+        return Err(Error::Invalid {
             code: "idempotency_key_reused",
             detail: "this Idempotency-Key was used for a different request; use a new key".into(),
             errors: Vec::new(),
-        }),
-        Claim::Existing(row) if row.state != "complete" => Err(Error::Conflict {
+        });
+    }
+    if row.state != "complete" {
+        return Err(Error::Conflict {
             code: "idempotency_in_flight",
             detail: "a request with this Idempotency-Key is still being processed; retry later"
                 .into(),
-        }),
-        Claim::Existing(row) => {
-            let status = row
-                .response_status
-                .and_then(|s| StatusCode::from_u16(s as u16).ok())
-                .unwrap_or(StatusCode::OK);
-            let body = row
-                .response_body
-                .and_then(|b| serde_json::from_str(&b).ok())
-                .unwrap_or_default();
-            let mut response = Reply { status, body }.into_response();
-            response
-                .headers_mut()
-                .insert(REPLAYED, HeaderValue::from_static("true"));
-            Ok(response)
-        }
+        });
     }
+    let status = row
+        .response_status
+        .and_then(|s| StatusCode::from_u16(s as u16).ok())
+        .unwrap_or(StatusCode::OK);
+    let body = row
+        .response_body
+        .and_then(|b| serde_json::from_str(&b).ok())
+        .unwrap_or_default();
+    let mut response = Reply { status, body }.into_response();
+    response
+        .headers_mut()
+        .insert(REPLAYED, HeaderValue::from_static("true"));
+    Ok(response)
 }
 
 #[cfg(test)]

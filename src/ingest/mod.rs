@@ -1,13 +1,16 @@
 //! The unified endpoint's pipeline: read the body into documents, classify and map
-//! each with the rules, validate, apply them in one transaction (a savepoint per
-//! item, so a failed item writes nothing), record the payload and acknowledge.
+//! each with the rules, validate, then (in the group-commit writer) apply them in one
+//! transaction (a savepoint per item, so a failed item writes nothing), record the
+//! payload and acknowledge once committed.
 
 pub mod ack;
 pub mod apply;
 pub mod body;
 pub mod canonical;
 pub mod idempotent;
+pub mod writer;
 
+use axum::body::Bytes;
 use chrono::Utc;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde_json::Value;
@@ -15,19 +18,19 @@ use serde_json::Value;
 use self::ack::{ItemResult, Reply, Status};
 use self::apply::{Applied, Context, Failure, Issue};
 use self::body::{Document, Format};
+use self::writer::{KeyClaim, Written};
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::rules::{RuleSet, RuleSummary, Severity};
 use crate::store::keys::Principal;
-use crate::store::{self, idempotency, inbound};
 
 /// One request to the unified endpoint.
 pub struct Incoming<'a> {
     pub principal: &'a Principal,
     pub content_type: Option<&'a str>,
-    pub body: &'a [u8],
-    /// A claimed Idempotency-Key to finish in the same transaction as the writes.
-    pub idempotency: Option<i64>,
+    pub body: Bytes,
+    /// An Idempotency-Key to claim in the same transaction as the writes.
+    pub key: Option<KeyClaim>,
 }
 
 /// A document's item, ready for the store or already rejected.
@@ -41,70 +44,47 @@ enum Prepared {
     },
 }
 
-/// Runs the pipeline and returns the acknowledgement. Errors are ours (5xx); every
-/// problem with the payload is inside the reply.
+/// Runs the pipeline and returns the acknowledgement, once the payload is committed.
+/// Errors are ours (5xx); every problem with the payload is inside the reply.
 pub async fn ingest(state: &AppState, incoming: Incoming<'_>) -> Result<Reply> {
+    match write(state, incoming).await? {
+        Written::Fresh(reply) => Ok(reply),
+        Written::Earlier(_) => Err(Error::Internal(anyhow::anyhow!(
+            "a payload was answered as a repeat although it carried no Idempotency-Key"
+        ))),
+    }
+}
+
+/// Reads and classifies the payload here, in parallel with other requests, then
+/// leaves the store work to the group-commit writer.
+pub async fn write(state: &AppState, incoming: Incoming<'_>) -> Result<Written> {
     let logging_id = uuid::Uuid::now_v7().to_string();
     let received_at = Utc::now();
     let rules = state.rules.current();
-    // Reading and classifying happen before the write transaction starts, so the
-    // (SQLite) write lock is held only for the store work.
-    let prepared = Format::from_content_type(incoming.content_type)
-        .and_then(|format| body::documents(format, incoming.body))
+    let work = Format::from_content_type(incoming.content_type)
+        .and_then(|format| body::documents(format, &incoming.body))
         .map(|documents| prepare(&rules, &incoming.principal.business_slug, documents));
-    let txn = store::begin_write(&state.db)
-        .await
-        .map_err(Error::from_db_err)?;
-    let (reply, rule) = match prepared {
-        Err(e) if e.status().is_client_error() => (Reply::problem(&logging_id, &e), None),
-        Err(e) => return Err(e),
-        Ok(prepared) => {
-            let rule = prepared.iter().find_map(|p| match p {
-                Prepared::Ready { rule, .. } => Some(rule.clone()),
-                Prepared::Rejected(_) => None,
-            });
-            let results = apply_all(state, &txn, incoming.principal, prepared).await?;
-            (Reply::for_results(&logging_id, results), rule)
-        }
+    let work = match work {
+        Err(e) if !e.status().is_client_error() => return Err(e),
+        work => work,
     };
-    finish(txn, &incoming, &logging_id, received_at, reply, rule).await
-}
-
-/// Records the payload and the idempotent answer with the writes, then commits.
-async fn finish(
-    txn: DatabaseTransaction,
-    incoming: &Incoming<'_>,
-    logging_id: &str,
-    received_at: chrono::DateTime<Utc>,
-    reply: Reply,
-    rule: Option<RuleSummary>,
-) -> Result<Reply> {
-    let record = inbound::NewInbound {
-        logging_id,
-        business_id: incoming.principal.business_id,
-        api_key_id: incoming.principal.key_id,
-        content_type: incoming.content_type.unwrap_or(""),
+    let rule = work.as_ref().ok().and_then(|prepared| {
+        prepared.iter().find_map(|p| match p {
+            Prepared::Ready { rule, .. } => Some(rule.clone()),
+            Prepared::Rejected(_) => None,
+        })
+    });
+    let payload = writer::Payload {
+        principal: incoming.principal.clone(),
+        content_type: incoming.content_type.map(str::to_string),
         body: incoming.body,
-        rule: rule.as_ref().map(|r| r.name.clone()),
-        operation: rule.as_ref().map(|r| r.operation.as_str().to_string()),
-        entity: rule.as_ref().map(|r| r.entity.as_str().to_string()),
-        outcome: reply.outcome(),
-        response: reply.body.clone(),
-        received_at,
-    };
-    inbound::record(&txn, record).await?;
-    if let Some(claim) = incoming.idempotency {
-        let body = serde_json::to_string(&reply.body).unwrap_or_default();
-        idempotency::finish(&txn, claim, reply.status.as_u16(), &body).await?;
-    }
-    txn.commit().await.map_err(Error::from_db_err)?;
-    tracing::info!(
+        key: incoming.key,
         logging_id,
-        outcome = reply.outcome(),
-        status = reply.status.as_u16(),
-        "payload acknowledged"
-    );
-    Ok(reply)
+        received_at,
+        work,
+        rule,
+    };
+    state.writer.submit(payload).await
 }
 
 /// A JSONPath inside document `location` of a JSON array batch, e.g. `$[2].customer`.
@@ -221,16 +201,16 @@ fn labelled(mut result: ItemResult, rule: &RuleSummary) -> ItemResult {
 }
 
 async fn apply_all(
-    state: &AppState,
     txn: &DatabaseTransaction,
+    strict_facilities: bool,
     principal: &Principal,
-    prepared: Vec<Prepared>,
+    prepared: &[Prepared],
 ) -> Result<Vec<ItemResult>> {
     let mut results = Vec::with_capacity(prepared.len());
     for item in prepared {
         let (mut result, rule, path, document) = match item {
             Prepared::Rejected(result) => {
-                results.push(result);
+                results.push(result.clone());
                 continue;
             }
             Prepared::Ready {
@@ -238,17 +218,17 @@ async fn apply_all(
                 rule,
                 path,
                 document,
-            } => (result, rule, path, document),
+            } => (result.clone(), rule, path, document),
         };
         let savepoint = txn.begin().await.map_err(Error::from_db_err)?;
         let cx = Context {
             db: &savepoint,
             business_id: principal.business_id,
-            strict_facilities: state.config.strict_facilities,
-            rule: &rule,
-            path,
+            strict_facilities,
+            rule,
+            path: path.clone(),
         };
-        match apply::apply(&cx, &document).await {
+        match apply::apply(&cx, document).await {
             Ok(applied) => {
                 savepoint.commit().await.map_err(Error::from_db_err)?;
                 accept(&mut result, applied);

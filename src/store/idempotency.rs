@@ -1,8 +1,10 @@
 //! Idempotency keys: claim a key, finish it with the response, or release it.
 
 use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, Set,
 };
 
 use super::entities::idempotency_key;
@@ -38,7 +40,11 @@ pub async fn claim(
     let ttl = window.ttl;
     for _ in 0..2 {
         let now = Utc::now();
-        let inserted = idempotency_key::ActiveModel {
+        // ON CONFLICT DO NOTHING rather than a failing insert: the claim runs inside
+        // the payload's transaction, which a failed statement would abort on
+        // PostgreSQL. A concurrent claim of the same key by another instance waits
+        // here until that instance's transaction ends.
+        let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
             business_id: Set(business_id),
             key: Set(key.to_string()),
             fingerprint: Set(fingerprint.to_string()),
@@ -46,13 +52,21 @@ pub async fn claim(
             created_at: Set(now),
             expires_at: Set(now + ttl),
             ..Default::default()
-        }
-        .insert(db)
+        })
+        .on_conflict(
+            OnConflict::columns([
+                idempotency_key::Column::BusinessId,
+                idempotency_key::Column::Key,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec(db)
         .await;
         match inserted {
-            Ok(row) => return Ok(Claim::Claimed(row.id)),
-            Err(e) if e.sql_err().is_none() => return Err(Error::from_db_err(e)),
-            Err(_) => {}
+            Ok(row) => return Ok(Claim::Claimed(row.last_insert_id)),
+            Err(DbErr::RecordNotInserted) => {}
+            Err(e) => return Err(Error::from_db_err(e)),
         }
         let Some(existing) = find(db, business_id, key).await? else {
             continue;
@@ -103,15 +117,6 @@ pub async fn finish(db: &impl ConnectionTrait, id: i64, status: u16, body: &str)
     active.response_status = Set(Some(i32::from(status)));
     active.response_body = Set(Some(body.to_string()));
     active.update(db).await.map_err(Error::from_db_err)?;
-    Ok(())
-}
-
-/// Gives a claimed key up after a failure of ours, so the client can retry.
-pub async fn release(db: &impl ConnectionTrait, id: i64) -> Result<()> {
-    idempotency_key::Entity::delete_by_id(id)
-        .exec(db)
-        .await
-        .map_err(Error::from_db_err)?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod dispatch;
 pub mod entities;
 pub mod events;
+pub mod gate;
 pub mod idempotency;
 pub mod inbound;
 pub mod keys;

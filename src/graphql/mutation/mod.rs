@@ -6,8 +6,8 @@ mod order;
 mod payload;
 mod shipment;
 
+use crate::store::gate::WriteTxn;
 use async_graphql::{Context, MergedObject, Result};
-use sea_orm::DatabaseTransaction;
 
 use super::context::db;
 use crate::error::Error;
@@ -21,16 +21,15 @@ pub struct MutationRoot(
     super::webhooks::WebhookMutations,
 );
 
-/// Starts the mutation's one write transaction.
-async fn begin(ctx: &Context<'_>) -> Result<DatabaseTransaction> {
+/// Starts the mutation's one write transaction, on its turn in the write queue.
+async fn begin(ctx: &Context<'_>) -> Result<WriteTxn> {
     let db = db(ctx)?;
-    Ok(crate::store::begin_write(db)
-        .await
-        .map_err(Error::from_db_err)?)
+    let gate = &super::context::state(ctx)?.gate;
+    Ok(gate.begin(db).await.map_err(Error::from_db_err)?)
 }
 
 /// Commits the mutation's transaction.
-async fn commit(txn: DatabaseTransaction) -> Result<()> {
+async fn commit(txn: WriteTxn) -> Result<()> {
     txn.commit().await.map_err(Error::from_db_err)?;
     Ok(())
 }

@@ -42,8 +42,8 @@ impl PayloadMutations {
         let incoming = Incoming {
             principal: who,
             content_type: Some("application/json"),
-            body: &body,
-            idempotency: None,
+            body: body.into(),
+            key: None,
         };
         let reply = ingest::ingest(state(ctx)?, incoming).await?;
         let outcome = reply.outcome();

@@ -20,6 +20,7 @@ use self::lanes::{Job, Lanes};
 use self::push::{Answer, Target};
 use crate::config::Config;
 use crate::store::dispatch::{self, AttemptRecord};
+use crate::store::gate::WriteGate;
 use crate::store::outbox::{DELIVERED, FAILED, PENDING};
 use crate::store::{Db, webhooks};
 use crate::webhooks::ssrf::Guard;
@@ -66,9 +67,9 @@ struct Inner {
     lanes: Mutex<Lanes>,
     /// Until when every lease this dispatcher holds is known to run.
     leased_until: Mutex<Instant>,
-    /// This dispatcher's own writes queue here instead of in SQLite's busy handler,
-    /// which sleeps between retries and would pace deliveries at its sleeps.
-    writes: tokio::sync::Mutex<()>,
+    /// The process's writes queue here instead of in SQLite's busy handler, which
+    /// sleeps between retries and would pace deliveries at its sleeps.
+    writes: WriteGate,
     /// Rings when a lane has room for another claim.
     room: Notify,
 }
@@ -91,7 +92,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Dispatcher {
     /// A dispatcher for `config`, with a lease owner name of its own.
-    pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
+    /// `gate` is the write queue the process's other writers use.
+    pub fn new(db: Db, config: &Config, gate: WriteGate) -> anyhow::Result<Self> {
         let guard =
             Arc::new(Guard::parse(&config.webhooks_allow_networks).map_err(anyhow::Error::msg)?);
         let timeout = Duration::from_millis(config.webhooks_timeout_ms);
@@ -115,7 +117,7 @@ impl Dispatcher {
                 owner: format!("dispatcher-{}", uuid::Uuid::now_v7().simple()),
                 lanes: Mutex::new(lanes),
                 leased_until: Mutex::new(Instant::now()),
-                writes: tokio::sync::Mutex::new(()),
+                writes: gate,
                 room: Notify::new(),
             }),
         })
@@ -172,7 +174,7 @@ impl Dispatcher {
         let lease = chrono::Duration::from_std(inner.settings.lease).unwrap_or_default();
         let started = Instant::now();
         let claimed = {
-            let _turn = inner.writes.lock().await;
+            let _turn = inner.writes.turn().await;
             dispatch::claim(&inner.db, &inner.owner, lease, CLAIM_BATCH, &full).await
         };
         let claimed = match claimed {

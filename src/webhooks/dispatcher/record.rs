@@ -25,7 +25,7 @@ impl Dispatcher {
             }
             let (endpoints, records): (Vec<i64>, Vec<AttemptRecord>) =
                 batch.drain(..).map(|o| (o.endpoint_id, o.record)).unzip();
-            let turn = inner.writes.lock().await;
+            let turn = inner.writes.turn().await;
             if let Err(e) = dispatch::record_attempts(&inner.db, &inner.owner, &records).await {
                 tracing::warn!(error = %e, attempts = records.len(), "cannot record webhook attempts; their leases will expire and they are retried");
             }
@@ -48,7 +48,7 @@ impl Dispatcher {
     /// Extends the leases of everything held, so deep lanes never outlive them.
     pub(super) async fn renew(&self) {
         let inner = &self.inner;
-        let _turn = inner.writes.lock().await;
+        let _turn = inner.writes.turn().await;
         let held = lock(&inner.lanes).held();
         if held.is_empty() {
             return;
@@ -80,7 +80,7 @@ impl Dispatcher {
             return;
         }
         let inner = &self.inner;
-        let _turn = inner.writes.lock().await;
+        let _turn = inner.writes.turn().await;
         if let Err(e) = dispatch::release(&inner.db, &inner.owner, ids).await {
             tracing::warn!(error = %e, "cannot give back webhook claims; they wait for their lease");
         }

@@ -71,10 +71,18 @@ async fn statements_for(n: usize) -> usize {
     });
     let config = config_for(&database.url);
     let rules = freightgate::load_rules(&config).unwrap();
+    let gate = freightgate::store::gate::WriteGate::for_db(&db);
+    let (writer, _writers) = freightgate::ingest::writer::Writer::start(
+        db.clone(),
+        gate.clone(),
+        freightgate::ingest::writer::Settings::from_config(&config),
+    );
     let state = AppState {
         db: db.clone(),
         config: Arc::new(config),
         rules: Arc::new(rules),
+        writer,
+        gate,
     };
     let schema = graphql::schema(state);
     let request = async_graphql::Request::new(LISTING)

@@ -1,6 +1,7 @@
 //! Overload, crashes and database outages: what freightgate guarantees when pushed.
 
 mod crash;
+mod group_commit;
 mod limits;
 mod load;
 mod outage;

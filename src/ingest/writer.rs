@@ -1,0 +1,279 @@
+//! Group commit. Requests classify and map their payloads in parallel, then hand the
+//! store work to a writer, which applies the payloads that queued up together in one
+//! transaction and answers each only after that transaction committed. SQLite has a
+//! single writer anyway: this turns its lock, which the waiting connections poll in
+//! a sleeping busy handler, into one queue, and many commits into one.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseTransaction, DbErr};
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::task::JoinSet;
+
+use super::ack::Reply;
+use super::{Prepared, apply_all};
+use crate::error::{Error, Result};
+use crate::rules::RuleSummary;
+use crate::store::entities::idempotency_key;
+use crate::store::gate::{WriteGate, WriteTxn};
+use crate::store::idempotency::{self, Claim, Window};
+use crate::store::keys::Principal;
+use crate::store::{Db, inbound};
+
+/// Payloads that may wait for a writer; requests beyond it wait to enqueue.
+const QUEUE_DEPTH: usize = 1024;
+
+/// An Idempotency-Key to claim in the payload's own transaction.
+#[derive(Debug, Clone)]
+pub struct KeyClaim {
+    pub key: String,
+    pub fingerprint: String,
+    pub window: Window,
+}
+
+/// What the writer made of a payload.
+#[derive(Debug)]
+pub enum Written {
+    /// Applied and committed: the acknowledgement.
+    Fresh(Reply),
+    /// The key was used before; nothing was written.
+    Earlier(idempotency_key::Model),
+}
+
+/// A payload's store work, ready for a writer.
+pub(super) struct Payload {
+    pub principal: Principal,
+    pub content_type: Option<String>,
+    pub body: Bytes,
+    pub key: Option<KeyClaim>,
+    pub logging_id: String,
+    pub received_at: DateTime<Utc>,
+    /// The prepared items, or the sender's mistake to record and answer with.
+    pub work: std::result::Result<Vec<Prepared>, Error>,
+    pub rule: Option<RuleSummary>,
+}
+
+struct Job {
+    payload: Payload,
+    answer: oneshot::Sender<Result<Written>>,
+}
+
+/// The queue in front of the writers; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<Job>,
+}
+
+/// How the writers batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Concurrent writers (transactions).
+    pub writers: usize,
+    /// Payloads per transaction at most.
+    pub batch: usize,
+    pub strict_facilities: bool,
+}
+
+impl Settings {
+    pub fn from_config(config: &crate::Config) -> Self {
+        Self {
+            writers: config.ingest_writers,
+            batch: config.ingest_batch_max,
+            strict_facilities: config.strict_facilities,
+        }
+    }
+}
+
+impl Writer {
+    /// Starts the writers; they stop once every `Writer` clone is gone and the queue
+    /// is empty. The join set ends when they have.
+    pub fn start(db: Db, gate: WriteGate, settings: Settings) -> (Self, JoinSet<()>) {
+        let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
+        let jobs = Arc::new(Mutex::new(jobs));
+        let mut writers = JoinSet::new();
+        for _ in 0..settings.writers.max(1) {
+            writers.spawn(write_batches(
+                db.clone(),
+                gate.clone(),
+                settings,
+                jobs.clone(),
+            ));
+        }
+        (Self { queue }, writers)
+    }
+
+    /// Queues the job and waits for its commit.
+    pub(super) async fn submit(&self, payload: Payload) -> Result<Written> {
+        let (answer, answered) = oneshot::channel();
+        let job = Job { payload, answer };
+        self.queue.send(job).await.map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> Error {
+    Error::Internal(anyhow::anyhow!("the ingest writer has stopped"))
+}
+
+async fn write_batches(
+    db: Db,
+    gate: WriteGate,
+    settings: Settings,
+    jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
+) {
+    let mut batch = Vec::with_capacity(settings.batch);
+    loop {
+        // Whatever queued while the previous transaction ran forms the next one.
+        if jobs
+            .lock()
+            .await
+            .recv_many(&mut batch, settings.batch)
+            .await
+            == 0
+        {
+            return;
+        }
+        // A request that gave up (timed out, disconnected) was never acknowledged:
+        // writing it now would only surprise its sender.
+        batch.retain(|job| !job.answer.is_closed());
+        metrics::histogram!("ingest_group_commit_payloads").record(batch.len() as f64);
+        commit(&db, &gate, settings, std::mem::take(&mut batch)).await;
+    }
+}
+
+/// Writes `jobs` in one transaction and answers them after it commits. A payload that
+/// fails on our side is answered with its error and the others are written again
+/// without it, so one payload never takes the others down with it. A request that
+/// gave up before the commit (its timeout, a disconnect) is left out: it was told
+/// nothing was written.
+async fn commit(db: &Db, gate: &WriteGate, settings: Settings, mut jobs: Vec<Job>) {
+    loop {
+        let started = Instant::now();
+        let txn = match gate.begin(db).await {
+            Ok(txn) => txn,
+            Err(e) => return fail_all(jobs, e),
+        };
+        jobs.retain(|job| !job.answer.is_closed());
+        if jobs.is_empty() {
+            return rollback(txn).await;
+        }
+        let written = match write_all(&txn, settings, &jobs).await {
+            Ok(written) => written,
+            Err((index, error)) => {
+                rollback(txn).await;
+                let _ = jobs.remove(index).answer.send(Err(error));
+                continue;
+            }
+        };
+        if jobs.iter().any(|job| job.answer.is_closed()) {
+            rollback(txn).await;
+            continue;
+        }
+        if let Err(e) = txn.commit().await {
+            return fail_all(jobs, e);
+        }
+        metrics::histogram!("ingest_group_commit_seconds").record(started.elapsed().as_secs_f64());
+        for (job, written) in jobs.into_iter().zip(written) {
+            if let Written::Fresh(reply) = &written {
+                tracing::info!(
+                    logging_id = job.payload.logging_id,
+                    outcome = reply.outcome(),
+                    status = reply.status.as_u16(),
+                    "payload acknowledged"
+                );
+            }
+            let _ = job.answer.send(Ok(written));
+        }
+        return;
+    }
+}
+
+/// Every job's writes, or the index of the first that failed and why.
+async fn write_all(
+    txn: &DatabaseTransaction,
+    settings: Settings,
+    jobs: &[Job],
+) -> std::result::Result<Vec<Written>, (usize, Error)> {
+    let mut written = Vec::with_capacity(jobs.len());
+    for (index, job) in jobs.iter().enumerate() {
+        written.push(
+            write_one(txn, settings, &job.payload)
+                .await
+                .map_err(|e| (index, e))?,
+        );
+    }
+    Ok(written)
+}
+
+async fn rollback(txn: WriteTxn) {
+    if let Err(e) = txn.rollback().await {
+        tracing::warn!(error = %e, "rolling back an ingest transaction failed");
+    }
+}
+
+/// Nothing of the batch was written: every payload gets the error, none an answer
+/// that could be mistaken for an acknowledgement.
+fn fail_all(jobs: Vec<Job>, error: DbErr) {
+    let error = Error::from_db_err(error);
+    tracing::warn!(error = %error, payloads = jobs.len(), "group commit failed; nothing of it was written");
+    let unavailable = matches!(error, Error::Unavailable(_));
+    let detail = error.to_string();
+    for job in jobs {
+        let shared = DbErr::Custom(format!("the payload's group commit failed: {detail}"));
+        let error = if unavailable {
+            Error::Unavailable(shared)
+        } else {
+            Error::Database(shared)
+        };
+        let _ = job.answer.send(Err(error));
+    }
+}
+
+/// One payload inside the batch's transaction: the key claim, the items (a savepoint
+/// each), the payload record and the key's stored answer.
+async fn write_one(
+    txn: &DatabaseTransaction,
+    settings: Settings,
+    job: &Payload,
+) -> Result<Written> {
+    let business_id = job.principal.business_id;
+    let claim = match &job.key {
+        None => None,
+        Some(k) => {
+            match idempotency::claim(txn, business_id, &k.key, &k.fingerprint, k.window).await? {
+                Claim::Claimed(id) => Some(id),
+                Claim::Existing(row) => return Ok(Written::Earlier(row)),
+            }
+        }
+    };
+    let reply = match &job.work {
+        Err(e) => Reply::problem(&job.logging_id, e),
+        Ok(prepared) => {
+            let results =
+                apply_all(txn, settings.strict_facilities, &job.principal, prepared).await?;
+            Reply::for_results(&job.logging_id, results)
+        }
+    };
+    let record = inbound::NewInbound {
+        logging_id: &job.logging_id,
+        business_id,
+        api_key_id: job.principal.key_id,
+        content_type: job.content_type.as_deref().unwrap_or(""),
+        body: &job.body,
+        rule: job.rule.as_ref().map(|r| r.name.clone()),
+        operation: job.rule.as_ref().map(|r| r.operation.as_str().to_string()),
+        entity: job.rule.as_ref().map(|r| r.entity.as_str().to_string()),
+        outcome: reply.outcome(),
+        response: reply.body.clone(),
+        received_at: job.received_at,
+    };
+    inbound::record(txn, record).await?;
+    if let Some(claim) = claim {
+        let body = serde_json::to_string(&reply.body).unwrap_or_default();
+        idempotency::finish(txn, claim, reply.status.as_u16(), &body).await?;
+    }
+    Ok(Written::Fresh(reply))
+}
