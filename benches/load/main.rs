@@ -37,6 +37,10 @@ pub struct Args {
     /// Only these scenarios (comma-separated): floor, explain, ingest, write-floor, graphql, webhooks.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Server binary to measure instead of the one this build made, e.g. an earlier
+    /// release for a before/after comparison in one run.
+    #[arg(long, env = "FG_BENCH_SERVER")]
+    pub server: Option<std::path::PathBuf>,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     pub bench: bool,
@@ -113,7 +117,10 @@ fn main() {
     // Pin before the runtime exists so every thread inherits the mask.
     let pinning = procs::Pinning::apply();
     let programs = Programs {
-        server: env!("CARGO_BIN_EXE_freightgate").into(),
+        server: args
+            .server
+            .clone()
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_freightgate").into()),
         this: std::env::current_exe().expect("own path"),
         repo_rules: concat!(env!("CARGO_MANIFEST_DIR"), "/rules").into(),
     };
