@@ -80,8 +80,8 @@ pub struct Config {
     /// Most ingested payloads written in one transaction (group commit); 1 gives
     /// each payload a transaction of its own.
     pub ingest_batch_max: usize,
-    /// Transactions writing ingested payloads at once. SQLite has a single writer,
-    /// so more than 1 only helps on PostgreSQL.
+    /// Transactions writing ingested payloads at once; 0 picks 1 on SQLite (it has
+    /// a single writer) and 4 on PostgreSQL.
     pub ingest_writers: usize,
 }
 
@@ -128,7 +128,7 @@ impl Default for Config {
             max_concurrent_requests: 256,
             request_timeout_ms: 30_000,
             ingest_batch_max: 64,
-            ingest_writers: 1,
+            ingest_writers: 0,
         }
     }
 }
@@ -248,9 +248,9 @@ impl Config {
                 self.ingest_batch_max
             )));
         }
-        if !(1..=64).contains(&self.ingest_writers) {
+        if self.ingest_writers > 64 {
             return Err(ConfigError(format!(
-                "ingest_writers (FREIGHTGATE_INGEST_WRITERS) = {}: accepted values are 1 to 64",
+                "ingest_writers (FREIGHTGATE_INGEST_WRITERS) = {}: accepted values are 0 (automatic) to 64",
                 self.ingest_writers
             )));
         }

@@ -79,8 +79,13 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_config(config: &crate::Config) -> Self {
+        let writers = match config.ingest_writers {
+            0 if config.is_sqlite() => 1,
+            0 => 4,
+            n => n,
+        };
         Self {
-            writers: config.ingest_writers,
+            writers,
             batch: config.ingest_batch_max,
             strict_facilities: config.strict_facilities,
         }
@@ -126,14 +131,15 @@ async fn write_batches(
 ) {
     let mut batch = Vec::with_capacity(settings.batch);
     loop {
-        // Whatever queued while the previous transaction ran forms the next one.
-        if jobs
-            .lock()
-            .await
-            .recv_many(&mut batch, settings.batch)
-            .await
-            == 0
-        {
+        // Whatever queued while the previous transaction ran forms the next one,
+        // shared out among the writers so that on PostgreSQL concurrent payloads
+        // also run in concurrent transactions.
+        let taken = {
+            let mut jobs = jobs.lock().await;
+            let share = (jobs.len() / settings.writers.max(1)).clamp(1, settings.batch);
+            jobs.recv_many(&mut batch, share).await
+        };
+        if taken == 0 {
             return;
         }
         // A request that gave up (timed out, disconnected) was never acknowledged:
