@@ -10,7 +10,12 @@ use crate::support::TestApp;
 
 #[tokio::test]
 async fn payloads_queued_behind_the_write_lock_are_acknowledged_only_after_they_commit_together() {
-    let app = TestApp::spawn_with(|c| c.rate_limit_per_sec = 0).await;
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limit_per_sec = 0;
+        // One writer: with more, PostgreSQL shares the queued payloads out.
+        c.ingest_writers = 1;
+    })
+    .await;
     let key = app.key("acme", &[freightgate::domain::Scope::Ingest]).await;
     let client = bounded_client();
     let lock = hold_writes(&app).await;
