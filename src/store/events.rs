@@ -15,15 +15,9 @@ async fn slugs(
     business_id: i64,
     facility_id: Option<i64>,
 ) -> Result<(String, Option<String>)> {
-    let business = tenancy::business_by_id(db, business_id)
+    Ok(tenancy::slugs(db, business_id, facility_id)
         .await?
-        .map(|b| b.slug)
-        .unwrap_or_default();
-    let facility = match facility_id {
-        Some(id) => tenancy::facility_by_id(db, id).await?.map(|f| f.slug),
-        None => None,
-    };
-    Ok((business, facility))
+        .unwrap_or_default())
 }
 
 async fn dock_slug(db: &impl ConnectionTrait, dock_id: Option<i64>) -> Result<Option<String>> {

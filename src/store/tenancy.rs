@@ -52,6 +52,30 @@ pub async fn business_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option
         .map_err(Error::from_db_err)
 }
 
+/// The slugs of a business and of one of its facilities, in one statement: every
+/// event names both.
+pub async fn slugs(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    facility_id: Option<i64>,
+) -> Result<Option<(String, Option<String>)>> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{Expr, Query};
+    let facility_slug = Query::select()
+        .column(facility::Column::Slug)
+        .from(facility::Entity)
+        .and_where(facility::Column::Id.eq(facility_id))
+        .to_owned();
+    business::Entity::find_by_id(business_id)
+        .select_only()
+        .column(business::Column::Slug)
+        .expr(Expr::SubQuery(None, Box::new(facility_slug.into())))
+        .into_tuple::<(String, Option<String>)>()
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
 /// Resolves `slug` within the business, creating the facility unless `strict`.
 pub async fn facility(
     db: &impl ConnectionTrait,

@@ -10,6 +10,7 @@ mod health;
 mod hostile;
 mod idempotency;
 mod ingest;
+mod ingest_cost;
 mod readme;
 mod reliability;
 mod reload;
