@@ -53,9 +53,13 @@ pub async fn run(
         poll,
         shutdown.clone(),
     ));
-    tokio::spawn(purge_idempotency_keys(db.clone(), shutdown.clone()));
     // Every writer of this process takes turns on SQLite's single write lock.
     let gate = store::gate::WriteGate::for_db(&db);
+    tokio::spawn(purge_idempotency_keys(
+        db.clone(),
+        gate.clone(),
+        shutdown.clone(),
+    ));
     let dispatcher = if config.webhooks_dispatcher {
         let dispatcher = webhooks::dispatcher::Dispatcher::new(db.clone(), &config, gate.clone())
             .context("cannot start the webhook dispatcher")?;
@@ -140,18 +144,29 @@ pub fn load_rules(config: &Config) -> anyhow::Result<rules::live::LiveRules> {
 }
 
 /// Deletes expired Idempotency-Keys every ten minutes.
-async fn purge_idempotency_keys(db: store::Db, shutdown: CancellationToken) {
-    let mut ticker = tokio::time::interval(Duration::from_secs(600));
+async fn purge_idempotency_keys(
+    db: store::Db,
+    gate: store::gate::WriteGate,
+    shutdown: CancellationToken,
+) {
+    // Not at start-up: a first write there would compete with whatever starts next.
+    let period = Duration::from_secs(600);
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = ticker.tick() => match store::idempotency::purge_expired(&db).await {
+            _ = ticker.tick() => match purge_turn(&db, &gate).await {
                 Ok(0) => {}
                 Ok(purged) => tracing::debug!(purged, "expired idempotency keys deleted"),
                 Err(e) => tracing::warn!(error = %e, "could not purge idempotency keys"),
             },
         }
     }
+}
+
+async fn purge_turn(db: &store::Db, gate: &store::gate::WriteGate) -> Result<u64> {
+    let _turn = gate.turn().await;
+    store::idempotency::purge_expired(db).await
 }
 
 /// A database URL without its password, for messages.
