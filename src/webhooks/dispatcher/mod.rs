@@ -40,6 +40,10 @@ const RECORD_LINGER: Duration = Duration::from_millis(2);
 const RENEW_EVERY: Duration = Duration::from_secs(1);
 /// A push starts only if its lease outlasts the push's timeout by this much.
 const LEASE_MARGIN: Duration = Duration::from_secs(1);
+/// How often, at most, a look for due deliveries that found none outside the full
+/// lanes is repeated while those lanes stay full: such a look walks the full lanes'
+/// whole backlog in the due index, only to skip it.
+const FULL_LOOK_EVERY: Duration = Duration::from_millis(50);
 
 /// How deliveries are retried and bounded.
 #[derive(Debug, Clone)]
@@ -71,6 +75,8 @@ struct Inner {
     writes: tokio::sync::Mutex<()>,
     /// Rings when a lane has room for another claim.
     room: Notify,
+    /// The last look that found nothing outside full lanes: when, and which were full.
+    fruitless: Mutex<Option<(Instant, Vec<i64>)>>,
 }
 
 /// One push's attempt, on its way to the attempt log.
@@ -91,7 +97,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Dispatcher {
     /// A dispatcher for `config`, with a lease owner name of its own.
+    /// Its statements run on one connection of its own (see [`crate::store::own_pool`]):
+    /// they are already one at a time, and the caches stay warm.
     pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
+        let db = crate::store::own_pool(&db, 1);
         let guard =
             Arc::new(Guard::parse(&config.webhooks_allow_networks).map_err(anyhow::Error::msg)?);
         let timeout = Duration::from_millis(config.webhooks_timeout_ms);
@@ -117,6 +126,7 @@ impl Dispatcher {
                 leased_until: Mutex::new(Instant::now()),
                 writes: tokio::sync::Mutex::new(()),
                 room: Notify::new(),
+                fruitless: Mutex::new(None),
             }),
         })
     }
@@ -169,6 +179,9 @@ impl Dispatcher {
     async fn claim(&self) -> Vec<i64> {
         let inner = &self.inner;
         let full = lock(&inner.lanes).full();
+        if self.recently_fruitless(&full) {
+            return Vec::new();
+        }
         let lease = chrono::Duration::from_std(inner.settings.lease).unwrap_or_default();
         let started = Instant::now();
         let claimed = {
@@ -176,7 +189,12 @@ impl Dispatcher {
             dispatch::claim(&inner.db, &inner.owner, lease, CLAIM_BATCH, &full).await
         };
         let claimed = match claimed {
-            Ok(claimed) if claimed.is_empty() => return Vec::new(),
+            Ok(claimed) if claimed.is_empty() => {
+                if !full.is_empty() {
+                    *lock(&inner.fruitless) = Some((Instant::now(), full));
+                }
+                return Vec::new();
+            }
             Ok(claimed) => claimed,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot claim webhook deliveries");
@@ -201,6 +219,16 @@ impl Dispatcher {
                 lanes.push(job).then_some(endpoint)
             })
             .collect()
+    }
+
+    /// True when a look found nothing outside full lanes a moment ago and every lane
+    /// full then still is: no lane has room it lacked then, so only time can have
+    /// brought due work elsewhere.
+    fn recently_fruitless(&self, full: &[i64]) -> bool {
+        let fruitless = lock(&self.inner.fruitless);
+        fruitless.as_ref().is_some_and(|(at, then)| {
+            at.elapsed() < FULL_LOOK_EVERY && then.iter().all(|e| full.contains(e))
+        })
     }
 
     /// Loads the messages and endpoints of a claim, two queries for the batch.
