@@ -16,7 +16,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use self::lanes::{Job, Lanes};
+use self::lanes::{Job, Lanes, still_fruitless};
 use self::push::{Answer, Target};
 use crate::config::Config;
 use crate::store::dispatch::{self, AttemptRecord};
@@ -40,10 +40,6 @@ const RECORD_LINGER: Duration = Duration::from_millis(2);
 const RENEW_EVERY: Duration = Duration::from_secs(1);
 /// A push starts only if its lease outlasts the push's timeout by this much.
 const LEASE_MARGIN: Duration = Duration::from_secs(1);
-/// How often, at most, a look for due deliveries that found none outside the full
-/// lanes is repeated while those lanes stay full: such a look walks the full lanes'
-/// whole backlog in the due index, only to skip it.
-const FULL_LOOK_EVERY: Duration = Duration::from_millis(50);
 
 /// How deliveries are retried and bounded.
 #[derive(Debug, Clone)]
@@ -225,10 +221,7 @@ impl Dispatcher {
     /// full then still is: no lane has room it lacked then, so only time can have
     /// brought due work elsewhere.
     fn recently_fruitless(&self, full: &[i64]) -> bool {
-        let fruitless = lock(&self.inner.fruitless);
-        fruitless.as_ref().is_some_and(|(at, then)| {
-            at.elapsed() < FULL_LOOK_EVERY && then.iter().all(|e| full.contains(e))
-        })
+        still_fruitless(lock(&self.inner.fruitless).as_ref(), full, Instant::now())
     }
 
     /// Loads the messages and endpoints of a claim, two queries for the batch.
