@@ -12,11 +12,8 @@ use sea_orm::{
 
 use super::entities::{delivery, delivery_attempt, message};
 use super::outbox::PENDING;
+use super::stable;
 use crate::error::{Error, Result};
-
-/// Rows per statement when many ids or rows go into one statement; well inside
-/// both databases' limits on bound parameters.
-const ROWS_PER_STATEMENT: usize = 500;
 
 /// A claimed delivery: what a push needs of its row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,11 +83,11 @@ pub async fn claim(
         })
         .collect();
     let ids: Vec<i64> = due.iter().map(|d| d.id).collect();
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+    for list in stable::id_lists(&ids) {
         delivery::Entity::update_many()
             .col_expr(delivery::Column::LeaseOwner, Expr::value(owner))
             .col_expr(delivery::Column::LeaseExpiresAt, Expr::value(now + lease))
-            .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
+            .filter(delivery::Column::Id.is_in(list))
             .exec(&txn)
             .await
             .map_err(Error::from_db_err)?;
@@ -105,7 +102,7 @@ pub async fn payloads(
     message_ids: &[i64],
 ) -> Result<Vec<(i64, Payload)>> {
     let mut payloads = Vec::with_capacity(message_ids.len());
-    for chunk in message_ids.chunks(ROWS_PER_STATEMENT) {
+    for list in stable::id_lists(message_ids) {
         let rows = message::Entity::find()
             .select_only()
             .columns([
@@ -113,7 +110,7 @@ pub async fn payloads(
                 message::Column::WebhookId,
                 message::Column::Body,
             ])
-            .filter(message::Column::Id.is_in(chunk.iter().copied()))
+            .filter(message::Column::Id.is_in(list))
             .into_tuple::<(i64, String, String)>()
             .all(db)
             .await
@@ -149,11 +146,9 @@ fn due(now: DateTime<Utc>, busy: &[i64]) -> sea_orm::Select<delivery::Entity> {
         // however long the backlog is.
         .order_by_asc(delivery::Column::NextAttemptAt)
         .order_by_asc(delivery::Column::Id);
-    if busy.is_empty() {
-        query
-    } else {
-        query.filter(delivery::Column::EndpointId.is_not_in(busy.iter().copied()))
-    }
+    stable::id_lists(busy).fold(query, |query, list| {
+        query.filter(delivery::Column::EndpointId.is_not_in(list))
+    })
 }
 
 /// Extends `owner`'s leases on the deliveries it still holds until `until`; a lease
@@ -167,10 +162,10 @@ pub async fn renew(
 ) -> Result<u64> {
     let txn = super::begin_write(db).await.map_err(Error::from_db_err)?;
     let mut renewed = 0;
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+    for list in stable::id_lists(ids) {
         renewed += delivery::Entity::update_many()
             .col_expr(delivery::Column::LeaseExpiresAt, Expr::value(until))
-            .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
+            .filter(delivery::Column::Id.is_in(list))
             .filter(delivery::Column::LeaseOwner.eq(owner))
             .exec(&txn)
             .await
@@ -182,7 +177,7 @@ pub async fn renew(
 }
 
 /// An update of the deliveries `owner` still leases among `ids` that ends the lease.
-fn without_lease(owner: &str, ids: &[i64]) -> sea_orm::UpdateMany<delivery::Entity> {
+fn without_lease(owner: &str, ids: Vec<i64>) -> sea_orm::UpdateMany<delivery::Entity> {
     delivery::Entity::update_many()
         .col_expr(
             delivery::Column::LeaseOwner,
@@ -192,14 +187,14 @@ fn without_lease(owner: &str, ids: &[i64]) -> sea_orm::UpdateMany<delivery::Enti
             delivery::Column::LeaseExpiresAt,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
+        .filter(delivery::Column::Id.is_in(ids))
         .filter(delivery::Column::LeaseOwner.eq(owner))
 }
 
 /// Gives claimed deliveries back at once, for another round or another dispatcher.
 pub async fn release(db: &sea_orm::DatabaseConnection, owner: &str, ids: &[i64]) -> Result<()> {
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        without_lease(owner, chunk)
+    for list in stable::id_lists(ids) {
+        without_lease(owner, list)
             .exec(db)
             .await
             .map_err(Error::from_db_err)?;
@@ -243,7 +238,7 @@ pub async fn record_attempts(
 ) -> Result<()> {
     let now = Utc::now();
     let txn = super::begin_write(db).await.map_err(Error::from_db_err)?;
-    for chunk in records.chunks(ROWS_PER_STATEMENT) {
+    for chunk in stable::chunks(records) {
         delivery_attempt::Entity::insert_many(chunk.iter().map(|r| {
             delivery_attempt::ActiveModel {
                 delivery_id: Set(r.delivery_id),
@@ -256,7 +251,7 @@ pub async fn record_attempts(
                 ..Default::default()
             }
         }))
-        .exec(&txn)
+        .exec_without_returning(&txn)
         .await
         .map_err(Error::from_db_err)?;
     }
@@ -277,8 +272,8 @@ pub async fn record_attempts(
         alike.entry(outcome).or_default().push(r.delivery_id);
     }
     for (outcome, ids) in alike {
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            set_outcome(&txn, owner, &outcome, chunk, now).await?;
+        for list in stable::id_lists(&ids) {
+            set_outcome(&txn, owner, &outcome, list, now).await?;
         }
     }
     txn.commit().await.map_err(Error::from_db_err)
@@ -288,7 +283,7 @@ async fn set_outcome(
     txn: &impl ConnectionTrait,
     owner: &str,
     outcome: &Outcome<'_>,
-    ids: &[i64],
+    ids: Vec<i64>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     without_lease(owner, ids)

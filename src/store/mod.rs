@@ -15,6 +15,7 @@ pub mod order_items;
 pub mod orders;
 pub mod outbox;
 pub mod shipments;
+pub mod stable;
 pub mod tenancy;
 pub mod webhooks;
 
@@ -55,6 +56,32 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<usize, DbErr> {
     let pending = migration::Migrator::get_pending_migrations(db).await?.len();
     migration::Migrator::up(db, None).await?;
     Ok(pending)
+}
+
+/// A pool of at most `max` connections of its own on `db`'s database, opened when
+/// first used. For a worker whose statements should find their connection's page
+/// cache and prepared statements warm instead of rotating through the shared pool,
+/// where each SQLite connection's cache is invalidated by the others' writes.
+pub fn own_pool(db: &DatabaseConnection, max: u32) -> DatabaseConnection {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            let options = pool.options().clone().max_connections(max);
+            options
+                .min_connections(0)
+                .connect_lazy_with((*pool.connect_options()).clone())
+                .into()
+        }
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            let options = pool.options().clone().max_connections(max);
+            options
+                .min_connections(0)
+                .connect_lazy_with((*pool.connect_options()).clone())
+                .into()
+        }
+        _ => db.clone(),
+    }
 }
 
 /// Pool gauges for `/metrics`: (open connections, idle connections).

@@ -85,11 +85,16 @@ pub async fn by_ids(
     db: &impl ConnectionTrait,
     ids: &[i64],
 ) -> Result<Vec<webhook_endpoint::Model>> {
-    webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await
-        .map_err(Error::from_db_err)
+    let mut endpoints = Vec::with_capacity(ids.len());
+    for list in super::stable::id_lists(ids) {
+        let found = webhook_endpoint::Entity::find()
+            .filter(webhook_endpoint::Column::Id.is_in(list))
+            .all(db)
+            .await
+            .map_err(Error::from_db_err)?;
+        endpoints.extend(found);
+    }
+    Ok(endpoints)
 }
 
 /// The business's endpoints, oldest first.

@@ -4,9 +4,28 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::push::Target;
 use crate::store::dispatch::{Claimed, Payload};
+
+/// How often, at most, a look for due deliveries that found none outside the full
+/// lanes is repeated while those lanes stay full: such a look walks the full lanes'
+/// whole backlog in the due index, only to skip it.
+pub(super) const FULL_LOOK_EVERY: Duration = Duration::from_millis(50);
+
+/// Whether a look that found nothing outside the lanes then full (`last`) still
+/// holds at `now` with `full` lanes full.
+pub(super) fn still_fruitless(
+    last: Option<&(Instant, Vec<i64>)>,
+    full: &[i64],
+    now: Instant,
+) -> bool {
+    last.is_some_and(|(at, then)| {
+        now.saturating_duration_since(*at) < FULL_LOOK_EVERY
+            && then.iter().all(|e| full.contains(e))
+    })
+}
 
 /// One claimed delivery, ready to push.
 pub(super) struct Job {
@@ -214,5 +233,23 @@ mod tests {
         assert!(!lanes.is_empty(), "the push in flight is still held");
         lanes.done(7, in_flight.delivery.id);
         assert!(lanes.is_empty());
+    }
+
+    #[test]
+    fn a_fruitless_look_is_skipped_only_while_its_full_lanes_stay_full_and_briefly() {
+        let at = Instant::now();
+        let last = (at, vec![7, 8]);
+        assert!(!still_fruitless(None, &[7, 8], at), "no look yet");
+        assert!(still_fruitless(Some(&last), &[7, 8], at));
+        assert!(
+            still_fruitless(Some(&last), &[8, 7, 9], at),
+            "more lanes full"
+        );
+        assert!(!still_fruitless(Some(&last), &[8], at), "lane 7 has room");
+        let later = at + FULL_LOOK_EVERY;
+        assert!(
+            !still_fruitless(Some(&last), &[7, 8], later),
+            "time to look again"
+        );
     }
 }

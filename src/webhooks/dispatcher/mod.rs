@@ -16,7 +16,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use self::lanes::{Job, Lanes};
+use self::lanes::{Job, Lanes, still_fruitless};
 use self::push::{Answer, Target};
 use crate::config::Config;
 use crate::store::dispatch::{self, AttemptRecord};
@@ -72,6 +72,8 @@ struct Inner {
     writes: WriteGate,
     /// Rings when a lane has room for another claim.
     room: Notify,
+    /// The last look that found nothing outside full lanes: when, and which were full.
+    fruitless: Mutex<Option<(Instant, Vec<i64>)>>,
 }
 
 /// One push's attempt, on its way to the attempt log.
@@ -92,8 +94,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Dispatcher {
     /// A dispatcher for `config`, with a lease owner name of its own.
-    /// `gate` is the write queue the process's other writers use.
+    /// Its statements run on one connection of its own (see [`crate::store::own_pool`]):
+    /// they are already one at a time, and the caches stay warm. `gate` is the write
+    /// queue the process's other writers use.
     pub fn new(db: Db, config: &Config, gate: WriteGate) -> anyhow::Result<Self> {
+        let db = crate::store::own_pool(&db, 1);
         let guard =
             Arc::new(Guard::parse(&config.webhooks_allow_networks).map_err(anyhow::Error::msg)?);
         let timeout = Duration::from_millis(config.webhooks_timeout_ms);
@@ -119,6 +124,7 @@ impl Dispatcher {
                 leased_until: Mutex::new(Instant::now()),
                 writes: gate,
                 room: Notify::new(),
+                fruitless: Mutex::new(None),
             }),
         })
     }
@@ -171,6 +177,9 @@ impl Dispatcher {
     async fn claim(&self) -> Vec<i64> {
         let inner = &self.inner;
         let full = lock(&inner.lanes).full();
+        if self.recently_fruitless(&full) {
+            return Vec::new();
+        }
         let lease = chrono::Duration::from_std(inner.settings.lease).unwrap_or_default();
         let started = Instant::now();
         let claimed = {
@@ -178,7 +187,12 @@ impl Dispatcher {
             dispatch::claim(&inner.db, &inner.owner, lease, CLAIM_BATCH, &full).await
         };
         let claimed = match claimed {
-            Ok(claimed) if claimed.is_empty() => return Vec::new(),
+            Ok(claimed) if claimed.is_empty() => {
+                if !full.is_empty() {
+                    *lock(&inner.fruitless) = Some((Instant::now(), full));
+                }
+                return Vec::new();
+            }
             Ok(claimed) => claimed,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot claim webhook deliveries");
@@ -203,6 +217,13 @@ impl Dispatcher {
                 lanes.push(job).then_some(endpoint)
             })
             .collect()
+    }
+
+    /// True when a look found nothing outside full lanes a moment ago and every lane
+    /// full then still is: no lane has room it lacked then, so only time can have
+    /// brought due work elsewhere.
+    fn recently_fruitless(&self, full: &[i64]) -> bool {
+        still_fruitless(lock(&self.inner.fruitless).as_ref(), full, Instant::now())
     }
 
     /// Loads the messages and endpoints of a claim, two queries for the batch.

@@ -1,0 +1,65 @@
+//! Statement shapes that repeat. A multi-row statement's SQL text depends on how many
+//! rows or ids it carries; cut into a few fixed sizes, the texts repeat and each
+//! connection's prepared-statement cache hits, instead of SQLite parsing and planning a
+//! new text for nearly every batch.
+
+/// Most rows or ids in one statement: well inside both databases' limits on bound
+/// parameters.
+pub const MAX_ROWS: usize = 256;
+/// Shortest padded id list: lists of one to eight ids share one text.
+const MIN_IDS: usize = 8;
+
+/// Cuts `rows` into chunks of power-of-two lengths (at most [`MAX_ROWS`]), longest
+/// first: at most nine statement texts per row shape.
+pub fn chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let len = if rest.len() >= MAX_ROWS {
+            MAX_ROWS
+        } else {
+            1 << rest.len().ilog2()
+        };
+        let (head, tail) = rest.split_at(len);
+        rest = tail;
+        Some(head)
+    })
+}
+
+/// Ids for `IN` lists of at most [`MAX_ROWS`], each padded to a power of two by
+/// repeating its last id: a repeated id changes nothing in `IN` or `NOT IN`.
+pub fn id_lists(ids: &[i64]) -> impl Iterator<Item = Vec<i64>> {
+    ids.chunks(MAX_ROWS).map(|chunk| {
+        let mut padded = chunk.to_vec();
+        let last = chunk[chunk.len() - 1];
+        padded.resize(chunk.len().next_power_of_two().max(MIN_IDS), last);
+        padded
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_cut_into_power_of_two_chunks_that_cover_them_in_order() {
+        let rows: Vec<usize> = (0..300).collect();
+        let lens: Vec<usize> = chunks(&rows).map(<[usize]>::len).collect();
+        assert_eq!(lens, [256, 32, 8, 4]);
+        let back: Vec<usize> = chunks(&rows).flatten().copied().collect();
+        assert_eq!(back, rows);
+        assert_eq!(chunks::<u8>(&[]).count(), 0);
+    }
+
+    #[test]
+    fn id_lists_repeat_the_last_id_up_to_a_power_of_two() {
+        let lists: Vec<Vec<i64>> = id_lists(&[5, 6, 7]).collect();
+        assert_eq!(lists, [vec![5, 6, 7, 7, 7, 7, 7, 7]]);
+        let ids: Vec<i64> = (1..=300).collect();
+        let lens: Vec<usize> = id_lists(&ids).map(|l| l.len()).collect();
+        assert_eq!(lens, [256, 64]);
+        assert_eq!(id_lists(&[]).count(), 0);
+    }
+}
