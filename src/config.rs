@@ -77,6 +77,9 @@ pub struct Config {
     pub max_concurrent_requests: usize,
     /// Longest a request may run before it is abandoned with 503, in milliseconds.
     pub request_timeout_ms: u64,
+    /// How long an authenticated API key is remembered in memory, in milliseconds;
+    /// bounds how late a revocation made by another process is seen. 0 looks up every request.
+    pub api_key_cache_ttl_ms: u64,
 }
 
 /// How log lines are written.
@@ -121,6 +124,7 @@ impl Default for Config {
             rate_limit_burst: 100,
             max_concurrent_requests: 256,
             request_timeout_ms: 30_000,
+            api_key_cache_ttl_ms: 2_000,
         }
     }
 }
@@ -234,6 +238,12 @@ impl Config {
                 self.request_timeout_ms
             )));
         }
+        if self.api_key_cache_ttl_ms > 60_000 {
+            return Err(ConfigError(format!(
+                "api_key_cache_ttl_ms (FREIGHTGATE_API_KEY_CACHE_TTL_MS) = {}: accepted values are 0 to 60000",
+                self.api_key_cache_ttl_ms
+            )));
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
             return Err(ConfigError(format!(
                 "log (FREIGHTGATE_LOG) = {:?}: {e}; accepted values are tracing filters such as \
@@ -261,6 +271,11 @@ impl Config {
     /// Database acquire timeout as a `Duration`.
     pub fn db_acquire_timeout(&self) -> Duration {
         Duration::from_millis(self.db_acquire_timeout_ms)
+    }
+
+    /// How long an authenticated key stays cached, as a `Duration`.
+    pub fn api_key_cache_ttl(&self) -> Duration {
+        Duration::from_millis(self.api_key_cache_ttl_ms)
     }
 
     /// The request timeout as a `Duration`.

@@ -7,6 +7,7 @@ pub mod entities;
 pub mod events;
 pub mod idempotency;
 pub mod inbound;
+pub mod key_cache;
 pub mod keys;
 pub mod listing;
 pub mod migration;
