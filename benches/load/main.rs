@@ -7,6 +7,7 @@
 //! to a PostgreSQL URL whose user may create databases to include PostgreSQL).
 
 mod drive;
+mod http;
 mod payload;
 mod procs;
 mod scenarios;
@@ -113,7 +114,9 @@ fn main() {
     // Pin before the runtime exists so every thread inherits the mask.
     let pinning = procs::Pinning::apply();
     let programs = Programs {
-        server: env!("CARGO_BIN_EXE_freightgate").into(),
+        // FG_BENCH_SERVER measures another build (say, of an earlier commit) with this harness.
+        server: std::env::var_os("FG_BENCH_SERVER")
+            .map_or_else(|| env!("CARGO_BIN_EXE_freightgate").into(), Into::into),
         this: std::env::current_exe().expect("own path"),
         repo_rules: concat!(env!("CARGO_MANIFEST_DIR"), "/rules").into(),
     };
