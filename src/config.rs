@@ -83,6 +83,9 @@ pub struct Config {
     /// Transactions writing ingested payloads at once; 0 picks 1 on SQLite (it has
     /// a single writer) and 4 on PostgreSQL.
     pub ingest_writers: usize,
+    /// How long an authenticated API key is remembered in memory, in milliseconds;
+    /// bounds how late a revocation made by another process is seen. 0 looks up every request.
+    pub api_key_cache_ttl_ms: u64,
 }
 
 /// How log lines are written.
@@ -129,6 +132,7 @@ impl Default for Config {
             request_timeout_ms: 30_000,
             ingest_batch_max: 64,
             ingest_writers: 0,
+            api_key_cache_ttl_ms: 2_000,
         }
     }
 }
@@ -254,6 +258,12 @@ impl Config {
                 self.ingest_writers
             )));
         }
+        if self.api_key_cache_ttl_ms > 60_000 {
+            return Err(ConfigError(format!(
+                "api_key_cache_ttl_ms (FREIGHTGATE_API_KEY_CACHE_TTL_MS) = {}: accepted values are 0 to 60000",
+                self.api_key_cache_ttl_ms
+            )));
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
             return Err(ConfigError(format!(
                 "log (FREIGHTGATE_LOG) = {:?}: {e}; accepted values are tracing filters such as \
@@ -281,6 +291,11 @@ impl Config {
     /// Database acquire timeout as a `Duration`.
     pub fn db_acquire_timeout(&self) -> Duration {
         Duration::from_millis(self.db_acquire_timeout_ms)
+    }
+
+    /// How long an authenticated key stays cached, as a `Duration`.
+    pub fn api_key_cache_ttl(&self) -> Duration {
+        Duration::from_millis(self.api_key_cache_ttl_ms)
     }
 
     /// The request timeout as a `Duration`.

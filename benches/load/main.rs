@@ -7,6 +7,7 @@
 //! to a PostgreSQL URL whose user may create databases to include PostgreSQL).
 
 mod drive;
+mod http;
 mod payload;
 mod procs;
 mod scenarios;

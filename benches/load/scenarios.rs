@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::drive::{self, Outcome};
+use crate::http::Poster;
 use crate::procs::{self, Pinning, Running, Scratch};
 use crate::stats::{self, Latency, Ratio, Row};
 use crate::{Args, Programs, payload};
@@ -269,10 +270,10 @@ async fn floor(ctx: &mut Ctx) {
         base: format!("http://127.0.0.1:{port}"),
     };
     procs::wait_ready(&ctx.client, &proc.base, "/readyz").await;
-    let (client, url, body) = (ctx.client.clone(), format!("{}/floor", proc.base), ctx.body);
+    let poster = Poster::new(&proc.base, "/floor", None, ctx.body);
     ctx.measure("1 floor: bare axum, 5 KB body", proc.pid(), move |_| {
-        let sent = client.post(&url).body(body).send();
-        async move { expect(sent.await, 200).await }
+        let poster = poster.clone();
+        async move { poster.post(200).await }
     })
     .await;
 }
@@ -280,20 +281,12 @@ async fn floor(ctx: &mut Ctx) {
 async fn explain(ctx: &mut Ctx) {
     let db = Db::fresh(None).await;
     let server = ctx.server(&db, &[]).await;
-    let (client, body) = (ctx.client.clone(), ctx.body);
-    let (url, key) = (
-        format!("{}/v1/ingest/explain", server.proc.base),
-        server.key.clone(),
-    );
+    let path = "/v1/ingest/explain";
+    let poster = Poster::new(&server.proc.base, path, Some(&server.key), ctx.body);
     let scenario = format!("2 explain, 5 KB, {} rules", ctx.rule_count);
     ctx.measure(&scenario, server.proc.pid(), move |_| {
-        let sent = client
-            .post(&url)
-            .bearer_auth(&key)
-            .header("content-type", "application/json")
-            .body(body)
-            .send();
-        async move { expect(sent.await, 200).await }
+        let poster = poster.clone();
+        async move { poster.post(200).await }
     })
     .await;
     drop(server);

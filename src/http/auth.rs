@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::limits::RateLimits;
 use crate::error::Error;
+use crate::store::key_cache::KeyCache;
 use crate::store::keys::{self, Principal};
 
 impl FromRequestParts<AppState> for Principal {
@@ -24,9 +25,12 @@ impl FromRequestParts<AppState> for Principal {
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(Error::Unauthorized);
         }
-        let principal = keys::authenticate(&state.db, token.trim())
-            .await?
-            .ok_or(Error::Unauthorized)?;
+        let token = token.trim();
+        let found = match parts.extensions.get::<Arc<KeyCache>>() {
+            Some(cache) => cache.authenticate(&state.db, token).await?,
+            None => keys::authenticate(&state.db, token).await?,
+        };
+        let principal = found.ok_or(Error::Unauthorized)?;
         tracing::Span::current().record("business", principal.business_slug.as_str());
         if let Some(limits) = parts.extensions.get::<Arc<RateLimits>>() {
             limits.check(&principal)?;

@@ -2,9 +2,10 @@
 //! `GET /v1/ingest/{logging_id}`.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::json;
 
 use super::AppState;
@@ -13,6 +14,7 @@ use crate::domain::Scope;
 use crate::error::{Error, Result};
 use crate::ingest::body::{self, Format};
 use crate::ingest::{Incoming, idempotent};
+use crate::rules::Explanation;
 use crate::store::inbound;
 use crate::store::keys::Principal;
 
@@ -50,18 +52,50 @@ pub async fn explain(
     principal.require(Scope::Ingest)?;
     let format = Format::from_content_type(content_type(&headers))?;
     let rules = state.rules.current();
-    let documents: Vec<_> = body::documents(format, &body)?
+    let documents = body::documents(format, &body)?
         .into_iter()
-        .map(|doc| match doc.value {
-            Ok(value) => json!({
-                "index": doc.index,
-                "location": doc.location,
-                "explanation": rules.explain(&principal.business_slug, &value),
-            }),
-            Err(error) => json!({ "index": doc.index, "location": doc.location, "error": error }),
+        .map(|doc| {
+            let (explanation, error) = match doc.value {
+                Ok(value) => (Some(rules.explain(&principal.business_slug, &value)), None),
+                Err(error) => (None, Some(error)),
+            };
+            ExplainedDocument {
+                index: doc.index,
+                location: doc.location,
+                explanation,
+                error,
+            }
         })
         .collect();
-    Ok(axum::Json(json!({ "rules_loaded": rules.len(), "documents": documents })).into_response())
+    let answer = ExplainAnswer {
+        rules_loaded: rules.len(),
+        documents,
+    };
+    // Sized for the usual answer (a report per rule, the mapped documents), so the
+    // buffer is not grown and copied over and over while serialising.
+    let mut out = Vec::with_capacity(body.len() * 2 + rules.len() * 512);
+    serde_json::to_writer(&mut out, &answer)
+        .map_err(|e| Error::Internal(anyhow::anyhow!("cannot serialise an explanation: {e}")))?;
+    let json = HeaderValue::from_static("application/json");
+    Ok(([(CONTENT_TYPE, json)], out).into_response())
+}
+
+/// The body of an explain answer, serialised straight from the explanations.
+#[derive(Serialize)]
+struct ExplainAnswer {
+    rules_loaded: usize,
+    documents: Vec<ExplainedDocument>,
+}
+
+/// One document of the payload: its explanation, or why it could not be read.
+#[derive(Serialize)]
+struct ExplainedDocument {
+    index: usize,
+    location: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation: Option<Explanation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 /// `GET /v1/ingest/{logging_id}`: the record of a received payload.

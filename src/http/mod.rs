@@ -33,6 +33,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::rules::live::LiveRules;
 use crate::store::Db;
+use crate::store::key_cache::KeyCache;
 
 /// Header carrying the request id, generated when the client sends none.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -53,6 +54,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let rate_limits = Arc::new(limits::RateLimits::new(&state.config));
+    let key_cache = Arc::new(KeyCache::new(state.config.api_key_cache_ttl()));
     // One semaphore for all routes: axum applies layers route by route, and the plain
     // ConcurrencyLimitLayer would make one per route.
     let overload = ServiceBuilder::new()
@@ -121,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::Extension(rate_limits))
+        .layer(axum::Extension(key_cache))
         .layer(middleware::from_fn_with_state(
             max_body,
             refuse_announced_oversize,

@@ -80,6 +80,8 @@ impl RuleSet {
             .collect();
         let mut candidates = Vec::new();
         let mut other_businesses = 0;
+        // What `classify` picks: the first preselected rule, in rank order, that matches.
+        let mut chosen = None;
         for (id, rule) in self.rules().iter().enumerate() {
             if rule.business().is_some_and(|b| b != business) {
                 other_businesses += 1;
@@ -88,9 +90,11 @@ impl RuleSet {
             let mut report = report_for(rule, &scope);
             report.indexed_as = self.index().filed_as(id).to_string();
             report.preselected = preselected.contains(&(id as u32));
+            if chosen.is_none() && report.preselected && report.matched {
+                chosen = Some(rule);
+            }
             candidates.push(report);
         }
-        let chosen = self.classify(business, payload);
         let tied_with = ties(chosen, self);
         let tied_with: Vec<String> = tied_with
             .into_iter()
@@ -119,8 +123,18 @@ impl RuleSet {
 }
 
 fn report_for(rule: &Rule, scope: &Scope<'_>) -> CandidateReport {
-    let failed = rule.condition.first_failure(scope);
+    // Each top-level part is evaluated once; only the first failing one is explained.
     let parts = rule.condition.parts();
+    let mut conditions_met = 0;
+    let mut first_failing = None;
+    for part in &parts {
+        if part.matches(scope) {
+            conditions_met += 1;
+        } else if first_failing.is_none() {
+            first_failing = Some(*part);
+        }
+    }
+    let failed = first_failing.and_then(|part| part.first_failure(scope));
     CandidateReport {
         rule: rule.name().to_string(),
         file: rule.file().to_string(),
@@ -130,7 +144,7 @@ fn report_for(rule: &Rule, scope: &Scope<'_>) -> CandidateReport {
         indexed_as: String::new(),
         preselected: false,
         matched: failed.is_none(),
-        conditions_met: parts.iter().filter(|c| c.matches(scope)).count(),
+        conditions_met,
         conditions_total: parts.len(),
         failed,
     }

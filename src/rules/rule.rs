@@ -75,6 +75,10 @@ impl Rule {
     pub fn conditions(&self) -> &str {
         &self.conditions
     }
+    /// Canonical fields that find an existing record.
+    pub fn identity(&self) -> &[String] {
+        &self.identity
+    }
     /// What later pipeline stages need to store the result.
     pub fn summary(&self) -> RuleSummary {
         RuleSummary {

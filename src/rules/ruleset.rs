@@ -136,8 +136,9 @@ impl RuleSet {
             findings: Vec::new(),
             sources: BTreeMap::new(),
             missing: BTreeMap::new(),
+            track_paths: !rule.checks.is_empty(),
         };
-        let doc = eval_document(&rule.mapping, scope, &mut ctx, &rule.summary().identity);
+        let doc = eval_document(&rule.mapping, scope, &mut ctx, rule.identity());
         run_checks(&rule.checks, &doc, scope, &mut ctx);
         MappedItem {
             index,

@@ -139,20 +139,34 @@ pub async fn revoke(db: &impl ConnectionTrait, id: i64) -> Result<api_key::Model
             id: id.to_string(),
         })?;
     if key.revoked_at.is_some() {
+        // Revoked elsewhere (another process) may still be cached here.
+        super::key_cache::invalidate_all();
         return Ok(key);
     }
     let mut active = key.into_active_model();
     active.revoked_at = Set(Some(Utc::now()));
-    active.update(db).await.map_err(Error::from_db_err)
+    let revoked = active.update(db).await.map_err(Error::from_db_err)?;
+    super::key_cache::invalidate_all();
+    Ok(revoked)
+}
+
+/// Whether `presented` could be a key at all (prefix and length), before any lookup.
+pub fn well_formed(presented: &str) -> bool {
+    presented.starts_with(KEY_PREFIX) && presented.len() <= 128
 }
 
 /// The principal for a presented key, or `None` when unknown or revoked.
 pub async fn authenticate(db: &impl ConnectionTrait, presented: &str) -> Result<Option<Principal>> {
-    if !presented.starts_with(KEY_PREFIX) || presented.len() > 128 {
+    if !well_formed(presented) {
         return Ok(None);
     }
+    authenticate_hash(db, &hash(presented)).await
+}
+
+/// The principal for a key by its [`hash`], or `None` when unknown or revoked.
+pub async fn authenticate_hash(db: &impl ConnectionTrait, hash: &str) -> Result<Option<Principal>> {
     let found = api_key::Entity::find()
-        .filter(api_key::Column::KeyHash.eq(hash(presented)))
+        .filter(api_key::Column::KeyHash.eq(hash))
         .filter(api_key::Column::RevokedAt.is_null())
         .find_also_related(business::Entity)
         .one(db)

@@ -68,6 +68,48 @@ async fn explain_reports_validation_findings() {
     );
 }
 
+/// The answer's exact text: documents in order, each `index`, `location`, then its
+/// `explanation` (the rules engine's, field for field) or its `error`.
+#[tokio::test]
+async fn explain_answers_each_document_in_order_with_the_engines_explanation_or_its_error() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest]).await;
+    let good = feed("tms-order-update.json").replace('\n', " ");
+    let body = format!(
+        "{good}\n{{\"operation\": \n{}\n",
+        feed("bad/unknown-addon.json").replace('\n', " ")
+    );
+    let response = app
+        .client
+        .post(app.url("/v1/ingest/explain"))
+        .bearer_auth(&key)
+        .header("content-type", "application/x-ndjson")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let text = response.text().await.unwrap();
+    let rules_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let (rules, _) = freightgate::rules::load_dir(&rules_dir).unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    let explained = |line: &str| {
+        let payload: Value = serde_json::from_str(line).unwrap();
+        serde_json::to_value(rules.explain("acme", &payload)).unwrap()
+    };
+    let bad_line = freightgate::ingest::body::strict_json(lines[1]).unwrap_err();
+    let expected = serde_json::json!({
+        "rules_loaded": rules.len(),
+        "documents": [
+            {"index": 0, "location": "line 1", "explanation": explained(lines[0])},
+            {"index": 1, "location": "line 2", "error": format!("line 2 is not valid JSON: {bad_line}")},
+            {"index": 2, "location": "line 3", "explanation": explained(lines[2])},
+        ]
+    });
+    assert_eq!(text, expected.to_string());
+}
+
 #[tokio::test]
 async fn every_payload_is_recorded_with_its_rule_and_outcome() {
     let app = TestApp::spawn().await;

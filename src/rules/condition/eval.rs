@@ -166,7 +166,7 @@ fn leaf_failure(leaf: &Leaf, nodes: &[&Value]) -> ConditionFailure {
         }
     };
     ConditionFailure {
-        condition: Condition::Leaf(Box::new(leaf.clone())).to_string(),
+        condition: leaf.to_string(),
         path: leaf.path.text().to_string(),
         expected: leaf.test.expected(),
         found,
@@ -174,20 +174,24 @@ fn leaf_failure(leaf: &Leaf, nodes: &[&Value]) -> ConditionFailure {
     }
 }
 
+impl fmt::Display for Leaf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.path.text();
+        match &self.test {
+            Test::Exists => write!(f, "{p} exists"),
+            Test::Absent => write!(f, "{p} is absent"),
+            Test::Equals(v) => write!(f, "{p} equals {v}"),
+            Test::OneOf(list) => write!(f, "{p} one_of {}", Value::Array(list.clone())),
+            Test::Regex(re) => write!(f, "{p} matches /{}/", re.as_str()),
+            Test::Compare(op, b) => write!(f, "{p} {} {b}", op_sign(*op)),
+        }
+    }
+}
+
 impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Condition::Leaf(l) => {
-                let p = l.path.text();
-                match &l.test {
-                    Test::Exists => write!(f, "{p} exists"),
-                    Test::Absent => write!(f, "{p} is absent"),
-                    Test::Equals(v) => write!(f, "{p} equals {v}"),
-                    Test::OneOf(list) => write!(f, "{p} one_of {}", Value::Array(list.clone())),
-                    Test::Regex(re) => write!(f, "{p} matches /{}/", re.as_str()),
-                    Test::Compare(op, b) => write!(f, "{p} {} {b}", op_sign(*op)),
-                }
-            }
+            Condition::Leaf(l) => write!(f, "{l}"),
             Condition::All(list) | Condition::Any(list) => {
                 let kind = if matches!(self, Condition::All(_)) {
                     "all"

@@ -17,6 +17,8 @@ pub(crate) struct EvalCtx {
     pub sources: BTreeMap<String, String>,
     /// Canonical path → payload path that would have been read, for absent fields.
     pub missing: BTreeMap<String, String>,
+    /// Whether to fill `sources` and `missing`: only a rule's own checks read them.
+    pub track_paths: bool,
 }
 
 /// How a mapped field turned out.
@@ -52,15 +54,15 @@ fn eval_object(
     ctx: &mut EvalCtx,
     extra_required: &[String],
 ) -> (Map<String, Value>, bool) {
-    let mut out = Map::new();
+    let mut out = Map::with_capacity(m.fields.len());
     let mut statuses: Statuses = Vec::with_capacity(m.fields.len());
     for f in &m.fields {
-        let canon = format!("{prefix}{}", f.def.name);
+        let canon = joined(prefix, f.def.name);
         let (value, status) = eval_field(f, scope, &canon, ctx);
         if let Some(v) = value {
             out.insert(f.def.name.to_string(), v);
         }
-        if let Status::Missing(path) = &status {
+        if let (true, Status::Missing(path)) = (ctx.track_paths, &status) {
             ctx.missing.insert(canon, path.clone());
         }
         statuses.push((f.def.name, status));
@@ -87,6 +89,14 @@ fn eval_object(
         ));
     }
     (out, from_payload)
+}
+
+/// `prefix` followed by `name`, without the formatting machinery (this runs per field).
+fn joined(prefix: &str, name: &str) -> String {
+    let mut out = String::with_capacity(prefix.len() + name.len() + 1);
+    out.push_str(prefix);
+    out.push_str(name);
+    out
 }
 
 fn eval_field(
@@ -184,7 +194,7 @@ fn eval_nested(
         current_path: &path,
     };
     let mark = ctx.findings.len();
-    let (obj, from_payload) = eval_object(&n.mapping, sub, &format!("{canon}."), ctx, &[]);
+    let (obj, from_payload) = eval_object(&n.mapping, sub, &joined(canon, "."), ctx, &[]);
     if from_payload && obj.is_empty() {
         // Every field was rejected: the findings say why; an empty object says nothing.
         (None, Status::Invalid)
@@ -203,13 +213,9 @@ fn eval_list(
     ctx: &mut EvalCtx,
 ) -> (Option<Value>, Status) {
     let mut out = Vec::new();
-    let mut missing = None;
     for n in list {
         let elements = match &n.path {
-            Some(p) => {
-                missing.get_or_insert_with(|| p.missing_path(&scope));
-                flatten(p.select_located(&scope))
-            }
+            Some(p) => flatten(p.select_located(&scope)),
             None => vec![Located {
                 value: scope.current,
                 path: scope.current_path.to_string(),
@@ -239,10 +245,13 @@ fn eval_list(
         }
     }
     if out.is_empty() {
-        return (
-            None,
-            Status::Missing(missing.unwrap_or_else(|| scope.current_path.to_string())),
+        // The path a sender should fill: the first alternative's, computed only now.
+        let missing = list.iter().find_map(|n| n.path.as_ref());
+        let missing = missing.map_or_else(
+            || scope.current_path.to_string(),
+            |p| p.missing_path(&scope),
         );
+        return (None, Status::Missing(missing));
     }
     (Some(Value::Array(out)), Status::Found)
 }

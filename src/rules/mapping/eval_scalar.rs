@@ -25,11 +25,17 @@ fn gather<'a>(source: &Source, list: bool, scope: Scope<'a>) -> Gathered<'a> {
         Source::Path(p) => {
             let located = p.select_located(&scope);
             let located = if list { flatten(located) } else { located };
-            let nodes = located
+            let nodes: Vec<_> = located
                 .into_iter()
                 .map(|l| (Cow::Borrowed(l.value), l.path))
                 .collect();
-            (nodes, p.missing_path(&scope))
+            // Only read when no node holds a value (then the first node's path is not there).
+            let missing = if nodes.iter().any(|n| !n.0.is_null()) {
+                String::new()
+            } else {
+                p.missing_path(&scope)
+            };
+            (nodes, missing)
         }
         Source::Concat { parts, separator } => {
             let (joined, missing) = concat(parts, separator, scope);
@@ -55,10 +61,17 @@ pub(super) fn eval_scalar(
     let mut invalid = false;
     let mut first_path = None;
     for (value, path) in nodes.into_iter().filter(|n| !n.0.is_null()) {
-        first_path.get_or_insert_with(|| path.clone());
-        match refine(s, def, value.into_owned(), &path, canon, ctx) {
+        let refined = refine(s, def, value.into_owned(), &path, canon, ctx);
+        if let (Refined::Value(_), true) = (&refined, ctx.track_paths)
+            && !ctx.sources.contains_key(canon)
+        {
+            ctx.sources.insert(canon.to_string(), path.clone());
+        }
+        if first_path.is_none() {
+            first_path = Some(path);
+        }
+        match refined {
             Refined::Value(v) => {
-                ctx.sources.entry(canon.to_string()).or_insert(path);
                 values.push(v);
                 if !list {
                     break;

@@ -22,6 +22,9 @@ pub(crate) struct JsonPathExpr {
     text: String,
     from_root: bool,
     kind: Kind,
+    /// The steps of a simple path without negative indexes, rendered once: where
+    /// such a path lands never depends on the payload, only on the base.
+    rendered: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,10 +87,17 @@ impl JsonPathExpr {
             Some(steps) => Kind::Simple(steps),
             None => Kind::Query(Box::new(query)),
         };
+        let rendered = match &kind {
+            Kind::Simple(steps) if !steps.iter().any(|s| matches!(s, Step::Index(i) if *i < 0)) => {
+                Some(render_steps("", steps, None))
+            }
+            _ => None,
+        };
         Ok(JsonPathExpr {
             text: text.to_string(),
             from_root,
             kind,
+            rendered,
         })
     }
 
@@ -137,7 +147,10 @@ impl JsonPathExpr {
             Kind::Simple(steps) => follow(start, steps)
                 .map(|value| Located {
                     value,
-                    path: render_steps(base, steps, Some(start)),
+                    path: match &self.rendered {
+                        Some(rendered) => [base, rendered.as_str()].concat(),
+                        None => render_steps(base, steps, Some(start)),
+                    },
                 })
                 .into_iter()
                 .collect(),
@@ -264,6 +277,8 @@ mod tests {
         assert!(p.steps().is_some());
         let got = p.select_located(&scope);
         assert_eq!(got[0].path, "$.a['b c'][1].d");
+        let p = JsonPathExpr::parse("$.a['b c'][1].d").expect("valid");
+        assert_eq!(p.select_located(&scope)[0].path, "$.a['b c'][1].d");
         let q = JsonPathExpr::parse("$.list[*].x").expect("valid");
         let paths: Vec<String> = q
             .select_located(&scope)
