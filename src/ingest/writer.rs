@@ -21,7 +21,7 @@ use crate::store::entities::idempotency_key;
 use crate::store::gate::{WriteGate, WriteTxn};
 use crate::store::idempotency::{self, Claim, Window};
 use crate::store::keys::Principal;
-use crate::store::{Db, inbound};
+use crate::store::{self, Db, inbound};
 
 /// Payloads that may wait for a writer; requests beyond it wait to enqueue.
 const QUEUE_DEPTH: usize = 1024;
@@ -95,7 +95,11 @@ impl Settings {
 impl Writer {
     /// Starts the writers; they stop once every `Writer` clone is gone and the queue
     /// is empty. The join set ends when they have.
+    /// The writers run on connections of their own (one each): on SQLite a
+    /// connection's page cache survives only its own writes, so a writer that took
+    /// a different pooled connection for every batch would start each one cold.
     pub fn start(db: Db, gate: WriteGate, settings: Settings) -> (Self, JoinSet<()>) {
+        let db = store::own_pool(&db, settings.writers.max(1) as u32);
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let jobs = Arc::new(Mutex::new(jobs));
         let mut writers = JoinSet::new();

@@ -210,21 +210,33 @@ async fn an_exhausted_database_pool_answers_503_instead_of_hanging() {
         c.rate_limit_per_sec = 0;
     })
     .await;
-    let key = app.key("acme", &[Scope::Ingest, Scope::Read]).await;
+    let key = app
+        .key("acme", &[Scope::Ingest, Scope::Read, Scope::Write])
+        .await;
     let client = bounded_client();
     let lock = hold_writes(&app).await;
-    // This ingest takes the only connection and waits on the lock with it.
+    // This GraphQL mutation takes the pool's only connection and waits on the lock
+    // with it (ingest would not: its writers have connections of their own).
     let holder = {
-        let (client, key, url) = (client.clone(), key.clone(), app.url("/v1/ingest"));
+        let (client, key, url) = (client.clone(), key.clone(), app.url("/graphql"));
+        let mutation = serde_json::json!({
+            "query": "mutation($input: OrderInput!) { createOrder(input: $input) { success } }",
+            "variables": {"input": {
+                "businessSlug": "acme", "facilitySlug": "dc", "orderNumber": "POOL-1",
+                "direction": "OUTBOUND", "items": [{"identifier": "L1", "sku": "S", "quantity": 1}]
+            }}
+        });
         tokio::spawn(async move {
             client
                 .post(url)
                 .bearer_auth(key)
-                .header("content-type", "application/json")
-                .body(order_payload("POOL-1"))
+                .json(&mutation)
                 .send()
                 .await
-                .map(|r| r.status().as_u16())
+                .expect("an answer")
+                .json::<serde_json::Value>()
+                .await
+                .expect("a GraphQL answer")
         })
     };
     let started = Instant::now();
@@ -248,6 +260,10 @@ async fn an_exhausted_database_pool_answers_503_instead_of_hanging() {
     assert_eq!(retry_after(&refused), Some(1));
     assert_problem(refused, 503, "unavailable").await;
     lock.rollback().await.unwrap();
-    assert_eq!(holder.await.unwrap().unwrap(), 201);
+    let answer = holder.await.unwrap();
+    assert_eq!(
+        answer["data"]["createOrder"]["success"], true,
+        "the waiting mutation completes once the lock is gone: {answer}"
+    );
     assert_problem(app.get("/v1/shipments/1", &key).await, 404, "not_found").await;
 }
