@@ -149,6 +149,9 @@ async fn write_batches(
         // A request that gave up (timed out, disconnected) was never acknowledged:
         // writing it now would only surprise its sender.
         batch.retain(|job| !job.answer.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
         metrics::histogram!("ingest_group_commit_payloads").record(batch.len() as f64);
         commit(&db, &gate, settings, std::mem::take(&mut batch)).await;
     }
