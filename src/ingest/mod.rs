@@ -22,7 +22,7 @@ use self::writer::{KeyClaim, Written};
 use crate::error::{Error, Result};
 use crate::http::AppState;
 use crate::rules::{RuleSet, RuleSummary, Severity};
-use crate::store::keys::Principal;
+use crate::store::{self, keys::Principal};
 
 /// One request to the unified endpoint.
 pub struct Incoming<'a> {
@@ -228,7 +228,10 @@ async fn apply_all(
             rule,
             path: path.clone(),
         };
-        match apply::apply(&cx, document).await {
+        // One unit per item: its events share their lookups and are written together
+        // at its end, inside the savepoint.
+        let applied = store::unit::run(&savepoint, apply::apply(&cx, document)).await;
+        match applied {
             Ok(applied) => {
                 savepoint.commit().await.map_err(Error::from_db_err)?;
                 accept(&mut result, applied);

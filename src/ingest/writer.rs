@@ -99,7 +99,15 @@ impl Writer {
     /// connection's page cache survives only its own writes, so a writer that took
     /// a different pooled connection for every batch would start each one cold.
     pub fn start(db: Db, gate: WriteGate, settings: Settings) -> (Self, JoinSet<()>) {
-        let db = store::own_pool(&db, settings.writers.max(1) as u32);
+        Self::start_on(
+            store::own_pool(&db, settings.writers.max(1) as u32),
+            gate,
+            settings,
+        )
+    }
+
+    /// Starts the writers on `db` as it is: a pool of their own (see [`store::own_pool`]).
+    pub fn start_on(db: Db, gate: WriteGate, settings: Settings) -> (Self, JoinSet<()>) {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let jobs = Arc::new(Mutex::new(jobs));
         let mut writers = JoinSet::new();

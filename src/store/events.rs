@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::entities::{document, exception, order, pallet, shipment};
 use super::outbox::{self, NewEvent};
-use super::{orders, tenancy};
+use super::{orders, tenancy, unit};
 use crate::error::Result;
 
 /// Business and facility slugs of a row.
@@ -15,16 +15,24 @@ async fn slugs(
     business_id: i64,
     facility_id: Option<i64>,
 ) -> Result<(String, Option<String>)> {
-    Ok(tenancy::slugs(db, business_id, facility_id)
-        .await?
-        .unwrap_or_default())
+    unit::slugs((business_id, facility_id), || async {
+        Ok(tenancy::slugs(db, business_id, facility_id)
+            .await?
+            .unwrap_or_default())
+    })
+    .await
 }
 
 async fn dock_slug(db: &impl ConnectionTrait, dock_id: Option<i64>) -> Result<Option<String>> {
-    Ok(match dock_id {
-        Some(id) => tenancy::dock_by_id(db, id).await?.map(|d| d.slug),
-        None => None,
-    })
+    match dock_id {
+        Some(id) => {
+            unit::dock_slug(id, || async {
+                Ok(tenancy::dock_by_id(db, id).await?.map(|d| d.slug))
+            })
+            .await
+        }
+        None => Ok(None),
+    }
 }
 
 async fn publish(
@@ -44,7 +52,7 @@ async fn publish(
         ordering_key: Some(ordering_key),
         data: data(business, facility),
     };
-    outbox::emit(db, event).await.map(|_| ())
+    outbox::emit(db, event).await
 }
 
 fn shipment_data(

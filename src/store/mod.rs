@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod shipments;
 pub mod stable;
 pub mod tenancy;
+pub mod unit;
 pub mod webhooks;
 
 use std::time::Duration;

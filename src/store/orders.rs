@@ -1,5 +1,7 @@
 //! Orders and their items.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -7,8 +9,8 @@ use sea_orm::{
 };
 
 use super::entities::{facility, order, order_item};
-use super::events;
 use super::shipments::assign;
+use super::{events, stable};
 use crate::domain::{
     DimensionUnit, ItemsMode, OrderDirection, OrderNumber, OrderStatus, Party, QuantityUnit,
     UpdateMode, WeightUnit,
@@ -131,8 +133,84 @@ pub async fn create(
     number: &OrderNumber,
     mut fields: OrderFields,
 ) -> Result<order::Model> {
-    let now = Utc::now();
     let items = fields.items.take().unwrap_or_default();
+    let active = new_order(facility, number, fields, Utc::now());
+    let created = active.insert(db).await.map_err(|e| {
+        from_db(e, "order", || {
+            format!("`{number}` in facility `{}`", facility.slug)
+        })
+    })?;
+    insert_items(db, created.id, 0, items).await?;
+    events::order(db, "order.created", &created).await?;
+    Ok(created)
+}
+
+/// Creates orders of one facility together, in the order given: the orders in
+/// multi-row statements, then all their items, then an `order.created` event each.
+/// The numbers must differ from each other; one already used in the facility is a 409.
+pub async fn create_many(
+    db: &impl ConnectionTrait,
+    facility: &facility::Model,
+    new: Vec<(OrderNumber, OrderFields)>,
+) -> Result<Vec<order::Model>> {
+    let now = Utc::now();
+    let mut rows = Vec::with_capacity(new.len());
+    let mut lines = Vec::with_capacity(new.len());
+    for (number, mut fields) in new {
+        lines.push((number.to_string(), fields.items.take().unwrap_or_default()));
+        rows.push(new_order(facility, &number, fields, now));
+    }
+    let mut stored = HashMap::with_capacity(rows.len());
+    for chunk in stable::chunks(&rows) {
+        let inserted = order::Entity::insert_many(chunk.iter().cloned())
+            .exec_with_returning(db)
+            .await
+            .map_err(|e| {
+                from_db(e, "order", || {
+                    let numbers: Vec<&str> = lines.iter().map(|(n, _)| n.as_str()).collect();
+                    format!(
+                        "with one of the numbers `{}` in facility `{}`",
+                        numbers.join("`, `"),
+                        facility.slug
+                    )
+                })
+            })?;
+        // The order of RETURNING rows is not promised: match them by number.
+        stored.extend(inserted.into_iter().map(|o| (o.order_number.clone(), o)));
+    }
+    let mut created = Vec::with_capacity(lines.len());
+    let mut item_rows = Vec::new();
+    for (number, items) in lines {
+        let order = stored
+            .remove(&number)
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("order `{number}` was not returned")))?;
+        item_rows.extend(
+            items
+                .into_iter()
+                .zip(0..)
+                .map(|(item, position)| item_model(order.id, position, item)),
+        );
+        created.push(order);
+    }
+    for chunk in stable::chunks(&item_rows) {
+        order_item::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(db)
+            .await
+            .map_err(Error::from_db_err)?;
+    }
+    for order in &created {
+        events::order(db, "order.created", order).await?;
+    }
+    Ok(created)
+}
+
+/// A new order's row, every column set (so that rows share one multi-row statement).
+fn new_order(
+    facility: &facility::Model,
+    number: &OrderNumber,
+    fields: OrderFields,
+    now: DateTime<Utc>,
+) -> order::ActiveModel {
     let mut active = order::ActiveModel {
         business_id: Set(facility.business_id),
         facility_id: Set(facility.id),
@@ -145,14 +223,7 @@ pub async fn create(
         ..Default::default()
     };
     apply_fields(&mut active, fields, UpdateMode::Replace);
-    let created = active.insert(db).await.map_err(|e| {
-        from_db(e, "order", || {
-            format!("`{number}` in facility `{}`", facility.slug)
-        })
-    })?;
-    insert_items(db, created.id, 0, items).await?;
-    events::order(db, "order.created", &created).await?;
-    Ok(created)
+    active
 }
 
 fn apply_fields(active: &mut order::ActiveModel, f: OrderFields, mode: UpdateMode) {
@@ -380,6 +451,26 @@ pub async fn find_by_number(
         .one(db)
         .await
         .map_err(Error::from_db_err)
+}
+
+/// The facility's orders with any of `numbers`, by number, in one statement per 256
+/// numbers (lists padded to a few fixed lengths, see [`super::stable`]).
+pub async fn by_numbers(
+    db: &impl ConnectionTrait,
+    facility_id: i64,
+    numbers: &[&str],
+) -> Result<HashMap<String, order::Model>> {
+    let mut found = HashMap::with_capacity(numbers.len());
+    for list in super::stable::id_lists(numbers) {
+        let rows = order::Entity::find()
+            .filter(order::Column::FacilityId.eq(facility_id))
+            .filter(order::Column::OrderNumber.is_in(list))
+            .all(db)
+            .await
+            .map_err(Error::from_db_err)?;
+        found.extend(rows.into_iter().map(|o| (o.order_number.clone(), o)));
+    }
+    Ok(found)
 }
 
 /// An order's items in position order.

@@ -1,14 +1,17 @@
 //! The outbox: messages written in the transaction of the change that causes them,
 //! one delivery per interested endpoint, and the messages read back for pushes and pulls.
+//! Inside a [`unit`] the messages are written together at the unit's end.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use std::collections::HashMap;
+
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::{Value, json};
 
 use super::entities::{delivery, message, webhook_endpoint};
+use super::{stable, unit};
 use crate::error::{Error, Result};
 
 /// Delivery states.
@@ -38,16 +41,27 @@ fn wants(endpoint: &webhook_endpoint::Model, event: &NewEvent) -> bool {
         && listed(&endpoint.facilities, event.facility_slug.as_deref())
 }
 
-/// Writes the message and its deliveries; call it on the change's transaction.
-pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<message::Model> {
+/// A message emitted but not yet written, with the endpoints that want it.
+pub struct Pending {
+    message: message::ActiveModel,
+    webhook_id: String,
+    ordering_key: Option<String>,
+    endpoints: Vec<i64>,
+    at: DateTime<Utc>,
+}
+
+/// Emits the message and its deliveries on the change's connection (so inside its
+/// transaction): at once, or at the end of the enclosing [`unit`].
+pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<()> {
     let now = Utc::now();
     let body = json!({
         "type": event.event_type,
         "timestamp": now.to_rfc3339_opts(SecondsFormat::Millis, true),
         "data": event.data,
     });
+    let webhook_id = format!("msg_{}", uuid::Uuid::now_v7().simple());
     let message = message::ActiveModel {
-        webhook_id: Set(format!("msg_{}", uuid::Uuid::now_v7().simple())),
+        webhook_id: Set(webhook_id.clone()),
         business_id: Set(event.business_id),
         facility_id: Set(event.facility_id),
         event_type: Set(event.event_type.to_string()),
@@ -55,38 +69,87 @@ pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<message:
         body: Set(body.to_string()),
         created_at: Set(now),
         ..Default::default()
+    };
+    let endpoints = unit::endpoints(event.business_id, || endpoints_of(db, event.business_id))
+        .await?
+        .iter()
+        .filter(|e| wants(e, &event))
+        .map(|e| e.id)
+        .collect();
+    let pending = Pending {
+        message,
+        webhook_id,
+        ordering_key: event.ordering_key,
+        endpoints,
+        at: now,
+    };
+    match unit::defer(pending) {
+        Some(pending) => write_pending(db, vec![pending]).await,
+        None => Ok(()),
     }
-    .insert(db)
-    .await
-    .map_err(Error::from_db_err)?;
-    let endpoints = webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::BusinessId.eq(event.business_id))
+}
+
+async fn endpoints_of(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+) -> Result<Vec<webhook_endpoint::Model>> {
+    webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::BusinessId.eq(business_id))
         .filter(webhook_endpoint::Column::Disabled.eq(false))
         .all(db)
         .await
-        .map_err(Error::from_db_err)?;
-    let rows: Vec<_> = endpoints
-        .iter()
-        .filter(|e| wants(e, &event))
-        .map(|endpoint| delivery::ActiveModel {
-            message_id: Set(message.id),
-            endpoint_id: Set(endpoint.id),
-            ordering_key: Set(event.ordering_key.clone()),
-            state: Set(PENDING.into()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .collect();
-    if !rows.is_empty() {
-        delivery::Entity::insert_many(rows)
-            .exec(db)
+        .map_err(Error::from_db_err)
+}
+
+/// Writes emitted messages in emission order, several to a statement (in the fixed
+/// sizes of [`stable::chunks`], so the statement texts repeat), then their deliveries.
+pub(super) async fn write_pending(db: &impl ConnectionTrait, pending: Vec<Pending>) -> Result<()> {
+    for chunk in stable::chunks(&pending) {
+        let rows = chunk.iter().map(|p| p.message.clone());
+        if chunk.iter().all(|p| p.endpoints.is_empty()) {
+            message::Entity::insert_many(rows)
+                .exec_without_returning(db)
+                .await
+                .map_err(Error::from_db_err)?;
+            continue;
+        }
+        // The order of RETURNING rows is not promised: match them by webhook id.
+        let ids: HashMap<String, i64> = message::Entity::insert_many(rows)
+            .exec_with_returning(db)
             .await
-            .map_err(Error::from_db_err)?;
+            .map_err(Error::from_db_err)?
+            .into_iter()
+            .map(|m| (m.webhook_id, m.id))
+            .collect();
+        let mut deliveries = Vec::new();
+        for p in chunk {
+            let message_id = ids.get(&p.webhook_id).copied().ok_or_else(|| {
+                Error::Internal(anyhow::anyhow!("message {} not returned", p.webhook_id))
+            })?;
+            deliveries.extend(
+                p.endpoints
+                    .iter()
+                    .map(|&endpoint_id| delivery::ActiveModel {
+                        message_id: Set(message_id),
+                        endpoint_id: Set(endpoint_id),
+                        ordering_key: Set(p.ordering_key.clone()),
+                        state: Set(PENDING.into()),
+                        attempts: Set(0),
+                        next_attempt_at: Set(p.at),
+                        created_at: Set(p.at),
+                        updated_at: Set(p.at),
+                        ..Default::default()
+                    }),
+            );
+        }
+        for rows in stable::chunks(&deliveries) {
+            delivery::Entity::insert_many(rows.iter().cloned())
+                .exec_without_returning(db)
+                .await
+                .map_err(Error::from_db_err)?;
+        }
     }
-    Ok(message)
+    Ok(())
 }
 
 /// Messages of the business after `after_id`, oldest first; optionally one facility

@@ -28,12 +28,12 @@ pub fn chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
     })
 }
 
-/// Ids for `IN` lists of at most [`MAX_ROWS`], each padded to a power of two by
-/// repeating its last id: a repeated id changes nothing in `IN` or `NOT IN`.
-pub fn id_lists(ids: &[i64]) -> impl Iterator<Item = Vec<i64>> {
+/// Ids (or other keys) for `IN` lists of at most [`MAX_ROWS`], each padded to a power
+/// of two by repeating its last id: a repeated id changes nothing in `IN` or `NOT IN`.
+pub fn id_lists<T: Clone>(ids: &[T]) -> impl Iterator<Item = Vec<T>> + '_ {
     ids.chunks(MAX_ROWS).map(|chunk| {
         let mut padded = chunk.to_vec();
-        let last = chunk[chunk.len() - 1];
+        let last = chunk[chunk.len() - 1].clone();
         padded.resize(chunk.len().next_power_of_two().max(MIN_IDS), last);
         padded
     })

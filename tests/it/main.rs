@@ -16,6 +16,7 @@ mod reliability;
 mod reload;
 mod rules;
 mod secrets;
+mod shipment_orders;
 mod status;
 mod store;
 mod support;

@@ -1,5 +1,7 @@
 //! Shipments and orders: create (with the duplicate policy), update, cancel.
 
+use std::collections::HashMap;
+
 use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
@@ -9,6 +11,7 @@ use crate::ingest::canonical::{OrderDoc, Reference, ShipmentDoc};
 use crate::rules::{self, DuplicatePolicy};
 use crate::store::attach::{self, Target};
 use crate::store::entities::{facility, order};
+use crate::store::orders::OrderFields;
 use crate::store::{orders, shipments};
 
 fn update_mode(rule: &rules::RuleSummary) -> UpdateMode {
@@ -71,9 +74,7 @@ pub(super) async fn create_shipment<C: ConnectionTrait>(
         ),
     };
     add_references(cx, Target::Shipment(shipment.id), &s.references).await?;
-    for order in &s.orders {
-        upsert_order(cx, &facility, order, Some(shipment.id)).await?;
-    }
+    upsert_orders(cx, &facility, &s.orders, shipment.id).await?;
     Ok(Applied::new(shipment.id, shipment.shipment_number, created))
 }
 
@@ -98,9 +99,7 @@ pub(super) async fn update_shipment<C: ConnectionTrait>(
                     "shipment without facility"
                 )))
             })?;
-        for order in &s.orders {
-            upsert_order(cx, &facility, order, Some(shipment.id)).await?;
-        }
+        upsert_orders(cx, &facility, &s.orders, shipment.id).await?;
     }
     Ok(Applied::new(shipment.id, shipment.shipment_number, false))
 }
@@ -117,20 +116,46 @@ pub(super) async fn cancel_shipment<C: ConnectionTrait>(
     Ok(Applied::new(shipment.id, shipment.shipment_number, false))
 }
 
-/// An order carried by a shipment document: updated when it exists, else created.
-async fn upsert_order<C: ConnectionTrait>(
+/// The orders carried by a shipment document, in document order: each updated when it
+/// exists, else created. The existing ones are looked up together, in one statement.
+async fn upsert_orders<C: ConnectionTrait>(
     cx: &Context<'_, C>,
     facility: &facility::Model,
-    doc: &Value,
-    shipment_id: Option<i64>,
-) -> Result<order::Model, Failure> {
-    let o: OrderDoc = cx.read(doc)?;
-    let number = OrderNumber::parse(o.order_number.as_deref().unwrap_or_default())
-        .map_err(|e| cx.reject("missing_field", e))?;
-    let (mut fields, references) = o.into_fields();
-    fields.shipment_id = shipment_id;
-    let order = match orders::find_by_number(cx.db, facility.id, &number).await? {
-        Some(found) => orders::update(
+    docs: &[Value],
+    shipment_id: i64,
+) -> Result<(), Failure> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    // A document that cannot be read fails the item when its turn comes, as if read
+    // in turn: the orders before it are the same either way.
+    let read: Vec<_> = docs.iter().map(|doc| read_order(cx, doc)).collect();
+    let numbers: Vec<&str> = read
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|(number, _)| number.as_str()))
+        .collect();
+    let mut known = orders::by_numbers(cx.db, facility.id, &numbers).await?;
+    // New orders that follow each other are created together; an existing order, or
+    // a number repeated in the document, first writes the ones before it.
+    let mut fresh = Vec::new();
+    for entry in read {
+        let (number, o) = match entry {
+            Ok(read) => read,
+            Err(failure) => {
+                create_orders(cx, facility, &mut fresh, &mut known).await?;
+                return Err(failure);
+            }
+        };
+        let (mut fields, references) = o.into_fields();
+        fields.shipment_id = Some(shipment_id);
+        if known.contains_key(number.as_str()) || fresh.iter().any(|f: &Fresh| f.0 == number) {
+            create_orders(cx, facility, &mut fresh, &mut known).await?;
+        }
+        let Some(found) = known.remove(number.as_str()) else {
+            fresh.push((number, fields, references));
+            continue;
+        };
+        let order = orders::update(
             cx.db,
             found,
             fields,
@@ -138,11 +163,46 @@ async fn upsert_order<C: ConnectionTrait>(
             items_mode(cx.rule),
         )
         .await
-        .map_err(|e| Failure::from_error(e, &cx.path))?,
-        None => orders::create(cx.db, facility, &number, fields).await?,
-    };
-    add_references(cx, Target::Order(order.id), &references).await?;
-    Ok(order)
+        .map_err(|e| Failure::from_error(e, &cx.path))?;
+        add_references(cx, Target::Order(order.id), &references).await?;
+        known.insert(order.order_number.clone(), order);
+    }
+    create_orders(cx, facility, &mut fresh, &mut known).await
+}
+
+fn read_order<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    doc: &Value,
+) -> Result<(OrderNumber, OrderDoc), Failure> {
+    let o: OrderDoc = cx.read(doc)?;
+    let number = OrderNumber::parse(o.order_number.as_deref().unwrap_or_default())
+        .map_err(|e| cx.reject("missing_field", e))?;
+    Ok((number, o))
+}
+
+/// A carried order not stored yet, with its references.
+type Fresh = (OrderNumber, OrderFields, Vec<Reference>);
+
+/// Creates the `fresh` orders together and adds them to the `known` ones.
+async fn create_orders<C: ConnectionTrait>(
+    cx: &Context<'_, C>,
+    facility: &facility::Model,
+    fresh: &mut Vec<Fresh>,
+    known: &mut HashMap<String, order::Model>,
+) -> Result<(), Failure> {
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    let (new, references): (Vec<_>, Vec<_>) = fresh
+        .drain(..)
+        .map(|(number, fields, references)| ((number, fields), references))
+        .unzip();
+    let created = orders::create_many(cx.db, facility, new).await?;
+    for (order, references) in created.into_iter().zip(references) {
+        add_references(cx, Target::Order(order.id), &references).await?;
+        known.insert(order.order_number.clone(), order);
+    }
+    Ok(())
 }
 
 /// The shipment an order document names, if any.

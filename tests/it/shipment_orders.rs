@@ -1,0 +1,106 @@
+//! The orders a shipment document carries: new ones are created, existing ones
+//! updated, in the order the document lists them, even when it names one twice.
+
+use freightgate::domain::Scope;
+use serde_json::{Value, json};
+
+use crate::ingest::post;
+use crate::support::TestApp;
+
+/// A Northwind trailer schedule carrying orders with these numbers and item counts.
+fn schedule(shipment: &str, orders: &[(&str, usize)]) -> String {
+    let orders: Vec<Value> = orders
+        .iter()
+        .map(|(number, items)| {
+            json!({
+                "orderNumber": number,
+                "items": (0..*items).map(|k| json!({
+                    "lpn": format!("LPN-{number}-{k}"), "sku": format!("SKU-{k}"),
+                    "quantity": 24, "quantityUnit": "CASE"
+                })).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    json!({
+        "business": "northwind", "facility": "rotterdam-dc", "direction": "OUTBOUND",
+        "shipmentNumber": shipment,
+        "appointment": { "start": "2026-06-11T08:30:00+02:00", "dock": "D07" },
+        "orders": orders
+    })
+    .to_string()
+}
+
+async fn ingest(app: &TestApp, key: &str, body: String) -> Value {
+    let response = post(app, key, "application/json", body).await;
+    assert_eq!(response.status(), 201);
+    let ack: Value = response.json().await.unwrap();
+    assert_eq!(ack["status"], "accepted", "{ack}");
+    ack
+}
+
+/// Event type and order number (or shipment number) of every message, oldest first.
+async fn events(app: &TestApp, key: &str) -> Vec<(String, String)> {
+    let all: Value = app.get("/v1/messages", key).await.json().await.unwrap();
+    all["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let data = &m["message"]["data"];
+            let number = data["order_number"]
+                .as_str()
+                .or(data["shipment_number"].as_str())
+                .unwrap_or_default();
+            (m["type"].as_str().unwrap().to_string(), number.to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn new_existing_and_repeated_orders_of_a_schedule_are_written_in_document_order() {
+    let app = TestApp::spawn().await;
+    let key = app
+        .key("northwind", &[Scope::Ingest, Scope::Read, Scope::Webhooks])
+        .await;
+    ingest(&app, &key, schedule("SHP-1", &[("SO-A", 1)])).await;
+    let ack = ingest(
+        &app,
+        &key,
+        schedule(
+            "SHP-2",
+            &[("SO-B", 2), ("SO-C", 1), ("SO-A", 3), ("SO-B", 4)],
+        ),
+    )
+    .await;
+    let expected: Vec<(String, String)> = [
+        ("shipment.created", "SHP-1"),
+        ("order.created", "SO-A"),
+        ("shipment.created", "SHP-2"),
+        ("order.created", "SO-B"),
+        ("order.created", "SO-C"),
+        ("order.updated", "SO-A"),
+        ("order.updated", "SO-B"),
+    ]
+    .iter()
+    .map(|(kind, number)| (kind.to_string(), number.to_string()))
+    .collect();
+    assert_eq!(events(&app, &key).await, expected);
+    let id = &ack["results"][0]["id"];
+    let shipment: Value = app
+        .get(&format!("/v1/shipments/{id}"), &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let orders: Vec<(&str, usize)> = shipment["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let items = o["items"].as_array().unwrap().len();
+            (o["order_number"].as_str().unwrap(), items)
+        })
+        .collect();
+    // Items are overwritten by the rule: the last mention of an order wins.
+    assert_eq!(orders, [("SO-A", 3), ("SO-B", 4), ("SO-C", 1)]);
+}
