@@ -52,7 +52,7 @@ async fn publish(
         ordering_key: Some(ordering_key),
         data: data(business, facility),
     };
-    outbox::emit(db, event).await
+    outbox::emit(db, event).await.map(|_| ())
 }
 
 fn shipment_data(

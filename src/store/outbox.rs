@@ -50,23 +50,33 @@ pub struct Pending {
     at: DateTime<Utc>,
 }
 
+/// A message as emitted: what its pushes will carry.
+#[derive(Debug, Clone)]
+pub struct Emitted {
+    pub webhook_id: String,
+    pub body: String,
+}
+
 /// Emits the message and its deliveries on the change's connection (so inside its
 /// transaction): at once, or at the end of the enclosing [`unit`].
-pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<()> {
+pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<Emitted> {
     let now = Utc::now();
     let body = json!({
         "type": event.event_type,
         "timestamp": now.to_rfc3339_opts(SecondsFormat::Millis, true),
         "data": event.data,
     });
-    let webhook_id = format!("msg_{}", uuid::Uuid::now_v7().simple());
+    let emitted = Emitted {
+        webhook_id: format!("msg_{}", uuid::Uuid::now_v7().simple()),
+        body: body.to_string(),
+    };
     let message = message::ActiveModel {
-        webhook_id: Set(webhook_id.clone()),
+        webhook_id: Set(emitted.webhook_id.clone()),
         business_id: Set(event.business_id),
         facility_id: Set(event.facility_id),
         event_type: Set(event.event_type.to_string()),
         ordering_key: Set(event.ordering_key.clone()),
-        body: Set(body.to_string()),
+        body: Set(emitted.body.clone()),
         created_at: Set(now),
         ..Default::default()
     };
@@ -78,15 +88,15 @@ pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<()> {
         .collect();
     let pending = Pending {
         message,
-        webhook_id,
+        webhook_id: emitted.webhook_id.clone(),
         ordering_key: event.ordering_key,
         endpoints,
         at: now,
     };
-    match unit::defer(pending) {
-        Some(pending) => write_pending(db, vec![pending]).await,
-        None => Ok(()),
+    if let Some(pending) = unit::defer(pending) {
+        write_pending(db, vec![pending]).await?;
     }
+    Ok(emitted)
 }
 
 async fn endpoints_of(

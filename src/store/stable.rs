@@ -60,6 +60,6 @@ mod tests {
         let ids: Vec<i64> = (1..=300).collect();
         let lens: Vec<usize> = id_lists(&ids).map(|l| l.len()).collect();
         assert_eq!(lens, [256, 64]);
-        assert_eq!(id_lists(&[]).count(), 0);
+        assert_eq!(id_lists::<i64>(&[]).count(), 0);
     }
 }
