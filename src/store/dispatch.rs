@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -110,16 +110,27 @@ fn due_endpoints(
     busy: &[i64],
     after: i64,
 ) -> sea_orm::Select<webhook_endpoint::Entity> {
+    use delivery::Column as D;
+    let d = Alias::new("d");
+    let leased_by_none = Expr::col((d.clone(), D::LeaseExpiresAt))
+        .is_null()
+        .or(Expr::col((d.clone(), D::LeaseExpiresAt)).lt(now));
+    let due_here = Query::select()
+        .expr(Expr::val(1))
+        .from_as(delivery::Entity, d.clone())
+        .and_where(
+            Expr::col((d.clone(), D::EndpointId))
+                .equals((webhook_endpoint::Entity, webhook_endpoint::Column::Id)),
+        )
+        .and_where(Expr::col((d.clone(), D::State)).eq(PENDING))
+        .and_where(Expr::col((d, D::NextAttemptAt)).lte(now))
+        .and_where(leased_by_none)
+        .to_owned();
     let query = webhook_endpoint::Entity::find()
         .select_only()
         .column(webhook_endpoint::Column::Id)
         .filter(webhook_endpoint::Column::Disabled.eq(false))
-        .filter(Expr::cust_with_values(
-            "EXISTS (SELECT 1 FROM deliveries d WHERE d.endpoint_id = webhook_endpoints.id \
-             AND d.state = 'pending' AND d.next_attempt_at <= ? \
-             AND (d.lease_expires_at IS NULL OR d.lease_expires_at < ?))",
-            [now, now],
-        ))
+        .filter(Expr::exists(due_here))
         .order_by_asc(webhook_endpoint::Column::Id.lte(after))
         .order_by_asc(webhook_endpoint::Column::Id);
     stable::id_lists(busy).fold(query, |query, list| {
