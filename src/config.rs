@@ -33,6 +33,8 @@ pub struct Config {
     pub db_max_connections: u32,
     /// How long a request waits for a database connection before failing with 503.
     pub db_acquire_timeout_ms: u64,
+    /// Page cache of each SQLite connection, in KiB (SQLite's `cache_size`).
+    pub sqlite_cache_kib: u32,
     /// How long in-flight requests may run after a shutdown signal.
     pub shutdown_grace_secs: u64,
     /// Log format on stderr.
@@ -60,6 +62,9 @@ pub struct Config {
     pub webhooks_per_endpoint_concurrency: usize,
     /// How often the dispatcher looks for due deliveries, in milliseconds.
     pub webhooks_poll_ms: u64,
+    /// Longest pause between pushes to an endpoint that keeps failing, in
+    /// milliseconds (0: failing endpoints are not paced).
+    pub webhooks_failing_pause_max_ms: u64,
     /// How long a rotated-out secret keeps signing, in seconds.
     pub webhooks_secret_overlap_secs: u64,
     /// Deepest selection nesting a GraphQL operation may have.
@@ -109,6 +114,7 @@ impl Default for Config {
             max_body_bytes: 5 * 1024 * 1024,
             db_max_connections: 16,
             db_acquire_timeout_ms: 5_000,
+            sqlite_cache_kib: 2_048,
             shutdown_grace_secs: 30,
             log_format: LogFormat::Text,
             log: "info".into(),
@@ -122,6 +128,7 @@ impl Default for Config {
             webhooks_timeout_ms: 15_000,
             webhooks_per_endpoint_concurrency: 4,
             webhooks_poll_ms: 200,
+            webhooks_failing_pause_max_ms: 5_000,
             webhooks_secret_overlap_secs: 24 * 60 * 60,
             graphql_max_depth: 15,
             graphql_max_complexity: 1000,
@@ -191,6 +198,12 @@ impl Config {
                     .into(),
             ));
         }
+        if !(64..=1_048_576).contains(&self.sqlite_cache_kib) {
+            return Err(ConfigError(format!(
+                "sqlite_cache_kib (FREIGHTGATE_SQLITE_CACHE_KIB) = {}: accepted values are 64 to 1048576 (1 GiB)",
+                self.sqlite_cache_kib
+            )));
+        }
         if self.idempotency_ttl_secs == 0 || self.idempotency_ttl_secs > 30 * 24 * 3600 {
             return Err(ConfigError(format!(
                 "idempotency_ttl_secs (FREIGHTGATE_IDEMPOTENCY_TTL_SECS) = {}: accepted values are 1 to 2592000 (30 days)",
@@ -214,6 +227,12 @@ impl Config {
                 "webhooks_per_endpoint_concurrency and webhooks_timeout_ms must be 1 or more"
                     .into(),
             ));
+        }
+        if self.webhooks_failing_pause_max_ms > 3_600_000 {
+            return Err(ConfigError(format!(
+                "webhooks_failing_pause_max_ms (FREIGHTGATE_WEBHOOKS_FAILING_PAUSE_MAX_MS) = {}: accepted values are 0 to 3600000 (one hour)",
+                self.webhooks_failing_pause_max_ms
+            )));
         }
         if !(2..=100).contains(&self.graphql_max_depth) {
             return Err(ConfigError(format!(

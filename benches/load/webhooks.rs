@@ -15,7 +15,7 @@ pub const ALONE: &str = "6 webhooks: dispatcher, healthy endpoint alone";
 pub const MIXED: &str = "6 webhooks: dispatcher, healthy + slow 2 s + failing";
 pub const PLAIN: &str = "6 webhooks: plain reqwest loop, same bodies";
 /// Payloads ingested before the dispatcher starts; each emits several events.
-const PAYLOADS: u64 = 300;
+const PAYLOADS: u64 = 1000;
 /// The server's default `webhooks_per_endpoint_concurrency`, used by the plain loop too.
 const CONCURRENCY: usize = 4;
 

@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 
-use super::entities::{delivery, delivery_attempt, message};
+use super::entities::{delivery, delivery_attempt, message, webhook_endpoint};
 use super::outbox::PENDING;
 use super::stable;
 use crate::error::{Error, Result};
@@ -32,57 +32,64 @@ pub struct Payload {
     pub body: String,
 }
 
-/// Claims up to `limit` due deliveries for `owner` with a lease, skipping endpoints
-/// in `busy` and deliveries with an earlier undelivered one of the same ordering
-/// key. On PostgreSQL concurrent dispatchers skip each other's rows (SKIP LOCKED).
+/// Claims due deliveries for `owner` with a lease: up to `per_endpoint` for each of
+/// up to `endpoints` endpoints with due work, skipping endpoints in `busy` and
+/// deliveries with an earlier undelivered one of the same ordering key. Endpoints
+/// are taken in id order from just after `after`, wrapping round, so every endpoint
+/// gets its turn. Each endpoint's backlog is read through its own range of the due
+/// index, so a long backlog of one endpoint costs the others nothing. On PostgreSQL
+/// concurrent dispatchers skip each other's rows (SKIP LOCKED).
 pub async fn claim(
     db: &sea_orm::DatabaseConnection,
     owner: &str,
     lease: Duration,
-    limit: u64,
+    (endpoints, per_endpoint): (u64, u64),
     busy: &[i64],
+    after: i64,
 ) -> Result<Vec<Claimed>> {
     let now = Utc::now();
     // An idle dispatcher must not take SQLite's write lock every poll: look first,
-    // without a transaction, whether anything is due at all.
-    let anything = due(now, busy)
-        .select_only()
-        .column(delivery::Column::Id)
-        .limit(1)
+    // without a transaction, which endpoints have anything due at all.
+    let due_at = due_endpoints(now, busy, after)
+        .limit(endpoints)
         .into_tuple::<i64>()
-        .one(db)
+        .all(db)
         .await
         .map_err(Error::from_db_err)?;
-    if anything.is_none() {
+    if due_at.is_empty() {
         return Ok(Vec::new());
     }
     let txn = super::begin_write(db).await.map_err(Error::from_db_err)?;
-    let mut query = due(now, busy)
-        .select_only()
-        .columns([
-            delivery::Column::Id,
-            delivery::Column::MessageId,
-            delivery::Column::EndpointId,
-            delivery::Column::Attempts,
-        ])
-        .limit(limit);
-    if db.get_database_backend() == DbBackend::Postgres {
-        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    let mut claimed = Vec::new();
+    for endpoint in due_at {
+        let mut query = due(now, endpoint)
+            .select_only()
+            .columns([
+                delivery::Column::Id,
+                delivery::Column::MessageId,
+                delivery::Column::EndpointId,
+                delivery::Column::Attempts,
+            ])
+            .limit(per_endpoint);
+        if db.get_database_backend() == DbBackend::Postgres {
+            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let rows = query
+            .into_tuple::<(i64, i64, i64, i32)>()
+            .all(&txn)
+            .await
+            .map_err(Error::from_db_err)?;
+        claimed.extend(
+            rows.into_iter()
+                .map(|(id, message_id, endpoint_id, attempts)| Claimed {
+                    id,
+                    message_id,
+                    endpoint_id,
+                    attempts,
+                }),
+        );
     }
-    let due: Vec<Claimed> = query
-        .into_tuple::<(i64, i64, i64, i32)>()
-        .all(&txn)
-        .await
-        .map_err(Error::from_db_err)?
-        .into_iter()
-        .map(|(id, message_id, endpoint_id, attempts)| Claimed {
-            id,
-            message_id,
-            endpoint_id,
-            attempts,
-        })
-        .collect();
-    let ids: Vec<i64> = due.iter().map(|d| d.id).collect();
+    let ids: Vec<i64> = claimed.iter().map(|d| d.id).collect();
     for list in stable::id_lists(&ids) {
         delivery::Entity::update_many()
             .col_expr(delivery::Column::LeaseOwner, Expr::value(owner))
@@ -93,7 +100,42 @@ pub async fn claim(
             .map_err(Error::from_db_err)?;
     }
     txn.commit().await.map_err(Error::from_db_err)?;
-    Ok(due)
+    Ok(claimed)
+}
+
+/// Enabled endpoints outside `busy` with a delivery due at `now` that no lease
+/// holds: one seek into the due index per endpoint. Ids after `after` first.
+fn due_endpoints(
+    now: DateTime<Utc>,
+    busy: &[i64],
+    after: i64,
+) -> sea_orm::Select<webhook_endpoint::Entity> {
+    use delivery::Column as D;
+    let d = Alias::new("d");
+    let leased_by_none = Expr::col((d.clone(), D::LeaseExpiresAt))
+        .is_null()
+        .or(Expr::col((d.clone(), D::LeaseExpiresAt)).lt(now));
+    let due_here = Query::select()
+        .expr(Expr::val(1))
+        .from_as(delivery::Entity, d.clone())
+        .and_where(
+            Expr::col((d.clone(), D::EndpointId))
+                .equals((webhook_endpoint::Entity, webhook_endpoint::Column::Id)),
+        )
+        .and_where(Expr::col((d.clone(), D::State)).eq(PENDING))
+        .and_where(Expr::col((d, D::NextAttemptAt)).lte(now))
+        .and_where(leased_by_none)
+        .to_owned();
+    let query = webhook_endpoint::Entity::find()
+        .select_only()
+        .column(webhook_endpoint::Column::Id)
+        .filter(webhook_endpoint::Column::Disabled.eq(false))
+        .filter(Expr::exists(due_here))
+        .order_by_asc(webhook_endpoint::Column::Id.lte(after))
+        .order_by_asc(webhook_endpoint::Column::Id);
+    stable::id_lists(busy).fold(query, |query, list| {
+        query.filter(webhook_endpoint::Column::Id.is_not_in(list))
+    })
 }
 
 /// The payloads of these messages, by message id.
@@ -123,11 +165,11 @@ pub async fn payloads(
     Ok(payloads)
 }
 
-/// Deliveries due at `now` outside the `busy` endpoints, oldest due first: pending,
-/// not leased, endpoint enabled, and no earlier undelivered one of the same ordering
-/// key for the same endpoint.
-fn due(now: DateTime<Utc>, busy: &[i64]) -> sea_orm::Select<delivery::Entity> {
-    let query = delivery::Entity::find()
+/// `endpoint`'s deliveries due at `now`, oldest due first: pending, not leased,
+/// endpoint enabled, and no earlier undelivered one of the same ordering key.
+fn due(now: DateTime<Utc>, endpoint: i64) -> sea_orm::Select<delivery::Entity> {
+    delivery::Entity::find()
+        .filter(delivery::Column::EndpointId.eq(endpoint))
         .filter(delivery::Column::State.eq(PENDING))
         .filter(delivery::Column::NextAttemptAt.lte(now))
         .filter(
@@ -142,13 +184,10 @@ fn due(now: DateTime<Utc>, busy: &[i64]) -> sea_orm::Select<delivery::Entity> {
             "NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = deliveries.endpoint_id \
              AND p.ordering_key = deliveries.ordering_key AND p.id < deliveries.id AND p.state = 'pending')",
         ))
-        // Walks the due index in its own order, so a claim stops after its batch
-        // however long the backlog is.
+        // Walks the endpoint's range of the due index in its own order, so a claim
+        // stops after its batch however long the backlog is.
         .order_by_asc(delivery::Column::NextAttemptAt)
-        .order_by_asc(delivery::Column::Id);
-    stable::id_lists(busy).fold(query, |query, list| {
-        query.filter(delivery::Column::EndpointId.is_not_in(list))
-    })
+        .order_by_asc(delivery::Column::Id)
 }
 
 /// Extends `owner`'s leases on the deliveries it still holds until `until`; a lease

@@ -42,8 +42,11 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(config.db_acquire_timeout())
         .sqlx_logging(false);
     if config.is_sqlite() {
-        options.map_sqlx_sqlite_opts(|opts| {
+        // A negative cache_size is in KiB.
+        let cache_size = format!("-{}", config.sqlite_cache_kib);
+        options.map_sqlx_sqlite_opts(move |opts| {
             opts.create_if_missing(true)
+                .pragma("cache_size", cache_size.clone())
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)

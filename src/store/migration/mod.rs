@@ -7,6 +7,7 @@ mod m20261122_000002_idempotency;
 mod m20261122_000003_webhooks;
 mod m20261122_000004_graphql;
 mod m20261125_000005_key_rate_limit;
+mod m20261125_000006_deliveries_due_by_endpoint;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_webhooks::Migration),
             Box::new(m20261122_000004_graphql::Migration),
             Box::new(m20261125_000005_key_rate_limit::Migration),
+            Box::new(m20261125_000006_deliveries_due_by_endpoint::Migration),
         ]
     }
 }

@@ -16,7 +16,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use self::lanes::{Job, Lanes, still_fruitless};
+use self::lanes::{Change, Job, Lanes, Next, still_fruitless};
 use self::push::{Answer, Target};
 use crate::config::Config;
 use crate::store::dispatch::{self, AttemptRecord};
@@ -27,8 +27,9 @@ use crate::webhooks::ssrf::Guard;
 
 pub use self::push::client;
 
-/// Deliveries claimed per round, across endpoints.
-const CLAIM_BATCH: u64 = 256;
+/// Endpoints a claim round takes deliveries for, at most; the next round goes on
+/// from the last of them.
+const CLAIM_ENDPOINTS: u64 = 64;
 /// Deliveries a lane holds per concurrent push before its endpoint is left out of
 /// claims: enough to keep the pushes going between claim rounds.
 const LANE_DEPTH_PER_PUSH: usize = 32;
@@ -50,6 +51,8 @@ pub struct Settings {
     pub poll: Duration,
     pub timeout: Duration,
     pub lease: Duration,
+    /// Longest pause between pushes to an endpoint that keeps failing (zero: none).
+    pub failing_pause_max: Duration,
 }
 
 /// Delivers the outbox until shut down.
@@ -74,6 +77,8 @@ struct Inner {
     room: Notify,
     /// The last look that found nothing outside full lanes: when, and which were full.
     fruitless: Mutex<Option<(Instant, Vec<i64>)>>,
+    /// The endpoint the last claim round ended with; the next starts after it.
+    claimed_up_to: Mutex<i64>,
 }
 
 /// One push's attempt, on its way to the attempt log.
@@ -108,10 +113,12 @@ impl Dispatcher {
             poll: Duration::from_millis(config.webhooks_poll_ms.max(10)),
             timeout,
             lease: timeout + Duration::from_secs(5),
+            failing_pause_max: Duration::from_millis(config.webhooks_failing_pause_max_ms),
         };
         let lanes = Lanes::new(
             settings.per_endpoint,
             settings.per_endpoint * LANE_DEPTH_PER_PUSH,
+            settings.failing_pause_max,
         );
         Ok(Self {
             inner: Arc::new(Inner {
@@ -125,6 +132,7 @@ impl Dispatcher {
                 writes: gate,
                 room: Notify::new(),
                 fruitless: Mutex::new(None),
+                claimed_up_to: Mutex::new(0),
             }),
         })
     }
@@ -153,7 +161,10 @@ impl Dispatcher {
             }
             while workers.try_join_next().is_some() {}
             for endpoint in self.claim().await {
-                workers.spawn(self.clone().work(endpoint, outcomes.clone()));
+                let work = self
+                    .clone()
+                    .work(endpoint, outcomes.clone(), shutdown.clone());
+                workers.spawn(work);
             }
         }
         let waiting = lock(&self.inner.lanes).drain(None);
@@ -176,15 +187,23 @@ impl Dispatcher {
     /// worker to start.
     async fn claim(&self) -> Vec<i64> {
         let inner = &self.inner;
-        let full = lock(&inner.lanes).full();
+        let full = {
+            let mut lanes = lock(&inner.lanes);
+            let full = lanes.full(Instant::now());
+            metrics::gauge!("webhook_endpoints_failing").set(lanes.failing() as f64);
+            full
+        };
         if self.recently_fruitless(&full) {
             return Vec::new();
         }
         let lease = chrono::Duration::from_std(inner.settings.lease).unwrap_or_default();
         let started = Instant::now();
+        let per_endpoint = (inner.settings.per_endpoint * LANE_DEPTH_PER_PUSH) as u64;
+        let after = *lock(&inner.claimed_up_to);
         let claimed = {
             let _turn = inner.writes.turn().await;
-            dispatch::claim(&inner.db, &inner.owner, lease, CLAIM_BATCH, &full).await
+            let limits = (CLAIM_ENDPOINTS, per_endpoint);
+            dispatch::claim(&inner.db, &inner.owner, lease, limits, &full, after).await
         };
         let claimed = match claimed {
             Ok(claimed) if claimed.is_empty() => {
@@ -193,7 +212,12 @@ impl Dispatcher {
                 }
                 return Vec::new();
             }
-            Ok(claimed) => claimed,
+            Ok(claimed) => {
+                if let Some(last) = claimed.last() {
+                    *lock(&inner.claimed_up_to) = last.endpoint_id;
+                }
+                claimed
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot claim webhook deliveries");
                 return Vec::new();
@@ -275,11 +299,27 @@ impl Dispatcher {
             .collect())
     }
 
-    /// Drains one endpoint's lane, one push at a time.
-    async fn work(self, endpoint: i64, outcomes: mpsc::UnboundedSender<Outcome>) {
+    /// Drains one endpoint's lane, one push at a time, pausing while it fails.
+    async fn work(
+        self,
+        endpoint: i64,
+        outcomes: mpsc::UnboundedSender<Outcome>,
+        shutdown: CancellationToken,
+    ) {
         loop {
-            let Some(job) = lock(&self.inner.lanes).next(endpoint) else {
-                return;
+            let next = lock(&self.inner.lanes).next(endpoint, Instant::now());
+            let job = match next {
+                Next::Push(job) => job,
+                Next::Retire => return,
+                Next::Wait(until) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(until.into()) => continue,
+                        _ = shutdown.cancelled() => {
+                            lock(&self.inner.lanes).retire(endpoint);
+                            return;
+                        }
+                    }
+                }
             };
             if !self.lease_covers_a_push() {
                 // Another dispatcher may take it over once the lease runs out.
@@ -311,6 +351,7 @@ impl Dispatcher {
         let started = Instant::now();
         let answer = push::send(&self.inner.client, &job.target, &job.message).await;
         let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+        self.pace(job.delivery.endpoint_id, &answer);
         let (state, next_attempt_at) = self.next_step(&job, attempt, &answer).await;
         metrics::counter!("webhook_attempts_total", "outcome" => state).increment(1);
         AttemptRecord {
@@ -323,6 +364,37 @@ impl Dispatcher {
             error: answer.error,
             state,
             next_attempt_at,
+        }
+    }
+
+    /// Notes the answer for the endpoint's pacing; logs when it starts failing and
+    /// when it answers again. A 410 disables the endpoint instead.
+    fn pace(&self, endpoint: i64, answer: &Answer) {
+        if answer.status == Some(410) {
+            return;
+        }
+        let ok = answer.status.is_some_and(|s| (200..300).contains(&s));
+        let change = {
+            let mut lanes = lock(&self.inner.lanes);
+            let change = lanes.answered(endpoint, ok, answer.retry_after, Instant::now());
+            if change.is_some() {
+                metrics::gauge!("webhook_endpoints_failing").set(lanes.failing() as f64);
+            }
+            change
+        };
+        match change {
+            Some(Change::StartedFailing) => {
+                tracing::warn!(
+                    endpoint,
+                    status = answer.status,
+                    error = answer.error.as_deref(),
+                    "webhook endpoint is failing; its pushes go one at a time, with growing pauses, until it answers"
+                );
+            }
+            Some(Change::Recovered(failures)) => {
+                tracing::info!(endpoint, failures, "webhook endpoint answers again");
+            }
+            None => {}
         }
     }
 

@@ -271,18 +271,59 @@ async fn a_slow_endpoint_does_not_delay_a_healthy_one() {
     register_url(&app, &key, &slow.url).await;
     register_url(&app, &key, &healthy.url).await;
     let started = std::time::Instant::now();
-    for _ in 0..3 {
-        let body = json!({"operation": "CREATE", "order_identifier": uuid::Uuid::now_v7().to_string(),
-            "customer": {"code": "ACME-UK"}, "consignments": [{"goods": [{"package_type": "PALLET", "quantity": 1}]}]});
-        let response = app.post_json("/v1/ingest", &key, &body).await;
-        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-    }
+    new_orders(&app, &key, 3).await;
     healthy.wait_for(WAIT, |p| p.len() >= 3).await;
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "the healthy endpoint waited {:?}",
         started.elapsed()
     );
+}
+
+/// Posts `n` new orders; each pushes one `order.created`.
+async fn new_orders(app: &TestApp, key: &str, n: usize) {
+    for _ in 0..n {
+        let body = json!({"operation": "CREATE", "order_identifier": uuid::Uuid::now_v7().to_string(),
+            "customer": {"code": "ACME-UK"}, "consignments": [{"goods": [{"package_type": "PALLET", "quantity": 1}]}]});
+        let response = app.post_json("/v1/ingest", key, &body).await;
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    }
+}
+
+fn webhook_ids(pushes: &[super::receiver::Push]) -> std::collections::BTreeSet<String> {
+    pushes.iter().map(|p| p.header("webhook-id")).collect()
+}
+
+#[tokio::test]
+async fn a_failing_endpoint_is_paced_and_gets_everything_once_it_answers() {
+    const ORDERS: usize = 30;
+    let app = TestApp::spawn_with(|c| {
+        c.webhooks_retry_schedule = format!("0s{}", ",200ms".repeat(20));
+        c.webhooks_failing_pause_max_ms = 1000;
+    })
+    .await;
+    let key = key(&app, "acme").await;
+    let failing = Receiver::start().await;
+    failing.script(&[(500, None); 1000]);
+    let healthy = Receiver::start().await;
+    register_url(&app, &key, &failing.url).await;
+    register_url(&app, &key, &healthy.url).await;
+    let started = std::time::Instant::now();
+    new_orders(&app, &key, ORDERS).await;
+    let delivered = healthy.wait_for(WAIT, |p| p.len() >= ORDERS).await;
+    let (tried, took) = (failing.pushes().len(), started.elapsed());
+    // Pauses of 10, 20, 40 … 640 ms, then 1 s each: nine tries in the first 1.3 s,
+    // one a second after that. Unpaced, every order would have been tried by now.
+    let paced = 9 + took.as_secs() as usize + 1;
+    assert!(
+        tried <= paced.min(ORDERS - 1),
+        "{tried} pushes to the failing endpoint in {took:?}"
+    );
+    let before = failing.heal();
+    let wanted = webhook_ids(&delivered);
+    failing
+        .wait_for(WAIT, |p| webhook_ids(&p[before..]) == wanted)
+        .await;
 }
 
 #[tokio::test]
