@@ -30,6 +30,8 @@ pub use self::push::client;
 /// Endpoints a claim round takes deliveries for, at most; the next round goes on
 /// from the last of them.
 const CLAIM_ENDPOINTS: u64 = 64;
+/// Deliveries a claim round takes for one endpoint, at most.
+const CLAIM_PER_ENDPOINT: u64 = 256;
 /// Deliveries a lane holds per concurrent push before its endpoint is left out of
 /// claims: enough to keep the pushes going between claim rounds.
 const LANE_DEPTH_PER_PUSH: usize = 32;
@@ -198,11 +200,10 @@ impl Dispatcher {
         }
         let lease = chrono::Duration::from_std(inner.settings.lease).unwrap_or_default();
         let started = Instant::now();
-        let per_endpoint = (inner.settings.per_endpoint * LANE_DEPTH_PER_PUSH) as u64;
         let after = *lock(&inner.claimed_up_to);
         let claimed = {
             let _turn = inner.writes.turn().await;
-            let limits = (CLAIM_ENDPOINTS, per_endpoint);
+            let limits = (CLAIM_ENDPOINTS, CLAIM_PER_ENDPOINT);
             dispatch::claim(&inner.db, &inner.owner, lease, limits, &full, after).await
         };
         let claimed = match claimed {
