@@ -191,8 +191,11 @@ impl Dispatcher {
         let inner = &self.inner;
         let full = {
             let mut lanes = lock(&inner.lanes);
+            let failing = lanes.failing();
             let full = lanes.full(Instant::now());
-            metrics::gauge!("webhook_endpoints_failing").set(lanes.failing() as f64);
+            if lanes.failing() != failing {
+                metrics::gauge!("webhook_endpoints_failing").set(lanes.failing() as f64);
+            }
             full
         };
         if self.recently_fruitless(&full) {
