@@ -19,6 +19,11 @@ use tokio_util::sync::CancellationToken;
 
 const CONCURRENCY: usize = 4;
 
+// The server's allocator (see `src/main.rs`), so the dispatcher runs here as it
+// runs in `freightgate serve`; the plain loop gets it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 async fn receiver(count: Arc<AtomicUsize>) -> String {
     let app = Router::new().route(
         "/hooks",
@@ -126,6 +131,36 @@ async fn dispatched(
     elapsed
 }
 
+/// CPU seconds this process has used so far (user + system), from `/proc/self/stat`.
+fn cpu_secs() -> f64 {
+    let ticks = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse::<f64>().ok())
+        .unwrap_or(100.0);
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // After the command name: state is field 3, utime 14 and stime 15.
+    (field(11) + field(12)) / ticks
+}
+
+/// Runs `phase` and answers its wall time and the CPU seconds the process used in it.
+async fn timed<F: std::future::Future<Output = Duration>>(phase: F) -> (Duration, f64) {
+    let cpu = cpu_secs();
+    let wall = phase.await;
+    (wall, cpu_secs() - cpu)
+}
+
 fn median(mut rates: Vec<f64>) -> f64 {
     rates.sort_by(f64::total_cmp);
     rates[rates.len() / 2]
@@ -170,13 +205,27 @@ async fn main() {
     let rate = |d: Duration| n as f64 / d.as_secs_f64();
     // Alternate the two so that a busy moment on the machine hits both alike.
     let (mut plain, mut dispatcher) = (Vec::new(), Vec::new());
+    // CPU µs per delivery and cores busy, per round.
+    let (mut plain_cpu, mut dispatcher_cpu) = (Vec::new(), Vec::new());
+    let cpu = |(wall, cpu): (Duration, f64)| (cpu * 1e6 / n as f64, cpu / wall.as_secs_f64());
     let mut body = String::new();
     for round in 0..rounds {
         body = publish(&db, business.id, round, n).await;
-        plain.push(rate(plain_loop(&url, &body, n).await));
+        let phase = timed(plain_loop(&url, &body, n)).await;
+        plain.push(rate(phase.0));
+        plain_cpu.push(cpu(phase));
         eprintln!("round {round}: dispatching");
-        dispatcher.push(rate(dispatched(&db, &config, &received, n).await));
+        let phase = timed(dispatched(&db, &config, &received, n)).await;
+        dispatcher.push(rate(phase.0));
+        dispatcher_cpu.push(cpu(phase));
     }
+    let usage = |rounds: &[(f64, f64)]| {
+        rounds
+            .iter()
+            .map(|(us, cores)| format!("{us:.1} µs, {cores:.2} cores"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     println!(
         "messages: {n} per round, {rounds} rounds, concurrency per endpoint: {CONCURRENCY}, body: {} bytes",
         body.len()
@@ -188,6 +237,14 @@ async fn main() {
     println!(
         "dispatcher:         {:>8.0} deliveries/s (median; rounds {dispatcher:.0?})",
         median(dispatcher.clone())
+    );
+    println!(
+        "CPU per delivery, whole process (rounds): plain loop {}",
+        usage(&plain_cpu)
+    );
+    println!(
+        "                                          dispatcher {}",
+        usage(&dispatcher_cpu)
     );
     println!(
         "ratio dispatcher / plain loop: {:.2}",

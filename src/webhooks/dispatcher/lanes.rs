@@ -31,9 +31,16 @@ pub(super) fn still_fruitless(
 /// The pause after an endpoint's first failure in a row; each further one doubles it.
 const FIRST_PAUSE: Duration = Duration::from_millis(10);
 
+/// How many times its depth a lane may hold, counting pushes made and not yet
+/// recorded, before it is left out of claims: a bound should the attempt log fall
+/// behind.
+const HELD_PER_DEPTH: usize = 4;
+
 /// What a lane's worker does next.
 pub(super) enum Next {
-    Push(Job),
+    /// Push this job; `refill`: the lane just ran down to half its depth, time to
+    /// claim more before it runs dry.
+    Push { job: Job, refill: bool },
     /// The endpoint keeps failing: ask again at this instant.
     Wait(Instant),
     /// Nothing to do: the worker ends.
@@ -70,6 +77,14 @@ struct Lane {
     held: usize,
 }
 
+impl Lane {
+    /// Whether the next claim leaves this lane out: enough waits to keep its
+    /// pushes going until the claim after, or too much is held.
+    fn full(&self, depth: usize) -> bool {
+        self.waiting.len() >= depth || self.held >= HELD_PER_DEPTH * depth
+    }
+}
+
 /// Every lane of a dispatcher, behind one lock held only for bookkeeping.
 pub(super) struct Lanes {
     lanes: HashMap<i64, Lane>,
@@ -83,8 +98,8 @@ pub(super) struct Lanes {
 }
 
 impl Lanes {
-    /// Lanes of at most `workers_per_lane` concurrent pushes, holding up to `depth`
-    /// deliveries before their endpoint is left out of claims; a failing endpoint's
+    /// Lanes of at most `workers_per_lane` concurrent pushes, with up to `depth`
+    /// deliveries waiting before their endpoint is left out of claims; a failing endpoint's
     /// pushes are spaced by up to `max_pause`.
     pub(super) fn new(workers_per_lane: usize, depth: usize, max_pause: Duration) -> Self {
         Self {
@@ -105,7 +120,7 @@ impl Lanes {
             .retain(|id, f| lanes.contains_key(id) || now < f.resume_at + max_pause);
         self.lanes
             .iter()
-            .filter(|(_, lane)| lane.held >= self.depth)
+            .filter(|(_, lane)| lane.full(self.depth))
             .map(|(id, _)| *id)
             .collect()
     }
@@ -161,7 +176,10 @@ impl Lanes {
             }
         }
         match lane.waiting.pop_front() {
-            Some(job) => Next::Push(job),
+            Some(job) => Next::Push {
+                job,
+                refill: lane.waiting.len() == self.depth / 2,
+            },
             None => {
                 self.retire(endpoint);
                 Next::Retire
@@ -212,14 +230,14 @@ impl Lanes {
 
     /// A delivery is no longer held (recorded, or given up to its lease). True when
     /// its lane has room for more: time to claim, which also picks up the next push
-    /// of the same ordering key at once.
+    /// of the same ordering key at once, instead of at the next poll.
     pub(super) fn done(&mut self, endpoint: i64, delivery: i64) -> bool {
         self.held.remove(&delivery);
         let Some(lane) = self.lanes.get_mut(&endpoint) else {
             return true;
         };
         lane.held = lane.held.saturating_sub(1);
-        let refill = lane.held < self.depth;
+        let refill = !lane.full(self.depth);
         if lane.held == 0 && lane.workers == 0 {
             self.lanes.remove(&endpoint);
         }
@@ -273,7 +291,7 @@ mod tests {
     /// The id of the job a worker is given, if it is given one.
     fn pushed(next: Next) -> Option<i64> {
         match next {
-            Next::Push(job) => Some(job.delivery.id),
+            Next::Push { job, .. } => Some(job.delivery.id),
             Next::Wait(_) | Next::Retire => None,
         }
     }
@@ -320,19 +338,44 @@ mod tests {
     }
 
     #[test]
-    fn a_full_lane_is_left_out_of_claims_until_a_delivery_is_recorded() {
+    fn a_lane_with_its_depth_waiting_is_left_out_of_claims_and_asks_for_more_at_half() {
         let (t, mut lanes) = (target(), Lanes::new(1, 4, PAUSE));
         for id in 1..=5 {
             lanes.push(job(id, 7, &t));
         }
         lanes.push(job(6, 8, &t));
         assert_eq!(lanes.full(Instant::now()), [7]);
-        assert!(!lanes.done(7, 1), "still full");
-        assert!(lanes.done(7, 2), "room again: claim");
-        assert!(lanes.full(Instant::now()).is_empty());
+        let refills: Vec<bool> = (0..4)
+            .map(|_| match lanes.next(7, Instant::now()) {
+                Next::Push { refill, .. } => refill,
+                _ => panic!("a push was due"),
+            })
+            .collect();
+        // 4 waiting after the first, 3, then 2: half the depth.
+        assert_eq!(refills, [false, false, true, false]);
+        assert!(
+            lanes.full(Instant::now()).is_empty(),
+            "pushed, not yet recorded: not waiting"
+        );
+        assert!(
+            lanes.done(7, 1),
+            "room: claim, for the next of an ordering key"
+        );
         let mut held = lanes.held();
         held.sort_unstable();
-        assert_eq!(held, [3, 4, 5, 6]);
+        assert_eq!(held, [2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn pushes_not_yet_recorded_fill_a_lane_at_four_times_its_depth() {
+        let (t, mut lanes) = (target(), Lanes::new(1, 2, PAUSE));
+        for id in 1..=8 {
+            lanes.push(job(id, 7, &t));
+            assert!(matches!(lanes.next(7, Instant::now()), Next::Push { .. }));
+        }
+        assert_eq!(lanes.full(Instant::now()), [7], "8 held, none waiting");
+        assert!(lanes.done(7, 1), "7 held: room again");
+        assert!(lanes.full(Instant::now()).is_empty());
     }
 
     #[test]
@@ -342,7 +385,7 @@ mod tests {
             lanes.push(job(id, 7, &t));
         }
         lanes.push(job(4, 8, &t));
-        let Next::Push(in_flight) = lanes.next(7, Instant::now()) else {
+        let Next::Push { job: in_flight, .. } = lanes.next(7, Instant::now()) else {
             panic!("a job waits");
         };
         assert_eq!(lanes.drain(Some(7)), [2, 3]);

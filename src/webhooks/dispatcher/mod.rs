@@ -32,8 +32,8 @@ pub use self::push::client;
 const CLAIM_ENDPOINTS: u64 = 64;
 /// Deliveries a claim round takes for one endpoint, at most.
 const CLAIM_PER_ENDPOINT: u64 = 256;
-/// Deliveries a lane holds per concurrent push before its endpoint is left out of
-/// claims: enough to keep the pushes going between claim rounds.
+/// Deliveries waiting in a lane per concurrent push before its endpoint is left out
+/// of claims: enough to keep the pushes going between claim rounds.
 const LANE_DEPTH_PER_PUSH: usize = 32;
 /// Attempts written per transaction at most.
 const RECORD_BATCH: usize = 512;
@@ -313,7 +313,12 @@ impl Dispatcher {
         loop {
             let next = lock(&self.inner.lanes).next(endpoint, Instant::now());
             let job = match next {
-                Next::Push(job) => job,
+                Next::Push { job, refill } => {
+                    if refill {
+                        self.inner.room.notify_one();
+                    }
+                    job
+                }
                 Next::Retire => return,
                 Next::Wait(until) => {
                     tokio::select! {
