@@ -326,3 +326,58 @@ async fn sqlite_databases_run_in_wal_mode() {
     let mode: String = row.try_get("", "journal_mode").unwrap();
     assert_eq!(mode, "wal");
 }
+
+/// A value of a built statement as a SQL literal, for `EXECUTE`.
+fn literal(value: &sea_orm::Value) -> String {
+    match value {
+        sea_orm::Value::BigInt(Some(n)) => n.to_string(),
+        sea_orm::Value::String(Some(s)) => format!("'{}'", s.replace('\'', "''")),
+        other => panic!("unexpected value in the lookup: {other:?}"),
+    }
+}
+
+/// On PostgreSQL the lookup of a facility's orders by number seeks the unique
+/// (facility, number) index for every number even under a generic plan, the plan a
+/// long-lived connection caches: no part of it filters the facility's orders.
+#[tokio::test]
+async fn order_lookup_by_number_seeks_the_index_for_each_number_under_a_generic_plan() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+
+    let database = TestDb::new().await;
+    if !database.is_postgres() {
+        return; // SQLite has no generic plans.
+    }
+    let db = database.connect().await;
+    let dc = facility(&db, "acme", "dc-1").await;
+    let statement =
+        orders::by_numbers_statement(DbBackend::Postgres, dc.id, &["SO-1", "SO-2", "SO-3"])
+            .unwrap();
+    let values = statement.values.as_ref().unwrap();
+    let args: Vec<String> = values.0.iter().map(literal).collect();
+    let txn = db.begin().await.unwrap();
+    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
+        .await
+        .unwrap();
+    txn.execute_unprepared(&format!("PREPARE order_lookup AS {}", statement.sql))
+        .await
+        .unwrap();
+    let explain = format!("EXPLAIN EXECUTE order_lookup({})", args.join(", "));
+    let plan: Vec<String> = txn
+        .query_all_raw(Statement::from_string(DbBackend::Postgres, explain))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    txn.execute_unprepared("DEALLOCATE order_lookup")
+        .await
+        .unwrap();
+    txn.rollback().await.unwrap();
+    let plan = plan.join("\n");
+    let seeks = plan
+        .lines()
+        .filter(|l| l.contains("Index Cond") && l.contains("order_number"))
+        .count();
+    assert_eq!(seeks, 3, "one seek by facility and number each:\n{plan}");
+    assert!(!plan.contains("Filter"), "nothing filtered:\n{plan}");
+}
