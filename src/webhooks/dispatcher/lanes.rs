@@ -78,7 +78,7 @@ struct Lane {
 }
 
 impl Lane {
-    /// Whether the next claim leaves this lane out: enough waits to keep its
+    /// Whether the next claim leaves this lane out: enough is waiting to keep its
     /// pushes going until the claim after, or too much is held.
     fn full(&self, depth: usize) -> bool {
         self.waiting.len() >= depth || self.held >= HELD_PER_DEPTH * depth
