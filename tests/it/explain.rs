@@ -124,11 +124,8 @@ async fn every_payload_is_recorded_with_its_rule_and_outcome() {
     let ack: Value = response.json().await.unwrap();
     let logging_id = ack["logging_id"].as_str().unwrap();
     let record: Value = app
-        .get(&format!("/v1/ingest/{logging_id}"), &key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/ingest/{logging_id}"), &key)
+        .await;
     assert_eq!(record["rule"], "tms-order-create");
     assert_eq!(record["operation"], "create");
     assert_eq!(record["outcome"], "accepted");

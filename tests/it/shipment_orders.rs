@@ -40,7 +40,7 @@ async fn ingest(app: &TestApp, key: &str, body: String) -> Value {
 
 /// Event type and order number (or shipment number) of every message, oldest first.
 async fn events(app: &TestApp, key: &str) -> Vec<(String, String)> {
-    let all: Value = app.get("/v1/messages", key).await.json().await.unwrap();
+    let all: Value = app.get_json("/v1/messages", key).await;
     all["messages"]
         .as_array()
         .unwrap()
@@ -86,12 +86,7 @@ async fn new_existing_and_repeated_orders_of_a_schedule_are_written_in_document_
     .collect();
     assert_eq!(events(&app, &key).await, expected);
     let id = &ack["results"][0]["id"];
-    let shipment: Value = app
-        .get(&format!("/v1/shipments/{id}"), &key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let shipment: Value = app.get_json(&format!("/v1/shipments/{id}"), &key).await;
     let orders: Vec<(&str, usize)> = shipment["orders"]
         .as_array()
         .unwrap()

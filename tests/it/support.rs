@@ -198,6 +198,11 @@ impl TestApp {
             .await
             .expect("request")
     }
+
+    /// `GET path` with `key`, its body as JSON.
+    pub async fn get_json(&self, path: &str, key: &str) -> serde_json::Value {
+        self.get(path, key).await.json().await.expect("a JSON body")
+    }
 }
 
 impl Drop for TestApp {

@@ -71,11 +71,8 @@ async fn over_rest_neither_business_reads_lists_explains_or_touches_the_other() 
     let app = &t.app;
     let north_shipment = ids(&t.north_ack, "shipment")[0];
     let shipment: Value = app
-        .get(&format!("/v1/shipments/{north_shipment}"), &t.north)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/shipments/{north_shipment}"), &t.north)
+        .await;
     let north_order = shipment["orders"][0]["id"]
         .as_i64()
         .expect("northwind's order id");
@@ -125,19 +122,13 @@ async fn over_rest_neither_business_reads_lists_explains_or_touches_the_other() 
         "{explanation}"
     );
     let before: Value = app
-        .get(&format!("/v1/shipments/{north_shipment}"), &t.north)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/shipments/{north_shipment}"), &t.north)
+        .await;
     let sent = crate::ingest::post(app, &t.acme, "application/json", wms).await;
     assert_problem(sent, 422, "").await;
     let after: Value = app
-        .get(&format!("/v1/shipments/{north_shipment}"), &t.north)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/shipments/{north_shipment}"), &t.north)
+        .await;
     assert_eq!(before, after);
 
     // Messages pull: each sees its own events only.
@@ -145,7 +136,7 @@ async fn over_rest_neither_business_reads_lists_explains_or_touches_the_other() 
         (&t.north, "northwind", "acme"),
         (&t.acme, "acme", "northwind"),
     ] {
-        let pulled: Value = app.get("/v1/messages", key).await.json().await.unwrap();
+        let pulled: Value = app.get_json("/v1/messages", key).await;
         let messages = pulled["messages"].as_array().unwrap();
         assert!(!messages.is_empty(), "{own} has messages");
         for m in messages {
@@ -175,14 +166,11 @@ async fn webhook_endpoints_deliveries_and_pushes_stay_with_their_business() {
     assert_eq!(types(&acme_pushes)[0], "order.created");
 
     let deliveries: Value = app
-        .get(
+        .get_json(
             &format!("/v1/webhooks/endpoints/{}/deliveries", t.north_endpoint),
             &t.north,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let north_delivery = deliveries["deliveries"][0]["id"].as_i64().unwrap();
     let n = t.north_endpoint;
     let a = t.acme_endpoint;
@@ -242,12 +230,7 @@ async fn webhook_endpoints_deliveries_and_pushes_stay_with_their_business() {
         let response = request.send().await.unwrap();
         assert_problem(response, 404, "not_found").await;
     }
-    let listed: Value = app
-        .get("/v1/webhooks/endpoints", &t.acme)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/v1/webhooks/endpoints", &t.acme).await;
     let listed_ids: Vec<i64> = listed["endpoints"]
         .as_array()
         .unwrap()
@@ -257,17 +240,12 @@ async fn webhook_endpoints_deliveries_and_pushes_stay_with_their_business() {
     assert_eq!(listed_ids, [a]);
     // Northwind's endpoint is as it was: same URL, enabled, same secret, and no
     // delivery was replayed (still exactly the ones the events made).
-    let own: Value = app.get(&item, &t.north).await.json().await.unwrap();
+    let own: Value = app.get_json(&item, &t.north).await;
     assert_eq!(
         (own["url"].as_str(), own["disabled"].as_bool()),
         (Some(t.north_receiver.url.as_str()), Some(false))
     );
-    let secret: Value = app
-        .get(&format!("{item}/secret"), &t.north)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let secret: Value = app.get_json(&format!("{item}/secret"), &t.north).await;
     assert_eq!(secret["secret"], t.north_secret);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let ids: Vec<String> = t

@@ -76,11 +76,8 @@ async fn a_failed_push_is_retried_with_the_same_webhook_id_and_every_attempt_is_
     let started = std::time::Instant::now();
     let attempts = loop {
         let attempts: Value = app
-            .get(&format!("/v1/webhooks/endpoints/{id}/attempts"), &key)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("/v1/webhooks/endpoints/{id}/attempts"), &key)
+            .await;
         if attempts["attempts"].as_array().unwrap().len() >= 3 || started.elapsed() > WAIT {
             break attempts;
         }
@@ -94,11 +91,8 @@ async fn a_failed_push_is_retried_with_the_same_webhook_id_and_every_attempt_is_
         .collect();
     assert_eq!(codes, [204, 503, 500], "newest first");
     let delivered: Value = app
-        .get(&format!("/v1/webhooks/endpoints/{id}/deliveries"), &key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/webhooks/endpoints/{id}/deliveries"), &key)
+        .await;
     assert_eq!(delivered["deliveries"][0]["state"], "delivered");
     assert_eq!(delivered["deliveries"][0]["attempts"], 3);
 }
@@ -141,7 +135,7 @@ async fn a_410_disables_the_endpoint() {
     let path = format!("/v1/webhooks/endpoints/{id}");
     let started = std::time::Instant::now();
     loop {
-        let endpoint: Value = app.get(&path, &key).await.json().await.unwrap();
+        let endpoint: Value = app.get_json(&path, &key).await;
         if endpoint["disabled"] == true {
             assert!(
                 endpoint["disabled_reason"]
@@ -160,14 +154,11 @@ async fn a_410_disables_the_endpoint() {
 
 async fn delivery_state(app: &TestApp, key: &str, endpoint: i64) -> Value {
     let body: Value = app
-        .get(
+        .get_json(
             &format!("/v1/webhooks/endpoints/{endpoint}/deliveries"),
             key,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     body["deliveries"][0].clone()
 }
 
@@ -339,7 +330,7 @@ async fn another_business_is_never_pushed_our_events() {
     our_receiver.wait_for(WAIT, |p| !p.is_empty()).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(their_receiver.pushes().is_empty());
-    let pulled: Value = app.get("/v1/messages", &theirs).await.json().await.unwrap();
+    let pulled: Value = app.get_json("/v1/messages", &theirs).await;
     assert_eq!(pulled["messages"], json!([]));
 }
 
@@ -349,7 +340,7 @@ async fn messages_can_be_pulled_in_order_from_a_cursor() {
     let key = key(&app, "acme").await;
     ingest(&app, &key, "tms-order-create.json").await;
     ingest(&app, &key, "tms-order-cancel.json").await;
-    let all: Value = app.get("/v1/messages", &key).await.json().await.unwrap();
+    let all: Value = app.get_json("/v1/messages", &key).await;
     let kinds: Vec<&str> = all["messages"]
         .as_array()
         .unwrap()
@@ -363,11 +354,8 @@ async fn messages_can_be_pulled_in_order_from_a_cursor() {
     );
     let first = all["messages"][0]["id"].as_i64().unwrap();
     let rest: Value = app
-        .get(&format!("/v1/messages?since={first}"), &key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/messages?since={first}"), &key)
+        .await;
     assert_eq!(rest["messages"].as_array().unwrap().len(), 1);
     let reader = app.key("acme", &[Scope::Ingest]).await;
     assert_eq!(app.get("/v1/messages", &reader).await.status(), 403);

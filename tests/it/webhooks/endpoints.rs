@@ -20,26 +20,15 @@ async fn a_new_endpoint_gets_a_secret_shown_only_on_creation_and_request() {
         base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &secret[6..]).unwrap();
     assert!(decoded.len() >= 24);
     let got: Value = app
-        .get(&format!("/v1/webhooks/endpoints/{id}"), &key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/webhooks/endpoints/{id}"), &key)
+        .await;
     assert_eq!(got["description"], "WMS");
     assert!(got.get("secret").is_none(), "{got}");
-    let listed: Value = app
-        .get("/v1/webhooks/endpoints", &key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/v1/webhooks/endpoints", &key).await;
     assert!(!listed.to_string().contains(&secret));
     let shown: Value = app
-        .get(&format!("/v1/webhooks/endpoints/{id}/secret"), &key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/webhooks/endpoints/{id}/secret"), &key)
+        .await;
     assert_eq!(shown["secret"], secret);
 }
 
@@ -98,12 +87,7 @@ async fn endpoints_of_another_business_are_not_found() {
     ] {
         assert_problem(app.get(&path, &rival).await, 404, "not_found").await;
     }
-    let listed: Value = app
-        .get("/v1/webhooks/endpoints", &rival)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/v1/webhooks/endpoints", &rival).await;
     assert_eq!(listed["endpoints"], json!([]));
 }
 

@@ -104,11 +104,8 @@ async fn first_attempt_error(app: &TestApp, key: &str, endpoint: i64) -> Value {
     let started = std::time::Instant::now();
     loop {
         let attempts: Value = app
-            .get(&format!("/v1/webhooks/endpoints/{endpoint}/attempts"), key)
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("/v1/webhooks/endpoints/{endpoint}/attempts"), key)
+            .await;
         if let Some(first) = attempts["attempts"].as_array().and_then(|a| a.first()) {
             return first.clone();
         }
@@ -179,14 +176,11 @@ async fn redirects_are_not_followed() {
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert!(inner.pushes().is_empty(), "the redirect was followed");
     let deliveries: Value = app
-        .get(
+        .get_json(
             &format!("/v1/webhooks/endpoints/{endpoint}/deliveries"),
             &key,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_ne!(
         deliveries["deliveries"][0]["state"], "delivered",
         "{deliveries}"
