@@ -456,7 +456,8 @@ pub async fn find_by_number(
 
 /// The facility's orders with any of `numbers`, by number, in one statement per 256
 /// numbers (lists padded to a few fixed lengths, see [`super::stable`]; the statement
-/// is [`by_numbers_statement`]).
+/// is [`by_numbers_statement`]). A number repeated by the padding finds its order
+/// once per repeat; the map keeps one.
 pub async fn by_numbers(
     db: &impl ConnectionTrait,
     facility_id: i64,
