@@ -179,7 +179,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
-        webhooks_allow_networks: "127.0.0.0/8".into(),
+        webhooks_allow_networks: freightgate::config::parse_networks("127.0.0.0/8").unwrap(),
         webhooks_per_endpoint_concurrency: CONCURRENCY,
         webhooks_poll_ms: 5,
         ..Config::default()

@@ -1,6 +1,7 @@
 //! freightgate: a logistics integration gateway. Senders post their own JSON; rules
 //! turn it into canonical shipments and orders; signed webhooks push changes out.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
@@ -72,7 +73,7 @@ pub async fn run(
         gate.clone(),
         ingest::writer::Settings::from_config(&config),
     );
-    let state = http::AppState {
+    let state = app::App {
         db: db.clone(),
         config: Arc::new(config),
         rules: live_rules,

@@ -2,8 +2,10 @@
 
 mod enums;
 mod party;
+mod quantity;
 mod text;
 
 pub use enums::*;
 pub use party::*;
+pub use quantity::Quantity;
 pub use text::*;

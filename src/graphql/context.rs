@@ -5,9 +5,9 @@ use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{Context, Result};
 
 use super::loaders::Store;
+use crate::app::App;
 use crate::domain::{Scope, Slug};
 use crate::error::Error;
-use crate::http::AppState;
 use crate::store::Db;
 use crate::store::keys::Principal;
 
@@ -65,8 +65,8 @@ pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<Store, HashMapCach
 }
 
 /// The application state.
-pub fn state<'a>(ctx: &Context<'a>) -> Result<&'a AppState> {
-    ctx.data::<AppState>()
+pub fn state<'a>(ctx: &Context<'a>) -> Result<&'a App> {
+    ctx.data::<App>()
 }
 
 /// The database pool.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
 use async_graphql::{Response, ServerError};
 
-use crate::error::Error;
+use crate::error::{Error, ProblemCode};
 
 /// Extension adding `extensions.code` (and logging internal errors once).
 pub struct ErrorCodes;
@@ -42,19 +42,21 @@ pub fn annotate(error: &mut ServerError) {
     };
     let extensions = error.extensions.get_or_insert_with(Default::default);
     if extensions.get("code").is_none() {
-        extensions.set("code", code);
+        extensions.set("code", code.as_str());
     }
 }
 
-fn stage_code(error: &ServerError) -> &'static str {
+/// async-graphql reports its depth and complexity limits only as messages, so those
+/// two are told apart by their text.
+fn stage_code(error: &ServerError) -> ProblemCode {
     let message = error.message.as_str();
     if message.contains("nested too deep") {
-        "query_too_deep"
+        ProblemCode::QueryTooDeep
     } else if message.contains("too complex") {
-        "query_too_complex"
+        ProblemCode::QueryTooComplex
     } else if error.path.is_empty() {
-        "graphql_validation_failed"
+        ProblemCode::GraphqlValidationFailed
     } else {
-        "bad_request"
+        ProblemCode::BadRequest
     }
 }

@@ -27,7 +27,7 @@ pub type AppSchema =
 
 /// Builds the schema with the configured limits; `state` is reachable from every
 /// resolver.
-pub fn schema(state: crate::http::AppState) -> AppSchema {
+pub fn schema(state: crate::app::App) -> AppSchema {
     let config = state.config.clone();
     builder(&config).data(state).finish()
 }

@@ -6,16 +6,16 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
-use super::AppState;
 use super::limits::RateLimits;
+use crate::app::App;
 use crate::error::Error;
 use crate::store::key_cache::KeyCache;
 use crate::store::keys::{self, Principal};
 
-impl FromRequestParts<AppState> for Principal {
+impl FromRequestParts<App> for Principal {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+    async fn from_request_parts(parts: &mut Parts, state: &App) -> Result<Self, Error> {
         let header = parts
             .headers
             .get(AUTHORIZATION)

@@ -5,8 +5,8 @@ use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
 use super::extract::Path;
+use crate::app::App;
 use crate::domain::Scope;
 use crate::error::{Error, Result};
 use crate::store::attach;
@@ -15,7 +15,7 @@ use crate::store::keys::Principal;
 /// The bytes of a document of the key's business, with their MIME type.
 #[tracing::instrument(skip_all)]
 pub async fn content(
-    State(state): State<AppState>,
+    State(state): State<App>,
     principal: Principal,
     Path(id): Path<i64>,
 ) -> Result<Response> {

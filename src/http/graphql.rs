@@ -14,8 +14,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::AppState;
-use crate::error::Error;
+use crate::app::App;
+use crate::error::{Error, ProblemCode};
 use crate::graphql::{self, AppSchema};
 use crate::store::keys::Principal;
 
@@ -71,7 +71,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
 }
 
 /// A GraphQL-shaped error answer (used before execution: bad request, no key, …).
-fn failure(media: Media, status: StatusCode, code: &str, message: &str) -> Response {
+fn failure(media: Media, status: StatusCode, code: ProblemCode, message: &str) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     let mut response = (status, body.to_string()).into_response();
     set_type(&mut response, media);
@@ -103,7 +103,7 @@ fn not_acceptable() -> Response {
     failure(
         Media::Json,
         StatusCode::NOT_ACCEPTABLE,
-        "not_acceptable",
+        ProblemCode::NotAcceptable,
         "accepts application/graphql-response+json or application/json responses only",
     )
 }
@@ -111,7 +111,7 @@ fn not_acceptable() -> Response {
 /// `GET /graphql`: GraphiQL for browsers, otherwise a query from the URL.
 #[tracing::instrument(skip_all)]
 pub async fn get(
-    State(_state): State<AppState>,
+    State(_state): State<App>,
     Extension(schema): Extension<AppSchema>,
     principal: Result<Principal, Error>,
     headers: HeaderMap,
@@ -129,20 +129,27 @@ pub async fn get(
             return failure(
                 media,
                 StatusCode::BAD_REQUEST,
-                "bad_request",
+                ProblemCode::BadRequest,
                 &e.body_text(),
             );
         }
     };
     let request = match from_query_params(params).and_then(to_request) {
         Ok(request) => request,
-        Err(message) => return failure(media, StatusCode::BAD_REQUEST, "bad_request", &message),
+        Err(message) => {
+            return failure(
+                media,
+                StatusCode::BAD_REQUEST,
+                ProblemCode::BadRequest,
+                &message,
+            );
+        }
     };
     if is_mutation(&request) {
         let mut response = failure(
             media,
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ProblemCode::MethodNotAllowed,
             "mutations are only accepted with POST",
         );
         response
@@ -156,7 +163,7 @@ pub async fn get(
 /// `POST /graphql`: a JSON GraphQL request.
 #[tracing::instrument(skip_all)]
 pub async fn post(
-    State(_state): State<AppState>,
+    State(_state): State<App>,
     Extension(schema): Extension<AppSchema>,
     principal: Result<Principal, Error>,
     headers: HeaderMap,
@@ -184,7 +191,12 @@ pub async fn post(
     };
     match request {
         Ok(request) => execute(&schema, principal, media, request).await,
-        Err(message) => failure(media, StatusCode::BAD_REQUEST, "bad_request", &message),
+        Err(message) => failure(
+            media,
+            StatusCode::BAD_REQUEST,
+            ProblemCode::BadRequest,
+            &message,
+        ),
     }
 }
 
@@ -277,7 +289,7 @@ async fn execute(
         Ok(principal) => principal,
         Err(error) => return from_error(media, &error),
     };
-    let db = match schema.data::<AppState>() {
+    let db = match schema.data::<App>() {
         Some(state) => state.db.clone(),
         None => {
             return from_error(

@@ -10,7 +10,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
 use serde_json::Value;
 
-use super::AppState;
+use crate::app::App;
 use crate::error::Error;
 use crate::graphql::{self, AppSchema};
 use crate::store::keys;
@@ -18,7 +18,7 @@ use crate::store::keys;
 /// Upgrades to a GraphQL websocket session.
 #[tracing::instrument(skip_all)]
 pub async fn upgrade(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Extension(schema): Extension<AppSchema>,
     protocol: GraphQLProtocol,
     websocket: WebSocketUpgrade,
@@ -50,7 +50,7 @@ fn presented_key(payload: &Value) -> Option<String> {
     field("apiKey").map(str::to_owned)
 }
 
-async fn authenticate(state: AppState, payload: Value) -> async_graphql::Result<Data> {
+async fn authenticate(state: App, payload: Value) -> async_graphql::Result<Data> {
     let key = presented_key(&payload).ok_or(Error::Unauthorized)?;
     let principal = keys::authenticate(&state.db, &key)
         .await?

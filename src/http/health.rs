@@ -5,7 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::json;
 
-use super::AppState;
+use crate::app::App;
 use crate::error::Error;
 
 /// The process is up and serving.
@@ -14,13 +14,13 @@ pub async fn healthz() -> impl IntoResponse {
 }
 
 /// The database answers; 503 problem+json otherwise so load balancers drain us.
-pub async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, Error> {
+pub async fn readyz(State(state): State<App>) -> Result<impl IntoResponse, Error> {
     state.db.ping().await.map_err(Error::Unavailable)?;
     Ok(axum::Json(json!({"status": "ready"})))
 }
 
 /// Prometheus text exposition.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn metrics(State(state): State<App>) -> impl IntoResponse {
     let (open, idle) = crate::store::pool_stats(&state.db);
     metrics::gauge!("db_pool_connections", "state" => "open").set(open as f64);
     metrics::gauge!("db_pool_connections", "state" => "idle").set(idle as f64);

@@ -29,29 +29,15 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::config::Config;
+use crate::app::App;
 use crate::error::Error;
-use crate::rules::live::LiveRules;
-use crate::store::Db;
 use crate::store::key_cache::KeyCache;
 
 /// Header carrying the request id, generated when the client sends none.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub config: Arc<Config>,
-    pub rules: Arc<LiveRules>,
-    /// The group-commit writer ingested payloads are stored through.
-    pub writer: crate::ingest::writer::Writer,
-    /// The write queue every write transaction of the process takes its turn in.
-    pub gate: crate::store::gate::WriteGate,
-}
-
 /// The complete application router.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: App) -> Router {
     let max_body = state.config.max_body_bytes;
     let rate_limits = Arc::new(limits::RateLimits::new(&state.config));
     let key_cache = Arc::new(KeyCache::new(state.config.api_key_cache_ttl()));

@@ -3,9 +3,9 @@
 use axum::extract::State;
 use axum::response::IntoResponse;
 
-use super::AppState;
 use super::extract::Path;
 use super::views::{OrderView, ShipmentView};
+use crate::app::App;
 use crate::domain::Scope;
 use crate::error::{Error, Result};
 use crate::store::keys::Principal;
@@ -22,7 +22,7 @@ fn not_found(what: &'static str, id: i64) -> Error {
 /// `GET /v1/shipments/{id}`: the shipment with its status history, orders and items.
 #[tracing::instrument(skip_all, fields(shipment_id = id))]
 pub async fn shipment(
-    State(state): State<AppState>,
+    State(state): State<App>,
     principal: Principal,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse> {
@@ -54,7 +54,7 @@ pub async fn shipment(
 /// `GET /v1/orders/{id}`: the order with its items.
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn order(
-    State(state): State<AppState>,
+    State(state): State<App>,
     principal: Principal,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse> {
@@ -70,7 +70,7 @@ pub async fn order(
     )))
 }
 
-async fn facility_slug(state: &AppState, facility_id: i64) -> Result<String> {
+async fn facility_slug(state: &App, facility_id: i64) -> Result<String> {
     Ok(tenancy::facility_by_id(&state.db, facility_id)
         .await?
         .map(|f| f.slug)

@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::extract::{Json, Path, Query, RawBody};
+use crate::app::App;
 use crate::domain::{Scope, Slug};
-use crate::error::{Error, Result};
+use crate::error::{Error, ProblemCode, Result};
 use crate::store::entities::{delivery, delivery_attempt, message, webhook_endpoint};
 use crate::store::keys::Principal;
 use crate::store::webhooks;
@@ -44,7 +44,7 @@ fn with_secret(e: &webhook_endpoint::Model) -> Value {
 
 /// `POST /v1/webhooks/endpoints`: 201 with the endpoint and its secret.
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<App>,
     p: Principal,
     Json(body): Json<EndpointRequest>,
 ) -> Result<Response> {
@@ -55,7 +55,7 @@ pub async fn create(
 }
 
 /// `GET /v1/webhooks/endpoints`.
-pub async fn list(State(state): State<AppState>, p: Principal) -> Result<Response> {
+pub async fn list(State(state): State<App>, p: Principal) -> Result<Response> {
     p.require(Scope::Webhooks)?;
     let endpoints = webhooks::list_for(&state.db, p.business_id).await?;
     Ok(
@@ -65,18 +65,14 @@ pub async fn list(State(state): State<AppState>, p: Principal) -> Result<Respons
 }
 
 /// `GET /v1/webhooks/endpoints/{id}`.
-pub async fn get(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(id): Path<i64>,
-) -> Result<Response> {
+pub async fn get(State(state): State<App>, p: Principal, Path(id): Path<i64>) -> Result<Response> {
     p.require(Scope::Webhooks)?;
     Ok(axum::Json(view(&webhooks::find(&state.db, p.business_id, id).await?)).into_response())
 }
 
 /// `PATCH /v1/webhooks/endpoints/{id}`.
 pub async fn update(
-    State(state): State<AppState>,
+    State(state): State<App>,
     p: Principal,
     Path(id): Path<i64>,
     Json(body): Json<EndpointRequest>,
@@ -89,7 +85,7 @@ pub async fn update(
 
 /// `DELETE /v1/webhooks/endpoints/{id}`: 204.
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<App>,
     p: Principal,
     Path(id): Path<i64>,
 ) -> Result<Response> {
@@ -101,7 +97,7 @@ pub async fn delete(
 
 /// `POST /v1/webhooks/endpoints/{id}/disable`.
 pub async fn disable(
-    State(state): State<AppState>,
+    State(state): State<App>,
     p: Principal,
     Path(id): Path<i64>,
 ) -> Result<Response> {
@@ -116,7 +112,7 @@ pub async fn disable(
 
 /// `POST /v1/webhooks/endpoints/{id}/enable`.
 pub async fn enable(
-    State(state): State<AppState>,
+    State(state): State<App>,
     p: Principal,
     Path(id): Path<i64>,
 ) -> Result<Response> {
@@ -130,7 +126,7 @@ pub async fn enable(
 
 /// `GET /v1/webhooks/endpoints/{id}/secret`: the secret, on explicit request.
 pub async fn secret(
-    State(state): State<AppState>,
+    State(state): State<App>,
     p: Principal,
     Path(id): Path<i64>,
 ) -> Result<Response> {
@@ -149,7 +145,7 @@ pub struct RotateBody {
 /// `POST /v1/webhooks/endpoints/{id}/rotate-secret`: the new secret; the old one
 /// keeps signing beside it for the overlap.
 pub async fn rotate(
-    State(state): State<AppState>,
+    State(state): State<App>,
     p: Principal,
     Path(id): Path<i64>,
     RawBody(body): RawBody,
@@ -160,7 +156,7 @@ pub async fn rotate(
         RotateBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| Error::BadRequest {
-            code: "malformed_json",
+            code: ProblemCode::MalformedJson,
             detail: format!("the body is not a valid rotate request: {e}"),
         })?
     };
@@ -192,7 +188,7 @@ pub struct ListQuery {
 
 /// `GET /v1/webhooks/endpoints/{id}/deliveries?state=failed`.
 pub async fn deliveries(
-    State(state): State<AppState>,
+    State(state): State<App>,
     p: Principal,
     Path(id): Path<i64>,
     Query(q): Query<ListQuery>,
@@ -224,7 +220,7 @@ fn attempt_view(a: &delivery_attempt::Model, d: &delivery::Model) -> Value {
 
 /// `GET /v1/webhooks/endpoints/{id}/attempts`: every attempt, newest first.
 pub async fn attempts(
-    State(state): State<AppState>,
+    State(state): State<App>,
     p: Principal,
     Path(id): Path<i64>,
     Query(q): Query<ListQuery>,
@@ -238,7 +234,7 @@ pub async fn attempts(
 
 /// `POST /v1/webhooks/endpoints/{id}/deliveries/{delivery_id}/replay`.
 pub async fn replay(
-    State(state): State<AppState>,
+    State(state): State<App>,
     p: Principal,
     Path((id, delivery_id)): Path<(i64, i64)>,
 ) -> Result<Response> {
@@ -258,7 +254,7 @@ pub struct RecoverBody {
 
 /// `POST /v1/webhooks/endpoints/{id}/recover`: re-queues dead-lettered deliveries.
 pub async fn recover(
-    State(state): State<AppState>,
+    State(state): State<App>,
     p: Principal,
     Path(id): Path<i64>,
     Json(body): Json<RecoverBody>,
@@ -285,7 +281,7 @@ pub struct MessagesQuery {
 
 /// `GET /v1/messages?since=`: the business's messages in order, for catching up.
 pub async fn messages(
-    State(state): State<AppState>,
+    State(state): State<App>,
     p: Principal,
     Query(q): Query<MessagesQuery>,
 ) -> Result<Response> {
@@ -296,7 +292,7 @@ pub async fn messages(
             Ok(id) => (id, None),
             Err(_) => {
                 let at = DateTime::parse_from_rfc3339(s).map_err(|e| Error::BadRequest {
-                    code: "invalid_query_parameter",
+                    code: ProblemCode::InvalidQueryParameter,
                     detail: format!("`since` must be a message id or an RFC 3339 time: {e}"),
                 })?;
                 (0, Some(at.with_timezone(&Utc)))

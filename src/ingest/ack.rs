@@ -1,10 +1,12 @@
-//! Acknowledgements: what the sender gets back for a payload.
+//! Acknowledgements: what the sender gets back for a payload, typed; each door
+//! renders it (HTTP as a status and a JSON body, GraphQL as fields).
 
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::{Value, json};
 
 use super::apply::Issue;
+use crate::error::{Error, ProblemCode};
 
 /// Per-item outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -13,6 +15,33 @@ pub enum Status {
     Accepted,
     AcceptedWithWarnings,
     Rejected,
+}
+
+/// What became of a payload as a whole: one name each in the answer's `status`, the
+/// stored payload record's `outcome` and GraphQL's `processPayload.message`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every item accepted without warnings.
+    Accepted,
+    /// Every item accepted, some with warnings.
+    AcceptedWithWarnings,
+    /// Some items accepted, others rejected (the rejected ones wrote nothing).
+    PartiallyAccepted,
+    /// Nothing accepted: every item rejected, or the body could not be read.
+    Rejected,
+}
+
+impl Outcome {
+    /// The outcome as stored and answered.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::AcceptedWithWarnings => "accepted_with_warnings",
+            Outcome::PartiallyAccepted => "partially_accepted",
+            Outcome::Rejected => "rejected",
+        }
+    }
 }
 
 /// The result of one document (or one `for_each` item of it).
@@ -34,63 +63,61 @@ pub struct ItemResult {
     pub created: bool,
 }
 
-/// A finished answer: status and JSON body, replayable byte for byte.
+/// Why a payload was refused as a whole.
 #[derive(Debug, Clone)]
-pub struct Reply {
+pub struct Refusal {
     pub status: StatusCode,
-    pub body: serde_json::Value,
+    pub code: ProblemCode,
+    pub detail: String,
+    /// The body of a request-level problem, as the error renders it.
+    pub problem: Option<Value>,
 }
 
-impl Reply {
-    /// The acknowledgement for `results` (201 created, 200 changed, 207 mixed, 422 none).
+/// The acknowledgement of one payload.
+#[derive(Debug, Clone)]
+pub struct Ack {
+    pub logging_id: String,
+    pub outcome: Outcome,
+    pub results: Vec<ItemResult>,
+    /// Set when nothing was accepted.
+    pub refusal: Option<Refusal>,
+}
+
+impl Ack {
+    /// The acknowledgement for `results` (every item's outcome).
     pub fn for_results(logging_id: &str, results: Vec<ItemResult>) -> Self {
         let rejected = results
             .iter()
             .filter(|r| r.status == Status::Rejected)
             .count();
         if rejected == results.len() {
-            return Self::rejected(logging_id, results);
+            return Self::all_rejected(logging_id, results);
         }
-        let warned = results.iter().any(|r| r.status != Status::Accepted);
-        let status = match (rejected, results.iter().any(|r| r.created)) {
-            (0, true) => StatusCode::CREATED,
-            (0, false) => StatusCode::OK,
-            _ => StatusCode::MULTI_STATUS,
-        };
-        let overall = if warned {
-            Status::AcceptedWithWarnings
+        let outcome = if rejected > 0 {
+            Outcome::PartiallyAccepted
+        } else if results.iter().any(|r| r.status != Status::Accepted) {
+            Outcome::AcceptedWithWarnings
         } else {
-            Status::Accepted
+            Outcome::Accepted
         };
         Self {
-            status,
-            body: serde_json::json!({ "status": overall, "logging_id": logging_id, "results": results }),
+            logging_id: logging_id.to_string(),
+            outcome,
+            results,
+            refusal: None,
         }
     }
 
-    fn rejected(logging_id: &str, results: Vec<ItemResult>) -> Self {
+    fn all_rejected(logging_id: &str, results: Vec<ItemResult>) -> Self {
         let errors: Vec<&Issue> = results.iter().flat_map(|r| r.errors.iter()).collect();
-        let first = errors
-            .first()
-            .map(|e| e.code.as_str())
-            .unwrap_or("rejected");
-        let code = if errors.iter().all(|e| e.code == first) {
-            first
-        } else {
-            "rejected"
-        };
-        let code = match code {
-            // Field-level codes roll up into one payload-level code.
-            "no_matching_rule"
-            | "duplicate"
-            | "not_found"
-            | "order_cancelled"
-            | "shipment_cancelled"
-            | "malformed_document"
-            | "ambiguous_reference"
-            | "unknown_facility"
-            | "rejected" => code,
-            _ => "validation_failed",
+        let first = errors.first().map(|e| e.code.as_str());
+        let shared = first.filter(|first| errors.iter().all(|e| e.code == *first));
+        // Field-level codes roll up into one payload-level code.
+        let code = match shared.and_then(ProblemCode::parse) {
+            Some(code) if code.is_payload_level() => code,
+            _ if shared.is_some() => ProblemCode::ValidationFailed,
+            // No finding, or findings of different kinds.
+            _ => ProblemCode::Rejected,
         };
         let detail = match errors.as_slice() {
             [only] => only.detail.clone(),
@@ -100,54 +127,71 @@ impl Reply {
             ),
         };
         Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            body: serde_json::json!({
-                "type": format!("urn:freightgate:problem:{code}"),
-                "title": "Unprocessable Entity",
-                "status": 422,
-                "detail": detail,
-                "code": code,
-                "logging_id": logging_id,
-                "errors": errors,
-                "results": results,
+            logging_id: logging_id.to_string(),
+            outcome: Outcome::Rejected,
+            results,
+            refusal: Some(Refusal {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                detail,
+                problem: None,
             }),
         }
     }
 
     /// A request-level problem (unreadable body) recorded with its logging id.
-    pub fn problem(logging_id: &str, error: &crate::Error) -> Self {
-        let mut body = serde_json::to_value(error.problem()).unwrap_or_default();
-        body["logging_id"] = serde_json::Value::String(logging_id.to_string());
+    pub fn problem(logging_id: &str, error: &Error) -> Self {
+        let problem = serde_json::to_value(error.problem()).unwrap_or_default();
         Self {
-            status: error.status(),
-            body,
+            logging_id: logging_id.to_string(),
+            outcome: Outcome::Rejected,
+            results: Vec::new(),
+            refusal: Some(Refusal {
+                status: error.status(),
+                code: error.code(),
+                detail: error.to_string(),
+                problem: Some(problem),
+            }),
         }
     }
 
-    /// The overall outcome word stored with the payload.
-    pub fn outcome(&self) -> &'static str {
-        match self.status.as_u16() {
-            200 | 201 if self.body["status"] == "accepted" => "accepted",
-            200 | 201 => "accepted_with_warnings",
-            207 => "partially_accepted",
-            _ => "rejected",
+    /// The status the acknowledgement answers with: 201 when every item was accepted
+    /// and one created a record, 200 for every item accepted otherwise, 207 mixed,
+    /// the problem's status when nothing was accepted.
+    pub fn status(&self) -> StatusCode {
+        match (&self.refusal, self.outcome) {
+            (Some(refusal), _) => refusal.status,
+            (None, Outcome::PartiallyAccepted) => StatusCode::MULTI_STATUS,
+            (None, _) if self.results.iter().any(|r| r.created) => StatusCode::CREATED,
+            (None, _) => StatusCode::OK,
         }
     }
-}
 
-impl IntoResponse for Reply {
-    fn into_response(self) -> Response {
-        let content_type = if self.status.is_client_error() || self.status.is_server_error() {
-            "application/problem+json"
-        } else {
-            "application/json"
+    /// The answer's JSON body, as sent, stored with the payload and replayed for a
+    /// repeated Idempotency-Key.
+    pub fn body(&self) -> Value {
+        let Some(refusal) = &self.refusal else {
+            return json!({
+                "status": self.outcome,
+                "logging_id": self.logging_id,
+                "results": self.results,
+            });
         };
-        let body = serde_json::to_vec(&self.body).unwrap_or_default();
-        (
-            self.status,
-            [(axum::http::header::CONTENT_TYPE, content_type)],
-            body,
-        )
-            .into_response()
+        if let Some(problem) = &refusal.problem {
+            let mut body = problem.clone();
+            body["logging_id"] = Value::String(self.logging_id.clone());
+            return body;
+        }
+        let errors: Vec<&Issue> = self.results.iter().flat_map(|r| r.errors.iter()).collect();
+        json!({
+            "type": format!("urn:freightgate:problem:{}", refusal.code),
+            "title": refusal.status.canonical_reason().unwrap_or("Error"),
+            "status": refusal.status.as_u16(),
+            "detail": refusal.detail,
+            "code": refusal.code,
+            "logging_id": self.logging_id,
+            "errors": errors,
+            "results": self.results,
+        })
     }
 }

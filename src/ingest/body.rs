@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{Error, ProblemCode};
 
 /// The body formats the unified endpoint takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub struct Document {
 /// its own document.
 pub fn documents(format: Format, body: &[u8]) -> Result<Vec<Document>, Error> {
     let text = std::str::from_utf8(body).map_err(|e| Error::BadRequest {
-        code: "invalid_encoding",
+        code: ProblemCode::InvalidEncoding,
         detail: format!(
             "the body is not valid UTF-8 (first bad byte at offset {})",
             e.valid_up_to()
@@ -73,7 +73,7 @@ pub fn documents(format: Format, body: &[u8]) -> Result<Vec<Document>, Error> {
     let documents = documents.into_iter().map(refuse_nul).collect::<Vec<_>>();
     if documents.is_empty() {
         return Err(Error::BadRequest {
-            code: "empty_payload",
+            code: ProblemCode::EmptyPayload,
             detail: "the body holds no documents".into(),
         });
     }
@@ -104,7 +104,7 @@ fn refuse_nul(mut doc: Document) -> Document {
 
 fn json(text: &str) -> Result<Vec<Document>, Error> {
     let value = strict_json(text).map_err(|e| Error::BadRequest {
-        code: "malformed_json",
+        code: ProblemCode::MalformedJson,
         detail: format!("the body is not valid JSON: {e}"),
     })?;
     Ok(match value {
@@ -222,13 +222,13 @@ fn csv_rows(text: &str) -> Result<Vec<Document>, Error> {
     let headers = reader
         .headers()
         .map_err(|e| Error::BadRequest {
-            code: "malformed_csv",
+            code: ProblemCode::MalformedCsv,
             detail: format!("the CSV header row cannot be read: {e}"),
         })?
         .clone();
     if headers.is_empty() || headers.iter().any(str::is_empty) {
         return Err(Error::BadRequest {
-            code: "malformed_csv",
+            code: ProblemCode::MalformedCsv,
             detail: "the CSV header row must name every column".into(),
         });
     }
@@ -339,21 +339,21 @@ mod tests {
         assert!(matches!(
             documents(Format::Json, b"\xff\xfe"),
             Err(Error::BadRequest {
-                code: "invalid_encoding",
+                code: ProblemCode::InvalidEncoding,
                 ..
             })
         ));
         assert!(matches!(
             documents(Format::Json, b"{"),
             Err(Error::BadRequest {
-                code: "malformed_json",
+                code: ProblemCode::MalformedJson,
                 ..
             })
         ));
         assert!(matches!(
             documents(Format::Json, b"[]"),
             Err(Error::BadRequest {
-                code: "empty_payload",
+                code: ProblemCode::EmptyPayload,
                 ..
             })
         ));

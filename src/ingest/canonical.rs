@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::domain::{
     DimensionUnit, DocumentType, ExceptionPriority, OrderDirection, PalletDirection, Party,
-    QuantityUnit, ShipmentDirection, ShipmentStatus, WeightUnit,
+    Quantity, QuantityUnit, ShipmentDirection, ShipmentStatus, WeightUnit,
 };
 use crate::store::orders::{ItemFields, OrderFields};
 use crate::store::shipments::ShipmentFields;
@@ -112,7 +112,7 @@ pub struct ItemDoc {
     pub sku: Option<String>,
     pub description: Option<String>,
     pub upc: Option<String>,
-    pub quantity: Option<f64>,
+    pub quantity: Option<Quantity>,
     pub quantity_unit: Option<QuantityUnit>,
     pub purchase_order: Option<String>,
     pub weight_per_unit: Option<f64>,
@@ -144,7 +144,7 @@ impl ItemDoc {
             sku: self.sku,
             description: self.description,
             upc: self.upc,
-            quantity: self.quantity.unwrap_or(0.0),
+            quantity: self.quantity.unwrap_or_default(),
             quantity_unit: self.quantity_unit.unwrap_or(QuantityUnit::Unit),
             purchase_order: self.purchase_order,
             weight_per_unit: self.weight_per_unit,

@@ -7,7 +7,6 @@ pub mod ack;
 pub mod apply;
 pub mod body;
 pub mod canonical;
-pub mod idempotent;
 pub mod writer;
 
 use axum::body::Bytes;
@@ -15,12 +14,11 @@ use chrono::Utc;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde_json::Value;
 
-use self::ack::{ItemResult, Reply, Status};
+use self::ack::{ItemResult, Status};
 use self::apply::{Applied, Context, Failure, Issue};
 use self::body::{Document, Format};
-use self::writer::{KeyClaim, Written};
-use crate::error::{Error, Result};
-use crate::http::AppState;
+use self::writer::{KeyClaim, Writer, Written};
+use crate::error::{Error, ProblemCode, Result};
 use crate::rules::{RuleSet, RuleSummary, Severity};
 use crate::store::{self, keys::Principal};
 
@@ -44,26 +42,14 @@ enum Prepared {
     },
 }
 
-/// Runs the pipeline and returns the acknowledgement, once the payload is committed.
-/// Errors are ours (5xx); every problem with the payload is inside the reply.
-pub async fn ingest(state: &AppState, incoming: Incoming<'_>) -> Result<Reply> {
-    match write(state, incoming).await? {
-        Written::Fresh(reply) => Ok(reply),
-        Written::Earlier(_) => Err(Error::Internal(anyhow::anyhow!(
-            "a payload was answered as a repeat although it carried no Idempotency-Key"
-        ))),
-    }
-}
-
 /// Reads and classifies the payload here, in parallel with other requests, then
-/// leaves the store work to the group-commit writer.
-pub async fn write(state: &AppState, incoming: Incoming<'_>) -> Result<Written> {
+/// leaves the store work to the group-commit writer; answers once it committed.
+pub async fn write(rules: &RuleSet, writer: &Writer, incoming: Incoming<'_>) -> Result<Written> {
     let logging_id = uuid::Uuid::now_v7().to_string();
     let received_at = Utc::now();
-    let rules = state.rules.current();
     let work = Format::from_content_type(incoming.content_type)
         .and_then(|format| body::documents(format, &incoming.body))
-        .map(|documents| prepare(&rules, &incoming.principal.business_slug, documents));
+        .map(|documents| prepare(rules, &incoming.principal.business_slug, documents));
     let work = match work {
         Err(e) if !e.status().is_client_error() => return Err(e),
         work => work,
@@ -84,7 +70,7 @@ pub async fn write(state: &AppState, incoming: Incoming<'_>) -> Result<Written> 
         work,
         rule,
     };
-    state.writer.submit(payload).await
+    writer.submit(payload).await
 }
 
 /// A JSONPath inside document `location` of a JSON array batch, e.g. `$[2].customer`.
@@ -118,9 +104,11 @@ fn prepare(rules: &RuleSet, business: &str, documents: Vec<Document>) -> Vec<Pre
             Ok(value) => value,
             Err(detail) => {
                 let mut result = blank_result(doc.index, 0);
-                result
-                    .errors
-                    .push(Issue::new("malformed_document", &doc.location, detail));
+                result.errors.push(Issue::new(
+                    ProblemCode::MalformedDocument,
+                    &doc.location,
+                    detail,
+                ));
                 prepared.push(Prepared::Rejected(result));
                 continue;
             }
@@ -147,7 +135,7 @@ fn prepare_document(
     let Some(rule) = outcome.rule else {
         let mut result = blank_result(index, 0);
         result.errors.push(Issue::new(
-            "no_matching_rule",
+            ProblemCode::NoMatchingRule,
             &locate(location, "$"),
             "no rule matches this payload; POST it to /v1/ingest/explain to see why each rule did not match",
         ));
@@ -156,7 +144,7 @@ fn prepare_document(
     if outcome.items.is_empty() {
         let mut result = labelled(blank_result(index, 0), &rule);
         result.errors.push(Issue::new(
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             &locate(location, "$"),
             format!("rule `{}` selected no items in this payload", rule.name),
         ));

@@ -13,7 +13,7 @@ use sea_orm::{DatabaseTransaction, DbErr};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinSet;
 
-use super::ack::Reply;
+use super::ack::Ack;
 use super::{Prepared, apply_all};
 use crate::error::{Error, Result};
 use crate::rules::RuleSummary;
@@ -38,7 +38,7 @@ pub struct KeyClaim {
 #[derive(Debug)]
 pub enum Written {
     /// Applied and committed: the acknowledgement.
-    Fresh(Reply),
+    Fresh(Ack),
     /// The key was used before; nothing was written.
     Earlier(idempotency_key::Model),
 }
@@ -198,11 +198,11 @@ async fn commit(db: &Db, gate: &WriteGate, settings: Settings, mut jobs: Vec<Job
         }
         metrics::histogram!("ingest_group_commit_seconds").record(started.elapsed().as_secs_f64());
         for (job, written) in jobs.into_iter().zip(written) {
-            if let Written::Fresh(reply) = &written {
+            if let Written::Fresh(ack) = &written {
                 tracing::info!(
                     logging_id = job.payload.logging_id,
-                    outcome = reply.outcome(),
-                    status = reply.status.as_u16(),
+                    outcome = ack.outcome.as_str(),
+                    status = ack.status().as_u16(),
                     "payload acknowledged"
                 );
             }
@@ -270,14 +270,15 @@ async fn write_one(
             }
         }
     };
-    let reply = match &job.work {
-        Err(e) => Reply::problem(&job.logging_id, e),
+    let ack = match &job.work {
+        Err(e) => Ack::problem(&job.logging_id, e),
         Ok(prepared) => {
             let results =
                 apply_all(txn, settings.strict_facilities, &job.principal, prepared).await?;
-            Reply::for_results(&job.logging_id, results)
+            Ack::for_results(&job.logging_id, results)
         }
     };
+    let body = ack.body();
     let record = inbound::NewInbound {
         logging_id: &job.logging_id,
         business_id,
@@ -287,14 +288,14 @@ async fn write_one(
         rule: job.rule.as_ref().map(|r| r.name.clone()),
         operation: job.rule.as_ref().map(|r| r.operation.as_str().to_string()),
         entity: job.rule.as_ref().map(|r| r.entity.as_str().to_string()),
-        outcome: reply.outcome(),
-        response: reply.body.clone(),
+        outcome: ack.outcome.as_str(),
+        response: body.clone(),
         received_at: job.received_at,
     };
     inbound::record(txn, record).await?;
     if let Some(claim) = claim {
-        let body = serde_json::to_string(&reply.body).unwrap_or_default();
-        idempotency::finish(txn, claim, reply.status.as_u16(), &body).await?;
+        let body = serde_json::to_string(&body).unwrap_or_default();
+        idempotency::finish(txn, claim, ack.status().as_u16(), &body).await?;
     }
-    Ok(Written::Fresh(reply))
+    Ok(Written::Fresh(ack))
 }

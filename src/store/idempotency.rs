@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::entities::idempotency_key;
-use crate::error::{Error, Result};
+use crate::error::{Error, ProblemCode, Result};
 
 /// The state of a key after trying to claim it.
 #[derive(Debug)]
@@ -81,7 +81,7 @@ pub async fn claim(
         return Ok(Claim::Existing(existing));
     }
     Err(Error::Conflict {
-        code: "idempotency_in_flight",
+        code: ProblemCode::IdempotencyInFlight,
         detail: "a request with this Idempotency-Key is being processed; retry later".into(),
     })
 }

@@ -53,7 +53,31 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(Duration::from_secs(5))
         });
     }
-    Database::connect(options).await
+    match Database::connect(options).await {
+        Ok(db) => Ok(db),
+        Err(e) => Err(why_not_connected(config, e).await),
+    }
+}
+
+/// The pool only says that it timed out; one direct connection attempt says why
+/// (refused, unknown host, authentication failed), so the operator sees the cause.
+async fn why_not_connected(config: &Config, pooled: DbErr) -> DbErr {
+    use sea_orm::sqlx::Connection;
+    if config.is_sqlite() {
+        return pooled;
+    }
+    let attempt = sea_orm::sqlx::postgres::PgConnection::connect(&config.database_url);
+    match tokio::time::timeout(config.db_acquire_timeout(), attempt).await {
+        Ok(Ok(connection)) => {
+            connection.close().await.ok();
+            pooled
+        }
+        Ok(Err(cause)) => DbErr::Custom(format!("the database cannot be reached: {cause}")),
+        Err(_) => DbErr::Custom(format!(
+            "the database did not answer within db_acquire_timeout_ms ({} ms)",
+            config.db_acquire_timeout_ms
+        )),
+    }
 }
 
 /// Applies every pending migration; returns how many ran.

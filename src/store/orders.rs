@@ -13,10 +13,10 @@ use super::entities::{facility, order, order_item};
 use super::shipments::assign;
 use super::{events, stable};
 use crate::domain::{
-    DimensionUnit, ItemsMode, OrderDirection, OrderNumber, OrderStatus, Party, QuantityUnit,
-    UpdateMode, WeightUnit,
+    DimensionUnit, ItemsMode, OrderDirection, OrderNumber, OrderStatus, Party, Quantity,
+    QuantityUnit, UpdateMode, WeightUnit,
 };
-use crate::error::{Error, Result, from_db};
+use crate::error::{Error, ProblemCode, Result, from_db};
 
 /// The settable fields of an order; `None` means "not given".
 #[derive(Debug, Clone, Default)]
@@ -58,7 +58,7 @@ pub struct ItemFields {
     pub sku: Option<String>,
     pub description: Option<String>,
     pub upc: Option<String>,
-    pub quantity: f64,
+    pub quantity: Quantity,
     pub quantity_unit: QuantityUnit,
     pub purchase_order: Option<String>,
     pub weight_per_unit: Option<f64>,
@@ -76,7 +76,7 @@ pub struct ItemFields {
 
 impl ItemFields {
     /// A line of `quantity` units of `unit` with nothing else known.
-    pub fn new(quantity: f64, quantity_unit: QuantityUnit) -> Self {
+    pub fn new(quantity: Quantity, quantity_unit: QuantityUnit) -> Self {
         Self {
             identifier: None,
             lpn: None,
@@ -279,7 +279,7 @@ fn item_model(order_id: i64, position: i32, item: ItemFields) -> order_item::Act
         sku: Set(item.sku),
         description: Set(item.description),
         upc: Set(item.upc),
-        quantity: Set(item.quantity),
+        quantity: Set(item.quantity.get()),
         quantity_unit: Set(item.quantity_unit),
         purchase_order: Set(item.purchase_order),
         weight_per_unit: Set(item.weight_per_unit),
@@ -328,7 +328,7 @@ pub async fn update(
 ) -> Result<order::Model> {
     if existing.status == OrderStatus::Cancelled {
         return Err(Error::Conflict {
-            code: "order_cancelled",
+            code: ProblemCode::OrderCancelled,
             detail: format!(
                 "order `{}` is cancelled; a cancelled order cannot be updated or revived",
                 existing.order_number

@@ -9,7 +9,7 @@ use sea_orm::{
 use super::entities::{shipment, shipment_status_event};
 use super::{events, tenancy};
 use crate::domain::{ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode};
-use crate::error::{Error, Result, from_db};
+use crate::error::{Error, ProblemCode, Result, from_db};
 
 /// The settable fields of a shipment; `None` means "not given".
 #[derive(Debug, Clone, Default)]
@@ -177,7 +177,7 @@ pub async fn update(
 ) -> Result<shipment::Model> {
     if existing.status == ShipmentStatus::Cancelled {
         return Err(Error::Conflict {
-            code: "shipment_cancelled",
+            code: ProblemCode::ShipmentCancelled,
             detail: format!(
                 "shipment `{}` is cancelled and cannot be updated",
                 existing.shipment_number

@@ -7,7 +7,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::entities::{business, dock, facility};
 use crate::domain::Slug;
-use crate::error::{Error, Result};
+use crate::error::{Error, ProblemCode, Result};
 
 /// Finds the business `slug`, creating it (named after its slug) when missing.
 pub async fn ensure_business(db: &impl ConnectionTrait, slug: &Slug) -> Result<business::Model> {
@@ -88,7 +88,7 @@ pub async fn facility(
     }
     if strict {
         return Err(Error::Invalid {
-            code: "unknown_facility",
+            code: ProblemCode::UnknownFacility,
             detail: format!("facility `{slug}` does not exist and strict facilities are enabled"),
             errors: Vec::new(),
         });

@@ -29,8 +29,7 @@ pub async fn validate(config: &Config, request: EndpointRequest) -> Result<Endpo
     check_sizes(&request)?;
     let url = match request.url {
         Some(url) => {
-            let guard = Guard::parse(&config.webhooks_allow_networks)
-                .map_err(|e| Error::invalid_field("$", e))?;
+            let guard = Guard::new(&config.webhooks_allow_networks);
             Some(
                 guard
                     .check_url(&url)

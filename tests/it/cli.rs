@@ -161,6 +161,24 @@ fn an_unknown_setting_in_the_config_file_is_refused() {
     );
 }
 
+#[test]
+fn a_database_that_refuses_connections_is_named_as_such_without_its_password() {
+    let port = free_port();
+    let url = format!("postgres://fg:hunter2@127.0.0.1:{port}/fg");
+    let output = Command::new(BIN)
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .env("FREIGHTGATE_DB_ACQUIRE_TIMEOUT_MS", "500")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Connection refused"), "{stderr}");
+    assert!(!stderr.contains("pool timed out"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
 /// The shipped rules beside the database, as in a checkout.
 fn copy_rules_into(dir: &std::path::Path) {
     let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");

@@ -271,6 +271,11 @@ async fn an_ndjson_batch_acknowledges_each_line_and_stores_only_the_good_ones() 
     assert_eq!(response.status(), 207);
     let ack: Value = response.json().await.unwrap();
     assert_eq!(statuses(&ack), ["accepted", "accepted", "rejected"]);
+    // One name for the outcome: in the answer and in the stored record.
+    assert_eq!(ack["status"], "partially_accepted", "{ack}");
+    let logging_id = ack["logging_id"].as_str().unwrap();
+    let record = get_json(&app, &key, &format!("/v1/ingest/{logging_id}")).await;
+    assert_eq!(record["outcome"], "partially_accepted", "{record}");
     let error = &ack["results"][2]["errors"][0];
     assert_eq!(error["code"], "invalid_country", "{ack}");
     assert!(

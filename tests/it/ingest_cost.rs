@@ -4,9 +4,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use freightgate::app::App;
+use freightgate::app::ingest::{Answer, Incoming};
 use freightgate::domain::{Scope, Slug};
-use freightgate::http::AppState;
-use freightgate::ingest::{self, Incoming};
+use freightgate::ingest;
 use freightgate::store::gate::WriteGate;
 use freightgate::store::keys;
 
@@ -65,7 +66,7 @@ async fn statements_for(orders: usize) -> usize {
         seen.fetch_add(1, Ordering::SeqCst);
     });
     let (writer, _writers) = ingest::writer::Writer::start_on(own, gate.clone(), settings);
-    let state = AppState {
+    let state = App {
         db: db.clone(),
         rules: Arc::new(freightgate::load_rules(&config).unwrap()),
         config: Arc::new(config),
@@ -76,7 +77,7 @@ async fn statements_for(orders: usize) -> usize {
     // The second payload is the steady state: facility and dock exist by then.
     for n in 0..2 {
         counter.store(0, Ordering::SeqCst);
-        let reply = ingest::ingest(
+        let answer = freightgate::app::ingest::ingest(
             &state,
             Incoming {
                 principal: &principal,
@@ -84,10 +85,14 @@ async fn statements_for(orders: usize) -> usize {
                 body: schedule(n, orders).into(),
                 key: None,
             },
+            None,
         )
         .await
         .unwrap();
-        assert_eq!(reply.status, 201, "{}", reply.body);
+        let Answer::Fresh(ack) = answer else {
+            panic!("a payload without a key was answered as a repeat")
+        };
+        assert_eq!(ack.status(), 201, "{}", ack.body());
         counted = counter.load(Ordering::SeqCst);
     }
     counted

@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real app on port 0 with a fresh database
 //! (SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set).
 
+mod architecture;
 mod auth;
 mod cli;
 mod errors;

@@ -74,3 +74,45 @@ fn the_configuration_table_lists_every_setting_with_its_environment_variable_and
         );
     }
 }
+
+/// The codes in the first column of the table under `### Problem codes`.
+fn documented_problem_codes() -> Vec<String> {
+    let section = README
+        .split("\n### Problem codes\n")
+        .nth(1)
+        .expect("a Problem codes section")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    section
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .map(|line| {
+            line.trim_start_matches("| `")
+                .split('`')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn the_problem_code_table_lists_every_code_once_and_nothing_else() {
+    use freightgate::error::ProblemCode;
+    let documented = documented_problem_codes();
+    let mut seen = std::collections::BTreeSet::new();
+    for code in &documented {
+        assert!(seen.insert(code), "`{code}` is listed twice");
+        assert!(
+            ProblemCode::parse(code).is_some(),
+            "the README lists `{code}`, which freightgate never answers"
+        );
+    }
+    for code in ProblemCode::ALL {
+        assert!(
+            seen.contains(&code.as_str().to_string()),
+            "the README's problem code table has no row for `{code}`"
+        );
+    }
+}

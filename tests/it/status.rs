@@ -1,7 +1,7 @@
 use chrono::{TimeZone, Utc};
 use freightgate::domain::{
-    OrderNumber, QuantityUnit, Scope, ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug,
-    UpdateMode, WeightUnit,
+    OrderNumber, Quantity, QuantityUnit, Scope, ShipmentDirection, ShipmentNumber, ShipmentStatus,
+    Slug, UpdateMode, WeightUnit,
 };
 use freightgate::store::orders::{ItemFields, OrderFields};
 use freightgate::store::shipments::ShipmentFields;
@@ -44,12 +44,12 @@ pub async fn seed_shipment(app: &TestApp, business: &str) -> (i64, i64) {
     shipments::update(&app.db, shipment.clone(), arrived, UpdateMode::Patch)
         .await
         .unwrap();
-    let mut chair = ItemFields::new(24.0, QuantityUnit::Case);
+    let mut chair = ItemFields::new(Quantity::new(24.0).unwrap(), QuantityUnit::Case);
     chair.lpn = Some("00387123450000012345".into());
     chair.sku = Some("CHAIR-OAK-02".into());
     chair.weight_per_unit = Some(11.5);
     chair.weight_unit = Some(WeightUnit::Kilogram);
-    let mut table = ItemFields::new(6.0, QuantityUnit::Case);
+    let mut table = ItemFields::new(Quantity::new(6.0).unwrap(), QuantityUnit::Case);
     table.sku = Some("TABLE-OAK-01".into());
     let order = OrderFields {
         purchase_order: Some("PO-55-1902".into()),

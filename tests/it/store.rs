@@ -2,9 +2,10 @@
 
 use freightgate::Error;
 use freightgate::domain::{
-    ItemsMode, OrderNumber, OrderStatus, QuantityUnit, ShipmentNumber, ShipmentStatus, Slug,
-    UpdateMode,
+    ItemsMode, OrderNumber, OrderStatus, Quantity, QuantityUnit, ShipmentNumber, ShipmentStatus,
+    Slug, UpdateMode,
 };
+use freightgate::error::ProblemCode;
 use freightgate::store::entities::{facility, order_item};
 use freightgate::store::orders::{ItemFields, OrderFields};
 use freightgate::store::shipments::ShipmentFields;
@@ -23,7 +24,7 @@ async fn facility(db: &Db, business: &str, slug: &str) -> facility::Model {
 }
 
 fn item(key: &str, quantity: f64) -> ItemFields {
-    let mut item = ItemFields::new(quantity, QuantityUnit::Case);
+    let mut item = ItemFields::new(Quantity::new(quantity).unwrap(), QuantityUnit::Case);
     item.sku = Some(key.into());
     item
 }
@@ -45,7 +46,7 @@ async fn shipment_numbers_are_unique_per_facility() {
     let duplicate = shipments::create(&db, &rotterdam, &number, ShipmentFields::default()).await;
     match duplicate {
         Err(Error::Conflict { code, detail }) => {
-            assert_eq!(code, "duplicate");
+            assert_eq!(code, ProblemCode::Duplicate);
             assert!(
                 detail.contains("S-1") && detail.contains("rotterdam-dc"),
                 "{detail}"
@@ -82,7 +83,7 @@ async fn order_numbers_are_unique_per_facility() {
         matches!(
             duplicate,
             Err(Error::Conflict {
-                code: "duplicate",
+                code: ProblemCode::Duplicate,
                 ..
             })
         ),
@@ -121,7 +122,7 @@ async fn facilities_are_created_on_first_reference_unless_strict() {
         matches!(
             strict,
             Err(Error::Invalid {
-                code: "unknown_facility",
+                code: ProblemCode::UnknownFacility,
                 ..
             })
         ),
@@ -226,7 +227,7 @@ async fn cancel_is_idempotent_and_a_cancelled_order_cannot_be_revived() {
     let result = orders::update(&db, again, revive, UpdateMode::Patch, ItemsMode::Overwrite).await;
     match result {
         Err(Error::Conflict { code, detail }) => {
-            assert_eq!(code, "order_cancelled");
+            assert_eq!(code, ProblemCode::OrderCancelled);
             assert!(detail.contains("TMS-1"), "{detail}");
         }
         other => panic!("expected order_cancelled, got {other:?}"),

@@ -97,8 +97,8 @@ pub fn config_for(url: &str) -> Config {
         listen: "127.0.0.1:0".parse().expect("address"),
         db_max_connections: 5,
         rules_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules"),
-        webhooks_allow_networks: "127.0.0.0/8".into(),
-        webhooks_retry_schedule: "0s,300ms,300ms".into(),
+        webhooks_allow_networks: freightgate::config::parse_networks("127.0.0.0/8").unwrap(),
+        webhooks_retry_schedule: freightgate::config::parse_durations("0s,300ms,300ms").unwrap(),
         webhooks_poll_ms: 25,
         shutdown_grace_secs: 5,
         ..Config::default()

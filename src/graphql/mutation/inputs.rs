@@ -3,7 +3,7 @@
 
 use async_graphql::{InputObject, Json};
 
-use crate::domain::{OrderNumber, Party, ShipmentNumber};
+use crate::domain::{OrderNumber, Party, Quantity, ShipmentNumber};
 use crate::error::Error;
 use crate::graphql::context::slug;
 use crate::graphql::types::enums::{
@@ -212,14 +212,10 @@ pub fn items_fields(path: &str, items: Vec<OrderItemInput>) -> Result<Vec<ItemFi
 
 impl OrderItemInput {
     fn into_fields(self, path: &str) -> Result<ItemFields, Error> {
-        if !self.quantity.is_finite() || self.quantity < 0.0 {
-            return Err(Error::invalid_field(
-                format!("{path}.quantity"),
-                "quantity must be a number of zero or more",
-            ));
-        }
+        let quantity = Quantity::new(self.quantity)
+            .map_err(|e| Error::invalid_field(format!("{path}.quantity"), e))?;
         let unit = self.quantity_unit.unwrap_or(QuantityUnit::Unit);
-        let mut fields = ItemFields::new(self.quantity, unit.into());
+        let mut fields = ItemFields::new(quantity, unit.into());
         fields.identifier = self.identifier;
         fields.lpn = self.lpn;
         fields.sku = self.sku;

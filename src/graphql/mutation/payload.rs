@@ -2,9 +2,10 @@
 
 use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject};
 
+use crate::app::ingest::{self, Answer, Incoming, Outcome};
 use crate::domain::Scope;
+use crate::error::Error;
 use crate::graphql::context::{own_business, principal, slug, state};
-use crate::ingest::{self, Incoming};
 
 #[derive(Default)]
 pub struct PayloadMutations;
@@ -45,22 +46,23 @@ impl PayloadMutations {
             body: body.into(),
             key: None,
         };
-        let reply = ingest::ingest(state(ctx)?, incoming).await?;
-        let outcome = reply.outcome();
-        let message = match outcome {
-            "rejected" => reply.body["detail"]
-                .as_str()
-                .unwrap_or("rejected")
-                .to_string(),
-            other => other.to_string(),
+        let ack = match ingest::ingest(state(ctx)?, incoming, None).await? {
+            Answer::Fresh(ack) => ack,
+            Answer::Replayed { .. } => {
+                return Err(Error::Internal(anyhow::anyhow!(
+                    "a payload without an Idempotency-Key was answered as a repeat"
+                ))
+                .into());
+            }
+        };
+        let message = match &ack.refusal {
+            Some(refusal) => refusal.detail.clone(),
+            None => ack.outcome.as_str().to_string(),
         };
         Ok(ProcessPayloadPayload {
-            success: outcome != "rejected",
+            success: ack.outcome != Outcome::Rejected,
             message,
-            logging_id: reply.body["logging_id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
+            logging_id: ack.logging_id,
         })
     }
 }

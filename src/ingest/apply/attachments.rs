@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{Applied, Context, Failure, Issue};
 use crate::domain::{DocumentType, ExceptionPriority, PalletDirection};
+use crate::error::ProblemCode;
 use crate::ingest::canonical::{DocumentDoc, ExceptionDoc, PalletDoc, ReferenceDoc};
 use crate::store::attach::{self, NewDocument, PalletEvent, Target};
 
@@ -18,17 +19,19 @@ pub(super) async fn pallet<C: ConnectionTrait>(
     let shipment = cx
         .require_shipment(p.shipment_number.as_deref(), p.facility.as_deref())
         .await?;
-    let code = p
-        .pallet_id
-        .clone()
-        .ok_or_else(|| cx.reject("missing_field", "Missing required field: pallet_id"))?;
+    let code = p.pallet_id.clone().ok_or_else(|| {
+        cx.reject(
+            ProblemCode::MissingField,
+            "Missing required field: pallet_id",
+        )
+    })?;
     let mut warnings = Vec::new();
     let mut orders = Vec::new();
     for number in &p.orders {
         match cx.find_order(number, p.facility.as_deref()).await? {
             Some(order) => orders.push((order.id, order.order_number)),
             None => warnings.push(Issue::new(
-                "unknown_order",
+                ProblemCode::UnknownOrder,
                 &cx.path,
                 format!("order `{number}` on pallet `{code}` does not exist; the pallet is stored without it"),
             )),
@@ -67,7 +70,7 @@ async fn target<C: ConnectionTrait>(
             cx.require_shipment(Some(number), facility).await?.id,
         )),
         (None, None) => Err(cx.reject(
-            "missing_field",
+            ProblemCode::MissingField,
             "Missing required field: order_number or shipment_number",
         )),
     }
@@ -88,7 +91,7 @@ pub(super) async fn document<C: ConnectionTrait>(
     let encoded = d.content_base64.as_deref().unwrap_or_default();
     let content = STANDARD.decode(encoded.trim()).map_err(|e| {
         cx.reject(
-            "invalid_base64",
+            ProblemCode::InvalidBase64,
             format!("the document content is not valid base64: {e}"),
         )
     })?;
@@ -149,7 +152,7 @@ pub(super) async fn exception<C: ConnectionTrait>(
                 .await?
                 .ok_or_else(|| {
                     cx.reject(
-                        "not_found",
+                        ProblemCode::NotFound,
                         format!("pallet `{code}` was never seen on this shipment"),
                     )
                 })?,

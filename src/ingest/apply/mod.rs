@@ -8,7 +8,7 @@ use sea_orm::ConnectionTrait;
 use serde::Serialize;
 
 use crate::domain::{OrderNumber, ShipmentNumber, Slug};
-use crate::error::Error;
+use crate::error::{Error, ProblemCode};
 use crate::rules::{Entity, Operation, RuleSummary};
 use crate::store::entities::{facility, order, shipment};
 use crate::store::{orders, shipments, tenancy};
@@ -25,9 +25,9 @@ pub struct Issue {
 }
 
 impl Issue {
-    pub fn new(code: &str, path: &str, detail: impl Into<String>) -> Self {
+    pub fn new(code: impl AsRef<str>, path: &str, detail: impl Into<String>) -> Self {
         Self {
-            code: code.into(),
+            code: code.as_ref().to_string(),
             path: path.into(),
             detail: detail.into(),
         }
@@ -74,7 +74,7 @@ impl Failure {
                 Failure::Rejected(Issue::new(code, path, detail))
             }
             e @ Error::NotFound { .. } => {
-                Failure::Rejected(Issue::new("not_found", path, e.to_string()))
+                Failure::Rejected(Issue::new(ProblemCode::NotFound, path, e.to_string()))
             }
             other => Failure::Fatal(other),
         }
@@ -114,7 +114,7 @@ pub async fn apply<C: ConnectionTrait>(
         (_, Entity::Reference) => attachments::reference(cx, document).await,
         (_, Entity::Exception) => attachments::exception(cx, document).await,
         (operation, entity) => Err(Failure::Rejected(Issue::new(
-            "unsupported_operation",
+            ProblemCode::UnsupportedOperation,
             &cx.path,
             format!(
                 "the rule `{}` asks to {operation} a {entity}, which freightgate does not do",
@@ -125,7 +125,7 @@ pub async fn apply<C: ConnectionTrait>(
 }
 
 impl<C: ConnectionTrait> Context<'_, C> {
-    fn reject(&self, code: &str, detail: impl Into<String>) -> Failure {
+    fn reject(&self, code: ProblemCode, detail: impl Into<String>) -> Failure {
         Failure::Rejected(Issue::new(code, &self.path, detail))
     }
 
@@ -134,11 +134,13 @@ impl<C: ConnectionTrait> Context<'_, C> {
         &self,
         document: &serde_json::Value,
     ) -> Result<T, Failure> {
-        crate::ingest::canonical::read(document).map_err(|e| self.reject("validation_failed", e))
+        crate::ingest::canonical::read(document)
+            .map_err(|e| self.reject(ProblemCode::ValidationFailed, e))
     }
 
     fn slug(&self, field: &str, value: &str) -> Result<Slug, Failure> {
-        Slug::parse(value).map_err(|e| self.reject("validation_failed", format!("{field}: {e}")))
+        Slug::parse(value)
+            .map_err(|e| self.reject(ProblemCode::ValidationFailed, format!("{field}: {e}")))
     }
 
     /// The facility to create in: the named one (created on first reference unless
@@ -156,14 +158,17 @@ impl<C: ConnectionTrait> Context<'_, C> {
         let slug = self.slug("facility", name)?;
         match tenancy::find_facility(self.db, self.business_id, &slug).await? {
             Some(f) => Ok(Some(f.id)),
-            None => Err(self.reject("not_found", format!("facility `{name}` does not exist"))),
+            None => Err(self.reject(
+                ProblemCode::NotFound,
+                format!("facility `{name}` does not exist"),
+            )),
         }
     }
 
     fn single<T>(&self, found: Vec<T>, what: &str, number: &str) -> Result<Option<T>, Failure> {
         if found.len() > 1 {
             return Err(self.reject(
-                "ambiguous_reference",
+                ProblemCode::AmbiguousReference,
                 format!(
                     "{what} `{number}` exists in several facilities; map `facility` to say which"
                 ),
@@ -177,8 +182,8 @@ impl<C: ConnectionTrait> Context<'_, C> {
         number: &str,
         facility: Option<&str>,
     ) -> Result<Option<shipment::Model>, Failure> {
-        let parsed =
-            ShipmentNumber::parse(number).map_err(|e| self.reject("validation_failed", e))?;
+        let parsed = ShipmentNumber::parse(number)
+            .map_err(|e| self.reject(ProblemCode::ValidationFailed, e))?;
         let facility_id = self.facility_for_lookup(facility).await?;
         let found =
             shipments::find_in_business(self.db, self.business_id, facility_id, &parsed).await?;
@@ -190,7 +195,8 @@ impl<C: ConnectionTrait> Context<'_, C> {
         number: &str,
         facility: Option<&str>,
     ) -> Result<Option<order::Model>, Failure> {
-        let parsed = OrderNumber::parse(number).map_err(|e| self.reject("validation_failed", e))?;
+        let parsed = OrderNumber::parse(number)
+            .map_err(|e| self.reject(ProblemCode::ValidationFailed, e))?;
         let facility_id = self.facility_for_lookup(facility).await?;
         let found =
             orders::find_in_business(self.db, self.business_id, facility_id, &parsed).await?;
@@ -203,11 +209,17 @@ impl<C: ConnectionTrait> Context<'_, C> {
         facility: Option<&str>,
     ) -> Result<shipment::Model, Failure> {
         let number = number.ok_or_else(|| {
-            self.reject("missing_field", "Missing required field: shipment_number")
+            self.reject(
+                ProblemCode::MissingField,
+                "Missing required field: shipment_number",
+            )
         })?;
-        self.find_shipment(number, facility)
-            .await?
-            .ok_or_else(|| self.reject("not_found", format!("shipment `{number}` does not exist")))
+        self.find_shipment(number, facility).await?.ok_or_else(|| {
+            self.reject(
+                ProblemCode::NotFound,
+                format!("shipment `{number}` does not exist"),
+            )
+        })
     }
 
     async fn require_order(
@@ -215,10 +227,17 @@ impl<C: ConnectionTrait> Context<'_, C> {
         number: Option<&str>,
         facility: Option<&str>,
     ) -> Result<order::Model, Failure> {
-        let number = number
-            .ok_or_else(|| self.reject("missing_field", "Missing required field: order_number"))?;
-        self.find_order(number, facility)
-            .await?
-            .ok_or_else(|| self.reject("not_found", format!("order `{number}` does not exist")))
+        let number = number.ok_or_else(|| {
+            self.reject(
+                ProblemCode::MissingField,
+                "Missing required field: order_number",
+            )
+        })?;
+        self.find_order(number, facility).await?.ok_or_else(|| {
+            self.reject(
+                ProblemCode::NotFound,
+                format!("order `{number}` does not exist"),
+            )
+        })
     }
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{Applied, Context, Failure};
 use crate::domain::{ItemsMode, OrderNumber, ShipmentNumber, UpdateMode};
+use crate::error::ProblemCode;
 use crate::ingest::canonical::{OrderDoc, Reference, ShipmentDoc};
 use crate::rules::{self, DuplicatePolicy};
 use crate::store::attach::{self, Target};
@@ -50,14 +51,14 @@ pub(super) async fn create_shipment<C: ConnectionTrait>(
 ) -> Result<Applied, Failure> {
     let s: ShipmentDoc = cx.read(doc)?;
     let raw = s.shipment_number.as_deref().unwrap_or_default();
-    let number = ShipmentNumber::parse(raw).map_err(|e| cx.reject("missing_field", e))?;
+    let number = ShipmentNumber::parse(raw).map_err(|e| cx.reject(ProblemCode::MissingField, e))?;
     let facility = cx.facility_for_create(s.facility.as_deref()).await?;
     let dock = s.dock.as_deref().map(|d| cx.slug("dock", d)).transpose()?;
     let existing = shipments::find_by_number(cx.db, facility.id, &number).await?;
     let (shipment, created) = match existing {
         Some(_) if cx.rule.on_duplicate == DuplicatePolicy::Reject => {
             return Err(cx.reject(
-                "duplicate",
+                ProblemCode::Duplicate,
                 format!(
                     "shipment `{number}` already exists in facility `{}`",
                     facility.slug
@@ -176,7 +177,7 @@ fn read_order<C: ConnectionTrait>(
 ) -> Result<(OrderNumber, OrderDoc), Failure> {
     let o: OrderDoc = cx.read(doc)?;
     let number = OrderNumber::parse(o.order_number.as_deref().unwrap_or_default())
-        .map_err(|e| cx.reject("missing_field", e))?;
+        .map_err(|e| cx.reject(ProblemCode::MissingField, e))?;
     Ok((number, o))
 }
 
@@ -226,7 +227,7 @@ pub(super) async fn create_order<C: ConnectionTrait>(
 ) -> Result<Applied, Failure> {
     let o: OrderDoc = cx.read(doc)?;
     let number = OrderNumber::parse(o.order_number.as_deref().unwrap_or_default())
-        .map_err(|e| cx.reject("missing_field", e))?;
+        .map_err(|e| cx.reject(ProblemCode::MissingField, e))?;
     let facility = cx.facility_for_create(o.facility.as_deref()).await?;
     let shipment_id = linked_shipment(cx, &o).await?;
     let existing = orders::find_by_number(cx.db, facility.id, &number).await?;
@@ -235,7 +236,7 @@ pub(super) async fn create_order<C: ConnectionTrait>(
     let (order, created) = match existing {
         Some(_) if cx.rule.on_duplicate == DuplicatePolicy::Reject => {
             return Err(cx.reject(
-                "duplicate",
+                ProblemCode::Duplicate,
                 format!(
                     "order `{number}` already exists in facility `{}`",
                     facility.slug

@@ -315,7 +315,7 @@ mod tests {
             created_at: now,
             updated_at: now,
         };
-        Arc::new(Target::new(&endpoint, &Guard::parse("").unwrap()))
+        Arc::new(Target::new(&endpoint, &Guard::new(&[])))
     }
 
     #[test]

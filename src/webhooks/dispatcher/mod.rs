@@ -106,11 +106,10 @@ impl Dispatcher {
     /// queue the process's other writers use.
     pub fn new(db: Db, config: &Config, gate: WriteGate) -> anyhow::Result<Self> {
         let db = crate::store::own_pool(&db, 1);
-        let guard =
-            Arc::new(Guard::parse(&config.webhooks_allow_networks).map_err(anyhow::Error::msg)?);
+        let guard = Arc::new(Guard::new(&config.webhooks_allow_networks));
         let timeout = Duration::from_millis(config.webhooks_timeout_ms);
         let settings = Settings {
-            schedule: config.retry_schedule().map_err(anyhow::Error::msg)?,
+            schedule: config.retry_schedule().to_vec(),
             per_endpoint: config.webhooks_per_endpoint_concurrency,
             poll: Duration::from_millis(config.webhooks_poll_ms.max(10)),
             timeout,

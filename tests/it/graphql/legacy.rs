@@ -257,6 +257,26 @@ async fn process_payload_runs_the_ingest_pipeline_and_the_result_is_readable() {
     assert_eq!(node["carrier"], "Van Dijk Transport");
     assert!(!node["orders"].as_array().unwrap().is_empty());
 
+    // A batch with a good and an unknown document: the same outcome name as the
+    // HTTP answer's `status` and the stored record's `outcome`.
+    let mut second: serde_json::Value = serde_json::from_str(&feed).unwrap();
+    second["shipmentNumber"] = json!("NW-SHP-240611-0043");
+    let mixed = json!({"businessSlug": "northwind", "facilitySlug": "rotterdam-dc",
+        "payload": [second, {"what": "no rule"}]});
+    let partly =
+        data(&app, &key, mutation, json!({"input": mixed})).await["processPayload"].clone();
+    assert_eq!(partly["success"], true, "{partly}");
+    assert_eq!(partly["message"], "partially_accepted", "{partly}");
+    let logging_id = partly["loggingId"].as_str().unwrap();
+    let record: serde_json::Value = app
+        .get(&format!("/v1/ingest/{logging_id}"), &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(record["outcome"], "partially_accepted", "{record}");
+    assert_eq!(record["response"]["status"], "partially_accepted");
+
     let rejected = json!({"businessSlug": "northwind", "facilitySlug": "rotterdam-dc", "payload": {"what": "no rule"}});
     let answer =
         data(&app, &key, mutation, json!({"input": rejected})).await["processPayload"].clone();

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use freightgate::domain::{OrderNumber, QuantityUnit, Scope, ShipmentNumber, Slug};
+use freightgate::app::App;
+use freightgate::domain::{OrderNumber, Quantity, QuantityUnit, Scope, ShipmentNumber, Slug};
 use freightgate::graphql;
-use freightgate::http::AppState;
 use freightgate::store::orders::{self, ItemFields, OrderFields};
 use freightgate::store::shipments::{self, ShipmentFields};
 use freightgate::store::{Db, keys, tenancy};
@@ -37,7 +37,8 @@ async fn seed(db: &Db, shipments_count: usize) -> keys::Principal {
         for o in 0..2 {
             let items = (0..3)
                 .map(|i| {
-                    let mut item = ItemFields::new(1.0 + i as f64, QuantityUnit::Case);
+                    let mut item =
+                        ItemFields::new(Quantity::new(1.0 + i as f64).unwrap(), QuantityUnit::Case);
                     item.sku = Some(format!("SKU-{i}"));
                     item
                 })
@@ -77,7 +78,7 @@ async fn statements_for(n: usize) -> usize {
         gate.clone(),
         freightgate::ingest::writer::Settings::from_config(&config),
     );
-    let state = AppState {
+    let state = App {
         db: db.clone(),
         config: Arc::new(config),
         rules: Arc::new(rules),

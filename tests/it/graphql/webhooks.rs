@@ -72,7 +72,7 @@ async fn endpoints_are_managed_through_graphql_and_receive_signed_pushes() {
 
 #[tokio::test]
 async fn graphql_refuses_private_targets_and_other_businesses_endpoints() {
-    let app = TestApp::spawn_with(|c| c.webhooks_allow_networks = String::new()).await;
+    let app = TestApp::spawn_with(|c| c.webhooks_allow_networks = Vec::new()).await;
     let key = key(&app, "acme").await;
     let private = json!({"input": {"url": "http://10.0.0.7/hooks"}});
     assert_eq!(

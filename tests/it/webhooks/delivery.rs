@@ -230,7 +230,8 @@ async fn a_dead_lettered_push_can_be_replayed_and_recovered() {
 #[tokio::test]
 async fn a_receiver_that_was_down_gets_everything_when_it_comes_back() {
     let app = TestApp::spawn_with(|c| {
-        c.webhooks_retry_schedule = "0s,200ms,400ms,800ms,1s,1s,1s,1s".into()
+        c.webhooks_retry_schedule =
+            freightgate::config::parse_durations("0s,200ms,400ms,800ms,1s,1s,1s,1s").unwrap()
     })
     .await;
     let key = key(&app, "acme").await;
@@ -289,7 +290,8 @@ fn webhook_ids(pushes: &[super::receiver::Push]) -> std::collections::BTreeSet<S
 async fn a_failing_endpoint_is_paced_and_gets_everything_once_it_answers() {
     const ORDERS: usize = 30;
     let app = TestApp::spawn_with(|c| {
-        c.webhooks_retry_schedule = format!("0s{}", ",200ms".repeat(20));
+        c.webhooks_retry_schedule =
+            freightgate::config::parse_durations(&format!("0s{}", ",200ms".repeat(20))).unwrap();
         c.webhooks_failing_pause_max_ms = 1000;
     })
     .await;

@@ -34,7 +34,7 @@ async fn a_new_endpoint_gets_a_secret_shown_only_on_creation_and_request() {
 
 #[tokio::test]
 async fn private_and_reserved_targets_are_refused_at_registration() {
-    let app = TestApp::spawn_with(|c| c.webhooks_allow_networks = String::new()).await;
+    let app = TestApp::spawn_with(|c| c.webhooks_allow_networks = Vec::new()).await;
     let key = key(&app, "northwind").await;
     for url in [
         "http://127.0.0.1:8080/hooks",

@@ -26,7 +26,7 @@ async fn refused(app: &TestApp, key: &str, url: &str) {
 
 #[tokio::test]
 async fn every_spelling_of_a_private_ipv4_or_ipv6_address_is_refused() {
-    let app = TestApp::spawn_with(|c| c.webhooks_allow_networks = String::new()).await;
+    let app = TestApp::spawn_with(|c| c.webhooks_allow_networks = Vec::new()).await;
     let key = key(&app, "northwind").await;
     for url in [
         // IPv4, in the forms URL parsers accept.
@@ -67,7 +67,7 @@ async fn every_spelling_of_a_private_ipv4_or_ipv6_address_is_refused() {
 
 #[tokio::test]
 async fn dns_names_resolving_to_private_addresses_are_refused() {
-    let app = TestApp::spawn_with(|c| c.webhooks_allow_networks = String::new()).await;
+    let app = TestApp::spawn_with(|c| c.webhooks_allow_networks = Vec::new()).await;
     let key = key(&app, "northwind").await;
     for url in [
         "http://localhost/hooks",
@@ -119,7 +119,7 @@ async fn first_attempt_error(app: &TestApp, key: &str, endpoint: i64) -> Value {
 
 #[tokio::test]
 async fn at_delivery_a_name_or_address_now_private_is_not_connected_to() {
-    let app = TestApp::spawn_with(|c| c.webhooks_allow_networks = String::new()).await;
+    let app = TestApp::spawn_with(|c| c.webhooks_allow_networks = Vec::new()).await;
     let key = key(&app, "northwind").await;
     let receiver = Receiver::start().await;
     let port = receiver

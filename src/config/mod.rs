@@ -7,7 +7,12 @@ use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
+
+mod values;
+
+pub use values::{parse_byte_size, parse_durations, parse_networks};
 
 /// Default configuration file, read from the working directory when present.
 pub const DEFAULT_CONFIG_FILE: &str = "freightgate.toml";
@@ -27,7 +32,8 @@ pub struct Config {
     pub auto_migrate: bool,
     /// Reject references to facilities that do not exist yet instead of creating them.
     pub strict_facilities: bool,
-    /// Largest accepted request body, in bytes.
+    /// Largest accepted request body, in bytes or with a unit (`5MB`, `512KiB`).
+    #[serde(with = "values::byte_size")]
     pub max_body_bytes: usize,
     /// Upper bound of the database connection pool.
     pub db_max_connections: u32,
@@ -44,16 +50,20 @@ pub struct Config {
     /// How often the rules directory is checked for changed files, in milliseconds
     /// (0: only reload on SIGHUP).
     pub rules_poll_ms: u64,
-    /// Largest decoded document (e.g. a POD file) a payload may carry, in bytes.
+    /// Largest decoded document (e.g. a POD file) a payload may carry, in bytes or
+    /// with a unit (`10MiB`).
+    #[serde(with = "values::byte_size")]
     pub max_document_bytes: usize,
     /// How long an Idempotency-Key and its stored answer are kept, in seconds.
     pub idempotency_ttl_secs: u64,
     /// Run the webhook dispatcher in this process (off for API-only instances).
     pub webhooks_dispatcher: bool,
-    /// Comma-separated CIDRs webhook targets may use although not public.
-    pub webhooks_allow_networks: String,
+    /// CIDRs webhook targets may use although not public (`10.0.0.0/8,fd00::/8`).
+    #[serde(with = "values::networks")]
+    pub webhooks_allow_networks: Vec<IpNet>,
     /// Delays before each attempt, e.g. `0s,5s,5m`; ±20% jitter is added.
-    pub webhooks_retry_schedule: String,
+    #[serde(with = "values::durations")]
+    pub webhooks_retry_schedule: Vec<Duration>,
     /// Connect timeout of a push, in milliseconds.
     pub webhooks_connect_timeout_ms: u64,
     /// Total timeout of a push, in milliseconds.
@@ -122,8 +132,10 @@ impl Default for Config {
             max_document_bytes: 10 * 1024 * 1024,
             idempotency_ttl_secs: 24 * 60 * 60,
             webhooks_dispatcher: true,
-            webhooks_allow_networks: String::new(),
-            webhooks_retry_schedule: "0s,5s,5m,30m,2h,5h,10h,10h".into(),
+            webhooks_allow_networks: Vec::new(),
+            webhooks_retry_schedule: [0, 5, 300, 1_800, 7_200, 18_000, 36_000, 36_000]
+                .map(Duration::from_secs)
+                .to_vec(),
             webhooks_connect_timeout_ms: 5_000,
             webhooks_timeout_ms: 15_000,
             webhooks_per_endpoint_concurrency: 4,
@@ -182,8 +194,9 @@ impl Config {
             || url.starts_with("postgresql://"))
         {
             return Err(ConfigError(format!(
-                "database_url (DATABASE_URL) = {url:?}: accepted values are sqlite://PATH, \
-                 sqlite::memory:, postgres://USER@HOST/DB"
+                "database_url (DATABASE_URL) = {:?}: accepted values are sqlite://PATH, \
+                 sqlite::memory:, postgres://USER@HOST/DB",
+                crate::redact(url)
             )));
         }
         if self.max_body_bytes < 1024 {
@@ -208,18 +221,6 @@ impl Config {
             return Err(ConfigError(format!(
                 "idempotency_ttl_secs (FREIGHTGATE_IDEMPOTENCY_TTL_SECS) = {}: accepted values are 1 to 2592000 (30 days)",
                 self.idempotency_ttl_secs
-            )));
-        }
-        if let Err(e) = crate::webhooks::ssrf::Guard::parse(&self.webhooks_allow_networks) {
-            return Err(ConfigError(format!(
-                "webhooks_allow_networks (FREIGHTGATE_WEBHOOKS_ALLOW_NETWORKS): {e}; accepted values are \
-                 comma-separated CIDRs such as `10.0.0.0/8,fd00::/8`"
-            )));
-        }
-        if let Err(e) = self.retry_schedule() {
-            return Err(ConfigError(format!(
-                "webhooks_retry_schedule (FREIGHTGATE_WEBHOOKS_RETRY_SCHEDULE): {e}; accepted values are \
-                 comma-separated durations such as `0s,5s,5m,2h`"
             )));
         }
         if self.webhooks_per_endpoint_concurrency == 0 || self.webhooks_timeout_ms == 0 {
@@ -293,18 +294,9 @@ impl Config {
         Ok(())
     }
 
-    /// The parsed webhook retry schedule: one delay per attempt.
-    pub fn retry_schedule(&self) -> Result<Vec<Duration>, String> {
-        let delays: Vec<Duration> = self
-            .webhooks_retry_schedule
-            .split(',')
-            .map(str::trim)
-            .map(|d| humantime::parse_duration(d).map_err(|e| format!("`{d}`: {e}")))
-            .collect::<Result<_, _>>()?;
-        if delays.is_empty() {
-            return Err("the schedule needs at least one attempt".into());
-        }
-        Ok(delays)
+    /// The webhook retry schedule: one delay per attempt.
+    pub fn retry_schedule(&self) -> &[Duration] {
+        &self.webhooks_retry_schedule
     }
 
     /// Database acquire timeout as a `Duration`.
@@ -346,6 +338,19 @@ fn describe(error: figment::Error) -> String {
                 .and_then(|m| m.source.as_ref())
                 .map(|s| format!(" (from {s})"))
                 .unwrap_or_default();
+            if let figment::error::Kind::UnknownField(unknown, known) = &e.kind {
+                let env = format!("FREIGHTGATE_{}", unknown.to_uppercase());
+                return match values::closest(unknown, known) {
+                    Some(close) => format!(
+                        "unknown setting `{unknown}` / {env}{source}: did you mean `{close}`? \
+                         (every setting is listed under Configuration in the README)"
+                    ),
+                    None => format!(
+                        "unknown setting `{unknown}` / {env}{source}; every setting is listed \
+                         under Configuration in the README"
+                    ),
+                };
+            }
             if key.is_empty() {
                 format!("{}{source}", e.kind)
             } else {
@@ -404,6 +409,35 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API fixes the closure's error type
+    fn a_misspelt_setting_is_answered_with_the_closest_name_only() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("freightgate.toml", "max_body_byte = 10")?;
+            let message = Config::load(None).unwrap_err().to_string();
+            assert!(message.contains("`max_body_byte`"), "{message}");
+            assert!(
+                message.contains("did you mean `max_body_bytes`"),
+                "{message}"
+            );
+            assert!(
+                !message.contains("rules_poll_ms"),
+                "lists every key: {message}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_password_in_the_database_url_is_never_echoed() {
+        let config = Config {
+            database_url: "mysql://app:hunter2@db/x".into(),
+            ..Config::default()
+        };
+        let message = config.validate().unwrap_err().to_string();
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
     fn unknown_database_scheme_names_the_setting_and_accepted_values() {
         let config = Config {
             database_url: "mysql://x".into(),
@@ -429,6 +463,24 @@ mod tests {
                 Config::load(None).expect("env is valid").listen.port(),
                 9100
             );
+            jail.set_env("FREIGHTGATE_MAX_BODY_BYTES", "2MiB");
+            jail.set_env("FREIGHTGATE_WEBHOOKS_ALLOW_NETWORKS", "10.0.0.0/8,fd00::/8");
+            jail.set_env("FREIGHTGATE_WEBHOOKS_RETRY_SCHEDULE", "0s,30s");
+            let typed = Config::load(None).expect("sizes and lists with units are valid");
+            assert_eq!(typed.max_body_bytes, 2 * 1024 * 1024);
+            assert_eq!(typed.webhooks_allow_networks.len(), 2);
+            assert_eq!(
+                typed.retry_schedule(),
+                [Duration::ZERO, Duration::from_secs(30)]
+            );
+            jail.set_env("FREIGHTGATE_WEBHOOKS_RETRY_SCHEDULE", "0s,soon");
+            let message = Config::load(None).unwrap_err().to_string();
+            assert!(
+                message.contains("FREIGHTGATE_WEBHOOKS_RETRY_SCHEDULE")
+                    && message.contains("`soon`"),
+                "{message}"
+            );
+            jail.set_env("FREIGHTGATE_WEBHOOKS_RETRY_SCHEDULE", "0s");
             jail.set_env("FREIGHTGATE_LOG_FORMAT", "yaml");
             let message = Config::load(None).unwrap_err().to_string();
             assert!(message.contains("FREIGHTGATE_LOG_FORMAT"), "{message}");

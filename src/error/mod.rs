@@ -7,6 +7,9 @@ use axum::response::{IntoResponse, Response};
 use sea_orm::{DbErr, SqlErr};
 use serde::Serialize;
 
+mod code;
+pub use code::ProblemCode;
+
 /// Result with freightgate's [`Error`] as the default error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -39,12 +42,12 @@ pub enum Error {
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: ProblemCode, detail: String },
     #[error("{detail}")]
-    BadRequest { code: &'static str, detail: String },
+    BadRequest { code: ProblemCode, detail: String },
     #[error("{detail}")]
     Invalid {
-        code: &'static str,
+        code: ProblemCode,
         detail: String,
         errors: Vec<FieldError>,
     },
@@ -73,7 +76,7 @@ impl Error {
     pub fn invalid_field(path: impl Into<String>, detail: impl Into<String>) -> Self {
         let field = FieldError::new(path, detail);
         Self::Invalid {
-            code: "validation_failed",
+            code: ProblemCode::ValidationFailed,
             detail: field.detail.clone(),
             errors: vec![field],
         }
@@ -100,22 +103,22 @@ impl Error {
     }
 
     /// The stable machine-readable code clients switch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ProblemCode {
         match self {
-            Error::Unauthorized => "unauthorized",
-            Error::MissingScope(_) | Error::Forbidden(_) => "forbidden",
-            Error::NotFound { .. } => "not_found",
+            Error::Unauthorized => ProblemCode::Unauthorized,
+            Error::MissingScope(_) | Error::Forbidden(_) => ProblemCode::Forbidden,
+            Error::NotFound { .. } => ProblemCode::NotFound,
             Error::Conflict { code, .. }
             | Error::BadRequest { code, .. }
-            | Error::Invalid { code, .. } => code,
-            Error::MethodNotAllowed => "method_not_allowed",
-            Error::UnsupportedMediaType(_) => "unsupported_media_type",
-            Error::PayloadTooLarge => "payload_too_large",
-            Error::RateLimited { .. } => "rate_limited",
-            Error::Overloaded => "overloaded",
-            Error::TimedOut => "timeout",
-            Error::Unavailable(_) => "unavailable",
-            Error::Database(_) | Error::Internal(_) => "internal",
+            | Error::Invalid { code, .. } => *code,
+            Error::MethodNotAllowed => ProblemCode::MethodNotAllowed,
+            Error::UnsupportedMediaType(_) => ProblemCode::UnsupportedMediaType,
+            Error::PayloadTooLarge => ProblemCode::PayloadTooLarge,
+            Error::RateLimited { .. } => ProblemCode::RateLimited,
+            Error::Overloaded => ProblemCode::Overloaded,
+            Error::TimedOut => ProblemCode::Timeout,
+            Error::Unavailable(_) => ProblemCode::Unavailable,
+            Error::Database(_) | Error::Internal(_) => ProblemCode::Internal,
         }
     }
 
@@ -125,7 +128,7 @@ impl Error {
             Error::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             Error::Overloaded | Error::TimedOut | Error::Unavailable(_) => Some(1),
             Error::Conflict {
-                code: "idempotency_in_flight",
+                code: ProblemCode::IdempotencyInFlight,
                 ..
             } => Some(1),
             _ => None,
@@ -144,7 +147,7 @@ impl Error {
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
             detail: self.to_string(),
-            code: self.code().to_string(),
+            code: self.code(),
             errors,
         }
     }
@@ -158,7 +161,7 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    pub code: String,
+    pub code: ProblemCode,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
@@ -203,7 +206,7 @@ impl IntoResponse for Error {
 pub fn from_db(error: DbErr, what: &'static str, key: impl FnOnce() -> String) -> Error {
     match error.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => Error::Conflict {
-            code: "duplicate",
+            code: ProblemCode::Duplicate,
             detail: format!("{what} {} already exists", key()),
         },
         _ => Error::from_db_err(error),
@@ -258,17 +261,17 @@ impl From<JsonRejection> for Error {
                 Error::UnsupportedMediaType("expected `Content-Type: application/json`".into())
             }
             JsonRejection::JsonSyntaxError(e) => Error::BadRequest {
-                code: "malformed_json",
+                code: ProblemCode::MalformedJson,
                 detail: format!("the body is not valid JSON: {}", inner(&e)),
             },
             JsonRejection::JsonDataError(e) => Error::Invalid {
-                code: "validation_failed",
+                code: ProblemCode::ValidationFailed,
                 detail: format!("the body does not have the expected shape: {}", inner(&e)),
                 errors: Vec::new(),
             },
             JsonRejection::BytesRejection(e) => body_error(e.status(), e.body_text()),
             other => Error::BadRequest {
-                code: "bad_request",
+                code: ProblemCode::BadRequest,
                 detail: other.body_text(),
             },
         }
@@ -281,7 +284,7 @@ pub fn body_error(status: StatusCode, text: String) -> Error {
         Error::PayloadTooLarge
     } else {
         Error::BadRequest {
-            code: "unreadable_body",
+            code: ProblemCode::UnreadableBody,
             detail: text,
         }
     }
@@ -306,7 +309,7 @@ impl From<BytesRejection> for Error {
 impl From<PathRejection> for Error {
     fn from(rejection: PathRejection) -> Self {
         Error::BadRequest {
-            code: "invalid_path_parameter",
+            code: ProblemCode::InvalidPathParameter,
             detail: rejection.body_text(),
         }
     }
@@ -315,7 +318,7 @@ impl From<PathRejection> for Error {
 impl From<QueryRejection> for Error {
     fn from(rejection: QueryRejection) -> Self {
         Error::BadRequest {
-            code: "invalid_query_parameter",
+            code: ProblemCode::InvalidQueryParameter,
             detail: rejection.body_text(),
         }
     }
@@ -330,7 +333,7 @@ mod tests {
         let problem =
             Error::invalid_field("$.customer", "Missing required field: customer").problem();
         assert_eq!(problem.status, 422);
-        assert_eq!(problem.code, "validation_failed");
+        assert_eq!(problem.code, ProblemCode::ValidationFailed);
         assert_eq!(problem.errors[0].path, "$.customer");
         let json = serde_json::to_value(&problem).expect("serialises");
         assert_eq!(json["type"], "urn:freightgate:problem:validation_failed");
