@@ -3,13 +3,20 @@
 //! render what it answers; nothing here knows of HTTP routing or GraphQL.
 
 pub mod ingest;
+pub mod orders;
+pub mod shipments;
+pub mod views;
 
 use std::sync::Arc;
 
+use serde::Serialize;
+
 use crate::config::Config;
+use crate::error::{Error, Result};
 use crate::rules::live::LiveRules;
 use crate::store::Db;
-use crate::store::gate::WriteGate;
+use crate::store::entities::{order, shipment};
+use crate::store::gate::{WriteGate, WriteTxn};
 
 /// What every use case can reach: the store, the rules, the ingest writer and the
 /// settings. Cheap to clone; every door holds one.
@@ -22,4 +29,78 @@ pub struct App {
     pub writer: crate::ingest::writer::Writer,
     /// The write queue every write transaction of the process takes its turn in.
     pub gate: WriteGate,
+}
+
+impl App {
+    /// A write transaction on this writer's turn in the write queue: the one way
+    /// the use cases write.
+    pub async fn begin(&self) -> Result<WriteTxn> {
+        Ok(self.gate.begin(&self.db).await?)
+    }
+}
+
+/// One page of a listing and the cursor of the next (`None` on the last page).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Listing<T> {
+    /// A page of `items`; `next` is the id the next page starts after.
+    pub fn new(items: Vec<T>, next: Option<i64>) -> Self {
+        Self {
+            items,
+            next_cursor: next.map(|id| id.to_string()),
+        }
+    }
+
+    /// A listing with nothing in it.
+    pub fn empty() -> Self {
+        Self::new(Vec::new(), None)
+    }
+}
+
+/// The version of a record as of its last change: what an `ETag` carries and an
+/// `If-Match` is compared with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version(String);
+
+impl Version {
+    /// A shipment's version.
+    pub fn of_shipment(s: &shipment::Model) -> Self {
+        Self(format!("s{}.{}", s.id, s.updated_at.timestamp_micros()))
+    }
+
+    /// An order's version.
+    pub fn of_order(o: &order::Model) -> Self {
+        Self(format!("o{}.{}", o.id, o.updated_at.timestamp_micros()))
+    }
+
+    /// Whether this version satisfies `expected` (`If-Match`); a stale one is `412`.
+    pub fn check(&self, expected: Option<&Expected>) -> Result<()> {
+        match expected {
+            None | Some(Expected::Any) => Ok(()),
+            Some(Expected::OneOf(tags)) if tags.iter().any(|t| t == &self.0) => Ok(()),
+            Some(Expected::OneOf(_)) => Err(Error::PreconditionFailed {
+                current: self.0.clone(),
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a writer expects the record's version to be (`If-Match`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// `*`: any version, as long as the record exists.
+    Any,
+    /// One of these versions.
+    OneOf(Vec<String>),
 }

@@ -45,7 +45,7 @@ impl From<CountryCode> for String {
 }
 
 /// A named party with its address and contact details.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Party {
     pub name: Option<String>,
     pub address_one: Option<String>,
@@ -53,6 +53,8 @@ pub struct Party {
     pub city: Option<String>,
     pub state: Option<String>,
     pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. `NL`.
+    #[schema(value_type = Option<String>, min_length = 2, max_length = 2)]
     pub country: Option<CountryCode>,
     pub phone: Option<String>,
     pub email: Option<String>,

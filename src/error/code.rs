@@ -52,6 +52,7 @@ problem_codes! {
     NotFound => "not_found",
     MethodNotAllowed => "method_not_allowed",
     NotAcceptable => "not_acceptable",
+    PreconditionFailed => "precondition_failed",
     PayloadTooLarge => "payload_too_large",
     UnsupportedMediaType => "unsupported_media_type",
     RateLimited => "rate_limited",

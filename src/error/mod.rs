@@ -14,7 +14,7 @@ pub use code::ProblemCode;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A field at fault: `path` is a JSONPath into the sender's payload when known.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub path: String,
     pub detail: String,
@@ -51,6 +51,10 @@ pub enum Error {
         detail: String,
         errors: Vec<FieldError>,
     },
+    #[error(
+        "the record changed since the version in If-Match; read it again (its version is now `{current}`) and retry"
+    )]
+    PreconditionFailed { current: String },
     #[error("this method is not allowed on this path")]
     MethodNotAllowed,
     #[error("unsupported content type: {0}")]
@@ -91,6 +95,7 @@ impl Error {
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -111,6 +116,7 @@ impl Error {
             Error::Conflict { code, .. }
             | Error::BadRequest { code, .. }
             | Error::Invalid { code, .. } => *code,
+            Error::PreconditionFailed { .. } => ProblemCode::PreconditionFailed,
             Error::MethodNotAllowed => ProblemCode::MethodNotAllowed,
             Error::UnsupportedMediaType(_) => ProblemCode::UnsupportedMediaType,
             Error::PayloadTooLarge => ProblemCode::PayloadTooLarge,
@@ -154,13 +160,16 @@ impl Error {
 }
 
 /// RFC 9457 problem details plus freightgate's `code` and `errors` members.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
+    /// `urn:freightgate:problem:<code>`.
     #[serde(rename = "type")]
     pub kind: String,
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// The stable snake_case code to switch on (see the README's problem code table).
+    #[schema(value_type = String)]
     pub code: ProblemCode,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,

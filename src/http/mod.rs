@@ -8,8 +8,8 @@ mod graphql_ws;
 mod health;
 mod ingest;
 pub mod limits;
-mod status;
-pub mod views;
+pub mod openapi;
+pub mod rest;
 mod webhooks;
 
 use std::sync::Arc;
@@ -51,8 +51,46 @@ pub fn router(state: App) -> Router {
         ))
         .timeout(state.config.request_timeout());
     let api = Router::new()
-        .route("/v1/shipments/{id}", get(status::shipment))
-        .route("/v1/orders/{id}", get(status::order))
+        .route(
+            "/v1/shipments",
+            get(rest::shipments::list).post(rest::shipments::create),
+        )
+        .route(
+            "/v1/shipments/{id}",
+            get(rest::shipments::get)
+                .put(rest::shipments::replace)
+                .patch(rest::shipments::patch),
+        )
+        .route("/v1/shipments/{id}/cancel", post(rest::shipments::cancel))
+        .route("/v1/shipments/{id}/pallets", get(rest::shipments::pallets))
+        .route(
+            "/v1/shipments/{id}/documents",
+            get(rest::shipments::documents),
+        )
+        .route(
+            "/v1/shipments/{id}/references",
+            get(rest::shipments::references),
+        )
+        .route(
+            "/v1/shipments/{id}/exceptions",
+            get(rest::shipments::exceptions),
+        )
+        .route(
+            "/v1/orders",
+            get(rest::orders::list).post(rest::orders::create),
+        )
+        .route(
+            "/v1/orders/{id}",
+            get(rest::orders::get)
+                .put(rest::orders::replace)
+                .patch(rest::orders::patch),
+        )
+        .route("/v1/orders/{id}/cancel", post(rest::orders::cancel))
+        .route("/v1/orders/{id}/items", post(rest::orders::add_items))
+        .route(
+            "/v1/orders/{id}/items/{key}",
+            axum::routing::delete(rest::orders::remove_item),
+        )
         .route("/v1/ingest", post(ingest::ingest))
         .route("/v1/ingest/explain", post(ingest::explain))
         .route("/v1/ingest/{logging_id}", get(ingest::record))
@@ -103,6 +141,7 @@ pub fn router(state: App) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .merge(openapi::routes())
         .merge(api.merge(graphql).layer(overload))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 
@@ -231,6 +232,77 @@ pub async fn find_document(
     document::Entity::find_by_id(id)
         .filter(document::Column::BusinessId.eq(business_id))
         .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// A stored document without its bytes.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct DocumentMeta {
+    pub id: i64,
+    pub shipment_id: Option<i64>,
+    pub order_id: Option<i64>,
+    pub document_type: DocumentType,
+    pub external_id: Option<String>,
+    pub file_name: String,
+    pub mime_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub notes: Option<String>,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// The documents attached to a shipment, oldest first, without their bytes.
+pub async fn documents_of(
+    db: &impl ConnectionTrait,
+    shipment_id: i64,
+) -> Result<Vec<DocumentMeta>> {
+    use document::Column as C;
+    document::Entity::find()
+        .select_only()
+        .columns([
+            C::Id,
+            C::ShipmentId,
+            C::OrderId,
+            C::DocumentType,
+            C::ExternalId,
+            C::FileName,
+            C::MimeType,
+            C::SizeBytes,
+            C::Sha256,
+            C::Notes,
+            C::UploadedAt,
+        ])
+        .filter(C::ShipmentId.eq(shipment_id))
+        .order_by_asc(C::Id)
+        .into_model::<DocumentMeta>()
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// The references of a shipment, oldest first.
+pub async fn references_of(
+    db: &impl ConnectionTrait,
+    shipment_id: i64,
+) -> Result<Vec<reference::Model>> {
+    reference::Entity::find()
+        .filter(reference::Column::ShipmentId.eq(shipment_id))
+        .order_by_asc(reference::Column::Id)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// The exceptions raised on a shipment or its pallets, oldest first.
+pub async fn exceptions_of(
+    db: &impl ConnectionTrait,
+    shipment_id: i64,
+) -> Result<Vec<exception::Model>> {
+    exception::Entity::find()
+        .filter(exception::Column::ShipmentId.eq(shipment_id))
+        .order_by_asc(exception::Column::Id)
+        .all(db)
         .await
         .map_err(Error::from_db_err)
 }

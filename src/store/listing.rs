@@ -6,7 +6,7 @@ use sea_orm::{
 };
 
 use super::entities::{business, dock, facility, order, shipment};
-use crate::domain::{OrderDirection, OrderStatus, ShipmentDirection};
+use crate::domain::{OrderDirection, OrderStatus, ShipmentDirection, ShipmentStatus};
 use crate::error::{Error, Result};
 
 /// A page request: rows with an id greater than `after`, at most `limit` of them.
@@ -36,6 +36,7 @@ pub struct ShipmentQuery {
     pub text: Option<String>,
     pub dock_slugs: Option<Vec<String>>,
     pub direction: Option<ShipmentDirection>,
+    pub status: Option<ShipmentStatus>,
 }
 
 /// Which orders a listing returns; `None` means "no restriction".
@@ -48,6 +49,8 @@ pub struct OrderQuery {
     /// or after `start` and before `end`.
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
+    /// Changed at or after.
+    pub since: Option<DateTime<Utc>>,
 }
 
 fn slice<T>(mut rows: Vec<T>, limit: u64) -> Slice<T> {
@@ -76,6 +79,9 @@ pub async fn shipments(
     }
     if let Some(direction) = query.direction {
         select = select.filter(C::Direction.eq(direction));
+    }
+    if let Some(status) = query.status {
+        select = select.filter(C::Status.eq(status));
     }
     if let Some(text) = query.text.as_deref().filter(|t| !t.is_empty()) {
         select = select.filter(
@@ -135,6 +141,9 @@ pub async fn orders(
     }
     if let Some(status) = query.status {
         select = select.filter(C::Status.eq(status));
+    }
+    if let Some(since) = query.since {
+        select = select.filter(C::UpdatedAt.gte(since));
     }
     if query.start.is_some() || query.end.is_some() {
         select = select.filter(

@@ -1,17 +1,16 @@
 //! `createOrder`, `createOrUpdateOrder`, `addItemsToOrder` and `deleteItemsFromOrder`.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
-use sea_orm::ConnectionTrait;
 
 use super::inputs::{OrderInput, OrderItemInput, items_fields};
 use super::{begin, commit, strict};
-use crate::domain::{ItemsMode, Scope, UpdateMode};
+use crate::app::orders::{self, OnExisting};
+use crate::domain::{ItemsMode, Scope};
 use crate::error::Error;
 use crate::graphql::context::{own_business, principal, slug};
 use crate::store::entities::order;
+use crate::store::gate::WriteTxn;
 use crate::store::keys::Principal;
-use crate::store::orders::OrderFields;
-use crate::store::{order_items, orders, shipments, tenancy};
 
 #[derive(Default)]
 pub struct OrderMutations;
@@ -106,12 +105,7 @@ impl OrderMutations {
         let who = principal(ctx, Scope::Write)?;
         let items = items_fields("input.items", input.items)?;
         let txn = begin(ctx).await?;
-        let existing = find(&txn, who, input.id).await?;
-        let fields = OrderFields {
-            items: Some(items),
-            ..OrderFields::default()
-        };
-        orders::update(&txn, existing, fields, UpdateMode::Patch, ItemsMode::Append).await?;
+        orders::add_items_in(&txn, who, input.id, items, None).await?;
         commit(txn).await?;
         Ok(AddItemsToOrderPayload { success: true })
     }
@@ -124,43 +118,21 @@ impl OrderMutations {
     ) -> Result<DeleteItemsFromOrderPayload> {
         let who = principal(ctx, Scope::Write)?;
         let txn = begin(ctx).await?;
-        let existing = find(&txn, who, input.id).await?;
-        // Touching the order first also refuses a cancelled one (`order_cancelled`).
-        let touched = orders::update(
-            &txn,
-            existing,
-            OrderFields::default(),
-            UpdateMode::Patch,
-            ItemsMode::Merge,
-        )
-        .await?;
-        let deleted = order_items::delete_by_keys(&txn, touched.id, &input.identifiers).await?;
-        let order_deleted = deleted.remaining == 0;
-        if order_deleted {
-            orders::cancel(&txn, touched).await?;
-        }
+        let removed =
+            orders::remove_items_in(&txn, who, input.id, &input.identifiers, None).await?;
         commit(txn).await?;
         Ok(DeleteItemsFromOrderPayload {
             success: true,
-            deleted_identifiers: deleted.keys,
-            order_deleted,
+            deleted_identifiers: removed.keys,
+            order_deleted: removed.order_cancelled,
         })
     }
 }
 
-async fn find(db: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<order::Model, Error> {
-    orders::find(db, who.business_id, id)
-        .await?
-        .ok_or_else(|| Error::NotFound {
-            what: "order",
-            id: id.to_string(),
-        })
-}
-
-/// Creates an order, or (unless `create_only`) updates the given fields of the
-/// facility's order with that number. Returns the order and whether it was created.
+/// Parses a legacy order input and runs the shared upsert: created, or (unless
+/// `create_only`) the given fields of the facility's order with that number updated.
 pub(super) async fn upsert_order(
-    db: &impl ConnectionTrait,
+    txn: &WriteTxn,
     who: &Principal,
     input: OrderInput,
     strict: bool,
@@ -173,27 +145,10 @@ pub(super) async fn upsert_order(
     } else {
         ItemsMode::Overwrite
     };
-    let (number, fields) = input.into_fields()?;
-    if let Some(shipment_id) = fields.shipment_id
-        && shipments::find(db, who.business_id, shipment_id)
-            .await?
-            .is_none()
-    {
-        return Err(Error::NotFound {
-            what: "shipment",
-            id: shipment_id.to_string(),
-        });
-    }
-    let facility = tenancy::facility(db, who.business_id, &facility_slug, strict).await?;
     let existing = match create_only {
-        true => None,
-        false => orders::find_by_number(db, facility.id, &number).await?,
+        true => OnExisting::Refuse,
+        false => OnExisting::Update(items_mode),
     };
-    match existing {
-        Some(found) => {
-            let updated = orders::update(db, found, fields, UpdateMode::Patch, items_mode).await?;
-            Ok((updated, false))
-        }
-        None => Ok((orders::create(db, &facility, &number, fields).await?, true)),
-    }
+    let (number, fields) = input.into_fields()?;
+    orders::upsert_in(txn, who, &facility_slug, &number, fields, existing, strict).await
 }

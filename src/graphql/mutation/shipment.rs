@@ -6,14 +6,16 @@ use sea_orm::ConnectionTrait;
 use super::inputs::{OrderInput, UpdateShipmentInput};
 use super::order::upsert_order;
 use super::{begin, commit, strict};
-use crate::domain::{ExceptionPriority as Priority, Scope, UpdateMode};
+use crate::app::shipments;
+use crate::domain::{ExceptionPriority as Priority, Scope};
 use crate::error::Error;
 use crate::graphql::context::{own_business, principal, slug};
 use crate::graphql::types::enums::ExceptionPriority;
 use crate::graphql::types::shipment::Shipment;
+use crate::store::attach;
 use crate::store::entities::{pallet, shipment};
+use crate::store::gate::WriteTxn;
 use crate::store::keys::Principal;
-use crate::store::{attach, shipments, tenancy};
 
 #[derive(Default)]
 pub struct ShipmentMutations;
@@ -102,12 +104,7 @@ impl ShipmentMutations {
     ) -> Result<CreateExceptionPayload> {
         let who = principal(ctx, Scope::Write)?;
         let txn = begin(ctx).await?;
-        let shipment = shipments::find(&txn, who.business_id, input.shipment_id)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: "shipment",
-                id: input.shipment_id.to_string(),
-            })?;
+        let shipment = shipments::find(&*txn, who, input.shipment_id).await?;
         let pallet = match &input.pallet_id {
             Some(code) => Some(pallet(&txn, &shipment, code).await?),
             None => None,
@@ -135,9 +132,10 @@ async fn pallet(
     })
 }
 
-/// Creates or updates (only the given fields) a shipment by facility and number.
+/// Parses a legacy shipment input and runs the shared upsert: created, or the given
+/// fields of the facility's shipment with that number updated.
 pub(super) async fn upsert_shipment(
-    db: &impl ConnectionTrait,
+    txn: &WriteTxn,
     who: &Principal,
     input: UpdateShipmentInput,
     strict: bool,
@@ -145,9 +143,7 @@ pub(super) async fn upsert_shipment(
     own_business(who, &input.business_slug)?;
     let facility_slug = slug("input.facilitySlug", &input.facility_slug)?;
     let (number, fields) = input.into_fields()?;
-    let facility = tenancy::facility(db, who.business_id, &facility_slug, strict).await?;
-    match shipments::find_by_number(db, facility.id, &number).await? {
-        Some(existing) => shipments::update(db, existing, fields, UpdateMode::Patch).await,
-        None => shipments::create(db, &facility, &number, fields).await,
-    }
+    let (saved, _) =
+        shipments::upsert_in(txn, who, &facility_slug, &number, fields, strict).await?;
+    Ok(saved)
 }

@@ -32,6 +32,7 @@ impl ShipmentFilter {
             text: self.query,
             dock_slugs: self.dock_slugs,
             direction: self.shipping_direction.map(Into::into),
+            status: None,
         })
     }
 }
@@ -56,6 +57,7 @@ impl OrdersFilter {
             status: None,
             start: parse_time_opt("filter.startDate", self.start_date.as_deref())?,
             end: parse_time_opt("filter.endDate", self.end_date.as_deref())?,
+            since: None,
         })
     }
 }

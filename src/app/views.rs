@@ -1,24 +1,30 @@
-//! The JSON shapes of `/v1/shipments/{id}` and `/v1/orders/{id}`: a stable public
-//! contract, kept apart from the storage rows.
+//! What the resource use cases answer: the JSON shapes of `/v1/shipments…` and
+//! `/v1/orders…`, a stable public contract kept apart from the storage rows.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use super::Version;
 use crate::domain::{
-    DimensionUnit, OrderDirection, OrderStatus, QuantityUnit, ShipmentDirection, ShipmentStatus,
-    WeightUnit,
+    DimensionUnit, DocumentType, ExceptionPriority, OrderDirection, OrderStatus, PalletDirection,
+    QuantityUnit, ShipmentDirection, ShipmentStatus, WeightUnit,
 };
-use crate::store::entities::{order, order_item, shipment, shipment_status_event};
+use crate::store::attach::DocumentMeta;
+use crate::store::entities::{
+    exception, order, order_item, pallet, reference, shipment, shipment_status_event,
+};
 use crate::store::orders::OrderWithItems;
 
-/// A shipment with its status history and orders.
-#[derive(Debug, Serialize)]
-pub struct ShipmentView {
+/// A shipment as listed: its own fields, without history and orders.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ShipmentSummary {
     pub id: i64,
     pub shipment_number: String,
+    /// The facility's slug.
     pub facility: String,
     pub direction: ShipmentDirection,
     pub status: ShipmentStatus,
+    /// The dock's slug.
     pub dock: Option<String>,
     pub expected_arrival_at: Option<DateTime<Utc>>,
     pub arrived_at: Option<DateTime<Utc>>,
@@ -35,15 +41,25 @@ pub struct ShipmentView {
     pub shipment_type: Option<String>,
     pub purchase_order: Option<String>,
     pub customer_shipment_identifier: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub additional_fields: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The shipment's version, as its `ETag` carries it.
+    pub version: String,
+}
+
+/// A shipment with its status history and orders.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ShipmentView {
+    #[serde(flatten)]
+    pub shipment: ShipmentSummary,
     pub status_history: Vec<StatusEventView>,
     pub orders: Vec<OrderView>,
 }
 
 /// The driver of a shipment's vehicle.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DriverView {
     pub name: Option<String>,
     pub phone: Option<String>,
@@ -51,21 +67,16 @@ pub struct DriverView {
 }
 
 /// One status change.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StatusEventView {
     pub status: ShipmentStatus,
     pub occurred_at: DateTime<Utc>,
 }
 
-impl ShipmentView {
-    /// Assembles the view from its rows.
-    pub fn new(
-        s: shipment::Model,
-        facility: String,
-        dock: Option<String>,
-        history: Vec<shipment_status_event::Model>,
-        orders: Vec<OrderView>,
-    ) -> Self {
+impl ShipmentSummary {
+    /// The summary of a shipment row with its facility's and dock's slugs.
+    pub fn new(s: shipment::Model, facility: String, dock: Option<String>) -> Self {
+        let version = Version::of_shipment(&s).to_string();
         Self {
             id: s.id,
             shipment_number: s.shipment_number,
@@ -95,6 +106,20 @@ impl ShipmentView {
             additional_fields: s.additional_fields,
             created_at: s.created_at,
             updated_at: s.updated_at,
+            version,
+        }
+    }
+}
+
+impl ShipmentView {
+    /// Assembles the view from the summary, the history and the orders.
+    pub fn new(
+        shipment: ShipmentSummary,
+        history: Vec<shipment_status_event::Model>,
+        orders: Vec<OrderView>,
+    ) -> Self {
+        Self {
+            shipment,
             status_history: history
                 .into_iter()
                 .map(|e| StatusEventView {
@@ -108,17 +133,18 @@ impl ShipmentView {
 }
 
 /// A time window with optional ends.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WindowView {
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
 }
 
-/// An order with its items.
-#[derive(Debug, Serialize)]
-pub struct OrderView {
+/// An order as listed: its own fields, without its items.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderSummary {
     pub id: i64,
     pub order_number: String,
+    /// The facility's slug.
     pub facility: String,
     pub external_id: Option<String>,
     pub customer: Option<String>,
@@ -133,24 +159,37 @@ pub struct OrderView {
     pub carrier_service: Option<String>,
     pub bol_number: Option<String>,
     pub seal_number: Option<String>,
+    #[schema(value_type = Option<crate::domain::Party>)]
     pub shipper: Option<serde_json::Value>,
+    #[schema(value_type = Option<crate::domain::Party>)]
     pub consignee: Option<serde_json::Value>,
+    #[schema(value_type = Option<crate::domain::Party>)]
     pub payer: Option<serde_json::Value>,
     pub pickup_window: WindowView,
     pub delivery_window: WindowView,
+    #[schema(value_type = Vec<String>)]
     pub addons: serde_json::Value,
     pub notes: Option<String>,
     pub shipment_id: Option<i64>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The order's version, as its `ETag` carries it.
+    pub version: String,
+}
+
+/// An order with its items.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderView {
+    #[serde(flatten)]
+    pub order: OrderSummary,
     pub items: Vec<ItemView>,
 }
 
-impl OrderView {
-    /// Assembles the view from an order, its items and its facility's slug.
-    pub fn new(OrderWithItems { order, items }: OrderWithItems, facility: String) -> Self {
-        let o: order::Model = order;
+impl OrderSummary {
+    /// The summary of an order row with its facility's slug.
+    pub fn new(o: order::Model, facility: String) -> Self {
+        let version = Version::of_order(&o).to_string();
         Self {
             id: o.id,
             order_number: o.order_number,
@@ -185,13 +224,23 @@ impl OrderView {
             cancelled_at: o.cancelled_at,
             created_at: o.created_at,
             updated_at: o.updated_at,
+            version,
+        }
+    }
+}
+
+impl OrderView {
+    /// Assembles the view from an order, its items and its facility's slug.
+    pub fn new(OrderWithItems { order, items }: OrderWithItems, facility: String) -> Self {
+        Self {
+            order: OrderSummary::new(order, facility),
             items: items.into_iter().map(ItemView::from).collect(),
         }
     }
 }
 
 /// One order line.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemView {
     pub id: i64,
     pub identifier: Option<String>,
@@ -212,6 +261,7 @@ pub struct ItemView {
     pub lot: Option<String>,
     pub expiration_date: Option<NaiveDate>,
     pub manufacturing_date: Option<NaiveDate>,
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
 }
 
@@ -238,6 +288,120 @@ impl From<order_item::Model> for ItemView {
             expiration_date: i.expiration_date,
             manufacturing_date: i.manufacturing_date,
             metadata: i.metadata,
+        }
+    }
+}
+
+/// A pallet seen at a dock of the shipment.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PalletView {
+    pub id: i64,
+    /// The sender's pallet id (SSCC, LPN, …).
+    pub pallet_id: String,
+    pub direction: PalletDirection,
+    pub occurred_at: DateTime<Utc>,
+    /// The dock's slug.
+    pub dock: Option<String>,
+    /// Label fields: name to list of values.
+    #[schema(value_type = Object)]
+    pub labels: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl PalletView {
+    /// The view of a pallet event with its dock's slug.
+    pub fn new(p: pallet::Model, dock: Option<String>) -> Self {
+        Self {
+            id: p.id,
+            pallet_id: p.pallet_code,
+            direction: p.direction,
+            occurred_at: p.occurred_at,
+            dock,
+            labels: p.labels,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// A stored document, without its bytes (`GET /v1/documents/{id}/content` has them).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DocumentView {
+    pub id: i64,
+    pub shipment_id: Option<i64>,
+    pub order_id: Option<i64>,
+    pub document_type: DocumentType,
+    pub external_id: Option<String>,
+    pub file_name: String,
+    pub mime_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub notes: Option<String>,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+impl From<DocumentMeta> for DocumentView {
+    fn from(d: DocumentMeta) -> Self {
+        Self {
+            id: d.id,
+            shipment_id: d.shipment_id,
+            order_id: d.order_id,
+            document_type: d.document_type,
+            external_id: d.external_id,
+            file_name: d.file_name,
+            mime_type: d.mime_type,
+            size_bytes: d.size_bytes,
+            sha256: d.sha256,
+            notes: d.notes,
+            uploaded_at: d.uploaded_at,
+        }
+    }
+}
+
+/// A reference (kind and value) on a shipment or order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReferenceView {
+    pub id: i64,
+    pub shipment_id: Option<i64>,
+    pub order_id: Option<i64>,
+    pub kind: String,
+    pub value: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<reference::Model> for ReferenceView {
+    fn from(r: reference::Model) -> Self {
+        Self {
+            id: r.id,
+            shipment_id: r.shipment_id,
+            order_id: r.order_id,
+            kind: r.kind,
+            value: r.value,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// An exception raised on a shipment or one of its pallets.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExceptionView {
+    pub id: i64,
+    pub shipment_id: i64,
+    /// The pallet event it is about, when it is about one pallet.
+    pub pallet_event_id: Option<i64>,
+    pub priority: ExceptionPriority,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<exception::Model> for ExceptionView {
+    fn from(e: exception::Model) -> Self {
+        Self {
+            id: e.id,
+            shipment_id: e.shipment_id,
+            pallet_event_id: e.pallet_id,
+            priority: e.priority,
+            description: e.description,
+            created_at: e.created_at,
         }
     }
 }

@@ -1,0 +1,294 @@
+//! Order use cases: read, list, create, upsert, change, cancel, and add or remove
+//! lines. Every door (REST, GraphQL) calls these.
+
+use sea_orm::ConnectionTrait;
+
+use super::shipments::Slugs;
+use super::views::{OrderSummary, OrderView};
+use super::{App, Expected, Listing, Version};
+use crate::domain::{ItemsMode, OrderNumber, Scope, Slug, UpdateMode};
+use crate::error::{Error, Result};
+use crate::store::entities::order;
+use crate::store::gate::WriteTxn;
+use crate::store::keys::Principal;
+use crate::store::listing::{self, OrderQuery, Page};
+use crate::store::orders::{self, ItemFields, OrderFields, OrderWithItems};
+use crate::store::{order_items, shipments, tenancy};
+
+fn not_found(what: &'static str, id: i64) -> Error {
+    Error::NotFound {
+        what,
+        id: id.to_string(),
+    }
+}
+
+/// The order `id` of the key's business, or `not_found`.
+pub async fn find(db: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<order::Model> {
+    orders::find(db, who.business_id, id)
+        .await?
+        .ok_or_else(|| not_found("order", id))
+}
+
+async fn view(db: &impl ConnectionTrait, order: order::Model) -> Result<OrderView> {
+    let items = orders::items(db, order.id).await?;
+    let facility = Slugs::default().facility(db, order.facility_id).await?;
+    Ok(OrderView::new(OrderWithItems { order, items }, facility))
+}
+
+/// An order with its items (scope `read`).
+pub async fn get(app: &App, who: &Principal, id: i64) -> Result<OrderView> {
+    who.require(Scope::Read)?;
+    let found = find(&app.db, who, id).await?;
+    view(&app.db, found).await
+}
+
+/// Which orders to list.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    /// Only this facility's (an unknown facility lists nothing).
+    pub facility: Option<Slug>,
+    pub query: OrderQuery,
+}
+
+/// Orders of the key's business, by ascending id (scope `read`).
+pub async fn list(
+    app: &App,
+    who: &Principal,
+    filter: OrderFilter,
+    page: Page,
+) -> Result<Listing<OrderSummary>> {
+    who.require(Scope::Read)?;
+    let mut query = filter.query;
+    if let Some(slug) = &filter.facility {
+        match tenancy::find_facility(&app.db, who.business_id, slug).await? {
+            Some(facility) => query.facility_id = Some(facility.id),
+            None => return Ok(Listing::empty()),
+        }
+    }
+    let slice = listing::orders(&app.db, who.business_id, &query, page).await?;
+    let next = slice
+        .has_more
+        .then(|| slice.rows.last().map(|o| o.id))
+        .flatten();
+    let mut slugs = Slugs::default();
+    let mut items = Vec::with_capacity(slice.rows.len());
+    for row in slice.rows {
+        let facility = slugs.facility(&app.db, row.facility_id).await?;
+        items.push(OrderSummary::new(row, facility));
+    }
+    Ok(Listing::new(items, next))
+}
+
+/// How an upsert treats an order number the facility already has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnExisting {
+    /// Refuse it: `409 duplicate`.
+    Refuse,
+    /// Change the fields given; lines by this mode.
+    Update(ItemsMode),
+}
+
+/// Creates the facility's order `number`, or handles the one it has as `existing`
+/// says; inside the caller's transaction. Returns the order and whether it was
+/// created.
+pub async fn upsert_in(
+    txn: &WriteTxn,
+    who: &Principal,
+    facility: &Slug,
+    number: &OrderNumber,
+    fields: OrderFields,
+    existing: OnExisting,
+    strict: bool,
+) -> Result<(order::Model, bool)> {
+    who.require(Scope::Write)?;
+    let db = &**txn;
+    if let Some(shipment_id) = fields.shipment_id
+        && shipments::find(db, who.business_id, shipment_id)
+            .await?
+            .is_none()
+    {
+        return Err(not_found("shipment", shipment_id));
+    }
+    let facility = tenancy::facility(db, who.business_id, facility, strict).await?;
+    let found = match existing {
+        OnExisting::Refuse => None,
+        OnExisting::Update(_) => orders::find_by_number(db, facility.id, number).await?,
+    };
+    match (found, existing) {
+        (Some(found), OnExisting::Update(items)) => Ok((
+            orders::update(db, found, fields, UpdateMode::Patch, items).await?,
+            false,
+        )),
+        _ => Ok((orders::create(db, &facility, number, fields).await?, true)),
+    }
+}
+
+/// Creates an order with its lines (scope `write`); a number the facility already
+/// has is a `409 duplicate`.
+pub async fn create(
+    app: &App,
+    who: &Principal,
+    facility: Slug,
+    number: OrderNumber,
+    fields: OrderFields,
+) -> Result<OrderView> {
+    let txn = app.begin().await?;
+    let strict = app.config.strict_facilities;
+    let (created, _) = upsert_in(
+        &txn,
+        who,
+        &facility,
+        &number,
+        fields,
+        OnExisting::Refuse,
+        strict,
+    )
+    .await?;
+    let answer = view(&*txn, created).await?;
+    txn.commit().await?;
+    Ok(answer)
+}
+
+/// Changes an order (scope `write`): `Replace` clears what `fields` leaves out and
+/// replaces the lines; `Patch` keeps what is left out and, when lines are given,
+/// replaces them. With `expected`, an order changed since is `412`.
+pub async fn update(
+    app: &App,
+    who: &Principal,
+    id: i64,
+    fields: OrderFields,
+    mode: UpdateMode,
+    expected: Option<&Expected>,
+) -> Result<OrderView> {
+    who.require(Scope::Write)?;
+    let txn = app.begin().await?;
+    let found = find(&*txn, who, id).await?;
+    Version::of_order(&found).check(expected)?;
+    if let Some(shipment_id) = fields.shipment_id
+        && shipments::find(&*txn, who.business_id, shipment_id)
+            .await?
+            .is_none()
+    {
+        return Err(not_found("shipment", shipment_id));
+    }
+    let updated = orders::update(&*txn, found, fields, mode, ItemsMode::Overwrite).await?;
+    let answer = view(&*txn, updated).await?;
+    txn.commit().await?;
+    Ok(answer)
+}
+
+/// Cancels an order (scope `write`); cancelling twice changes nothing.
+pub async fn cancel(
+    app: &App,
+    who: &Principal,
+    id: i64,
+    expected: Option<&Expected>,
+) -> Result<OrderView> {
+    who.require(Scope::Write)?;
+    let txn = app.begin().await?;
+    let found = find(&*txn, who, id).await?;
+    Version::of_order(&found).check(expected)?;
+    let cancelled = orders::cancel(&*txn, found).await?;
+    let answer = view(&*txn, cancelled).await?;
+    txn.commit().await?;
+    Ok(answer)
+}
+
+/// Appends lines to an order, inside the caller's transaction.
+pub async fn add_items_in(
+    txn: &WriteTxn,
+    who: &Principal,
+    id: i64,
+    items: Vec<ItemFields>,
+    expected: Option<&Expected>,
+) -> Result<order::Model> {
+    who.require(Scope::Write)?;
+    let found = find(&**txn, who, id).await?;
+    Version::of_order(&found).check(expected)?;
+    let fields = OrderFields {
+        items: Some(items),
+        ..OrderFields::default()
+    };
+    orders::update(&**txn, found, fields, UpdateMode::Patch, ItemsMode::Append).await
+}
+
+/// Appends lines to an order (scope `write`).
+pub async fn add_items(
+    app: &App,
+    who: &Principal,
+    id: i64,
+    items: Vec<ItemFields>,
+    expected: Option<&Expected>,
+) -> Result<OrderView> {
+    let txn = app.begin().await?;
+    let updated = add_items_in(&txn, who, id, items, expected).await?;
+    let answer = view(&*txn, updated).await?;
+    txn.commit().await?;
+    Ok(answer)
+}
+
+/// What removing lines did.
+#[derive(Debug, Clone)]
+pub struct Removed {
+    pub order: order::Model,
+    /// The keys that matched a line.
+    pub keys: Vec<String>,
+    /// The last line went, so the order was cancelled (it is kept for its history).
+    pub order_cancelled: bool,
+}
+
+/// Removes the lines with these keys (identifier, else LPN, else SKU), inside the
+/// caller's transaction. Removing the last line cancels the order.
+pub async fn remove_items_in(
+    txn: &WriteTxn,
+    who: &Principal,
+    id: i64,
+    keys: &[String],
+    expected: Option<&Expected>,
+) -> Result<Removed> {
+    who.require(Scope::Write)?;
+    let found = find(&**txn, who, id).await?;
+    Version::of_order(&found).check(expected)?;
+    // Touching the order first also refuses a cancelled one (`order_cancelled`).
+    let touched = orders::update(
+        &**txn,
+        found,
+        OrderFields::default(),
+        UpdateMode::Patch,
+        ItemsMode::Merge,
+    )
+    .await?;
+    let deleted = order_items::delete_by_keys(&**txn, touched.id, keys).await?;
+    let order_cancelled = deleted.remaining == 0;
+    let order = if order_cancelled {
+        orders::cancel(&**txn, touched).await?
+    } else {
+        touched
+    };
+    Ok(Removed {
+        order,
+        keys: deleted.keys,
+        order_cancelled,
+    })
+}
+
+/// Removes one line (scope `write`); a key that matches no line is `404`.
+pub async fn remove_item(
+    app: &App,
+    who: &Principal,
+    id: i64,
+    key: String,
+    expected: Option<&Expected>,
+) -> Result<OrderView> {
+    let txn = app.begin().await?;
+    let removed = remove_items_in(&txn, who, id, std::slice::from_ref(&key), expected).await?;
+    if removed.keys.is_empty() {
+        return Err(Error::NotFound {
+            what: "order line",
+            id: format!("`{key}` on order {id}"),
+        });
+    }
+    let answer = view(&*txn, removed.order).await?;
+    txn.commit().await?;
+    Ok(answer)
+}

@@ -1,0 +1,254 @@
+//! Shipment use cases: read, list, create, upsert, change and cancel, and what is
+//! attached to a shipment. Every door (REST, GraphQL) calls these.
+
+use std::collections::HashMap;
+
+use sea_orm::ConnectionTrait;
+
+use super::views::{
+    DocumentView, ExceptionView, OrderView, PalletView, ReferenceView, ShipmentSummary,
+    ShipmentView,
+};
+use super::{App, Expected, Listing, Version};
+use crate::domain::{Scope, ShipmentNumber, Slug, UpdateMode};
+use crate::error::{Error, Result};
+use crate::store::entities::shipment;
+use crate::store::gate::WriteTxn;
+use crate::store::keys::Principal;
+use crate::store::listing::{self, Page, ShipmentQuery};
+use crate::store::shipments::ShipmentFields;
+use crate::store::{attach, orders, shipments, tenancy};
+
+fn not_found(id: i64) -> Error {
+    Error::NotFound {
+        what: "shipment",
+        id: id.to_string(),
+    }
+}
+
+/// The shipment `id` of the key's business, or `not_found`.
+pub async fn find(db: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<shipment::Model> {
+    shipments::find(db, who.business_id, id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+/// A shipment with its status history, orders and their items (scope `read`).
+pub async fn get(app: &App, who: &Principal, id: i64) -> Result<ShipmentView> {
+    who.require(Scope::Read)?;
+    let found = find(&app.db, who, id).await?;
+    view(&app.db, found).await
+}
+
+async fn view(db: &impl ConnectionTrait, s: shipment::Model) -> Result<ShipmentView> {
+    let mut slugs = Slugs::default();
+    let summary = slugs.summary(db, s).await?;
+    let history = shipments::history(db, summary.id).await?;
+    let mut order_views = Vec::new();
+    for order in orders::for_shipment(db, summary.id).await? {
+        let facility = slugs.facility(db, order.order.facility_id).await?;
+        order_views.push(OrderView::new(order, facility));
+    }
+    Ok(ShipmentView::new(summary, history, order_views))
+}
+
+/// Facility and dock slugs, each looked up once per request.
+#[derive(Default)]
+pub(super) struct Slugs {
+    facilities: HashMap<i64, String>,
+    docks: HashMap<i64, Option<String>>,
+}
+
+impl Slugs {
+    pub(super) async fn facility(&mut self, db: &impl ConnectionTrait, id: i64) -> Result<String> {
+        if let Some(slug) = self.facilities.get(&id) {
+            return Ok(slug.clone());
+        }
+        let slug = tenancy::facility_by_id(db, id)
+            .await?
+            .map(|f| f.slug)
+            .unwrap_or_default();
+        self.facilities.insert(id, slug.clone());
+        Ok(slug)
+    }
+
+    async fn dock(&mut self, db: &impl ConnectionTrait, id: Option<i64>) -> Result<Option<String>> {
+        let Some(id) = id else { return Ok(None) };
+        if let Some(slug) = self.docks.get(&id) {
+            return Ok(slug.clone());
+        }
+        let slug = tenancy::dock_by_id(db, id).await?.map(|d| d.slug);
+        self.docks.insert(id, slug.clone());
+        Ok(slug)
+    }
+
+    async fn summary(
+        &mut self,
+        db: &impl ConnectionTrait,
+        s: shipment::Model,
+    ) -> Result<ShipmentSummary> {
+        let facility = self.facility(db, s.facility_id).await?;
+        let dock = self.dock(db, s.dock_id).await?;
+        Ok(ShipmentSummary::new(s, facility, dock))
+    }
+}
+
+/// Which shipments to list.
+#[derive(Debug, Clone, Default)]
+pub struct ShipmentFilter {
+    /// Only this facility's (an unknown facility lists nothing).
+    pub facility: Option<Slug>,
+    pub query: ShipmentQuery,
+}
+
+/// Shipments of the key's business, by ascending id (scope `read`).
+pub async fn list(
+    app: &App,
+    who: &Principal,
+    filter: ShipmentFilter,
+    page: Page,
+) -> Result<Listing<ShipmentSummary>> {
+    who.require(Scope::Read)?;
+    let mut query = filter.query;
+    if let Some(slug) = &filter.facility {
+        match tenancy::find_facility(&app.db, who.business_id, slug).await? {
+            Some(facility) => query.facility_id = Some(facility.id),
+            None => return Ok(Listing::empty()),
+        }
+    }
+    let slice = listing::shipments(&app.db, who.business_id, &query, page).await?;
+    let next = slice
+        .has_more
+        .then(|| slice.rows.last().map(|s| s.id))
+        .flatten();
+    let mut slugs = Slugs::default();
+    let mut items = Vec::with_capacity(slice.rows.len());
+    for row in slice.rows {
+        items.push(slugs.summary(&app.db, row).await?);
+    }
+    Ok(Listing::new(items, next))
+}
+
+/// Creates a shipment (scope `write`); a number the facility already has is a
+/// `409 duplicate`.
+pub async fn create(
+    app: &App,
+    who: &Principal,
+    facility: Slug,
+    number: ShipmentNumber,
+    fields: ShipmentFields,
+) -> Result<ShipmentView> {
+    who.require(Scope::Write)?;
+    let txn = app.begin().await?;
+    let facility = tenancy::facility(
+        &*txn,
+        who.business_id,
+        &facility,
+        app.config.strict_facilities,
+    )
+    .await?;
+    let created = shipments::create(&*txn, &facility, &number, fields).await?;
+    let answer = view(&*txn, created).await?;
+    txn.commit().await?;
+    Ok(answer)
+}
+
+/// Creates the facility's shipment `number`, or changes the given fields of the one
+/// it has; inside the caller's transaction. Returns the shipment and whether it was
+/// created.
+pub async fn upsert_in(
+    txn: &WriteTxn,
+    who: &Principal,
+    facility: &Slug,
+    number: &ShipmentNumber,
+    fields: ShipmentFields,
+    strict: bool,
+) -> Result<(shipment::Model, bool)> {
+    who.require(Scope::Write)?;
+    let facility = tenancy::facility(&**txn, who.business_id, facility, strict).await?;
+    match shipments::find_by_number(&**txn, facility.id, number).await? {
+        Some(existing) => Ok((
+            shipments::update(&**txn, existing, fields, UpdateMode::Patch).await?,
+            false,
+        )),
+        None => Ok((
+            shipments::create(&**txn, &facility, number, fields).await?,
+            true,
+        )),
+    }
+}
+
+/// Changes a shipment (scope `write`): `Replace` clears what `fields` leaves out,
+/// `Patch` keeps it. With `expected`, a shipment changed since is `412`.
+pub async fn update(
+    app: &App,
+    who: &Principal,
+    id: i64,
+    fields: ShipmentFields,
+    mode: UpdateMode,
+    expected: Option<&Expected>,
+) -> Result<ShipmentView> {
+    who.require(Scope::Write)?;
+    let txn = app.begin().await?;
+    let found = find(&*txn, who, id).await?;
+    Version::of_shipment(&found).check(expected)?;
+    let updated = shipments::update(&*txn, found, fields, mode).await?;
+    let answer = view(&*txn, updated).await?;
+    txn.commit().await?;
+    Ok(answer)
+}
+
+/// Cancels a shipment (scope `write`); cancelling twice changes nothing.
+pub async fn cancel(
+    app: &App,
+    who: &Principal,
+    id: i64,
+    expected: Option<&Expected>,
+) -> Result<ShipmentView> {
+    who.require(Scope::Write)?;
+    let txn = app.begin().await?;
+    let found = find(&*txn, who, id).await?;
+    Version::of_shipment(&found).check(expected)?;
+    let cancelled = shipments::cancel(&*txn, found).await?;
+    let answer = view(&*txn, cancelled).await?;
+    txn.commit().await?;
+    Ok(answer)
+}
+
+/// The pallet events of a shipment, oldest first (scope `read`).
+pub async fn pallets(app: &App, who: &Principal, id: i64) -> Result<Vec<PalletView>> {
+    who.require(Scope::Read)?;
+    let found = find(&app.db, who, id).await?;
+    let rows = attach::pallets_of(&app.db, found.id).await?;
+    let mut slugs = Slugs::default();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let dock = slugs.dock(&app.db, row.dock_id).await?;
+        out.push(PalletView::new(row, dock));
+    }
+    Ok(out)
+}
+
+/// The documents of a shipment without their bytes (scope `read`).
+pub async fn documents(app: &App, who: &Principal, id: i64) -> Result<Vec<DocumentView>> {
+    who.require(Scope::Read)?;
+    let found = find(&app.db, who, id).await?;
+    let rows = attach::documents_of(&app.db, found.id).await?;
+    Ok(rows.into_iter().map(DocumentView::from).collect())
+}
+
+/// The references of a shipment (scope `read`).
+pub async fn references(app: &App, who: &Principal, id: i64) -> Result<Vec<ReferenceView>> {
+    who.require(Scope::Read)?;
+    let found = find(&app.db, who, id).await?;
+    let rows = attach::references_of(&app.db, found.id).await?;
+    Ok(rows.into_iter().map(ReferenceView::from).collect())
+}
+
+/// The exceptions of a shipment and its pallets (scope `read`).
+pub async fn exceptions(app: &App, who: &Principal, id: i64) -> Result<Vec<ExceptionView>> {
+    who.require(Scope::Read)?;
+    let found = find(&app.db, who, id).await?;
+    let rows = attach::exceptions_of(&app.db, found.id).await?;
+    Ok(rows.into_iter().map(ExceptionView::from).collect())
+}

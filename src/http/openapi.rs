@@ -1,0 +1,92 @@
+//! The OpenAPI 3.1 document of the REST API, generated from the handlers and their
+//! types, and the API reference page that shows it (Swagger UI, served from files
+//! compiled into the binary: it works without internet access).
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::rest::{orders, shipments};
+use crate::error::{FieldError, Problem};
+
+/// Where the document and the reference page are served.
+pub const DOCUMENT_PATH: &str = "/openapi.json";
+pub const REFERENCE_PATH: &str = "/docs";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "freightgate",
+        description = "Shipments and orders of the key's business as REST resources. Every \
+            error is `application/problem+json` with a stable `code`; `errors[].path` is a \
+            JSONPath into the request body. Writes accept `If-Match` with the `ETag` of a read \
+            and answer `412 precondition_failed` when the record changed since."
+    ),
+    paths(
+        shipments::list,
+        shipments::create,
+        shipments::get,
+        shipments::replace,
+        shipments::patch,
+        shipments::cancel,
+        shipments::pallets,
+        shipments::documents,
+        shipments::references,
+        shipments::exceptions,
+        orders::list,
+        orders::create,
+        orders::get,
+        orders::replace,
+        orders::patch,
+        orders::cancel,
+        orders::add_items,
+        orders::remove_item,
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerKey),
+    security(("api_key" = [])),
+    tags(
+        (name = "shipments", description = "Shipments, their status history, orders and attachments"),
+        (name = "orders", description = "Orders and their lines"),
+    )
+)]
+struct ApiDoc;
+
+/// `Authorization: Bearer <api key>` on every operation.
+struct BearerKey;
+
+impl Modify for BearerKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key from `freightgate keys create`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The document as committed in `openapi.json`.
+pub fn json() -> String {
+    let mut text = document()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
+    text.push('\n');
+    text
+}
+
+/// The reference page and the document, as routes.
+pub fn routes<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    SwaggerUi::new(REFERENCE_PATH)
+        .url(DOCUMENT_PATH, document())
+        .into()
+}

@@ -1,0 +1,162 @@
+//! A JSON request body for the resource API: every fault answers problem+json with
+//! the JSON path of the field at fault.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{Error, FieldError, ProblemCode};
+use crate::http::extract::RawBody;
+
+/// Longest free-text value a resource field may hold.
+pub const MAX_TEXT: usize = 1024;
+
+/// A JSON body deserialised into `T`: not JSON is `400 malformed_json`, a field of
+/// the wrong type, an unknown field or a NUL character is `422 validation_failed`
+/// naming its path (`$.items[0].quantity`).
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
+        let json = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .is_some_and(|t| t == "application/json" || t.ends_with("+json"));
+        if !json {
+            return Err(Error::UnsupportedMediaType(
+                "expected `Content-Type: application/json`".into(),
+            ));
+        }
+        let RawBody(bytes) = RawBody::from_request(request, state).await?;
+        parse(&bytes).map(Body)
+    }
+}
+
+/// Parses a body: syntax first (400), then shape (422 with a path).
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| Error::BadRequest {
+        code: ProblemCode::MalformedJson,
+        detail: format!("the body is not valid JSON: {e}"),
+    })?;
+    if let Some(path) = nul_at(&value, "$".to_string()) {
+        return Err(invalid(
+            path,
+            "holds a NUL character (\\u0000), which is not accepted".into(),
+        ));
+    }
+    if let Some((path, length)) = too_long(&value, "$".to_string()) {
+        return Err(invalid(
+            path,
+            format!("is {length} characters long; at most {MAX_TEXT} are accepted"),
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = json_path(&e.path().to_string());
+        invalid(path, e.into_inner().to_string())
+    })
+}
+
+/// A `422 validation_failed` naming one field.
+pub fn invalid(path: String, detail: String) -> Error {
+    let field = FieldError::new(path, detail);
+    Error::Invalid {
+        code: ProblemCode::ValidationFailed,
+        detail: format!("{}: {}", field.path, field.detail),
+        errors: vec![field],
+    }
+}
+
+/// serde_path_to_error's `a.b[0].c` (or `.` for the root) as a JSONPath.
+fn json_path(path: &str) -> String {
+    match path {
+        "." | "" => "$".into(),
+        p if p.starts_with('[') => format!("${p}"),
+        p => format!("$.{p}"),
+    }
+}
+
+fn nul_at(value: &Value, here: String) -> Option<String> {
+    match value {
+        Value::String(s) if s.contains('\0') => Some(here),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_at(v, format!("{here}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let at = format!("{here}.{k}");
+            if k.contains('\0') {
+                Some(at)
+            } else {
+                nul_at(v, at)
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn too_long(value: &Value, here: String) -> Option<(String, usize)> {
+    match value {
+        Value::String(s) => {
+            let length = s.chars().count();
+            (length > MAX_TEXT).then_some((here, length))
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| too_long(v, format!("{here}[{i}]"))),
+        Value::Object(map) => map
+            .iter()
+            .find_map(|(k, v)| too_long(v, format!("{here}.{k}"))),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Line {
+        quantity: f64,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Doc {
+        items: Vec<Line>,
+    }
+
+    fn path_of(error: Error) -> String {
+        match error {
+            Error::Invalid { errors, .. } => errors[0].path.clone(),
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn faults_name_the_path_of_the_field() {
+        let wrong = parse::<Doc>(br#"{"items":[{"quantity":1},{"quantity":"x"}]}"#);
+        assert_eq!(path_of(wrong.unwrap_err()), "$.items[1].quantity");
+        let nul = parse::<Doc>(b"{\"items\":[{\"quantity\":1,\"note\":\"a\\u0000\"}]}");
+        assert_eq!(path_of(nul.unwrap_err()), "$.items[0].note");
+        let unknown = parse::<Doc>(br#"{"items":[],"extra":1}"#);
+        assert_eq!(path_of(unknown.unwrap_err()), "$.extra");
+        let syntax = parse::<Doc>(b"{").unwrap_err();
+        assert_eq!(syntax.code(), ProblemCode::MalformedJson);
+    }
+}

@@ -1,0 +1,523 @@
+//! `/v1/orders…`: list, create, read, replace, patch and cancel orders, and add or
+//! remove their lines.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+
+use super::body::{Body, invalid};
+use super::{PageParams, if_match, time_param, with_etag};
+use crate::app::orders::{self, OrderFilter};
+use crate::app::views::{OrderSummary, OrderView};
+use crate::app::{App, Listing};
+use crate::domain::{
+    CountryCode, DimensionUnit, OrderDirection, OrderNumber, OrderStatus, Party, Quantity,
+    QuantityUnit, Scope, Slug, UpdateMode, WeightUnit,
+};
+use crate::error::{Problem, Result};
+use crate::http::extract::{Path, Query};
+use crate::store::keys::Principal;
+use crate::store::listing::OrderQuery;
+use crate::store::orders::{ItemFields, OrderFields};
+
+/// An order as a client sends it. On create `order_number` is required and
+/// `facility` defaults to `default`; on replace and patch both are left out.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderBody {
+    #[schema(min_length = 1, max_length = 128)]
+    pub order_number: Option<String>,
+    /// The facility's slug; created on first use unless `strict_facilities` is on.
+    #[schema(max_length = 64)]
+    pub facility: Option<String>,
+    pub external_id: Option<String>,
+    pub customer: Option<String>,
+    pub direction: Option<OrderDirection>,
+    /// Cancel with `POST …/cancel`.
+    pub status: Option<OrderStatus>,
+    pub order_type: Option<String>,
+    pub purchase_order: Option<String>,
+    pub requested_ship_date: Option<DateTime<Utc>>,
+    pub requested_delivery_date: Option<DateTime<Utc>>,
+    pub service_level: Option<String>,
+    pub carrier: Option<String>,
+    pub carrier_service: Option<String>,
+    pub bol_number: Option<String>,
+    pub seal_number: Option<String>,
+    pub shipper: Option<PartyBody>,
+    pub consignee: Option<PartyBody>,
+    pub payer: Option<PartyBody>,
+    pub pickup_window: Option<WindowBody>,
+    pub delivery_window: Option<WindowBody>,
+    pub addons: Option<Vec<String>>,
+    pub notes: Option<String>,
+    /// The shipment the order travels on (an id of the same business).
+    pub shipment_id: Option<i64>,
+    /// How many units the sender expects in total.
+    pub expected_quantity: Option<f64>,
+    /// The order's lines; given on replace or patch, they replace the lines.
+    pub items: Option<Vec<ItemBody>>,
+}
+
+/// A party with its address.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartyBody {
+    pub name: Option<String>,
+    pub address_one: Option<String>,
+    pub address_two: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. `NL`.
+    #[schema(value_type = Option<String>, min_length = 2, max_length = 2)]
+    pub country: Option<CountryCode>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl From<PartyBody> for Party {
+    fn from(p: PartyBody) -> Party {
+        Party {
+            name: p.name,
+            address_one: p.address_one,
+            address_two: p.address_two,
+            city: p.city,
+            state: p.state,
+            postal_code: p.postal_code,
+            country: p.country,
+            phone: p.phone,
+            email: p.email,
+        }
+    }
+}
+
+/// A time window; either end may be open.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WindowBody {
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+/// One order line. It is told from the others by `identifier`, else `lpn`, else `sku`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemBody {
+    pub identifier: Option<String>,
+    pub lpn: Option<String>,
+    pub sku: Option<String>,
+    pub description: Option<String>,
+    pub upc: Option<String>,
+    /// Zero or more.
+    #[schema(value_type = f64, minimum = 0)]
+    pub quantity: Quantity,
+    /// Defaults to `UNIT`.
+    pub quantity_unit: Option<QuantityUnit>,
+    pub purchase_order: Option<String>,
+    pub weight_per_unit: Option<f64>,
+    pub weight_unit: Option<WeightUnit>,
+    pub length: Option<f64>,
+    pub width: Option<f64>,
+    pub height: Option<f64>,
+    pub dimension_unit: Option<DimensionUnit>,
+    pub is_dangerous_good: Option<bool>,
+    pub lot: Option<String>,
+    pub expiration_date: Option<NaiveDate>,
+    pub manufacturing_date: Option<NaiveDate>,
+    /// Free fields kept as given.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl From<ItemBody> for ItemFields {
+    fn from(i: ItemBody) -> ItemFields {
+        let mut fields = ItemFields::new(i.quantity, i.quantity_unit.unwrap_or(QuantityUnit::Unit));
+        fields.identifier = i.identifier;
+        fields.lpn = i.lpn;
+        fields.sku = i.sku;
+        fields.description = i.description;
+        fields.upc = i.upc;
+        fields.purchase_order = i.purchase_order;
+        fields.weight_per_unit = i.weight_per_unit;
+        fields.weight_unit = i.weight_unit;
+        fields.length = i.length;
+        fields.width = i.width;
+        fields.height = i.height;
+        fields.dimension_unit = i.dimension_unit;
+        fields.is_dangerous_good = i.is_dangerous_good.unwrap_or(false);
+        fields.lot = i.lot;
+        fields.expiration_date = i.expiration_date;
+        fields.manufacturing_date = i.manufacturing_date;
+        fields.metadata = i.metadata.map(serde_json::Value::Object);
+        fields
+    }
+}
+
+impl OrderBody {
+    fn fields(self) -> Result<OrderFields> {
+        if self.status == Some(OrderStatus::Cancelled) {
+            return Err(invalid(
+                "$.status".into(),
+                "an order is cancelled with POST /v1/orders/{id}/cancel".into(),
+            ));
+        }
+        let pickup = self.pickup_window.unwrap_or_default();
+        let delivery = self.delivery_window.unwrap_or_default();
+        Ok(OrderFields {
+            external_id: self.external_id,
+            customer: self.customer,
+            direction: self.direction,
+            status: self.status,
+            order_type: self.order_type,
+            purchase_order: self.purchase_order,
+            requested_ship_date: self.requested_ship_date,
+            requested_delivery_date: self.requested_delivery_date,
+            service_level: self.service_level,
+            carrier: self.carrier,
+            carrier_service: self.carrier_service,
+            bol_number: self.bol_number,
+            seal_number: self.seal_number,
+            shipper: self.shipper.map(Into::into),
+            consignee: self.consignee.map(Into::into),
+            payer: self.payer.map(Into::into),
+            pickup_window_start: pickup.start,
+            pickup_window_end: pickup.end,
+            delivery_window_start: delivery.start,
+            delivery_window_end: delivery.end,
+            addons: self.addons,
+            notes: self.notes,
+            shipment_id: self.shipment_id,
+            expected_quantity: self.expected_quantity,
+            items: self
+                .items
+                .map(|items| items.into_iter().map(Into::into).collect()),
+        })
+    }
+
+    fn fields_for_change(mut self) -> Result<OrderFields> {
+        if self.order_number.take().is_some() {
+            return Err(invalid(
+                "$.order_number".into(),
+                "an order's number cannot be changed; leave it out".into(),
+            ));
+        }
+        if self.facility.take().is_some() {
+            return Err(invalid(
+                "$.facility".into(),
+                "an order's facility cannot be changed; leave it out".into(),
+            ));
+        }
+        self.fields()
+    }
+}
+
+/// Lines to add to an order.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemsBody {
+    #[schema(min_items = 1)]
+    pub items: Vec<ItemBody>,
+}
+
+/// Filters of `GET /v1/orders`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderListParams {
+    /// Only this facility's (its slug).
+    pub facility: Option<String>,
+    pub status: Option<OrderStatus>,
+    pub direction: Option<OrderDirection>,
+    /// The requested date (ship date outbound, delivery date inbound) is at or after (RFC 3339).
+    pub requested_from: Option<String>,
+    /// The requested date is before (RFC 3339).
+    pub requested_to: Option<String>,
+    /// Changed at or after (RFC 3339).
+    pub updated_since: Option<String>,
+    pub after: Option<String>,
+    /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+}
+
+/// Lists the business's orders, oldest first, a page at a time.
+#[utoipa::path(get, path = "/v1/orders", tag = "orders",
+    params(OrderListParams),
+    responses(
+        (status = 200, description = "A page of orders", body = Listing<OrderSummary>),
+        (status = 400, description = "A filter cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    State(app): State<App>,
+    who: Principal,
+    Query(params): Query<OrderListParams>,
+) -> Result<Response> {
+    let page = PageParams {
+        after: params.after.clone(),
+        limit: params.limit,
+    }
+    .page()?;
+    let facility = params
+        .facility
+        .as_deref()
+        .map(|f| Slug::parse(f).map_err(|e| super::bad_query(format!("facility: {e}"))))
+        .transpose()?;
+    let filter = OrderFilter {
+        facility,
+        query: OrderQuery {
+            direction: params.direction,
+            status: params.status,
+            start: time_param("requested_from", params.requested_from.as_deref())?,
+            end: time_param("requested_to", params.requested_to.as_deref())?,
+            since: time_param("updated_since", params.updated_since.as_deref())?,
+            ..OrderQuery::default()
+        },
+    };
+    let listing = orders::list(&app, &who, filter, page).await?;
+    Ok(axum::Json(listing).into_response())
+}
+
+/// Creates an order with its lines.
+#[utoipa::path(post, path = "/v1/orders", tag = "orders",
+    request_body = OrderBody,
+    responses(
+        (status = 201, description = "Created", body = OrderView,
+            headers(("ETag" = String, description = "The order's version"), ("Location" = String, description = "The order's URL"))),
+        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`shipment_id` names no shipment of the business", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The facility has an order with this number (`duplicate`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is at fault (`errors[].path`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn create(
+    State(app): State<App>,
+    who: Principal,
+    Body(body): Body<OrderBody>,
+) -> Result<Response> {
+    who.require(Scope::Write)?;
+    let number = OrderNumber::parse(body.order_number.as_deref().unwrap_or_default())
+        .map_err(|e| invalid("$.order_number".into(), e))?;
+    let facility_slug = body
+        .facility
+        .as_deref()
+        .unwrap_or(crate::ingest::apply::DEFAULT_FACILITY);
+    let facility = Slug::parse(facility_slug).map_err(|e| invalid("$.facility".into(), e))?;
+    let fields = body.fields()?;
+    let created = orders::create(&app, &who, facility, number, fields).await?;
+    let location = format!("/v1/orders/{}", created.order.id);
+    Ok(with_etag(
+        StatusCode::CREATED,
+        &created.order.version,
+        Some(location),
+        &created,
+    ))
+}
+
+/// An order with its lines.
+#[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders",
+    params(("id" = i64, Path, description = "The order's id")),
+    responses(
+        (status = 200, description = "The order", body = OrderView,
+            headers(("ETag" = String, description = "The order's version"))),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order in the key's business", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(order_id = id))]
+pub async fn get(State(app): State<App>, who: Principal, Path(id): Path<i64>) -> Result<Response> {
+    let found = orders::get(&app, &who, id).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        &found.order.version,
+        None,
+        &found,
+    ))
+}
+
+async fn change(
+    app: App,
+    who: Principal,
+    id: i64,
+    headers: HeaderMap,
+    body: OrderBody,
+    mode: UpdateMode,
+) -> Result<Response> {
+    who.require(Scope::Write)?;
+    let expected = if_match(&headers)?;
+    let fields = body.fields_for_change()?;
+    let changed = orders::update(&app, &who, id, fields, mode, expected.as_ref()).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        &changed.order.version,
+        None,
+        &changed,
+    ))
+}
+
+/// Replaces an order's fields and lines: what the body leaves out is cleared.
+#[utoipa::path(put, path = "/v1/orders/{id}", tag = "orders",
+    params(("id" = i64, Path, description = "The order's id"),
+        ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
+    request_body = OrderBody,
+    responses(
+        (status = 200, description = "The changed order", body = OrderView,
+            headers(("ETag" = String, description = "The order's new version"))),
+        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order (or shipment)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order is cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is at fault", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(order_id = id))]
+pub async fn replace(
+    State(app): State<App>,
+    who: Principal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Body(body): Body<OrderBody>,
+) -> Result<Response> {
+    change(app, who, id, headers, body, UpdateMode::Replace).await
+}
+
+/// Changes the fields the body gives and keeps the others; given lines replace the lines.
+#[utoipa::path(patch, path = "/v1/orders/{id}", tag = "orders",
+    params(("id" = i64, Path, description = "The order's id"),
+        ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
+    request_body = OrderBody,
+    responses(
+        (status = 200, description = "The changed order", body = OrderView,
+            headers(("ETag" = String, description = "The order's new version"))),
+        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order (or shipment)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order is cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is at fault", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(order_id = id))]
+pub async fn patch(
+    State(app): State<App>,
+    who: Principal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Body(body): Body<OrderBody>,
+) -> Result<Response> {
+    change(app, who, id, headers, body, UpdateMode::Patch).await
+}
+
+/// Cancels an order; cancelling again changes nothing.
+#[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders",
+    params(("id" = i64, Path, description = "The order's id"),
+        ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
+    responses(
+        (status = 200, description = "The cancelled order", body = OrderView,
+            headers(("ETag" = String, description = "The order's new version"))),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(order_id = id))]
+pub async fn cancel(
+    State(app): State<App>,
+    who: Principal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let expected = if_match(&headers)?;
+    let cancelled = orders::cancel(&app, &who, id, expected.as_ref()).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        &cancelled.order.version,
+        None,
+        &cancelled,
+    ))
+}
+
+/// Appends lines to an order.
+#[utoipa::path(post, path = "/v1/orders/{id}/items", tag = "orders",
+    params(("id" = i64, Path, description = "The order's id"),
+        ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
+    request_body = ItemsBody,
+    responses(
+        (status = 200, description = "The order with its lines", body = OrderView,
+            headers(("ETag" = String, description = "The order's new version"))),
+        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order is cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is at fault", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(order_id = id))]
+pub async fn add_items(
+    State(app): State<App>,
+    who: Principal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Body(body): Body<ItemsBody>,
+) -> Result<Response> {
+    who.require(Scope::Write)?;
+    let expected = if_match(&headers)?;
+    if body.items.is_empty() {
+        return Err(invalid("$.items".into(), "give at least one line".into()));
+    }
+    let items = body.items.into_iter().map(Into::into).collect();
+    let changed = orders::add_items(&app, &who, id, items, expected.as_ref()).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        &changed.order.version,
+        None,
+        &changed,
+    ))
+}
+
+/// Removes one line, by identifier (else LPN, else SKU). Removing the last line
+/// cancels the order, which is kept for its history.
+#[utoipa::path(delete, path = "/v1/orders/{id}/items/{key}", tag = "orders",
+    params(("id" = i64, Path, description = "The order's id"),
+        ("key" = String, Path, description = "The line's identifier, else LPN, else SKU"),
+        ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
+    responses(
+        (status = 200, description = "The order with its remaining lines", body = OrderView,
+            headers(("ETag" = String, description = "The order's new version"))),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order, or no line with this key", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order is cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(order_id = id))]
+pub async fn remove_item(
+    State(app): State<App>,
+    who: Principal,
+    Path((id, key)): Path<(i64, String)>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let expected = if_match(&headers)?;
+    let changed = orders::remove_item(&app, &who, id, key, expected.as_ref()).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        &changed.order.version,
+        None,
+        &changed,
+    ))
+}

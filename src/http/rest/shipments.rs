@@ -1,0 +1,424 @@
+//! `/v1/shipments…`: list, create, read, replace, patch and cancel shipments, and
+//! read what is attached to one.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::body::{Body, invalid};
+use super::{PageParams, if_match, time_param, with_etag};
+use crate::app::shipments::{self, ShipmentFilter};
+use crate::app::views::{
+    DocumentView, ExceptionView, PalletView, ReferenceView, ShipmentSummary, ShipmentView,
+};
+use crate::app::{App, Listing};
+use crate::domain::{ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode};
+use crate::error::{Problem, Result};
+use crate::http::extract::{Path, Query};
+use crate::store::keys::Principal;
+use crate::store::listing::ShipmentQuery;
+use crate::store::shipments::ShipmentFields;
+
+/// A shipment as a client sends it. On create `shipment_number` is required and
+/// `facility` defaults to `default`; on replace and patch both are left out (a
+/// shipment keeps its number and facility).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentBody {
+    #[schema(min_length = 1, max_length = 128)]
+    pub shipment_number: Option<String>,
+    /// The facility's slug; created on first use unless `strict_facilities` is on.
+    #[schema(max_length = 64)]
+    pub facility: Option<String>,
+    pub direction: Option<ShipmentDirection>,
+    /// A change is added to the status history; cancel with `POST …/cancel`.
+    pub status: Option<ShipmentStatus>,
+    /// When the status change happened; defaults to now.
+    pub status_occurred_at: Option<DateTime<Utc>>,
+    pub expected_arrival_at: Option<DateTime<Utc>>,
+    /// The dock's slug.
+    #[schema(max_length = 64)]
+    pub dock: Option<String>,
+    pub carrier: Option<String>,
+    pub carrier_service: Option<String>,
+    pub trailer_number: Option<String>,
+    pub seal_number: Option<String>,
+    pub driver: Option<DriverBody>,
+    pub equipment_type: Option<String>,
+    pub service_type: Option<String>,
+    pub shipment_type: Option<String>,
+    pub purchase_order: Option<String>,
+    pub customer_shipment_identifier: Option<String>,
+    /// Free fields kept as given.
+    #[schema(value_type = Option<Object>)]
+    pub additional_fields: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The driver of the shipment's vehicle.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriverBody {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub license_plate: Option<String>,
+}
+
+fn slug(path: &str, value: &str) -> Result<Slug> {
+    Slug::parse(value).map_err(|e| invalid(path.into(), e))
+}
+
+impl ShipmentBody {
+    /// The fields to store; the number and facility are taken out first.
+    fn fields(self) -> Result<ShipmentFields> {
+        if self.status == Some(ShipmentStatus::Cancelled) {
+            return Err(invalid(
+                "$.status".into(),
+                "a shipment is cancelled with POST /v1/shipments/{id}/cancel".into(),
+            ));
+        }
+        let dock = self
+            .dock
+            .as_deref()
+            .map(|d| slug("$.dock", d))
+            .transpose()?;
+        let driver = self.driver.unwrap_or_default();
+        Ok(ShipmentFields {
+            direction: self.direction,
+            status: self.status,
+            status_occurred_at: self.status_occurred_at,
+            expected_arrival_at: self.expected_arrival_at,
+            dock,
+            carrier: self.carrier,
+            carrier_service: self.carrier_service,
+            trailer_number: self.trailer_number,
+            seal_number: self.seal_number,
+            driver_name: driver.name,
+            driver_phone: driver.phone,
+            driver_license_plate: driver.license_plate,
+            equipment_type: self.equipment_type,
+            service_type: self.service_type,
+            shipment_type: self.shipment_type,
+            purchase_order: self.purchase_order,
+            customer_shipment_identifier: self.customer_shipment_identifier,
+            additional_fields: self.additional_fields.map(serde_json::Value::Object),
+        })
+    }
+
+    /// Refuses a number or facility on a change: neither can be changed.
+    fn fields_for_change(mut self) -> Result<ShipmentFields> {
+        if self.shipment_number.take().is_some() {
+            return Err(invalid(
+                "$.shipment_number".into(),
+                "a shipment's number cannot be changed; leave it out".into(),
+            ));
+        }
+        if self.facility.take().is_some() {
+            return Err(invalid(
+                "$.facility".into(),
+                "a shipment's facility cannot be changed; leave it out".into(),
+            ));
+        }
+        self.fields()
+    }
+}
+
+/// Filters of `GET /v1/shipments`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ShipmentListParams {
+    /// Only this facility's (its slug).
+    pub facility: Option<String>,
+    pub status: Option<ShipmentStatus>,
+    pub direction: Option<ShipmentDirection>,
+    /// Changed at or after (RFC 3339).
+    pub updated_since: Option<String>,
+    /// Changed before (RFC 3339).
+    pub updated_before: Option<String>,
+    /// Substring of the number, purchase order, trailer or customer identifier.
+    pub q: Option<String>,
+    pub after: Option<String>,
+    /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+}
+
+/// Lists the business's shipments, oldest first, a page at a time.
+#[utoipa::path(get, path = "/v1/shipments", tag = "shipments",
+    params(ShipmentListParams),
+    responses(
+        (status = 200, description = "A page of shipments", body = Listing<ShipmentSummary>),
+        (status = 400, description = "A filter cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    State(app): State<App>,
+    who: Principal,
+    Query(params): Query<ShipmentListParams>,
+) -> Result<Response> {
+    let page = PageParams {
+        after: params.after.clone(),
+        limit: params.limit,
+    }
+    .page()?;
+    let facility = params
+        .facility
+        .as_deref()
+        .map(|f| Slug::parse(f).map_err(|e| super::bad_query(format!("facility: {e}"))))
+        .transpose()?;
+    let filter = ShipmentFilter {
+        facility,
+        query: ShipmentQuery {
+            since: time_param("updated_since", params.updated_since.as_deref())?,
+            before: time_param("updated_before", params.updated_before.as_deref())?,
+            text: params.q,
+            direction: params.direction,
+            status: params.status,
+            ..ShipmentQuery::default()
+        },
+    };
+    let listing = shipments::list(&app, &who, filter, page).await?;
+    Ok(axum::Json(listing).into_response())
+}
+
+/// Creates a shipment.
+#[utoipa::path(post, path = "/v1/shipments", tag = "shipments",
+    request_body = ShipmentBody,
+    responses(
+        (status = 201, description = "Created", body = ShipmentView,
+            headers(("ETag" = String, description = "The shipment's version"), ("Location" = String, description = "The shipment's URL"))),
+        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The facility has a shipment with this number (`duplicate`)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is at fault (`errors[].path`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn create(
+    State(app): State<App>,
+    who: Principal,
+    Body(body): Body<ShipmentBody>,
+) -> Result<Response> {
+    who.require(crate::domain::Scope::Write)?;
+    let number = ShipmentNumber::parse(body.shipment_number.as_deref().unwrap_or_default())
+        .map_err(|e| invalid("$.shipment_number".into(), e))?;
+    let facility = slug(
+        "$.facility",
+        body.facility
+            .as_deref()
+            .unwrap_or(crate::ingest::apply::DEFAULT_FACILITY),
+    )?;
+    let fields = body.fields()?;
+    let created = shipments::create(&app, &who, facility, number, fields).await?;
+    let location = format!("/v1/shipments/{}", created.shipment.id);
+    Ok(with_etag(
+        StatusCode::CREATED,
+        &created.shipment.version,
+        Some(location),
+        &created,
+    ))
+}
+
+/// A shipment with its status history, orders and their lines.
+#[utoipa::path(get, path = "/v1/shipments/{id}", tag = "shipments",
+    params(("id" = i64, Path, description = "The shipment's id")),
+    responses(
+        (status = 200, description = "The shipment", body = ShipmentView,
+            headers(("ETag" = String, description = "The shipment's version"))),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shipment in the key's business", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(shipment_id = id))]
+pub async fn get(State(app): State<App>, who: Principal, Path(id): Path<i64>) -> Result<Response> {
+    let found = shipments::get(&app, &who, id).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        &found.shipment.version,
+        None,
+        &found,
+    ))
+}
+
+async fn change(
+    app: App,
+    who: Principal,
+    id: i64,
+    headers: HeaderMap,
+    body: ShipmentBody,
+    mode: UpdateMode,
+) -> Result<Response> {
+    who.require(crate::domain::Scope::Write)?;
+    let expected = if_match(&headers)?;
+    let fields = body.fields_for_change()?;
+    let changed = shipments::update(&app, &who, id, fields, mode, expected.as_ref()).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        &changed.shipment.version,
+        None,
+        &changed,
+    ))
+}
+
+/// Replaces a shipment's fields: what the body leaves out is cleared.
+#[utoipa::path(put, path = "/v1/shipments/{id}", tag = "shipments",
+    params(("id" = i64, Path, description = "The shipment's id"),
+        ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
+    request_body = ShipmentBody,
+    responses(
+        (status = 200, description = "The changed shipment", body = ShipmentView,
+            headers(("ETag" = String, description = "The shipment's new version"))),
+        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shipment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The shipment is cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is at fault", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(shipment_id = id))]
+pub async fn replace(
+    State(app): State<App>,
+    who: Principal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Body(body): Body<ShipmentBody>,
+) -> Result<Response> {
+    change(app, who, id, headers, body, UpdateMode::Replace).await
+}
+
+/// Changes the fields the body gives and keeps the others.
+#[utoipa::path(patch, path = "/v1/shipments/{id}", tag = "shipments",
+    params(("id" = i64, Path, description = "The shipment's id"),
+        ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
+    request_body = ShipmentBody,
+    responses(
+        (status = 200, description = "The changed shipment", body = ShipmentView,
+            headers(("ETag" = String, description = "The shipment's new version"))),
+        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shipment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The shipment is cancelled", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is at fault", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(shipment_id = id))]
+pub async fn patch(
+    State(app): State<App>,
+    who: Principal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Body(body): Body<ShipmentBody>,
+) -> Result<Response> {
+    change(app, who, id, headers, body, UpdateMode::Patch).await
+}
+
+/// Cancels a shipment; cancelling again changes nothing.
+#[utoipa::path(post, path = "/v1/shipments/{id}/cancel", tag = "shipments",
+    params(("id" = i64, Path, description = "The shipment's id"),
+        ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
+    responses(
+        (status = 200, description = "The cancelled shipment", body = ShipmentView,
+            headers(("ETag" = String, description = "The shipment's new version"))),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shipment", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(shipment_id = id))]
+pub async fn cancel(
+    State(app): State<App>,
+    who: Principal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let expected = if_match(&headers)?;
+    let cancelled = shipments::cancel(&app, &who, id, expected.as_ref()).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        &cancelled.shipment.version,
+        None,
+        &cancelled,
+    ))
+}
+
+/// The pallet events of a shipment, oldest first.
+#[utoipa::path(get, path = "/v1/shipments/{id}/pallets", tag = "shipments",
+    params(("id" = i64, Path, description = "The shipment's id")),
+    responses(
+        (status = 200, description = "Its pallet events", body = Vec<PalletView>),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shipment", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn pallets(
+    State(app): State<App>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    Ok(axum::Json(shipments::pallets(&app, &who, id).await?).into_response())
+}
+
+/// The documents of a shipment, without their bytes.
+#[utoipa::path(get, path = "/v1/shipments/{id}/documents", tag = "shipments",
+    params(("id" = i64, Path, description = "The shipment's id")),
+    responses(
+        (status = 200, description = "Its documents", body = Vec<DocumentView>),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shipment", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn documents(
+    State(app): State<App>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    Ok(axum::Json(shipments::documents(&app, &who, id).await?).into_response())
+}
+
+/// The references of a shipment.
+#[utoipa::path(get, path = "/v1/shipments/{id}/references", tag = "shipments",
+    params(("id" = i64, Path, description = "The shipment's id")),
+    responses(
+        (status = 200, description = "Its references", body = Vec<ReferenceView>),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shipment", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn references(
+    State(app): State<App>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    Ok(axum::Json(shipments::references(&app, &who, id).await?).into_response())
+}
+
+/// The exceptions raised on a shipment or its pallets.
+#[utoipa::path(get, path = "/v1/shipments/{id}/exceptions", tag = "shipments",
+    params(("id" = i64, Path, description = "The shipment's id")),
+    responses(
+        (status = 200, description = "Its exceptions", body = Vec<ExceptionView>),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such shipment", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn exceptions(
+    State(app): State<App>,
+    who: Principal,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    Ok(axum::Json(shipments::exceptions(&app, &who, id).await?).into_response())
+}
