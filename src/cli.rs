@@ -36,6 +36,8 @@ pub enum Command {
     Rules(RulesCommand),
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
     Schema,
+    /// Print the REST API's OpenAPI document, as committed in openapi.json.
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +91,10 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Rules(RulesCommand::Test { dir }) => rules_test(&config, dir),
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", crate::http::openapi::json());
             Ok(())
         }
     }

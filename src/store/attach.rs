@@ -252,7 +252,8 @@ pub struct DocumentMeta {
     pub uploaded_at: DateTime<Utc>,
 }
 
-/// The documents attached to a shipment, oldest first, without their bytes.
+/// The documents attached to a shipment or to one of its orders, oldest first,
+/// without their bytes.
 pub async fn documents_of(
     db: &impl ConnectionTrait,
     shipment_id: i64,
@@ -273,7 +274,19 @@ pub async fn documents_of(
             C::Notes,
             C::UploadedAt,
         ])
-        .filter(C::ShipmentId.eq(shipment_id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(C::ShipmentId.eq(shipment_id))
+                .add(
+                    C::OrderId.in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(order::Column::Id)
+                            .from(order::Entity)
+                            .and_where(order::Column::ShipmentId.eq(shipment_id))
+                            .to_owned(),
+                    ),
+                ),
+        )
         .order_by_asc(C::Id)
         .into_model::<DocumentMeta>()
         .all(db)

@@ -15,6 +15,7 @@ mod ingest_cost;
 mod readme;
 mod reliability;
 mod reload;
+mod rest;
 mod rules;
 mod secrets;
 mod shipment_orders;

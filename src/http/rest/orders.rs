@@ -22,44 +22,113 @@ use crate::store::keys::Principal;
 use crate::store::listing::OrderQuery;
 use crate::store::orders::{ItemFields, OrderFields};
 
-/// An order as a client sends it. On create `order_number` is required and
-/// `facility` defaults to `default`; on replace and patch both are left out.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OrderBody {
-    #[schema(min_length = 1, max_length = 128)]
-    pub order_number: Option<String>,
-    /// The facility's slug; created on first use unless `strict_facilities` is on.
-    #[schema(max_length = 64)]
-    pub facility: Option<String>,
-    pub external_id: Option<String>,
-    pub customer: Option<String>,
-    pub direction: Option<OrderDirection>,
-    /// Cancel with `POST …/cancel`.
-    pub status: Option<OrderStatus>,
-    pub order_type: Option<String>,
-    pub purchase_order: Option<String>,
-    pub requested_ship_date: Option<DateTime<Utc>>,
-    pub requested_delivery_date: Option<DateTime<Utc>>,
-    pub service_level: Option<String>,
-    pub carrier: Option<String>,
-    pub carrier_service: Option<String>,
-    pub bol_number: Option<String>,
-    pub seal_number: Option<String>,
-    pub shipper: Option<PartyBody>,
-    pub consignee: Option<PartyBody>,
-    pub payer: Option<PartyBody>,
-    pub pickup_window: Option<WindowBody>,
-    pub delivery_window: Option<WindowBody>,
-    pub addons: Option<Vec<String>>,
-    pub notes: Option<String>,
-    /// The shipment the order travels on (an id of the same business).
-    pub shipment_id: Option<i64>,
-    /// How many units the sender expects in total.
-    pub expected_quantity: Option<f64>,
-    /// The order's lines; given on replace or patch, they replace the lines.
-    pub items: Option<Vec<ItemBody>>,
+/// Declares an order body: the fields every order body has, plus `$own`.
+macro_rules! order_body {
+    ($(#[$meta:meta])* $name:ident { $($own:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($own)*
+            #[schema(max_length = 1024)]
+            pub external_id: Option<String>,
+            #[schema(max_length = 1024)]
+            pub customer: Option<String>,
+            pub direction: Option<OrderDirection>,
+            /// Cancel with `POST …/cancel`.
+            pub status: Option<OrderStatus>,
+            #[schema(max_length = 1024)]
+            pub order_type: Option<String>,
+            #[schema(max_length = 1024)]
+            pub purchase_order: Option<String>,
+            pub requested_ship_date: Option<DateTime<Utc>>,
+            pub requested_delivery_date: Option<DateTime<Utc>>,
+            #[schema(max_length = 1024)]
+            pub service_level: Option<String>,
+            #[schema(max_length = 1024)]
+            pub carrier: Option<String>,
+            #[schema(max_length = 1024)]
+            pub carrier_service: Option<String>,
+            #[schema(max_length = 1024)]
+            pub bol_number: Option<String>,
+            #[schema(max_length = 1024)]
+            pub seal_number: Option<String>,
+            pub shipper: Option<PartyBody>,
+            pub consignee: Option<PartyBody>,
+            pub payer: Option<PartyBody>,
+            pub pickup_window: Option<WindowBody>,
+            pub delivery_window: Option<WindowBody>,
+            pub addons: Option<Vec<String>>,
+            #[schema(max_length = 1024)]
+            pub notes: Option<String>,
+            /// The shipment the order travels on (an id of the same business).
+            pub shipment_id: Option<i64>,
+            /// How many units the sender expects in total.
+            pub expected_quantity: Option<f64>,
+            /// The order's lines; on replace or patch, given lines replace the lines.
+            pub items: Option<Vec<ItemBody>>,
+        }
+
+        impl $name {
+            /// The fields to store.
+            fn fields(self) -> Result<OrderFields> {
+                if self.status == Some(OrderStatus::Cancelled) {
+                    return Err(invalid(
+                        "$.status".into(),
+                        "an order is cancelled with POST /v1/orders/{id}/cancel".into(),
+                    ));
+                }
+                let pickup = self.pickup_window.unwrap_or_default();
+                let delivery = self.delivery_window.unwrap_or_default();
+                Ok(OrderFields {
+                    external_id: self.external_id,
+                    customer: self.customer,
+                    direction: self.direction,
+                    status: self.status,
+                    order_type: self.order_type,
+                    purchase_order: self.purchase_order,
+                    requested_ship_date: self.requested_ship_date,
+                    requested_delivery_date: self.requested_delivery_date,
+                    service_level: self.service_level,
+                    carrier: self.carrier,
+                    carrier_service: self.carrier_service,
+                    bol_number: self.bol_number,
+                    seal_number: self.seal_number,
+                    shipper: self.shipper.map(Into::into),
+                    consignee: self.consignee.map(Into::into),
+                    payer: self.payer.map(Into::into),
+                    pickup_window_start: pickup.start,
+                    pickup_window_end: pickup.end,
+                    delivery_window_start: delivery.start,
+                    delivery_window_end: delivery.end,
+                    addons: self.addons,
+                    notes: self.notes,
+                    shipment_id: self.shipment_id,
+                    expected_quantity: self.expected_quantity,
+                    items: self
+                        .items
+                        .map(|items| items.into_iter().map(Into::into).collect()),
+                })
+            }
+        }
+    };
 }
+
+order_body!(
+    /// A new order with its lines. `facility` defaults to `default`.
+    NewOrder {
+        #[schema(min_length = 1, max_length = 128, pattern = "\\S")]
+        pub order_number: String,
+        /// The facility's slug; created on first use unless `strict_facilities` is on.
+        #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+        pub facility: Option<String>,
+    }
+);
+
+order_body!(
+    /// A change to an order; its number and facility stay as they are.
+    OrderChange {}
+);
 
 /// A party with its address.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -72,7 +141,7 @@ pub struct PartyBody {
     pub state: Option<String>,
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2, e.g. `NL`.
-    #[schema(value_type = Option<String>, min_length = 2, max_length = 2)]
+    #[schema(value_type = Option<String>, pattern = "^[A-Za-z]{2}$")]
     pub country: Option<CountryCode>,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -156,64 +225,6 @@ impl From<ItemBody> for ItemFields {
     }
 }
 
-impl OrderBody {
-    fn fields(self) -> Result<OrderFields> {
-        if self.status == Some(OrderStatus::Cancelled) {
-            return Err(invalid(
-                "$.status".into(),
-                "an order is cancelled with POST /v1/orders/{id}/cancel".into(),
-            ));
-        }
-        let pickup = self.pickup_window.unwrap_or_default();
-        let delivery = self.delivery_window.unwrap_or_default();
-        Ok(OrderFields {
-            external_id: self.external_id,
-            customer: self.customer,
-            direction: self.direction,
-            status: self.status,
-            order_type: self.order_type,
-            purchase_order: self.purchase_order,
-            requested_ship_date: self.requested_ship_date,
-            requested_delivery_date: self.requested_delivery_date,
-            service_level: self.service_level,
-            carrier: self.carrier,
-            carrier_service: self.carrier_service,
-            bol_number: self.bol_number,
-            seal_number: self.seal_number,
-            shipper: self.shipper.map(Into::into),
-            consignee: self.consignee.map(Into::into),
-            payer: self.payer.map(Into::into),
-            pickup_window_start: pickup.start,
-            pickup_window_end: pickup.end,
-            delivery_window_start: delivery.start,
-            delivery_window_end: delivery.end,
-            addons: self.addons,
-            notes: self.notes,
-            shipment_id: self.shipment_id,
-            expected_quantity: self.expected_quantity,
-            items: self
-                .items
-                .map(|items| items.into_iter().map(Into::into).collect()),
-        })
-    }
-
-    fn fields_for_change(mut self) -> Result<OrderFields> {
-        if self.order_number.take().is_some() {
-            return Err(invalid(
-                "$.order_number".into(),
-                "an order's number cannot be changed; leave it out".into(),
-            ));
-        }
-        if self.facility.take().is_some() {
-            return Err(invalid(
-                "$.facility".into(),
-                "an order's facility cannot be changed; leave it out".into(),
-            ));
-        }
-        self.fields()
-    }
-}
-
 /// Lines to add to an order.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -227,6 +238,7 @@ pub struct ItemsBody {
 #[into_params(parameter_in = Query)]
 pub struct OrderListParams {
     /// Only this facility's (its slug).
+    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     pub facility: Option<String>,
     pub status: Option<OrderStatus>,
     pub direction: Option<OrderDirection>,
@@ -236,6 +248,8 @@ pub struct OrderListParams {
     pub requested_to: Option<String>,
     /// Changed at or after (RFC 3339).
     pub updated_since: Option<String>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,18}$")]
     pub after: Option<String>,
     /// Rows per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -243,7 +257,7 @@ pub struct OrderListParams {
 }
 
 /// Lists the business's orders, oldest first, a page at a time.
-#[utoipa::path(get, path = "/v1/orders", tag = "orders",
+#[utoipa::path(get, path = "/v1/orders", operation_id = "listOrders", tag = "orders",
     params(OrderListParams),
     responses(
         (status = 200, description = "A page of orders", body = Listing<OrderSummary>),
@@ -283,11 +297,19 @@ pub async fn list(
 }
 
 /// Creates an order with its lines.
-#[utoipa::path(post, path = "/v1/orders", tag = "orders",
-    request_body = OrderBody,
+#[utoipa::path(post, path = "/v1/orders", operation_id = "createOrder", tag = "orders",
+    request_body = NewOrder,
     responses(
         (status = 201, description = "Created", body = OrderView,
-            headers(("ETag" = String, description = "The order's version"), ("Location" = String, description = "The order's URL"))),
+            headers(("ETag" = String, description = "The order's version"), ("Location" = String, description = "The order's URL")),
+            links(
+                ("GetOrder" = (operation_id = "getOrder", parameters(("id" = "$response.body#/id")))),
+                ("ReplaceOrder" = (operation_id = "replaceOrder", parameters(("id" = "$response.body#/id")))),
+                ("PatchOrder" = (operation_id = "patchOrder", parameters(("id" = "$response.body#/id")))),
+                ("CancelOrder" = (operation_id = "cancelOrder", parameters(("id" = "$response.body#/id")))),
+                ("AddOrderItems" = (operation_id = "addOrderItems", parameters(("id" = "$response.body#/id")))),
+                ("RemoveOrderItem" = (operation_id = "removeOrderItem", parameters(("id" = "$response.body#/id"), ("key" = "$response.body#/items/0/sku")))),
+            )),
         (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
@@ -300,11 +322,11 @@ pub async fn list(
 pub async fn create(
     State(app): State<App>,
     who: Principal,
-    Body(body): Body<OrderBody>,
+    Body(body): Body<NewOrder>,
 ) -> Result<Response> {
     who.require(Scope::Write)?;
-    let number = OrderNumber::parse(body.order_number.as_deref().unwrap_or_default())
-        .map_err(|e| invalid("$.order_number".into(), e))?;
+    let number =
+        OrderNumber::parse(&body.order_number).map_err(|e| invalid("$.order_number".into(), e))?;
     let facility_slug = body
         .facility
         .as_deref()
@@ -322,7 +344,7 @@ pub async fn create(
 }
 
 /// An order with its lines.
-#[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders",
+#[utoipa::path(get, path = "/v1/orders/{id}", operation_id = "getOrder", tag = "orders",
     params(("id" = i64, Path, description = "The order's id")),
     responses(
         (status = 200, description = "The order", body = OrderView,
@@ -348,12 +370,12 @@ async fn change(
     who: Principal,
     id: i64,
     headers: HeaderMap,
-    body: OrderBody,
+    body: OrderChange,
     mode: UpdateMode,
 ) -> Result<Response> {
     who.require(Scope::Write)?;
     let expected = if_match(&headers)?;
-    let fields = body.fields_for_change()?;
+    let fields = body.fields()?;
     let changed = orders::update(&app, &who, id, fields, mode, expected.as_ref()).await?;
     Ok(with_etag(
         StatusCode::OK,
@@ -364,10 +386,10 @@ async fn change(
 }
 
 /// Replaces an order's fields and lines: what the body leaves out is cleared.
-#[utoipa::path(put, path = "/v1/orders/{id}", tag = "orders",
+#[utoipa::path(put, path = "/v1/orders/{id}", operation_id = "replaceOrder", tag = "orders",
     params(("id" = i64, Path, description = "The order's id"),
         ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
-    request_body = OrderBody,
+    request_body = OrderChange,
     responses(
         (status = 200, description = "The changed order", body = OrderView,
             headers(("ETag" = String, description = "The order's new version"))),
@@ -386,16 +408,16 @@ pub async fn replace(
     who: Principal,
     Path(id): Path<i64>,
     headers: HeaderMap,
-    Body(body): Body<OrderBody>,
+    Body(body): Body<OrderChange>,
 ) -> Result<Response> {
     change(app, who, id, headers, body, UpdateMode::Replace).await
 }
 
 /// Changes the fields the body gives and keeps the others; given lines replace the lines.
-#[utoipa::path(patch, path = "/v1/orders/{id}", tag = "orders",
+#[utoipa::path(patch, path = "/v1/orders/{id}", operation_id = "patchOrder", tag = "orders",
     params(("id" = i64, Path, description = "The order's id"),
         ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
-    request_body = OrderBody,
+    request_body = OrderChange,
     responses(
         (status = 200, description = "The changed order", body = OrderView,
             headers(("ETag" = String, description = "The order's new version"))),
@@ -414,13 +436,13 @@ pub async fn patch(
     who: Principal,
     Path(id): Path<i64>,
     headers: HeaderMap,
-    Body(body): Body<OrderBody>,
+    Body(body): Body<OrderChange>,
 ) -> Result<Response> {
     change(app, who, id, headers, body, UpdateMode::Patch).await
 }
 
 /// Cancels an order; cancelling again changes nothing.
-#[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders",
+#[utoipa::path(post, path = "/v1/orders/{id}/cancel", operation_id = "cancelOrder", tag = "orders",
     params(("id" = i64, Path, description = "The order's id"),
         ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
     responses(
@@ -450,7 +472,7 @@ pub async fn cancel(
 }
 
 /// Appends lines to an order.
-#[utoipa::path(post, path = "/v1/orders/{id}/items", tag = "orders",
+#[utoipa::path(post, path = "/v1/orders/{id}/items", operation_id = "addOrderItems", tag = "orders",
     params(("id" = i64, Path, description = "The order's id"),
         ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
     request_body = ItemsBody,
@@ -491,7 +513,7 @@ pub async fn add_items(
 
 /// Removes one line, by identifier (else LPN, else SKU). Removing the last line
 /// cancels the order, which is kept for its history.
-#[utoipa::path(delete, path = "/v1/orders/{id}/items/{key}", tag = "orders",
+#[utoipa::path(delete, path = "/v1/orders/{id}/items/{key}", operation_id = "removeOrderItem", tag = "orders",
     params(("id" = i64, Path, description = "The order's id"),
         ("key" = String, Path, description = "The line's identifier, else LPN, else SKU"),
         ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),

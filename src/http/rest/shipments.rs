@@ -21,40 +21,98 @@ use crate::store::keys::Principal;
 use crate::store::listing::ShipmentQuery;
 use crate::store::shipments::ShipmentFields;
 
-/// A shipment as a client sends it. On create `shipment_number` is required and
-/// `facility` defaults to `default`; on replace and patch both are left out (a
-/// shipment keeps its number and facility).
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ShipmentBody {
-    #[schema(min_length = 1, max_length = 128)]
-    pub shipment_number: Option<String>,
-    /// The facility's slug; created on first use unless `strict_facilities` is on.
-    #[schema(max_length = 64)]
-    pub facility: Option<String>,
-    pub direction: Option<ShipmentDirection>,
-    /// A change is added to the status history; cancel with `POST …/cancel`.
-    pub status: Option<ShipmentStatus>,
-    /// When the status change happened; defaults to now.
-    pub status_occurred_at: Option<DateTime<Utc>>,
-    pub expected_arrival_at: Option<DateTime<Utc>>,
-    /// The dock's slug.
-    #[schema(max_length = 64)]
-    pub dock: Option<String>,
-    pub carrier: Option<String>,
-    pub carrier_service: Option<String>,
-    pub trailer_number: Option<String>,
-    pub seal_number: Option<String>,
-    pub driver: Option<DriverBody>,
-    pub equipment_type: Option<String>,
-    pub service_type: Option<String>,
-    pub shipment_type: Option<String>,
-    pub purchase_order: Option<String>,
-    pub customer_shipment_identifier: Option<String>,
-    /// Free fields kept as given.
-    #[schema(value_type = Option<Object>)]
-    pub additional_fields: Option<serde_json::Map<String, serde_json::Value>>,
+/// Declares a shipment body: the fields every shipment body has, plus `$own`.
+macro_rules! shipment_body {
+    ($(#[$meta:meta])* $name:ident { $($own:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($own)*
+            pub direction: Option<ShipmentDirection>,
+            /// A change is added to the status history; cancel with `POST …/cancel`.
+            pub status: Option<ShipmentStatus>,
+            /// When the status change happened; defaults to now.
+            pub status_occurred_at: Option<DateTime<Utc>>,
+            pub expected_arrival_at: Option<DateTime<Utc>>,
+            /// The dock's slug.
+            #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+            pub dock: Option<String>,
+            #[schema(max_length = 1024)]
+            pub carrier: Option<String>,
+            #[schema(max_length = 1024)]
+            pub carrier_service: Option<String>,
+            #[schema(max_length = 1024)]
+            pub trailer_number: Option<String>,
+            #[schema(max_length = 1024)]
+            pub seal_number: Option<String>,
+            pub driver: Option<DriverBody>,
+            #[schema(max_length = 1024)]
+            pub equipment_type: Option<String>,
+            #[schema(max_length = 1024)]
+            pub service_type: Option<String>,
+            #[schema(max_length = 1024)]
+            pub shipment_type: Option<String>,
+            #[schema(max_length = 1024)]
+            pub purchase_order: Option<String>,
+            #[schema(max_length = 1024)]
+            pub customer_shipment_identifier: Option<String>,
+            /// Free fields kept as given.
+            #[schema(value_type = Option<Object>)]
+            pub additional_fields: Option<serde_json::Map<String, serde_json::Value>>,
+        }
+
+        impl $name {
+            /// The fields to store.
+            fn fields(self) -> Result<ShipmentFields> {
+                if self.status == Some(ShipmentStatus::Cancelled) {
+                    return Err(invalid(
+                        "$.status".into(),
+                        "a shipment is cancelled with POST /v1/shipments/{id}/cancel".into(),
+                    ));
+                }
+                let dock = self.dock.as_deref().map(|d| slug("$.dock", d)).transpose()?;
+                let driver = self.driver.unwrap_or_default();
+                Ok(ShipmentFields {
+                    direction: self.direction,
+                    status: self.status,
+                    status_occurred_at: self.status_occurred_at,
+                    expected_arrival_at: self.expected_arrival_at,
+                    dock,
+                    carrier: self.carrier,
+                    carrier_service: self.carrier_service,
+                    trailer_number: self.trailer_number,
+                    seal_number: self.seal_number,
+                    driver_name: driver.name,
+                    driver_phone: driver.phone,
+                    driver_license_plate: driver.license_plate,
+                    equipment_type: self.equipment_type,
+                    service_type: self.service_type,
+                    shipment_type: self.shipment_type,
+                    purchase_order: self.purchase_order,
+                    customer_shipment_identifier: self.customer_shipment_identifier,
+                    additional_fields: self.additional_fields.map(serde_json::Value::Object),
+                })
+            }
+        }
+    };
 }
+
+shipment_body!(
+    /// A new shipment. `facility` defaults to `default`.
+    NewShipment {
+        #[schema(min_length = 1, max_length = 128, pattern = "\\S")]
+        pub shipment_number: String,
+        /// The facility's slug; created on first use unless `strict_facilities` is on.
+        #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+        pub facility: Option<String>,
+    }
+);
+
+shipment_body!(
+    /// A change to a shipment; its number and facility stay as they are.
+    ShipmentChange {}
+);
 
 /// The driver of the shipment's vehicle.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -69,66 +127,12 @@ fn slug(path: &str, value: &str) -> Result<Slug> {
     Slug::parse(value).map_err(|e| invalid(path.into(), e))
 }
 
-impl ShipmentBody {
-    /// The fields to store; the number and facility are taken out first.
-    fn fields(self) -> Result<ShipmentFields> {
-        if self.status == Some(ShipmentStatus::Cancelled) {
-            return Err(invalid(
-                "$.status".into(),
-                "a shipment is cancelled with POST /v1/shipments/{id}/cancel".into(),
-            ));
-        }
-        let dock = self
-            .dock
-            .as_deref()
-            .map(|d| slug("$.dock", d))
-            .transpose()?;
-        let driver = self.driver.unwrap_or_default();
-        Ok(ShipmentFields {
-            direction: self.direction,
-            status: self.status,
-            status_occurred_at: self.status_occurred_at,
-            expected_arrival_at: self.expected_arrival_at,
-            dock,
-            carrier: self.carrier,
-            carrier_service: self.carrier_service,
-            trailer_number: self.trailer_number,
-            seal_number: self.seal_number,
-            driver_name: driver.name,
-            driver_phone: driver.phone,
-            driver_license_plate: driver.license_plate,
-            equipment_type: self.equipment_type,
-            service_type: self.service_type,
-            shipment_type: self.shipment_type,
-            purchase_order: self.purchase_order,
-            customer_shipment_identifier: self.customer_shipment_identifier,
-            additional_fields: self.additional_fields.map(serde_json::Value::Object),
-        })
-    }
-
-    /// Refuses a number or facility on a change: neither can be changed.
-    fn fields_for_change(mut self) -> Result<ShipmentFields> {
-        if self.shipment_number.take().is_some() {
-            return Err(invalid(
-                "$.shipment_number".into(),
-                "a shipment's number cannot be changed; leave it out".into(),
-            ));
-        }
-        if self.facility.take().is_some() {
-            return Err(invalid(
-                "$.facility".into(),
-                "a shipment's facility cannot be changed; leave it out".into(),
-            ));
-        }
-        self.fields()
-    }
-}
-
 /// Filters of `GET /v1/shipments`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ShipmentListParams {
     /// Only this facility's (its slug).
+    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     pub facility: Option<String>,
     pub status: Option<ShipmentStatus>,
     pub direction: Option<ShipmentDirection>,
@@ -138,6 +142,8 @@ pub struct ShipmentListParams {
     pub updated_before: Option<String>,
     /// Substring of the number, purchase order, trailer or customer identifier.
     pub q: Option<String>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,18}$")]
     pub after: Option<String>,
     /// Rows per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -145,7 +151,7 @@ pub struct ShipmentListParams {
 }
 
 /// Lists the business's shipments, oldest first, a page at a time.
-#[utoipa::path(get, path = "/v1/shipments", tag = "shipments",
+#[utoipa::path(get, path = "/v1/shipments", operation_id = "listShipments", tag = "shipments",
     params(ShipmentListParams),
     responses(
         (status = 200, description = "A page of shipments", body = Listing<ShipmentSummary>),
@@ -185,11 +191,21 @@ pub async fn list(
 }
 
 /// Creates a shipment.
-#[utoipa::path(post, path = "/v1/shipments", tag = "shipments",
-    request_body = ShipmentBody,
+#[utoipa::path(post, path = "/v1/shipments", operation_id = "createShipment", tag = "shipments",
+    request_body = NewShipment,
     responses(
         (status = 201, description = "Created", body = ShipmentView,
-            headers(("ETag" = String, description = "The shipment's version"), ("Location" = String, description = "The shipment's URL"))),
+            headers(("ETag" = String, description = "The shipment's version"), ("Location" = String, description = "The shipment's URL")),
+            links(
+                ("GetShipment" = (operation_id = "getShipment", parameters(("id" = "$response.body#/id")))),
+                ("ReplaceShipment" = (operation_id = "replaceShipment", parameters(("id" = "$response.body#/id")))),
+                ("PatchShipment" = (operation_id = "patchShipment", parameters(("id" = "$response.body#/id")))),
+                ("CancelShipment" = (operation_id = "cancelShipment", parameters(("id" = "$response.body#/id")))),
+                ("ShipmentPallets" = (operation_id = "listShipmentPallets", parameters(("id" = "$response.body#/id")))),
+                ("ShipmentDocuments" = (operation_id = "listShipmentDocuments", parameters(("id" = "$response.body#/id")))),
+                ("ShipmentReferences" = (operation_id = "listShipmentReferences", parameters(("id" = "$response.body#/id")))),
+                ("ShipmentExceptions" = (operation_id = "listShipmentExceptions", parameters(("id" = "$response.body#/id")))),
+            )),
         (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
@@ -201,10 +217,10 @@ pub async fn list(
 pub async fn create(
     State(app): State<App>,
     who: Principal,
-    Body(body): Body<ShipmentBody>,
+    Body(body): Body<NewShipment>,
 ) -> Result<Response> {
     who.require(crate::domain::Scope::Write)?;
-    let number = ShipmentNumber::parse(body.shipment_number.as_deref().unwrap_or_default())
+    let number = ShipmentNumber::parse(&body.shipment_number)
         .map_err(|e| invalid("$.shipment_number".into(), e))?;
     let facility = slug(
         "$.facility",
@@ -224,7 +240,7 @@ pub async fn create(
 }
 
 /// A shipment with its status history, orders and their lines.
-#[utoipa::path(get, path = "/v1/shipments/{id}", tag = "shipments",
+#[utoipa::path(get, path = "/v1/shipments/{id}", operation_id = "getShipment", tag = "shipments",
     params(("id" = i64, Path, description = "The shipment's id")),
     responses(
         (status = 200, description = "The shipment", body = ShipmentView,
@@ -250,12 +266,12 @@ async fn change(
     who: Principal,
     id: i64,
     headers: HeaderMap,
-    body: ShipmentBody,
+    body: ShipmentChange,
     mode: UpdateMode,
 ) -> Result<Response> {
     who.require(crate::domain::Scope::Write)?;
     let expected = if_match(&headers)?;
-    let fields = body.fields_for_change()?;
+    let fields = body.fields()?;
     let changed = shipments::update(&app, &who, id, fields, mode, expected.as_ref()).await?;
     Ok(with_etag(
         StatusCode::OK,
@@ -266,10 +282,10 @@ async fn change(
 }
 
 /// Replaces a shipment's fields: what the body leaves out is cleared.
-#[utoipa::path(put, path = "/v1/shipments/{id}", tag = "shipments",
+#[utoipa::path(put, path = "/v1/shipments/{id}", operation_id = "replaceShipment", tag = "shipments",
     params(("id" = i64, Path, description = "The shipment's id"),
         ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
-    request_body = ShipmentBody,
+    request_body = ShipmentChange,
     responses(
         (status = 200, description = "The changed shipment", body = ShipmentView,
             headers(("ETag" = String, description = "The shipment's new version"))),
@@ -288,16 +304,16 @@ pub async fn replace(
     who: Principal,
     Path(id): Path<i64>,
     headers: HeaderMap,
-    Body(body): Body<ShipmentBody>,
+    Body(body): Body<ShipmentChange>,
 ) -> Result<Response> {
     change(app, who, id, headers, body, UpdateMode::Replace).await
 }
 
 /// Changes the fields the body gives and keeps the others.
-#[utoipa::path(patch, path = "/v1/shipments/{id}", tag = "shipments",
+#[utoipa::path(patch, path = "/v1/shipments/{id}", operation_id = "patchShipment", tag = "shipments",
     params(("id" = i64, Path, description = "The shipment's id"),
         ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
-    request_body = ShipmentBody,
+    request_body = ShipmentChange,
     responses(
         (status = 200, description = "The changed shipment", body = ShipmentView,
             headers(("ETag" = String, description = "The shipment's new version"))),
@@ -316,13 +332,13 @@ pub async fn patch(
     who: Principal,
     Path(id): Path<i64>,
     headers: HeaderMap,
-    Body(body): Body<ShipmentBody>,
+    Body(body): Body<ShipmentChange>,
 ) -> Result<Response> {
     change(app, who, id, headers, body, UpdateMode::Patch).await
 }
 
 /// Cancels a shipment; cancelling again changes nothing.
-#[utoipa::path(post, path = "/v1/shipments/{id}/cancel", tag = "shipments",
+#[utoipa::path(post, path = "/v1/shipments/{id}/cancel", operation_id = "cancelShipment", tag = "shipments",
     params(("id" = i64, Path, description = "The shipment's id"),
         ("If-Match" = Option<String>, Header, description = "The version (`ETag`) the change is based on")),
     responses(
@@ -352,7 +368,7 @@ pub async fn cancel(
 }
 
 /// The pallet events of a shipment, oldest first.
-#[utoipa::path(get, path = "/v1/shipments/{id}/pallets", tag = "shipments",
+#[utoipa::path(get, path = "/v1/shipments/{id}/pallets", operation_id = "listShipmentPallets", tag = "shipments",
     params(("id" = i64, Path, description = "The shipment's id")),
     responses(
         (status = 200, description = "Its pallet events", body = Vec<PalletView>),
@@ -369,8 +385,8 @@ pub async fn pallets(
     Ok(axum::Json(shipments::pallets(&app, &who, id).await?).into_response())
 }
 
-/// The documents of a shipment, without their bytes.
-#[utoipa::path(get, path = "/v1/shipments/{id}/documents", tag = "shipments",
+/// The documents of a shipment and of its orders, without their bytes.
+#[utoipa::path(get, path = "/v1/shipments/{id}/documents", operation_id = "listShipmentDocuments", tag = "shipments",
     params(("id" = i64, Path, description = "The shipment's id")),
     responses(
         (status = 200, description = "Its documents", body = Vec<DocumentView>),
@@ -388,7 +404,7 @@ pub async fn documents(
 }
 
 /// The references of a shipment.
-#[utoipa::path(get, path = "/v1/shipments/{id}/references", tag = "shipments",
+#[utoipa::path(get, path = "/v1/shipments/{id}/references", operation_id = "listShipmentReferences", tag = "shipments",
     params(("id" = i64, Path, description = "The shipment's id")),
     responses(
         (status = 200, description = "Its references", body = Vec<ReferenceView>),
@@ -406,7 +422,7 @@ pub async fn references(
 }
 
 /// The exceptions raised on a shipment or its pallets.
-#[utoipa::path(get, path = "/v1/shipments/{id}/exceptions", tag = "shipments",
+#[utoipa::path(get, path = "/v1/shipments/{id}/exceptions", operation_id = "listShipmentExceptions", tag = "shipments",
     params(("id" = i64, Path, description = "The shipment's id")),
     responses(
         (status = 200, description = "Its exceptions", body = Vec<ExceptionView>),
