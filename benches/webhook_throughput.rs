@@ -82,7 +82,7 @@ async fn publish(
                 business_id,
                 facility_id: None,
                 facility_slug: None,
-                event_type: "order.created",
+                event_type: freightgate::domain::EventType::OrderCreated,
                 ordering_key: Some(format!("order:{round}:{i}")),
                 data: serde_json::json!({"id": i, "order_number": format!("SO-{i}"), "status": "CREATED"}),
             };

@@ -9,7 +9,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::App;
-use crate::domain::Scope;
+use crate::domain::{KeyState, Scope};
 use crate::error::{Error, ProblemCode, Result};
 use crate::ingest::body::{self, Format};
 use crate::ingest::writer::{KeyClaim, Written};
@@ -114,7 +114,7 @@ fn replay(row: idempotency_key::Model, print: &str) -> Result<Answer> {
             errors: Vec::new(),
         });
     }
-    if row.state != "complete" {
+    if row.state != KeyState::Complete {
         return Err(Error::Conflict {
             code: ProblemCode::IdempotencyInFlight,
             detail: "a request with this Idempotency-Key is still being processed; retry later"

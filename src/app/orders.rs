@@ -29,6 +29,13 @@ pub async fn find(db: &impl ConnectionTrait, who: &Principal, id: i64) -> Result
         .ok_or_else(|| not_found("order", id))
 }
 
+/// The order `id`, locked for the rest of the transaction, or `not_found`.
+async fn find_locked(txn: &WriteTxn, who: &Principal, id: i64) -> Result<order::Model> {
+    orders::find_locked(&**txn, who.business_id, id)
+        .await?
+        .ok_or_else(|| not_found("order", id))
+}
+
 async fn view(db: &impl ConnectionTrait, order: order::Model) -> Result<OrderView> {
     let items = orders::items(db, order.id).await?;
     let facility = Slugs::default().facility(db, order.facility_id).await?;
@@ -161,8 +168,13 @@ pub async fn update(
     expected: Option<&Expected>,
 ) -> Result<OrderView> {
     who.require(Scope::Write)?;
+    let mut fields = fields;
+    if mode == UpdateMode::Replace && fields.items.is_none() {
+        // Replacing leaves nothing of what was not sent: no lines either.
+        fields.items = Some(Vec::new());
+    }
     let txn = app.begin().await?;
-    let found = find(&*txn, who, id).await?;
+    let found = find_locked(&txn, who, id).await?;
     Version::of_order(&found).check(expected)?;
     if let Some(shipment_id) = fields.shipment_id
         && shipments::find(&*txn, who.business_id, shipment_id)
@@ -186,7 +198,7 @@ pub async fn cancel(
 ) -> Result<OrderView> {
     who.require(Scope::Write)?;
     let txn = app.begin().await?;
-    let found = find(&*txn, who, id).await?;
+    let found = find_locked(&txn, who, id).await?;
     Version::of_order(&found).check(expected)?;
     let cancelled = orders::cancel(&*txn, found).await?;
     let answer = view(&*txn, cancelled).await?;
@@ -203,7 +215,7 @@ pub async fn add_items_in(
     expected: Option<&Expected>,
 ) -> Result<order::Model> {
     who.require(Scope::Write)?;
-    let found = find(&**txn, who, id).await?;
+    let found = find_locked(txn, who, id).await?;
     Version::of_order(&found).check(expected)?;
     let fields = OrderFields {
         items: Some(items),
@@ -247,7 +259,7 @@ pub async fn remove_items_in(
     expected: Option<&Expected>,
 ) -> Result<Removed> {
     who.require(Scope::Write)?;
-    let found = find(&**txn, who, id).await?;
+    let found = find_locked(txn, who, id).await?;
     Version::of_order(&found).check(expected)?;
     // Touching the order first also refuses a cancelled one (`order_cancelled`).
     let touched = orders::update(

@@ -33,6 +33,13 @@ pub async fn find(db: &impl ConnectionTrait, who: &Principal, id: i64) -> Result
         .ok_or_else(|| not_found(id))
 }
 
+/// The shipment `id`, locked for the rest of the transaction, or `not_found`.
+async fn find_locked(txn: &WriteTxn, who: &Principal, id: i64) -> Result<shipment::Model> {
+    shipments::find_locked(&**txn, who.business_id, id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
 /// A shipment with its status history, orders and their items (scope `read`).
 pub async fn get(app: &App, who: &Principal, id: i64) -> Result<ShipmentView> {
     who.require(Scope::Read)?;
@@ -190,7 +197,7 @@ pub async fn update(
 ) -> Result<ShipmentView> {
     who.require(Scope::Write)?;
     let txn = app.begin().await?;
-    let found = find(&*txn, who, id).await?;
+    let found = find_locked(&txn, who, id).await?;
     Version::of_shipment(&found).check(expected)?;
     let updated = shipments::update(&*txn, found, fields, mode).await?;
     let answer = view(&*txn, updated).await?;
@@ -207,7 +214,7 @@ pub async fn cancel(
 ) -> Result<ShipmentView> {
     who.require(Scope::Write)?;
     let txn = app.begin().await?;
-    let found = find(&*txn, who, id).await?;
+    let found = find_locked(&txn, who, id).await?;
     Version::of_shipment(&found).check(expected)?;
     let cancelled = shipments::cancel(&*txn, found).await?;
     let answer = view(&*txn, cancelled).await?;

@@ -41,7 +41,8 @@ pub struct ShipmentSummary {
     pub shipment_type: Option<String>,
     pub purchase_order: Option<String>,
     pub customer_shipment_identifier: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    /// Free fields as the sender gave them (any JSON value).
+    #[schema(value_type = Option<Value>)]
     pub additional_fields: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -261,7 +262,8 @@ pub struct ItemView {
     pub lot: Option<String>,
     pub expiration_date: Option<NaiveDate>,
     pub manufacturing_date: Option<NaiveDate>,
-    #[schema(value_type = Option<Object>)]
+    /// Free fields as the sender gave them (any JSON value).
+    #[schema(value_type = Option<Value>)]
     pub metadata: Option<serde_json::Value>,
 }
 
@@ -303,7 +305,7 @@ pub struct PalletView {
     /// The dock's slug.
     pub dock: Option<String>,
     /// Label fields: name to list of values.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub labels: serde_json::Value,
     pub created_at: DateTime<Utc>,
 }

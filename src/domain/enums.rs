@@ -421,3 +421,53 @@ pub enum ExceptionPriority {
     #[sea_orm(string_value = "CRITICAL")]
     Critical,
 }
+
+/// Where a webhook delivery stands: waiting for its next attempt, delivered, or
+/// failed for good (dead-lettered).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "delivered")]
+    Delivered,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+impl DeliveryState {
+    /// The state as stored and answered.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+}
+
+/// Whether the request holding an Idempotency-Key is still being written or has its
+/// answer stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum KeyState {
+    #[sea_orm(string_value = "in_flight")]
+    InFlight,
+    #[sea_orm(string_value = "complete")]
+    Complete,
+}

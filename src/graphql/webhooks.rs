@@ -6,10 +6,12 @@ use serde_json::Value;
 
 use super::context::{db, principal, state};
 use super::types::{iso, parse_time};
-use crate::domain::Scope;
+use crate::domain::{DeliveryState, Scope};
+use crate::error::Error;
 use crate::store::entities::{delivery, delivery_attempt, message, webhook_endpoint};
 use crate::store::webhooks;
 use crate::webhooks::manage::{self, EndpointRequest};
+use sea_orm::Iterable;
 
 fn strings(list: &Option<Value>) -> Option<Vec<String>> {
     list.as_ref().and_then(Value::as_array).map(|items| {
@@ -59,7 +61,19 @@ impl WebhookEndpoint {
         limit: Option<u64>,
     ) -> Result<Vec<WebhookDelivery>> {
         let limit = limit.unwrap_or(100).clamp(1, 1000);
-        let rows = webhooks::deliveries(db(ctx)?, self.0.id, state.as_deref(), limit).await?;
+        let state = state
+            .map(|s| {
+                DeliveryState::iter()
+                    .find(|known| known.as_str() == s)
+                    .ok_or_else(|| {
+                        Error::invalid_field(
+                            "state",
+                            format!("`{s}` is not a delivery state: pending, delivered or failed"),
+                        )
+                    })
+            })
+            .transpose()?;
+        let rows = webhooks::deliveries(db(ctx)?, self.0.id, state, limit).await?;
         Ok(rows
             .into_iter()
             .map(|(d, m)| WebhookDelivery::new(d, m))
@@ -96,7 +110,7 @@ impl WebhookDelivery {
             message_id: d.message_id,
             webhook_id: m.as_ref().map(|m| m.webhook_id.clone()),
             event_type: m.map(|m| m.event_type),
-            state: d.state,
+            state: d.state.as_str().to_string(),
             attempts: d.attempts,
             next_attempt_at: iso(d.next_attempt_at),
             last_status: d.last_status,

@@ -11,6 +11,7 @@ use super::extract::{Path, RawBody};
 use crate::app::App;
 use crate::app::ingest::Ack;
 use crate::app::ingest::{self as use_case, Answer, IdempotencyKey, Incoming};
+use crate::domain::Scope;
 use crate::error::{Error, Result};
 use crate::store::keys::Principal;
 
@@ -40,6 +41,8 @@ pub async fn ingest(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response> {
+    // The scope first: a key that may not ingest hears nothing about its headers.
+    principal.require(Scope::Ingest)?;
     let key = idempotency_key(&headers)?;
     let incoming = Incoming {
         principal: &principal,

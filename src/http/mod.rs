@@ -30,7 +30,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::app::App;
-use crate::error::Error;
+use crate::error::{Error, ProblemCode};
 use crate::store::key_cache::KeyCache;
 
 /// Header carrying the request id, generated when the client sends none.
@@ -153,6 +153,7 @@ pub fn router(state: App) -> Router {
             max_body,
             refuse_announced_oversize,
         ))
+        .layer(middleware::from_fn(refuse_nul_in_uri))
         .layer(middleware::from_fn(record_metrics))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -192,6 +193,28 @@ async fn method_not_allowed() -> Error {
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<axum::body::Body> {
     Error::Internal(anyhow::anyhow!("handler panicked")).into_response()
+}
+
+/// Answers 400 when the path or the query holds a NUL character (`%00`): it cannot be
+/// stored or compared as text (PostgreSQL refuses it), so no handler should see one.
+async fn refuse_nul_in_uri(request: Request, next: Next) -> axum::response::Response {
+    let uri = request.uri();
+    let nul = |text: &str| text.contains("%00");
+    if nul(uri.path()) {
+        return Error::BadRequest {
+            code: ProblemCode::InvalidPathParameter,
+            detail: "the path holds a NUL character (%00), which is not accepted".into(),
+        }
+        .into_response();
+    }
+    if uri.query().is_some_and(nul) {
+        return Error::BadRequest {
+            code: ProblemCode::InvalidQueryParameter,
+            detail: "the query holds a NUL character (%00), which is not accepted".into(),
+        }
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// Answers 413 at once when Content-Length announces more than the limit, instead

@@ -43,7 +43,7 @@ pub const REFERENCE_PATH: &str = "/docs";
         orders::remove_item,
     ),
     components(schemas(Problem, FieldError)),
-    modifiers(&BearerKey),
+    modifiers(&BearerKey, &SharedAnswers),
     security(("api_key" = [])),
     tags(
         (name = "shipments", description = "Shipments, their status history, orders and attachments"),
@@ -67,6 +67,53 @@ impl Modify for BearerKey {
                     .build(),
             ),
         );
+    }
+}
+
+/// What any operation may answer, from the limits in front of every handler.
+struct SharedAnswers;
+
+impl Modify for SharedAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let answers = [
+            ("413", "The body is larger than `max_body_bytes`"),
+            (
+                "429",
+                "The key is over its rate limit; `Retry-After` says when to retry",
+            ),
+            (
+                "503",
+                "Overloaded, past `request_timeout_ms`, or the database is unreachable; `Retry-After` is set",
+            ),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, description) in answers {
+                    let response = ResponseBuilder::new()
+                        .description(description)
+                        .content(
+                            "application/problem+json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("Problem")))
+                                .build(),
+                        )
+                        .build();
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert(response.into());
+                }
+            }
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::extract::{Json, Path, Query, RawBody};
 use crate::app::App;
-use crate::domain::{Scope, Slug};
+use crate::domain::{DeliveryState, Scope, Slug};
 use crate::error::{Error, ProblemCode, Result};
 use crate::store::entities::{delivery, delivery_attempt, message, webhook_endpoint};
 use crate::store::keys::Principal;
@@ -182,7 +182,7 @@ fn delivery_view(d: &delivery::Model, m: Option<&message::Model>) -> Value {
 /// Filters of the delivery and attempt lists.
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
-    state: Option<String>,
+    state: Option<DeliveryState>,
     limit: Option<u64>,
 }
 
@@ -196,7 +196,7 @@ pub async fn deliveries(
     p.require(Scope::Webhooks)?;
     webhooks::find(&state.db, p.business_id, id).await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = webhooks::deliveries(&state.db, id, q.state.as_deref(), limit).await?;
+    let rows = webhooks::deliveries(&state.db, id, q.state, limit).await?;
     let items: Vec<Value> = rows
         .iter()
         .map(|(d, m)| delivery_view(d, m.as_ref()))

@@ -11,8 +11,8 @@ use sea_orm::{
 };
 
 use super::entities::{delivery, delivery_attempt, message, webhook_endpoint};
-use super::outbox::PENDING;
 use super::stable;
+use crate::domain::DeliveryState;
 use crate::error::{Error, Result};
 
 /// A claimed delivery: what a push needs of its row.
@@ -122,7 +122,7 @@ fn due_endpoints(
             Expr::col((d.clone(), D::EndpointId))
                 .equals((webhook_endpoint::Entity, webhook_endpoint::Column::Id)),
         )
-        .and_where(Expr::col((d.clone(), D::State)).eq(PENDING))
+        .and_where(Expr::col((d.clone(), D::State)).eq(DeliveryState::Pending.as_str()))
         .and_where(Expr::col((d, D::NextAttemptAt)).lte(now))
         .and_where(leased_by_none)
         .to_owned();
@@ -170,7 +170,7 @@ pub async fn payloads(
 fn due(now: DateTime<Utc>, endpoint: i64) -> sea_orm::Select<delivery::Entity> {
     delivery::Entity::find()
         .filter(delivery::Column::EndpointId.eq(endpoint))
-        .filter(delivery::Column::State.eq(PENDING))
+        .filter(delivery::Column::State.eq(DeliveryState::Pending))
         .filter(delivery::Column::NextAttemptAt.lte(now))
         .filter(
             Condition::any()
@@ -180,10 +180,11 @@ fn due(now: DateTime<Utc>, endpoint: i64) -> sea_orm::Select<delivery::Entity> {
         .filter(Expr::cust(
             "deliveries.endpoint_id IN (SELECT id FROM webhook_endpoints WHERE disabled = false)",
         ))
-        .filter(Expr::cust(
+        .filter(Expr::cust(format!(
             "NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = deliveries.endpoint_id \
-             AND p.ordering_key = deliveries.ordering_key AND p.id < deliveries.id AND p.state = 'pending')",
-        ))
+             AND p.ordering_key = deliveries.ordering_key AND p.id < deliveries.id AND p.state = '{}')",
+            DeliveryState::Pending.as_str()
+        )))
         // Walks the endpoint's range of the due index in its own order, so a claim
         // stops after its batch however long the backlog is.
         .order_by_asc(delivery::Column::NextAttemptAt)
@@ -252,7 +253,7 @@ pub struct AttemptRecord {
     pub response_body: Option<String>,
     pub error: Option<String>,
     /// The delivery's state afterwards, and when it is pending, its next attempt.
-    pub state: &'static str,
+    pub state: DeliveryState,
     pub next_attempt_at: DateTime<Utc>,
 }
 
@@ -261,7 +262,7 @@ pub struct AttemptRecord {
 /// UPDATE.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Outcome<'a> {
-    state: &'static str,
+    state: DeliveryState,
     attempt: i32,
     status_code: Option<u16>,
     error: Option<&'a str>,
@@ -302,7 +303,7 @@ pub async fn record_attempts(
             status_code: r.status_code,
             error: r.error.as_deref(),
             // Only a pending delivery's next attempt means anything.
-            next_attempt_at: if r.state == PENDING {
+            next_attempt_at: if r.state == DeliveryState::Pending {
                 r.next_attempt_at
             } else {
                 now
@@ -326,7 +327,7 @@ async fn set_outcome(
     now: DateTime<Utc>,
 ) -> Result<()> {
     without_lease(owner, ids)
-        .col_expr(delivery::Column::State, Expr::value(outcome.state))
+        .col_expr(delivery::Column::State, Expr::value(outcome.state.as_str()))
         .col_expr(delivery::Column::Attempts, Expr::value(outcome.attempt))
         .col_expr(
             delivery::Column::NextAttemptAt,

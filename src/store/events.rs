@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::entities::{document, exception, order, pallet, shipment};
 use super::outbox::{self, NewEvent};
 use super::{orders, tenancy, unit};
+use crate::domain::EventType;
 use crate::error::Result;
 
 /// Business and facility slugs of a row.
@@ -37,7 +38,7 @@ async fn dock_slug(db: &impl ConnectionTrait, dock_id: Option<i64>) -> Result<Op
 
 async fn publish(
     db: &impl ConnectionTrait,
-    event_type: &'static str,
+    event_type: EventType,
     business_id: i64,
     facility_id: Option<i64>,
     ordering_key: String,
@@ -83,7 +84,7 @@ fn shipment_data(
 /// `shipment.created`, `.updated`, `.status_changed` or `.cancelled`.
 pub async fn shipment(
     db: &impl ConnectionTrait,
-    event_type: &'static str,
+    event_type: EventType,
     s: &shipment::Model,
 ) -> Result<()> {
     let dock = dock_slug(db, s.dock_id).await?;
@@ -113,7 +114,7 @@ pub async fn shipment_completed(db: &impl ConnectionTrait, s: &shipment::Model) 
         .collect();
     publish(
         db,
-        "shipment.completed",
+        EventType::ShipmentCompleted,
         s.business_id,
         Some(s.facility_id),
         format!("shipment:{}", s.id),
@@ -130,7 +131,7 @@ pub async fn shipment_completed(db: &impl ConnectionTrait, s: &shipment::Model) 
 /// `order.created`, `.updated` or `.cancelled`.
 pub async fn order(
     db: &impl ConnectionTrait,
-    event_type: &'static str,
+    event_type: EventType,
     o: &order::Model,
 ) -> Result<()> {
     let key = match o.shipment_id {
@@ -170,7 +171,7 @@ pub async fn pallet_processed(
     let dock = dock_slug(db, p.dock_id).await?;
     publish(
         db,
-        "pallet.processed",
+        EventType::PalletProcessed,
         p.business_id,
         Some(p.facility_id),
         format!("shipment:{}", s.id),
@@ -205,7 +206,7 @@ pub async fn document_attached(
     };
     publish(
         db,
-        "document.attached",
+        EventType::DocumentAttached,
         d.business_id,
         facility_id,
         key,
@@ -237,7 +238,7 @@ pub async fn exception_created(
 ) -> Result<()> {
     publish(
         db,
-        "exception.created",
+        EventType::ExceptionCreated,
         e.business_id,
         Some(s.facility_id),
         format!("shipment:{}", s.id),

@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::entities::idempotency_key;
+use crate::domain::KeyState;
 use crate::error::{Error, ProblemCode, Result};
 
 /// The state of a key after trying to claim it.
@@ -48,7 +49,7 @@ pub async fn claim(
             business_id: Set(business_id),
             key: Set(key.to_string()),
             fingerprint: Set(fingerprint.to_string()),
-            state: Set("in_flight".into()),
+            state: Set(KeyState::InFlight),
             created_at: Set(now),
             expires_at: Set(now + ttl),
             ..Default::default()
@@ -87,7 +88,8 @@ pub async fn claim(
 }
 
 fn stale(row: &idempotency_key::Model, now: DateTime<Utc>, abandoned_after: Duration) -> bool {
-    row.expires_at <= now || (row.state == "in_flight" && row.created_at + abandoned_after <= now)
+    row.expires_at <= now
+        || (row.state == KeyState::InFlight && row.created_at + abandoned_after <= now)
 }
 
 async fn find(
@@ -113,7 +115,7 @@ pub async fn finish(db: &impl ConnectionTrait, id: i64, status: u16, body: &str)
         return Ok(());
     };
     let mut active = row.into_active_model();
-    active.state = Set("complete".into());
+    active.state = Set(KeyState::Complete);
     active.response_status = Set(Some(i32::from(status)));
     active.response_body = Set(Some(body.to_string()));
     active.update(db).await.map_err(Error::from_db_err)?;

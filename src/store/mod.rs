@@ -139,3 +139,16 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
     })
     .await
 }
+
+/// `select` locking its rows until the transaction ends (`FOR UPDATE`) on PostgreSQL;
+/// unchanged on SQLite, which has no row locks and one writer at a time.
+pub fn for_update<E: sea_orm::EntityTrait>(
+    select: sea_orm::Select<E>,
+    db: &impl sea_orm::ConnectionTrait,
+) -> sea_orm::Select<E> {
+    use sea_orm::QuerySelect;
+    match db.get_database_backend() {
+        DbBackend::Postgres => select.lock_exclusive(),
+        _ => select,
+    }
+}

@@ -13,7 +13,7 @@ use super::entities::{facility, order, order_item};
 use super::shipments::assign;
 use super::{events, stable};
 use crate::domain::{
-    DimensionUnit, ItemsMode, OrderDirection, OrderNumber, OrderStatus, Party, Quantity,
+    DimensionUnit, EventType, ItemsMode, OrderDirection, OrderNumber, OrderStatus, Party, Quantity,
     QuantityUnit, UpdateMode, WeightUnit,
 };
 use crate::error::{Error, ProblemCode, Result, from_db};
@@ -134,6 +134,7 @@ pub async fn create(
     number: &OrderNumber,
     mut fields: OrderFields,
 ) -> Result<order::Model> {
+    let cancelling = take_cancel(&mut fields);
     let items = fields.items.take().unwrap_or_default();
     let active = new_order(facility, number, fields, Utc::now());
     let created = active.insert(db).await.map_err(|e| {
@@ -142,8 +143,22 @@ pub async fn create(
         })
     })?;
     insert_items(db, created.id, 0, items).await?;
-    events::order(db, "order.created", &created).await?;
+    events::order(db, EventType::OrderCreated, &created).await?;
+    if cancelling {
+        return cancel(db, created).await;
+    }
     Ok(created)
+}
+
+/// A status of CANCELLED is taken out of `fields`: whichever door sends it, the order
+/// is cancelled the one way (`cancelled_at`, one `order.cancelled` event).
+fn take_cancel(fields: &mut OrderFields) -> bool {
+    if fields.status == Some(OrderStatus::Cancelled) {
+        fields.status = None;
+        true
+    } else {
+        false
+    }
 }
 
 /// Creates orders of one facility together, in the order given: the orders in
@@ -200,7 +215,7 @@ pub async fn create_many(
             .map_err(Error::from_db_err)?;
     }
     for order in &created {
-        events::order(db, "order.created", order).await?;
+        events::order(db, EventType::OrderCreated, order).await?;
     }
     Ok(created)
 }
@@ -306,14 +321,19 @@ async fn insert_items(
     if items.is_empty() {
         return Ok(());
     }
-    let rows = items
+    let rows: Vec<_> = items
         .into_iter()
         .zip(first_position..)
-        .map(|(item, position)| item_model(order_id, position, item));
-    order_item::Entity::insert_many(rows)
-        .exec(db)
-        .await
-        .map_err(Error::from_db_err)?;
+        .map(|(item, position)| item_model(order_id, position, item))
+        .collect();
+    // In bounded statements: thousands of lines in one would pass the databases'
+    // limits on bind parameters.
+    for chunk in stable::chunks(&rows) {
+        order_item::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(db)
+            .await
+            .map_err(Error::from_db_err)?;
+    }
     Ok(())
 }
 
@@ -335,6 +355,7 @@ pub async fn update(
             ),
         });
     }
+    let cancelling = take_cancel(&mut fields);
     let items = fields.items.take();
     let mut active = existing.into_active_model();
     apply_fields(&mut active, fields, mode);
@@ -343,7 +364,10 @@ pub async fn update(
     if let Some(items) = items {
         apply_items(db, updated.id, items, items_mode).await?;
     }
-    events::order(db, "order.updated", &updated).await?;
+    events::order(db, EventType::OrderUpdated, &updated).await?;
+    if cancelling {
+        return cancel(db, updated).await;
+    }
     Ok(updated)
 }
 
@@ -423,7 +447,7 @@ pub async fn cancel(db: &impl ConnectionTrait, existing: order::Model) -> Result
     active.cancelled_at = Set(Some(now));
     active.updated_at = Set(now);
     let cancelled = active.update(db).await.map_err(Error::from_db_err)?;
-    events::order(db, "order.cancelled", &cancelled).await?;
+    events::order(db, EventType::OrderCancelled, &cancelled).await?;
     Ok(cancelled)
 }
 
@@ -435,6 +459,21 @@ pub async fn find(
 ) -> Result<Option<order::Model>> {
     order::Entity::find_by_id(id)
         .filter(order::Column::BusinessId.eq(business_id))
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// Like [`find`], with the row locked until the transaction ends (PostgreSQL; on
+/// SQLite the write gate already lets one writer in at a time): a version check or
+/// a status check made on it holds until the write.
+pub async fn find_locked(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    id: i64,
+) -> Result<Option<order::Model>> {
+    let select = order::Entity::find_by_id(id).filter(order::Column::BusinessId.eq(business_id));
+    super::for_update(select, db)
         .one(db)
         .await
         .map_err(Error::from_db_err)

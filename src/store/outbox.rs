@@ -12,12 +12,8 @@ use serde_json::{Value, json};
 
 use super::entities::{delivery, message, webhook_endpoint};
 use super::{stable, unit};
+use crate::domain::{DeliveryState, EventType};
 use crate::error::{Error, Result};
-
-/// Delivery states.
-pub const PENDING: &str = "pending";
-pub const DELIVERED: &str = "delivered";
-pub const FAILED: &str = "failed";
 
 /// An event to publish.
 #[derive(Debug, Clone)]
@@ -25,7 +21,7 @@ pub struct NewEvent {
     pub business_id: i64,
     pub facility_id: Option<i64>,
     pub facility_slug: Option<String>,
-    pub event_type: &'static str,
+    pub event_type: EventType,
     /// Events with the same key reach an endpoint in the order they were written.
     pub ordering_key: Option<String>,
     pub data: Value,
@@ -37,7 +33,7 @@ fn wants(endpoint: &webhook_endpoint::Model, event: &NewEvent) -> bool {
         (Some(Value::Array(_)), None) => false,
         _ => true,
     };
-    listed(&endpoint.event_types, Some(event.event_type))
+    listed(&endpoint.event_types, Some(event.event_type.as_str()))
         && listed(&endpoint.facilities, event.facility_slug.as_deref())
 }
 
@@ -62,7 +58,7 @@ pub struct Emitted {
 pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<Emitted> {
     let now = Utc::now();
     let body = json!({
-        "type": event.event_type,
+        "type": event.event_type.as_str(),
         "timestamp": now.to_rfc3339_opts(SecondsFormat::Millis, true),
         "data": event.data,
     });
@@ -74,7 +70,7 @@ pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<Emitted>
         webhook_id: Set(emitted.webhook_id.clone()),
         business_id: Set(event.business_id),
         facility_id: Set(event.facility_id),
-        event_type: Set(event.event_type.to_string()),
+        event_type: Set(event.event_type.as_str().to_string()),
         ordering_key: Set(event.ordering_key.clone()),
         body: Set(emitted.body.clone()),
         created_at: Set(now),
@@ -143,7 +139,7 @@ pub(super) async fn write_pending(db: &impl ConnectionTrait, pending: Vec<Pendin
                         message_id: Set(message_id),
                         endpoint_id: Set(endpoint_id),
                         ordering_key: Set(p.ordering_key.clone()),
-                        state: Set(PENDING.into()),
+                        state: Set(DeliveryState::Pending),
                         attempts: Set(0),
                         next_attempt_at: Set(p.at),
                         created_at: Set(p.at),

@@ -8,7 +8,9 @@ use sea_orm::{
 
 use super::entities::{shipment, shipment_status_event};
 use super::{events, tenancy};
-use crate::domain::{ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode};
+use crate::domain::{
+    EventType, ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode,
+};
 use crate::error::{Error, ProblemCode, Result, from_db};
 
 /// The settable fields of a shipment; `None` means "not given".
@@ -52,8 +54,12 @@ pub async fn create(
     db: &impl ConnectionTrait,
     facility: &super::entities::facility::Model,
     number: &ShipmentNumber,
-    fields: ShipmentFields,
+    mut fields: ShipmentFields,
 ) -> Result<shipment::Model> {
+    let cancelling = fields.status == Some(ShipmentStatus::Cancelled);
+    if cancelling {
+        fields.status = None;
+    }
     let now = Utc::now();
     let status = fields.status.unwrap_or(ShipmentStatus::New);
     let occurred_at = fields.status_occurred_at.unwrap_or(now);
@@ -75,9 +81,12 @@ pub async fn create(
         })
     })?;
     record_status(db, created.id, status, occurred_at).await?;
-    events::shipment(db, "shipment.created", &created).await?;
+    events::shipment(db, EventType::ShipmentCreated, &created).await?;
     if completes(None, status) {
         events::shipment_completed(db, &created).await?;
+    }
+    if cancelling {
+        return cancel(db, created).await;
     }
     Ok(created)
 }
@@ -172,9 +181,14 @@ async fn record_status(
 pub async fn update(
     db: &impl ConnectionTrait,
     existing: shipment::Model,
-    fields: ShipmentFields,
+    mut fields: ShipmentFields,
     mode: UpdateMode,
 ) -> Result<shipment::Model> {
+    // A status of CANCELLED from any door cancels the one way (`shipment.cancelled`).
+    let cancelling = fields.status == Some(ShipmentStatus::Cancelled);
+    if cancelling {
+        fields.status = None;
+    }
     if existing.status == ShipmentStatus::Cancelled {
         return Err(Error::Conflict {
             code: ProblemCode::ShipmentCancelled,
@@ -199,13 +213,16 @@ pub async fn update(
     }
     active.updated_at = Set(Utc::now());
     let updated = active.update(db).await.map_err(Error::from_db_err)?;
-    events::shipment(db, "shipment.updated", &updated).await?;
+    events::shipment(db, EventType::ShipmentUpdated, &updated).await?;
     if let Some(status) = new_status {
         record_status(db, id, status, occurred_at).await?;
-        events::shipment(db, "shipment.status_changed", &updated).await?;
+        events::shipment(db, EventType::ShipmentStatusChanged, &updated).await?;
         if completes(Some(previous_status), status) {
             events::shipment_completed(db, &updated).await?;
         }
+    }
+    if cancelling {
+        return cancel(db, updated).await;
     }
     Ok(updated)
 }
@@ -225,7 +242,7 @@ pub async fn cancel(
     active.updated_at = Set(now);
     let updated = active.update(db).await.map_err(Error::from_db_err)?;
     record_status(db, id, ShipmentStatus::Cancelled, now).await?;
-    events::shipment(db, "shipment.cancelled", &updated).await?;
+    events::shipment(db, EventType::ShipmentCancelled, &updated).await?;
     Ok(updated)
 }
 
@@ -237,6 +254,22 @@ pub async fn find(
 ) -> Result<Option<shipment::Model>> {
     shipment::Entity::find_by_id(id)
         .filter(shipment::Column::BusinessId.eq(business_id))
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// Like [`find`], with the row locked until the transaction ends (PostgreSQL; on
+/// SQLite the write gate already lets one writer in at a time): a version check or
+/// a status check made on it holds until the write.
+pub async fn find_locked(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    id: i64,
+) -> Result<Option<shipment::Model>> {
+    let select =
+        shipment::Entity::find_by_id(id).filter(shipment::Column::BusinessId.eq(business_id));
+    super::for_update(select, db)
         .one(db)
         .await
         .map_err(Error::from_db_err)

@@ -9,7 +9,7 @@ use sea_orm::{
 use serde_json::Value;
 
 use super::entities::{delivery, delivery_attempt, message, webhook_endpoint};
-use super::outbox::{FAILED, PENDING};
+use crate::domain::DeliveryState;
 use crate::error::{Error, Result};
 
 /// What a new endpoint or an update sets; `None` leaves a field as it is.
@@ -193,7 +193,7 @@ pub async fn delete(db: &impl ConnectionTrait, endpoint: webhook_endpoint::Model
 pub async fn deliveries(
     db: &impl ConnectionTrait,
     endpoint_id: i64,
-    state: Option<&str>,
+    state: Option<DeliveryState>,
     limit: u64,
 ) -> Result<Vec<(delivery::Model, Option<message::Model>)>> {
     let mut query = delivery::Entity::find().filter(delivery::Column::EndpointId.eq(endpoint_id));
@@ -265,7 +265,7 @@ pub async fn replay(
             id: delivery_id.to_string(),
         })?;
     let mut active = found.into_active_model();
-    active.state = Set(PENDING.into());
+    active.state = Set(DeliveryState::Pending);
     active.attempts = Set(0);
     active.next_attempt_at = Set(Utc::now());
     active.lease_owner = Set(None);
@@ -284,12 +284,15 @@ pub async fn recover(
 ) -> Result<u64> {
     let now = Utc::now();
     let result = delivery::Entity::update_many()
-        .col_expr(delivery::Column::State, Expr::value(PENDING))
+        .col_expr(
+            delivery::Column::State,
+            Expr::value(DeliveryState::Pending.as_str()),
+        )
         .col_expr(delivery::Column::Attempts, Expr::value(0))
         .col_expr(delivery::Column::NextAttemptAt, Expr::value(now))
         .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
         .filter(delivery::Column::EndpointId.eq(endpoint_id))
-        .filter(delivery::Column::State.eq(FAILED))
+        .filter(delivery::Column::State.eq(DeliveryState::Failed))
         .filter(delivery::Column::CreatedAt.gte(since))
         .filter(delivery::Column::CreatedAt.lt(until))
         .exec(db)

@@ -4,11 +4,10 @@
 use chrono::Duration;
 use serde::Deserialize;
 
-use super::EVENT_TYPES;
 use super::signer::WebhookSecret;
 use super::ssrf::Guard;
 use crate::config::Config;
-use crate::domain::Slug;
+use crate::domain::{EventType, Slug};
 use crate::error::{Error, Result};
 use crate::store::entities::webhook_endpoint;
 use crate::store::webhooks::{self, EndpointFields};
@@ -41,12 +40,12 @@ pub async fn validate(config: &Config, request: EndpointRequest) -> Result<Endpo
         None => None,
     };
     for (i, t) in request.event_types.iter().flatten().enumerate() {
-        if !EVENT_TYPES.contains(&t.as_str()) {
+        if EventType::parse(t).is_none() {
             return Err(Error::invalid_field(
                 format!("$.event_types[{i}]"),
                 format!(
                     "unknown event type `{t}`; known types are {}",
-                    EVENT_TYPES.join(", ")
+                    EventType::names().join(", ")
                 ),
             ));
         }

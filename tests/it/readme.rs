@@ -116,3 +116,33 @@ fn the_problem_code_table_lists_every_code_once_and_nothing_else() {
         );
     }
 }
+
+#[test]
+fn the_events_table_lists_every_event_type_and_nothing_else() {
+    use freightgate::domain::EventType;
+    let section = README
+        .split("\n### Events\n")
+        .nth(1)
+        .expect("an Events section")
+        .split("\n### ")
+        .next()
+        .unwrap();
+    let documented: std::collections::BTreeSet<String> = section
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .flat_map(|line| {
+            let first = line.split(" | ").next().unwrap_or("");
+            first
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let known: std::collections::BTreeSet<String> = EventType::ALL
+        .iter()
+        .map(|t| t.as_str().to_string())
+        .collect();
+    assert_eq!(documented, known, "README's events table against EventType");
+}

@@ -285,10 +285,6 @@ async fn bad_bodies_are_problems_naming_the_field_and_write_nothing() {
             json!({"order_number": "SO-5", "notes": "a\u{0}b"}),
             "$.notes",
         ),
-        (
-            json!({"order_number": "SO-5", "status": "CANCELLED"}),
-            "$.status",
-        ),
     ];
     for (body, path) in cases {
         let response = app.post_json("/v1/orders", &key, &body).await;
@@ -500,4 +496,191 @@ async fn the_openapi_document_is_served_as_committed_and_its_reference_page_work
         200,
         "the bundle is served by the gateway itself"
     );
+}
+
+#[tokio::test]
+async fn a_key_without_the_scope_gets_403_whatever_body_or_headers_it_sends() {
+    let app = TestApp::spawn().await;
+    let reader = app.key("acme", &[Scope::Read]).await;
+    let bad_body = app
+        .client
+        .post(app.url("/v1/orders"))
+        .bearer_auth(&reader)
+        .header("content-type", "text/plain")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(bad_body, 403, "forbidden").await;
+    let ingest_only = app.key("acme", &[Scope::Ingest]).await;
+    let bad_query = app.get("/v1/orders?limit=0", &ingest_only).await;
+    assert_problem(bad_query, 403, "forbidden").await;
+    let no_ingest = app
+        .client
+        .post(app.url("/v1/ingest"))
+        .bearer_auth(&reader)
+        .header("idempotency-key", "")
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(no_ingest, 403, "forbidden").await;
+}
+
+#[tokio::test]
+async fn a_nul_in_the_query_or_path_is_a_400_not_a_database_error() {
+    let app = TestApp::spawn().await;
+    let key = writer(&app).await;
+    assert_problem(
+        app.get("/v1/shipments?q=a%00b", &key).await,
+        400,
+        "invalid_query_parameter",
+    )
+    .await;
+    assert_problem(
+        app.get("/v1/ingest/x%00y", &key).await,
+        400,
+        "invalid_path_parameter",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn thousands_of_lines_and_dates_out_of_range_are_answered_not_failed() {
+    let app = TestApp::spawn().await;
+    let key = writer(&app).await;
+    let lines: Vec<Value> = (0..3_500)
+        .map(|n| json!({"identifier": format!("L{n}"), "quantity": 1}))
+        .collect();
+    let many = app
+        .post_json(
+            "/v1/orders",
+            &key,
+            &json!({"order_number": "SO-BIG", "items": lines}),
+        )
+        .await;
+    assert_eq!(many.status(), 201);
+    let stored = many.json::<Value>().await.unwrap();
+    assert_eq!(
+        stored["items"].as_array().unwrap().len(),
+        3_500,
+        "every line is stored"
+    );
+    for (field, value) in [
+        ("requested_ship_date", "-5000-01-01T00:00:00Z"),
+        ("requested_delivery_date", "+20000-01-01T00:00:00Z"),
+    ] {
+        let body = json!({"order_number": "SO-OLD", field: value});
+        let answer = app.post_json("/v1/orders", &key, &body).await;
+        let problem = assert_problem(answer, 422, "validation_failed").await;
+        assert_eq!(
+            problem["errors"][0]["path"],
+            format!("$.{field}"),
+            "{problem}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cancelled_as_a_status_cancels_the_one_way_through_every_door() {
+    let app = TestApp::spawn().await;
+    let key = writer(&app).await;
+    let created = app.post_json("/v1/orders", &key, &order("SO-7")).await;
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let patched = send(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/v1/orders/{id}"),
+        &key,
+        Some(json!({"status": "CANCELLED"})),
+        None,
+    )
+    .await;
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(patched["status"], "CANCELLED");
+    assert!(patched["cancelled_at"].is_string(), "{patched}");
+    let mutation = "mutation($input: OrderInput!) { createOrUpdateOrder(input: $input) { id } }";
+    let input = json!({"businessSlug": "acme", "facilitySlug": "rotterdam-dc",
+        "orderNumber": "SO-8", "status": "CANCELLED"});
+    let answer = app
+        .post_json(
+            "/graphql",
+            &key,
+            &json!({"query": mutation, "variables": {"input": input}}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let gql_id = answer["data"]["createOrUpdateOrder"]["id"]
+        .as_i64()
+        .expect("an id");
+    let read = app.get_json(&format!("/v1/orders/{gql_id}"), &key).await;
+    assert!(read["cancelled_at"].is_string(), "{read}");
+    let events = event_types(&app, &key).await;
+    assert_eq!(
+        events.iter().filter(|e| *e == "order.cancelled").count(),
+        2,
+        "one order.cancelled per order: {events:?}"
+    );
+}
+
+#[tokio::test]
+async fn put_without_lines_leaves_an_order_without_lines() {
+    let app = TestApp::spawn().await;
+    let key = writer(&app).await;
+    let created = app.post_json("/v1/orders", &key, &order("SO-9")).await;
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let replaced = send(
+        &app,
+        reqwest::Method::PUT,
+        &format!("/v1/orders/{id}"),
+        &key,
+        Some(json!({"notes": "lines to follow"})),
+        None,
+    )
+    .await;
+    let replaced: Value = replaced.json().await.unwrap();
+    assert_eq!(replaced["items"], json!([]), "{replaced}");
+}
+
+#[tokio::test]
+async fn two_writes_based_on_one_version_at_once_let_exactly_one_through() {
+    let app = TestApp::spawn().await;
+    let key = writer(&app).await;
+    for round in 0..10 {
+        let created = app
+            .post_json("/v1/orders", &key, &order(&format!("SO-RACE-{round}")))
+            .await;
+        let tag = etag(&created);
+        let id = created.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let path = format!("/v1/orders/{id}");
+        let first = send(
+            &app,
+            reqwest::Method::PATCH,
+            &path,
+            &key,
+            Some(json!({"notes": "first"})),
+            Some(&tag),
+        );
+        let second = send(
+            &app,
+            reqwest::Method::PATCH,
+            &path,
+            &key,
+            Some(json!({"notes": "second"})),
+            Some(&tag),
+        );
+        let (first, second) = tokio::join!(first, second);
+        let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 412], "round {round}");
+    }
 }

@@ -4,10 +4,14 @@
 use async_graphql::{Enum, InputObject, SimpleObject};
 
 use super::iso;
+use crate::domain::EventType;
 use crate::store::entities::message;
 
 /// The outbox event types legacy clients know, and their names there.
-pub const LEGACY_TYPES: &[&str] = &["pallet.processed", "shipment.completed"];
+pub const LEGACY_TYPES: &[&str] = &[
+    EventType::PalletProcessed.as_str(),
+    EventType::ShipmentCompleted.as_str(),
+];
 
 /// What a push message reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -50,7 +54,7 @@ pub struct PushMessage {
 impl PushMessage {
     /// The legacy view of an outbox message.
     pub fn new(m: message::Model, business_slug: &str, facility_slug: Option<String>) -> Self {
-        let message_type = if m.event_type == "shipment.completed" {
+        let message_type = if m.event_type == EventType::ShipmentCompleted.as_str() {
             PushMessageType::ShipmentComplete
         } else {
             PushMessageType::PalletEvent

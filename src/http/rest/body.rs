@@ -3,7 +3,9 @@
 
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
-use serde::de::DeserializeOwned;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde_json::Value;
 
 use crate::error::{Error, FieldError, ProblemCode};
@@ -66,6 +68,29 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         let path = json_path(&e.path().to_string());
         invalid(path, e.into_inner().to_string())
     })
+}
+
+/// Years a date may fall in: what both databases store and clients read back.
+const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// Serde: an optional RFC 3339 timestamp in the years 1 to 9999.
+pub fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    match Option::<DateTime<Utc>>::deserialize(d)? {
+        Some(t) if !YEARS.contains(&t.year()) => Err(D::Error::custom(format!(
+            "{t} is out of range: years 1 to 9999"
+        ))),
+        t => Ok(t),
+    }
+}
+
+/// Serde: an optional date (`YYYY-MM-DD`) in the years 1 to 9999.
+pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    match Option::<NaiveDate>::deserialize(d)? {
+        Some(t) if !YEARS.contains(&t.year()) => Err(D::Error::custom(format!(
+            "{t} is out of range: years 1 to 9999"
+        ))),
+        t => Ok(t),
+    }
 }
 
 /// A `422 validation_failed` naming one field.

@@ -12,8 +12,13 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::Expected;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use crate::app::{App, Expected};
+use crate::domain::Scope;
 use crate::error::{Error, ProblemCode, Result};
+use crate::store::keys::Principal;
 use crate::store::listing::Page;
 
 /// Most rows one page may hold.
@@ -44,10 +49,11 @@ impl PageParams {
         let after = match self.after.as_deref() {
             None => None,
             Some(cursor) => Some(
-                cursor
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|id| *id >= 0)
+                Some(cursor)
+                    .filter(|c| {
+                        (1..=18).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit())
+                    })
+                    .and_then(|c| c.parse::<i64>().ok())
                     .ok_or_else(|| {
                         bad_query(format!(
                             "after `{cursor}` is not a cursor this API gave out (use `next_cursor`)"
@@ -117,4 +123,31 @@ pub fn with_etag<T: Serialize>(
         response.headers_mut().insert(LOCATION, location);
     }
     response
+}
+
+/// The caller, checked for the `read` scope while the request's head is read: before
+/// any query parameter or body, so a key without the scope gets `403` whatever it sends.
+pub struct Reader(pub Principal);
+
+/// The caller, checked for the `write` scope before anything else is read.
+pub struct Writer(pub Principal);
+
+impl FromRequestParts<App> for Reader {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Error> {
+        let who = Principal::from_request_parts(parts, app).await?;
+        who.require(Scope::Read)?;
+        Ok(Reader(who))
+    }
+}
+
+impl FromRequestParts<App> for Writer {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Error> {
+        let who = Principal::from_request_parts(parts, app).await?;
+        who.require(Scope::Write)?;
+        Ok(Writer(who))
+    }
 }

@@ -8,13 +8,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::body::{Body, invalid};
-use super::{PageParams, if_match, time_param, with_etag};
+use super::{PageParams, Reader, Writer, if_match, time_param, with_etag};
 use crate::app::orders::{self, OrderFilter};
 use crate::app::views::{OrderSummary, OrderView};
 use crate::app::{App, Listing};
 use crate::domain::{
     CountryCode, DimensionUnit, OrderDirection, OrderNumber, OrderStatus, Party, Quantity,
-    QuantityUnit, Scope, Slug, UpdateMode, WeightUnit,
+    QuantityUnit, Slug, UpdateMode, WeightUnit,
 };
 use crate::error::{Problem, Result};
 use crate::http::extract::{Path, Query};
@@ -35,13 +35,15 @@ macro_rules! order_body {
             #[schema(max_length = 1024)]
             pub customer: Option<String>,
             pub direction: Option<OrderDirection>,
-            /// Cancel with `POST …/cancel`.
+            /// `CANCELLED` cancels as `POST …/cancel` does.
             pub status: Option<OrderStatus>,
             #[schema(max_length = 1024)]
             pub order_type: Option<String>,
             #[schema(max_length = 1024)]
             pub purchase_order: Option<String>,
+            #[serde(default, deserialize_with = "super::body::timestamp")]
             pub requested_ship_date: Option<DateTime<Utc>>,
+            #[serde(default, deserialize_with = "super::body::timestamp")]
             pub requested_delivery_date: Option<DateTime<Utc>>,
             #[schema(max_length = 1024)]
             pub service_level: Option<String>,
@@ -72,12 +74,6 @@ macro_rules! order_body {
         impl $name {
             /// The fields to store.
             fn fields(self) -> Result<OrderFields> {
-                if self.status == Some(OrderStatus::Cancelled) {
-                    return Err(invalid(
-                        "$.status".into(),
-                        "an order is cancelled with POST /v1/orders/{id}/cancel".into(),
-                    ));
-                }
                 let pickup = self.pickup_window.unwrap_or_default();
                 let delivery = self.delivery_window.unwrap_or_default();
                 Ok(OrderFields {
@@ -141,7 +137,7 @@ pub struct PartyBody {
     pub state: Option<String>,
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2, e.g. `NL`.
-    #[schema(value_type = Option<String>, pattern = "^[A-Za-z]{2}$")]
+    #[schema(value_type = Option<String>, pattern = "^\\s*[A-Za-z]{2}\\s*$")]
     pub country: Option<CountryCode>,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -167,7 +163,9 @@ impl From<PartyBody> for Party {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WindowBody {
+    #[serde(default, deserialize_with = "super::body::timestamp")]
     pub start: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "super::body::timestamp")]
     pub end: Option<DateTime<Utc>>,
 }
 
@@ -194,7 +192,9 @@ pub struct ItemBody {
     pub dimension_unit: Option<DimensionUnit>,
     pub is_dangerous_good: Option<bool>,
     pub lot: Option<String>,
+    #[serde(default, deserialize_with = "super::body::date")]
     pub expiration_date: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "super::body::date")]
     pub manufacturing_date: Option<NaiveDate>,
     /// Free fields kept as given.
     #[schema(value_type = Option<Object>)]
@@ -268,7 +268,7 @@ pub struct OrderListParams {
 #[tracing::instrument(skip_all)]
 pub async fn list(
     State(app): State<App>,
-    who: Principal,
+    Reader(who): Reader,
     Query(params): Query<OrderListParams>,
 ) -> Result<Response> {
     let page = PageParams {
@@ -321,10 +321,9 @@ pub async fn list(
 #[tracing::instrument(skip_all)]
 pub async fn create(
     State(app): State<App>,
-    who: Principal,
+    Writer(who): Writer,
     Body(body): Body<NewOrder>,
 ) -> Result<Response> {
-    who.require(Scope::Write)?;
     let number =
         OrderNumber::parse(&body.order_number).map_err(|e| invalid("$.order_number".into(), e))?;
     let facility_slug = body
@@ -355,7 +354,11 @@ pub async fn create(
         (status = 404, description = "No such order in the key's business", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
-pub async fn get(State(app): State<App>, who: Principal, Path(id): Path<i64>) -> Result<Response> {
+pub async fn get(
+    State(app): State<App>,
+    Reader(who): Reader,
+    Path(id): Path<i64>,
+) -> Result<Response> {
     let found = orders::get(&app, &who, id).await?;
     Ok(with_etag(
         StatusCode::OK,
@@ -373,7 +376,6 @@ async fn change(
     body: OrderChange,
     mode: UpdateMode,
 ) -> Result<Response> {
-    who.require(Scope::Write)?;
     let expected = if_match(&headers)?;
     let fields = body.fields()?;
     let changed = orders::update(&app, &who, id, fields, mode, expected.as_ref()).await?;
@@ -405,7 +407,7 @@ async fn change(
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn replace(
     State(app): State<App>,
-    who: Principal,
+    Writer(who): Writer,
     Path(id): Path<i64>,
     headers: HeaderMap,
     Body(body): Body<OrderChange>,
@@ -433,7 +435,7 @@ pub async fn replace(
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn patch(
     State(app): State<App>,
-    who: Principal,
+    Writer(who): Writer,
     Path(id): Path<i64>,
     headers: HeaderMap,
     Body(body): Body<OrderChange>,
@@ -457,7 +459,7 @@ pub async fn patch(
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn cancel(
     State(app): State<App>,
-    who: Principal,
+    Writer(who): Writer,
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> Result<Response> {
@@ -491,12 +493,11 @@ pub async fn cancel(
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn add_items(
     State(app): State<App>,
-    who: Principal,
+    Writer(who): Writer,
     Path(id): Path<i64>,
     headers: HeaderMap,
     Body(body): Body<ItemsBody>,
 ) -> Result<Response> {
-    who.require(Scope::Write)?;
     let expected = if_match(&headers)?;
     if body.items.is_empty() {
         return Err(invalid("$.items".into(), "give at least one line".into()));
@@ -530,7 +531,7 @@ pub async fn add_items(
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn remove_item(
     State(app): State<App>,
-    who: Principal,
+    Writer(who): Writer,
     Path((id, key)): Path<(i64, String)>,
     headers: HeaderMap,
 ) -> Result<Response> {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::body::{Body, invalid};
-use super::{PageParams, if_match, time_param, with_etag};
+use super::{PageParams, Reader, Writer, if_match, time_param, with_etag};
 use crate::app::shipments::{self, ShipmentFilter};
 use crate::app::views::{
     DocumentView, ExceptionView, PalletView, ReferenceView, ShipmentSummary, ShipmentView,
@@ -30,10 +30,12 @@ macro_rules! shipment_body {
         pub struct $name {
             $($own)*
             pub direction: Option<ShipmentDirection>,
-            /// A change is added to the status history; cancel with `POST …/cancel`.
+            /// A change is added to the status history; `CANCELLED` cancels as `POST …/cancel` does.
             pub status: Option<ShipmentStatus>,
             /// When the status change happened; defaults to now.
+            #[serde(default, deserialize_with = "super::body::timestamp")]
             pub status_occurred_at: Option<DateTime<Utc>>,
+            #[serde(default, deserialize_with = "super::body::timestamp")]
             pub expected_arrival_at: Option<DateTime<Utc>>,
             /// The dock's slug.
             #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -65,12 +67,6 @@ macro_rules! shipment_body {
         impl $name {
             /// The fields to store.
             fn fields(self) -> Result<ShipmentFields> {
-                if self.status == Some(ShipmentStatus::Cancelled) {
-                    return Err(invalid(
-                        "$.status".into(),
-                        "a shipment is cancelled with POST /v1/shipments/{id}/cancel".into(),
-                    ));
-                }
                 let dock = self.dock.as_deref().map(|d| slug("$.dock", d)).transpose()?;
                 let driver = self.driver.unwrap_or_default();
                 Ok(ShipmentFields {
@@ -162,7 +158,7 @@ pub struct ShipmentListParams {
 #[tracing::instrument(skip_all)]
 pub async fn list(
     State(app): State<App>,
-    who: Principal,
+    Reader(who): Reader,
     Query(params): Query<ShipmentListParams>,
 ) -> Result<Response> {
     let page = PageParams {
@@ -216,10 +212,9 @@ pub async fn list(
 #[tracing::instrument(skip_all)]
 pub async fn create(
     State(app): State<App>,
-    who: Principal,
+    Writer(who): Writer,
     Body(body): Body<NewShipment>,
 ) -> Result<Response> {
-    who.require(crate::domain::Scope::Write)?;
     let number = ShipmentNumber::parse(&body.shipment_number)
         .map_err(|e| invalid("$.shipment_number".into(), e))?;
     let facility = slug(
@@ -251,7 +246,11 @@ pub async fn create(
         (status = 404, description = "No such shipment in the key's business", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all, fields(shipment_id = id))]
-pub async fn get(State(app): State<App>, who: Principal, Path(id): Path<i64>) -> Result<Response> {
+pub async fn get(
+    State(app): State<App>,
+    Reader(who): Reader,
+    Path(id): Path<i64>,
+) -> Result<Response> {
     let found = shipments::get(&app, &who, id).await?;
     Ok(with_etag(
         StatusCode::OK,
@@ -269,7 +268,6 @@ async fn change(
     body: ShipmentChange,
     mode: UpdateMode,
 ) -> Result<Response> {
-    who.require(crate::domain::Scope::Write)?;
     let expected = if_match(&headers)?;
     let fields = body.fields()?;
     let changed = shipments::update(&app, &who, id, fields, mode, expected.as_ref()).await?;
@@ -301,7 +299,7 @@ async fn change(
 #[tracing::instrument(skip_all, fields(shipment_id = id))]
 pub async fn replace(
     State(app): State<App>,
-    who: Principal,
+    Writer(who): Writer,
     Path(id): Path<i64>,
     headers: HeaderMap,
     Body(body): Body<ShipmentChange>,
@@ -329,7 +327,7 @@ pub async fn replace(
 #[tracing::instrument(skip_all, fields(shipment_id = id))]
 pub async fn patch(
     State(app): State<App>,
-    who: Principal,
+    Writer(who): Writer,
     Path(id): Path<i64>,
     headers: HeaderMap,
     Body(body): Body<ShipmentChange>,
@@ -353,7 +351,7 @@ pub async fn patch(
 #[tracing::instrument(skip_all, fields(shipment_id = id))]
 pub async fn cancel(
     State(app): State<App>,
-    who: Principal,
+    Writer(who): Writer,
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> Result<Response> {
@@ -379,7 +377,7 @@ pub async fn cancel(
     ))]
 pub async fn pallets(
     State(app): State<App>,
-    who: Principal,
+    Reader(who): Reader,
     Path(id): Path<i64>,
 ) -> Result<Response> {
     Ok(axum::Json(shipments::pallets(&app, &who, id).await?).into_response())
@@ -397,7 +395,7 @@ pub async fn pallets(
     ))]
 pub async fn documents(
     State(app): State<App>,
-    who: Principal,
+    Reader(who): Reader,
     Path(id): Path<i64>,
 ) -> Result<Response> {
     Ok(axum::Json(shipments::documents(&app, &who, id).await?).into_response())
@@ -415,7 +413,7 @@ pub async fn documents(
     ))]
 pub async fn references(
     State(app): State<App>,
-    who: Principal,
+    Reader(who): Reader,
     Path(id): Path<i64>,
 ) -> Result<Response> {
     Ok(axum::Json(shipments::references(&app, &who, id).await?).into_response())
@@ -433,7 +431,7 @@ pub async fn references(
     ))]
 pub async fn exceptions(
     State(app): State<App>,
-    who: Principal,
+    Reader(who): Reader,
     Path(id): Path<i64>,
 ) -> Result<Response> {
     Ok(axum::Json(shipments::exceptions(&app, &who, id).await?).into_response())

@@ -1,6 +1,8 @@
 //! One message on its way to one endpoint.
 use sea_orm::entity::prelude::*;
 
+use crate::domain::DeliveryState;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "deliveries")]
 pub struct Model {
@@ -9,8 +11,7 @@ pub struct Model {
     pub message_id: i64,
     pub endpoint_id: i64,
     pub ordering_key: Option<String>,
-    /// `pending`, `delivered` or `failed` (dead-lettered).
-    pub state: String,
+    pub state: DeliveryState,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub lease_owner: Option<String>,

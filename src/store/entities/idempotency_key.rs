@@ -1,6 +1,8 @@
 //! The first complete answer given for an Idempotency-Key.
 use sea_orm::entity::prelude::*;
 
+use crate::domain::KeyState;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "idempotency_keys")]
 pub struct Model {
@@ -9,7 +11,7 @@ pub struct Model {
     pub business_id: i64,
     pub key: String,
     pub fingerprint: String,
-    pub state: String,
+    pub state: KeyState,
     pub response_status: Option<i32>,
     #[sea_orm(column_type = "Text", nullable)]
     pub response_body: Option<String>,

@@ -19,9 +19,9 @@ use tokio_util::sync::CancellationToken;
 use self::lanes::{Change, Job, Lanes, Next, still_fruitless};
 use self::push::{Answer, Target};
 use crate::config::Config;
+use crate::domain::DeliveryState;
 use crate::store::dispatch::{self, AttemptRecord};
 use crate::store::gate::WriteGate;
-use crate::store::outbox::{DELIVERED, FAILED, PENDING};
 use crate::store::{Db, webhooks};
 use crate::webhooks::ssrf::Guard;
 
@@ -361,7 +361,7 @@ impl Dispatcher {
         let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
         self.pace(job.delivery.endpoint_id, &answer);
         let (state, next_attempt_at) = self.next_step(&job, attempt, &answer).await;
-        metrics::counter!("webhook_attempts_total", "outcome" => state).increment(1);
+        metrics::counter!("webhook_attempts_total", "outcome" => state.as_str()).increment(1);
         AttemptRecord {
             delivery_id: job.delivery.id,
             attempt,
@@ -412,13 +412,13 @@ impl Dispatcher {
         job: &Job,
         attempt: i32,
         answer: &Answer,
-    ) -> (&'static str, chrono::DateTime<Utc>) {
+    ) -> (DeliveryState, chrono::DateTime<Utc>) {
         let now = Utc::now();
         match answer.status {
-            Some(s) if (200..300).contains(&s) => return (DELIVERED, now),
+            Some(s) if (200..300).contains(&s) => return (DeliveryState::Delivered, now),
             Some(410) => {
                 self.disable(job.delivery.endpoint_id).await;
-                return (FAILED, now);
+                return (DeliveryState::Failed, now);
             }
             _ => {}
         }
@@ -428,11 +428,11 @@ impl Dispatcher {
                 attempts = attempt,
                 "webhook delivery dead-lettered"
             );
-            return (FAILED, now);
+            return (DeliveryState::Failed, now);
         };
         let wait = jitter(*delay).max(answer.retry_after.unwrap_or_default());
         (
-            PENDING,
+            DeliveryState::Pending,
             now + chrono::Duration::from_std(wait).unwrap_or_default(),
         )
     }

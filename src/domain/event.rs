@@ -1,0 +1,72 @@
+//! The event types freightgate publishes: what webhook endpoints subscribe to and
+//! what `GET /v1/messages` and GraphQL's pushes carry as `type`.
+
+macro_rules! event_types {
+    ($($variant:ident => $text:literal,)+) => {
+        /// One kind of event.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum EventType {
+            $($variant,)+
+        }
+
+        impl EventType {
+            /// Every event type, in the order the README lists them.
+            pub const ALL: &'static [EventType] = &[$(EventType::$variant,)+];
+
+            /// The type as published, e.g. `shipment.created`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(EventType::$variant => $text,)+
+                }
+            }
+
+            /// The event type named `text`, if there is one.
+            pub fn parse(text: &str) -> Option<EventType> {
+                match text {
+                    $($text => Some(EventType::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+event_types! {
+    ShipmentCreated => "shipment.created",
+    ShipmentUpdated => "shipment.updated",
+    ShipmentStatusChanged => "shipment.status_changed",
+    ShipmentCancelled => "shipment.cancelled",
+    ShipmentCompleted => "shipment.completed",
+    PalletProcessed => "pallet.processed",
+    OrderCreated => "order.created",
+    OrderUpdated => "order.updated",
+    OrderCancelled => "order.cancelled",
+    DocumentAttached => "document.attached",
+    ExceptionCreated => "exception.created",
+}
+
+impl EventType {
+    /// The names of every type, for messages that list them.
+    pub fn names() -> Vec<&'static str> {
+        Self::ALL.iter().map(|t| t.as_str()).collect()
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventType;
+
+    #[test]
+    fn every_event_type_parses_back_to_itself() {
+        for t in EventType::ALL {
+            assert_eq!(EventType::parse(t.as_str()), Some(*t));
+        }
+        assert_eq!(EventType::parse("shipment.deleted"), None);
+    }
+}
