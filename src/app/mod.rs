@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod orders;
 pub mod shipments;
 pub mod views;
+pub mod webhooks;
 
 use std::sync::Arc;
 

@@ -1,16 +1,16 @@
-//! Webhook endpoint management over GraphQL: the same services as the REST API
-//! (`crate::webhooks::manage`, `crate::store::webhooks`), scope `webhooks`.
+//! Webhook endpoint management over GraphQL: the same use cases as the REST API
+//! (`crate::app::webhooks`), scope `webhooks`.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use serde_json::Value;
 
-use super::context::{db, principal, state};
+use super::context::{principal, state};
 use super::types::{iso, parse_time};
+use crate::app::webhooks as use_case;
 use crate::domain::{DeliveryState, Scope};
 use crate::error::Error;
 use crate::store::entities::{delivery, delivery_attempt, message, webhook_endpoint};
-use crate::store::webhooks;
-use crate::webhooks::manage::{self, EndpointRequest};
+use crate::webhooks::manage::EndpointRequest;
 use sea_orm::Iterable;
 
 fn strings(list: &Option<Value>) -> Option<Vec<String>> {
@@ -60,7 +60,6 @@ impl WebhookEndpoint {
         state: Option<String>,
         limit: Option<u64>,
     ) -> Result<Vec<WebhookDelivery>> {
-        let limit = limit.unwrap_or(100).clamp(1, 1000);
         let state = state
             .map(|s| {
                 DeliveryState::iter()
@@ -73,7 +72,9 @@ impl WebhookEndpoint {
                     })
             })
             .transpose()?;
-        let rows = webhooks::deliveries(db(ctx)?, self.0.id, state, limit).await?;
+        let who = principal(ctx, Scope::Webhooks)?;
+        let rows =
+            use_case::deliveries(super::context::state(ctx)?, who, self.0.id, state, limit).await?;
         Ok(rows
             .into_iter()
             .map(|(d, m)| WebhookDelivery::new(d, m))
@@ -81,8 +82,8 @@ impl WebhookEndpoint {
     }
     /// Every attempt, newest first.
     async fn attempts(&self, ctx: &Context<'_>, limit: Option<u64>) -> Result<Vec<WebhookAttempt>> {
-        let rows =
-            webhooks::attempts(db(ctx)?, self.0.id, limit.unwrap_or(100).clamp(1, 1000)).await?;
+        let who = principal(ctx, Scope::Webhooks)?;
+        let rows = use_case::attempts(state(ctx)?, who, self.0.id, limit).await?;
         Ok(rows
             .into_iter()
             .map(|(a, _)| WebhookAttempt::from(a))
@@ -183,7 +184,7 @@ impl WebhookQueries {
     /// The business's webhook endpoints.
     async fn webhook_endpoints(&self, ctx: &Context<'_>) -> Result<Vec<WebhookEndpoint>> {
         let who = principal(ctx, Scope::Webhooks)?;
-        Ok(webhooks::list_for(db(ctx)?, who.business_id)
+        Ok(use_case::list(state(ctx)?, who)
             .await?
             .into_iter()
             .map(WebhookEndpoint)
@@ -193,20 +194,13 @@ impl WebhookQueries {
     /// One endpoint of the business.
     async fn webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<WebhookEndpoint> {
         let who = principal(ctx, Scope::Webhooks)?;
-        Ok(WebhookEndpoint(
-            webhooks::find(db(ctx)?, who.business_id, id).await?,
-        ))
+        Ok(WebhookEndpoint(use_case::get(state(ctx)?, who, id).await?))
     }
 }
 
 /// Webhook mutations.
 #[derive(Default)]
 pub struct WebhookMutations;
-
-async fn owned(ctx: &Context<'_>, id: i64) -> Result<webhook_endpoint::Model> {
-    let who = principal(ctx, Scope::Webhooks)?;
-    Ok(webhooks::find(db(ctx)?, who.business_id, id).await?)
-}
 
 fn with_secret(e: webhook_endpoint::Model) -> WebhookEndpointWithSecret {
     WebhookEndpointWithSecret {
@@ -224,9 +218,8 @@ impl WebhookMutations {
         input: WebhookEndpointInput,
     ) -> Result<WebhookEndpointWithSecret> {
         let who = principal(ctx, Scope::Webhooks)?;
-        let fields = manage::validate(&state(ctx)?.config, input.into()).await?;
         Ok(with_secret(
-            manage::create(db(ctx)?, who.business_id, fields).await?,
+            use_case::create(state(ctx)?, who, input.into()).await?,
         ))
     }
 
@@ -237,16 +230,16 @@ impl WebhookMutations {
         id: i64,
         input: WebhookEndpointInput,
     ) -> Result<WebhookEndpoint> {
-        let endpoint = owned(ctx, id).await?;
-        let fields = manage::validate(&state(ctx)?.config, input.into()).await?;
+        let who = principal(ctx, Scope::Webhooks)?;
         Ok(WebhookEndpoint(
-            webhooks::update(db(ctx)?, endpoint, fields).await?,
+            use_case::update(state(ctx)?, who, id, input.into()).await?,
         ))
     }
 
     /// Removes an endpoint and its pending deliveries.
     async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<bool> {
-        webhooks::delete(db(ctx)?, owned(ctx, id).await?).await?;
+        let who = principal(ctx, Scope::Webhooks)?;
+        use_case::delete(state(ctx)?, who, id).await?;
         Ok(true)
     }
 
@@ -256,16 +249,17 @@ impl WebhookMutations {
         ctx: &Context<'_>,
         id: i64,
     ) -> Result<WebhookEndpoint> {
-        let reason = Some("disabled through the API".to_string());
+        let who = principal(ctx, Scope::Webhooks)?;
         Ok(WebhookEndpoint(
-            webhooks::set_disabled(db(ctx)?, owned(ctx, id).await?, true, reason).await?,
+            use_case::set_disabled(state(ctx)?, who, id, true).await?,
         ))
     }
 
     /// Resumes pushes to an endpoint.
     async fn enable_webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<WebhookEndpoint> {
+        let who = principal(ctx, Scope::Webhooks)?;
         Ok(WebhookEndpoint(
-            webhooks::set_disabled(db(ctx)?, owned(ctx, id).await?, false, None).await?,
+            use_case::set_disabled(state(ctx)?, who, id, false).await?,
         ))
     }
 
@@ -276,8 +270,8 @@ impl WebhookMutations {
         id: i64,
         overlap_secs: Option<u64>,
     ) -> Result<WebhookEndpointWithSecret> {
-        let endpoint = owned(ctx, id).await?;
-        let rotated = manage::rotate(db(ctx)?, &state(ctx)?.config, endpoint, overlap_secs).await?;
+        let who = principal(ctx, Scope::Webhooks)?;
+        let rotated = use_case::rotate(state(ctx)?, who, id, overlap_secs).await?;
         Ok(with_secret(rotated))
     }
 
@@ -288,9 +282,10 @@ impl WebhookMutations {
         endpoint_id: i64,
         delivery_id: i64,
     ) -> Result<WebhookDelivery> {
-        owned(ctx, endpoint_id).await?;
-        let replayed = webhooks::replay(db(ctx)?, endpoint_id, delivery_id).await?;
-        Ok(WebhookDelivery::new(replayed, None))
+        let who = principal(ctx, Scope::Webhooks)?;
+        let (replayed, message) =
+            use_case::replay(state(ctx)?, who, endpoint_id, delivery_id).await?;
+        Ok(WebhookDelivery::new(replayed, message))
     }
 
     /// Re-queues the endpoint's dead-lettered deliveries written in `[since, until)`;
@@ -302,12 +297,9 @@ impl WebhookMutations {
         since: String,
         until: Option<String>,
     ) -> Result<u64> {
-        owned(ctx, id).await?;
+        let who = principal(ctx, Scope::Webhooks)?;
         let since = parse_time("since", &since)?;
-        let until = match until {
-            Some(u) => parse_time("until", &u)?,
-            None => chrono::Utc::now(),
-        };
-        Ok(webhooks::recover(db(ctx)?, id, since, until).await?)
+        let until = until.map(|u| parse_time("until", &u)).transpose()?;
+        Ok(use_case::recover(state(ctx)?, who, id, since, until).await?)
     }
 }

@@ -10,7 +10,7 @@ mod ingest;
 pub mod limits;
 pub mod openapi;
 pub mod rest;
-mod webhooks;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -7,6 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::rest::{orders, shipments};
+use super::webhooks;
 use crate::error::{FieldError, Problem};
 
 /// Where the document and the reference page are served.
@@ -41,6 +42,20 @@ pub const REFERENCE_PATH: &str = "/docs";
         orders::cancel,
         orders::add_items,
         orders::remove_item,
+        webhooks::create,
+        webhooks::list,
+        webhooks::get,
+        webhooks::update,
+        webhooks::delete,
+        webhooks::disable,
+        webhooks::enable,
+        webhooks::secret,
+        webhooks::rotate,
+        webhooks::deliveries,
+        webhooks::attempts,
+        webhooks::replay,
+        webhooks::recover,
+        webhooks::messages,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerKey, &SharedAnswers),
@@ -48,6 +63,7 @@ pub const REFERENCE_PATH: &str = "/docs";
     tags(
         (name = "shipments", description = "Shipments, their status history, orders and attachments"),
         (name = "orders", description = "Orders and their lines"),
+        (name = "webhooks", description = "Webhook endpoints, their deliveries and attempts, and the message pull"),
     )
 )]
 struct ApiDoc;

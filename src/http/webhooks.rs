@@ -1,157 +1,366 @@
-//! Webhook endpoint management (scope `webhooks`) and the message pull (scope `read`).
+//! Webhook endpoint management (scope `webhooks`) and the message pull (scope
+//! `read`): parse, call `app::webhooks`, render.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::extract::{Json, Path, Query, RawBody};
 use crate::app::App;
-use crate::domain::{DeliveryState, Scope, Slug};
-use crate::error::{Error, ProblemCode, Result};
+use crate::app::webhooks::{self as use_case, Since};
+use crate::domain::{DeliveryState, Slug};
+use crate::error::{Error, Problem, ProblemCode, Result};
 use crate::store::entities::{delivery, delivery_attempt, message, webhook_endpoint};
 use crate::store::keys::Principal;
-use crate::store::webhooks;
-use crate::store::{outbox, tenancy};
-use crate::webhooks::manage::{self, EndpointRequest};
+use crate::webhooks::manage::EndpointRequest;
 
-fn invalid(path: &str, detail: String) -> Error {
-    Error::invalid_field(path, detail)
-}
-
-fn view(e: &webhook_endpoint::Model) -> Value {
-    json!({
-        "id": e.id,
-        "url": e.url,
-        "description": e.description,
-        "event_types": e.event_types,
-        "facilities": e.facilities,
-        "disabled": e.disabled,
-        "disabled_reason": e.disabled_reason,
-        "previous_secret_expires_at": e.previous_secret_expires_at,
-        "created_at": e.created_at,
-        "updated_at": e.updated_at,
+fn strings(list: &Option<Value>) -> Option<Vec<String>> {
+    list.as_ref().and_then(Value::as_array).map(|items| {
+        items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
     })
 }
 
-fn with_secret(e: &webhook_endpoint::Model) -> Value {
-    let mut body = view(e);
-    body["secret"] = Value::String(e.secret.clone());
-    body
+/// A receiver of the business's pushes.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EndpointView {
+    pub id: i64,
+    pub url: String,
+    pub description: Option<String>,
+    /// Event types it receives; null: all.
+    pub event_types: Option<Vec<String>>,
+    /// Facility slugs it receives; null: all.
+    pub facilities: Option<Vec<String>>,
+    pub disabled: bool,
+    pub disabled_reason: Option<String>,
+    /// Until when the previous secret still signs beside the current one.
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The signing secret: only in the answers of create and rotate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
-/// `POST /v1/webhooks/endpoints`: 201 with the endpoint and its secret.
+impl EndpointView {
+    fn new(e: webhook_endpoint::Model, with_secret: bool) -> Self {
+        Self {
+            id: e.id,
+            event_types: strings(&e.event_types),
+            facilities: strings(&e.facilities),
+            url: e.url,
+            description: e.description,
+            disabled: e.disabled,
+            disabled_reason: e.disabled_reason,
+            previous_secret_expires_at: e.previous_secret_expires_at,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+            secret: with_secret.then_some(e.secret),
+        }
+    }
+}
+
+/// The business's endpoints.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EndpointList {
+    pub endpoints: Vec<EndpointView>,
+}
+
+/// One message on its way to one endpoint.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeliveryView {
+    pub id: i64,
+    pub message_id: i64,
+    /// The `webhook-id` header every attempt of this message carries.
+    pub webhook_id: Option<String>,
+    pub event_type: Option<String>,
+    pub state: DeliveryState,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl DeliveryView {
+    fn new((d, m): use_case::Delivery) -> Self {
+        Self {
+            id: d.id,
+            message_id: d.message_id,
+            webhook_id: m.as_ref().map(|m| m.webhook_id.clone()),
+            event_type: m.map(|m| m.event_type),
+            state: d.state,
+            attempts: d.attempts,
+            next_attempt_at: d.next_attempt_at,
+            last_status: d.last_status,
+            last_error: d.last_error,
+            created_at: d.created_at,
+        }
+    }
+}
+
+/// An endpoint's deliveries.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeliveryList {
+    pub deliveries: Vec<DeliveryView>,
+}
+
+/// One push and its answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttemptView {
+    pub id: i64,
+    pub delivery_id: i64,
+    pub message_id: i64,
+    pub attempt: i32,
+    pub attempted_at: DateTime<Utc>,
+    pub status_code: Option<i32>,
+    pub duration_ms: i32,
+    /// The first 4 KiB of the answer.
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+}
+
+impl AttemptView {
+    fn new((a, d): (delivery_attempt::Model, delivery::Model)) -> Self {
+        Self {
+            id: a.id,
+            delivery_id: d.id,
+            message_id: d.message_id,
+            attempt: a.attempt,
+            attempted_at: a.attempted_at,
+            status_code: a.status_code,
+            duration_ms: a.duration_ms,
+            response_body: a.response_body,
+            error: a.error,
+        }
+    }
+}
+
+/// An endpoint's attempts.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AttemptList {
+    pub attempts: Vec<AttemptView>,
+}
+
+/// The signing secret.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SecretView {
+    /// `whsec_` and the base64 key.
+    pub secret: String,
+}
+
+/// How many deliveries were put back in the queue.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Requeued {
+    pub requeued: u64,
+}
+
+/// An endpoint to register, or the fields to change (unknown fields are refused).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointBody {
+    /// A public http(s) URL (see `webhooks_allow_networks`); required on create.
+    pub url: Option<String>,
+    pub description: Option<String>,
+    /// Event types to receive; null or absent: all.
+    pub event_types: Option<Vec<String>>,
+    /// Facility slugs to receive; null or absent: all.
+    pub facilities: Option<Vec<String>>,
+}
+
+impl From<EndpointBody> for EndpointRequest {
+    fn from(b: EndpointBody) -> Self {
+        EndpointRequest {
+            url: b.url,
+            description: b.description,
+            event_types: b.event_types,
+            facilities: b.facilities,
+        }
+    }
+}
+
+/// Registers an endpoint; the answer holds its secret.
+#[utoipa::path(post, path = "/v1/webhooks/endpoints", tag = "webhooks", operation_id = "createWebhookEndpoint",
+    request_body = EndpointBody,
+    responses(
+        (status = 201, description = "Registered, with its secret", body = EndpointView,
+            links(
+                ("GetEndpoint" = (operation_id = "getWebhookEndpoint", parameters(("id" = "$response.body#/id")))),
+                ("Deliveries" = (operation_id = "listWebhookDeliveries", parameters(("id" = "$response.body#/id")))),
+                ("Attempts" = (operation_id = "listWebhookAttempts", parameters(("id" = "$response.body#/id")))),
+                ("Rotate" = (operation_id = "rotateWebhookSecret", parameters(("id" = "$response.body#/id")))),
+                ("Disable" = (operation_id = "disableWebhookEndpoint", parameters(("id" = "$response.body#/id")))),
+            )),
+        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is at fault (a refused URL, an unknown event type, …)", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn create(
-    State(state): State<App>,
+    State(app): State<App>,
     p: Principal,
-    Json(body): Json<EndpointRequest>,
+    Json(body): Json<EndpointBody>,
 ) -> Result<Response> {
-    p.require(Scope::Webhooks)?;
-    let fields = manage::validate(&state.config, body).await?;
-    let endpoint = manage::create(&state.db, p.business_id, fields).await?;
-    Ok((StatusCode::CREATED, axum::Json(with_secret(&endpoint))).into_response())
-}
-
-/// `GET /v1/webhooks/endpoints`.
-pub async fn list(State(state): State<App>, p: Principal) -> Result<Response> {
-    p.require(Scope::Webhooks)?;
-    let endpoints = webhooks::list_for(&state.db, p.business_id).await?;
-    Ok(
-        axum::Json(json!({"endpoints": endpoints.iter().map(view).collect::<Vec<_>>()}))
-            .into_response(),
+    let endpoint = use_case::create(&app, &p, body.into()).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(EndpointView::new(endpoint, true)),
     )
+        .into_response())
 }
 
-/// `GET /v1/webhooks/endpoints/{id}`.
-pub async fn get(State(state): State<App>, p: Principal, Path(id): Path<i64>) -> Result<Response> {
-    p.require(Scope::Webhooks)?;
-    Ok(axum::Json(view(&webhooks::find(&state.db, p.business_id, id).await?)).into_response())
+/// The business's endpoints.
+#[utoipa::path(get, path = "/v1/webhooks/endpoints", tag = "webhooks", operation_id = "listWebhookEndpoints",
+    responses(
+        (status = 200, description = "The endpoints", body = EndpointList),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list(State(app): State<App>, p: Principal) -> Result<Response> {
+    let endpoints = use_case::list(&app, &p).await?;
+    let endpoints = endpoints
+        .into_iter()
+        .map(|e| EndpointView::new(e, false))
+        .collect();
+    Ok(axum::Json(EndpointList { endpoints }).into_response())
 }
 
-/// `PATCH /v1/webhooks/endpoints/{id}`.
+/// One endpoint.
+#[utoipa::path(get, path = "/v1/webhooks/endpoints/{id}", tag = "webhooks", operation_id = "getWebhookEndpoint",
+    params(("id" = i64, Path, description = "The endpoint's id")),
+    responses(
+        (status = 200, description = "The endpoint", body = EndpointView),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> Result<Response> {
+    let endpoint = use_case::get(&app, &p, id).await?;
+    Ok(axum::Json(EndpointView::new(endpoint, false)).into_response())
+}
+
+/// Changes the fields given.
+#[utoipa::path(patch, path = "/v1/webhooks/endpoints/{id}", tag = "webhooks", operation_id = "updateWebhookEndpoint",
+    params(("id" = i64, Path, description = "The endpoint's id")),
+    request_body = EndpointBody,
+    responses(
+        (status = 200, description = "The changed endpoint", body = EndpointView),
+        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is at fault", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn update(
-    State(state): State<App>,
+    State(app): State<App>,
     p: Principal,
     Path(id): Path<i64>,
-    Json(body): Json<EndpointRequest>,
+    Json(body): Json<EndpointBody>,
 ) -> Result<Response> {
-    p.require(Scope::Webhooks)?;
-    let endpoint = webhooks::find(&state.db, p.business_id, id).await?;
-    let fields = manage::validate(&state.config, body).await?;
-    Ok(axum::Json(view(&webhooks::update(&state.db, endpoint, fields).await?)).into_response())
+    let endpoint = use_case::update(&app, &p, id, body.into()).await?;
+    Ok(axum::Json(EndpointView::new(endpoint, false)).into_response())
 }
 
-/// `DELETE /v1/webhooks/endpoints/{id}`: 204.
-pub async fn delete(
-    State(state): State<App>,
-    p: Principal,
-    Path(id): Path<i64>,
-) -> Result<Response> {
-    p.require(Scope::Webhooks)?;
-    let endpoint = webhooks::find(&state.db, p.business_id, id).await?;
-    webhooks::delete(&state.db, endpoint).await?;
+/// Removes an endpoint and its pending deliveries.
+#[utoipa::path(delete, path = "/v1/webhooks/endpoints/{id}", tag = "webhooks", operation_id = "deleteWebhookEndpoint",
+    params(("id" = i64, Path, description = "The endpoint's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> Result<Response> {
+    use_case::delete(&app, &p, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `POST /v1/webhooks/endpoints/{id}/disable`.
+/// Pauses pushes to an endpoint.
+#[utoipa::path(post, path = "/v1/webhooks/endpoints/{id}/disable", tag = "webhooks", operation_id = "disableWebhookEndpoint",
+    params(("id" = i64, Path, description = "The endpoint's id")),
+    responses(
+        (status = 200, description = "The disabled endpoint", body = EndpointView,
+            links(("Enable" = (operation_id = "enableWebhookEndpoint", parameters(("id" = "$response.body#/id")))))),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn disable(
-    State(state): State<App>,
+    State(app): State<App>,
     p: Principal,
     Path(id): Path<i64>,
 ) -> Result<Response> {
-    p.require(Scope::Webhooks)?;
-    let endpoint = webhooks::find(&state.db, p.business_id, id).await?;
-    let reason = Some("disabled through the API".to_string());
-    Ok(axum::Json(view(
-        &webhooks::set_disabled(&state.db, endpoint, true, reason).await?,
-    ))
-    .into_response())
+    let endpoint = use_case::set_disabled(&app, &p, id, true).await?;
+    Ok(axum::Json(EndpointView::new(endpoint, false)).into_response())
 }
 
-/// `POST /v1/webhooks/endpoints/{id}/enable`.
-pub async fn enable(
-    State(state): State<App>,
-    p: Principal,
-    Path(id): Path<i64>,
-) -> Result<Response> {
-    p.require(Scope::Webhooks)?;
-    let endpoint = webhooks::find(&state.db, p.business_id, id).await?;
-    Ok(axum::Json(view(
-        &webhooks::set_disabled(&state.db, endpoint, false, None).await?,
-    ))
-    .into_response())
+/// Resumes pushes to an endpoint.
+#[utoipa::path(post, path = "/v1/webhooks/endpoints/{id}/enable", tag = "webhooks", operation_id = "enableWebhookEndpoint",
+    params(("id" = i64, Path, description = "The endpoint's id")),
+    responses(
+        (status = 200, description = "The enabled endpoint", body = EndpointView),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn enable(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> Result<Response> {
+    let endpoint = use_case::set_disabled(&app, &p, id, false).await?;
+    Ok(axum::Json(EndpointView::new(endpoint, false)).into_response())
 }
 
-/// `GET /v1/webhooks/endpoints/{id}/secret`: the secret, on explicit request.
-pub async fn secret(
-    State(state): State<App>,
-    p: Principal,
-    Path(id): Path<i64>,
-) -> Result<Response> {
-    p.require(Scope::Webhooks)?;
-    let endpoint = webhooks::find(&state.db, p.business_id, id).await?;
-    Ok(axum::Json(json!({"secret": endpoint.secret})).into_response())
+/// The endpoint's signing secret, on explicit request.
+#[utoipa::path(get, path = "/v1/webhooks/endpoints/{id}/secret", tag = "webhooks", operation_id = "getWebhookSecret",
+    params(("id" = i64, Path, description = "The endpoint's id")),
+    responses(
+        (status = 200, description = "The secret", body = SecretView),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn secret(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> Result<Response> {
+    let secret = use_case::secret(&app, &p, id).await?;
+    Ok(axum::Json(SecretView { secret }).into_response())
 }
 
-/// Body of `rotate-secret`.
-#[derive(Debug, Default, Deserialize)]
+/// Body of `rotate-secret` (may be empty).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateBody {
+    /// How long the old secret keeps signing, in seconds (default
+    /// `webhooks_secret_overlap_secs`, at most 30 days).
     overlap_secs: Option<u64>,
 }
 
-/// `POST /v1/webhooks/endpoints/{id}/rotate-secret`: the new secret; the old one
-/// keeps signing beside it for the overlap.
+/// A new secret; the old one keeps signing beside it for the overlap.
+#[utoipa::path(post, path = "/v1/webhooks/endpoints/{id}/rotate-secret", tag = "webhooks", operation_id = "rotateWebhookSecret",
+    params(("id" = i64, Path, description = "The endpoint's id")),
+    request_body(content = Option<RotateBody>, description = "Optional"),
+    responses(
+        (status = 200, description = "The endpoint with its new secret", body = EndpointView),
+        (status = 400, description = "Not a rotate request", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn rotate(
-    State(state): State<App>,
+    State(app): State<App>,
     p: Principal,
     Path(id): Path<i64>,
     RawBody(body): RawBody,
 ) -> Result<Response> {
-    p.require(Scope::Webhooks)?;
-    let endpoint = webhooks::find(&state.db, p.business_id, id).await?;
+    p.require(crate::domain::Scope::Webhooks)?;
     let body: RotateBody = if body.iter().all(u8::is_ascii_whitespace) {
         RotateBody::default()
     } else {
@@ -160,171 +369,203 @@ pub async fn rotate(
             detail: format!("the body is not a valid rotate request: {e}"),
         })?
     };
-    let rotated = manage::rotate(&state.db, &state.config, endpoint, body.overlap_secs).await?;
-    Ok(axum::Json(with_secret(&rotated)).into_response())
-}
-
-fn delivery_view(d: &delivery::Model, m: Option<&message::Model>) -> Value {
-    json!({
-        "id": d.id,
-        "message_id": d.message_id,
-        "webhook_id": m.map(|m| m.webhook_id.clone()),
-        "event_type": m.map(|m| m.event_type.clone()),
-        "state": d.state,
-        "attempts": d.attempts,
-        "next_attempt_at": d.next_attempt_at,
-        "last_status": d.last_status,
-        "last_error": d.last_error,
-        "created_at": d.created_at,
-    })
+    let rotated = use_case::rotate(&app, &p, id, body.overlap_secs).await?;
+    Ok(axum::Json(EndpointView::new(rotated, true)).into_response())
 }
 
 /// Filters of the delivery and attempt lists.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only deliveries in this state.
     state: Option<DeliveryState>,
+    /// Rows, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
 }
 
-/// `GET /v1/webhooks/endpoints/{id}/deliveries?state=failed`.
+/// The endpoint's deliveries, newest first.
+#[utoipa::path(get, path = "/v1/webhooks/endpoints/{id}/deliveries", tag = "webhooks", operation_id = "listWebhookDeliveries",
+    params(("id" = i64, Path, description = "The endpoint's id"), ListQuery),
+    responses(
+        (status = 200, description = "Its deliveries", body = DeliveryList),
+        (status = 400, description = "A filter cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn deliveries(
-    State(state): State<App>,
+    State(app): State<App>,
     p: Principal,
     Path(id): Path<i64>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response> {
-    p.require(Scope::Webhooks)?;
-    webhooks::find(&state.db, p.business_id, id).await?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = webhooks::deliveries(&state.db, id, q.state, limit).await?;
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|(d, m)| delivery_view(d, m.as_ref()))
-        .collect();
-    Ok(axum::Json(json!({"deliveries": items})).into_response())
+    let rows = use_case::deliveries(&app, &p, id, q.state, q.limit).await?;
+    let deliveries = rows.into_iter().map(DeliveryView::new).collect();
+    Ok(axum::Json(DeliveryList { deliveries }).into_response())
 }
 
-fn attempt_view(a: &delivery_attempt::Model, d: &delivery::Model) -> Value {
-    json!({
-        "id": a.id,
-        "delivery_id": d.id,
-        "message_id": d.message_id,
-        "attempt": a.attempt,
-        "attempted_at": a.attempted_at,
-        "status_code": a.status_code,
-        "duration_ms": a.duration_ms,
-        "response_body": a.response_body,
-        "error": a.error,
-    })
-}
-
-/// `GET /v1/webhooks/endpoints/{id}/attempts`: every attempt, newest first.
+/// The endpoint's attempts, newest first.
+#[utoipa::path(get, path = "/v1/webhooks/endpoints/{id}/attempts", tag = "webhooks", operation_id = "listWebhookAttempts",
+    params(("id" = i64, Path, description = "The endpoint's id"), ListQuery),
+    responses(
+        (status = 200, description = "Its attempts", body = AttemptList),
+        (status = 400, description = "A filter cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn attempts(
-    State(state): State<App>,
+    State(app): State<App>,
     p: Principal,
     Path(id): Path<i64>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response> {
-    p.require(Scope::Webhooks)?;
-    webhooks::find(&state.db, p.business_id, id).await?;
-    let rows = webhooks::attempts(&state.db, id, q.limit.unwrap_or(100).clamp(1, 1000)).await?;
-    let items: Vec<Value> = rows.iter().map(|(a, d)| attempt_view(a, d)).collect();
-    Ok(axum::Json(json!({"attempts": items})).into_response())
+    let rows = use_case::attempts(&app, &p, id, q.limit).await?;
+    let attempts = rows.into_iter().map(AttemptView::new).collect();
+    Ok(axum::Json(AttemptList { attempts }).into_response())
 }
 
-/// `POST /v1/webhooks/endpoints/{id}/deliveries/{delivery_id}/replay`.
+/// Sends one delivery again.
+#[utoipa::path(post, path = "/v1/webhooks/endpoints/{id}/deliveries/{delivery_id}/replay", tag = "webhooks", operation_id = "replayWebhookDelivery",
+    params(("id" = i64, Path, description = "The endpoint's id"), ("delivery_id" = i64, Path, description = "The delivery's id")),
+    responses(
+        (status = 202, description = "Queued again", body = DeliveryView),
+        (status = 400, description = "An id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint or delivery", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn replay(
-    State(state): State<App>,
+    State(app): State<App>,
     p: Principal,
     Path((id, delivery_id)): Path<(i64, i64)>,
 ) -> Result<Response> {
-    p.require(Scope::Webhooks)?;
-    webhooks::find(&state.db, p.business_id, id).await?;
-    let d = webhooks::replay(&state.db, id, delivery_id).await?;
-    Ok((StatusCode::ACCEPTED, axum::Json(delivery_view(&d, None))).into_response())
-}
-
-/// Body of `recover`: a time range of messages.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RecoverBody {
-    since: DateTime<Utc>,
-    until: Option<DateTime<Utc>>,
-}
-
-/// `POST /v1/webhooks/endpoints/{id}/recover`: re-queues dead-lettered deliveries.
-pub async fn recover(
-    State(state): State<App>,
-    p: Principal,
-    Path(id): Path<i64>,
-    Json(body): Json<RecoverBody>,
-) -> Result<Response> {
-    p.require(Scope::Webhooks)?;
-    webhooks::find(&state.db, p.business_id, id).await?;
-    let until = body.until.unwrap_or_else(Utc::now);
-    let requeued = webhooks::recover(&state.db, id, body.since, until).await?;
+    let replayed = use_case::replay(&app, &p, id, delivery_id).await?;
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(json!({"requeued": requeued})),
+        axum::Json(DeliveryView::new(replayed)),
     )
         .into_response())
 }
 
+/// Body of `recover`: a time range of messages.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoverBody {
+    since: DateTime<Utc>,
+    /// Defaults to now.
+    until: Option<DateTime<Utc>>,
+}
+
+/// Re-queues the endpoint's dead-lettered deliveries written in `[since, until)`.
+#[utoipa::path(post, path = "/v1/webhooks/endpoints/{id}/recover", tag = "webhooks", operation_id = "recoverWebhookEndpoint",
+    params(("id" = i64, Path, description = "The endpoint's id")),
+    request_body = RecoverBody,
+    responses(
+        (status = 202, description = "How many were queued again", body = Requeued),
+        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is at fault", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn recover(
+    State(app): State<App>,
+    p: Principal,
+    Path(id): Path<i64>,
+    Json(body): Json<RecoverBody>,
+) -> Result<Response> {
+    let requeued = use_case::recover(&app, &p, id, body.since, body.until).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(Requeued { requeued })).into_response())
+}
+
 /// Query of the message pull.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessagesQuery {
     /// A message id (exclusive) or an RFC 3339 time.
     since: Option<String>,
+    /// Only this facility's messages (its slug).
+    #[param(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     facility: Option<String>,
+    /// Messages, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
 }
 
-/// `GET /v1/messages?since=`: the business's messages in order, for catching up.
+/// One message as pulled.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MessageView {
+    pub id: i64,
+    pub webhook_id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub created_at: DateTime<Utc>,
+    /// The envelope a push carries: `type`, `timestamp`, `data`.
+    #[schema(value_type = Object)]
+    pub message: Value,
+}
+
+/// A page of the message pull.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MessagePage {
+    pub messages: Vec<MessageView>,
+    /// Pass as `since` for the next page.
+    pub next: String,
+}
+
+impl MessageView {
+    fn new(m: message::Model) -> Self {
+        Self {
+            message: serde_json::from_str(&m.body).unwrap_or_default(),
+            id: m.id,
+            webhook_id: m.webhook_id,
+            event_type: m.event_type,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// The business's messages in order, for catching up.
+#[utoipa::path(get, path = "/v1/messages", tag = "webhooks", operation_id = "listMessages",
+    params(MessagesQuery),
+    responses(
+        (status = 200, description = "A page of messages", body = MessagePage),
+        (status = 400, description = "A filter cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The facility is not a slug", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn messages(
-    State(state): State<App>,
+    State(app): State<App>,
     p: Principal,
     Query(q): Query<MessagesQuery>,
 ) -> Result<Response> {
-    p.require(Scope::Read)?;
-    let (after_id, since) = match q.since.as_deref() {
-        None => (0, None),
+    p.require(crate::domain::Scope::Read)?;
+    let since = match q.since.as_deref() {
+        None => Since::Start,
         Some(s) => match s.parse::<i64>() {
-            Ok(id) => (id, None),
+            Ok(id) => Since::After(id),
             Err(_) => {
                 let at = DateTime::parse_from_rfc3339(s).map_err(|e| Error::BadRequest {
                     code: ProblemCode::InvalidQueryParameter,
                     detail: format!("`since` must be a message id or an RFC 3339 time: {e}"),
                 })?;
-                (0, Some(at.with_timezone(&Utc)))
+                Since::Time(at.with_timezone(&Utc))
             }
         },
     };
-    let facility_id = match q.facility.as_deref() {
-        Some(slug) => {
-            let slug = Slug::parse(slug).map_err(|e| invalid("facility", e))?;
-            let found = tenancy::find_facility(&state.db, p.business_id, &slug).await?;
-            Some(found.map(|f| f.id).unwrap_or(-1))
-        }
-        None => None,
-    };
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = outbox::messages_after(
-        &state.db,
-        p.business_id,
-        after_id,
-        since,
-        facility_id,
-        None,
-        limit,
-    )
-    .await?;
-    let next = rows.last().map(|m| m.id).unwrap_or(after_id);
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|m| {
-            let envelope: Value = serde_json::from_str(&m.body).unwrap_or_default();
-            json!({"id": m.id, "webhook_id": m.webhook_id, "type": m.event_type, "created_at": m.created_at, "message": envelope})
-        })
-        .collect();
-    Ok(axum::Json(json!({"messages": items, "next": next.to_string()})).into_response())
+    let facility = q
+        .facility
+        .as_deref()
+        .map(|slug| Slug::parse(slug).map_err(|e| Error::invalid_field("facility", e)))
+        .transpose()?;
+    let page = use_case::messages(&app, &p, since, facility, q.limit).await?;
+    Ok(axum::Json(MessagePage {
+        messages: page.messages.into_iter().map(MessageView::new).collect(),
+        next: page.next.to_string(),
+    })
+    .into_response())
 }

@@ -199,3 +199,11 @@ pub async fn latest_message_id(db: &impl ConnectionTrait, business_id: i64) -> R
         .map_err(Error::from_db_err)?;
     Ok(newest.map(|m| m.id).unwrap_or(0))
 }
+
+/// One message by id.
+pub async fn message_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<message::Model>> {
+    message::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)
+}

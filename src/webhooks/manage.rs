@@ -126,7 +126,7 @@ fn check_sizes(request: &EndpointRequest) -> Result<()> {
 
 /// Registers a validated endpoint with a new secret.
 pub async fn create(
-    db: &crate::store::Db,
+    db: &impl sea_orm::ConnectionTrait,
     business_id: i64,
     fields: EndpointFields,
 ) -> Result<webhook_endpoint::Model> {
@@ -141,7 +141,7 @@ pub async fn create(
 /// Gives the endpoint a new secret; the old one signs beside it for `overlap_secs`
 /// (capped at 30 days), or the configured default.
 pub async fn rotate(
-    db: &crate::store::Db,
+    db: &impl sea_orm::ConnectionTrait,
     config: &Config,
     endpoint: webhook_endpoint::Model,
     overlap_secs: Option<u64>,

@@ -203,7 +203,12 @@ async fn a_dead_lettered_push_can_be_replayed_and_recovered() {
         "/v1/webhooks/endpoints/{id}/deliveries/{}/replay",
         dead["id"]
     );
-    assert_eq!(app.post_json(&replay, &key, &json!({})).await.status(), 202);
+    let replayed = app.post_json(&replay, &key, &json!({})).await;
+    assert_eq!(replayed.status(), 202);
+    let replayed: Value = replayed.json().await.unwrap();
+    assert_eq!(replayed["state"], "pending");
+    assert_eq!(replayed["event_type"], "order.created", "{replayed}");
+    assert_eq!(replayed["webhook_id"], dead["webhook_id"], "{replayed}");
     wait_state(&app, &key, id, "failed").await;
     assert_eq!(receiver.pushes().len(), 6);
     let recover = format!("/v1/webhooks/endpoints/{id}/recover");

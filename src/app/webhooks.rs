@@ -1,0 +1,235 @@
+//! Webhook use cases: endpoints (register, change, disable, rotate the secret,
+//! remove), their deliveries and attempts, replay and recovery, and the message pull.
+//! Every write takes its turn in the write queue like any other.
+
+use chrono::{DateTime, Utc};
+
+use super::App;
+use crate::domain::{DeliveryState, Scope, Slug};
+use crate::error::{Error, ProblemCode, Result};
+use crate::store::entities::{delivery, delivery_attempt, message, webhook_endpoint};
+use crate::store::keys::Principal;
+use crate::store::{outbox, tenancy, webhooks};
+use crate::webhooks::manage::{self, EndpointRequest};
+
+/// Rows a listing answers when no limit is asked for, and the most it answers.
+const DEFAULT_LIMIT: u64 = 100;
+const MAX_LIMIT: u64 = 1000;
+
+/// The rows to answer: a limit outside 1 to 1000 is refused, not cut.
+fn limit(asked: Option<u64>) -> Result<u64> {
+    let limit = asked.unwrap_or(DEFAULT_LIMIT);
+    if (1..=MAX_LIMIT).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(Error::BadRequest {
+            code: ProblemCode::InvalidQueryParameter,
+            detail: format!("limit must be 1 to {MAX_LIMIT}, not {limit}"),
+        })
+    }
+}
+
+/// The business's endpoints (scope `webhooks`).
+pub async fn list(app: &App, who: &Principal) -> Result<Vec<webhook_endpoint::Model>> {
+    who.require(Scope::Webhooks)?;
+    webhooks::list_for(&app.db, who.business_id).await
+}
+
+/// One endpoint of the business (scope `webhooks`).
+pub async fn get(app: &App, who: &Principal, id: i64) -> Result<webhook_endpoint::Model> {
+    who.require(Scope::Webhooks)?;
+    webhooks::find(&app.db, who.business_id, id).await
+}
+
+/// Registers an endpoint with a new secret. The URL is checked (and resolved)
+/// before the write begins, so a slow DNS answer holds up no other writer.
+pub async fn create(
+    app: &App,
+    who: &Principal,
+    request: EndpointRequest,
+) -> Result<webhook_endpoint::Model> {
+    who.require(Scope::Webhooks)?;
+    let fields = manage::validate(&app.config, request).await?;
+    let txn = app.begin().await?;
+    let created = manage::create(&*txn, who.business_id, fields).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Changes the fields given.
+pub async fn update(
+    app: &App,
+    who: &Principal,
+    id: i64,
+    request: EndpointRequest,
+) -> Result<webhook_endpoint::Model> {
+    who.require(Scope::Webhooks)?;
+    webhooks::find(&app.db, who.business_id, id).await?;
+    let fields = manage::validate(&app.config, request).await?;
+    let txn = app.begin().await?;
+    let endpoint = webhooks::find(&*txn, who.business_id, id).await?;
+    let updated = webhooks::update(&*txn, endpoint, fields).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Removes an endpoint and its pending deliveries.
+pub async fn delete(app: &App, who: &Principal, id: i64) -> Result<()> {
+    who.require(Scope::Webhooks)?;
+    let txn = app.begin().await?;
+    let endpoint = webhooks::find(&*txn, who.business_id, id).await?;
+    webhooks::delete(&*txn, endpoint).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Pauses (`disabled`) or resumes pushes to an endpoint.
+pub async fn set_disabled(
+    app: &App,
+    who: &Principal,
+    id: i64,
+    disabled: bool,
+) -> Result<webhook_endpoint::Model> {
+    who.require(Scope::Webhooks)?;
+    let reason = disabled.then(|| "disabled through the API".to_string());
+    let txn = app.begin().await?;
+    let endpoint = webhooks::find(&*txn, who.business_id, id).await?;
+    let changed = webhooks::set_disabled(&*txn, endpoint, disabled, reason).await?;
+    txn.commit().await?;
+    Ok(changed)
+}
+
+/// The endpoint's signing secret, on explicit request.
+pub async fn secret(app: &App, who: &Principal, id: i64) -> Result<String> {
+    Ok(get(app, who, id).await?.secret)
+}
+
+/// A new secret; the old one keeps signing beside it for `overlap_secs` (the
+/// configured default when not given).
+pub async fn rotate(
+    app: &App,
+    who: &Principal,
+    id: i64,
+    overlap_secs: Option<u64>,
+) -> Result<webhook_endpoint::Model> {
+    who.require(Scope::Webhooks)?;
+    let txn = app.begin().await?;
+    let endpoint = webhooks::find(&*txn, who.business_id, id).await?;
+    let rotated = manage::rotate(&*txn, &app.config, endpoint, overlap_secs).await?;
+    txn.commit().await?;
+    Ok(rotated)
+}
+
+/// A delivery with the message it carries.
+pub type Delivery = (delivery::Model, Option<message::Model>);
+
+/// The endpoint's deliveries, newest first, optionally in one state.
+pub async fn deliveries(
+    app: &App,
+    who: &Principal,
+    id: i64,
+    state: Option<DeliveryState>,
+    asked: Option<u64>,
+) -> Result<Vec<Delivery>> {
+    get(app, who, id).await?;
+    webhooks::deliveries(&app.db, id, state, limit(asked)?).await
+}
+
+/// The endpoint's attempts, newest first.
+pub async fn attempts(
+    app: &App,
+    who: &Principal,
+    id: i64,
+    asked: Option<u64>,
+) -> Result<Vec<(delivery_attempt::Model, delivery::Model)>> {
+    get(app, who, id).await?;
+    webhooks::attempts(&app.db, id, limit(asked)?).await
+}
+
+/// Sends one delivery again, as soon as the dispatcher gets to it.
+pub async fn replay(app: &App, who: &Principal, id: i64, delivery_id: i64) -> Result<Delivery> {
+    who.require(Scope::Webhooks)?;
+    let txn = app.begin().await?;
+    webhooks::find(&*txn, who.business_id, id).await?;
+    let replayed = webhooks::replay(&*txn, id, delivery_id).await?;
+    let message = outbox::message_by_id(&*txn, replayed.message_id).await?;
+    txn.commit().await?;
+    Ok((replayed, message))
+}
+
+/// Re-queues the endpoint's dead-lettered deliveries written in `[since, until)`
+/// (until now when not given); answers how many.
+pub async fn recover(
+    app: &App,
+    who: &Principal,
+    id: i64,
+    since: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+) -> Result<u64> {
+    who.require(Scope::Webhooks)?;
+    let txn = app.begin().await?;
+    webhooks::find(&*txn, who.business_id, id).await?;
+    let requeued = webhooks::recover(&*txn, id, since, until.unwrap_or_else(Utc::now)).await?;
+    txn.commit().await?;
+    Ok(requeued)
+}
+
+/// Where a message pull starts.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Since {
+    /// From the first message.
+    #[default]
+    Start,
+    /// After this message id.
+    After(i64),
+    /// Messages written at or after this time.
+    Time(DateTime<Utc>),
+}
+
+/// A page of the message pull and where the next one starts.
+pub struct Messages {
+    pub messages: Vec<message::Model>,
+    /// Pass as `since` for the next page.
+    pub next: i64,
+}
+
+/// The business's messages in order (scope `read`), optionally of one facility.
+pub async fn messages(
+    app: &App,
+    who: &Principal,
+    since: Since,
+    facility: Option<Slug>,
+    asked: Option<u64>,
+) -> Result<Messages> {
+    who.require(Scope::Read)?;
+    let (after_id, at) = match since {
+        Since::Start => (0, None),
+        Since::After(id) => (id, None),
+        Since::Time(t) => (0, Some(t)),
+    };
+    let facility_id = match facility {
+        // An unknown facility has no messages: an id no row holds.
+        Some(slug) => Some(
+            tenancy::find_facility(&app.db, who.business_id, &slug)
+                .await?
+                .map(|f| f.id)
+                .unwrap_or(-1),
+        ),
+        None => None,
+    };
+    let rows = outbox::messages_after(
+        &app.db,
+        who.business_id,
+        after_id,
+        at,
+        facility_id,
+        None,
+        limit(asked)?,
+    )
+    .await?;
+    let next = rows.last().map(|m| m.id).unwrap_or(after_id);
+    Ok(Messages {
+        messages: rows,
+        next,
+    })
+}
