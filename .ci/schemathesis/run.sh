@@ -52,7 +52,7 @@ status=0
   --header "Authorization: Bearer $key" \
   --checks all --exclude-checks positive_data_acceptance \
   --max-examples 50 --seed 20261204 --generation-allow-x00 false \
-  --request-timeout 30 --no-color --workers 2 \
+  --request-timeout 30 --no-color --workers 1 \
   --report junit --report-junit-path "$work/junit.xml" >"$work/out.txt" 2>&1 || status=$?
 sed -n '/SUMMARY/,$p' "$work/out.txt"
 if [ "$status" -ne 0 ]; then
@@ -70,8 +70,8 @@ suites = [root] if root.tag == "testsuite" else list(root)
 tests = sum(int(s.get("tests", 0)) for s in suites)
 failures = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
 print(f"schemathesis: {tests} operations tested, {failures} failed")
-if tests < 32 or failures:
-    sys.exit("FAIL: expected every one of the 32 REST operations tested without failure")
+if tests < 39 or failures:
+    sys.exit("FAIL: expected every one of the 39 REST operations tested without failure")
 PY
 if grep -q "request failed\|panicked" "$work/server.log"; then
   grep "request failed\|panicked" "$work/server.log" | head -n 20 >&2

@@ -8,11 +8,20 @@ use axum::response::{IntoResponse, Response};
 use super::extract::Path;
 use crate::app::App;
 use crate::domain::Scope;
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 use crate::store::attach;
 use crate::store::keys::Principal;
 
 /// The bytes of a document of the key's business, with their MIME type.
+#[utoipa::path(get, path = "/v1/documents/{id}/content", tag = "shipments", operation_id = "getDocumentContent",
+    params(("id" = i64, Path, description = "The document's id")),
+    responses(
+        (status = 200, description = "The bytes, with the stored MIME type", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document in the key's business", body = Problem, content_type = "application/problem+json"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn content(
     State(state): State<App>,

@@ -5,14 +5,14 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::extract::{Path, RawBody};
 use crate::app::App;
 use crate::app::ingest::Ack;
 use crate::app::ingest::{self as use_case, Answer, IdempotencyKey, Incoming};
 use crate::domain::Scope;
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 use crate::store::keys::Principal;
 
 /// Header a retried response carries.
@@ -33,7 +33,52 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>> {
     IdempotencyKey::parse(text).map(Some)
 }
 
-/// `POST /v1/ingest`: classify, map, validate, store and acknowledge a payload.
+/// The acknowledgement of a payload some of whose items were accepted.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // a schema only: the answer is `Ack::body`
+pub struct Acknowledgement {
+    status: crate::app::ingest::Outcome,
+    logging_id: String,
+    results: Vec<crate::ingest::ack::ItemResult>,
+}
+
+/// The record of a received payload.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PayloadRecord {
+    logging_id: String,
+    received_at: chrono::DateTime<chrono::Utc>,
+    content_type: String,
+    body_sha256: String,
+    /// The body as received (invalid UTF-8 replaced).
+    body: String,
+    /// The rule that matched its first item.
+    rule: Option<String>,
+    operation: Option<String>,
+    entity: Option<String>,
+    /// `accepted`, `accepted_with_warnings`, `partially_accepted` or `rejected`.
+    outcome: String,
+    /// The answer sent.
+    #[schema(value_type = Option<Object>)]
+    response: Option<Value>,
+}
+
+/// Classifies, maps, validates, stores and acknowledges a payload in the sender's
+/// own shape; the answer comes once it is committed.
+#[utoipa::path(post, path = "/v1/ingest", tag = "ingest", operation_id = "ingest",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 printable ASCII characters: a retry with the same key and body replays the first answer")),
+    request_body(description = "A document, a JSON array of documents, NDJSON lines or CSV rows",
+        content((Object = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"))),
+    responses(
+        (status = 200, description = "Every item accepted; updates, cancels and attachments only", body = Acknowledgement),
+        (status = 201, description = "Every item accepted, at least one created a record", body = Acknowledgement),
+        (status = 207, description = "Some items accepted, others rejected (those wrote nothing)", body = Acknowledgement),
+        (status = 400, description = "The body cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `ingest`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The first request with this Idempotency-Key is still running", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "A Content-Type the endpoint does not take", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Every item rejected (`errors`, `results`), or an Idempotency-Key reused", body = Problem, content_type = "application/problem+json"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn ingest(
     State(app): State<App>,
@@ -77,7 +122,17 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     (status, [(CONTENT_TYPE, content_type)], bytes).into_response()
 }
 
-/// `POST /v1/ingest/explain`: what the rules make of a payload, without writing.
+/// What the rules make of each document of a payload, and why, without writing.
+#[utoipa::path(post, path = "/v1/ingest/explain", tag = "ingest", operation_id = "explainPayload",
+    request_body(description = "As for `POST /v1/ingest`",
+        content((Object = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"))),
+    responses(
+        (status = 200, description = "Each document's classification, mapping and validation", body = Object),
+        (status = 400, description = "The body cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `ingest`", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "A Content-Type the endpoint does not take", body = Problem, content_type = "application/problem+json"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn explain(
     State(app): State<App>,
@@ -95,7 +150,17 @@ pub async fn explain(
     Ok(([(CONTENT_TYPE, json)], out).into_response())
 }
 
-/// `GET /v1/ingest/{logging_id}`: the record of a received payload.
+/// The record of a received payload: the body as received, the rule, the outcome
+/// and the answer sent (scope `ingest` or `read`).
+#[utoipa::path(get, path = "/v1/ingest/{logging_id}", tag = "ingest", operation_id = "getPayloadRecord",
+    params(("logging_id" = String, Path, description = "The `logging_id` of the acknowledgement")),
+    responses(
+        (status = 200, description = "The record", body = PayloadRecord),
+        (status = 400, description = "The id cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `ingest` and `read`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such payload in the key's business", body = Problem, content_type = "application/problem+json"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn record(
     State(app): State<App>,
@@ -103,17 +168,17 @@ pub async fn record(
     Path(logging_id): Path<String>,
 ) -> Result<Response> {
     let found = use_case::record(&app, &principal, logging_id).await?;
-    Ok(axum::Json(json!({
-        "logging_id": found.logging_id,
-        "received_at": found.received_at,
-        "content_type": found.content_type,
-        "body_sha256": found.body_sha256,
-        "body": found.body,
-        "rule": found.rule,
-        "operation": found.operation,
-        "entity": found.entity,
-        "outcome": found.outcome,
-        "response": found.response,
-    }))
+    Ok(axum::Json(PayloadRecord {
+        logging_id: found.logging_id,
+        received_at: found.received_at,
+        content_type: found.content_type,
+        body_sha256: found.body_sha256,
+        body: found.body,
+        rule: found.rule,
+        operation: found.operation,
+        entity: found.entity,
+        outcome: found.outcome,
+        response: found.response,
+    })
     .into_response())
 }

@@ -1,12 +1,12 @@
 //! The HTTP surface: router, shared state and cross-cutting middleware.
 
 mod auth;
-mod documents;
+pub mod documents;
 pub mod extract;
 pub mod graphql;
 mod graphql_ws;
-mod health;
-mod ingest;
+pub mod health;
+pub mod ingest;
 pub mod limits;
 pub mod openapi;
 pub mod rest;

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::rest::{orders, shipments};
-use super::webhooks;
+use super::{documents, health, ingest, webhooks};
 use crate::error::{FieldError, Problem};
 
 /// Where the document and the reference page are served.
@@ -24,6 +24,13 @@ pub const REFERENCE_PATH: &str = "/docs";
             and answer `412 precondition_failed` when the record changed since."
     ),
     paths(
+        health::healthz,
+        health::readyz,
+        health::metrics,
+        ingest::ingest,
+        ingest::explain,
+        ingest::record,
+        documents::content,
         shipments::list,
         shipments::create,
         shipments::get,
@@ -61,6 +68,8 @@ pub const REFERENCE_PATH: &str = "/docs";
     modifiers(&BearerKey, &SharedAnswers),
     security(("api_key" = [])),
     tags(
+        (name = "ingest", description = "The unified endpoint: any sender's documents, classified and mapped by the rules"),
+        (name = "operations", description = "Probes and metrics, without a key"),
         (name = "shipments", description = "Shipments, their status history, orders and attachments"),
         (name = "orders", description = "Orders and their lines"),
         (name = "webhooks", description = "Webhook endpoints, their deliveries and attempts, and the message pull"),

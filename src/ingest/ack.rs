@@ -9,7 +9,7 @@ use super::apply::Issue;
 use crate::error::{Error, ProblemCode};
 
 /// Per-item outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Accepted,
@@ -19,7 +19,7 @@ pub enum Status {
 
 /// What became of a payload as a whole: one name each in the answer's `status`, the
 /// stored payload record's `outcome` and GraphQL's `processPayload.message`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Every item accepted without warnings.
@@ -45,14 +45,18 @@ impl Outcome {
 }
 
 /// The result of one document (or one `for_each` item of it).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ItemResult {
     /// Position of the document in the payload (array element, line, row).
     pub index: usize,
     /// Position of the item within the document when a rule splits it.
     pub item: usize,
     pub status: Status,
+    /// `create`, `update`, `cancel` or `attach`.
+    #[schema(value_type = Option<String>)]
     pub operation: Option<&'static str>,
+    /// `shipment`, `order`, `pallet`, `document`, `reference` or `exception`.
+    #[schema(value_type = Option<String>)]
     pub entity: Option<&'static str>,
     pub id: Option<i64>,
     pub reference: Option<String>,

@@ -17,7 +17,7 @@ use crate::store::{orders, shipments, tenancy};
 pub const DEFAULT_FACILITY: &str = "default";
 
 /// A finding reported back to the sender.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Issue {
     pub code: String,
     pub path: String,
