@@ -10,6 +10,54 @@ use super::rest::{orders, shipments};
 use super::{documents, health, ingest, webhooks};
 use crate::error::{FieldError, Problem};
 
+/// The problems an operation that reads answers besides its own.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // schemas only
+pub enum ReadProblems {
+    /// A path or query parameter cannot be read.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// No valid key.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The key lacks the operation's scope.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such record in the key's business.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+}
+
+/// The problems an operation that writes answers besides its own.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // schemas only
+pub enum WriteProblems {
+    /// The body is not JSON, or a path parameter or header cannot be read.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// No valid key.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The key lacks the operation's scope.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// No such record in the key's business (or one it names).
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(Problem),
+    /// `duplicate`, or the record is cancelled (`order_cancelled`, `shipment_cancelled`).
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// The record changed since the version in `If-Match`.
+    #[response(status = 412, content_type = "application/problem+json")]
+    PreconditionFailed(Problem),
+    /// The body is not `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Problem),
+    /// A field is at fault: `errors[].path` names it.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+}
+
 /// Where the document and the reference page are served.
 pub const DOCUMENT_PATH: &str = "/openapi.json";
 pub const REFERENCE_PATH: &str = "/docs";

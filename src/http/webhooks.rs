@@ -13,6 +13,7 @@ use crate::app::App;
 use crate::app::webhooks::{self as use_case, Since};
 use crate::domain::{DeliveryState, Slug};
 use crate::error::{Error, Problem, ProblemCode, Result};
+use crate::http::openapi::{ReadProblems, WriteProblems};
 use crate::store::entities::{delivery, delivery_attempt, message, webhook_endpoint};
 use crate::store::keys::Principal;
 use crate::webhooks::manage::EndpointRequest;
@@ -196,11 +197,7 @@ impl From<EndpointBody> for EndpointRequest {
                 ("Rotate" = (operation_id = "rotateWebhookSecret", parameters(("id" = "$response.body#/id")))),
                 ("Disable" = (operation_id = "disableWebhookEndpoint", parameters(("id" = "$response.body#/id")))),
             )),
-        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is at fault (a refused URL, an unknown event type, …)", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 pub async fn create(
     State(app): State<App>,
@@ -219,8 +216,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/v1/webhooks/endpoints", tag = "webhooks", operation_id = "listWebhookEndpoints",
     responses(
         (status = 200, description = "The endpoints", body = EndpointList),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ))]
 pub async fn list(State(app): State<App>, p: Principal) -> Result<Response> {
     let endpoints = use_case::list(&app, &p).await?;
@@ -236,10 +232,7 @@ pub async fn list(State(app): State<App>, p: Principal) -> Result<Response> {
     params(("id" = i64, Path, description = "The endpoint's id")),
     responses(
         (status = 200, description = "The endpoint", body = EndpointView),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ))]
 pub async fn get(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> Result<Response> {
     let endpoint = use_case::get(&app, &p, id).await?;
@@ -252,12 +245,7 @@ pub async fn get(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> R
     request_body = EndpointBody,
     responses(
         (status = 200, description = "The changed endpoint", body = EndpointView),
-        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is at fault", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 pub async fn update(
     State(app): State<App>,
@@ -274,10 +262,7 @@ pub async fn update(
     params(("id" = i64, Path, description = "The endpoint's id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 pub async fn delete(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> Result<Response> {
     use_case::delete(&app, &p, id).await?;
@@ -290,10 +275,7 @@ pub async fn delete(State(app): State<App>, p: Principal, Path(id): Path<i64>) -
     responses(
         (status = 200, description = "The disabled endpoint", body = EndpointView,
             links(("Enable" = (operation_id = "enableWebhookEndpoint", parameters(("id" = "$response.body#/id")))))),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 pub async fn disable(
     State(app): State<App>,
@@ -309,10 +291,7 @@ pub async fn disable(
     params(("id" = i64, Path, description = "The endpoint's id")),
     responses(
         (status = 200, description = "The enabled endpoint", body = EndpointView),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 pub async fn enable(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> Result<Response> {
     let endpoint = use_case::set_disabled(&app, &p, id, false).await?;
@@ -324,10 +303,7 @@ pub async fn enable(State(app): State<App>, p: Principal, Path(id): Path<i64>) -
     params(("id" = i64, Path, description = "The endpoint's id")),
     responses(
         (status = 200, description = "The secret", body = SecretView),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ))]
 pub async fn secret(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> Result<Response> {
     let secret = use_case::secret(&app, &p, id).await?;
@@ -349,10 +325,7 @@ pub struct RotateBody {
     request_body(content = Option<RotateBody>, description = "Optional"),
     responses(
         (status = 200, description = "The endpoint with its new secret", body = EndpointView),
-        (status = 400, description = "Not a rotate request", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 pub async fn rotate(
     State(app): State<App>,
@@ -389,10 +362,7 @@ pub struct ListQuery {
     params(("id" = i64, Path, description = "The endpoint's id"), ListQuery),
     responses(
         (status = 200, description = "Its deliveries", body = DeliveryList),
-        (status = 400, description = "A filter cannot be read", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ))]
 pub async fn deliveries(
     State(app): State<App>,
@@ -410,10 +380,7 @@ pub async fn deliveries(
     params(("id" = i64, Path, description = "The endpoint's id"), ListQuery),
     responses(
         (status = 200, description = "Its attempts", body = AttemptList),
-        (status = 400, description = "A filter cannot be read", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ))]
 pub async fn attempts(
     State(app): State<App>,
@@ -431,10 +398,7 @@ pub async fn attempts(
     params(("id" = i64, Path, description = "The endpoint's id"), ("delivery_id" = i64, Path, description = "The delivery's id")),
     responses(
         (status = 202, description = "Queued again", body = DeliveryView),
-        (status = 400, description = "An id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint or delivery", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 pub async fn replay(
     State(app): State<App>,
@@ -464,12 +428,7 @@ pub struct RecoverBody {
     request_body = RecoverBody,
     responses(
         (status = 202, description = "How many were queued again", body = Requeued),
-        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `webhooks`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is at fault", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 pub async fn recover(
     State(app): State<App>,

@@ -16,8 +16,9 @@ use crate::domain::{
     CountryCode, DimensionUnit, OrderDirection, OrderNumber, OrderStatus, Party, Quantity,
     QuantityUnit, Slug, UpdateMode, WeightUnit,
 };
-use crate::error::{Problem, Result};
+use crate::error::Result;
 use crate::http::extract::{Path, Query};
+use crate::http::openapi::{ReadProblems, WriteProblems};
 use crate::store::keys::Principal;
 use crate::store::listing::OrderQuery;
 use crate::store::orders::{ItemFields, OrderFields};
@@ -261,9 +262,7 @@ pub struct OrderListParams {
     params(OrderListParams),
     responses(
         (status = 200, description = "A page of orders", body = Listing<OrderSummary>),
-        (status = 400, description = "A filter cannot be read", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn list(
@@ -310,13 +309,7 @@ pub async fn list(
                 ("AddOrderItems" = (operation_id = "addOrderItems", parameters(("id" = "$response.body#/id")))),
                 ("RemoveOrderItem" = (operation_id = "removeOrderItem", parameters(("id" = "$response.body#/id"), ("key" = "$response.body#/items/0/sku")))),
             )),
-        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`shipment_id` names no shipment of the business", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The facility has an order with this number (`duplicate`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is at fault (`errors[].path`)", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn create(
@@ -348,10 +341,7 @@ pub async fn create(
     responses(
         (status = 200, description = "The order", body = OrderView,
             headers(("ETag" = String, description = "The order's version"))),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such order in the key's business", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn get(
@@ -395,14 +385,7 @@ async fn change(
     responses(
         (status = 200, description = "The changed order", body = OrderView,
             headers(("ETag" = String, description = "The order's new version"))),
-        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such order (or shipment)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The order is cancelled", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is at fault", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn replace(
@@ -423,14 +406,7 @@ pub async fn replace(
     responses(
         (status = 200, description = "The changed order", body = OrderView,
             headers(("ETag" = String, description = "The order's new version"))),
-        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such order (or shipment)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The order is cancelled", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is at fault", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn patch(
@@ -450,11 +426,7 @@ pub async fn patch(
     responses(
         (status = 200, description = "The cancelled order", body = OrderView,
             headers(("ETag" = String, description = "The order's new version"))),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn cancel(
@@ -481,14 +453,7 @@ pub async fn cancel(
     responses(
         (status = 200, description = "The order with its lines", body = OrderView,
             headers(("ETag" = String, description = "The order's new version"))),
-        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such order", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The order is cancelled", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is at fault", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn add_items(
@@ -521,12 +486,7 @@ pub async fn add_items(
     responses(
         (status = 200, description = "The order with its remaining lines", body = OrderView,
             headers(("ETag" = String, description = "The order's new version"))),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such order, or no line with this key", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The order is cancelled", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 #[tracing::instrument(skip_all, fields(order_id = id))]
 pub async fn remove_item(

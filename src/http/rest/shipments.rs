@@ -15,8 +15,9 @@ use crate::app::views::{
 };
 use crate::app::{App, Listing};
 use crate::domain::{ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode};
-use crate::error::{Problem, Result};
+use crate::error::Result;
 use crate::http::extract::{Path, Query};
+use crate::http::openapi::{ReadProblems, WriteProblems};
 use crate::store::keys::Principal;
 use crate::store::listing::ShipmentQuery;
 use crate::store::shipments::ShipmentFields;
@@ -151,9 +152,7 @@ pub struct ShipmentListParams {
     params(ShipmentListParams),
     responses(
         (status = 200, description = "A page of shipments", body = Listing<ShipmentSummary>),
-        (status = 400, description = "A filter cannot be read", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn list(
@@ -202,12 +201,7 @@ pub async fn list(
                 ("ShipmentReferences" = (operation_id = "listShipmentReferences", parameters(("id" = "$response.body#/id")))),
                 ("ShipmentExceptions" = (operation_id = "listShipmentExceptions", parameters(("id" = "$response.body#/id")))),
             )),
-        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The facility has a shipment with this number (`duplicate`)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is at fault (`errors[].path`)", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn create(
@@ -240,10 +234,7 @@ pub async fn create(
     responses(
         (status = 200, description = "The shipment", body = ShipmentView,
             headers(("ETag" = String, description = "The shipment's version"))),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such shipment in the key's business", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ))]
 #[tracing::instrument(skip_all, fields(shipment_id = id))]
 pub async fn get(
@@ -287,14 +278,7 @@ async fn change(
     responses(
         (status = 200, description = "The changed shipment", body = ShipmentView,
             headers(("ETag" = String, description = "The shipment's new version"))),
-        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such shipment", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The shipment is cancelled", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is at fault", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 #[tracing::instrument(skip_all, fields(shipment_id = id))]
 pub async fn replace(
@@ -315,14 +299,7 @@ pub async fn replace(
     responses(
         (status = 200, description = "The changed shipment", body = ShipmentView,
             headers(("ETag" = String, description = "The shipment's new version"))),
-        (status = 400, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such shipment", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The shipment is cancelled", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is at fault", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 #[tracing::instrument(skip_all, fields(shipment_id = id))]
 pub async fn patch(
@@ -342,11 +319,7 @@ pub async fn patch(
     responses(
         (status = 200, description = "The cancelled shipment", body = ShipmentView,
             headers(("ETag" = String, description = "The shipment's new version"))),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `write`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such shipment", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since the `If-Match` version", body = Problem, content_type = "application/problem+json"),
+        WriteProblems,
     ))]
 #[tracing::instrument(skip_all, fields(shipment_id = id))]
 pub async fn cancel(
@@ -370,10 +343,7 @@ pub async fn cancel(
     params(("id" = i64, Path, description = "The shipment's id")),
     responses(
         (status = 200, description = "Its pallet events", body = Vec<PalletView>),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such shipment", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ))]
 pub async fn pallets(
     State(app): State<App>,
@@ -388,10 +358,7 @@ pub async fn pallets(
     params(("id" = i64, Path, description = "The shipment's id")),
     responses(
         (status = 200, description = "Its documents", body = Vec<DocumentView>),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such shipment", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ))]
 pub async fn documents(
     State(app): State<App>,
@@ -406,10 +373,7 @@ pub async fn documents(
     params(("id" = i64, Path, description = "The shipment's id")),
     responses(
         (status = 200, description = "Its references", body = Vec<ReferenceView>),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such shipment", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ))]
 pub async fn references(
     State(app): State<App>,
@@ -424,10 +388,7 @@ pub async fn references(
     params(("id" = i64, Path, description = "The shipment's id")),
     responses(
         (status = 200, description = "Its exceptions", body = Vec<ExceptionView>),
-        (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks `read`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such shipment", body = Problem, content_type = "application/problem+json"),
+        ReadProblems,
     ))]
 pub async fn exceptions(
     State(app): State<App>,
