@@ -30,11 +30,39 @@ impl FieldError {
     }
 }
 
+/// Why a request was not let in: each gets its own advice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No `Authorization` header (or no key in the websocket's `connection_init`).
+    Missing,
+    /// A header that is not `Bearer <key>`.
+    Malformed,
+    /// A key that no business has, or one that was revoked.
+    Unknown,
+}
+
+impl AuthFailure {
+    /// What to do about it.
+    pub fn detail(self) -> &'static str {
+        match self {
+            AuthFailure::Missing => {
+                "no API key was sent: send `Authorization: Bearer <key>`; `freightgate keys create --business SLUG` makes one"
+            }
+            AuthFailure::Malformed => {
+                "the Authorization header is not `Bearer <key>`: send the word Bearer, one space and the key"
+            }
+            AuthFailure::Unknown => {
+                "this API key is unknown or revoked: check that it was copied whole; `freightgate keys list` shows the keys that exist"
+            }
+        }
+    }
+}
+
 /// Everything that can go wrong while serving a request.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("a valid API key is required: send `Authorization: Bearer <key>`")]
-    Unauthorized,
+    #[error("{}", .0.detail())]
+    Unauthorized(AuthFailure),
     #[error("this API key lacks the `{0}` scope")]
     MissingScope(&'static str),
     #[error("{0}")]
@@ -89,7 +117,7 @@ impl Error {
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Error::MissingScope(_) | Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::Conflict { .. } => StatusCode::CONFLICT,
@@ -110,7 +138,7 @@ impl Error {
     /// The stable machine-readable code clients switch on.
     pub fn code(&self) -> ProblemCode {
         match self {
-            Error::Unauthorized => ProblemCode::Unauthorized,
+            Error::Unauthorized(_) => ProblemCode::Unauthorized,
             Error::MissingScope(_) | Error::Forbidden(_) => ProblemCode::Forbidden,
             Error::NotFound { .. } => ProblemCode::NotFound,
             Error::Conflict { code, .. }

@@ -7,7 +7,7 @@ use async_graphql::{Context, Result};
 use super::loaders::Store;
 use crate::app::App;
 use crate::domain::{Scope, Slug};
-use crate::error::Error;
+use crate::error::{AuthFailure, Error};
 use crate::store::Db;
 use crate::store::keys::Principal;
 
@@ -44,7 +44,7 @@ impl RequestScope {
 /// The request's scope; missing only if the transport forgot to authenticate.
 pub fn scope<'a>(ctx: &Context<'a>) -> Result<&'a RequestScope> {
     ctx.data::<RequestScope>()
-        .map_err(|_| Error::Unauthorized.into())
+        .map_err(|_| Error::Unauthorized(AuthFailure::Missing).into())
 }
 
 /// The principal, after checking it carries `scope`.

@@ -11,7 +11,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use crate::app::App;
-use crate::error::Error;
+use crate::error::{AuthFailure, Error};
 use crate::graphql::{self, AppSchema};
 use crate::store::keys;
 
@@ -51,10 +51,10 @@ fn presented_key(payload: &Value) -> Option<String> {
 }
 
 async fn authenticate(state: App, payload: Value) -> async_graphql::Result<Data> {
-    let key = presented_key(&payload).ok_or(Error::Unauthorized)?;
+    let key = presented_key(&payload).ok_or(Error::Unauthorized(AuthFailure::Missing))?;
     let principal = keys::authenticate(&state.db, &key)
         .await?
-        .ok_or(Error::Unauthorized)?;
+        .ok_or(Error::Unauthorized(AuthFailure::Unknown))?;
     let mut data = Data::default();
     data.insert(graphql::request_data(principal, state.db.clone()));
     Ok(data)

@@ -101,8 +101,12 @@ impl Guard {
         };
         match addresses.iter().find(|a| !self.permits(a.ip())) {
             Some(bad) => Err(format!(
-                "the URL points at {}, a private or reserved address; pushes only go to public addresses",
-                bad.ip()
+                "the URL points at {}, a private or reserved address; pushes only go to public \
+                 addresses unless its network is allowed with the setting `webhooks_allow_networks` \
+                 (environment variable FREIGHTGATE_WEBHOOKS_ALLOW_NETWORKS, e.g. `{}/{}`)",
+                bad.ip(),
+                bad.ip(),
+                if bad.is_ipv4() { 32 } else { 128 }
             )),
             None if addresses.is_empty() => Err(format!("the host `{host}` has no addresses")),
             None => Ok(url),

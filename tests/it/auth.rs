@@ -12,7 +12,35 @@ async fn status_pull_without_a_key_is_401_with_a_bearer_challenge() {
         .await
         .unwrap();
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
-    assert_problem(response, 401, "unauthorized").await;
+    let problem = assert_problem(response, 401, "unauthorized").await;
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("no API key was sent"), "{detail}");
+    assert!(detail.contains("keys create"), "{detail}");
+}
+
+#[tokio::test]
+async fn a_missing_header_an_unknown_key_and_a_malformed_header_say_different_things() {
+    let app = TestApp::spawn().await;
+    let mut details = std::collections::BTreeSet::new();
+    for header in [
+        None,
+        Some("Bearer fgk_not-a-real-key"),
+        Some("Basic dXNlcjpwYXNz"),
+    ] {
+        let mut request = app.client.get(app.url("/v1/orders/1"));
+        if let Some(header) = header {
+            request = request.header("authorization", header);
+        }
+        let problem = assert_problem(request.send().await.unwrap(), 401, "unauthorized").await;
+        details.insert(problem["detail"].as_str().unwrap().to_string());
+    }
+    assert_eq!(details.len(), 3, "{details:?}");
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("unknown or revoked") && d.contains("keys list")),
+        "{details:?}"
+    );
 }
 
 #[tokio::test]

@@ -16,18 +16,27 @@ use super::receiver::Receiver;
 use super::{ingest, key};
 use crate::support::{TestApp, assert_problem};
 
-async fn refused(app: &TestApp, key: &str, url: &str) {
+async fn refused(app: &TestApp, key: &str, url: &str) -> Value {
     let response = app
         .post_json("/v1/webhooks/endpoints", key, &json!({"url": url}))
         .await;
     let problem = assert_problem(response, 422, "validation_failed").await;
     assert_eq!(problem["errors"][0]["path"], "$.url", "{url}: {problem}");
+    problem
 }
 
 #[tokio::test]
 async fn every_spelling_of_a_private_ipv4_or_ipv6_address_is_refused() {
     let app = TestApp::spawn_with(|c| c.webhooks_allow_networks = Vec::new()).await;
     let key = key(&app, "northwind").await;
+    let loopback = refused(&app, &key, "http://127.0.0.1:9000/hooks").await;
+    let detail = loopback["errors"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("webhooks_allow_networks")
+            && detail.contains("FREIGHTGATE_WEBHOOKS_ALLOW_NETWORKS")
+            && detail.contains("127.0.0.1/32"),
+        "the refusal names the setting that allows it: {detail}"
+    );
     for url in [
         // IPv4, in the forms URL parsers accept.
         "http://2130706433/hooks",
