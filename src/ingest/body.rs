@@ -65,6 +65,10 @@ pub fn documents(format: Format, body: &[u8]) -> Result<Vec<Document>, Error> {
         ),
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Nothing but whitespace is the same mistake in every format: one code for it.
+    if text.trim().is_empty() {
+        return Err(empty());
+    }
     let documents = match format {
         Format::Json => json(text)?,
         Format::Ndjson => ndjson(text),
@@ -72,12 +76,16 @@ pub fn documents(format: Format, body: &[u8]) -> Result<Vec<Document>, Error> {
     };
     let documents = documents.into_iter().map(refuse_nul).collect::<Vec<_>>();
     if documents.is_empty() {
-        return Err(Error::BadRequest {
-            code: ProblemCode::EmptyPayload,
-            detail: "the body holds no documents".into(),
-        });
+        return Err(empty());
     }
     Ok(documents)
+}
+
+fn empty() -> Error {
+    Error::BadRequest {
+        code: ProblemCode::EmptyPayload,
+        detail: "the body holds no documents".into(),
+    }
 }
 
 /// Whether any string or key in `value` holds a NUL character.
@@ -359,5 +367,23 @@ mod tests {
         ));
         let deep = "[".repeat(10_000);
         assert!(documents(Format::Json, deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn an_empty_body_is_empty_payload_in_every_format() {
+        for format in [Format::Json, Format::Ndjson, Format::Csv] {
+            for body in [&b""[..], b"  \n\t ", b"\xef\xbb\xbf"] {
+                assert!(
+                    matches!(
+                        documents(format, body),
+                        Err(Error::BadRequest {
+                            code: ProblemCode::EmptyPayload,
+                            ..
+                        })
+                    ),
+                    "{format:?} {body:?}"
+                );
+            }
+        }
     }
 }
