@@ -13,11 +13,13 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::domain::Slug;
 use crate::error::{Error, Result};
 use crate::rules::live::LiveRules;
 use crate::store::Db;
 use crate::store::entities::{order, shipment};
 use crate::store::gate::{WriteGate, WriteTxn};
+use crate::store::listing::Slice;
 
 /// What every use case can reach: the store, the rules, the ingest writer and the
 /// settings. Cheap to clone; every door holds one.
@@ -38,6 +40,36 @@ impl App {
     pub async fn begin(&self) -> Result<WriteTxn> {
         Ok(self.gate.begin(&self.db).await?)
     }
+}
+
+/// Which facility a listing is limited to.
+pub(crate) enum FacilityScope {
+    /// Every facility of the business.
+    All,
+    /// This one.
+    Only(i64),
+    /// A slug the business has no facility for: the listing is empty.
+    Unknown,
+}
+
+impl FacilityScope {
+    /// The scope a listing's `facility` filter asks for.
+    pub(crate) async fn of(app: &App, business_id: i64, slug: Option<&Slug>) -> Result<Self> {
+        let Some(slug) = slug else {
+            return Ok(FacilityScope::All);
+        };
+        Ok(
+            match crate::store::tenancy::find_facility(&app.db, business_id, slug).await? {
+                Some(facility) => FacilityScope::Only(facility.id),
+                None => FacilityScope::Unknown,
+            },
+        )
+    }
+}
+
+/// The id the next page starts after, when a slice has more rows.
+pub(crate) fn next_after<R>(slice: &Slice<R>, id: impl Fn(&R) -> i64) -> Option<i64> {
+    slice.has_more.then(|| slice.rows.last().map(id)).flatten()
 }
 
 /// One page of a listing and the cursor of the next (`None` on the last page).

@@ -5,7 +5,7 @@ use sea_orm::ConnectionTrait;
 
 use super::shipments::Slugs;
 use super::views::{OrderSummary, OrderView};
-use super::{App, Expected, Listing, Version};
+use super::{App, Expected, FacilityScope, Listing, Version, next_after};
 use crate::domain::{ItemsMode, OrderNumber, Scope, Slug, UpdateMode};
 use crate::error::{Error, Result};
 use crate::store::entities::order;
@@ -66,17 +66,13 @@ pub async fn list(
 ) -> Result<Listing<OrderSummary>> {
     who.require(Scope::Read)?;
     let mut query = filter.query;
-    if let Some(slug) = &filter.facility {
-        match tenancy::find_facility(&app.db, who.business_id, slug).await? {
-            Some(facility) => query.facility_id = Some(facility.id),
-            None => return Ok(Listing::empty()),
-        }
+    match FacilityScope::of(app, who.business_id, filter.facility.as_ref()).await? {
+        FacilityScope::All => {}
+        FacilityScope::Only(id) => query.facility_id = Some(id),
+        FacilityScope::Unknown => return Ok(Listing::empty()),
     }
     let slice = listing::orders(&app.db, who.business_id, &query, page).await?;
-    let next = slice
-        .has_more
-        .then(|| slice.rows.last().map(|o| o.id))
-        .flatten();
+    let next = next_after(&slice, |o| o.id);
     let mut slugs = Slugs::default();
     let mut items = Vec::with_capacity(slice.rows.len());
     for row in slice.rows {

@@ -9,7 +9,7 @@ use super::views::{
     DocumentView, ExceptionView, OrderView, PalletView, ReferenceView, ShipmentSummary,
     ShipmentView,
 };
-use super::{App, Expected, Listing, Version};
+use super::{App, Expected, FacilityScope, Listing, Version, next_after};
 use crate::domain::{Scope, ShipmentNumber, Slug, UpdateMode};
 use crate::error::{Error, Result};
 use crate::store::entities::shipment;
@@ -117,17 +117,13 @@ pub async fn list(
 ) -> Result<Listing<ShipmentSummary>> {
     who.require(Scope::Read)?;
     let mut query = filter.query;
-    if let Some(slug) = &filter.facility {
-        match tenancy::find_facility(&app.db, who.business_id, slug).await? {
-            Some(facility) => query.facility_id = Some(facility.id),
-            None => return Ok(Listing::empty()),
-        }
+    match FacilityScope::of(app, who.business_id, filter.facility.as_ref()).await? {
+        FacilityScope::All => {}
+        FacilityScope::Only(id) => query.facility_id = Some(id),
+        FacilityScope::Unknown => return Ok(Listing::empty()),
     }
     let slice = listing::shipments(&app.db, who.business_id, &query, page).await?;
-    let next = slice
-        .has_more
-        .then(|| slice.rows.last().map(|s| s.id))
-        .flatten();
+    let next = next_after(&slice, |s| s.id);
     let mut slugs = Slugs::default();
     let mut items = Vec::with_capacity(slice.rows.len());
     for row in slice.rows {

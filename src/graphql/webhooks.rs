@@ -2,7 +2,6 @@
 //! (`crate::app::webhooks`), scope `webhooks`.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
-use serde_json::Value;
 
 use super::context::{principal, state};
 use super::types::{iso, parse_time};
@@ -12,15 +11,6 @@ use crate::error::Error;
 use crate::store::entities::{delivery, delivery_attempt, message, webhook_endpoint};
 use crate::webhooks::manage::EndpointRequest;
 use sea_orm::Iterable;
-
-fn strings(list: &Option<Value>) -> Option<Vec<String>> {
-    list.as_ref().and_then(Value::as_array).map(|items| {
-        items
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect()
-    })
-}
 
 /// A receiver of the business's webhook pushes.
 pub struct WebhookEndpoint(pub webhook_endpoint::Model);
@@ -38,11 +28,11 @@ impl WebhookEndpoint {
     }
     /// Event types it receives; null means all.
     async fn event_types(&self) -> Option<Vec<String>> {
-        strings(&self.0.event_types)
+        self.0.event_type_names()
     }
     /// Facility slugs it receives; null means all.
     async fn facilities(&self) -> Option<Vec<String>> {
-        strings(&self.0.facilities)
+        self.0.facility_slugs()
     }
     async fn disabled(&self) -> bool {
         self.0.disabled

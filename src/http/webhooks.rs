@@ -18,15 +18,6 @@ use crate::store::entities::{delivery, delivery_attempt, message, webhook_endpoi
 use crate::store::keys::Principal;
 use crate::webhooks::manage::EndpointRequest;
 
-fn strings(list: &Option<Value>) -> Option<Vec<String>> {
-    list.as_ref().and_then(Value::as_array).map(|items| {
-        items
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect()
-    })
-}
-
 /// A receiver of the business's pushes.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EndpointView {
@@ -52,8 +43,8 @@ impl EndpointView {
     fn new(e: webhook_endpoint::Model, with_secret: bool) -> Self {
         Self {
             id: e.id,
-            event_types: strings(&e.event_types),
-            facilities: strings(&e.facilities),
+            event_types: e.event_type_names(),
+            facilities: e.facility_slugs(),
             url: e.url,
             description: e.description,
             disabled: e.disabled,

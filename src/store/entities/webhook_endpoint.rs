@@ -29,3 +29,24 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+fn names(list: &Option<Json>) -> Option<Vec<String>> {
+    list.as_ref().and_then(Json::as_array).map(|items| {
+        items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    })
+}
+
+impl Model {
+    /// The event types the endpoint wants; `None` means all.
+    pub fn event_type_names(&self) -> Option<Vec<String>> {
+        names(&self.event_types)
+    }
+
+    /// The facility slugs the endpoint wants; `None` means all.
+    pub fn facility_slugs(&self) -> Option<Vec<String>> {
+        names(&self.facilities)
+    }
+}
