@@ -82,6 +82,20 @@ pub async fn list(
     Ok(Listing::new(items, next))
 }
 
+/// An order may only name a shipment of the key's business.
+async fn linked_shipment_exists(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    fields: &OrderFields,
+) -> Result<()> {
+    match fields.shipment_id {
+        Some(id) if shipments::find(db, who.business_id, id).await?.is_none() => {
+            Err(not_found("shipment", id))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// How an upsert treats an order number the facility already has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnExisting {
@@ -105,13 +119,7 @@ pub async fn upsert_in(
 ) -> Result<(order::Model, bool)> {
     who.require(Scope::Write)?;
     let db = &**txn;
-    if let Some(shipment_id) = fields.shipment_id
-        && shipments::find(db, who.business_id, shipment_id)
-            .await?
-            .is_none()
-    {
-        return Err(not_found("shipment", shipment_id));
-    }
+    linked_shipment_exists(db, who, &fields).await?;
     let facility = tenancy::facility(db, who.business_id, facility, strict).await?;
     let found = match existing {
         OnExisting::Refuse => None,
@@ -172,13 +180,7 @@ pub async fn update(
     let txn = app.begin().await?;
     let found = find_locked(&txn, who, id).await?;
     Version::of_order(&found).check(expected)?;
-    if let Some(shipment_id) = fields.shipment_id
-        && shipments::find(&*txn, who.business_id, shipment_id)
-            .await?
-            .is_none()
-    {
-        return Err(not_found("shipment", shipment_id));
-    }
+    linked_shipment_exists(&*txn, who, &fields).await?;
     let updated = orders::update(&*txn, found, fields, mode, ItemsMode::Overwrite).await?;
     let answer = view(&*txn, updated).await?;
     txn.commit().await?;
