@@ -80,20 +80,25 @@ pub async fn run(
         writer,
         gate,
     };
-    let app = http::router(state);
+    let limits = http::server::ConnectionLimits::from_config(&state.config);
+    let shedding = Arc::new(http::server::Shedding::default());
+    let app = http::router(state, shedding.clone());
     tracing::info!(address = %listener.local_addr()?, "freightgate is serving");
-    let signal = shutdown.clone();
-    let server =
-        axum::serve(listener, app).with_graceful_shutdown(async move { signal.cancelled().await });
-    let mut server = tokio::spawn(async move { server.await });
+    let mut server = tokio::spawn(http::server::serve(
+        listener,
+        app,
+        limits,
+        shedding,
+        shutdown.clone(),
+    ));
     tokio::select! {
         joined = &mut server => {
-            joined.context("server task failed")?.context("server failed")?;
+            joined.context("server task failed")?;
         }
         _ = shutdown.cancelled() => {
             tracing::info!("shutting down: no new connections, finishing requests in flight");
             match tokio::time::timeout(grace, server).await {
-                Ok(joined) => joined.context("server task failed")?.context("server failed")?,
+                Ok(joined) => joined.context("server task failed")?,
                 Err(_) => tracing::warn!(
                     grace_secs = grace.as_secs(),
                     "requests still running after the grace period; stopping"

@@ -13,7 +13,7 @@ use crate::domain::{KeyState, Scope};
 use crate::error::{Error, ProblemCode, Result};
 use crate::ingest::body::{self, Format};
 use crate::ingest::writer::{KeyClaim, Written};
-use crate::rules::Explanation;
+use crate::rules::{Explanation, Finding};
 use crate::store::entities::{idempotency_key, inbound_payload};
 use crate::store::keys::Principal;
 use crate::store::{idempotency, inbound};
@@ -91,9 +91,10 @@ pub async fn ingest(
         });
     }
     let rules = app.rules.current();
-    match crate::ingest::write(&rules, &app.writer, incoming).await? {
+    let max = app.config.max_documents_per_payload;
+    match crate::ingest::write(&rules, &app.writer, incoming, max).await? {
         Written::Fresh(ack) => Ok(Answer::Fresh(ack)),
-        Written::Earlier(row) => replay(row, print.as_deref().unwrap_or_default()),
+        Written::Earlier(row) => replay(app, row, print.as_deref().unwrap_or_default()).await,
     }
 }
 
@@ -106,7 +107,7 @@ fn fingerprint(content_type: Option<&str>, body: &[u8]) -> String {
 }
 
 /// The answer to a key used before: its stored answer, or why there is none.
-fn replay(row: idempotency_key::Model, print: &str) -> Result<Answer> {
+async fn replay(app: &App, row: idempotency_key::Model, print: &str) -> Result<Answer> {
     if row.fingerprint != print {
         return Err(Error::Invalid {
             code: ProblemCode::IdempotencyKeyReused,
@@ -125,10 +126,18 @@ fn replay(row: idempotency_key::Model, print: &str) -> Result<Answer> {
         .response_status
         .and_then(|s| StatusCode::from_u16(s as u16).ok())
         .unwrap_or(StatusCode::OK);
-    let body = row
-        .response_body
-        .and_then(|b| serde_json::from_str(&b).ok())
-        .unwrap_or_default();
+    // The answer is kept once, with the payload's record; keys stored before that
+    // hold a copy of their own.
+    let body = match &row.logging_id {
+        Some(logging_id) => inbound::find(&app.db, row.business_id, logging_id)
+            .await?
+            .and_then(|record| record.response)
+            .unwrap_or_default(),
+        None => row
+            .response_body
+            .and_then(|b| serde_json::from_str(&b).ok())
+            .unwrap_or_default(),
+    };
     Ok(Answer::Replayed { status, body })
 }
 
@@ -136,10 +145,13 @@ fn replay(row: idempotency_key::Model, print: &str) -> Result<Answer> {
 #[derive(Serialize)]
 pub struct ExplainAnswer {
     pub rules_loaded: usize,
+    /// Whether each document is explained in full (`explanation`) or summarised
+    /// (`verdict`): a payload of one document, or `full=true`, is explained in full.
+    pub full: bool,
     pub documents: Vec<ExplainedDocument>,
 }
 
-/// One document of the payload: its explanation, or why it could not be read.
+/// One document of the payload: its explanation or verdict, or why it could not be read.
 #[derive(Serialize)]
 pub struct ExplainedDocument {
     pub index: usize,
@@ -147,36 +159,107 @@ pub struct ExplainedDocument {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
-/// Classifies, maps and validates a payload as ingest would, and says why.
+/// What became of one document of a batch, in short: the rule, the verdict, and the
+/// first findings.
+#[derive(Serialize)]
+pub struct Verdict {
+    /// The rule chosen, if any.
+    pub rule: Option<String>,
+    pub operation: Option<&'static str>,
+    pub entity: Option<&'static str>,
+    /// The explanation's one-paragraph verdict.
+    pub summary: String,
+    /// Items the rule maps from the document, and how many of them validate.
+    pub items: usize,
+    pub accepted_items: usize,
+    /// The first findings (errors and warnings) over all items.
+    pub findings: Vec<Finding>,
+    /// All findings, of which `findings` holds the first few.
+    pub findings_total: usize,
+}
+
+/// Findings a verdict lists.
+const VERDICT_FINDINGS: usize = 10;
+
+impl Verdict {
+    fn of(explanation: Explanation) -> Self {
+        let findings_total = explanation.items.iter().map(|i| i.findings.len()).sum();
+        let accepted_items = explanation.items.iter().filter(|i| i.is_accepted()).count();
+        let items = explanation.items.len();
+        let findings = explanation
+            .items
+            .into_iter()
+            .flat_map(|item| item.findings)
+            .take(VERDICT_FINDINGS)
+            .collect();
+        let chosen = explanation.chosen;
+        Verdict {
+            operation: chosen.as_ref().map(|r| r.operation.as_str()),
+            entity: chosen.as_ref().map(|r| r.entity.as_str()),
+            rule: chosen.map(|r| r.name),
+            summary: explanation.summary,
+            items,
+            accepted_items,
+            findings,
+            findings_total,
+        }
+    }
+}
+
+/// Classifies, maps and validates a payload as ingest would, and says why. A batch
+/// is answered with a verdict per document unless `full` asks for every
+/// explanation, which is capped at `explain_full_max_documents` documents.
 pub fn explain(
     app: &App,
     principal: &Principal,
     content_type: Option<&str>,
     payload: &[u8],
+    full: bool,
 ) -> Result<ExplainAnswer> {
     principal.require(Scope::Ingest)?;
     let format = Format::from_content_type(content_type)?;
     let rules = app.rules.current();
-    let documents = body::documents(format, payload)?
+    let documents = body::documents_at_most(format, payload, app.config.max_documents_per_payload)?;
+    let cap = app.config.explain_full_max_documents;
+    if full && documents.len() > cap {
+        return Err(Error::TooManyDocuments {
+            max: cap,
+            setting: "explain_full_max_documents",
+        });
+    }
+    let full = full || documents.len() == 1;
+    let documents = documents
         .into_iter()
         .map(|doc| {
-            let (explanation, error) = match doc.value {
-                Ok(value) => (Some(rules.explain(&principal.business_slug, &value)), None),
-                Err(error) => (None, Some(error)),
-            };
-            ExplainedDocument {
+            let mut explained = ExplainedDocument {
                 index: doc.index,
                 location: doc.location,
-                explanation,
-                error,
+                explanation: None,
+                verdict: None,
+                error: None,
+            };
+            match doc.value {
+                Ok(value) => {
+                    let explanation = rules.explain(&principal.business_slug, &value);
+                    if full {
+                        explained.explanation = Some(explanation);
+                    } else {
+                        explained.verdict = Some(Verdict::of(explanation));
+                    }
+                }
+                Err(error) => explained.error = Some(error),
             }
+            explained
         })
         .collect();
     Ok(ExplainAnswer {
         rules_loaded: rules.len(),
+        full,
         documents,
     })
 }

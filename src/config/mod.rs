@@ -101,6 +101,34 @@ pub struct Config {
     /// How long an authenticated API key is remembered in memory, in milliseconds;
     /// bounds how late a revocation made by another process is seen. 0 looks up every request.
     pub api_key_cache_ttl_ms: u64,
+    /// Connections open at once in this process; past it a new connection gets `503`
+    /// and is closed (0: no cap).
+    pub max_connections: usize,
+    /// Connections open at once from one client address; past it `429` (0: no cap,
+    /// e.g. behind a proxy that all clients come through).
+    pub max_connections_per_ip: usize,
+    /// How long a client may take to send a request's headers, and how long an idle
+    /// keep-alive connection is kept, in milliseconds.
+    pub header_read_timeout_ms: u64,
+    /// Slowest accepted request body: after the header-read timeout's worth of
+    /// grace, a body must keep arriving at this many bytes per second (0: no floor).
+    pub body_min_bytes_per_sec: u64,
+    /// Requests one API key may have in flight at once (0: no cap).
+    pub max_requests_per_key: usize,
+    /// Most documents (array elements, NDJSON lines, CSV rows) one payload may hold.
+    pub max_documents_per_payload: usize,
+    /// Most documents an explain answers in full (`?full=true`); by default an
+    /// explain of a batch answers a summary per document.
+    pub explain_full_max_documents: usize,
+    /// Webhook endpoints one business may have.
+    pub webhooks_max_endpoints_per_business: usize,
+    /// GraphQL subscriptions one API key may hold open at once.
+    pub graphql_max_subscriptions_per_key: usize,
+    /// GraphQL subscriptions this process holds open at once.
+    pub graphql_max_subscriptions: usize,
+    /// How often an open GraphQL websocket re-checks that its key is still valid,
+    /// in milliseconds; a revoked key closes the socket.
+    pub graphql_ws_key_check_ms: u64,
 }
 
 /// How log lines are written.
@@ -152,6 +180,17 @@ impl Default for Config {
             ingest_batch_max: 64,
             ingest_writers: 0,
             api_key_cache_ttl_ms: 2_000,
+            max_connections: 4_096,
+            max_connections_per_ip: 512,
+            header_read_timeout_ms: 10_000,
+            body_min_bytes_per_sec: 1_024,
+            max_requests_per_key: 64,
+            max_documents_per_payload: 10_000,
+            explain_full_max_documents: 100,
+            webhooks_max_endpoints_per_business: 100,
+            graphql_max_subscriptions_per_key: 100,
+            graphql_max_subscriptions: 10_000,
+            graphql_ws_key_check_ms: 5_000,
         }
     }
 }
@@ -282,6 +321,36 @@ impl Config {
             return Err(ConfigError(format!(
                 "api_key_cache_ttl_ms (FREIGHTGATE_API_KEY_CACHE_TTL_MS) = {}: accepted values are 0 to 60000",
                 self.api_key_cache_ttl_ms
+            )));
+        }
+        if !(100..=600_000).contains(&self.header_read_timeout_ms) {
+            return Err(ConfigError(format!(
+                "header_read_timeout_ms (FREIGHTGATE_HEADER_READ_TIMEOUT_MS) = {}: accepted values are 100 to 600000",
+                self.header_read_timeout_ms
+            )));
+        }
+        if !(1..=1_000_000).contains(&self.max_documents_per_payload) {
+            return Err(ConfigError(format!(
+                "max_documents_per_payload (FREIGHTGATE_MAX_DOCUMENTS_PER_PAYLOAD) = {}: accepted values are 1 to 1000000",
+                self.max_documents_per_payload
+            )));
+        }
+        if !(1..=10_000).contains(&self.explain_full_max_documents) {
+            return Err(ConfigError(format!(
+                "explain_full_max_documents (FREIGHTGATE_EXPLAIN_FULL_MAX_DOCUMENTS) = {}: accepted values are 1 to 10000",
+                self.explain_full_max_documents
+            )));
+        }
+        if self.webhooks_max_endpoints_per_business == 0 {
+            return Err(ConfigError(
+                "webhooks_max_endpoints_per_business (FREIGHTGATE_WEBHOOKS_MAX_ENDPOINTS_PER_BUSINESS) = 0: accepted values are 1 or more"
+                    .into(),
+            ));
+        }
+        if !(100..=3_600_000).contains(&self.graphql_ws_key_check_ms) {
+            return Err(ConfigError(format!(
+                "graphql_ws_key_check_ms (FREIGHTGATE_GRAPHQL_WS_KEY_CHECK_MS) = {}: accepted values are 100 to 3600000",
+                self.graphql_ws_key_check_ms
             )));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {

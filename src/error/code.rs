@@ -56,6 +56,10 @@ problem_codes! {
     PayloadTooLarge => "payload_too_large",
     UnsupportedMediaType => "unsupported_media_type",
     RateLimited => "rate_limited",
+    TooManyConnections => "too_many_connections",
+    TooManyInFlight => "too_many_in_flight",
+    BodyTooSlow => "body_too_slow",
+    TooManyDocuments => "too_many_documents",
     // The content is understood but not acceptable.
     ValidationFailed => "validation_failed",
     NoMatchingRule => "no_matching_rule",
@@ -69,8 +73,11 @@ problem_codes! {
     UnsupportedOperation => "unsupported_operation",
     IdempotencyKeyReused => "idempotency_key_reused",
     IdempotencyInFlight => "idempotency_in_flight",
+    TooManyEndpoints => "too_many_endpoints",
     // Field findings inside `errors[]`.
     MissingField => "missing_field",
+    TooLong => "too_long",
+    ForbiddenCharacter => "forbidden_character",
     InvalidValue => "invalid_value",
     InvalidBase64 => "invalid_base64",
     UnknownOrder => "unknown_order",

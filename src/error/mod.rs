@@ -93,6 +93,25 @@ pub enum Error {
     RateLimited { retry_after_secs: u64 },
     #[error("the server is at its limit of concurrent requests; retry shortly")]
     Overloaded,
+    #[error(
+        "too many connections are open from this address (setting max_connections_per_ip); reuse connections or retry shortly"
+    )]
+    TooManyConnections,
+    #[error(
+        "this API key has {max} requests in flight already (setting max_requests_per_key); wait for one to finish"
+    )]
+    KeyBusy { max: usize },
+    #[error(
+        "the request body arrived too slowly (setting body_min_bytes_per_sec: at least {min_bytes_per_sec} bytes per second after the first {grace_secs} s)"
+    )]
+    BodyTooSlow {
+        min_bytes_per_sec: u64,
+        grace_secs: u64,
+    },
+    #[error(
+        "the payload holds more than {max} documents (setting {setting}); split it into smaller payloads"
+    )]
+    TooManyDocuments { max: usize, setting: &'static str },
     #[error("the request took longer than the server's limit (setting request_timeout_ms)")]
     TimedOut,
     #[error("the database is unavailable")]
@@ -127,7 +146,11 @@ impl Error {
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::RateLimited { .. } | Error::TooManyConnections | Error::KeyBusy { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            Error::BodyTooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
+            Error::TooManyDocuments { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Overloaded | Error::TimedOut | Error::Unavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -150,6 +173,10 @@ impl Error {
             Error::PayloadTooLarge => ProblemCode::PayloadTooLarge,
             Error::RateLimited { .. } => ProblemCode::RateLimited,
             Error::Overloaded => ProblemCode::Overloaded,
+            Error::TooManyConnections => ProblemCode::TooManyConnections,
+            Error::KeyBusy { .. } => ProblemCode::TooManyInFlight,
+            Error::BodyTooSlow { .. } => ProblemCode::BodyTooSlow,
+            Error::TooManyDocuments { .. } => ProblemCode::TooManyDocuments,
             Error::TimedOut => ProblemCode::Timeout,
             Error::Unavailable(_) => ProblemCode::Unavailable,
             Error::Database(_) | Error::Internal(_) => ProblemCode::Internal,
@@ -160,7 +187,11 @@ impl Error {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Error::RateLimited { retry_after_secs } => Some(*retry_after_secs),
-            Error::Overloaded | Error::TimedOut | Error::Unavailable(_) => Some(1),
+            Error::Overloaded
+            | Error::TimedOut
+            | Error::Unavailable(_)
+            | Error::TooManyConnections
+            | Error::KeyBusy { .. } => Some(1),
             Error::Conflict {
                 code: ProblemCode::IdempotencyInFlight,
                 ..
@@ -306,7 +337,7 @@ impl From<JsonRejection> for Error {
                 detail: format!("the body does not have the expected shape: {}", inner(&e)),
                 errors: Vec::new(),
             },
-            JsonRejection::BytesRejection(e) => body_error(e.status(), e.body_text()),
+            JsonRejection::BytesRejection(e) => Error::from(e),
             other => Error::BadRequest {
                 code: ProblemCode::BadRequest,
                 detail: other.body_text(),
@@ -337,8 +368,37 @@ fn inner(error: &dyn std::error::Error) -> String {
     message
 }
 
+/// The error a request body that arrives too slowly ends with (see
+/// `body_min_bytes_per_sec`); the body extractors answer it as `408 body_too_slow`.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the request body arrived too slowly")]
+pub struct BodyTooSlow {
+    pub min_bytes_per_sec: u64,
+    pub grace_secs: u64,
+}
+
+impl BodyTooSlow {
+    /// The slow-body error in `error`'s chain of sources, if any.
+    pub fn find<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a BodyTooSlow> {
+        let mut current = Some(error);
+        while let Some(e) = current {
+            if let Some(found) = e.downcast_ref::<BodyTooSlow>() {
+                return Some(found);
+            }
+            current = e.source();
+        }
+        None
+    }
+}
+
 impl From<BytesRejection> for Error {
     fn from(rejection: BytesRejection) -> Self {
+        if let Some(slow) = BodyTooSlow::find(&rejection) {
+            return Error::BodyTooSlow {
+                min_bytes_per_sec: slow.min_bytes_per_sec,
+                grace_secs: slow.grace_secs,
+            };
+        }
         body_error(rejection.status(), rejection.body_text())
     }
 }

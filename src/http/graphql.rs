@@ -8,7 +8,7 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, Variables};
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequest, Query, State};
 use axum::http::header::{ACCEPT, ALLOW, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
@@ -160,14 +160,15 @@ pub async fn get(
     execute(&schema, principal, media, request).await
 }
 
-/// `POST /graphql`: a JSON GraphQL request.
+/// `POST /graphql`: a JSON GraphQL request. The key is checked before the body is
+/// read, so a client without one cannot hold a request slot by sending slowly.
 #[tracing::instrument(skip_all)]
 pub async fn post(
-    State(_state): State<App>,
+    State(state): State<App>,
     Extension(schema): Extension<AppSchema>,
     principal: Result<Principal, Error>,
     headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    request: axum::extract::Request,
 ) -> Response {
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
@@ -175,7 +176,11 @@ pub async fn post(
     if let Err(error) = check_content_type(&headers) {
         return from_error(media, &error);
     }
-    let body = match body {
+    let principal = match principal {
+        Ok(principal) => principal,
+        Err(error) => return from_error(media, &error),
+    };
+    let body = match Bytes::from_request(request, &state).await {
         Ok(body) => body,
         Err(rejection) => return from_error(media, &Error::from(rejection)),
     };
@@ -190,7 +195,7 @@ pub async fn post(
         },
     };
     match request {
-        Ok(request) => execute(&schema, principal, media, request).await,
+        Ok(request) => execute(&schema, Ok(principal), media, request).await,
         Err(message) => failure(
             media,
             StatusCode::BAD_REQUEST,

@@ -1,10 +1,14 @@
 //! Liveness, readiness and Prometheus metrics.
 
+use std::sync::Arc;
+
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::json;
 
+use super::server::Shedding;
 use crate::app::App;
 use crate::error::{Error, Problem};
 
@@ -15,13 +19,20 @@ pub async fn healthz() -> impl IntoResponse {
     axum::Json(json!({"status": "ok"}))
 }
 
-/// The database answers; 503 problem+json otherwise so load balancers drain us.
+/// The database answers and the process has not turned work away in the last few
+/// seconds; 503 problem+json otherwise so load balancers send work elsewhere.
 #[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readyz", security(()),
     responses(
         (status = 200, description = "The database answers: `{\"status\": \"ready\"}`", body = Object),
-        (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database does not answer (`unavailable`), or the process refused requests or connections for want of capacity in the last 5 s (`overloaded`)", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn readyz(State(state): State<App>) -> Result<impl IntoResponse, Error> {
+pub async fn readyz(
+    State(state): State<App>,
+    Extension(shedding): Extension<Arc<Shedding>>,
+) -> Result<impl IntoResponse, Error> {
+    if shedding.is_shedding() {
+        return Err(Error::Overloaded);
+    }
     state.db.ping().await.map_err(Error::Unavailable)?;
     Ok(axum::Json(json!({"status": "ready"})))
 }

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::extract::{Path, RawBody};
+use super::extract::{Path, Query, RawBody};
 use crate::app::App;
 use crate::app::ingest::Ack;
 use crate::app::ingest::{self as use_case, Answer, IdempotencyKey, Incoming};
@@ -122,15 +122,27 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     (status, [(CONTENT_TYPE, content_type)], bytes).into_response()
 }
 
+/// How much an explain answers.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExplainParams {
+    /// `true`: explain every document of a batch in full (at most
+    /// `explain_full_max_documents` documents); by default a batch gets a verdict per
+    /// document.
+    pub full: Option<bool>,
+}
+
 /// What the rules make of each document of a payload, and why, without writing.
 #[utoipa::path(post, path = "/v1/ingest/explain", tag = "ingest", operation_id = "explainPayload",
+    params(ExplainParams),
     request_body(description = "As for `POST /v1/ingest`",
         content((Object = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"))),
     responses(
-        (status = 200, description = "Each document's classification, mapping and validation", body = Object),
+        (status = 200, description = "Each document's classification, mapping and validation: in full for one document or with `full=true`, otherwise a verdict per document", body = Object),
         (status = 400, description = "The body cannot be read", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key lacks `ingest`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "More documents than `max_documents_per_payload`, or with `full=true` than `explain_full_max_documents` (`too_many_documents`), or a body over `max_body_bytes`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "A Content-Type the endpoint does not take", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
@@ -138,9 +150,11 @@ pub async fn explain(
     State(app): State<App>,
     principal: Principal,
     headers: HeaderMap,
+    Query(params): Query<ExplainParams>,
     RawBody(body): RawBody,
 ) -> Result<Response> {
-    let answer = use_case::explain(&app, &principal, content_type(&headers), &body)?;
+    let full = params.full.unwrap_or(false);
+    let answer = use_case::explain(&app, &principal, content_type(&headers), &body, full)?;
     // Sized for the usual answer (a report per rule, the mapped documents), so the
     // buffer is not grown and copied over and over while serialising.
     let mut out = Vec::with_capacity(body.len() * 2 + answer.rules_loaded * 512);

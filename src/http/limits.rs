@@ -3,15 +3,28 @@
 //! `Retry-After` at once instead of an unbounded queue.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::num::NonZeroU32;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::BoxError;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use tokio::time::{Instant, Sleep};
 
+use super::server::Shedding;
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{BodyTooSlow, Error, Result};
 use crate::store::keys::Principal;
 
 /// One token bucket per API key, created on the key's first request.
@@ -67,8 +80,9 @@ impl RateLimits {
 }
 
 /// Answers for the errors of the load-shed, concurrency-limit and timeout layers.
-pub async fn overload_error(error: BoxError) -> Error {
+pub async fn overload_error(shedding: Arc<Shedding>, error: BoxError) -> Error {
     if error.is::<tower::load_shed::error::Overloaded>() {
+        shedding.shed();
         metrics::counter!("http_shed_total", "reason" => "concurrency").increment(1);
         Error::Overloaded
     } else if error.is::<tower::timeout::error::Elapsed>() {
@@ -76,6 +90,168 @@ pub async fn overload_error(error: BoxError) -> Error {
         Error::TimedOut
     } else {
         Error::Internal(anyhow::anyhow!("request middleware failed: {error}"))
+    }
+}
+
+/// Requests in flight per API key, so that one key cannot hold every slot of the
+/// process (slow bodies, slow queries).
+pub struct InFlight {
+    max: usize,
+    open: Mutex<HashMap<u64, usize>>,
+}
+
+impl InFlight {
+    /// At most `max` requests per key at once; 0: no cap.
+    pub fn new(max: usize) -> Self {
+        Self {
+            max,
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn take(self: &Arc<Self>, key: u64) -> Option<InFlightSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(key).or_insert(0);
+        if *count >= self.max {
+            return None;
+        }
+        *count += 1;
+        Some(InFlightSlot {
+            table: self.clone(),
+            key,
+        })
+    }
+}
+
+struct InFlightSlot {
+    table: Arc<InFlight>,
+    key: u64,
+}
+
+impl Drop for InFlightSlot {
+    fn drop(&mut self) {
+        let mut open = self.table.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Refuses a request with `429 too_many_in_flight` when its key already has
+/// `max_requests_per_key` requests running. Keys are told apart by a hash of the
+/// `Authorization` header; the key itself is not kept.
+pub async fn cap_in_flight_per_key(
+    State(table): State<Arc<InFlight>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if table.max == 0 {
+        return next.run(request).await;
+    }
+    let Some(header) = request.headers().get(AUTHORIZATION) else {
+        return next.run(request).await;
+    };
+    let mut hasher = DefaultHasher::new();
+    header.as_bytes().hash(&mut hasher);
+    let Some(slot) = table.take(hasher.finish()) else {
+        metrics::counter!("http_shed_total", "reason" => "key_in_flight").increment(1);
+        return Error::KeyBusy { max: table.max }.into_response();
+    };
+    let response = next.run(request).await;
+    drop(slot);
+    response
+}
+
+/// The slowest a request body may arrive: a grace period, then a floor in bytes per
+/// second averaged from the start.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyPace {
+    pub grace: Duration,
+    pub min_bytes_per_sec: u64,
+}
+
+impl BodyPace {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            grace: Duration::from_millis(config.header_read_timeout_ms),
+            min_bytes_per_sec: config.body_min_bytes_per_sec,
+        }
+    }
+
+    /// How long after the start `received` bytes may take to arrive.
+    fn allowance(&self, received: u64) -> Duration {
+        self.grace + Duration::from_secs_f64(received as f64 / self.min_bytes_per_sec as f64)
+    }
+}
+
+/// Wraps each request body so that one arriving slower than the pace fails with
+/// [`BodyTooSlow`], which the body extractors answer as `408 body_too_slow`.
+pub async fn pace_body(State(pace): State<BodyPace>, request: Request, next: Next) -> Response {
+    if pace.min_bytes_per_sec == 0 || request.body().is_end_stream() {
+        return next.run(request).await;
+    }
+    let request = request.map(|body| {
+        axum::body::Body::new(PacedBody {
+            inner: body,
+            received: 0,
+            started: Instant::now(),
+            pace,
+            deadline: Box::pin(tokio::time::sleep(pace.grace)),
+        })
+    });
+    next.run(request).await
+}
+
+struct PacedBody {
+    inner: axum::body::Body,
+    received: u64,
+    started: Instant,
+    pace: BodyPace,
+    deadline: Pin<Box<Sleep>>,
+}
+
+impl HttpBody for PacedBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.received += data.len() as u64;
+                    let next = this.started + this.pace.allowance(this.received);
+                    this.deadline.as_mut().reset(next);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(error.into()))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    metrics::counter!("http_shed_total", "reason" => "slow_body").increment(1);
+                    Poll::Ready(Some(Err(Box::new(BodyTooSlow {
+                        min_bytes_per_sec: this.pace.min_bytes_per_sec,
+                        grace_secs: this.pace.grace.as_secs(),
+                    }))))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod limits;
 pub mod openapi;
 pub mod rest;
+pub mod server;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, Response};
+use axum::http::{HeaderName, Method, Response};
 use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -36,15 +37,21 @@ use crate::store::key_cache::KeyCache;
 /// Header carrying the request id, generated when the client sends none.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The complete application router.
-pub fn router(state: App) -> Router {
+/// The complete application router. `shedding` is raised when a request is refused
+/// for want of capacity, and read by `/readyz`.
+pub fn router(state: App, shedding: Arc<server::Shedding>) -> Router {
     let max_body = state.config.max_body_bytes;
+    let in_flight = Arc::new(limits::InFlight::new(state.config.max_requests_per_key));
+    let pace = limits::BodyPace::from_config(&state.config);
+    let shed = shedding.clone();
     let rate_limits = Arc::new(limits::RateLimits::new(&state.config));
     let key_cache = Arc::new(KeyCache::new(state.config.api_key_cache_ttl()));
     // One semaphore for all routes: axum applies layers route by route, and the plain
     // ConcurrencyLimitLayer would make one per route.
     let overload = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(limits::overload_error))
+        .layer(HandleErrorLayer::new(move |error| {
+            limits::overload_error(shed.clone(), error)
+        }))
         .load_shed()
         .layer(GlobalConcurrencyLimitLayer::new(
             state.config.max_concurrent_requests,
@@ -149,6 +156,12 @@ pub fn router(state: App) -> Router {
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::Extension(rate_limits))
         .layer(axum::Extension(key_cache))
+        .layer(axum::Extension(shedding))
+        .layer(middleware::from_fn_with_state(
+            in_flight,
+            limits::cap_in_flight_per_key,
+        ))
+        .layer(middleware::from_fn_with_state(pace, limits::pace_body))
         .layer(middleware::from_fn_with_state(
             max_body,
             refuse_announced_oversize,
@@ -243,7 +256,18 @@ async fn record_metrics(request: Request, next: Next) -> axum::response::Respons
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
-    let method = request.method().to_string();
+    // Only the methods the API knows get their own series: any other is `other`, so
+    // made-up method names cannot grow the series count.
+    let method = match *request.method() {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    };
     let started = Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();

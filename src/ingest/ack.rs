@@ -87,6 +87,13 @@ pub struct Ack {
     pub refusal: Option<Refusal>,
 }
 
+/// Largest answer stored with a payload record in full; a larger one is stored as
+/// a summary with the rejected items.
+pub const STORED_ANSWER_MAX_BYTES: usize = 256 * 1024;
+
+/// An answer of at most this many items is stored without measuring it.
+const SMALL_ANSWER_ITEMS: usize = 64;
+
 impl Ack {
     /// The acknowledgement for `results` (every item's outcome).
     pub fn for_results(logging_id: &str, results: Vec<ItemResult>) -> Self {
@@ -171,8 +178,70 @@ impl Ack {
         }
     }
 
-    /// The answer's JSON body, as sent, stored with the payload and replayed for a
-    /// repeated Idempotency-Key.
+    /// The answer as stored with the payload (and replayed for a repeated
+    /// Idempotency-Key): the answer itself while it is under
+    /// [`STORED_ANSWER_MAX_BYTES`]; past that, the answer with only its rejected
+    /// items' results (and `errors`) as far as they fit, and a `stored_summary`
+    /// saying what was left out.
+    pub fn stored_body(&self) -> Value {
+        let mut body = self.body();
+        if self.results.len() <= SMALL_ANSWER_ITEMS {
+            return body;
+        }
+        let size = serde_json::to_vec(&body)
+            .map(|b| b.len())
+            .unwrap_or(usize::MAX);
+        if size <= STORED_ANSWER_MAX_BYTES {
+            return body;
+        }
+        let accepted = self
+            .results
+            .iter()
+            .filter(|r| r.status != Status::Rejected)
+            .count();
+        let mut budget = STORED_ANSWER_MAX_BYTES / 2;
+        let mut kept = Vec::new();
+        for result in self.results.iter().filter(|r| r.status == Status::Rejected) {
+            let value = serde_json::to_value(result).unwrap_or_default();
+            let cost = serde_json::to_vec(&value)
+                .map(|b| b.len())
+                .unwrap_or(usize::MAX);
+            if cost > budget {
+                break;
+            }
+            budget -= cost;
+            kept.push(value);
+        }
+        let rejected = self.results.len() - accepted;
+        let errors_kept: Vec<Value> = kept
+            .iter()
+            .flat_map(|r| r["errors"].as_array().cloned().unwrap_or_default())
+            .collect();
+        if let Some(object) = body.as_object_mut() {
+            if object.contains_key("errors") {
+                object.insert("errors".into(), Value::Array(errors_kept));
+            }
+            let results_kept = kept.len();
+            object.insert("results".into(), Value::Array(kept));
+            object.insert(
+                "stored_summary".into(),
+                json!({
+                    "items": self.results.len(),
+                    "accepted": accepted,
+                    "rejected": rejected,
+                    "results_kept": results_kept,
+                    "answer_bytes": size,
+                    "note": format!(
+                        "the answer was larger than {STORED_ANSWER_MAX_BYTES} bytes: the results of accepted items{} are not stored",
+                        if results_kept < rejected { " and of rejected items past the first ones" } else { "" }
+                    ),
+                }),
+            );
+        }
+        body
+    }
+
+    /// The answer's JSON body, as sent.
     pub fn body(&self) -> Value {
         let Some(refusal) = &self.refusal else {
             return json!({

@@ -57,6 +57,12 @@ pub struct Document {
 /// malformed JSON, no documents) is a 400; a bad NDJSON line or CSV row only fails
 /// its own document.
 pub fn documents(format: Format, body: &[u8]) -> Result<Vec<Document>, Error> {
+    documents_at_most(format, body, usize::MAX)
+}
+
+/// [`documents`], refusing a body of more than `max` documents with
+/// `413 too_many_documents` before any of them is parsed.
+pub fn documents_at_most(format: Format, body: &[u8], max: usize) -> Result<Vec<Document>, Error> {
     let text = std::str::from_utf8(body).map_err(|e| Error::BadRequest {
         code: ProblemCode::InvalidEncoding,
         detail: format!(
@@ -69,16 +75,83 @@ pub fn documents(format: Format, body: &[u8]) -> Result<Vec<Document>, Error> {
     if text.trim().is_empty() {
         return Err(empty());
     }
+    let count = match format {
+        Format::Json => top_level_elements(text),
+        Format::Ndjson => text.lines().filter(|l| !l.trim().is_empty()).count(),
+        // Rows after the header line; a quoted field may span lines, so this can
+        // overcount: the exact count is checked again below.
+        Format::Csv => text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .count()
+            .saturating_sub(1),
+    };
+    if count > max && format != Format::Csv {
+        return Err(Error::TooManyDocuments {
+            max,
+            setting: "max_documents_per_payload",
+        });
+    }
     let documents = match format {
         Format::Json => json(text)?,
         Format::Ndjson => ndjson(text),
         Format::Csv => csv_rows(text)?,
     };
+    if documents.len() > max {
+        return Err(Error::TooManyDocuments {
+            max,
+            setting: "max_documents_per_payload",
+        });
+    }
     let documents = documents.into_iter().map(refuse_nul).collect::<Vec<_>>();
     if documents.is_empty() {
         return Err(empty());
     }
     Ok(documents)
+}
+
+/// How many elements a top-level JSON array has (1 for any other value), counted
+/// without parsing: commas at depth one outside strings. Exact for valid JSON; a body
+/// that is not valid JSON fails when it is parsed.
+fn top_level_elements(text: &str) -> usize {
+    let trimmed = text.trim_start();
+    if !trimmed.starts_with('[') {
+        return 1;
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut commas = 0usize;
+    let mut empty = true;
+    for &byte in trimmed.as_bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => {
+                in_string = true;
+                empty = false;
+            }
+            b'[' | b'{' => {
+                if depth == 1 {
+                    empty = false;
+                }
+                depth += 1;
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => commas += 1,
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            _ if depth == 1 => empty = false,
+            _ => {}
+        }
+    }
+    if empty { 0 } else { commas + 1 }
 }
 
 fn empty() -> Error {
@@ -269,6 +342,48 @@ fn csv_rows(text: &str) -> Result<Vec<Document>, Error> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn top_level_elements_are_counted_without_parsing() {
+        use super::top_level_elements as count;
+        assert_eq!(count("[]"), 0);
+        assert_eq!(count(" [ ] "), 0);
+        assert_eq!(count("[{}]"), 1);
+        assert_eq!(count("[{},{},{}]"), 3);
+        assert_eq!(count(r#"[{"a":[1,2,3]},"x,y",{"b":{"c":","}}]"#), 3);
+        assert_eq!(count(r#"["\",",1]"#), 2);
+        assert_eq!(count(r#"{"a":1,"b":2}"#), 1);
+        assert_eq!(count("[1,2]"), 2);
+    }
+
+    #[test]
+    fn more_documents_than_the_cap_are_refused_before_parsing() {
+        let lines = "{}\n".repeat(11);
+        let refused = super::documents_at_most(Format::Ndjson, lines.as_bytes(), 10);
+        assert!(matches!(
+            refused,
+            Err(Error::TooManyDocuments { max: 10, .. })
+        ));
+        let array = format!("[{}{{}}]", "{},".repeat(10));
+        let refused = super::documents_at_most(Format::Json, array.as_bytes(), 10);
+        assert!(matches!(
+            refused,
+            Err(Error::TooManyDocuments { max: 10, .. })
+        ));
+        let csv = format!("a\n{}", "1\n".repeat(11));
+        let refused = super::documents_at_most(Format::Csv, csv.as_bytes(), 10);
+        assert!(matches!(
+            refused,
+            Err(Error::TooManyDocuments { max: 10, .. })
+        ));
+        assert_eq!(
+            super::documents_at_most(Format::Ndjson, "{}\n".repeat(10).as_bytes(), 10)
+                .unwrap()
+                .len(),
+            10
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -44,11 +44,16 @@ enum Prepared {
 
 /// Reads and classifies the payload here, in parallel with other requests, then
 /// leaves the store work to the group-commit writer; answers once it committed.
-pub async fn write(rules: &RuleSet, writer: &Writer, incoming: Incoming<'_>) -> Result<Written> {
+pub async fn write(
+    rules: &RuleSet,
+    writer: &Writer,
+    incoming: Incoming<'_>,
+    max_documents: usize,
+) -> Result<Written> {
     let logging_id = uuid::Uuid::now_v7().to_string();
     let received_at = Utc::now();
     let work = Format::from_content_type(incoming.content_type)
-        .and_then(|format| body::documents(format, &incoming.body))
+        .and_then(|format| body::documents_at_most(format, &incoming.body, max_documents))
         .map(|documents| prepare(rules, &incoming.principal.business_slug, documents));
     let work = match work {
         Err(e) if !e.status().is_client_error() => return Err(e),

@@ -278,7 +278,7 @@ async fn write_one(
             Ack::for_results(&job.logging_id, results)
         }
     };
-    let body = ack.body();
+    let body = ack.stored_body();
     let record = inbound::NewInbound {
         logging_id: &job.logging_id,
         business_id,
@@ -289,13 +289,12 @@ async fn write_one(
         operation: job.rule.as_ref().map(|r| r.operation.as_str().to_string()),
         entity: job.rule.as_ref().map(|r| r.entity.as_str().to_string()),
         outcome: ack.outcome.as_str(),
-        response: body.clone(),
+        response: body,
         received_at: job.received_at,
     };
     inbound::record(txn, record).await?;
     if let Some(claim) = claim {
-        let body = serde_json::to_string(&body).unwrap_or_default();
-        idempotency::finish(txn, claim, ack.status().as_u16(), &body).await?;
+        idempotency::finish(txn, claim, ack.status().as_u16(), &job.logging_id).await?;
     }
     Ok(Written::Fresh(ack))
 }

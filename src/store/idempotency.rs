@@ -105,8 +105,14 @@ async fn find(
         .map_err(Error::from_db_err)
 }
 
-/// Stores the response of a claimed key; run in the transaction of the request's writes.
-pub async fn finish(db: &impl ConnectionTrait, id: i64, status: u16, body: &str) -> Result<()> {
+/// Completes a claimed key with the answer's status and the payload record that
+/// holds its body; run in the transaction of the request's writes.
+pub async fn finish(
+    db: &impl ConnectionTrait,
+    id: i64,
+    status: u16,
+    logging_id: &str,
+) -> Result<()> {
     let Some(row) = idempotency_key::Entity::find_by_id(id)
         .one(db)
         .await
@@ -117,7 +123,7 @@ pub async fn finish(db: &impl ConnectionTrait, id: i64, status: u16, body: &str)
     let mut active = row.into_active_model();
     active.state = Set(KeyState::Complete);
     active.response_status = Set(Some(i32::from(status)));
-    active.response_body = Set(Some(body.to_string()));
+    active.logging_id = Set(Some(logging_id.to_string()));
     active.update(db).await.map_err(Error::from_db_err)?;
     Ok(())
 }

@@ -81,7 +81,7 @@ async fn explain_answers_each_document_in_order_with_the_engines_explanation_or_
     );
     let response = app
         .client
-        .post(app.url("/v1/ingest/explain"))
+        .post(app.url("/v1/ingest/explain?full=true"))
         .bearer_auth(&key)
         .header("content-type", "application/x-ndjson")
         .body(body.clone())
@@ -101,6 +101,7 @@ async fn explain_answers_each_document_in_order_with_the_engines_explanation_or_
     let bad_line = freightgate::ingest::body::strict_json(lines[1]).unwrap_err();
     let expected = serde_json::json!({
         "rules_loaded": rules.len(),
+        "full": true,
         "documents": [
             {"index": 0, "location": "line 1", "explanation": explained(lines[0])},
             {"index": 1, "location": "line 2", "error": format!("line 2 is not valid JSON: {bad_line}")},

@@ -2,6 +2,8 @@
 //! against ingest, explain, GraphQL and webhook endpoint management; property tests
 //! over the rules engine, the body reader and the rules loader.
 
+mod batches;
+mod connections;
 mod graphql;
 mod ingest;
 mod properties;
