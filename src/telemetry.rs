@@ -8,9 +8,27 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogFormat};
 
+/// Libraries that log what is sent over a connection at their most verbose levels
+/// (the websocket library logs every frame, `connection_init` with its API key
+/// included). They are held at `debug` whatever the filter says, so no level of
+/// logging writes a key.
+pub const QUIETED: &[&str] = &["tungstenite=debug", "tokio_tungstenite=debug"];
+
+/// The log filter: the configured one (or `RUST_LOG`), with [`QUIETED`] on top.
+pub fn filter(config: &Config) -> EnvFilter {
+    let mut filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log));
+    for directive in QUIETED {
+        if let Ok(directive) = directive.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
+}
+
 /// Installs the log subscriber on stderr; `RUST_LOG` overrides the configured filter.
 pub fn init_logging(config: &Config) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log));
+    let filter = filter(config);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())

@@ -60,6 +60,7 @@ problem_codes! {
     TooManyInFlight => "too_many_in_flight",
     BodyTooSlow => "body_too_slow",
     TooManyDocuments => "too_many_documents",
+    TooManySubscriptions => "too_many_subscriptions",
     // The content is understood but not acceptable.
     ValidationFailed => "validation_failed",
     NoMatchingRule => "no_matching_rule",

@@ -112,6 +112,10 @@ pub enum Error {
         "the payload holds more than {max} documents (setting {setting}); split it into smaller payloads"
     )]
     TooManyDocuments { max: usize, setting: &'static str },
+    #[error(
+        "{max} subscriptions are open already (setting {setting}); close one before opening another"
+    )]
+    TooManySubscriptions { max: usize, setting: &'static str },
     #[error("the request took longer than the server's limit (setting request_timeout_ms)")]
     TimedOut,
     #[error("the database is unavailable")]
@@ -146,9 +150,10 @@ impl Error {
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::RateLimited { .. } | Error::TooManyConnections | Error::KeyBusy { .. } => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            Error::RateLimited { .. }
+            | Error::TooManyConnections
+            | Error::KeyBusy { .. }
+            | Error::TooManySubscriptions { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::BodyTooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
             Error::TooManyDocuments { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Overloaded | Error::TimedOut | Error::Unavailable(_) => {
@@ -177,6 +182,7 @@ impl Error {
             Error::KeyBusy { .. } => ProblemCode::TooManyInFlight,
             Error::BodyTooSlow { .. } => ProblemCode::BodyTooSlow,
             Error::TooManyDocuments { .. } => ProblemCode::TooManyDocuments,
+            Error::TooManySubscriptions { .. } => ProblemCode::TooManySubscriptions,
             Error::TimedOut => ProblemCode::Timeout,
             Error::Unavailable(_) => ProblemCode::Unavailable,
             Error::Database(_) | Error::Internal(_) => ProblemCode::Internal,

@@ -3,8 +3,12 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe,
+};
 use async_graphql::{Response, ServerError};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 
 use crate::error::{Error, ProblemCode};
 
@@ -25,6 +29,24 @@ impl Extension for ErrorCodes {
             annotate(error);
         }
         response
+    }
+
+    /// Operations over the websocket (subscriptions, and queries and mutations sent
+    /// there) answer through a stream: their errors get codes too.
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream)
+            .map(|mut response| {
+                for error in &mut response.errors {
+                    annotate(error);
+                }
+                response
+            })
+            .boxed()
     }
 }
 

@@ -13,6 +13,8 @@ pub mod subscription;
 pub mod types;
 pub mod webhooks;
 
+use std::sync::Arc;
+
 use async_graphql::Schema;
 
 use crate::config::Config;
@@ -29,7 +31,8 @@ pub type AppSchema =
 /// resolver.
 pub fn schema(state: crate::app::App) -> AppSchema {
     let config = state.config.clone();
-    builder(&config).data(state).finish()
+    let subscriptions = Arc::new(subscription::Subscriptions::new(state.db.clone(), &config));
+    builder(&config).data(state).data(subscriptions).finish()
 }
 
 fn builder(

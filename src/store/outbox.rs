@@ -200,6 +200,34 @@ pub async fn latest_message_id(db: &impl ConnectionTrait, business_id: i64) -> R
     Ok(newest.map(|m| m.id).unwrap_or(0))
 }
 
+/// The id of the newest message of any business (0 when none).
+pub async fn latest_message_id_of_all(db: &impl ConnectionTrait) -> Result<i64> {
+    let newest = message::Entity::find()
+        .order_by_desc(message::Column::Id)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(newest.map(|m| m.id).unwrap_or(0))
+}
+
+/// Messages of every business after `after_id` whose type is one of `types`,
+/// oldest first: what the subscriptions' one poller reads.
+pub async fn legacy_messages_after(
+    db: &impl ConnectionTrait,
+    after_id: i64,
+    types: &[&str],
+    limit: u64,
+) -> Result<Vec<message::Model>> {
+    message::Entity::find()
+        .filter(message::Column::Id.gt(after_id))
+        .filter(message::Column::EventType.is_in(types.iter().copied()))
+        .order_by_asc(message::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
 /// One message by id.
 pub async fn message_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<message::Model>> {
     message::Entity::find_by_id(id)

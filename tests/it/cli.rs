@@ -443,3 +443,80 @@ async fn a_push_interrupted_by_kill_9_is_delivered_after_restart_with_its_webhoo
     second.kill().unwrap();
     second.wait().unwrap();
 }
+
+#[tokio::test]
+async fn no_log_level_writes_an_api_key_not_even_trace() {
+    use futures_util::SinkExt;
+    let database = TestDb::new().await;
+    let created = freightgate(
+        &database.url,
+        &["keys", "create", "--business", "northwind"],
+    );
+    let key = stdout(&created).lines().last().unwrap().to_string();
+    let port = free_port();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .env("DATABASE_URL", &database.url)
+        .env("FREIGHTGATE_LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "FREIGHTGATE_RULES_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/rules"),
+        )
+        .env("RUST_LOG", "trace")
+        .stdin(Stdio::null())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The key over HTTP, over the websocket's connection_init, and a query there.
+    let answer = client
+        .get(format!("{base}/v1/shipments"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let mut socket = crate::support::graphql_ws(&base, &key).await;
+    let query =
+        serde_json::json!({"id": "1", "type": "subscribe", "payload": {"query": "{ __typename }"}});
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            query.to_string(),
+        ))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(socket);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    let written = std::fs::read_to_string(log.path()).unwrap();
+    assert!(
+        written.contains("started processing request"),
+        "verbose logging is not on: {written}"
+    );
+    let secret = &key[4..];
+    assert!(
+        !written.contains(secret),
+        "the API key is in the trace log: {}",
+        written.lines().find(|l| l.contains(secret)).unwrap_or("")
+    );
+}

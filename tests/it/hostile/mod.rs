@@ -65,3 +65,4 @@ pub async fn client_problem(what: &str, response: reqwest::Response) -> (u16, se
     assert!(detail.len() > 10, "{what}: no useful detail in {body}");
     (status, body)
 }
+mod websocket;
