@@ -346,6 +346,7 @@ pub async fn update(
     mode: UpdateMode,
     items_mode: ItemsMode,
 ) -> Result<order::Model> {
+    let existing = current(db, existing).await?;
     if existing.status == OrderStatus::Cancelled {
         return Err(Error::Conflict {
             code: ProblemCode::OrderCancelled,
@@ -438,6 +439,7 @@ async fn delete_items(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<()> {
 
 /// Cancels an order. Cancelling a cancelled order changes nothing and succeeds.
 pub async fn cancel(db: &impl ConnectionTrait, existing: order::Model) -> Result<order::Model> {
+    let existing = current(db, existing).await?;
     if existing.status == OrderStatus::Cancelled {
         return Ok(existing);
     }
@@ -449,6 +451,26 @@ pub async fn cancel(db: &impl ConnectionTrait, existing: order::Model) -> Result
     let cancelled = active.update(db).await.map_err(Error::from_db_err)?;
     events::order(db, EventType::OrderCancelled, &cancelled).await?;
     Ok(cancelled)
+}
+
+/// On PostgreSQL, the order as it is now, its row locked until the transaction ends:
+/// a status check made on it holds until the write, whoever read the order first
+/// (two cancels at once emit one `order.cancelled`; nothing changes an order a
+/// concurrent cancel got to first). SQLite has one writer at a time: `existing` is
+/// current already.
+async fn current(db: &impl ConnectionTrait, existing: order::Model) -> Result<order::Model> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(existing);
+    }
+    let select = order::Entity::find_by_id(existing.id);
+    super::for_update(select, db)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?
+        .ok_or(Error::NotFound {
+            what: "order",
+            id: existing.id.to_string(),
+        })
 }
 
 /// An order of the business by id; other businesses' orders are not found.

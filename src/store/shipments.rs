@@ -185,6 +185,7 @@ pub async fn update(
     mode: UpdateMode,
 ) -> Result<shipment::Model> {
     // A status of CANCELLED from any door cancels the one way (`shipment.cancelled`).
+    let existing = current(db, existing).await?;
     let cancelling = fields.status == Some(ShipmentStatus::Cancelled);
     if cancelling {
         fields.status = None;
@@ -232,6 +233,7 @@ pub async fn cancel(
     db: &impl ConnectionTrait,
     existing: shipment::Model,
 ) -> Result<shipment::Model> {
+    let existing = current(db, existing).await?;
     if existing.status == ShipmentStatus::Cancelled {
         return Ok(existing);
     }
@@ -244,6 +246,24 @@ pub async fn cancel(
     record_status(db, id, ShipmentStatus::Cancelled, now).await?;
     events::shipment(db, EventType::ShipmentCancelled, &updated).await?;
     Ok(updated)
+}
+
+/// On PostgreSQL, the shipment as it is now, its row locked until the transaction
+/// ends, so a status check made on it holds until the write (see the orders' twin).
+/// SQLite has one writer at a time: `existing` is current already.
+async fn current(db: &impl ConnectionTrait, existing: shipment::Model) -> Result<shipment::Model> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(existing);
+    }
+    let select = shipment::Entity::find_by_id(existing.id);
+    super::for_update(select, db)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?
+        .ok_or(Error::NotFound {
+            what: "shipment",
+            id: existing.id.to_string(),
+        })
 }
 
 /// A shipment of the business by id; other businesses' shipments are not found.

@@ -7,6 +7,7 @@ mod connections;
 mod graphql;
 mod ingest;
 mod properties;
+mod races;
 mod rules;
 mod webhooks;
 
