@@ -9,6 +9,7 @@ pub mod loaders;
 pub mod mutation;
 pub mod prime;
 pub mod query;
+mod result_scope;
 pub mod subscription;
 pub mod types;
 pub mod webhooks;
@@ -50,6 +51,7 @@ fn builder(
     .limit_depth(config.graphql_max_depth)
     .limit_complexity(config.graphql_max_complexity)
     .extension(errors::ErrorCodes)
+    .extension(result_scope::ResultScope)
     .extension(expansion::ExpansionLimit(config.graphql_max_complexity));
     if !config.graphql_introspection {
         builder = builder.disable_introspection();

@@ -304,3 +304,62 @@ async fn process_payload_with_hostile_payloads_fails_cleanly_and_writes_nothing(
     }
     assert_eq!(counts(&app.db).await, before, "nothing may be written");
 }
+
+#[tokio::test]
+async fn a_key_without_read_gets_ids_only_from_a_mutations_result() {
+    use crate::graphql::{data, error_code};
+    let app = TestApp::spawn().await;
+    let write_only = app.key("northwind", &[Scope::Write]).await;
+    let reader = app.key("northwind", &[Scope::Write, Scope::Read]).await;
+    let mutation = |selection: &str| {
+        format!(
+            "mutation($input: CreateShipmentAndOrderInput!) {{ createShipmentAndOrder(input: $input) {{ {selection} }} }}"
+        )
+    };
+    let input = |number: &str| {
+        json!({"input": {
+            "shipment": {"businessSlug": "northwind", "facilitySlug": "rotterdam-dc", "shipmentNumber": number},
+            "orders": [{"businessSlug": "northwind", "facilitySlug": "rotterdam-dc", "orderNumber": format!("{number}-SO"),
+                        "consigneeName": "Secret Consignee", "items": [{"sku": "SECRET-SKU", "quantity": 1}]}]
+        }})
+    };
+    let before = counts(&app.db).await;
+    // Reading through the result: refused as a whole, nothing written.
+    let through_a_fragment = format!(
+        "{} fragment S on Shipment {{ orders {{ id }} }}",
+        mutation("shipment { ...S }")
+    );
+    for query in [
+        mutation("shipment { id orders { consigneeName items { sku } } }"),
+        mutation("shipment { status }"),
+        through_a_fragment,
+    ] {
+        let code = error_code(&app, &write_only, &query, input("NW-SCOPE-1")).await;
+        assert_eq!(code, "forbidden", "{query}");
+    }
+    assert_eq!(counts(&app.db).await, before);
+    // Ids only: fine.
+    let made = data(
+        &app,
+        &write_only,
+        &mutation("shipment { id __typename }"),
+        input("NW-SCOPE-2"),
+    )
+    .await;
+    assert!(
+        made["createShipmentAndOrder"]["shipment"]["id"].is_number(),
+        "{made}"
+    );
+    // With `read`, the whole result.
+    let made = data(
+        &app,
+        &reader,
+        &mutation("shipment { id orders { consigneeName items { sku } } }"),
+        input("NW-SCOPE-3"),
+    )
+    .await;
+    assert_eq!(
+        made["createShipmentAndOrder"]["shipment"]["orders"][0]["items"][0]["sku"],
+        "SECRET-SKU"
+    );
+}
