@@ -51,6 +51,16 @@ pub async fn create(
     who.require(Scope::Webhooks)?;
     let fields = manage::validate(&app.config, request).await?;
     let txn = app.begin().await?;
+    let max = app.config.webhooks_max_endpoints_per_business;
+    if webhooks::count(&*txn, who.business_id).await? >= max as u64 {
+        return Err(Error::Invalid {
+            code: ProblemCode::TooManyEndpoints,
+            detail: format!(
+                "the business has {max} webhook endpoints, the most it may have (setting webhooks_max_endpoints_per_business); delete one or send several event types to one endpoint"
+            ),
+            errors: Vec::new(),
+        });
+    }
     let created = manage::create(&*txn, who.business_id, fields).await?;
     txn.commit().await?;
     Ok(created)

@@ -122,6 +122,9 @@ pub struct Config {
     pub explain_full_max_documents: usize,
     /// Webhook endpoints one business may have.
     pub webhooks_max_endpoints_per_business: usize,
+    /// Webhook deliveries (events times the endpoints that want them) one ingested
+    /// payload may create; a payload that would create more is refused.
+    pub webhooks_max_deliveries_per_payload: usize,
     /// GraphQL subscriptions one API key may hold open at once.
     pub graphql_max_subscriptions_per_key: usize,
     /// GraphQL subscriptions this process holds open at once.
@@ -188,6 +191,7 @@ impl Default for Config {
             max_documents_per_payload: 10_000,
             explain_full_max_documents: 100,
             webhooks_max_endpoints_per_business: 100,
+            webhooks_max_deliveries_per_payload: 100_000,
             graphql_max_subscriptions_per_key: 100,
             graphql_max_subscriptions: 10_000,
             graphql_ws_key_check_ms: 5_000,

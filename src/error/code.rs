@@ -61,6 +61,7 @@ problem_codes! {
     BodyTooSlow => "body_too_slow",
     TooManyDocuments => "too_many_documents",
     TooManySubscriptions => "too_many_subscriptions",
+    TooManyDeliveries => "too_many_deliveries",
     // The content is understood but not acceptable.
     ValidationFailed => "validation_failed",
     NoMatchingRule => "no_matching_rule",

@@ -113,6 +113,10 @@ pub enum Error {
     )]
     TooManyDocuments { max: usize, setting: &'static str },
     #[error(
+        "the payload's events would create more than {max} webhook deliveries (setting webhooks_max_deliveries_per_payload); split it into smaller payloads"
+    )]
+    TooManyDeliveries { max: usize },
+    #[error(
         "{max} subscriptions are open already (setting {setting}); close one before opening another"
     )]
     TooManySubscriptions { max: usize, setting: &'static str },
@@ -155,7 +159,9 @@ impl Error {
             | Error::KeyBusy { .. }
             | Error::TooManySubscriptions { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::BodyTooSlow { .. } => StatusCode::REQUEST_TIMEOUT,
-            Error::TooManyDocuments { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooManyDocuments { .. } | Error::TooManyDeliveries { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             Error::Overloaded | Error::TimedOut | Error::Unavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -183,6 +189,7 @@ impl Error {
             Error::BodyTooSlow { .. } => ProblemCode::BodyTooSlow,
             Error::TooManyDocuments { .. } => ProblemCode::TooManyDocuments,
             Error::TooManySubscriptions { .. } => ProblemCode::TooManySubscriptions,
+            Error::TooManyDeliveries { .. } => ProblemCode::TooManyDeliveries,
             Error::TimedOut => ProblemCode::Timeout,
             Error::Unavailable(_) => ProblemCode::Unavailable,
             Error::Database(_) | Error::Internal(_) => ProblemCode::Internal,

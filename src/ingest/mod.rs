@@ -196,10 +196,12 @@ fn labelled(mut result: ItemResult, rule: &RuleSummary) -> ItemResult {
 async fn apply_all(
     txn: &DatabaseTransaction,
     strict_facilities: bool,
+    max_deliveries: usize,
     principal: &Principal,
     prepared: &[Prepared],
 ) -> Result<Vec<ItemResult>> {
     let mut results = Vec::with_capacity(prepared.len());
+    let mut budget = store::unit::DeliveryBudget::new(max_deliveries);
     for item in prepared {
         let (mut result, rule, path, document) = match item {
             Prepared::Rejected(result) => {
@@ -223,7 +225,7 @@ async fn apply_all(
         };
         // One unit per item: its events share their lookups and are written together
         // at its end, inside the savepoint.
-        let applied = store::unit::run(&savepoint, apply::apply(&cx, document)).await;
+        let applied = store::unit::run(&savepoint, &mut budget, apply::apply(&cx, document)).await;
         match applied {
             Ok(applied) => {
                 savepoint.commit().await.map_err(Error::from_db_err)?;

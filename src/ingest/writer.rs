@@ -75,6 +75,8 @@ pub struct Settings {
     /// Payloads per transaction at most.
     pub batch: usize,
     pub strict_facilities: bool,
+    /// Webhook deliveries one payload may create.
+    pub max_deliveries: usize,
 }
 
 impl Settings {
@@ -88,6 +90,7 @@ impl Settings {
             writers,
             batch: config.ingest_batch_max,
             strict_facilities: config.strict_facilities,
+            max_deliveries: config.webhooks_max_deliveries_per_payload,
         }
     }
 }
@@ -273,8 +276,14 @@ async fn write_one(
     let ack = match &job.work {
         Err(e) => Ack::problem(&job.logging_id, e),
         Ok(prepared) => {
-            let results =
-                apply_all(txn, settings.strict_facilities, &job.principal, prepared).await?;
+            let results = apply_all(
+                txn,
+                settings.strict_facilities,
+                settings.max_deliveries,
+                &job.principal,
+                prepared,
+            )
+            .await?;
             Ack::for_results(&job.logging_id, results)
         }
     };

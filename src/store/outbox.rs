@@ -46,6 +46,13 @@ pub struct Pending {
     at: DateTime<Utc>,
 }
 
+impl Pending {
+    /// The deliveries writing this message creates.
+    pub(super) fn deliveries(&self) -> usize {
+        self.endpoints.len()
+    }
+}
+
 /// A message as emitted: what its pushes will carry.
 #[derive(Debug, Clone)]
 pub struct Emitted {

@@ -33,9 +33,29 @@ struct Unit {
     pending: Vec<Pending>,
 }
 
+/// How many webhook deliveries one payload may still create: a payload whose events
+/// would fan out to more is refused (`too_many_deliveries`) before the rest are
+/// written, so one payload cannot hold the writer for the time a million rows take.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryBudget {
+    max: usize,
+    left: usize,
+}
+
+impl DeliveryBudget {
+    pub fn new(max: usize) -> Self {
+        Self { max, left: max }
+    }
+}
+
 /// Runs `work` as one unit on `db`, then writes the outbox messages it emitted. A unit
-/// that failed writes none of them.
-pub async fn run<C, T, E>(db: &C, work: impl Future<Output = Result<T, E>>) -> Result<T, E>
+/// that failed writes none of them, nor does one whose deliveries exceed what is left
+/// of `budget`.
+pub async fn run<C, T, E>(
+    db: &C,
+    budget: &mut DeliveryBudget,
+    work: impl Future<Output = Result<T, E>>,
+) -> Result<T, E>
 where
     C: ConnectionTrait,
     E: From<Error>,
@@ -48,6 +68,11 @@ where
         })
         .await;
     let value = result?;
+    let deliveries: usize = pending.iter().map(Pending::deliveries).sum();
+    if deliveries > budget.left {
+        return Err(Error::TooManyDeliveries { max: budget.max }.into());
+    }
+    budget.left -= deliveries;
     outbox::write_pending(db, pending).await?;
     Ok(value)
 }

@@ -73,6 +73,16 @@ pub async fn find(
 }
 
 /// An endpoint by id, for the dispatcher.
+/// How many endpoints the business has (enabled or not).
+pub async fn count(db: &impl ConnectionTrait, business_id: i64) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::BusinessId.eq(business_id))
+        .count(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
 pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<webhook_endpoint::Model>> {
     webhook_endpoint::Entity::find_by_id(id)
         .one(db)

@@ -152,3 +152,85 @@ async fn hostile_endpoint_requests_are_4xx_problems_and_change_nothing() {
     assert_eq!(counts(&app.db).await, before, "nothing may change");
     assert_still_up(&app).await;
 }
+
+#[tokio::test]
+async fn endpoints_per_business_are_capped_and_other_businesses_are_not_affected() {
+    let app = TestApp::spawn_with(|c| c.webhooks_max_endpoints_per_business = 2).await;
+    let northwind = key(&app, "northwind").await;
+    let acme = key(&app, "acme").await;
+    let endpoint = |n: u32| json!({"url": format!("http://127.0.0.1:9/hook-{n}")});
+    for n in 0..2 {
+        let created = app
+            .post_json("/v1/webhooks/endpoints", &northwind, &endpoint(n))
+            .await;
+        assert_eq!(created.status(), 201);
+    }
+    let refused = app
+        .post_json("/v1/webhooks/endpoints", &northwind, &endpoint(3))
+        .await;
+    let problem = crate::support::assert_problem(refused, 422, "too_many_endpoints").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("webhooks_max_endpoints_per_business"),
+        "{problem}"
+    );
+    // The same through GraphQL.
+    let code = crate::graphql::error_code(
+        &app,
+        &northwind,
+        "mutation($input: WebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }",
+        json!({"input": {"url": "http://127.0.0.1:9/hook-4"}}),
+    )
+    .await;
+    assert_eq!(code, "too_many_endpoints");
+    let elsewhere = app
+        .post_json("/v1/webhooks/endpoints", &acme, &endpoint(5))
+        .await;
+    assert_eq!(elsewhere.status(), 201);
+}
+
+#[tokio::test]
+async fn a_payload_that_would_fan_out_past_the_delivery_cap_is_refused_whole() {
+    use freightgate::store::entities::delivery;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = TestApp::spawn_with(|c| {
+        c.webhooks_max_deliveries_per_payload = 7;
+        c.webhooks_dispatcher = false;
+    })
+    .await;
+    let key = key(&app, "acme").await;
+    for n in 0..3 {
+        let body =
+            json!({"url": format!("http://127.0.0.1:9/fan-{n}"), "event_types": ["order.created"]});
+        let created = app.post_json("/v1/webhooks/endpoints", &key, &body).await;
+        assert_eq!(created.status(), 201);
+    }
+    let order = |number: &str| {
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&crate::ingest::feed("tms-order-create.json")).unwrap();
+        doc["order_identifier"] = json!(number);
+        doc.to_string()
+    };
+    // Two orders: 2 events x 3 endpoints = 6 deliveries, under the cap.
+    let two = format!("{}\n{}", order("FAN-1"), order("FAN-2"));
+    let accepted = crate::ingest::post(&app, &key, "application/x-ndjson", two).await;
+    assert_eq!(accepted.status(), 201);
+    let deliveries = delivery::Entity::find().count(&app.db).await.unwrap();
+    assert_eq!(deliveries, 6);
+    // Three orders: 9 deliveries, over it: refused, nothing of it written.
+    let before = counts(&app.db).await;
+    let three = format!("{}\n{}\n{}", order("FAN-3"), order("FAN-4"), order("FAN-5"));
+    let refused = crate::ingest::post(&app, &key, "application/x-ndjson", three).await;
+    let problem = crate::support::assert_problem(refused, 413, "too_many_deliveries").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("webhooks_max_deliveries_per_payload"),
+        "{problem}"
+    );
+    assert_eq!(counts(&app.db).await, before);
+    assert_eq!(delivery::Entity::find().count(&app.db).await.unwrap(), 6);
+}
