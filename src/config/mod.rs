@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 mod values;
 
-pub use values::{parse_byte_size, parse_durations, parse_networks};
+pub use values::{parse_byte_size, parse_durations, parse_networks, parse_port_ranges};
 
 /// Default configuration file, read from the working directory when present.
 pub const DEFAULT_CONFIG_FILE: &str = "freightgate.toml";
@@ -61,9 +61,17 @@ pub struct Config {
     /// CIDRs webhook targets may use although not public (`10.0.0.0/8,fd00::/8`).
     #[serde(with = "values::networks")]
     pub webhooks_allow_networks: Vec<IpNet>,
+    /// Ports webhook targets may use (`80,443,1024-65535`). Well-known service ports
+    /// inside a range (databases, caches, brokers, cluster APIs) stay refused unless
+    /// listed on their own.
+    #[serde(with = "values::port_ranges")]
+    pub webhooks_allow_ports: Vec<(u16, u16)>,
     /// Delays before each attempt, e.g. `0s,5s,5m`; ±20% jitter is added.
     #[serde(with = "values::durations")]
     pub webhooks_retry_schedule: Vec<Duration>,
+    /// An HTTP proxy every push goes through (`http://proxy.internal:3128`); unset,
+    /// pushes connect directly and proxy environment variables are ignored.
+    pub webhooks_proxy: Option<String>,
     /// Connect timeout of a push, in milliseconds.
     pub webhooks_connect_timeout_ms: u64,
     /// Total timeout of a push, in milliseconds.
@@ -164,9 +172,11 @@ impl Default for Config {
             idempotency_ttl_secs: 24 * 60 * 60,
             webhooks_dispatcher: true,
             webhooks_allow_networks: Vec::new(),
+            webhooks_allow_ports: vec![(80, 80), (443, 443), (1024, 65535)],
             webhooks_retry_schedule: [0, 5, 300, 1_800, 7_200, 18_000, 36_000, 36_000]
                 .map(Duration::from_secs)
                 .to_vec(),
+            webhooks_proxy: None,
             webhooks_connect_timeout_ms: 5_000,
             webhooks_timeout_ms: 15_000,
             webhooks_per_endpoint_concurrency: 4,
@@ -325,6 +335,14 @@ impl Config {
             return Err(ConfigError(format!(
                 "api_key_cache_ttl_ms (FREIGHTGATE_API_KEY_CACHE_TTL_MS) = {}: accepted values are 0 to 60000",
                 self.api_key_cache_ttl_ms
+            )));
+        }
+        if let Some(proxy) = &self.webhooks_proxy
+            && reqwest::Proxy::all(proxy.as_str()).is_err()
+        {
+            return Err(ConfigError(format!(
+                "webhooks_proxy (FREIGHTGATE_WEBHOOKS_PROXY) = {:?}: accepted values are proxy URLs such as http://proxy.internal:3128",
+                crate::redact(proxy)
             )));
         }
         if !(100..=600_000).contains(&self.header_read_timeout_ms) {

@@ -141,6 +141,73 @@ where
     })
 }
 
+/// Parses comma-separated ports and port ranges such as `80,443,1024-65535`.
+pub fn parse_port_ranges(text: &str) -> Result<Vec<(u16, u16)>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(parse_port_range)
+        .collect()
+}
+
+fn parse_port_range(text: &str) -> Result<(u16, u16), String> {
+    let port = |p: &str| {
+        p.trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| {
+                format!("`{text}` is not a port (1 to 65535) or a range such as `1024-65535`")
+            })
+    };
+    match text.split_once('-') {
+        Some((low, high)) => {
+            let (low, high) = (port(low)?, port(high)?);
+            if low > high {
+                return Err(format!("`{text}`: the range ends before it starts"));
+            }
+            Ok((low, high))
+        }
+        None => {
+            let one = port(text)?;
+            Ok((one, one))
+        }
+    }
+}
+
+/// Serde adapter for a port list (`80,443,1024-65535` or an array).
+pub mod port_ranges {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(
+        value: &[(u16, u16)],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let text: Vec<String> = value
+            .iter()
+            .map(|(low, high)| {
+                if low == high {
+                    low.to_string()
+                } else {
+                    format!("{low}-{high}")
+                }
+            })
+            .collect();
+        serializer.serialize_str(&text.join(","))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<(u16, u16)>, D::Error> {
+        list(
+            deserializer,
+            "comma-separated ports and ranges such as `80,443,1024-65535`",
+            parse_port_ranges,
+            parse_port_range,
+        )
+    }
+}
+
 /// Serde adapter for a CIDR list (`10.0.0.0/8,fd00::/8` or an array).
 pub mod networks {
     use super::*;

@@ -28,7 +28,7 @@ pub async fn validate(config: &Config, request: EndpointRequest) -> Result<Endpo
     check_sizes(&request)?;
     let url = match request.url {
         Some(url) => {
-            let guard = Guard::new(&config.webhooks_allow_networks);
+            let guard = Guard::from_config(config);
             Some(
                 guard
                     .check_url(&url)

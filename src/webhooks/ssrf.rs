@@ -10,11 +10,34 @@ use ipnet::IpNet;
 use reqwest::Url;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-/// Which addresses webhook pushes may reach.
-#[derive(Debug, Clone, Default)]
+/// Which addresses and ports webhook pushes may reach.
+#[derive(Debug, Clone)]
 pub struct Guard {
     allow: Vec<IpNet>,
+    ports: Vec<(u16, u16)>,
 }
+
+impl Default for Guard {
+    fn default() -> Self {
+        Self {
+            allow: Vec::new(),
+            ports: DEFAULT_PORTS.to_vec(),
+        }
+    }
+}
+
+/// `webhooks_allow_ports` by default.
+const DEFAULT_PORTS: &[(u16, u16)] = &[(80, 80), (443, 443), (1024, 65535)];
+
+/// Well-known service ports a webhook has no business reaching, refused inside an
+/// allowed range unless listed on their own: SOCKS, SQL Server, Oracle, Docker,
+/// etcd, MySQL, RDP, NATS, PostgreSQL, AMQP, CouchDB, Redis, the Kubernetes API,
+/// Consul, Cassandra, Kafka, Elasticsearch, the kubelet, memcached, the RabbitMQ
+/// console, MongoDB.
+const SERVICE_PORTS: &[u16] = &[
+    1080, 1433, 1521, 2375, 2376, 2379, 2380, 3306, 3389, 4222, 5432, 5672, 5984, 6379, 6443, 8500,
+    9042, 9092, 9200, 9300, 10250, 11211, 15672, 27017,
+];
 
 fn v4_is_global(ip: Ipv4Addr) -> bool {
     let [a, b, c, _] = ip.octets();
@@ -28,6 +51,8 @@ fn v4_is_global(ip: Ipv4Addr) -> bool {
         || a == 0
         || (a == 100 && (64..128).contains(&b))
         || (a == 192 && b == 0 && c == 0)
+        // The deprecated 6to4 relay anycast prefix.
+        || (a == 192 && b == 88 && c == 99)
         || (a == 198 && (b == 18 || b == 19))
         || a >= 240)
 }
@@ -68,11 +93,35 @@ pub fn is_global(ip: IpAddr) -> bool {
 }
 
 impl Guard {
-    /// A guard that also lets pushes reach `allow` (`webhooks_allow_networks`).
+    /// A guard that also lets pushes reach `allow` (`webhooks_allow_networks`), on
+    /// the default ports.
     pub fn new(allow: &[IpNet]) -> Self {
         Self {
             allow: allow.to_vec(),
+            ports: DEFAULT_PORTS.to_vec(),
         }
+    }
+
+    /// The guard the configuration asks for.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            allow: config.webhooks_allow_networks.clone(),
+            ports: config.webhooks_allow_ports.clone(),
+        }
+    }
+
+    /// Whether pushes may go to `port`: in an allowed range and not a service port,
+    /// or listed on its own.
+    pub fn permits_port(&self, port: u16) -> bool {
+        let listed_alone = self
+            .ports
+            .iter()
+            .any(|&(low, high)| low == port && high == port);
+        let in_range = self
+            .ports
+            .iter()
+            .any(|&(low, high)| (low..=high).contains(&port));
+        listed_alone || (in_range && !SERVICE_PORTS.contains(&port))
     }
 
     /// Whether pushes may reach `ip`.
@@ -92,6 +141,14 @@ impl Guard {
         }
         let host = url.host_str().ok_or("the URL has no host")?;
         let port = url.port_or_known_default().unwrap_or(443);
+        if !self.permits_port(port) {
+            return Err(format!(
+                "the URL's port {port} is not one pushes may use; allowed are the ports of the \
+                 setting `webhooks_allow_ports` (environment variable \
+                 FREIGHTGATE_WEBHOOKS_ALLOW_PORTS, by default 80, 443 and 1024-65535 except \
+                 well-known service ports such as 5432 or 6379; list a port on its own to allow it)"
+            ));
+        }
         let addresses: Vec<SocketAddr> = match host.trim_matches(['[', ']']).parse::<IpAddr>() {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
             Err(_) => tokio::net::lookup_host((host, port))
@@ -167,6 +224,8 @@ mod tests {
             "2002:a00:1::",
             "2001:0:4136:e378::1",
             "fec0::1",
+            "192.88.99.1",
+            "2002:c058:6301::1",
         ] {
             assert!(!is_global(ip.parse().unwrap()), "{ip}");
         }
@@ -229,5 +288,35 @@ mod tests {
             assert!(error.contains(why), "{url}: {error}");
         }
         assert!(guard.check_url("https://8.8.8.8/hook").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn ports_outside_the_allowed_ones_and_service_ports_are_refused() {
+        let guard = Guard::default();
+        for url in [
+            "http://8.8.8.8:22/hook",
+            "http://8.8.8.8:25/hook",
+            "http://8.8.8.8:6379/hook",
+            "http://8.8.8.8:5432/hook",
+            "https://8.8.8.8:1023/hook",
+        ] {
+            let error = guard.check_url(url).await.unwrap_err();
+            assert!(error.contains("webhooks_allow_ports"), "{url}: {error}");
+        }
+        for url in [
+            "http://8.8.8.8/hook",
+            "https://8.8.8.8:8443/hook",
+            "http://8.8.8.8:40000/",
+        ] {
+            assert!(guard.check_url(url).await.is_ok(), "{url}");
+        }
+        let own = Guard {
+            allow: Vec::new(),
+            ports: crate::config::parse_port_ranges("443,6379,8000-9000").unwrap(),
+        };
+        assert!(own.permits_port(6379), "listed on its own");
+        assert!(own.permits_port(8080));
+        assert!(!own.permits_port(8500), "a service port inside a range");
+        assert!(!own.permits_port(80));
     }
 }

@@ -444,6 +444,27 @@ async fn a_push_interrupted_by_kill_9_is_delivered_after_restart_with_its_webhoo
     second.wait().unwrap();
 }
 
+/// A served gateway that is killed however the test ends, so a failing assertion
+/// does not leave it running (holding the test's output open).
+struct Served(std::process::Child);
+
+impl Served {
+    /// SIGTERM, then waits for the exit.
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[tokio::test]
 async fn no_log_level_writes_an_api_key_not_even_trace() {
     use futures_util::SinkExt;
@@ -455,19 +476,22 @@ async fn no_log_level_writes_an_api_key_not_even_trace() {
     let key = stdout(&created).lines().last().unwrap().to_string();
     let port = free_port();
     let log = tempfile::NamedTempFile::new().unwrap();
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .env("DATABASE_URL", &database.url)
-        .env("FREIGHTGATE_LISTEN", format!("127.0.0.1:{port}"))
-        .env(
-            "FREIGHTGATE_RULES_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/rules"),
-        )
-        .env("RUST_LOG", "trace")
-        .stdin(Stdio::null())
-        .stderr(log.reopen().unwrap())
-        .spawn()
-        .unwrap();
+    let served = Served(
+        Command::new(BIN)
+            .arg("serve")
+            .env("DATABASE_URL", &database.url)
+            .env("FREIGHTGATE_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "FREIGHTGATE_RULES_DIR",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/rules"),
+            )
+            .env("RUST_LOG", "trace")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .unwrap(),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     let started = Instant::now();
@@ -503,11 +527,7 @@ async fn no_log_level_writes_an_api_key_not_even_trace() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     drop(socket);
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
+    served.stop();
     let written = std::fs::read_to_string(log.path()).unwrap();
     assert!(
         written.contains("started processing request"),
@@ -518,5 +538,100 @@ async fn no_log_level_writes_an_api_key_not_even_trace() {
         !written.contains(secret),
         "the API key is in the trace log: {}",
         written.lines().find(|l| l.contains(secret)).unwrap_or("")
+    );
+}
+
+#[tokio::test]
+async fn pushes_ignore_proxy_variables_from_the_environment() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let database = TestDb::new().await;
+    let created = freightgate(
+        &database.url,
+        &["keys", "create", "--business", "northwind"],
+    );
+    let key = stdout(&created).lines().last().unwrap().to_string();
+    // A "proxy" that counts the connections it is offered and answers none.
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let offered = Arc::new(AtomicUsize::new(0));
+    let counter = offered.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = proxy.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    let receiver = crate::webhooks::receiver::Receiver::start().await;
+    let port = free_port();
+    let served = Served(
+        Command::new(BIN)
+            .arg("serve")
+            .env("DATABASE_URL", &database.url)
+            .env("FREIGHTGATE_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "FREIGHTGATE_RULES_DIR",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/rules"),
+            )
+            .env("FREIGHTGATE_WEBHOOKS_ALLOW_NETWORKS", "127.0.0.0/8")
+            .env("FREIGHTGATE_LOG", "warn")
+            .env("HTTP_PROXY", &proxy_url)
+            .env("http_proxy", &proxy_url)
+            .env("ALL_PROXY", &proxy_url)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let started = Instant::now();
+    while client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let registered = client
+        .post(format!("{base}/v1/webhooks/endpoints"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"url": receiver.url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let ingested = client
+        .post(format!("{base}/v1/ingest"))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .body(crate::ingest::feed("wms-shipment-with-orders.json"))
+        .send()
+        .await
+        .unwrap();
+    assert!(ingested.status().is_success());
+    let started = Instant::now();
+    while receiver.pushes().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "no push arrived (the proxy was offered {} connections)",
+            offered.load(Ordering::SeqCst)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    served.stop();
+    assert_eq!(
+        offered.load(Ordering::SeqCst),
+        0,
+        "a push went to the proxy"
     );
 }

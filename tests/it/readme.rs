@@ -36,6 +36,7 @@ fn documented_settings() -> BTreeMap<String, (String, String)> {
 fn written_default(value: &Value) -> String {
     match value {
         Value::String(s) if s.is_empty() => "empty".to_string(),
+        Value::Null => "unset".to_string(),
         Value::String(s) => format!("`{s}`"),
         other => format!("`{other}`"),
     }

@@ -181,7 +181,7 @@ async fn webhook_endpoints_deliveries_and_pushes_stay_with_their_business() {
         (
             reqwest::Method::PATCH,
             item.clone(),
-            Some(json!({"url": "http://127.0.0.1:9/stolen"})),
+            Some(json!({"url": "http://127.0.0.1:9999/stolen"})),
         ),
         (reqwest::Method::DELETE, item.clone(), None),
         (
@@ -292,7 +292,7 @@ async fn over_graphql_queries_and_mutations_never_cross_businesses() {
         (
             "update",
             format!(
-                "mutation {{ updateWebhookEndpoint(id: {n}, input: {{url: \"http://127.0.0.1:9/x\"}}) {{ id }} }}"
+                "mutation {{ updateWebhookEndpoint(id: {n}, input: {{url: \"http://127.0.0.1:9999/x\"}}) {{ id }} }}"
             ),
         ),
         (

@@ -67,6 +67,8 @@ struct Inner {
     db: Db,
     client: reqwest::Client,
     guard: Arc<Guard>,
+    /// Pushes go through `webhooks_proxy`: targets are checked before each push.
+    proxied: bool,
     settings: Settings,
     owner: String,
     lanes: Mutex<Lanes>,
@@ -106,7 +108,7 @@ impl Dispatcher {
     /// queue the process's other writers use.
     pub fn new(db: Db, config: &Config, gate: WriteGate) -> anyhow::Result<Self> {
         let db = crate::store::own_pool(&db, 1);
-        let guard = Arc::new(Guard::new(&config.webhooks_allow_networks));
+        let guard = Arc::new(Guard::from_config(config));
         let timeout = Duration::from_millis(config.webhooks_timeout_ms);
         let settings = Settings {
             schedule: config.retry_schedule().to_vec(),
@@ -126,6 +128,7 @@ impl Dispatcher {
                 client: client(config, guard.clone())?,
                 db,
                 guard,
+                proxied: config.webhooks_proxy.is_some(),
                 settings,
                 owner: format!("dispatcher-{}", uuid::Uuid::now_v7().simple()),
                 lanes: Mutex::new(lanes),
@@ -357,7 +360,8 @@ impl Dispatcher {
         let attempt = job.delivery.attempts + 1;
         let attempted_at = Utc::now();
         let started = Instant::now();
-        let answer = push::send(&self.inner.client, &job.target, &job.message).await;
+        let proxied = self.inner.proxied.then_some(&*self.inner.guard);
+        let answer = push::send(&self.inner.client, &job.target, &job.message, proxied).await;
         let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
         self.pace(job.delivery.endpoint_id, &answer);
         let (state, next_attempt_at) = self.next_step(&job, attempt, &answer).await;

@@ -53,6 +53,12 @@ fn checked_url(url: &str, guard: &Guard) -> Result<reqwest::Url, String> {
     if literal.is_some_and(|ip| !guard.permits(ip)) {
         return Err("the endpoint's address is private or reserved and not allowed".into());
     }
+    let port = url.port_or_known_default().unwrap_or(443);
+    if !guard.permits_port(port) {
+        return Err(format!(
+            "the endpoint's port {port} is not allowed (setting webhooks_allow_ports)"
+        ));
+    }
     Ok(url)
 }
 
@@ -75,9 +81,18 @@ impl Answer {
     }
 }
 
-/// The HTTP client for pushes: no redirects, guarded DNS, bounded timeouts.
+/// The HTTP client for pushes: no redirects, guarded DNS, bounded timeouts. Proxy
+/// variables in the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`) are
+/// ignored: a proxy resolves names itself, past the guarded resolver. A proxy is
+/// used only when `webhooks_proxy` names one, and then each push's target is
+/// resolved and checked here first ([`checked_for_proxy`]).
 pub fn client(config: &Config, guard: Arc<Guard>) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder();
+    let builder = match &config.webhooks_proxy {
+        Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy.as_str())?),
+        None => builder.no_proxy(),
+    };
+    builder
         .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(Arc::new(GuardedResolver(guard)))
         .connect_timeout(Duration::from_millis(config.webhooks_connect_timeout_ms))
@@ -86,12 +101,29 @@ pub fn client(config: &Config, guard: Arc<Guard>) -> reqwest::Result<reqwest::Cl
         .build()
 }
 
+/// Through a proxy the guarded resolver is not asked: the target's addresses are
+/// resolved and checked before the push instead.
+pub(super) async fn checked_for_proxy(guard: &Guard, url: &reqwest::Url) -> Result<(), String> {
+    guard.check_url(url.as_str()).await.map(|_| ())
+}
+
 /// Signs and POSTs `message` to `target`; the same body bytes on every attempt.
-pub(super) async fn send(client: &reqwest::Client, target: &Target, message: &Payload) -> Answer {
+/// `proxied` holds the guard when pushes go through `webhooks_proxy`.
+pub(super) async fn send(
+    client: &reqwest::Client,
+    target: &Target,
+    message: &Payload,
+    proxied: Option<&Guard>,
+) -> Answer {
     let url = match &target.url {
         Ok(url) => url.clone(),
         Err(why) => return Answer::failed(why.clone()),
     };
+    if let Some(guard) = proxied
+        && let Err(why) = checked_for_proxy(guard, &url).await
+    {
+        return Answer::failed(why);
+    }
     let timestamp = Utc::now().timestamp();
     let signature = signature_header(
         &target.secrets,

@@ -29,10 +29,10 @@ async fn send(
 async fn hostile_endpoint_requests_are_4xx_problems_and_change_nothing() {
     let app = TestApp::spawn().await;
     let key = key(&app, "northwind").await;
-    let (id, _) = register_url(&app, &key, "http://127.0.0.1:9/hooks").await;
+    let (id, _) = register_url(&app, &key, "http://127.0.0.1:9999/hooks").await;
     let before = counts(&app.db).await;
     let json = Some("application/json");
-    let long_url = format!("http://127.0.0.1:9/{}", "a".repeat(1024 * 1024));
+    let long_url = format!("http://127.0.0.1:9999/{}", "a".repeat(1024 * 1024));
     let cases: Vec<(&str, Option<&str>, Vec<u8>)> = vec![
         ("empty body", json, Vec::new()),
         ("truncated", json, b"{\"url\": \"http://127.0".to_vec()),
@@ -56,7 +56,7 @@ async fn hostile_endpoint_requests_are_4xx_problems_and_change_nothing() {
         (
             "1 MB description",
             json,
-            json!({"url": "http://127.0.0.1:9/h", "description": "d".repeat(1024 * 1024)})
+            json!({"url": "http://127.0.0.1:9999/h", "description": "d".repeat(1024 * 1024)})
                 .to_string()
                 .into_bytes(),
         ),
@@ -68,17 +68,17 @@ async fn hostile_endpoint_requests_are_4xx_problems_and_change_nothing() {
         (
             "NUL in description",
             json,
-            br#"{"url": "http://127.0.0.1:9/h", "description": "a\u0000b"}"#.to_vec(),
+            br#"{"url": "http://127.0.0.1:9999/h", "description": "a\u0000b"}"#.to_vec(),
         ),
         (
             "unknown event type",
             json,
-            br#"{"url": "http://127.0.0.1:9/h", "event_types": ["x"]}"#.to_vec(),
+            br#"{"url": "http://127.0.0.1:9999/h", "event_types": ["x"]}"#.to_vec(),
         ),
         (
             "10,000 event types",
             json,
-            json!({"url": "http://127.0.0.1:9/h", "event_types": vec!["order.created"; 10_000]})
+            json!({"url": "http://127.0.0.1:9999/h", "event_types": vec!["order.created"; 10_000]})
                 .to_string()
                 .into_bytes(),
         ),
@@ -90,12 +90,12 @@ async fn hostile_endpoint_requests_are_4xx_problems_and_change_nothing() {
         (
             "wrong content type",
             Some("text/plain"),
-            br#"{"url": "http://127.0.0.1:9/h"}"#.to_vec(),
+            br#"{"url": "http://127.0.0.1:9999/h"}"#.to_vec(),
         ),
         (
             "missing content type",
             None,
-            br#"{"url": "http://127.0.0.1:9/h"}"#.to_vec(),
+            br#"{"url": "http://127.0.0.1:9999/h"}"#.to_vec(),
         ),
     ];
     let item = format!("/v1/webhooks/endpoints/{id}");
@@ -158,7 +158,7 @@ async fn endpoints_per_business_are_capped_and_other_businesses_are_not_affected
     let app = TestApp::spawn_with(|c| c.webhooks_max_endpoints_per_business = 2).await;
     let northwind = key(&app, "northwind").await;
     let acme = key(&app, "acme").await;
-    let endpoint = |n: u32| json!({"url": format!("http://127.0.0.1:9/hook-{n}")});
+    let endpoint = |n: u32| json!({"url": format!("http://127.0.0.1:9999/hook-{n}")});
     for n in 0..2 {
         let created = app
             .post_json("/v1/webhooks/endpoints", &northwind, &endpoint(n))
@@ -181,7 +181,7 @@ async fn endpoints_per_business_are_capped_and_other_businesses_are_not_affected
         &app,
         &northwind,
         "mutation($input: WebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }",
-        json!({"input": {"url": "http://127.0.0.1:9/hook-4"}}),
+        json!({"input": {"url": "http://127.0.0.1:9999/hook-4"}}),
     )
     .await;
     assert_eq!(code, "too_many_endpoints");
@@ -202,8 +202,7 @@ async fn a_payload_that_would_fan_out_past_the_delivery_cap_is_refused_whole() {
     .await;
     let key = key(&app, "acme").await;
     for n in 0..3 {
-        let body =
-            json!({"url": format!("http://127.0.0.1:9/fan-{n}"), "event_types": ["order.created"]});
+        let body = json!({"url": format!("http://127.0.0.1:9999/fan-{n}"), "event_types": ["order.created"]});
         let created = app.post_json("/v1/webhooks/endpoints", &key, &body).await;
         assert_eq!(created.status(), 201);
     }

@@ -12,7 +12,7 @@ async fn a_new_endpoint_gets_a_secret_shown_only_on_creation_and_request() {
     let (id, secret) = register(
         &app,
         &key,
-        json!({"url": "http://127.0.0.1:9/hooks", "description": "WMS"}),
+        json!({"url": "http://127.0.0.1:9999/hooks", "description": "WMS"}),
     )
     .await;
     assert!(secret.starts_with("whsec_"));
@@ -58,7 +58,7 @@ async fn private_and_reserved_targets_are_refused_at_registration() {
 async fn unknown_event_types_and_fields_are_refused() {
     let app = TestApp::spawn().await;
     let key = key(&app, "northwind").await;
-    let body = json!({"url": "http://127.0.0.1:9/h", "event_types": ["shipment.created", "shipment.exploded"]});
+    let body = json!({"url": "http://127.0.0.1:9999/h", "event_types": ["shipment.created", "shipment.exploded"]});
     let problem = assert_problem(
         app.post_json("/v1/webhooks/endpoints", &key, &body).await,
         422,
@@ -66,7 +66,7 @@ async fn unknown_event_types_and_fields_are_refused() {
     )
     .await;
     assert_eq!(problem["errors"][0]["path"], "$.event_types[1]");
-    let typo = json!({"url": "http://127.0.0.1:9/h", "evnt_types": []});
+    let typo = json!({"url": "http://127.0.0.1:9999/h", "evnt_types": []});
     assert_problem(
         app.post_json("/v1/webhooks/endpoints", &key, &typo).await,
         422,
@@ -80,7 +80,7 @@ async fn endpoints_of_another_business_are_not_found() {
     let app = TestApp::spawn().await;
     let northwind = key(&app, "northwind").await;
     let rival = key(&app, "southwind").await;
-    let (id, _) = register_url(&app, &northwind, "http://127.0.0.1:9/hooks").await;
+    let (id, _) = register_url(&app, &northwind, "http://127.0.0.1:9999/hooks").await;
     for path in [
         format!("/v1/webhooks/endpoints/{id}"),
         format!("/v1/webhooks/endpoints/{id}/secret"),
@@ -101,7 +101,7 @@ async fn managing_endpoints_needs_the_webhooks_scope() {
         .post_json(
             "/v1/webhooks/endpoints",
             &key,
-            &json!({"url": "http://127.0.0.1:9/h"}),
+            &json!({"url": "http://127.0.0.1:9999/h"}),
         )
         .await;
     assert_problem(response, 403, "forbidden").await;
@@ -111,7 +111,7 @@ async fn managing_endpoints_needs_the_webhooks_scope() {
 async fn endpoints_can_be_updated_disabled_enabled_and_deleted() {
     let app = TestApp::spawn().await;
     let key = key(&app, "northwind").await;
-    let (id, _) = register_url(&app, &key, "http://127.0.0.1:9/hooks").await;
+    let (id, _) = register_url(&app, &key, "http://127.0.0.1:9999/hooks").await;
     let path = format!("/v1/webhooks/endpoints/{id}");
     let patched: Value = app
         .client
