@@ -1,20 +1,94 @@
-//! Text newtypes: identifiers that are trimmed, non-empty, bounded and printable.
+//! Text newtypes: identifiers that are trimmed, NFC-normalised, non-empty, bounded
+//! and free of invisible characters. Identifiers are case-sensitive: `so-1` and
+//! `SO-1` are two numbers; NFC and NFD spellings of one number are one.
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::{Error, FieldError, ProblemCode};
+
+/// Why a value is not an identifier, with the code the answer carries:
+/// `missing_field` (empty), `too_long` or `forbidden_character`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentifierError {
+    pub code: ProblemCode,
+    pub detail: String,
+}
+
+impl IdentifierError {
+    /// The error for the field at `path`: `too_long` and `forbidden_character` answer
+    /// under their own code, an empty value as any missing field does
+    /// (`validation_failed`).
+    pub fn at(self, path: impl Into<String>) -> Error {
+        let field = FieldError::new(path, self.detail);
+        let code = match self.code {
+            ProblemCode::MissingField => ProblemCode::ValidationFailed,
+            own => own,
+        };
+        Error::Invalid {
+            code,
+            detail: format!("{}: {}", field.path, field.detail),
+            errors: vec![field],
+        }
+    }
+}
+
+impl std::fmt::Display for IdentifierError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+impl From<IdentifierError> for String {
+    fn from(error: IdentifierError) -> String {
+        error.detail
+    }
+}
+
+/// Characters no identifier may hold though they print as nothing or reorder what
+/// is around them: format characters (soft hyphen, zero-width space and joiners,
+/// word joiner, byte-order mark, …) and the bidirectional marks, embeddings,
+/// overrides and isolates.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}'
+        | '\u{FEFF}'
+        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
+}
 
 /// Checks the rules every identifier shares; `what` names it in the message.
-fn check_identifier(value: &str, what: &str, max: usize) -> Result<String, String> {
+fn check_identifier(value: &str, what: &str, max: usize) -> Result<String, IdentifierError> {
+    let refuse = |code, detail| Err(IdentifierError { code, detail });
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err(format!("{what} must not be empty"));
+        return refuse(
+            ProblemCode::MissingField,
+            format!("{what} must not be empty"),
+        );
     }
-    if trimmed.chars().count() > max {
-        return Err(format!("{what} must be at most {max} characters"));
+    if let Some(bad) = trimmed.chars().find(|c| c.is_control() || is_invisible(*c)) {
+        return refuse(
+            ProblemCode::ForbiddenCharacter,
+            format!(
+                "{what} holds U+{:04X}, a control, invisible or text-direction character, which identifiers may not hold",
+                bad as u32
+            ),
+        );
     }
-    if trimmed.chars().any(char::is_control) {
-        return Err(format!("{what} must not contain control characters"));
+    let normal: String = trimmed.nfc().collect();
+    let length = normal.chars().count();
+    if length > max {
+        return refuse(
+            ProblemCode::TooLong,
+            format!("{what} must be at most {max} characters; it has {length}"),
+        );
     }
-    Ok(trimmed.to_string())
+    Ok(normal)
 }
 
 macro_rules! identifier {
@@ -25,8 +99,8 @@ macro_rules! identifier {
         pub struct $name(String);
 
         impl $name {
-            /// Validates and wraps `value`.
-            pub fn parse(value: &str) -> Result<Self, String> {
+            /// Validates, normalises (NFC) and wraps `value`.
+            pub fn parse(value: &str) -> Result<Self, IdentifierError> {
                 check_identifier(value, $what, $max).map(Self)
             }
 
@@ -39,7 +113,7 @@ macro_rules! identifier {
         impl TryFrom<String> for $name {
             type Error = String;
             fn try_from(value: String) -> Result<Self, String> {
-                Self::parse(&value)
+                Self::parse(&value).map_err(String::from)
             }
         }
 
@@ -121,6 +195,35 @@ mod tests {
         assert!(ShipmentNumber::parse("   ").is_err());
         assert!(OrderNumber::parse(&"x".repeat(129)).is_err());
         assert!(OrderNumber::parse("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn identifiers_are_nfc_and_refuse_invisible_characters_under_their_own_codes() {
+        let composed = OrderNumber::parse("CAF\u{00C9}-1").unwrap();
+        let decomposed = OrderNumber::parse("CAFE\u{0301}-1").unwrap();
+        assert_eq!(composed, decomposed);
+        for bad in [
+            "SO\u{200B}1",
+            "\u{FEFF}SO-1x",
+            "SO-\u{202E}1",
+            "SO\u{2066}1",
+            "SO\u{00AD}1",
+        ] {
+            let error = OrderNumber::parse(bad).unwrap_err();
+            assert_eq!(error.code, ProblemCode::ForbiddenCharacter, "{bad:?}");
+        }
+        assert_eq!(
+            OrderNumber::parse(&"x".repeat(129)).unwrap_err().code,
+            ProblemCode::TooLong
+        );
+        assert_eq!(
+            OrderNumber::parse(" ").unwrap_err().code,
+            ProblemCode::MissingField
+        );
+        assert_ne!(
+            OrderNumber::parse("so-1").unwrap(),
+            OrderNumber::parse("SO-1").unwrap()
+        );
     }
 
     #[test]

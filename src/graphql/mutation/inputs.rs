@@ -45,7 +45,7 @@ impl UpdateShipmentInput {
     /// The shipment number and the fields to set.
     pub fn into_fields(self) -> Result<(ShipmentNumber, ShipmentFields), Error> {
         let number = ShipmentNumber::parse(&self.shipment_number)
-            .map_err(|d| Error::invalid_field("input.shipmentNumber", d))?;
+            .map_err(|e| e.at("input.shipmentNumber"))?;
         let dock = self
             .dock_slug
             .map(|s| slug("input.dockSlug", &s))
@@ -134,8 +134,8 @@ fn party(
 impl OrderInput {
     /// The order number and the fields to set.
     pub fn into_fields(self) -> Result<(OrderNumber, OrderFields), Error> {
-        let number = OrderNumber::parse(&self.order_number)
-            .map_err(|d| Error::invalid_field("input.orderNumber", d))?;
+        let number =
+            OrderNumber::parse(&self.order_number).map_err(|e| e.at("input.orderNumber"))?;
         let items = self
             .items
             .map(|items| items_fields("input.items", items))

@@ -317,8 +317,7 @@ pub async fn create(
     Writer(who): Writer,
     Body(body): Body<NewOrder>,
 ) -> Result<Response> {
-    let number =
-        OrderNumber::parse(&body.order_number).map_err(|e| invalid("$.order_number".into(), e))?;
+    let number = OrderNumber::parse(&body.order_number).map_err(|e| e.at("$.order_number"))?;
     let facility_slug = body
         .facility
         .as_deref()

@@ -209,8 +209,8 @@ pub async fn create(
     Writer(who): Writer,
     Body(body): Body<NewShipment>,
 ) -> Result<Response> {
-    let number = ShipmentNumber::parse(&body.shipment_number)
-        .map_err(|e| invalid("$.shipment_number".into(), e))?;
+    let number =
+        ShipmentNumber::parse(&body.shipment_number).map_err(|e| e.at("$.shipment_number"))?;
     let facility = slug(
         "$.facility",
         body.facility

@@ -182,8 +182,7 @@ impl<C: ConnectionTrait> Context<'_, C> {
         number: &str,
         facility: Option<&str>,
     ) -> Result<Option<shipment::Model>, Failure> {
-        let parsed = ShipmentNumber::parse(number)
-            .map_err(|e| self.reject(ProblemCode::ValidationFailed, e))?;
+        let parsed = ShipmentNumber::parse(number).map_err(|e| self.reject(e.code, e.detail))?;
         let facility_id = self.facility_for_lookup(facility).await?;
         let found =
             shipments::find_in_business(self.db, self.business_id, facility_id, &parsed).await?;
@@ -195,8 +194,7 @@ impl<C: ConnectionTrait> Context<'_, C> {
         number: &str,
         facility: Option<&str>,
     ) -> Result<Option<order::Model>, Failure> {
-        let parsed = OrderNumber::parse(number)
-            .map_err(|e| self.reject(ProblemCode::ValidationFailed, e))?;
+        let parsed = OrderNumber::parse(number).map_err(|e| self.reject(e.code, e.detail))?;
         let facility_id = self.facility_for_lookup(facility).await?;
         let found =
             orders::find_in_business(self.db, self.business_id, facility_id, &parsed).await?;

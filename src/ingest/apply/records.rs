@@ -51,7 +51,7 @@ pub(super) async fn create_shipment<C: ConnectionTrait>(
 ) -> Result<Applied, Failure> {
     let s: ShipmentDoc = cx.read(doc)?;
     let raw = s.shipment_number.as_deref().unwrap_or_default();
-    let number = ShipmentNumber::parse(raw).map_err(|e| cx.reject(ProblemCode::MissingField, e))?;
+    let number = ShipmentNumber::parse(raw).map_err(|e| cx.reject(e.code, e.detail))?;
     let facility = cx.facility_for_create(s.facility.as_deref()).await?;
     let dock = s.dock.as_deref().map(|d| cx.slug("dock", d)).transpose()?;
     let existing = shipments::find_by_number(cx.db, facility.id, &number).await?;
@@ -177,7 +177,7 @@ fn read_order<C: ConnectionTrait>(
 ) -> Result<(OrderNumber, OrderDoc), Failure> {
     let o: OrderDoc = cx.read(doc)?;
     let number = OrderNumber::parse(o.order_number.as_deref().unwrap_or_default())
-        .map_err(|e| cx.reject(ProblemCode::MissingField, e))?;
+        .map_err(|e| cx.reject(e.code, e.detail))?;
     Ok((number, o))
 }
 
@@ -227,7 +227,7 @@ pub(super) async fn create_order<C: ConnectionTrait>(
 ) -> Result<Applied, Failure> {
     let o: OrderDoc = cx.read(doc)?;
     let number = OrderNumber::parse(o.order_number.as_deref().unwrap_or_default())
-        .map_err(|e| cx.reject(ProblemCode::MissingField, e))?;
+        .map_err(|e| cx.reject(e.code, e.detail))?;
     let facility = cx.facility_for_create(o.facility.as_deref()).await?;
     let shipment_id = linked_shipment(cx, &o).await?;
     let existing = orders::find_by_number(cx.db, facility.id, &number).await?;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use freightgate::domain::Scope;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{assert_still_up, client_problem, counts};
@@ -371,4 +371,49 @@ async fn bodies_over_the_limit_and_lying_content_lengths_get_4xx_not_hangs() {
 
     assert_eq!(counts(&app.db).await, before, "nothing may be written");
     assert_still_up(&app).await;
+}
+
+#[tokio::test]
+async fn identifiers_are_nfc_and_invisible_or_overlong_ones_are_refused_under_their_own_codes() {
+    use crate::support::assert_problem;
+    let app = TestApp::spawn().await;
+    let key = app
+        .key("acme", &[Scope::Write, Scope::Read, Scope::Ingest])
+        .await;
+    let order = |number: &str| {
+        json!({"order_number": number, "facility": "rotterdam-dc", "direction": "OUTBOUND",
+               "items": [{"sku": "A", "quantity": 1}]})
+    };
+    let composed = app
+        .post_json("/v1/orders", &key, &order("CAF\u{00C9}-1"))
+        .await;
+    assert_eq!(composed.status(), 201);
+    let decomposed = app
+        .post_json("/v1/orders", &key, &order("CAFE\u{0301}-1"))
+        .await;
+    assert_problem(decomposed, 409, "duplicate").await;
+    for (number, code) in [
+        ("SO\u{200B}1", "forbidden_character"),
+        ("\u{FEFF}SO-2", "forbidden_character"),
+        ("SO-\u{202E}3", "forbidden_character"),
+    ] {
+        let refused = app.post_json("/v1/orders", &key, &order(number)).await;
+        let problem = assert_problem(refused, 422, code).await;
+        assert_eq!(problem["errors"][0]["path"], "$.order_number", "{problem}");
+    }
+    let long = "x".repeat(129);
+    let refused = app.post_json("/v1/orders", &key, &order(&long)).await;
+    assert_problem(refused, 422, "too_long").await;
+    // The same through ingest: the item's error carries the code.
+    let mut doc: Value =
+        serde_json::from_str(&crate::ingest::feed("tms-order-create.json")).unwrap();
+    doc["order_identifier"] = json!(long);
+    let response = crate::ingest::post(&app, &key, "application/json", doc.to_string()).await;
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["code"], "too_long", "{body}");
+    doc["order_identifier"] = json!("TMS\u{200D}-9");
+    let response = crate::ingest::post(&app, &key, "application/json", doc.to_string()).await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["code"], "forbidden_character", "{body}");
 }
