@@ -35,7 +35,8 @@ pub struct Args {
     /// Seconds of the ingest soak (SQLite, fixed rate) that samples RSS for growth; 0 skips it.
     #[arg(long, default_value_t = 0)]
     pub soak: u64,
-    /// Only these scenarios (comma-separated): floor, explain, ingest, write-floor, graphql, webhooks.
+    /// Only these scenarios (comma-separated): floor, explain, ingest, write-floor, graphql,
+    /// webhooks, slow-connections.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Server binary to measure instead of the one this build made, e.g. an earlier

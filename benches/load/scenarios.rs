@@ -406,6 +406,88 @@ async fn graphql_vs_rest(ctx: &mut Ctx) {
     db.remove().await;
 }
 
+/// The ingest scenario on SQLite twice on one server: alone, then while 2,000 idle
+/// connections send half a header and stop (from other loopback addresses, so the
+/// per-address cap does not turn them away; each one the server closes after its
+/// header-read timeout is opened again at once, as an attacker would).
+pub const SLOW_BASELINE: &str = "7 ingest, SQLite, baseline for slow connections";
+pub const SLOW_HELD: &str = "7 ingest, SQLite, 2,000 slow connections held";
+
+async fn slow_connections(ctx: &mut Ctx) {
+    let db = Db::fresh(None).await;
+    let server = ctx.server(&db, &[]).await;
+    let pid = server.proc.pid();
+    let op = ingest_op(ctx, &server, false);
+    ctx.measure(SLOW_BASELINE, pid, op.clone()).await;
+    let address: std::net::SocketAddr = server
+        .proc
+        .base
+        .trim_start_matches("http://")
+        .parse()
+        .expect("server address");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let held = Arc::new(AtomicU64::new(0));
+    let holders: Vec<_> = (0..2_000u32)
+        .map(|i| {
+            let (stop, held) = (stop.clone(), held.clone());
+            let from = std::net::Ipv4Addr::new(127, 1 + (i / 250) as u8, (i % 250) as u8, 7);
+            tokio::spawn(hold_half_header(address, from, stop, held))
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    eprintln!("  {} slow connections open", held.load(Ordering::Relaxed));
+    ctx.measure(SLOW_HELD, pid, op).await;
+    ctx.notes.push(format!(
+        "{SLOW_HELD}: {} connections were open when it ended",
+        held.load(Ordering::Relaxed)
+    ));
+    stop.store(true, Ordering::Relaxed);
+    for holder in holders {
+        holder.abort();
+    }
+    drop(server);
+    db.remove().await;
+}
+
+/// Keeps one connection from `from` open with an unfinished header; reopens it when
+/// the server closes it.
+async fn hold_half_header(
+    to: std::net::SocketAddr,
+    from: std::net::Ipv4Addr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    held: Arc<AtomicU64>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    while !stop.load(Ordering::Relaxed) {
+        let Ok(socket) = tokio::net::TcpSocket::new_v4() else {
+            return;
+        };
+        if socket.bind((from, 0).into()).is_err() {
+            return;
+        }
+        let Ok(mut stream) = socket.connect(to).await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        if stream
+            .write_all(b"POST /v1/ingest HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .is_err()
+        {
+            continue;
+        }
+        held.fetch_add(1, Ordering::Relaxed);
+        let mut sink = [0u8; 512];
+        // Until the server gives up on it.
+        while let Ok(n) = stream.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+        held.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Ingest on SQLite at a fixed rate for `--soak` seconds, sampling RSS every 10 s.
 async fn soak(ctx: &mut Ctx) {
     let rate = ctx
@@ -502,6 +584,12 @@ fn ratios(ctx: &Ctx) -> Vec<Ratio> {
             true,
         ),
         ratio("peak RSS MB under ingest", peak_ingest, 150.0, false),
+        ratio(
+            "ingest with 2,000 slow connections ÷ without",
+            div(rate(SLOW_HELD), rate(SLOW_BASELINE)),
+            0.8,
+            true,
+        ),
     ]
 }
 
@@ -563,6 +651,9 @@ pub async fn run_all(args: Args, programs: Programs, pinning: Pinning) {
     }
     if ctx.args.wants("webhooks") {
         crate::webhooks::scenario(&mut ctx).await;
+    }
+    if ctx.args.wants("slow-connections") {
+        slow_connections(&mut ctx).await;
     }
     if ctx.args.soak > 0 {
         soak(&mut ctx).await;
