@@ -1,5 +1,5 @@
 //! The README's configuration reference against the code: every setting, its
-//! environment variable and its default. (`.ci/readme-check` runs the README's
+//! environment variable and its default; and the tests the Reliability table names. (`.ci/readme-check` runs the README's
 //! commands and snippets.)
 
 use std::collections::BTreeMap;
@@ -146,4 +146,64 @@ fn the_events_table_lists_every_event_type_and_nothing_else() {
         .map(|t| t.as_str().to_string())
         .collect();
     assert_eq!(documented, known, "README's events table against EventType");
+}
+
+/// The source file of a test module path under `tests/it` (`hostile::races`), or of
+/// a unit-test module under `src` (`webhooks::ssrf::tests`).
+fn module_source(path: &[&str]) -> Option<String> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let candidates = if path.last() == Some(&"tests") {
+        let module = path[..path.len() - 1].join("/");
+        vec![
+            format!("{root}/src/{module}.rs"),
+            format!("{root}/src/{module}/mod.rs"),
+        ]
+    } else {
+        let module = path.join("/");
+        vec![
+            format!("{root}/tests/it/{module}.rs"),
+            format!("{root}/tests/it/{module}/mod.rs"),
+        ]
+    };
+    candidates
+        .into_iter()
+        .find_map(|file| std::fs::read_to_string(file).ok())
+}
+
+#[test]
+fn every_test_and_script_the_reliability_table_names_exists() {
+    let section = README
+        .split("\n## Reliability\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("a Reliability section");
+    let mut named = 0;
+    for line in section.lines().filter(|l| l.starts_with("| **")) {
+        let proved_by = line.rsplit(" | ").next().unwrap_or("");
+        for quoted in proved_by.split('`').skip(1).step_by(2) {
+            if quoted.starts_with(".ci/") {
+                let script = format!("{}/{quoted}", env!("CARGO_MANIFEST_DIR"));
+                assert!(
+                    std::path::Path::new(&script).exists(),
+                    "{quoted} does not exist"
+                );
+                named += 1;
+                continue;
+            }
+            if !quoted.contains("::") || quoted.ends_with('…') {
+                continue;
+            }
+            let parts: Vec<&str> = quoted.split("::").collect();
+            let (function, module) = parts.split_last().unwrap();
+            let source = module_source(module)
+                .unwrap_or_else(|| panic!("`{quoted}`: no module {}", module.join("::")));
+            assert!(
+                source.contains(&format!("fn {function}(")),
+                "`{quoted}`: no test `{function}` in {}",
+                module.join("::")
+            );
+            named += 1;
+        }
+    }
+    assert!(named > 30, "only {named} tests named");
 }
