@@ -93,15 +93,15 @@ pub async fn overload_error(shedding: Arc<Shedding>, error: BoxError) -> Error {
     }
 }
 
-/// Requests in flight per API key, so that one key cannot hold every slot of the
-/// process (slow bodies, slow queries).
-pub struct InFlight {
+/// How many of something each key has open, with a cap per key: connections per
+/// client address, requests in flight per API key.
+pub struct Counted<K> {
     max: usize,
-    open: Mutex<HashMap<u64, usize>>,
+    open: Mutex<HashMap<K, usize>>,
 }
 
-impl InFlight {
-    /// At most `max` requests per key at once; 0: no cap.
+impl<K: Hash + Eq + Copy> Counted<K> {
+    /// At most `max` per key; 0: no cap.
     pub fn new(max: usize) -> Self {
         Self {
             max,
@@ -109,26 +109,34 @@ impl InFlight {
         }
     }
 
-    fn take(self: &Arc<Self>, key: u64) -> Option<InFlightSlot> {
+    /// The cap per key (0: none).
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// One more for `key`, or `None` when it has `max` already. The count goes down
+    /// when the slot is dropped.
+    pub fn take(self: &Arc<Self>, key: K) -> Option<CountedSlot<K>> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let count = open.entry(key).or_insert(0);
-        if *count >= self.max {
+        if self.max > 0 && *count >= self.max {
             return None;
         }
         *count += 1;
-        Some(InFlightSlot {
+        Some(CountedSlot {
             table: self.clone(),
             key,
         })
     }
 }
 
-struct InFlightSlot {
-    table: Arc<InFlight>,
-    key: u64,
+/// One counted thing of a key, given back when dropped.
+pub struct CountedSlot<K: Hash + Eq + Copy> {
+    table: Arc<Counted<K>>,
+    key: K,
 }
 
-impl Drop for InFlightSlot {
+impl<K: Hash + Eq + Copy> Drop for CountedSlot<K> {
     fn drop(&mut self) {
         let mut open = self.table.open.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(count) = open.get_mut(&self.key) {
@@ -140,6 +148,10 @@ impl Drop for InFlightSlot {
     }
 }
 
+/// Requests in flight per API key (by a hash of its `Authorization` header), so that
+/// one key cannot hold every slot of the process (slow bodies, slow queries).
+pub type InFlight = Counted<u64>;
+
 /// Refuses a request with `429 too_many_in_flight` when its key already has
 /// `max_requests_per_key` requests running. Keys are told apart by a hash of the
 /// `Authorization` header; the key itself is not kept.
@@ -148,7 +160,7 @@ pub async fn cap_in_flight_per_key(
     request: Request,
     next: Next,
 ) -> Response {
-    if table.max == 0 {
+    if table.max() == 0 {
         return next.run(request).await;
     }
     let Some(header) = request.headers().get(AUTHORIZATION) else {
@@ -158,7 +170,7 @@ pub async fn cap_in_flight_per_key(
     header.as_bytes().hash(&mut hasher);
     let Some(slot) = table.take(hasher.finish()) else {
         metrics::counter!("http_shed_total", "reason" => "key_in_flight").increment(1);
-        return Error::KeyBusy { max: table.max }.into_response();
+        return Error::KeyBusy { max: table.max() }.into_response();
     };
     let response = next.run(request).await;
     drop(slot);

@@ -5,10 +5,9 @@
 //! of the process running out of file descriptors. On shutdown the loop stops
 //! accepting and lets the open connections finish what they are doing.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -21,6 +20,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::limits::Counted;
 use crate::config::Config;
 use crate::error::Error;
 
@@ -79,45 +79,6 @@ impl Shedding {
     }
 }
 
-/// Open connections by client address.
-#[derive(Default)]
-struct PerIp {
-    open: Mutex<HashMap<IpAddr, usize>>,
-}
-
-/// One open connection of a client address; the count goes down when it is dropped.
-struct IpSlot {
-    table: Arc<PerIp>,
-    ip: IpAddr,
-}
-
-impl PerIp {
-    fn take(table: &Arc<PerIp>, ip: IpAddr, max: usize) -> Option<IpSlot> {
-        let mut open = table.open.lock().unwrap_or_else(|e| e.into_inner());
-        let count = open.entry(ip).or_insert(0);
-        if max > 0 && *count >= max {
-            return None;
-        }
-        *count += 1;
-        Some(IpSlot {
-            table: table.clone(),
-            ip,
-        })
-    }
-}
-
-impl Drop for IpSlot {
-    fn drop(&mut self) {
-        let mut open = self.table.open.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = open.get_mut(&self.ip) {
-            *count -= 1;
-            if *count == 0 {
-                open.remove(&self.ip);
-            }
-        }
-    }
-}
-
 /// Serves `router` on `listener` until `shutdown` is cancelled; then stops accepting
 /// and waits for the open connections to finish their requests.
 pub async fn serve(
@@ -129,7 +90,7 @@ pub async fn serve(
 ) {
     let total =
         (limits.max_connections > 0).then(|| Arc::new(Semaphore::new(limits.max_connections)));
-    let per_ip = Arc::new(PerIp::default());
+    let per_ip = Arc::new(Counted::<IpAddr>::new(limits.max_connections_per_ip));
     let connections = TaskTracker::new();
     let mut builder = http1::Builder::new();
     builder
@@ -162,7 +123,7 @@ pub async fn serve(
                 }
             },
         };
-        let Some(slot) = PerIp::take(&per_ip, peer.ip(), limits.max_connections_per_ip) else {
+        let Some(slot) = per_ip.take(peer.ip()) else {
             metrics::counter!("http_connections_refused_total", "reason" => "address").increment(1);
             tokio::spawn(refuse(stream, Refusal::Address(peer)));
             continue;

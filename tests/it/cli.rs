@@ -449,6 +449,44 @@ async fn a_push_interrupted_by_kill_9_is_delivered_after_restart_with_its_webhoo
 struct Served(std::process::Child);
 
 impl Served {
+    /// `freightgate serve` on `database_url` with the shipped rules on a free port,
+    /// `configure`d further (environment, stderr); returns once `/readyz` answers 200,
+    /// with the server's base URL.
+    async fn start(database_url: &str, configure: impl FnOnce(&mut Command)) -> (Self, String) {
+        let port = free_port();
+        let mut command = Command::new(BIN);
+        command
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("FREIGHTGATE_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "FREIGHTGATE_RULES_DIR",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/rules"),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        configure(&mut command);
+        let served = Served(command.spawn().unwrap());
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let started = Instant::now();
+        while client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .map(|r| r.status() != 200)
+            .unwrap_or(true)
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "never became ready"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        (served, base)
+    }
+
     /// SIGTERM, then waits for the exit.
     fn stop(mut self) {
         let _ = Command::new("kill")
@@ -474,40 +512,13 @@ async fn no_log_level_writes_an_api_key_not_even_trace() {
         &["keys", "create", "--business", "northwind"],
     );
     let key = stdout(&created).lines().last().unwrap().to_string();
-    let port = free_port();
     let log = tempfile::NamedTempFile::new().unwrap();
-    let served = Served(
-        Command::new(BIN)
-            .arg("serve")
-            .env("DATABASE_URL", &database.url)
-            .env("FREIGHTGATE_LISTEN", format!("127.0.0.1:{port}"))
-            .env(
-                "FREIGHTGATE_RULES_DIR",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/rules"),
-            )
-            .env("RUST_LOG", "trace")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log.reopen().unwrap())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let stderr = log.reopen().unwrap();
+    let (served, base) = Served::start(&database.url, |command| {
+        command.env("RUST_LOG", "trace").stderr(stderr);
+    })
+    .await;
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    while client
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     // The key over HTTP, over the websocket's connection_init, and a query there.
     let answer = client
         .get(format!("{base}/v1/shipments"))
@@ -563,45 +574,18 @@ async fn pushes_ignore_proxy_variables_from_the_environment() {
         }
     });
     let receiver = crate::webhooks::receiver::Receiver::start().await;
-    let port = free_port();
-    let served = Served(
-        Command::new(BIN)
-            .arg("serve")
-            .env("DATABASE_URL", &database.url)
-            .env("FREIGHTGATE_LISTEN", format!("127.0.0.1:{port}"))
-            .env(
-                "FREIGHTGATE_RULES_DIR",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/rules"),
-            )
+    let (served, base) = Served::start(&database.url, |command| {
+        command
             .env("FREIGHTGATE_WEBHOOKS_ALLOW_NETWORKS", "127.0.0.0/8")
             .env("FREIGHTGATE_LOG", "warn")
             .env("HTTP_PROXY", &proxy_url)
             .env("http_proxy", &proxy_url)
             .env("ALL_PROXY", &proxy_url)
             .env_remove("NO_PROXY")
-            .env_remove("no_proxy")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let base = format!("http://127.0.0.1:{port}");
+            .env_remove("no_proxy");
+    })
+    .await;
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let started = Instant::now();
-    while client
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let registered = client
         .post(format!("{base}/v1/webhooks/endpoints"))
         .bearer_auth(&key)

@@ -257,3 +257,26 @@ pub async fn graphql_ws(base: &str, key: &str) -> GraphqlWs {
     socket.send(Message::text(init.to_string())).await.unwrap();
     socket
 }
+
+/// The next text frame of a websocket as JSON; panics on a close or after 10 s.
+pub async fn next_json<S>(socket: &mut S) -> serde_json::Value
+where
+    S: futures_util::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    use futures_util::StreamExt;
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("the socket stays open")
+            .expect("a valid frame");
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}

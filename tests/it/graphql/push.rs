@@ -8,7 +8,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::{data, error_code};
-use crate::support::TestApp;
+use crate::support::{TestApp, next_json};
 use crate::webhooks::{ingest, key};
 
 const PUSH_MESSAGES: &str = "query($input: PushMessageFilter!) {
@@ -40,22 +40,6 @@ async fn push_messages_returns_pallet_events_since_a_time() {
         error_code(&app, &key, PUSH_MESSAGES, foreign).await,
         "forbidden"
     );
-}
-
-async fn next_json<S>(socket: &mut S) -> Value
-where
-    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("a message within 10 s")
-            .expect("the socket stays open")
-            .expect("a valid frame");
-        if let Message::Text(text) = message {
-            return serde_json::from_str(&text).unwrap();
-        }
-    }
 }
 
 #[tokio::test]

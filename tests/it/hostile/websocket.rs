@@ -11,21 +11,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::support::{GraphqlWs, TestApp, graphql_ws};
-
-/// The next text frame as JSON; panics on a close or after 10 s.
-async fn next_json(socket: &mut GraphqlWs) -> Value {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("a message within 10 s")
-            .expect("the socket stays open")
-            .expect("a valid frame");
-        if let Message::Text(text) = message {
-            return serde_json::from_str(&text).unwrap();
-        }
-    }
-}
+use crate::support::{GraphqlWs, TestApp, graphql_ws, next_json};
 
 async fn send(socket: &mut GraphqlWs, value: Value) {
     socket.send(Message::text(value.to_string())).await.unwrap();
