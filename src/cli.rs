@@ -58,9 +58,13 @@ pub enum RulesCommand {
 pub enum KeysCommand {
     /// Create a key; the key is printed alone on the last line of stdout.
     Create {
-        /// Business slug; the business is created if it does not exist.
+        /// Business slug; a business that does not exist is created, unless its
+        /// slug is one or two letters away from one that does (a typo?).
         #[arg(long)]
         business: String,
+        /// Create the business even though its slug is close to an existing one's.
+        #[arg(long)]
+        new_business: bool,
         /// Comma-separated scopes: ingest, read, write, webhooks, admin.
         #[arg(long, default_value = "ingest,read,write,webhooks")]
         scopes: String,
@@ -147,6 +151,22 @@ async fn cancel_on_signal(token: CancellationToken) {
     token.cancel();
 }
 
+/// An existing business whose slug is one or two edits from `slug` (a typo, most
+/// likely), the closest first.
+async fn closest_business(db: &store::Db, slug: &Slug) -> anyhow::Result<Option<String>> {
+    let wanted = slug.as_str().to_ascii_lowercase();
+    let close = store::tenancy::business_slugs(db)
+        .await?
+        .into_iter()
+        .map(|existing| {
+            let distance = strsim::damerau_levenshtein(&wanted, &existing.to_ascii_lowercase());
+            (distance, existing)
+        })
+        .filter(|(distance, existing)| *distance <= 2 && *distance < existing.len() / 2 + 1)
+        .min();
+    Ok(close.map(|(_, existing)| existing))
+}
+
 async fn migrate(config: &Config) -> anyhow::Result<()> {
     let db = store::connect(config).await.with_context(|| {
         format!(
@@ -166,11 +186,21 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
     match command {
         KeysCommand::Create {
             business,
+            new_business,
             scopes,
             name,
             rate_limit,
         } => {
             let slug = Slug::parse(&business).map_err(|e| anyhow::anyhow!("--business: {e}"))?;
+            if !new_business
+                && store::tenancy::find_business(&db, &slug).await?.is_none()
+                && let Some(close) = closest_business(&db, &slug).await?
+            {
+                anyhow::bail!(
+                    "--business: there is no business `{slug}`; did you mean `{close}`? \
+                     To create a new business `{slug}`, add --new-business"
+                );
+            }
             let scopes =
                 Scope::parse_list(&scopes).map_err(|e| anyhow::anyhow!("--scopes: {e}"))?;
             if scopes.is_empty() {

@@ -129,6 +129,27 @@ fn prepare(rules: &RuleSet, business: &str, documents: Vec<Document>) -> Vec<Pre
     prepared
 }
 
+/// Why no rule matched, and what to do. Rules written for other businesses are
+/// counted: a key made for a misspelt business sees none of them.
+fn no_rule_detail(rules: &RuleSet, business: &str) -> String {
+    let (here, elsewhere) = rules
+        .rules()
+        .iter()
+        .fold((0, 0), |(here, elsewhere), rule| match rule.business() {
+            Some(b) if b != business => (here, elsewhere + 1),
+            _ => (here + 1, elsewhere),
+        });
+    let mut detail = format!(
+        "no rule matches this payload ({here} rules apply to business `{business}`); POST it to /v1/ingest/explain to see why each rule did not match"
+    );
+    if elsewhere > 0 {
+        detail.push_str(&format!(
+            "; {elsewhere} rules are written for other businesses only: if the payload is one of theirs, check which business the key belongs to (`freightgate keys list`)"
+        ));
+    }
+    detail
+}
+
 fn prepare_document(
     rules: &RuleSet,
     business: &str,
@@ -142,7 +163,7 @@ fn prepare_document(
         result.errors.push(Issue::new(
             ProblemCode::NoMatchingRule,
             &locate(location, "$"),
-            "no rule matches this payload; POST it to /v1/ingest/explain to see why each rule did not match",
+            no_rule_detail(rules, business),
         ));
         return vec![Prepared::Rejected(result)];
     };

@@ -44,6 +44,19 @@ pub async fn find_business(
         .map_err(Error::from_db_err)
 }
 
+/// Every business's slug, in slug order.
+pub async fn business_slugs(db: &impl ConnectionTrait) -> Result<Vec<String>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    business::Entity::find()
+        .select_only()
+        .column(business::Column::Slug)
+        .order_by_asc(business::Column::Slug)
+        .into_tuple::<String>()
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
 /// Finds a business by id.
 pub async fn business_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<business::Model>> {
     business::Entity::find_by_id(id)

@@ -619,3 +619,40 @@ async fn pushes_ignore_proxy_variables_from_the_environment() {
         "a push went to the proxy"
     );
 }
+
+#[tokio::test]
+async fn keys_create_for_a_misspelt_business_asks_instead_of_creating_it() {
+    let database = TestDb::new().await;
+    let first = freightgate(
+        &database.url,
+        &["keys", "create", "--business", "northwind"],
+    );
+    assert!(first.status.success());
+    let typo = freightgate(&database.url, &["keys", "create", "--business", "northwnd"]);
+    assert!(
+        !typo.status.success(),
+        "a key for a misspelt business was created"
+    );
+    let said = String::from_utf8_lossy(&typo.stderr);
+    assert!(said.contains("did you mean `northwind`"), "{said}");
+    assert!(said.contains("--new-business"), "{said}");
+    let listed = stdout(&freightgate(&database.url, &["keys", "list"]));
+    assert!(!listed.contains("northwnd"), "{listed}");
+    // Meant it: created.
+    let meant = freightgate(
+        &database.url,
+        &["keys", "create", "--business", "northwnd", "--new-business"],
+    );
+    assert!(
+        meant.status.success(),
+        "{}",
+        String::from_utf8_lossy(&meant.stderr)
+    );
+    // Nothing close: created without asking.
+    let other = freightgate(&database.url, &["keys", "create", "--business", "bavaria"]);
+    assert!(
+        other.status.success(),
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
+}

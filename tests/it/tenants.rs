@@ -423,3 +423,23 @@ async fn subscriptions_stream_only_the_subscribers_own_business() {
         "acme was streamed northwind's pallet: {leaked:?}"
     );
 }
+
+#[tokio::test]
+async fn a_payload_no_rule_matches_for_a_misspelt_business_says_rules_exist_for_others() {
+    let app = TestApp::spawn().await;
+    let key = app
+        .key("northwnd", &[freightgate::domain::Scope::Ingest])
+        .await;
+    let response = crate::ingest::post(
+        &app,
+        &key,
+        "application/json",
+        crate::ingest::feed("wms-shipment-with-orders.json"),
+    )
+    .await;
+    let problem = assert_problem(response, 422, "no_matching_rule").await;
+    let detail = problem["errors"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("business `northwnd`"), "{detail}");
+    assert!(detail.contains("for other businesses"), "{detail}");
+    assert!(detail.contains("freightgate keys list"), "{detail}");
+}
