@@ -50,12 +50,7 @@ pub async fn claim(
     let now = Utc::now();
     // An idle dispatcher must not take SQLite's write lock every poll: look first,
     // without a transaction, which endpoints have anything due at all.
-    let due_at = due_endpoints(now, busy, after)
-        .limit(endpoints)
-        .into_tuple::<i64>()
-        .all(db)
-        .await
-        .map_err(Error::from_db_err)?;
+    let due_at = fair_turns(db, now, busy, after, endpoints).await?;
     if due_at.is_empty() {
         return Ok(Vec::new());
     }
@@ -103,13 +98,47 @@ pub async fn claim(
     Ok(claimed)
 }
 
-/// Enabled endpoints outside `busy` with a delivery due at `now` that no lease
-/// holds: one seek into the due index per endpoint. Ids after `after` first.
-fn due_endpoints(
+/// Up to `limit` endpoints with due work, fair between businesses: each business's
+/// first due endpoint (in the rotating order from just after `after`), then each
+/// one's second, and so on. A business with a thousand endpoints then gets no more
+/// turns in a round than a business with one, for as long as both have work.
+async fn fair_turns(
+    db: &sea_orm::DatabaseConnection,
     now: DateTime<Utc>,
     busy: &[i64],
     after: i64,
-) -> sea_orm::Select<webhook_endpoint::Entity> {
+    limit: u64,
+) -> Result<Vec<i64>> {
+    use sea_orm::QueryTrait;
+    use sea_orm::sea_query::{Order, SelectStatement};
+    let rotated = |column: &str| Expr::cust_with_values(format!(r#"("{column}" <= $1)"#), [after]);
+    let mut candidates: SelectStatement = due_endpoints(now, busy)
+        .column(webhook_endpoint::Column::BusinessId)
+        .into_query();
+    candidates.expr_as(
+        Expr::cust_with_values(
+            r#"ROW_NUMBER() OVER (PARTITION BY "business_id" ORDER BY ("id" <= $1), "id")"#,
+            [after],
+        ),
+        Alias::new("turn"),
+    );
+    let fair = Query::select()
+        .column(Alias::new("id"))
+        .from_subquery(candidates, Alias::new("candidates"))
+        .order_by(Alias::new("turn"), Order::Asc)
+        .order_by_expr(rotated("id"), Order::Asc)
+        .order_by(Alias::new("id"), Order::Asc)
+        .limit(limit)
+        .to_owned();
+    let rows = db.query_all(&fair).await.map_err(Error::from_db_err)?;
+    rows.iter()
+        .map(|row| row.try_get::<i64>("", "id").map_err(Error::from_db_err))
+        .collect()
+}
+
+/// Enabled endpoints outside `busy` with a delivery due at `now` that no lease
+/// holds: one seek into the due index per endpoint.
+fn due_endpoints(now: DateTime<Utc>, busy: &[i64]) -> sea_orm::Select<webhook_endpoint::Entity> {
     use delivery::Column as D;
     let d = Alias::new("d");
     let leased_by_none = Expr::col((d.clone(), D::LeaseExpiresAt))
@@ -130,9 +159,7 @@ fn due_endpoints(
         .select_only()
         .column(webhook_endpoint::Column::Id)
         .filter(webhook_endpoint::Column::Disabled.eq(false))
-        .filter(Expr::exists(due_here))
-        .order_by_asc(webhook_endpoint::Column::Id.lte(after))
-        .order_by_asc(webhook_endpoint::Column::Id);
+        .filter(Expr::exists(due_here));
     stable::id_lists(busy).fold(query, |query, list| {
         query.filter(webhook_endpoint::Column::Id.is_not_in(list))
     })

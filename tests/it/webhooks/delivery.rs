@@ -487,3 +487,45 @@ async fn the_pushes_of_one_shipment_follow_each_other_without_waiting_for_the_po
         first.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_claim_round_gives_a_business_with_one_endpoint_a_turn_beside_one_with_many() {
+    use freightgate::store::dispatch;
+    use std::collections::HashSet;
+    let app = TestApp::spawn_with(|c| c.webhooks_dispatcher = false).await;
+    let many = key(&app, "northwind").await;
+    let one = key(&app, "acme").await;
+    // Twelve endpoints for one business, registered first (lower ids), one for the other.
+    let mut crowd = HashSet::new();
+    for n in 0..12 {
+        let (id, _) = register_url(&app, &many, &format!("http://127.0.0.1:9999/crowd-{n}")).await;
+        crowd.insert(id);
+    }
+    let (lone, _) = register_url(&app, &one, "http://127.0.0.1:9999/lone").await;
+    ingest(&app, &many, "wms-shipment-with-orders.json").await;
+    let order = crate::ingest::feed("tms-order-create.json");
+    let answer = crate::ingest::post(&app, &one, "application/json", order).await;
+    assert_eq!(answer.status(), 201);
+    // A round of four endpoints, starting from the beginning.
+    let claimed = dispatch::claim(
+        &app.db,
+        "fairness-test",
+        chrono::Duration::seconds(30),
+        (4, 1),
+        &[],
+        0,
+    )
+    .await
+    .unwrap();
+    let endpoints: Vec<i64> = claimed.iter().map(|c| c.endpoint_id).collect();
+    assert_eq!(endpoints.len(), 4, "{endpoints:?}");
+    assert!(
+        endpoints.contains(&lone),
+        "the business with one endpoint waited behind the one with twelve: {endpoints:?}"
+    );
+    assert_eq!(
+        endpoints.iter().filter(|e| crowd.contains(e)).count(),
+        3,
+        "{endpoints:?}"
+    );
+}
