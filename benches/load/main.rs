@@ -7,6 +7,7 @@
 //! to a PostgreSQL URL whose user may create databases to include PostgreSQL).
 
 mod drive;
+mod fanout;
 mod http;
 mod payload;
 mod procs;
@@ -36,7 +37,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     pub soak: u64,
     /// Only these scenarios (comma-separated): floor, explain, ingest, write-floor, graphql,
-    /// webhooks, slow-connections.
+    /// webhooks, slow-connections, fanout.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Server binary to measure instead of the one this build made, e.g. an earlier

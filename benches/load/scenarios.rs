@@ -585,6 +585,14 @@ fn ratios(ctx: &Ctx) -> Vec<Ratio> {
         ),
         ratio("peak RSS MB under ingest", peak_ingest, 150.0, false),
         ratio(
+            "push p99 ms of a business beside a 1,000-endpoint fan-out",
+            ctx.row(crate::fanout::CROWDED, false)
+                .and_then(|r| r.latency)
+                .map(|l| l.p99),
+            1000.0,
+            false,
+        ),
+        ratio(
             "ingest with 2,000 slow connections ÷ without",
             div(rate(SLOW_HELD), rate(SLOW_BASELINE)),
             0.8,
@@ -654,6 +662,9 @@ pub async fn run_all(args: Args, programs: Programs, pinning: Pinning) {
     }
     if ctx.args.wants("slow-connections") {
         slow_connections(&mut ctx).await;
+    }
+    if ctx.args.wants("fanout") {
+        crate::fanout::scenario(&mut ctx).await;
     }
     if ctx.args.soak > 0 {
         soak(&mut ctx).await;
