@@ -151,18 +151,34 @@ async fn cancel_on_signal(token: CancellationToken) {
     token.cancel();
 }
 
-/// An existing business whose slug is one or two edits from `slug` (a typo, most
-/// likely), the closest first.
-async fn closest_business(db: &store::Db, slug: &Slug) -> anyhow::Result<Option<String>> {
+/// A business whose slug is one or two edits from `slug` (a typo, most likely),
+/// the closest first: one in the database, or one the loaded rules are written for
+/// (so a typo is caught on an empty database too).
+async fn closest_business(
+    db: &store::Db,
+    config: &Config,
+    slug: &Slug,
+) -> anyhow::Result<Option<String>> {
     let wanted = slug.as_str().to_ascii_lowercase();
-    let close = store::tenancy::business_slugs(db)
-        .await?
+    let mut known = store::tenancy::business_slugs(db).await?;
+    // Rules that do not load name no business; `rules check` reports why.
+    if let Ok((rules, _)) = crate::rules::load_dir(&config.rules_dir) {
+        known.extend(
+            rules
+                .rules()
+                .iter()
+                .filter_map(|rule| rule.business().map(str::to_owned)),
+        );
+    }
+    let close = known
         .into_iter()
         .map(|existing| {
             let distance = strsim::damerau_levenshtein(&wanted, &existing.to_ascii_lowercase());
             (distance, existing)
         })
-        .filter(|(distance, existing)| *distance <= 2 && *distance < existing.len() / 2 + 1)
+        .filter(|(distance, existing)| {
+            (1..=2).contains(distance) && *distance < existing.len() / 2 + 1
+        })
         .min();
     Ok(close.map(|(_, existing)| existing))
 }
@@ -194,7 +210,7 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
             let slug = Slug::parse(&business).map_err(|e| anyhow::anyhow!("--business: {e}"))?;
             if !new_business
                 && store::tenancy::find_business(&db, &slug).await?.is_none()
-                && let Some(close) = closest_business(&db, &slug).await?
+                && let Some(close) = closest_business(&db, config, &slug).await?
             {
                 anyhow::bail!(
                     "--business: there is no business `{slug}`; did you mean `{close}`? \
