@@ -104,6 +104,8 @@ fn blank_result(index: usize, item: usize) -> ItemResult {
 
 fn prepare(rules: &RuleSet, business: &str, documents: Vec<Document>) -> Vec<Prepared> {
     let mut prepared = Vec::new();
+    // The same for every document of the payload: worked out once, if one needs it.
+    let no_rule = std::cell::OnceCell::new();
     for doc in documents {
         let value = match doc.value {
             Ok(value) => value,
@@ -124,6 +126,7 @@ fn prepare(rules: &RuleSet, business: &str, documents: Vec<Document>) -> Vec<Pre
             doc.index,
             &doc.location,
             &value,
+            &no_rule,
         ));
     }
     prepared
@@ -156,6 +159,7 @@ fn prepare_document(
     index: usize,
     location: &str,
     value: &Value,
+    no_rule: &std::cell::OnceCell<String>,
 ) -> Vec<Prepared> {
     let outcome = rules.process(business, value);
     let Some(rule) = outcome.rule else {
@@ -163,7 +167,9 @@ fn prepare_document(
         result.errors.push(Issue::new(
             ProblemCode::NoMatchingRule,
             &locate(location, "$"),
-            no_rule_detail(rules, business),
+            no_rule
+                .get_or_init(|| no_rule_detail(rules, business))
+                .clone(),
         ));
         return vec![Prepared::Rejected(result)];
     };

@@ -191,6 +191,25 @@ fn copy_rules_into(dir: &std::path::Path) {
     }
 }
 
+/// Waits (20 s at most) until the server at `base` answers `/readyz` with 200.
+async fn wait_until_ready(base: &str) {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let started = Instant::now();
+    while client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -213,22 +232,7 @@ async fn serve_with_zero_config_creates_a_wal_sqlite_file_and_stops_on_sigterm()
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{port}/readyz");
-    let started = Instant::now();
-    while client
-        .get(&url)
-        .send()
-        .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_ready(&format!("http://127.0.0.1:{port}")).await;
     assert!(dir.path().join("freightgate.db").exists());
     assert!(dir.path().join("freightgate.db-wal").exists(), "WAL mode");
     let killed = Command::new("kill")
@@ -469,21 +473,7 @@ impl Served {
         configure(&mut command);
         let served = Served(command.spawn().unwrap());
         let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::builder().no_proxy().build().unwrap();
-        let started = Instant::now();
-        while client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .map(|r| r.status() != 200)
-            .unwrap_or(true)
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "never became ready"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_until_ready(&base).await;
         (served, base)
     }
 
