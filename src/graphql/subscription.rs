@@ -1,8 +1,8 @@
 //! Subscriptions: `pushMessage` streams new pallet events and shipment completions.
 //! One poller per process reads the outbox (so it sees messages written by every
-//! instance) while anyone subscribes, and fans the messages out to the
-//! subscriptions in memory: a thousand subscriptions cost one query per poll, not a
-//! thousand. Subscriptions are capped per key and per process.
+//! instance) while anyone subscribes, stops when nobody does, and fans the messages
+//! out to the subscriptions in memory: a thousand subscriptions cost one query per
+//! poll, not a thousand. Subscriptions are capped per key and per process.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
@@ -38,7 +38,8 @@ pub struct Subscriptions {
 struct Inner {
     db: Db,
     sender: broadcast::Sender<Arc<message::Model>>,
-    poller: Mutex<bool>,
+    /// Whether the poller runs; held while it starts or stops.
+    poller: tokio::sync::Mutex<bool>,
     open: Mutex<(usize, HashMap<i64, usize>)>,
     max_total: usize,
     max_per_key: usize,
@@ -70,7 +71,7 @@ impl Subscriptions {
             inner: Arc::new(Inner {
                 db,
                 sender,
-                poller: Mutex::new(false),
+                poller: tokio::sync::Mutex::new(false),
                 open: Mutex::new((0, HashMap::new())),
                 max_total: config.graphql_max_subscriptions,
                 max_per_key: config.graphql_max_subscriptions_per_key,
@@ -106,36 +107,34 @@ impl Subscriptions {
         })
     }
 
-    /// A receiver of every new legacy message, starting the poller if it is not running.
-    fn receiver(&self) -> broadcast::Receiver<Arc<message::Model>> {
+    /// A receiver of every new legacy message, starting the poller if it is not
+    /// running. The poller's starting point is read before this returns, so a feed
+    /// that reads its own starting point afterwards misses nothing in between.
+    async fn receiver(&self) -> Result<broadcast::Receiver<Arc<message::Model>>, Error> {
         let receiver = self.inner.sender.subscribe();
-        let mut running = self.inner.poller.lock().unwrap_or_else(|e| e.into_inner());
+        let mut running = self.inner.poller.lock().await;
         if !*running {
+            let after = outbox::latest_message_id_of_all(&self.inner.db).await?;
             *running = true;
-            tokio::spawn(poll(Arc::downgrade(&self.inner)));
+            tokio::spawn(poll(Arc::downgrade(&self.inner), after));
         }
-        receiver
+        Ok(receiver)
     }
 }
 
-/// Reads new messages while anyone listens and sends them to every subscription;
-/// ends when the schema holding the subscriptions is gone.
-async fn poll(inner: Weak<Inner>) {
-    let mut after = match inner.upgrade() {
-        Some(inner) => outbox::latest_message_id_of_all(&inner.db)
-            .await
-            .unwrap_or(0),
-        None => return,
-    };
+/// Reads new messages after `after` while anyone listens and sends them to every
+/// subscription; ends when the last subscription is gone (the next one starts it
+/// again) or the schema holding the subscriptions is.
+async fn poll(inner: Weak<Inner>, mut after: i64) {
     loop {
         tokio::time::sleep(POLL).await;
         let Some(inner) = inner.upgrade() else { return };
-        if inner.sender.receiver_count() == 0 {
-            // Nobody listens: skip to the newest message instead of reading them all.
-            if let Ok(latest) = outbox::latest_message_id_of_all(&inner.db).await {
-                after = latest;
+        {
+            let mut running = inner.poller.lock().await;
+            if inner.sender.receiver_count() == 0 {
+                *running = false;
+                return;
             }
-            continue;
         }
         metrics::counter!("graphql_subscription_polls_total").increment(1);
         let Ok(found) =
@@ -257,7 +256,7 @@ impl SubscriptionRoot {
         let subscriptions = ctx.data::<Arc<Subscriptions>>()?;
         let slot = subscriptions.take(who.key_id)?;
         // Listen first, then read where the feed starts: nothing falls in between.
-        let receiver = subscriptions.receiver();
+        let receiver = subscriptions.receiver().await?;
         let feed = Feed {
             after: outbox::latest_message_id(&db, who.business_id).await?,
             db,
