@@ -4,7 +4,6 @@
 //! and takes a token from the key's rate limit, and the key is re-checked every
 //! `graphql_ws_key_check_ms` besides, so a revoked key closes the socket (code 4403).
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -77,7 +76,6 @@ pub async fn upgrade(
                 keys,
                 limits,
                 key: OnceLock::new(),
-                revoked: AtomicBool::new(false),
                 wake: Notify::new(),
             });
             serve(socket, schema, protocol, session)
@@ -91,8 +89,8 @@ struct Session {
     limits: Arc<RateLimits>,
     /// The key presented in `connection_init`, once accepted.
     key: OnceLock<String>,
-    revoked: AtomicBool,
-    /// Wakes the socket's loop when an operation found the key revoked.
+    /// Wakes the socket's loop when a check (an operation's or the periodic one)
+    /// found the key revoked; the loop then closes the socket.
     wake: Notify,
 }
 
@@ -106,7 +104,6 @@ impl Session {
         match self.keys.authenticate(&self.app.db, key).await? {
             Some(principal) => Ok(Some(principal)),
             None => {
-                self.revoked.store(true, Ordering::Relaxed);
                 self.wake.notify_one();
                 Err(Error::Unauthorized(AuthFailure::Unknown))
             }
@@ -215,12 +212,10 @@ async fn serve(
                 None => break,
             },
             _ = check.tick() => {
-                // A database that does not answer is not a revocation.
+                // A revoked key wakes the loop below; a database that does not answer
+                // is not a revocation.
                 let _ = session.principal().await;
-                if !session.revoked.load(Ordering::Relaxed) {
-                    continue;
-                }
-                close_revoked()
+                continue;
             }
             _ = session.wake.notified() => close_revoked(),
         };
