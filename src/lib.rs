@@ -56,6 +56,13 @@ pub async fn run(
     ));
     // Every writer of this process takes turns on SQLite's single write lock.
     let gate = store::gate::WriteGate::for_db(&db);
+    let id_key = match &config.public_id_key {
+        Some(key) => domain::IdKey::parse(key).map_err(anyhow::Error::msg)?,
+        None => store::instance::public_id_key(&db, &gate)
+            .await
+            .context("cannot read the public id key (has `freightgate migrate` run?)")?,
+    };
+    domain::public_id::install(id_key)?;
     tokio::spawn(purge_idempotency_keys(
         db.clone(),
         gate.clone(),

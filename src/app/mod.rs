@@ -13,7 +13,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::domain::Slug;
+use crate::domain::{PublicId, Slug};
 use crate::error::{Error, Result};
 use crate::rules::live::LiveRules;
 use crate::store::Db;
@@ -85,7 +85,7 @@ impl<T> Listing<T> {
     pub fn new(items: Vec<T>, next: Option<i64>) -> Self {
         Self {
             items,
-            next_cursor: next.map(|id| id.to_string()),
+            next_cursor: next.map(|id| PublicId::from(id).to_string()),
         }
     }
 
@@ -103,12 +103,20 @@ pub struct Version(String);
 impl Version {
     /// A shipment's version.
     pub fn of_shipment(s: &shipment::Model) -> Self {
-        Self(format!("s{}.{}", s.id, s.updated_at.timestamp_micros()))
+        Self(format!(
+            "s{}.{}",
+            PublicId::from(s.id),
+            s.updated_at.timestamp_micros()
+        ))
     }
 
     /// An order's version.
     pub fn of_order(o: &order::Model) -> Self {
-        Self(format!("o{}.{}", o.id, o.updated_at.timestamp_micros()))
+        Self(format!(
+            "o{}.{}",
+            PublicId::from(o.id),
+            o.updated_at.timestamp_micros()
+        ))
     }
 
     /// Whether this version satisfies `expected` (`If-Match`); a stale one is `412`.

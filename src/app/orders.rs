@@ -6,6 +6,7 @@ use sea_orm::ConnectionTrait;
 use super::shipments::Slugs;
 use super::views::{OrderSummary, OrderView};
 use super::{App, Expected, FacilityScope, Listing, Version, next_after};
+use crate::domain::PublicId;
 use crate::domain::{ItemsMode, OrderNumber, Scope, Slug, UpdateMode};
 use crate::error::{Error, Result};
 use crate::store::entities::order;
@@ -18,7 +19,7 @@ use crate::store::{order_items, shipments, tenancy};
 fn not_found(what: &'static str, id: i64) -> Error {
     Error::NotFound {
         what,
-        id: id.to_string(),
+        id: PublicId::from(id).to_string(),
     }
 }
 
@@ -295,7 +296,7 @@ pub async fn remove_item(
     if removed.keys.is_empty() {
         return Err(Error::NotFound {
             what: "order line",
-            id: format!("`{key}` on order {id}"),
+            id: format!("`{key}` on order {}", PublicId::from(id)),
         });
     }
     let answer = view(&*txn, removed.order).await?;

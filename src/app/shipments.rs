@@ -10,6 +10,7 @@ use super::views::{
     ShipmentView,
 };
 use super::{App, Expected, FacilityScope, Listing, Version, next_after};
+use crate::domain::PublicId;
 use crate::domain::{Scope, ShipmentNumber, Slug, UpdateMode};
 use crate::error::{Error, Result};
 use crate::store::entities::shipment;
@@ -22,7 +23,7 @@ use crate::store::{attach, orders, shipments, tenancy};
 fn not_found(id: i64) -> Error {
     Error::NotFound {
         what: "shipment",
-        id: id.to_string(),
+        id: PublicId::from(id).to_string(),
     }
 }
 
@@ -50,9 +51,9 @@ pub async fn get(app: &App, who: &Principal, id: i64) -> Result<ShipmentView> {
 async fn view(db: &impl ConnectionTrait, s: shipment::Model) -> Result<ShipmentView> {
     let mut slugs = Slugs::default();
     let summary = slugs.summary(db, s).await?;
-    let history = shipments::history(db, summary.id).await?;
+    let history = shipments::history(db, summary.id.internal()).await?;
     let mut order_views = Vec::new();
-    for order in orders::for_shipment(db, summary.id).await? {
+    for order in orders::for_shipment(db, summary.id.internal()).await? {
         let facility = slugs.facility(db, order.order.facility_id).await?;
         order_views.push(OrderView::new(order, facility));
     }

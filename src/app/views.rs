@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::Version;
 use crate::domain::{
     DimensionUnit, DocumentType, ExceptionPriority, OrderDirection, OrderStatus, PalletDirection,
-    QuantityUnit, ShipmentDirection, ShipmentStatus, WeightUnit,
+    PublicId, QuantityUnit, ShipmentDirection, ShipmentStatus, WeightUnit,
 };
 use crate::store::attach::DocumentMeta;
 use crate::store::entities::{
@@ -18,7 +18,7 @@ use crate::store::orders::OrderWithItems;
 /// A shipment as listed: its own fields, without history and orders.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ShipmentSummary {
-    pub id: i64,
+    pub id: PublicId,
     pub shipment_number: String,
     /// The facility's slug.
     pub facility: String,
@@ -79,7 +79,7 @@ impl ShipmentSummary {
     pub fn new(s: shipment::Model, facility: String, dock: Option<String>) -> Self {
         let version = Version::of_shipment(&s).to_string();
         Self {
-            id: s.id,
+            id: s.id.into(),
             shipment_number: s.shipment_number,
             facility,
             direction: s.direction,
@@ -143,7 +143,7 @@ pub struct WindowView {
 /// An order as listed: its own fields, without its items.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrderSummary {
-    pub id: i64,
+    pub id: PublicId,
     pub order_number: String,
     /// The facility's slug.
     pub facility: String,
@@ -171,7 +171,7 @@ pub struct OrderSummary {
     #[schema(value_type = Vec<String>)]
     pub addons: serde_json::Value,
     pub notes: Option<String>,
-    pub shipment_id: Option<i64>,
+    pub shipment_id: Option<PublicId>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -192,7 +192,7 @@ impl OrderSummary {
     pub fn new(o: order::Model, facility: String) -> Self {
         let version = Version::of_order(&o).to_string();
         Self {
-            id: o.id,
+            id: o.id.into(),
             order_number: o.order_number,
             facility,
             external_id: o.external_id,
@@ -221,7 +221,7 @@ impl OrderSummary {
             },
             addons: o.addons,
             notes: o.notes,
-            shipment_id: o.shipment_id,
+            shipment_id: o.shipment_id.map(Into::into),
             cancelled_at: o.cancelled_at,
             created_at: o.created_at,
             updated_at: o.updated_at,
@@ -243,7 +243,7 @@ impl OrderView {
 /// One order line.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemView {
-    pub id: i64,
+    pub id: PublicId,
     pub identifier: Option<String>,
     pub lpn: Option<String>,
     pub sku: Option<String>,
@@ -270,7 +270,7 @@ pub struct ItemView {
 impl From<order_item::Model> for ItemView {
     fn from(i: order_item::Model) -> Self {
         Self {
-            id: i.id,
+            id: i.id.into(),
             identifier: i.identifier,
             lpn: i.lpn,
             sku: i.sku,
@@ -297,7 +297,7 @@ impl From<order_item::Model> for ItemView {
 /// A pallet seen at a dock of the shipment.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PalletView {
-    pub id: i64,
+    pub id: PublicId,
     /// The sender's pallet id (SSCC, LPN, …).
     pub pallet_id: String,
     pub direction: PalletDirection,
@@ -314,7 +314,7 @@ impl PalletView {
     /// The view of a pallet event with its dock's slug.
     pub fn new(p: pallet::Model, dock: Option<String>) -> Self {
         Self {
-            id: p.id,
+            id: p.id.into(),
             pallet_id: p.pallet_code,
             direction: p.direction,
             occurred_at: p.occurred_at,
@@ -328,9 +328,9 @@ impl PalletView {
 /// A stored document, without its bytes (`GET /v1/documents/{id}/content` has them).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DocumentView {
-    pub id: i64,
-    pub shipment_id: Option<i64>,
-    pub order_id: Option<i64>,
+    pub id: PublicId,
+    pub shipment_id: Option<PublicId>,
+    pub order_id: Option<PublicId>,
     pub document_type: DocumentType,
     pub external_id: Option<String>,
     pub file_name: String,
@@ -344,9 +344,9 @@ pub struct DocumentView {
 impl From<DocumentMeta> for DocumentView {
     fn from(d: DocumentMeta) -> Self {
         Self {
-            id: d.id,
-            shipment_id: d.shipment_id,
-            order_id: d.order_id,
+            id: d.id.into(),
+            shipment_id: d.shipment_id.map(Into::into),
+            order_id: d.order_id.map(Into::into),
             document_type: d.document_type,
             external_id: d.external_id,
             file_name: d.file_name,
@@ -362,9 +362,9 @@ impl From<DocumentMeta> for DocumentView {
 /// A reference (kind and value) on a shipment or order.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReferenceView {
-    pub id: i64,
-    pub shipment_id: Option<i64>,
-    pub order_id: Option<i64>,
+    pub id: PublicId,
+    pub shipment_id: Option<PublicId>,
+    pub order_id: Option<PublicId>,
     pub kind: String,
     pub value: String,
     pub created_at: DateTime<Utc>,
@@ -373,9 +373,9 @@ pub struct ReferenceView {
 impl From<reference::Model> for ReferenceView {
     fn from(r: reference::Model) -> Self {
         Self {
-            id: r.id,
-            shipment_id: r.shipment_id,
-            order_id: r.order_id,
+            id: r.id.into(),
+            shipment_id: r.shipment_id.map(Into::into),
+            order_id: r.order_id.map(Into::into),
             kind: r.kind,
             value: r.value,
             created_at: r.created_at,
@@ -386,10 +386,10 @@ impl From<reference::Model> for ReferenceView {
 /// An exception raised on a shipment or one of its pallets.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExceptionView {
-    pub id: i64,
-    pub shipment_id: i64,
+    pub id: PublicId,
+    pub shipment_id: PublicId,
     /// The pallet event it is about, when it is about one pallet.
-    pub pallet_event_id: Option<i64>,
+    pub pallet_event_id: Option<PublicId>,
     pub priority: ExceptionPriority,
     pub description: String,
     pub created_at: DateTime<Utc>,
@@ -398,9 +398,9 @@ pub struct ExceptionView {
 impl From<exception::Model> for ExceptionView {
     fn from(e: exception::Model) -> Self {
         Self {
-            id: e.id,
-            shipment_id: e.shipment_id,
-            pallet_event_id: e.pallet_id,
+            id: e.id.into(),
+            shipment_id: e.shipment_id.into(),
+            pallet_event_id: e.pallet_id.map(Into::into),
             priority: e.priority,
             description: e.description,
             created_at: e.created_at,

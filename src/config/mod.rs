@@ -72,6 +72,9 @@ pub struct Config {
     /// An HTTP proxy every push goes through (`http://proxy.internal:3128`); unset,
     /// pushes connect directly and proxy environment variables are ignored.
     pub webhooks_proxy: Option<String>,
+    /// The key public ids are derived with (64 hex digits). Unset, the database's own
+    /// key is used (created at the first start); set it on every instance or on none.
+    pub public_id_key: Option<String>,
     /// Connect timeout of a push, in milliseconds.
     pub webhooks_connect_timeout_ms: u64,
     /// Total timeout of a push, in milliseconds.
@@ -177,6 +180,7 @@ impl Default for Config {
                 .map(Duration::from_secs)
                 .to_vec(),
             webhooks_proxy: None,
+            public_id_key: None,
             webhooks_connect_timeout_ms: 5_000,
             webhooks_timeout_ms: 15_000,
             webhooks_per_endpoint_concurrency: 4,
@@ -335,6 +339,13 @@ impl Config {
             return Err(ConfigError(format!(
                 "api_key_cache_ttl_ms (FREIGHTGATE_API_KEY_CACHE_TTL_MS) = {}: accepted values are 0 to 60000",
                 self.api_key_cache_ttl_ms
+            )));
+        }
+        if let Some(key) = &self.public_id_key
+            && let Err(e) = crate::domain::IdKey::parse(key)
+        {
+            return Err(ConfigError(format!(
+                "public_id_key (FREIGHTGATE_PUBLIC_ID_KEY): {e}"
             )));
         }
         if let Some(proxy) = &self.webhooks_proxy

@@ -3,11 +3,13 @@
 mod enums;
 mod event;
 mod party;
+pub mod public_id;
 mod quantity;
 mod text;
 
 pub use enums::*;
 pub use event::EventType;
 pub use party::*;
+pub use public_id::{IdKey, PublicId};
 pub use quantity::Quantity;
 pub use text::*;

@@ -8,6 +8,7 @@ mod expansion;
 pub mod loaders;
 pub mod mutation;
 pub mod prime;
+mod public_id;
 pub mod query;
 mod result_scope;
 pub mod subscription;

@@ -10,6 +10,7 @@ use super::types::order::Order;
 use super::types::parse_time;
 use super::types::push::{LEGACY_TYPES, PushMessage, PushMessageFilter};
 use super::types::shipment::Shipment;
+use crate::domain::PublicId;
 use crate::domain::Scope;
 use crate::error::Error;
 use crate::store::keys::Principal;
@@ -20,7 +21,8 @@ use crate::store::{Db, outbox, shipments, tenancy};
 const DEFAULT_PAGE: i32 = 50;
 const MAX_PAGE: i32 = 500;
 
-type Cursor = OpaqueCursor<i64>;
+/// Cursors carry public ids, like every id the API gives out.
+type Cursor = OpaqueCursor<PublicId>;
 
 /// Every query.
 #[derive(MergedObject, Default)]
@@ -101,9 +103,9 @@ impl LegacyQueries {
     }
 
     /// A shipment of the key's business by id.
-    async fn shipment(&self, ctx: &Context<'_>, id: i64) -> Result<Shipment> {
+    async fn shipment(&self, ctx: &Context<'_>, id: PublicId) -> Result<Shipment> {
         let who = principal(ctx, Scope::Read)?;
-        let found = shipments::find(db(ctx)?, who.business_id, id).await?;
+        let found = shipments::find(db(ctx)?, who.business_id, id.internal()).await?;
         if let Some(shipment) = &found {
             super::prime::shipments(ctx, ctx.look_ahead(), std::slice::from_ref(shipment)).await?;
         }
@@ -175,7 +177,7 @@ fn page(first: Option<i32>, after: Option<String>) -> Result<Page, Error> {
         ));
     }
     let after = after
-        .map(|a| Cursor::decode_cursor(&a).map(|c| c.0))
+        .map(|a| Cursor::decode_cursor(&a).map(|c| c.0.internal()))
         .transpose()
         .map_err(|_| Error::invalid_field("after", "`after` is not a cursor this API issued"))?;
     Ok(Page {
@@ -195,7 +197,7 @@ fn connection<M, N: async_graphql::OutputType>(
         found
             .rows
             .into_iter()
-            .map(|row| Edge::new(OpaqueCursor(id(&row)), node(row))),
+            .map(|row| Edge::new(OpaqueCursor(PublicId::from(id(&row))), node(row))),
     );
     connection
 }

@@ -6,6 +6,7 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use super::context::{principal, state};
 use super::types::{iso, parse_time};
 use crate::app::webhooks as use_case;
+use crate::domain::public_id;
 use crate::domain::{DeliveryState, Scope};
 use crate::error::Error;
 use crate::store::entities::{delivery, delivery_attempt, message, webhook_endpoint};
@@ -18,7 +19,7 @@ pub struct WebhookEndpoint(pub webhook_endpoint::Model);
 #[Object]
 impl WebhookEndpoint {
     async fn id(&self) -> i64 {
-        self.0.id
+        public_id::public(self.0.id)
     }
     async fn url(&self) -> &str {
         &self.0.url
@@ -97,8 +98,8 @@ pub struct WebhookDelivery {
 impl WebhookDelivery {
     fn new(d: delivery::Model, m: Option<message::Model>) -> Self {
         Self {
-            id: d.id,
-            message_id: d.message_id,
+            id: public_id::public(d.id),
+            message_id: public_id::public(d.message_id),
             webhook_id: m.as_ref().map(|m| m.webhook_id.clone()),
             event_type: m.map(|m| m.event_type),
             state: d.state.as_str().to_string(),
@@ -126,8 +127,8 @@ pub struct WebhookAttempt {
 impl From<delivery_attempt::Model> for WebhookAttempt {
     fn from(a: delivery_attempt::Model) -> Self {
         Self {
-            id: a.id,
-            delivery_id: a.delivery_id,
+            id: public_id::public(a.id),
+            delivery_id: public_id::public(a.delivery_id),
             attempt: a.attempt,
             attempted_at: iso(a.attempted_at),
             status_code: a.status_code,
@@ -184,7 +185,9 @@ impl WebhookQueries {
     /// One endpoint of the business.
     async fn webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<WebhookEndpoint> {
         let who = principal(ctx, Scope::Webhooks)?;
-        Ok(WebhookEndpoint(use_case::get(state(ctx)?, who, id).await?))
+        Ok(WebhookEndpoint(
+            use_case::get(state(ctx)?, who, public_id::internal(id)).await?,
+        ))
     }
 }
 
@@ -222,14 +225,14 @@ impl WebhookMutations {
     ) -> Result<WebhookEndpoint> {
         let who = principal(ctx, Scope::Webhooks)?;
         Ok(WebhookEndpoint(
-            use_case::update(state(ctx)?, who, id, input.into()).await?,
+            use_case::update(state(ctx)?, who, public_id::internal(id), input.into()).await?,
         ))
     }
 
     /// Removes an endpoint and its pending deliveries.
     async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<bool> {
         let who = principal(ctx, Scope::Webhooks)?;
-        use_case::delete(state(ctx)?, who, id).await?;
+        use_case::delete(state(ctx)?, who, public_id::internal(id)).await?;
         Ok(true)
     }
 
@@ -241,7 +244,7 @@ impl WebhookMutations {
     ) -> Result<WebhookEndpoint> {
         let who = principal(ctx, Scope::Webhooks)?;
         Ok(WebhookEndpoint(
-            use_case::set_disabled(state(ctx)?, who, id, true).await?,
+            use_case::set_disabled(state(ctx)?, who, public_id::internal(id), true).await?,
         ))
     }
 
@@ -249,7 +252,7 @@ impl WebhookMutations {
     async fn enable_webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<WebhookEndpoint> {
         let who = principal(ctx, Scope::Webhooks)?;
         Ok(WebhookEndpoint(
-            use_case::set_disabled(state(ctx)?, who, id, false).await?,
+            use_case::set_disabled(state(ctx)?, who, public_id::internal(id), false).await?,
         ))
     }
 
@@ -261,7 +264,8 @@ impl WebhookMutations {
         overlap_secs: Option<u64>,
     ) -> Result<WebhookEndpointWithSecret> {
         let who = principal(ctx, Scope::Webhooks)?;
-        let rotated = use_case::rotate(state(ctx)?, who, id, overlap_secs).await?;
+        let rotated =
+            use_case::rotate(state(ctx)?, who, public_id::internal(id), overlap_secs).await?;
         Ok(with_secret(rotated))
     }
 
@@ -273,8 +277,13 @@ impl WebhookMutations {
         delivery_id: i64,
     ) -> Result<WebhookDelivery> {
         let who = principal(ctx, Scope::Webhooks)?;
-        let (replayed, message) =
-            use_case::replay(state(ctx)?, who, endpoint_id, delivery_id).await?;
+        let (replayed, message) = use_case::replay(
+            state(ctx)?,
+            who,
+            public_id::internal(endpoint_id),
+            public_id::internal(delivery_id),
+        )
+        .await?;
         Ok(WebhookDelivery::new(replayed, message))
     }
 
@@ -290,6 +299,6 @@ impl WebhookMutations {
         let who = principal(ctx, Scope::Webhooks)?;
         let since = parse_time("since", &since)?;
         let until = until.map(|u| parse_time("until", &u)).transpose()?;
-        Ok(use_case::recover(state(ctx)?, who, id, since, until).await?)
+        Ok(use_case::recover(state(ctx)?, who, public_id::internal(id), since, until).await?)
     }
 }

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::extract::Path;
 use crate::app::App;
+use crate::domain::PublicId;
 use crate::domain::Scope;
 use crate::error::{Error, Problem, Result};
 use crate::store::attach;
@@ -26,10 +27,10 @@ use crate::store::keys::Principal;
 pub async fn content(
     State(state): State<App>,
     principal: Principal,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
 ) -> Result<Response> {
     principal.require(Scope::Read)?;
-    let document = attach::find_document(&state.db, principal.business_id, id)
+    let document = attach::find_document(&state.db, principal.business_id, id.internal())
         .await?
         .ok_or(Error::NotFound {
             what: "document",

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::extract::{Json, Path, Query, RawBody};
 use crate::app::App;
 use crate::app::webhooks::{self as use_case, Since};
+use crate::domain::PublicId;
 use crate::domain::{DeliveryState, Slug};
 use crate::error::{Error, Problem, ProblemCode, Result};
 use crate::http::openapi::{ReadProblems, WriteProblems};
@@ -21,7 +22,7 @@ use crate::webhooks::manage::EndpointRequest;
 /// A receiver of the business's pushes.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EndpointView {
-    pub id: i64,
+    pub id: PublicId,
     pub url: String,
     pub description: Option<String>,
     /// Event types it receives; null: all.
@@ -42,7 +43,7 @@ pub struct EndpointView {
 impl EndpointView {
     fn new(e: webhook_endpoint::Model, with_secret: bool) -> Self {
         Self {
-            id: e.id,
+            id: e.id.into(),
             event_types: e.event_type_names(),
             facilities: e.facility_slugs(),
             url: e.url,
@@ -66,8 +67,8 @@ pub struct EndpointList {
 /// One message on its way to one endpoint.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryView {
-    pub id: i64,
-    pub message_id: i64,
+    pub id: PublicId,
+    pub message_id: PublicId,
     /// The `webhook-id` header every attempt of this message carries.
     pub webhook_id: Option<String>,
     pub event_type: Option<String>,
@@ -82,8 +83,8 @@ pub struct DeliveryView {
 impl DeliveryView {
     fn new((d, m): use_case::Delivery) -> Self {
         Self {
-            id: d.id,
-            message_id: d.message_id,
+            id: d.id.into(),
+            message_id: d.message_id.into(),
             webhook_id: m.as_ref().map(|m| m.webhook_id.clone()),
             event_type: m.map(|m| m.event_type),
             state: d.state,
@@ -105,9 +106,9 @@ pub struct DeliveryList {
 /// One push and its answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AttemptView {
-    pub id: i64,
-    pub delivery_id: i64,
-    pub message_id: i64,
+    pub id: PublicId,
+    pub delivery_id: PublicId,
+    pub message_id: PublicId,
     pub attempt: i32,
     pub attempted_at: DateTime<Utc>,
     pub status_code: Option<i32>,
@@ -120,9 +121,9 @@ pub struct AttemptView {
 impl AttemptView {
     fn new((a, d): (delivery_attempt::Model, delivery::Model)) -> Self {
         Self {
-            id: a.id,
-            delivery_id: d.id,
-            message_id: d.message_id,
+            id: a.id.into(),
+            delivery_id: d.id.into(),
+            message_id: d.message_id.into(),
             attempt: a.attempt,
             attempted_at: a.attempted_at,
             status_code: a.status_code,
@@ -225,8 +226,12 @@ pub async fn list(State(app): State<App>, p: Principal) -> Result<Response> {
         (status = 200, description = "The endpoint", body = EndpointView),
         ReadProblems,
     ))]
-pub async fn get(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> Result<Response> {
-    let endpoint = use_case::get(&app, &p, id).await?;
+pub async fn get(
+    State(app): State<App>,
+    p: Principal,
+    Path(id): Path<PublicId>,
+) -> Result<Response> {
+    let endpoint = use_case::get(&app, &p, id.internal()).await?;
     Ok(axum::Json(EndpointView::new(endpoint, false)).into_response())
 }
 
@@ -241,10 +246,10 @@ pub async fn get(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> R
 pub async fn update(
     State(app): State<App>,
     p: Principal,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
     Json(body): Json<EndpointBody>,
 ) -> Result<Response> {
-    let endpoint = use_case::update(&app, &p, id, body.into()).await?;
+    let endpoint = use_case::update(&app, &p, id.internal(), body.into()).await?;
     Ok(axum::Json(EndpointView::new(endpoint, false)).into_response())
 }
 
@@ -255,8 +260,12 @@ pub async fn update(
         (status = 204, description = "Removed"),
         WriteProblems,
     ))]
-pub async fn delete(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> Result<Response> {
-    use_case::delete(&app, &p, id).await?;
+pub async fn delete(
+    State(app): State<App>,
+    p: Principal,
+    Path(id): Path<PublicId>,
+) -> Result<Response> {
+    use_case::delete(&app, &p, id.internal()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -271,9 +280,9 @@ pub async fn delete(State(app): State<App>, p: Principal, Path(id): Path<i64>) -
 pub async fn disable(
     State(app): State<App>,
     p: Principal,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    let endpoint = use_case::set_disabled(&app, &p, id, true).await?;
+    let endpoint = use_case::set_disabled(&app, &p, id.internal(), true).await?;
     Ok(axum::Json(EndpointView::new(endpoint, false)).into_response())
 }
 
@@ -284,8 +293,12 @@ pub async fn disable(
         (status = 200, description = "The enabled endpoint", body = EndpointView),
         WriteProblems,
     ))]
-pub async fn enable(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> Result<Response> {
-    let endpoint = use_case::set_disabled(&app, &p, id, false).await?;
+pub async fn enable(
+    State(app): State<App>,
+    p: Principal,
+    Path(id): Path<PublicId>,
+) -> Result<Response> {
+    let endpoint = use_case::set_disabled(&app, &p, id.internal(), false).await?;
     Ok(axum::Json(EndpointView::new(endpoint, false)).into_response())
 }
 
@@ -296,8 +309,12 @@ pub async fn enable(State(app): State<App>, p: Principal, Path(id): Path<i64>) -
         (status = 200, description = "The secret", body = SecretView),
         ReadProblems,
     ))]
-pub async fn secret(State(app): State<App>, p: Principal, Path(id): Path<i64>) -> Result<Response> {
-    let secret = use_case::secret(&app, &p, id).await?;
+pub async fn secret(
+    State(app): State<App>,
+    p: Principal,
+    Path(id): Path<PublicId>,
+) -> Result<Response> {
+    let secret = use_case::secret(&app, &p, id.internal()).await?;
     Ok(axum::Json(SecretView { secret }).into_response())
 }
 
@@ -321,7 +338,7 @@ pub struct RotateBody {
 pub async fn rotate(
     State(app): State<App>,
     p: Principal,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
     RawBody(body): RawBody,
 ) -> Result<Response> {
     p.require(crate::domain::Scope::Webhooks)?;
@@ -333,7 +350,7 @@ pub async fn rotate(
             detail: format!("the body is not a valid rotate request: {e}"),
         })?
     };
-    let rotated = use_case::rotate(&app, &p, id, body.overlap_secs).await?;
+    let rotated = use_case::rotate(&app, &p, id.internal(), body.overlap_secs).await?;
     Ok(axum::Json(EndpointView::new(rotated, true)).into_response())
 }
 
@@ -358,10 +375,10 @@ pub struct ListQuery {
 pub async fn deliveries(
     State(app): State<App>,
     p: Principal,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response> {
-    let rows = use_case::deliveries(&app, &p, id, q.state, q.limit).await?;
+    let rows = use_case::deliveries(&app, &p, id.internal(), q.state, q.limit).await?;
     let deliveries = rows.into_iter().map(DeliveryView::new).collect();
     Ok(axum::Json(DeliveryList { deliveries }).into_response())
 }
@@ -376,10 +393,10 @@ pub async fn deliveries(
 pub async fn attempts(
     State(app): State<App>,
     p: Principal,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response> {
-    let rows = use_case::attempts(&app, &p, id, q.limit).await?;
+    let rows = use_case::attempts(&app, &p, id.internal(), q.limit).await?;
     let attempts = rows.into_iter().map(AttemptView::new).collect();
     Ok(axum::Json(AttemptList { attempts }).into_response())
 }
@@ -394,9 +411,9 @@ pub async fn attempts(
 pub async fn replay(
     State(app): State<App>,
     p: Principal,
-    Path((id, delivery_id)): Path<(i64, i64)>,
+    Path((id, delivery_id)): Path<(PublicId, PublicId)>,
 ) -> Result<Response> {
-    let replayed = use_case::replay(&app, &p, id, delivery_id).await?;
+    let replayed = use_case::replay(&app, &p, id.internal(), delivery_id.internal()).await?;
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(DeliveryView::new(replayed)),
@@ -424,10 +441,10 @@ pub struct RecoverBody {
 pub async fn recover(
     State(app): State<App>,
     p: Principal,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
     Json(body): Json<RecoverBody>,
 ) -> Result<Response> {
-    let requeued = use_case::recover(&app, &p, id, body.since, body.until).await?;
+    let requeued = use_case::recover(&app, &p, id.internal(), body.since, body.until).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(Requeued { requeued })).into_response())
 }
 
@@ -448,7 +465,7 @@ pub struct MessagesQuery {
 /// One message as pulled.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MessageView {
-    pub id: i64,
+    pub id: PublicId,
     pub webhook_id: String,
     #[serde(rename = "type")]
     pub event_type: String,
@@ -470,7 +487,7 @@ impl MessageView {
     fn new(m: message::Model) -> Self {
         Self {
             message: serde_json::from_str(&m.body).unwrap_or_default(),
-            id: m.id,
+            id: m.id.into(),
             webhook_id: m.webhook_id,
             event_type: m.event_type,
             created_at: m.created_at,
@@ -497,7 +514,7 @@ pub async fn messages(
     let since = match q.since.as_deref() {
         None => Since::Start,
         Some(s) => match s.parse::<i64>() {
-            Ok(id) => Since::After(id),
+            Ok(id) => Since::After(PublicId::from_public(id).internal()),
             Err(_) => {
                 let at = DateTime::parse_from_rfc3339(s).map_err(|e| Error::BadRequest {
                     code: ProblemCode::InvalidQueryParameter,
@@ -515,7 +532,7 @@ pub async fn messages(
     let page = use_case::messages(&app, &p, since, facility, q.limit).await?;
     Ok(axum::Json(MessagePage {
         messages: page.messages.into_iter().map(MessageView::new).collect(),
-        next: page.next.to_string(),
+        next: PublicId::from(page.next).to_string(),
     })
     .into_response())
 }

@@ -58,7 +58,7 @@ pub struct ItemResult {
     /// `shipment`, `order`, `pallet`, `document`, `reference` or `exception`.
     #[schema(value_type = Option<String>)]
     pub entity: Option<&'static str>,
-    pub id: Option<i64>,
+    pub id: Option<crate::domain::PublicId>,
     pub reference: Option<String>,
     pub rule: Option<String>,
     pub warnings: Vec<Issue>,

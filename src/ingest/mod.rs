@@ -276,7 +276,7 @@ fn accept(result: &mut ItemResult, applied: Applied) {
     } else {
         Status::AcceptedWithWarnings
     };
-    result.id = Some(applied.id);
+    result.id = Some(applied.id.into());
     result.reference = Some(applied.reference);
     result.created = applied.created;
 }

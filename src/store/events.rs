@@ -8,6 +8,7 @@ use super::entities::{document, exception, order, pallet, shipment};
 use super::outbox::{self, NewEvent};
 use super::{orders, tenancy, unit};
 use crate::domain::EventType;
+use crate::domain::PublicId;
 use crate::error::Result;
 
 /// Business and facility slugs of a row.
@@ -65,7 +66,7 @@ fn shipment_data(
     json!({
         "business": business,
         "facility": facility,
-        "id": s.id,
+        "id": PublicId::from(s.id),
         "shipment_number": s.shipment_number,
         "direction": s.direction,
         "status": s.status,
@@ -105,7 +106,7 @@ pub async fn shipment_completed(db: &impl ConnectionTrait, s: &shipment::Model) 
     let orders: Vec<Value> = orders::for_shipment(db, s.id)
         .await?
         .into_iter()
-        .map(|o| json!({"id": o.order.id, "order_number": o.order.order_number, "status": o.order.status}))
+        .map(|o| json!({"id": PublicId::from(o.order.id), "order_number": o.order.order_number, "status": o.order.status}))
         .collect();
     let pallets: Vec<Value> = super::attach::pallets_of(db, s.id)
         .await?
@@ -148,12 +149,12 @@ pub async fn order(
             json!({
                 "business": b,
                 "facility": f,
-                "id": o.id,
+                "id": PublicId::from(o.id),
                 "order_number": o.order_number,
                 "direction": o.direction,
                 "status": o.status,
                 "customer": o.customer,
-                "shipment_id": o.shipment_id,
+                "shipment_id": o.shipment_id.map(PublicId::from),
                 "updated_at": o.updated_at,
             })
         },
@@ -179,7 +180,7 @@ pub async fn pallet_processed(
             json!({
                 "business": b,
                 "facility": f,
-                "shipment_id": s.id,
+                "shipment_id": PublicId::from(s.id),
                 "shipment_number": s.shipment_number,
                 "pallet_id": p.pallet_code,
                 "direction": p.direction,
@@ -214,14 +215,14 @@ pub async fn document_attached(
             json!({
                 "business": b,
                 "facility": f,
-                "id": d.id,
+                "id": PublicId::from(d.id),
                 "type": d.document_type,
                 "file_name": d.file_name,
                 "mime_type": d.mime_type,
                 "size_bytes": d.size_bytes,
                 "sha256": d.sha256,
-                "shipment_id": d.shipment_id,
-                "order_id": d.order_id,
+                "shipment_id": d.shipment_id.map(PublicId::from),
+                "order_id": d.order_id.map(PublicId::from),
                 "uploaded_at": d.uploaded_at,
             })
         },
@@ -246,8 +247,8 @@ pub async fn exception_created(
             json!({
                 "business": b,
                 "facility": f,
-                "id": e.id,
-                "shipment_id": s.id,
+                "id": PublicId::from(e.id),
+                "shipment_id": PublicId::from(s.id),
                 "shipment_number": s.shipment_number,
                 "pallet_id": pallet_code,
                 "priority": e.priority,

@@ -8,6 +8,7 @@ pub mod events;
 pub mod gate;
 pub mod idempotency;
 pub mod inbound;
+pub mod instance;
 pub mod key_cache;
 pub mod keys;
 pub mod listing;

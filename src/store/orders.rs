@@ -12,6 +12,7 @@ use sea_orm::{
 use super::entities::{facility, order, order_item};
 use super::shipments::assign;
 use super::{events, stable};
+use crate::domain::PublicId;
 use crate::domain::{
     DimensionUnit, EventType, ItemsMode, OrderDirection, OrderNumber, OrderStatus, Party, Quantity,
     QuantityUnit, UpdateMode, WeightUnit,
@@ -469,7 +470,7 @@ async fn current(db: &impl ConnectionTrait, existing: order::Model) -> Result<or
         .map_err(Error::from_db_err)?
         .ok_or(Error::NotFound {
             what: "order",
-            id: existing.id.to_string(),
+            id: PublicId::from(existing.id).to_string(),
         })
 }
 

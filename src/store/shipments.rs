@@ -8,6 +8,7 @@ use sea_orm::{
 
 use super::entities::{shipment, shipment_status_event};
 use super::{events, tenancy};
+use crate::domain::PublicId;
 use crate::domain::{
     EventType, ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode,
 };
@@ -262,7 +263,7 @@ async fn current(db: &impl ConnectionTrait, existing: shipment::Model) -> Result
         .map_err(Error::from_db_err)?
         .ok_or(Error::NotFound {
             what: "shipment",
-            id: existing.id.to_string(),
+            id: PublicId::from(existing.id).to_string(),
         })
 }
 

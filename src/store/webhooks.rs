@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::entities::{delivery, delivery_attempt, message, webhook_endpoint};
 use crate::domain::DeliveryState;
+use crate::domain::PublicId;
 use crate::error::{Error, Result};
 
 /// What a new endpoint or an update sets; `None` leaves a field as it is.
@@ -28,7 +29,7 @@ fn list(values: Option<Vec<String>>) -> Option<Value> {
 fn not_found(id: i64) -> Error {
     Error::NotFound {
         what: "webhook endpoint",
-        id: id.to_string(),
+        id: PublicId::from(id).to_string(),
     }
 }
 
@@ -272,7 +273,7 @@ pub async fn replay(
         .map_err(Error::from_db_err)?
         .ok_or(Error::NotFound {
             what: "delivery",
-            id: delivery_id.to_string(),
+            id: PublicId::from(delivery_id).to_string(),
         })?;
     let mut active = found.into_active_model();
     active.state = Set(DeliveryState::Pending);

@@ -3,7 +3,7 @@
 use freightgate::domain::Scope;
 use serde_json::Value;
 
-use crate::support::{TestApp, assert_problem};
+use crate::support::{TestApp, assert_problem, internal_id};
 
 pub fn feed(name: &str) -> String {
     let path = format!("{}/tests/feeds/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -195,7 +195,7 @@ async fn a_dock_scan_attaches_a_loading_pallet_to_the_shipment() {
     assert_eq!(ack["results"][0]["operation"], "attach");
     let pallets = pallet::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(pallets.len(), 1);
-    assert_eq!(pallets[0].shipment_id, id);
+    assert_eq!(pallets[0].shipment_id, internal_id(id));
     assert_eq!(pallets[0].pallet_code, "PLT-0007731");
     assert_eq!(
         pallets[0].labels["LPN"],

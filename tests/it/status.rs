@@ -7,7 +7,7 @@ use freightgate::store::orders::{ItemFields, OrderFields};
 use freightgate::store::shipments::ShipmentFields;
 use freightgate::store::{orders, shipments, tenancy};
 
-use crate::support::{TestApp, assert_problem};
+use crate::support::{TestApp, assert_problem, public_id};
 
 /// A shipment at `rotterdam-dc` with one order of two items; returns (shipment, order) ids.
 pub async fn seed_shipment(app: &TestApp, business: &str) -> (i64, i64) {
@@ -65,7 +65,7 @@ pub async fn seed_shipment(app: &TestApp, business: &str) -> (i64, i64) {
     )
     .await
     .unwrap();
-    (shipment.id, order.id)
+    (public_id(shipment.id), public_id(order.id))
 }
 
 #[tokio::test]

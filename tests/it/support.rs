@@ -90,8 +90,31 @@ impl Drop for TestDb {
     }
 }
 
+/// The public id key every test database shares (one process serves one key).
+const TEST_ID_KEY: &str = "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e";
+
+fn install_test_id_key() {
+    freightgate::domain::public_id::install(
+        freightgate::domain::IdKey::parse(TEST_ID_KEY).expect("test key"),
+    )
+    .expect("the test id key is the only one installed");
+}
+
+/// The row id behind an id the API gave out, for tests that read the database.
+pub fn internal_id(public: i64) -> i64 {
+    install_test_id_key();
+    freightgate::domain::public_id::internal(public)
+}
+
+/// The id the API shows for a row id, for tests that write the database.
+pub fn public_id(internal: i64) -> i64 {
+    install_test_id_key();
+    freightgate::domain::public_id::public(internal)
+}
+
 /// A configuration for tests: the given database, quiet logs, quick shutdown.
 pub fn config_for(url: &str) -> Config {
+    install_test_id_key();
     Config {
         database_url: url.to_string(),
         listen: "127.0.0.1:0".parse().expect("address"),
@@ -101,6 +124,7 @@ pub fn config_for(url: &str) -> Config {
         webhooks_retry_schedule: freightgate::config::parse_durations("0s,300ms,300ms").unwrap(),
         webhooks_poll_ms: 25,
         shutdown_grace_secs: 5,
+        public_id_key: Some(TEST_ID_KEY.into()),
         ..Config::default()
     }
 }

@@ -443,3 +443,85 @@ async fn a_payload_no_rule_matches_for_a_misspelt_business_says_rules_exist_for_
     assert!(detail.contains("for other businesses"), "{detail}");
     assert!(detail.contains("freightgate keys list"), "{detail}");
 }
+
+#[tokio::test]
+async fn ids_say_nothing_of_how_much_other_businesses_wrote() {
+    use freightgate::store::entities::{message, order};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let north = key(&app, "northwind").await;
+    let acme = key(&app, "acme").await;
+    // Northwind writes first: three shipments and their messages.
+    let answer = crate::ingest::post(
+        &app,
+        &north,
+        "text/csv",
+        crate::ingest::feed("expected-shipments.csv"),
+    )
+    .await;
+    assert_eq!(answer.status(), 201);
+    let north_ack: Value = answer.json().await.unwrap();
+    let shipments = ids(&north_ack, "shipment");
+    assert_eq!(shipments.len(), 3, "{north_ack}");
+    assert!(
+        !(shipments[1] == shipments[0] + 1 && shipments[2] == shipments[1] + 1),
+        "consecutive shipments got consecutive ids: {shipments:?}"
+    );
+    // Acme's first order: its row is the first of the table, its first message is
+    // the fourth; neither number shows.
+    let acme_ack = ingest(&app, &acme, "tms-order-create.json").await;
+    let shown = ids(&acme_ack, "order")[0];
+    let orders = order::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(orders.len(), 1, "the CSV holds shipments only");
+    let row = orders[0].id;
+    assert_ne!(shown, row);
+    assert_eq!(shown, crate::support::public_id(row));
+    let read = app.get(&format!("/v1/orders/{shown}"), &acme).await;
+    assert_eq!(read.status(), 200);
+    assert_problem(
+        app.get(&format!("/v1/orders/{row}"), &acme).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let pulled: Value = app.get_json("/v1/messages", &acme).await;
+    let first = pulled["messages"][0]["id"].as_i64().unwrap();
+    let first_row = message::Entity::find()
+        .filter(message::Column::EventType.eq("order.created"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("acme's message")
+        .id;
+    assert!(
+        first_row > 3,
+        "northwind's messages come first: {first_row}"
+    );
+    assert_ne!(first, first_row);
+    assert!(
+        first > 1_000,
+        "an id this small says how many came before: {first}"
+    );
+    // Paging by the opaque ids still walks the messages in order, each once.
+    let all: Value = app.get_json("/v1/messages?limit=1000", &north).await;
+    let all: Vec<i64> = all["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    assert!(all.len() >= 3, "{all:?}");
+    let mut paged = Vec::new();
+    let mut since = String::from("0");
+    loop {
+        let page: Value = app
+            .get_json(&format!("/v1/messages?limit=1&since={since}"), &north)
+            .await;
+        let Some(m) = page["messages"].as_array().unwrap().first() else {
+            break;
+        };
+        paged.push(m["id"].as_i64().unwrap());
+        since = page["next"].as_str().unwrap().to_string();
+    }
+    assert_eq!(paged, all);
+}

@@ -3,6 +3,7 @@
 
 use async_graphql::{InputObject, Json};
 
+use crate::domain::PublicId;
 use crate::domain::{OrderNumber, Party, Quantity, ShipmentNumber};
 use crate::error::Error;
 use crate::graphql::context::slug;
@@ -105,7 +106,7 @@ pub struct OrderInput {
     pub seal_number: Option<String>,
     pub items: Option<Vec<OrderItemInput>>,
     /// Assigns the order to this shipment (of the same business).
-    pub shipment_id: Option<i64>,
+    pub shipment_id: Option<PublicId>,
     pub expected_quantity: Option<f64>,
     /// The customer the order is for.
     pub client_name: Option<String>,
@@ -166,7 +167,7 @@ impl OrderInput {
                 None,
             ),
             consignee: party(self.consignee_name, None, None, self.consignee_phone_number),
-            shipment_id: self.shipment_id,
+            shipment_id: self.shipment_id.map(PublicId::internal),
             expected_quantity: self.expected_quantity,
             items,
             ..OrderFields::default()

@@ -5,6 +5,7 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use super::inputs::{OrderInput, OrderItemInput, items_fields};
 use super::{begin, commit, strict};
 use crate::app::orders::{self, OnExisting};
+use crate::domain::PublicId;
 use crate::domain::{ItemsMode, Scope};
 use crate::error::Error;
 use crate::graphql::context::{own_business, principal, slug};
@@ -19,14 +20,14 @@ pub struct OrderMutations;
 #[derive(SimpleObject)]
 pub struct CreateOrderPayload {
     pub success: bool,
-    pub id: i64,
+    pub id: PublicId,
 }
 
 /// What `createOrUpdateOrder` answers; `type` is `CREATE` or `UPDATE`.
 #[derive(SimpleObject)]
 pub struct CreateOrUpdateOrderPayload {
     pub success: bool,
-    pub id: i64,
+    pub id: PublicId,
     #[graphql(name = "type")]
     pub kind: String,
 }
@@ -34,7 +35,7 @@ pub struct CreateOrUpdateOrderPayload {
 /// Lines to add to an order.
 #[derive(InputObject)]
 pub struct AddItemsToOrderInput {
-    pub id: i64,
+    pub id: PublicId,
     pub items: Vec<OrderItemInput>,
 }
 
@@ -47,7 +48,7 @@ pub struct AddItemsToOrderPayload {
 /// Lines to remove from an order, by identifier (else LPN, else SKU).
 #[derive(InputObject)]
 pub struct DeleteItemsFromOrderInput {
-    pub id: i64,
+    pub id: PublicId,
     pub identifiers: Vec<String>,
 }
 
@@ -74,7 +75,7 @@ impl OrderMutations {
         commit(txn).await?;
         Ok(CreateOrderPayload {
             success: true,
-            id: saved.id,
+            id: saved.id.into(),
         })
     }
 
@@ -91,7 +92,7 @@ impl OrderMutations {
         commit(txn).await?;
         Ok(CreateOrUpdateOrderPayload {
             success: true,
-            id: saved.id,
+            id: saved.id.into(),
             kind: if created { "CREATE" } else { "UPDATE" }.into(),
         })
     }
@@ -105,7 +106,7 @@ impl OrderMutations {
         let who = principal(ctx, Scope::Write)?;
         let items = items_fields("input.items", input.items)?;
         let txn = begin(ctx).await?;
-        orders::add_items_in(&txn, who, input.id, items, None).await?;
+        orders::add_items_in(&txn, who, input.id.internal(), items, None).await?;
         commit(txn).await?;
         Ok(AddItemsToOrderPayload { success: true })
     }
@@ -119,7 +120,8 @@ impl OrderMutations {
         let who = principal(ctx, Scope::Write)?;
         let txn = begin(ctx).await?;
         let removed =
-            orders::remove_items_in(&txn, who, input.id, &input.identifiers, None).await?;
+            orders::remove_items_in(&txn, who, input.id.internal(), &input.identifiers, None)
+                .await?;
         commit(txn).await?;
         Ok(DeleteItemsFromOrderPayload {
             success: true,

@@ -7,6 +7,7 @@ use super::inputs::{OrderInput, UpdateShipmentInput};
 use super::order::upsert_order;
 use super::{begin, commit, strict};
 use crate::app::shipments;
+use crate::domain::PublicId;
 use crate::domain::{ExceptionPriority as Priority, Scope};
 use crate::error::Error;
 use crate::graphql::context::{own_business, principal, slug};
@@ -24,7 +25,7 @@ pub struct ShipmentMutations;
 #[derive(SimpleObject)]
 pub struct UpdateShipmentPayload {
     pub success: bool,
-    pub id: i64,
+    pub id: PublicId,
 }
 
 /// A shipment with the orders to create or update on it.
@@ -43,7 +44,7 @@ pub struct CreateShipmentAndOrderPayload {
 /// An exception on a shipment or one of its pallets.
 #[derive(InputObject)]
 pub struct CreateExceptionInput {
-    pub shipment_id: i64,
+    pub shipment_id: PublicId,
     /// The pallet's code, when the exception is about one pallet.
     pub pallet_id: Option<String>,
     /// Defaults to MEDIUM.
@@ -54,7 +55,7 @@ pub struct CreateExceptionInput {
 /// What `createException` answers.
 #[derive(SimpleObject)]
 pub struct CreateExceptionPayload {
-    pub exception_id: i64,
+    pub exception_id: PublicId,
 }
 
 #[Object]
@@ -72,7 +73,7 @@ impl ShipmentMutations {
         commit(txn).await?;
         Ok(UpdateShipmentPayload {
             success: true,
-            id: saved.id,
+            id: saved.id.into(),
         })
     }
 
@@ -87,7 +88,7 @@ impl ShipmentMutations {
         let txn = begin(ctx).await?;
         let saved = upsert_shipment(&txn, who, input.shipment, strict).await?;
         for mut order in input.orders {
-            order.shipment_id = Some(saved.id);
+            order.shipment_id = Some(saved.id.into());
             upsert_order(&txn, who, order, strict, false).await?;
         }
         commit(txn).await?;
@@ -104,7 +105,7 @@ impl ShipmentMutations {
     ) -> Result<CreateExceptionPayload> {
         let who = principal(ctx, Scope::Write)?;
         let txn = begin(ctx).await?;
-        let shipment = shipments::find(&*txn, who, input.shipment_id).await?;
+        let shipment = shipments::find(&*txn, who, input.shipment_id.internal()).await?;
         let pallet = match &input.pallet_id {
             Some(code) => Some(pallet(&txn, &shipment, code).await?),
             None => None,
@@ -115,7 +116,7 @@ impl ShipmentMutations {
             attach::exception(&txn, &shipment, pallet.as_ref(), priority, &description).await?;
         commit(txn).await?;
         Ok(CreateExceptionPayload {
-            exception_id: created.id,
+            exception_id: created.id.into(),
         })
     }
 }
@@ -128,7 +129,7 @@ async fn pallet(
     let found = attach::find_pallet(db, shipment.id, code).await?;
     found.ok_or_else(|| Error::NotFound {
         what: "pallet",
-        id: format!("`{code}` on shipment {}", shipment.id),
+        id: format!("`{code}` on shipment {}", PublicId::from(shipment.id)),
     })
 }
 

@@ -5,6 +5,7 @@ use async_graphql::{Context, Object, Result, SimpleObject};
 use super::filters::{OrdersFilter, ShipmentFilter};
 use super::order::Order;
 use super::shipment::Shipment;
+use crate::domain::{PublicId, public_id};
 use crate::graphql::context::{db, loader, who};
 use crate::graphql::loaders::DocksOf;
 use crate::store::entities::{business, dock, facility};
@@ -50,7 +51,7 @@ pub struct Address {
 #[Object]
 impl Facility {
     async fn id(&self) -> i64 {
-        self.0.id
+        public_id::public(self.0.id)
     }
 
     async fn slug(&self) -> &str {
@@ -97,8 +98,9 @@ impl Facility {
     }
 
     /// A shipment of this facility; null when there is none with this id.
-    async fn shipment(&self, ctx: &Context<'_>, id: i64) -> Result<Option<Shipment>> {
-        let found = crate::store::shipments::find(db(ctx)?, who(ctx)?.business_id, id).await?;
+    async fn shipment(&self, ctx: &Context<'_>, id: PublicId) -> Result<Option<Shipment>> {
+        let found =
+            crate::store::shipments::find(db(ctx)?, who(ctx)?.business_id, id.internal()).await?;
         Ok(found.filter(|s| s.facility_id == self.0.id).map(Shipment))
     }
 
@@ -123,7 +125,7 @@ pub struct Dock(pub dock::Model);
 #[Object]
 impl Dock {
     async fn id(&self) -> i64 {
-        self.0.id
+        public_id::public(self.0.id)
     }
 
     async fn slug(&self) -> &str {
@@ -135,10 +137,10 @@ impl Dock {
     }
 
     async fn facility_id(&self) -> i64 {
-        self.0.facility_id
+        public_id::public(self.0.facility_id)
     }
 
     async fn business_id(&self) -> i64 {
-        self.0.business_id
+        public_id::public(self.0.business_id)
     }
 }

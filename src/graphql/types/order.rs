@@ -5,6 +5,7 @@ use async_graphql::{Context, Object, Result};
 use super::enums::{DimensionUnit, OrderDirection, OrderStatus, QuantityUnit, WeightUnit};
 use super::{iso, iso_opt};
 use crate::domain::Party;
+use crate::domain::public_id;
 use crate::graphql::context::loader;
 use crate::graphql::loaders::ItemsOf;
 use crate::store::entities::{order, order_item};
@@ -43,13 +44,13 @@ fn one_line(party: &Party) -> Option<String> {
 #[Object]
 impl Order {
     async fn id(&self) -> i64 {
-        self.0.id
+        public_id::public(self.0.id)
     }
     async fn external_id(&self) -> Option<&str> {
         self.0.external_id.as_deref()
     }
     async fn facility_id(&self) -> i64 {
-        self.0.facility_id
+        public_id::public(self.0.facility_id)
     }
     async fn order_number(&self) -> &str {
         &self.0.order_number
@@ -108,7 +109,7 @@ impl Order {
         self.0.status.into()
     }
     async fn shipment_id(&self) -> Option<i64> {
-        self.0.shipment_id
+        self.0.shipment_id.map(public_id::public)
     }
     async fn expected_quantity(&self) -> Option<f64> {
         self.0.expected_quantity
@@ -128,7 +129,7 @@ pub struct OrderItem(pub order_item::Model);
 #[Object]
 impl OrderItem {
     async fn id(&self) -> i64 {
-        self.0.id
+        public_id::public(self.0.id)
     }
     async fn identifier(&self) -> Option<&str> {
         self.0.identifier.as_deref()

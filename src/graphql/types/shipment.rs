@@ -7,6 +7,7 @@ use super::facility::{Dock, Facility};
 use super::order::Order;
 use super::{iso, iso_opt};
 use crate::domain::{self, ShipmentDirection};
+use crate::domain::{PublicId, public_id};
 use crate::graphql::context::loader;
 use crate::graphql::loaders::{DockId, DocumentsOf, FacilityId, HistoryOf, OrdersOf, PalletsOf};
 use crate::store::batch::{DocumentMeta, PalletWithOrders};
@@ -18,7 +19,7 @@ pub struct Shipment(pub shipment::Model);
 #[Object]
 impl Shipment {
     async fn id(&self) -> i64 {
-        self.0.id
+        public_id::public(self.0.id)
     }
     async fn shipment_number(&self) -> &str {
         &self.0.shipment_number
@@ -77,7 +78,7 @@ impl Shipment {
         Ok(found.map(Facility))
     }
     async fn dock_id(&self) -> Option<i64> {
-        self.0.dock_id
+        self.0.dock_id.map(public_id::public)
     }
     async fn dock(&self, ctx: &Context<'_>) -> Result<Option<Dock>> {
         let Some(id) = self.0.dock_id else {
@@ -171,7 +172,7 @@ pub struct Document(pub DocumentMeta);
 #[Object]
 impl Document {
     async fn id(&self) -> i64 {
-        self.0.id
+        public_id::public(self.0.id)
     }
     #[graphql(name = "type")]
     async fn document_type(&self) -> DocumentType {
@@ -181,7 +182,7 @@ impl Document {
         self.0.external_id.as_deref()
     }
     async fn shipment_id(&self) -> Option<i64> {
-        self.0.shipment_id
+        self.0.shipment_id.map(public_id::public)
     }
     async fn file_name(&self) -> &str {
         &self.0.file_name
@@ -194,7 +195,7 @@ impl Document {
     }
     /// Where to GET the bytes (same API key, scope `read`), relative to this server.
     async fn file_url(&self) -> String {
-        format!("/v1/documents/{}/content", self.0.id)
+        format!("/v1/documents/{}/content", PublicId::from(self.0.id))
     }
     async fn uploaded_at(&self) -> String {
         iso(self.0.uploaded_at)
@@ -214,7 +215,7 @@ pub struct PalletLabel {
 #[Object]
 impl Pallet {
     async fn id(&self) -> i64 {
-        self.0.pallet.id
+        public_id::public(self.0.pallet.id)
     }
     /// The pallet's own code (SSCC, LPN, …).
     async fn pallet_id(&self) -> &str {
@@ -227,7 +228,7 @@ impl Pallet {
         iso(self.0.pallet.occurred_at)
     }
     async fn dock_id(&self) -> Option<i64> {
-        self.0.pallet.dock_id
+        self.0.pallet.dock_id.map(public_id::public)
     }
     async fn labels(&self) -> Vec<PalletLabel> {
         let Some(map) = self.0.pallet.labels.as_object() else {
@@ -247,7 +248,12 @@ impl Pallet {
             })
             .collect()
     }
-    async fn order_ids(&self) -> &[i64] {
-        &self.0.order_ids
+    async fn order_ids(&self) -> Vec<PublicId> {
+        self.0
+            .order_ids
+            .iter()
+            .copied()
+            .map(PublicId::from)
+            .collect()
     }
 }

@@ -16,6 +16,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use crate::app::{App, Expected};
+use crate::domain::PublicId;
 use crate::domain::Scope;
 use crate::error::{Error, ProblemCode, Result};
 use crate::store::keys::Principal;
@@ -51,9 +52,10 @@ impl PageParams {
             Some(cursor) => Some(
                 Some(cursor)
                     .filter(|c| {
-                        (1..=18).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit())
+                        (1..=19).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit())
                     })
                     .and_then(|c| c.parse::<i64>().ok())
+                    .map(|c| PublicId::from_public(c).internal())
                     .ok_or_else(|| {
                         bad_query(format!(
                             "after `{cursor}` is not a cursor this API gave out (use `next_cursor`)"

@@ -12,6 +12,7 @@ use super::{PageParams, Reader, Writer, if_match, time_param, with_etag};
 use crate::app::orders::{self, OrderFilter};
 use crate::app::views::{OrderSummary, OrderView};
 use crate::app::{App, Listing};
+use crate::domain::PublicId;
 use crate::domain::{
     CountryCode, DimensionUnit, OrderDirection, OrderNumber, OrderStatus, Party, Quantity,
     QuantityUnit, Slug, UpdateMode, WeightUnit,
@@ -65,7 +66,7 @@ macro_rules! order_body {
             #[schema(max_length = 1024)]
             pub notes: Option<String>,
             /// The shipment the order travels on (an id of the same business).
-            pub shipment_id: Option<i64>,
+            pub shipment_id: Option<PublicId>,
             /// How many units the sender expects in total.
             pub expected_quantity: Option<f64>,
             /// The order's lines; on replace or patch, given lines replace the lines.
@@ -100,7 +101,7 @@ macro_rules! order_body {
                     delivery_window_end: delivery.end,
                     addons: self.addons,
                     notes: self.notes,
-                    shipment_id: self.shipment_id,
+                    shipment_id: self.shipment_id.map(PublicId::internal),
                     expected_quantity: self.expected_quantity,
                     items: self
                         .items
@@ -342,13 +343,13 @@ pub async fn create(
             headers(("ETag" = String, description = "The order's version"))),
         ReadProblems,
     ))]
-#[tracing::instrument(skip_all, fields(order_id = id))]
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn get(
     State(app): State<App>,
     Reader(who): Reader,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    let found = orders::get(&app, &who, id).await?;
+    let found = orders::get(&app, &who, id.internal()).await?;
     Ok(with_etag(
         StatusCode::OK,
         &found.order.version,
@@ -386,15 +387,15 @@ async fn change(
             headers(("ETag" = String, description = "The order's new version"))),
         WriteProblems,
     ))]
-#[tracing::instrument(skip_all, fields(order_id = id))]
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn replace(
     State(app): State<App>,
     Writer(who): Writer,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
     headers: HeaderMap,
     Body(body): Body<OrderChange>,
 ) -> Result<Response> {
-    change(app, who, id, headers, body, UpdateMode::Replace).await
+    change(app, who, id.internal(), headers, body, UpdateMode::Replace).await
 }
 
 /// Changes the fields the body gives and keeps the others; given lines replace the lines.
@@ -407,15 +408,15 @@ pub async fn replace(
             headers(("ETag" = String, description = "The order's new version"))),
         WriteProblems,
     ))]
-#[tracing::instrument(skip_all, fields(order_id = id))]
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn patch(
     State(app): State<App>,
     Writer(who): Writer,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
     headers: HeaderMap,
     Body(body): Body<OrderChange>,
 ) -> Result<Response> {
-    change(app, who, id, headers, body, UpdateMode::Patch).await
+    change(app, who, id.internal(), headers, body, UpdateMode::Patch).await
 }
 
 /// Cancels an order; cancelling again changes nothing.
@@ -427,15 +428,15 @@ pub async fn patch(
             headers(("ETag" = String, description = "The order's new version"))),
         WriteProblems,
     ))]
-#[tracing::instrument(skip_all, fields(order_id = id))]
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn cancel(
     State(app): State<App>,
     Writer(who): Writer,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
     headers: HeaderMap,
 ) -> Result<Response> {
     let expected = if_match(&headers)?;
-    let cancelled = orders::cancel(&app, &who, id, expected.as_ref()).await?;
+    let cancelled = orders::cancel(&app, &who, id.internal(), expected.as_ref()).await?;
     Ok(with_etag(
         StatusCode::OK,
         &cancelled.order.version,
@@ -454,11 +455,11 @@ pub async fn cancel(
             headers(("ETag" = String, description = "The order's new version"))),
         WriteProblems,
     ))]
-#[tracing::instrument(skip_all, fields(order_id = id))]
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn add_items(
     State(app): State<App>,
     Writer(who): Writer,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
     headers: HeaderMap,
     Body(body): Body<ItemsBody>,
 ) -> Result<Response> {
@@ -467,7 +468,7 @@ pub async fn add_items(
         return Err(invalid("$.items".into(), "give at least one line".into()));
     }
     let items = body.items.into_iter().map(Into::into).collect();
-    let changed = orders::add_items(&app, &who, id, items, expected.as_ref()).await?;
+    let changed = orders::add_items(&app, &who, id.internal(), items, expected.as_ref()).await?;
     Ok(with_etag(
         StatusCode::OK,
         &changed.order.version,
@@ -487,15 +488,15 @@ pub async fn add_items(
             headers(("ETag" = String, description = "The order's new version"))),
         WriteProblems,
     ))]
-#[tracing::instrument(skip_all, fields(order_id = id))]
+#[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn remove_item(
     State(app): State<App>,
     Writer(who): Writer,
-    Path((id, key)): Path<(i64, String)>,
+    Path((id, key)): Path<(PublicId, String)>,
     headers: HeaderMap,
 ) -> Result<Response> {
     let expected = if_match(&headers)?;
-    let changed = orders::remove_item(&app, &who, id, key, expected.as_ref()).await?;
+    let changed = orders::remove_item(&app, &who, id.internal(), key, expected.as_ref()).await?;
     Ok(with_etag(
         StatusCode::OK,
         &changed.order.version,

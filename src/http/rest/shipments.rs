@@ -14,6 +14,7 @@ use crate::app::views::{
     DocumentView, ExceptionView, PalletView, ReferenceView, ShipmentSummary, ShipmentView,
 };
 use crate::app::{App, Listing};
+use crate::domain::PublicId;
 use crate::domain::{ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode};
 use crate::error::Result;
 use crate::http::extract::{Path, Query};
@@ -236,13 +237,13 @@ pub async fn create(
             headers(("ETag" = String, description = "The shipment's version"))),
         ReadProblems,
     ))]
-#[tracing::instrument(skip_all, fields(shipment_id = id))]
+#[tracing::instrument(skip_all, fields(shipment_id = %id))]
 pub async fn get(
     State(app): State<App>,
     Reader(who): Reader,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    let found = shipments::get(&app, &who, id).await?;
+    let found = shipments::get(&app, &who, id.internal()).await?;
     Ok(with_etag(
         StatusCode::OK,
         &found.shipment.version,
@@ -280,15 +281,15 @@ async fn change(
             headers(("ETag" = String, description = "The shipment's new version"))),
         WriteProblems,
     ))]
-#[tracing::instrument(skip_all, fields(shipment_id = id))]
+#[tracing::instrument(skip_all, fields(shipment_id = %id))]
 pub async fn replace(
     State(app): State<App>,
     Writer(who): Writer,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
     headers: HeaderMap,
     Body(body): Body<ShipmentChange>,
 ) -> Result<Response> {
-    change(app, who, id, headers, body, UpdateMode::Replace).await
+    change(app, who, id.internal(), headers, body, UpdateMode::Replace).await
 }
 
 /// Changes the fields the body gives and keeps the others.
@@ -301,15 +302,15 @@ pub async fn replace(
             headers(("ETag" = String, description = "The shipment's new version"))),
         WriteProblems,
     ))]
-#[tracing::instrument(skip_all, fields(shipment_id = id))]
+#[tracing::instrument(skip_all, fields(shipment_id = %id))]
 pub async fn patch(
     State(app): State<App>,
     Writer(who): Writer,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
     headers: HeaderMap,
     Body(body): Body<ShipmentChange>,
 ) -> Result<Response> {
-    change(app, who, id, headers, body, UpdateMode::Patch).await
+    change(app, who, id.internal(), headers, body, UpdateMode::Patch).await
 }
 
 /// Cancels a shipment; cancelling again changes nothing.
@@ -321,15 +322,15 @@ pub async fn patch(
             headers(("ETag" = String, description = "The shipment's new version"))),
         WriteProblems,
     ))]
-#[tracing::instrument(skip_all, fields(shipment_id = id))]
+#[tracing::instrument(skip_all, fields(shipment_id = %id))]
 pub async fn cancel(
     State(app): State<App>,
     Writer(who): Writer,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
     headers: HeaderMap,
 ) -> Result<Response> {
     let expected = if_match(&headers)?;
-    let cancelled = shipments::cancel(&app, &who, id, expected.as_ref()).await?;
+    let cancelled = shipments::cancel(&app, &who, id.internal(), expected.as_ref()).await?;
     Ok(with_etag(
         StatusCode::OK,
         &cancelled.shipment.version,
@@ -348,9 +349,9 @@ pub async fn cancel(
 pub async fn pallets(
     State(app): State<App>,
     Reader(who): Reader,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    Ok(axum::Json(shipments::pallets(&app, &who, id).await?).into_response())
+    Ok(axum::Json(shipments::pallets(&app, &who, id.internal()).await?).into_response())
 }
 
 /// The documents of a shipment and of its orders, without their bytes.
@@ -363,9 +364,9 @@ pub async fn pallets(
 pub async fn documents(
     State(app): State<App>,
     Reader(who): Reader,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    Ok(axum::Json(shipments::documents(&app, &who, id).await?).into_response())
+    Ok(axum::Json(shipments::documents(&app, &who, id.internal()).await?).into_response())
 }
 
 /// The references of a shipment.
@@ -378,9 +379,9 @@ pub async fn documents(
 pub async fn references(
     State(app): State<App>,
     Reader(who): Reader,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    Ok(axum::Json(shipments::references(&app, &who, id).await?).into_response())
+    Ok(axum::Json(shipments::references(&app, &who, id.internal()).await?).into_response())
 }
 
 /// The exceptions raised on a shipment or its pallets.
@@ -393,7 +394,7 @@ pub async fn references(
 pub async fn exceptions(
     State(app): State<App>,
     Reader(who): Reader,
-    Path(id): Path<i64>,
+    Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    Ok(axum::Json(shipments::exceptions(&app, &who, id).await?).into_response())
+    Ok(axum::Json(shipments::exceptions(&app, &who, id.internal()).await?).into_response())
 }

@@ -10,6 +10,7 @@ pub mod exception;
 pub mod facility;
 pub mod idempotency_key;
 pub mod inbound_payload;
+pub mod instance_setting;
 pub mod message;
 pub mod order;
 pub mod order_item;

@@ -9,6 +9,7 @@ mod m20261122_000004_graphql;
 mod m20261125_000005_key_rate_limit;
 mod m20261125_000006_deliveries_due_by_endpoint;
 mod m20261204_000007_idempotency_answer_once;
+mod m20261205_000008_instance_settings;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_key_rate_limit::Migration),
             Box::new(m20261125_000006_deliveries_due_by_endpoint::Migration),
             Box::new(m20261204_000007_idempotency_answer_once::Migration),
+            Box::new(m20261205_000008_instance_settings::Migration),
         ]
     }
 }

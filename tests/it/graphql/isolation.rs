@@ -4,7 +4,7 @@ use freightgate::domain::Scope;
 use serde_json::json;
 
 use super::{UPDATE_SHIPMENT, data, error_code, post, schedule};
-use crate::support::TestApp;
+use crate::support::{TestApp, internal_id};
 
 #[tokio::test]
 async fn a_key_never_sees_or_touches_another_business() {
@@ -119,7 +119,7 @@ async fn a_document_is_served_to_its_business_only_with_its_mime_type() {
         notes: None,
         uploaded_at: None,
     };
-    attach::document(&app.db, business_id, Target::Shipment(id), doc)
+    attach::document(&app.db, business_id, Target::Shipment(internal_id(id)), doc)
         .await
         .unwrap();
     let query = "query($id: Int!) { shipment(id: $id) { documents { type externalId fileName fileUrl shipmentId } } }";

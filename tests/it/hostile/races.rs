@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 use crate::ingest::feed;
-use crate::support::TestApp;
+use crate::support::{TestApp, internal_id, public_id};
 
 const ROUNDS: usize = 20;
 
@@ -27,23 +27,23 @@ async fn ingest(app: &TestApp, key: &str, body: String) -> u16 {
         .as_u16()
 }
 
-/// Creates order `number` through ingest; its id.
+/// Creates order `number` through ingest; its id as the API shows it.
 async fn create(app: &TestApp, key: &str, number: &str) -> i64 {
     let status = ingest(app, key, with_number("tms-order-create.json", number)).await;
     assert_eq!(status, 201);
-    order::Entity::find()
+    let row = order::Entity::find()
         .filter(order::Column::OrderNumber.eq(number))
         .one(&app.db)
         .await
         .unwrap()
-        .expect("the order")
-        .id
+        .expect("the order");
+    public_id(row.id)
 }
 
 /// The event types written for order `id`, in order.
 async fn events(app: &TestApp, id: i64) -> Vec<String> {
     message::Entity::find()
-        .filter(message::Column::OrderingKey.eq(format!("order:{id}")))
+        .filter(message::Column::OrderingKey.eq(format!("order:{}", internal_id(id))))
         .order_by_asc(message::Column::Id)
         .all(&app.db)
         .await
@@ -146,13 +146,13 @@ async fn lines_upserted_while_the_last_line_is_removed_never_land_on_a_cancelled
         let removed = removed.unwrap().status().as_u16();
         assert!(matches!(removed, 200 | 404), "round {round}: {removed}");
         let added: Value = added.unwrap().json().await.unwrap();
-        let order = order::Entity::find_by_id(id)
+        let order = order::Entity::find_by_id(internal_id(id))
             .one(&app.db)
             .await
             .unwrap()
             .unwrap();
         let remaining: Vec<String> = order_item::Entity::find()
-            .filter(order_item::Column::OrderId.eq(id))
+            .filter(order_item::Column::OrderId.eq(internal_id(id)))
             .all(&app.db)
             .await
             .unwrap()

@@ -517,7 +517,10 @@ async fn a_claim_round_gives_a_business_with_one_endpoint_a_turn_beside_one_with
     )
     .await
     .unwrap();
-    let endpoints: Vec<i64> = claimed.iter().map(|c| c.endpoint_id).collect();
+    let endpoints: Vec<i64> = claimed
+        .iter()
+        .map(|c| crate::support::public_id(c.endpoint_id))
+        .collect();
     assert_eq!(endpoints.len(), 4, "{endpoints:?}");
     assert!(
         endpoints.contains(&lone),

@@ -105,8 +105,8 @@ async fn stored_endpoint(app: &TestApp, business: &str, url: &str) -> i64 {
         "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
     )
     .await
+    .map(|created| crate::support::public_id(created.id))
     .unwrap()
-    .id
 }
 
 async fn first_attempt_error(app: &TestApp, key: &str, endpoint: i64) -> Value {
