@@ -1,4 +1,5 @@
-//! Standard Webhooks signing of 1 KB and 10 KB bodies.
+//! Standard Webhooks signing of 1 KB and 10 KB bodies, and the keyed permutation
+//! behind public ids (one per id a response shows).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use freightgate::webhooks::signer::WebhookSecret;
@@ -23,5 +24,24 @@ fn bench_signing(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_signing);
+fn bench_public_ids(c: &mut Criterion) {
+    use freightgate::domain::public_id::IdCipher;
+    use freightgate::domain::IdKey;
+    let cipher = IdCipher::new(IdKey::random());
+    let mut group = c.benchmark_group("public_id");
+    group.bench_function("encode", |b| {
+        let mut id = 0i64;
+        b.iter(|| {
+            id = id % 1_000_000 + 1;
+            cipher.encode(black_box(id))
+        })
+    });
+    group.bench_function("decode", |b| {
+        let public = cipher.encode(123_456);
+        b.iter(|| cipher.decode(black_box(public)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_signing, bench_public_ids);
 criterion_main!(benches);

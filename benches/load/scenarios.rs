@@ -593,6 +593,22 @@ fn ratios(ctx: &Ctx) -> Vec<Ratio> {
             false,
         ),
         ratio(
+            "write p99 ms of a business while another writes a 1,000-endpoint fan-out",
+            ctx.row(crate::fanout::WRITE_CROWDED, false)
+                .and_then(|r| r.latency)
+                .map(|l| l.p99),
+            1000.0,
+            false,
+        ),
+        ratio(
+            "the same on PostgreSQL",
+            ctx.row(&format!("{}, PostgreSQL", crate::fanout::WRITE_CROWDED), false)
+                .and_then(|r| r.latency)
+                .map(|l| l.p99),
+            1000.0,
+            false,
+        ),
+        ratio(
             "ingest with 2,000 slow connections ÷ without",
             div(rate(SLOW_HELD), rate(SLOW_BASELINE)),
             0.8,
@@ -664,7 +680,10 @@ pub async fn run_all(args: Args, programs: Programs, pinning: Pinning) {
         slow_connections(&mut ctx).await;
     }
     if ctx.args.wants("fanout") {
-        crate::fanout::scenario(&mut ctx).await;
+        crate::fanout::scenario(&mut ctx, None).await;
+        if let Some(pg) = ctx.args.postgres.clone() {
+            crate::fanout::scenario(&mut ctx, Some(pg)).await;
+        }
     }
     if ctx.args.soak > 0 {
         soak(&mut ctx).await;

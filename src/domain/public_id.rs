@@ -6,7 +6,8 @@
 //! ids as `Int`), unique, stable across restarts and instances that share a key, and
 //! unrelated to the order rows were written in without the key.
 //!
-//! The permutation is a Feistel network whose round function is SHA-256 under the
+//! The permutation is a Feistel network whose round function is SipHash-2-4 (a
+//! keyed pseudo-random function made for short inputs) under a key derived from the
 //! instance's key, with cycle walking to stay inside a range:
 //! - internal ids 1 to 2^31 - 1 map onto that same range (they fit GraphQL's `Int`);
 //! - internal ids 2^31 to 2^62 - 1 map onto that range (REST only; GraphQL cannot
@@ -18,6 +19,8 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
+use siphasher::sip::SipHasher24;
+use std::hash::Hasher;
 
 /// Feistel rounds; ten is what format-preserving encryption uses for small domains.
 const ROUNDS: u8 = 10;
@@ -64,17 +67,20 @@ impl std::fmt::Debug for IdKey {
 /// The permutation between internal and public ids under one key.
 #[derive(Clone)]
 pub struct IdCipher {
-    /// SHA-256 with the key already absorbed; each round clones it.
-    keyed: Sha256,
+    /// The round function's 128-bit key, derived from the instance's key.
+    round_key: [u8; 16],
     key: IdKey,
 }
 
 impl IdCipher {
     pub fn new(key: IdKey) -> Self {
-        let mut keyed = Sha256::new();
-        keyed.update(b"freightgate public id\0");
-        keyed.update(key.0);
-        Self { keyed, key }
+        let mut derive = Sha256::new();
+        derive.update(b"freightgate public id\0");
+        derive.update(key.0);
+        let digest = derive.finalize();
+        let mut round_key = [0u8; 16];
+        round_key.copy_from_slice(&digest[..16]);
+        Self { round_key, key }
     }
 
     /// The public id of an internal id.
@@ -121,13 +127,9 @@ impl IdCipher {
     }
 
     fn round(&self, half: u32, round: u8, x: u64) -> u64 {
-        let mut h = self.keyed.clone();
-        h.update([half as u8, round]);
-        h.update(x.to_le_bytes());
-        let digest = h.finalize();
-        let mut word = [0u8; 8];
-        word.copy_from_slice(&digest[..8]);
-        u64::from_le_bytes(word) & mask(half)
+        let mut h = SipHasher24::new_with_key(&self.round_key);
+        h.write_u64(x | u64::from(round) << 56 | u64::from(half) << 48);
+        h.finish() & mask(half)
     }
 
     fn forward(&self, half: u32, v: u64) -> u64 {
