@@ -25,8 +25,8 @@ fn bench_signing(c: &mut Criterion) {
 }
 
 fn bench_public_ids(c: &mut Criterion) {
-    use freightgate::domain::public_id::IdCipher;
     use freightgate::domain::IdKey;
+    use freightgate::domain::public_id::IdCipher;
     let cipher = IdCipher::new(IdKey::random());
     let mut group = c.benchmark_group("public_id");
     group.bench_function("encode", |b| {

@@ -180,8 +180,7 @@ pub async fn scenario(ctx: &mut Ctx, postgres: Option<String>) {
         op(0).await.expect("northwind payload");
     }
     let ticks = procs::cpu_ticks(pid);
-    let (crowded, _) =
-        lone_pushes(ctx, &base, &bavaria, Some(&mut lone_arrivals), "crowded").await;
+    let (crowded, _) = lone_pushes(ctx, &base, &bavaria, Some(&mut lone_arrivals), "crowded").await;
     ctx.push(
         &on(CROWDED),
         format!("{SAMPLES} pushes, one at a time"),

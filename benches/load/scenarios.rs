@@ -602,9 +602,12 @@ fn ratios(ctx: &Ctx) -> Vec<Ratio> {
         ),
         ratio(
             "the same on PostgreSQL",
-            ctx.row(&format!("{}, PostgreSQL", crate::fanout::WRITE_CROWDED), false)
-                .and_then(|r| r.latency)
-                .map(|l| l.p99),
+            ctx.row(
+                &format!("{}, PostgreSQL", crate::fanout::WRITE_CROWDED),
+                false,
+            )
+            .and_then(|r| r.latency)
+            .map(|l| l.p99),
             1000.0,
             false,
         ),

@@ -264,21 +264,191 @@ pub fn explain(
     })
 }
 
+/// A payload record and the name of the key that sent it.
+pub struct PayloadRecord {
+    pub record: inbound_payload::Model,
+    pub key: Option<String>,
+}
+
 /// The record of a payload received by the key's business (scope `ingest` or `read`).
-pub async fn record(
-    app: &App,
-    principal: &Principal,
-    logging_id: String,
-) -> Result<inbound_payload::Model> {
+pub async fn record(app: &App, principal: &Principal, logging_id: String) -> Result<PayloadRecord> {
     if principal.require(Scope::Ingest).is_err() {
         principal.require(Scope::Read)?;
     }
-    inbound::find(&app.db, principal.business_id, &logging_id)
+    let record = inbound::find(&app.db, principal.business_id, &logging_id)
         .await?
         .ok_or(Error::NotFound {
             what: "payload",
             id: logging_id,
+        })?;
+    let key = match record.api_key_id {
+        Some(id) => crate::store::keys::names(&app.db, record.business_id, [id])
+            .await?
+            .remove(&id),
+        None => None,
+    };
+    Ok(PayloadRecord { record, key })
+}
+
+/// What a listing of payload records asks for; `None` means "no restriction".
+#[derive(Debug, Clone, Default)]
+pub struct PayloadFilter {
+    pub outcome: Option<Outcome>,
+    pub rule: Option<String>,
+    /// A problem code in the answer (the refusal's or an item's error).
+    pub code: Option<String>,
+    /// The name of the key that sent it.
+    pub key: Option<String>,
+    pub source: Option<String>,
+    /// Received at or after.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Received before.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Text in a reference the answer names (shipment or order number, …).
+    pub reference: Option<String>,
+}
+
+/// A payload record as listed: what came, through which door and key, what the rules
+/// made of it; the body and the answer are at `GET /v1/ingest/{logging_id}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PayloadSummary {
+    pub logging_id: String,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    pub content_type: String,
+    /// The rule of the first item a rule matched.
+    pub rule: Option<String>,
+    pub operation: Option<String>,
+    pub entity: Option<String>,
+    /// `accepted`, `accepted_with_warnings`, `partially_accepted` or `rejected`.
+    pub outcome: String,
+    /// The answer's problem codes (the refusal's and the items' errors), each once.
+    pub problem_codes: Vec<String>,
+    /// The references its items name (shipment and order numbers, …), each once.
+    pub references: Vec<String>,
+    /// The name of the key that sent it.
+    pub key: Option<String>,
+    /// `rest`, `graphql` or `reprocess`; absent on records older than the field.
+    pub source: Option<String>,
+    /// For a reprocess, the logging id of the payload it reprocessed.
+    pub reprocess_of: Option<String>,
+}
+
+/// The business's payload records matching `filter`, newest first (scope `ingest` or
+/// `read`).
+pub async fn list(
+    app: &App,
+    principal: &Principal,
+    filter: PayloadFilter,
+    page: crate::store::listing::Page,
+) -> Result<super::Listing<PayloadSummary>> {
+    if principal.require(Scope::Ingest).is_err() {
+        principal.require(Scope::Read)?;
+    }
+    let business = principal.business_id;
+    let key_ids = match &filter.key {
+        Some(name) => Some(crate::store::keys::ids_named(&app.db, business, name).await?),
+        None => None,
+    };
+    if key_ids.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(super::Listing::empty());
+    }
+    let query = inbound::InboundQuery {
+        outcome: filter.outcome.map(|o| o.as_str().to_string()),
+        rule: filter.rule,
+        code: filter.code,
+        key_ids,
+        source: filter.source,
+        since: filter.since,
+        until: filter.until,
+        reference: filter.reference,
+    };
+    let found = inbound::list(&app.db, business, &query, page).await?;
+    let next = super::next_after(&found, |r| r.id);
+    let names = crate::store::keys::names(
+        &app.db,
+        business,
+        found.rows.iter().filter_map(|r| r.api_key_id),
+    )
+    .await?;
+    let items = found
+        .rows
+        .into_iter()
+        .map(|r| PayloadSummary {
+            key: r.api_key_id.and_then(|id| names.get(&id).cloned()),
+            logging_id: r.logging_id,
+            received_at: r.received_at,
+            content_type: r.content_type,
+            rule: r.rule,
+            operation: r.operation,
+            entity: r.entity,
+            outcome: r.outcome,
+            problem_codes: r
+                .problem_codes
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
+            references: r
+                .refs
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_string)
+                .collect(),
+            source: r.source,
+            reprocess_of: r.reprocess_of,
         })
+        .collect();
+    Ok(super::Listing::new(items, next))
+}
+
+/// A stored payload through the current rules again: explained only (`dry_run`),
+/// or ingested under a new logging id whose record names the original
+/// (`reprocess_of`). Scope `ingest`; the payload must be of the key's business.
+pub async fn reprocess(
+    app: &App,
+    principal: &Principal,
+    logging_id: String,
+    dry_run: bool,
+) -> Result<Reprocessed> {
+    principal.require(Scope::Ingest)?;
+    let original = inbound::find(&app.db, principal.business_id, &logging_id)
+        .await?
+        .ok_or(Error::NotFound {
+            what: "payload",
+            id: logging_id.clone(),
+        })?;
+    let content_type = (!original.content_type.is_empty()).then_some(original.content_type);
+    if dry_run {
+        return explain(
+            app,
+            principal,
+            content_type.as_deref(),
+            original.body.as_bytes(),
+            false,
+        )
+        .map(Reprocessed::Explained);
+    }
+    let incoming = Incoming {
+        principal,
+        content_type: content_type.as_deref(),
+        body: original.body.into_bytes().into(),
+        key: None,
+        source: crate::ingest::Source::Reprocess { of: logging_id },
+    };
+    match ingest(app, incoming, None).await? {
+        Answer::Fresh(ack) => Ok(Reprocessed::Ingested(ack)),
+        Answer::Replayed { .. } => Err(Error::Internal(anyhow::anyhow!(
+            "a reprocess without an Idempotency-Key was answered as a repeat"
+        ))),
+    }
+}
+
+/// What a reprocess answers.
+pub enum Reprocessed {
+    /// `dry_run`: what the current rules make of it.
+    Explained(ExplainAnswer),
+    /// Ingested under a new logging id.
+    Ingested(Ack),
 }
 
 #[cfg(test)]

@@ -60,6 +60,12 @@ pub struct PayloadRecord {
     /// The answer sent.
     #[schema(value_type = Option<Object>)]
     response: Option<Value>,
+    /// The name of the key that sent it.
+    key: Option<String>,
+    /// `rest`, `graphql` or `reprocess`; absent on records older than the field.
+    source: Option<String>,
+    /// For a reprocess, the logging id of the payload it reprocessed.
+    reprocess_of: Option<String>,
 }
 
 /// Classifies, maps, validates, stores and acknowledges a payload in the sender's
@@ -94,6 +100,7 @@ pub async fn ingest(
         content_type: content_type(&headers),
         body,
         key: None,
+        source: crate::ingest::Source::Rest,
     };
     Ok(match use_case::ingest(&app, incoming, key).await? {
         Answer::Fresh(ack) => render(&ack),
@@ -164,6 +171,121 @@ pub async fn explain(
     Ok(([(CONTENT_TYPE, json)], out).into_response())
 }
 
+/// Filters of `GET /v1/ingest`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PayloadListParams {
+    pub outcome: Option<use_case::Outcome>,
+    /// The rule (of the first item a rule matched).
+    pub rule: Option<String>,
+    /// A problem code of the answer: the refusal's or an item error's.
+    #[param(pattern = "^[a-z][a-z0-9_]{0,63}$")]
+    pub code: Option<String>,
+    /// The name of the key that sent it.
+    pub key: Option<String>,
+    /// The door: `rest`, `graphql` or `reprocess`.
+    pub source: Option<String>,
+    /// Received at or after (RFC 3339).
+    pub since: Option<String>,
+    /// Received before (RFC 3339).
+    pub until: Option<String>,
+    /// Text in a reference an item names (a shipment or order number, …).
+    pub reference: Option<String>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,19}$")]
+    pub after: Option<String>,
+    /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+}
+
+/// The business's received payloads, newest first, a page at a time (scope `ingest`
+/// or `read`): what failed in the last hour is `?outcome=rejected&since=…`.
+#[utoipa::path(get, path = "/v1/ingest", tag = "ingest", operation_id = "listPayloads",
+    params(PayloadListParams),
+    responses(
+        (status = 200, description = "A page of payload records, without bodies", body = crate::app::Listing<use_case::PayloadSummary>),
+        (status = 400, description = "A filter cannot be read", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `ingest` and `read`", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    State(app): State<App>,
+    principal: Principal,
+    Query(params): Query<PayloadListParams>,
+) -> Result<Response> {
+    use super::rest::{PageParams, bad_query, time_param};
+    let page = PageParams {
+        after: params.after.clone(),
+        limit: params.limit,
+    }
+    .page()?;
+    if let Some(code) = &params.code
+        && !(1..=64).contains(&code.len())
+    {
+        return Err(bad_query(format!("code `{code}` is not a problem code")));
+    }
+    if let Some(source) = &params.source
+        && !crate::ingest::Source::NAMES.contains(&source.as_str())
+    {
+        return Err(bad_query(format!(
+            "source `{source}` is not one of {}",
+            crate::ingest::Source::NAMES.join(", ")
+        )));
+    }
+    let filter = use_case::PayloadFilter {
+        outcome: params.outcome,
+        rule: params.rule,
+        code: params.code,
+        key: params.key,
+        source: params.source,
+        since: time_param("since", params.since.as_deref())?,
+        until: time_param("until", params.until.as_deref())?,
+        reference: params.reference.filter(|r| !r.is_empty()),
+    };
+    let listing = use_case::list(&app, &principal, filter, page).await?;
+    Ok(axum::Json(listing).into_response())
+}
+
+/// How a reprocess runs.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReprocessParams {
+    /// `true`: only explain what the current rules make of it (as
+    /// `POST /v1/ingest/explain`), writing nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// Sends a stored payload through the current rules again, after a rule was fixed:
+/// explained with `dry_run=true`, otherwise ingested under a new logging id whose
+/// record names the original in `reprocess_of` (scope `ingest`).
+#[utoipa::path(post, path = "/v1/ingest/{logging_id}/reprocess", tag = "ingest", operation_id = "reprocessPayload",
+    params(("logging_id" = String, Path, description = "The `logging_id` of the stored payload"), ReprocessParams),
+    responses(
+        (status = 200, description = "With `dry_run=true`: the explanation; otherwise the acknowledgement as `POST /v1/ingest` gives it (also `201`, `207`, `422`)", body = Object),
+        (status = 201, description = "Every item accepted, something created", body = Object),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `ingest`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such payload in the key's business", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Nothing accepted: the acknowledgement says why", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn reprocess(
+    State(app): State<App>,
+    principal: Principal,
+    Path(logging_id): Path<String>,
+    Query(params): Query<ReprocessParams>,
+) -> Result<Response> {
+    let dry_run = params.dry_run.unwrap_or(false);
+    Ok(
+        match use_case::reprocess(&app, &principal, logging_id, dry_run).await? {
+            use_case::Reprocessed::Explained(answer) => axum::Json(answer).into_response(),
+            use_case::Reprocessed::Ingested(ack) => render(&ack),
+        },
+    )
+}
+
 /// The record of a received payload: the body as received, the rule, the outcome
 /// and the answer sent (scope `ingest` or `read`).
 #[utoipa::path(get, path = "/v1/ingest/{logging_id}", tag = "ingest", operation_id = "getPayloadRecord",
@@ -181,8 +303,12 @@ pub async fn record(
     principal: Principal,
     Path(logging_id): Path<String>,
 ) -> Result<Response> {
-    let found = use_case::record(&app, &principal, logging_id).await?;
+    let use_case::PayloadRecord { record: found, key } =
+        use_case::record(&app, &principal, logging_id).await?;
     Ok(axum::Json(PayloadRecord {
+        key,
+        source: found.source,
+        reprocess_of: found.reprocess_of,
         logging_id: found.logging_id,
         received_at: found.received_at,
         content_type: found.content_type,

@@ -98,9 +98,10 @@ pub fn router(state: App, shedding: Arc<server::Shedding>) -> Router {
             "/v1/orders/{id}/items/{key}",
             axum::routing::delete(rest::orders::remove_item),
         )
-        .route("/v1/ingest", post(ingest::ingest))
+        .route("/v1/ingest", post(ingest::ingest).get(ingest::list))
         .route("/v1/ingest/explain", post(ingest::explain))
         .route("/v1/ingest/{logging_id}", get(ingest::record))
+        .route("/v1/ingest/{logging_id}/reprocess", post(ingest::reprocess))
         .route("/v1/messages", get(webhooks::messages))
         .route(
             "/v1/webhooks/endpoints",

@@ -78,6 +78,8 @@ pub const REFERENCE_PATH: &str = "/docs";
         ingest::ingest,
         ingest::explain,
         ingest::record,
+        ingest::list,
+        ingest::reprocess,
         documents::content,
         shipments::list,
         shipments::create,

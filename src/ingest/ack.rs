@@ -19,7 +19,7 @@ pub enum Status {
 
 /// What became of a payload as a whole: one name each in the answer's `status`, the
 /// stored payload record's `outcome` and GraphQL's `processPayload.message`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Every item accepted without warnings.
@@ -176,6 +176,36 @@ impl Ack {
             (None, _) if self.results.iter().any(|r| r.created) => StatusCode::CREATED,
             (None, _) => StatusCode::OK,
         }
+    }
+
+    /// The problem codes of the refusal and of every item's errors, each once and
+    /// between spaces, as the payload record keeps them for searching.
+    pub fn problem_codes(&self) -> Option<String> {
+        let mut codes: Vec<&str> = self
+            .refusal
+            .iter()
+            .map(|r| r.code.as_str())
+            .chain(
+                self.results
+                    .iter()
+                    .flat_map(|r| r.errors.iter().map(|e| e.code.as_str())),
+            )
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        (!codes.is_empty()).then(|| format!(" {} ", codes.join(" ")))
+    }
+
+    /// The references the items name, one per line, each once.
+    pub fn references(&self) -> Option<String> {
+        let mut refs: Vec<&str> = self
+            .results
+            .iter()
+            .filter_map(|r| r.reference.as_deref())
+            .collect();
+        refs.sort_unstable();
+        refs.dedup();
+        (!refs.is_empty()).then(|| refs.join("\n"))
     }
 
     /// The answer as stored with the payload (and replayed for a repeated

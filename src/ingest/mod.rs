@@ -29,6 +29,35 @@ pub struct Incoming<'a> {
     pub body: Bytes,
     /// An Idempotency-Key to claim in the same transaction as the writes.
     pub key: Option<KeyClaim>,
+    pub source: Source,
+}
+
+/// The door a payload came through, as its record says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `POST /v1/ingest`.
+    Rest,
+    /// GraphQL `processPayload`.
+    Graphql,
+    /// A stored payload sent through the current rules again.
+    Reprocess {
+        /// The logging id of the stored payload.
+        of: String,
+    },
+}
+
+impl Source {
+    /// The name stored and filtered by.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Source::Rest => "rest",
+            Source::Graphql => "graphql",
+            Source::Reprocess { .. } => "reprocess",
+        }
+    }
+
+    /// Every name, for the listing's filter.
+    pub const NAMES: [&'static str; 3] = ["rest", "graphql", "reprocess"];
 }
 
 /// A document's item, ready for the store or already rejected.
@@ -74,6 +103,7 @@ pub async fn write(
         received_at,
         work,
         rule,
+        source: incoming.source,
     };
     writer.submit(payload).await
 }

@@ -54,6 +54,7 @@ pub(super) struct Payload {
     /// The prepared items, or the sender's mistake to record and answer with.
     pub work: std::result::Result<Vec<Prepared>, Error>,
     pub rule: Option<RuleSummary>,
+    pub source: super::Source,
 }
 
 struct Job {
@@ -288,18 +289,40 @@ async fn write_one(
         }
     };
     let body = ack.stored_body();
+    // The rule of the first item that found one: a payload whose items a rule
+    // matched but the checks refused still names it.
+    let rule = match &job.rule {
+        Some(r) => Some((
+            r.name.as_str(),
+            Some(r.operation.as_str()),
+            Some(r.entity.as_str()),
+        )),
+        None => ack
+            .results
+            .iter()
+            .find_map(|r| r.rule.as_deref().map(|name| (name, r.operation, r.entity))),
+    };
     let record = inbound::NewInbound {
         logging_id: &job.logging_id,
         business_id,
         api_key_id: job.principal.key_id,
         content_type: job.content_type.as_deref().unwrap_or(""),
         body: &job.body,
-        rule: job.rule.as_ref().map(|r| r.name.clone()),
-        operation: job.rule.as_ref().map(|r| r.operation.as_str().to_string()),
-        entity: job.rule.as_ref().map(|r| r.entity.as_str().to_string()),
+        rule: rule.map(|(name, _, _)| name.to_string()),
+        operation: rule
+            .and_then(|(_, operation, _)| operation)
+            .map(str::to_string),
+        entity: rule.and_then(|(_, _, entity)| entity).map(str::to_string),
         outcome: ack.outcome.as_str(),
         response: body,
         received_at: job.received_at,
+        problem_codes: ack.problem_codes(),
+        refs: ack.references(),
+        source: job.source.as_str(),
+        reprocess_of: match &job.source {
+            super::Source::Reprocess { of } => Some(of.as_str()),
+            _ => None,
+        },
     };
     inbound::record(txn, record).await?;
     if let Some(claim) = claim {

@@ -21,6 +21,14 @@ pub struct NewInbound<'a> {
     pub outcome: &'a str,
     pub response: serde_json::Value,
     pub received_at: DateTime<Utc>,
+    /// See `inbound_payload::Model::problem_codes`.
+    pub problem_codes: Option<String>,
+    /// See `inbound_payload::Model::refs`.
+    pub refs: Option<String>,
+    /// The door it came through.
+    pub source: &'a str,
+    /// For a reprocess, the logging id of the payload it reprocessed.
+    pub reprocess_of: Option<&'a str>,
 }
 
 /// Records a payload; its body is kept as text (invalid UTF-8 replaced).
@@ -41,6 +49,10 @@ pub async fn record(
         outcome: Set(p.outcome.to_string()),
         response: Set(Some(p.response)),
         received_at: Set(p.received_at),
+        problem_codes: Set(p.problem_codes),
+        refs: Set(p.refs),
+        source: Set(Some(p.source.to_string())),
+        reprocess_of: Set(p.reprocess_of.map(str::to_string)),
         ..Default::default()
     }
     .insert(db)
@@ -60,4 +72,116 @@ pub async fn find(
         .one(db)
         .await
         .map_err(Error::from_db_err)
+}
+
+/// Which payload records a listing returns; `None` means "no restriction".
+#[derive(Debug, Clone, Default)]
+pub struct InboundQuery {
+    pub outcome: Option<String>,
+    pub rule: Option<String>,
+    /// A problem code the answer carries.
+    pub code: Option<String>,
+    /// Sent with one of these keys.
+    pub key_ids: Option<Vec<i64>>,
+    pub source: Option<String>,
+    /// Received at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Received before.
+    pub until: Option<DateTime<Utc>>,
+    /// A substring of a reference the answer names (a shipment or order number, …).
+    pub reference: Option<String>,
+}
+
+/// A payload record without its body and answer, as listed.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct InboundRow {
+    pub id: i64,
+    pub logging_id: String,
+    pub api_key_id: Option<i64>,
+    pub content_type: String,
+    pub rule: Option<String>,
+    pub operation: Option<String>,
+    pub entity: Option<String>,
+    pub outcome: String,
+    pub received_at: DateTime<Utc>,
+    pub problem_codes: Option<String>,
+    pub refs: Option<String>,
+    pub source: Option<String>,
+    pub reprocess_of: Option<String>,
+}
+
+/// The business's payload records matching `query`, newest first: rows before
+/// `page.after` (a row id), at most `page.limit` of them.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    query: &InboundQuery,
+    page: super::listing::Page,
+) -> Result<super::listing::Slice<InboundRow>> {
+    use inbound_payload::Column as C;
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut select = inbound_payload::Entity::find()
+        .select_only()
+        .columns([
+            C::Id,
+            C::LoggingId,
+            C::ApiKeyId,
+            C::ContentType,
+            C::Rule,
+            C::Operation,
+            C::Entity,
+            C::Outcome,
+            C::ReceivedAt,
+            C::ProblemCodes,
+            C::Refs,
+            C::Source,
+            C::ReprocessOf,
+        ])
+        .filter(C::BusinessId.eq(business_id));
+    if let Some(after) = page.after {
+        select = select.filter(C::Id.lt(after));
+    }
+    if let Some(outcome) = &query.outcome {
+        select = select.filter(C::Outcome.eq(outcome.as_str()));
+    }
+    if let Some(rule) = &query.rule {
+        select = select.filter(C::Rule.eq(rule.as_str()));
+    }
+    if let Some(code) = &query.code {
+        select = select.filter(C::ProblemCodes.like(literal_like(" ", code, " ")));
+    }
+    if let Some(ids) = &query.key_ids {
+        select = select.filter(C::ApiKeyId.is_in(ids.iter().copied()));
+    }
+    if let Some(source) = &query.source {
+        select = select.filter(C::Source.eq(source.as_str()));
+    }
+    if let Some(since) = query.since {
+        select = select.filter(C::ReceivedAt.gte(since));
+    }
+    if let Some(until) = query.until {
+        select = select.filter(C::ReceivedAt.lt(until));
+    }
+    if let Some(text) = &query.reference {
+        select = select.filter(C::Refs.like(literal_like("", text, "")));
+    }
+    let rows = select
+        .order_by_desc(C::Id)
+        .limit(page.limit + 1)
+        .into_model::<InboundRow>()
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(super::listing::slice(rows, page.limit))
+}
+
+/// A `LIKE` pattern matching `text` literally, anywhere, with `before` and `after`
+/// around it: its wildcards are escaped (with `\`, named in an `ESCAPE` clause, as
+/// SQLite has no default).
+fn literal_like(before: &str, text: &str, after: &str) -> sea_orm::sea_query::LikeExpr {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    sea_orm::sea_query::LikeExpr::new(format!("%{before}{escaped}{after}%")).escape('\\')
 }

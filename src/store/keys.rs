@@ -128,6 +128,45 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<(api_key::Model, Stri
         .collect())
 }
 
+/// The names of the business's keys among `ids`, by id.
+pub async fn names(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(api_key::Entity::find()
+        .filter(api_key::Column::BusinessId.eq(business_id))
+        .filter(api_key::Column::Id.is_in(ids))
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?
+        .into_iter()
+        .map(|k| (k.id, k.name))
+        .collect())
+}
+
+/// The ids of the business's keys named `name` (revoked ones too: they sent what
+/// they sent).
+pub async fn ids_named(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    name: &str,
+) -> Result<Vec<i64>> {
+    Ok(api_key::Entity::find()
+        .filter(api_key::Column::BusinessId.eq(business_id))
+        .filter(api_key::Column::Name.eq(name))
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?
+        .into_iter()
+        .map(|k| k.id)
+        .collect())
+}
+
 /// Revokes key `id`; revoking twice is harmless. `NotFound` when no such key.
 pub async fn revoke(db: &impl ConnectionTrait, id: i64) -> Result<api_key::Model> {
     let key = api_key::Entity::find_by_id(id)

@@ -53,7 +53,7 @@ pub struct OrderQuery {
     pub since: Option<DateTime<Utc>>,
 }
 
-fn slice<T>(mut rows: Vec<T>, limit: u64) -> Slice<T> {
+pub(crate) fn slice<T>(mut rows: Vec<T>, limit: u64) -> Slice<T> {
     let has_more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     Slice { rows, has_more }

@@ -84,6 +84,7 @@ async fn statements_for(orders: usize) -> usize {
                 content_type: Some("application/json"),
                 body: schedule(n, orders).into(),
                 key: None,
+                source: freightgate::ingest::Source::Rest,
             },
             None,
         )

@@ -12,6 +12,7 @@ mod hostile;
 mod idempotency;
 mod ingest;
 mod ingest_cost;
+mod operator;
 mod readme;
 mod reliability;
 mod reload;

@@ -45,6 +45,7 @@ impl PayloadMutations {
             content_type: Some("application/json"),
             body: body.into(),
             key: None,
+            source: crate::ingest::Source::Graphql,
         };
         let ack = match ingest::ingest(state(ctx)?, incoming, None).await? {
             Answer::Fresh(ack) => ack,

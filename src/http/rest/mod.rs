@@ -67,7 +67,7 @@ impl PageParams {
     }
 }
 
-fn bad_query(detail: String) -> Error {
+pub(crate) fn bad_query(detail: String) -> Error {
     Error::BadRequest {
         code: ProblemCode::InvalidQueryParameter,
         detail,

@@ -251,7 +251,7 @@ pub struct OrderListParams {
     /// Changed at or after (RFC 3339).
     pub updated_since: Option<String>,
     /// The `next_cursor` of the previous page.
-    #[param(pattern = "^[0-9]{1,18}$")]
+    #[param(pattern = "^[0-9]{1,19}$")]
     pub after: Option<String>,
     /// Rows per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]

@@ -141,7 +141,7 @@ pub struct ShipmentListParams {
     /// Substring of the number, purchase order, trailer or customer identifier.
     pub q: Option<String>,
     /// The `next_cursor` of the previous page.
-    #[param(pattern = "^[0-9]{1,18}$")]
+    #[param(pattern = "^[0-9]{1,19}$")]
     pub after: Option<String>,
     /// Rows per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]

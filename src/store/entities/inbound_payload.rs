@@ -20,6 +20,17 @@ pub struct Model {
     pub outcome: String,
     pub response: Option<Json>,
     pub received_at: DateTimeUtc,
+    /// The answer's problem codes, each between spaces (` missing_field duplicate `),
+    /// so one is found with `LIKE '% code %'`.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub problem_codes: Option<String>,
+    /// The references (shipment and order numbers, …) the answer names, one per line.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub refs: Option<String>,
+    /// The door it came through: `rest`, `graphql` or `reprocess`.
+    pub source: Option<String>,
+    /// The logging id of the payload this one reprocessed.
+    pub reprocess_of: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ mod m20261125_000005_key_rate_limit;
 mod m20261125_000006_deliveries_due_by_endpoint;
 mod m20261204_000007_idempotency_answer_once;
 mod m20261205_000008_instance_settings;
+mod m20261205_000009_inbound_listing;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_deliveries_due_by_endpoint::Migration),
             Box::new(m20261204_000007_idempotency_answer_once::Migration),
             Box::new(m20261205_000008_instance_settings::Migration),
+            Box::new(m20261205_000009_inbound_listing::Migration),
         ]
     }
 }

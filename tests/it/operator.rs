@@ -1,0 +1,211 @@
+//! The operator's view: find what came in and what failed, see why, fix the rule and
+//! reprocess the payload.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use freightgate::domain::Scope;
+use serde_json::{Value, json};
+
+use crate::ingest::{feed, post};
+use crate::support::{TestApp, assert_problem};
+
+/// The logging ids of a page of `GET /v1/ingest`, newest first.
+fn logging_ids(page: &Value) -> Vec<&str> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["logging_id"].as_str().unwrap())
+        .collect()
+}
+
+async fn ingest(app: &TestApp, key: &str, name: &str) -> (u16, Value) {
+    let response = post(app, key, "application/json", feed(name)).await;
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn received_payloads_are_found_by_outcome_code_key_reference_and_time() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest, Scope::Read]).await;
+    let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let (status, good) = ingest(&app, &key, "tms-order-create.json").await;
+    assert_eq!(status, 201, "{good}");
+    let (status, bad) = ingest(&app, &key, "bad/missing-customer.json").await;
+    assert_eq!(status, 422, "{bad}");
+    let (good_id, bad_id) = (
+        good["logging_id"].as_str().unwrap(),
+        bad["logging_id"].as_str().unwrap(),
+    );
+
+    // Newest first; the rejection says which rule, which codes, which key, which door.
+    let all: Value = app.get_json("/v1/ingest", &key).await;
+    assert_eq!(logging_ids(&all), [bad_id, good_id]);
+    let rejected: Value = app.get_json("/v1/ingest?outcome=rejected", &key).await;
+    assert_eq!(logging_ids(&rejected), [bad_id]);
+    let item = &rejected["items"][0];
+    assert_eq!(item["outcome"], "rejected");
+    assert_eq!(item["rule"], "tms-order-create", "{item}");
+    assert_eq!(item["key"], "test");
+    assert_eq!(item["source"], "rest");
+    assert!(
+        item["problem_codes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("missing_field")),
+        "{item}"
+    );
+    assert!(item.get("body").is_none(), "a listing carries no bodies");
+
+    // Each filter alone, and two together.
+    for (query, expected) in [
+        ("code=missing_field", vec![bad_id]),
+        ("reference=TMS-2026-1187", vec![good_id]),
+        ("outcome=accepted&rule=tms-order-create", vec![good_id]),
+        ("key=test&source=rest", vec![bad_id, good_id]),
+        ("key=nobody", vec![]),
+        ("source=graphql", vec![]),
+        ("reference=%25", vec![]),
+        (
+            &format!("since={}", started.replace('+', "%2B")),
+            vec![bad_id, good_id],
+        ),
+        (&format!("until={}", started.replace('+', "%2B")), vec![]),
+    ] {
+        let page: Value = app.get_json(&format!("/v1/ingest?{query}"), &key).await;
+        assert_eq!(logging_ids(&page), expected, "{query}: {page}");
+    }
+
+    // One at a time, by cursor.
+    let first: Value = app.get_json("/v1/ingest?limit=1", &key).await;
+    assert_eq!(logging_ids(&first), [bad_id]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second: Value = app
+        .get_json(&format!("/v1/ingest?limit=1&after={cursor}"), &key)
+        .await;
+    assert_eq!(logging_ids(&second), [good_id]);
+    assert!(second["next_cursor"].is_null(), "{second}");
+
+    // The record names its key and door too.
+    let record: Value = app.get_json(&format!("/v1/ingest/{bad_id}"), &key).await;
+    assert_eq!(record["key"], "test");
+    assert_eq!(record["source"], "rest");
+    assert_eq!(record["rule"], "tms-order-create");
+
+    // Filters that cannot be read, and another business.
+    for query in ["outcome=lost", "source=fax", "since=yesterday", "after=x1"] {
+        assert_problem(
+            app.get(&format!("/v1/ingest?{query}"), &key).await,
+            400,
+            "invalid_query_parameter",
+        )
+        .await;
+    }
+    let other = app.key("northwind", &[Scope::Read]).await;
+    let theirs: Value = app.get_json("/v1/ingest", &other).await;
+    assert_eq!(logging_ids(&theirs), Vec::<&str>::new());
+    let writer = app.key("acme", &[Scope::Write]).await;
+    assert_problem(app.get("/v1/ingest", &writer).await, 403, "forbidden").await;
+}
+
+const STRICT_RULE: &str = r#"
+[[rule]]
+name = "walk-in-order"
+operation = "create"
+entity = "order"
+match = { path = "$.ref", exists = true }
+map = { order_number = "$.ref", customer = "$.customer" }
+"#;
+
+const FIXED_RULE: &str = r#"
+[[rule]]
+name = "walk-in-order"
+operation = "create"
+entity = "order"
+match = { path = "$.ref", exists = true }
+map = { order_number = "$.ref", customer = { value = "WALK-IN" } }
+"#;
+
+fn write_rule(dir: &Path, text: &str) {
+    std::fs::write(dir.join("walk-in.toml"), text).unwrap();
+}
+
+#[tokio::test]
+async fn a_rejected_payload_is_reprocessed_once_its_rule_is_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    write_rule(dir.path(), STRICT_RULE);
+    let rules_dir = dir.path().to_path_buf();
+    let app = TestApp::spawn_with(|c| {
+        c.rules_dir = rules_dir;
+        c.rules_poll_ms = 50;
+    })
+    .await;
+    let key = app.key("acme", &[Scope::Ingest, Scope::Read]).await;
+    let payload = json!({"ref": "WALK-1"}).to_string();
+    let answer = post(&app, &key, "application/json", payload).await;
+    assert_eq!(answer.status(), 422);
+    let original: Value = answer.json().await.unwrap();
+    let original = original["logging_id"].as_str().unwrap().to_string();
+    let reprocess = |dry_run: bool| {
+        app.client
+            .post(app.url(&format!(
+                "/v1/ingest/{original}/reprocess?dry_run={dry_run}"
+            )))
+            .bearer_auth(&key)
+            .send()
+    };
+
+    // Before the fix a dry run says what is wrong, and writes nothing.
+    let explained: Value = reprocess(true).await.unwrap().json().await.unwrap();
+    assert!(explained.to_string().contains("customer"), "{explained}");
+    write_rule(dir.path(), FIXED_RULE);
+    let started = Instant::now();
+    loop {
+        let explained: Value = reprocess(true).await.unwrap().json().await.unwrap();
+        let accepted = explained["documents"][0]["explanation"]["items"][0]["findings"]
+            .as_array()
+            .is_some_and(Vec::is_empty);
+        if accepted {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the fixed rule was never loaded: {explained}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let listed: Value = app.get_json("/v1/ingest", &key).await;
+    assert_eq!(
+        logging_ids(&listed),
+        [original.as_str()],
+        "dry runs write nothing"
+    );
+
+    // The reprocess stores the order under a new logging id linked to the original.
+    let answer = reprocess(false).await.unwrap();
+    assert_eq!(answer.status(), 201);
+    let ack: Value = answer.json().await.unwrap();
+    let again = ack["logging_id"].as_str().unwrap();
+    assert_ne!(again, original);
+    let record: Value = app.get_json(&format!("/v1/ingest/{again}"), &key).await;
+    assert_eq!(record["reprocess_of"], original.as_str());
+    assert_eq!(record["source"], "reprocess");
+    assert_eq!(record["outcome"], "accepted");
+    let order: Value = app
+        .get_json(&format!("/v1/orders/{}", ack["results"][0]["id"]), &key)
+        .await;
+    assert_eq!(order["order_number"], "WALK-1");
+    assert_eq!(order["customer"], "WALK-IN");
+    let reprocessed: Value = app.get_json("/v1/ingest?source=reprocess", &key).await;
+    assert_eq!(logging_ids(&reprocessed), [again]);
+
+    // Only the business's own payloads, and only with `ingest`.
+    let other = app.key("northwind", &[Scope::Ingest]).await;
+    let path = format!("/v1/ingest/{original}/reprocess");
+    let foreign = app.client.post(app.url(&path)).bearer_auth(&other).send();
+    assert_problem(foreign.await.unwrap(), 404, "not_found").await;
+    let reader = app.key("acme", &[Scope::Read]).await;
+    let read_only = app.client.post(app.url(&path)).bearer_auth(&reader).send();
+    assert_problem(read_only.await.unwrap(), 403, "forbidden").await;
+}
