@@ -145,6 +145,51 @@ pub async fn deliveries(
     webhooks::deliveries(&app.db, id, state, limit(asked)?).await
 }
 
+/// What a listing of deliveries across the business's endpoints asks for.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    /// Only this endpoint's.
+    pub endpoint: Option<i64>,
+    pub state: Option<DeliveryState>,
+    pub event_type: Option<String>,
+    /// Written at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Written before.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The business's deliveries to all its endpoints, newest first (scope `webhooks`):
+/// what failed where, in one list.
+pub async fn all_deliveries(
+    app: &App,
+    who: &Principal,
+    filter: DeliveryFilter,
+    page: crate::store::listing::Page,
+) -> Result<super::Listing<Delivery>> {
+    who.require(Scope::Webhooks)?;
+    let endpoint_ids = match filter.endpoint {
+        Some(id) => vec![get(app, who, id).await?.id],
+        None => webhooks::list_for(&app.db, who.business_id)
+            .await?
+            .into_iter()
+            .map(|e| e.id)
+            .collect(),
+    };
+    if endpoint_ids.is_empty() {
+        return Ok(super::Listing::empty());
+    }
+    let query = webhooks::DeliveryQuery {
+        endpoint_ids,
+        state: filter.state,
+        event_type: filter.event_type,
+        since: filter.since,
+        until: filter.until,
+    };
+    let found = webhooks::deliveries_matching(&app.db, &query, page).await?;
+    let next = super::next_after(&found, |(d, _)| d.id);
+    Ok(super::Listing::new(found.rows, next))
+}
+
 /// The endpoint's attempts, newest first.
 pub async fn attempts(
     app: &App,

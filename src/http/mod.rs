@@ -103,6 +103,7 @@ pub fn router(state: App, shedding: Arc<server::Shedding>) -> Router {
         .route("/v1/ingest/{logging_id}", get(ingest::record))
         .route("/v1/ingest/{logging_id}/reprocess", post(ingest::reprocess))
         .route("/v1/messages", get(webhooks::messages))
+        .route("/v1/webhooks/deliveries", get(webhooks::all_deliveries))
         .route(
             "/v1/webhooks/endpoints",
             get(webhooks::list).post(webhooks::create),

@@ -108,6 +108,7 @@ pub const REFERENCE_PATH: &str = "/docs";
         webhooks::enable,
         webhooks::secret,
         webhooks::rotate,
+        webhooks::all_deliveries,
         webhooks::deliveries,
         webhooks::attempts,
         webhooks::replay,

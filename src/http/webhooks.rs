@@ -68,6 +68,7 @@ pub struct EndpointList {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryView {
     pub id: PublicId,
+    pub endpoint_id: PublicId,
     pub message_id: PublicId,
     /// The `webhook-id` header every attempt of this message carries.
     pub webhook_id: Option<String>,
@@ -84,6 +85,7 @@ impl DeliveryView {
     fn new((d, m): use_case::Delivery) -> Self {
         Self {
             id: d.id.into(),
+            endpoint_id: d.endpoint_id.into(),
             message_id: d.message_id.into(),
             webhook_id: m.as_ref().map(|m| m.webhook_id.clone()),
             event_type: m.map(|m| m.event_type),
@@ -381,6 +383,66 @@ pub async fn deliveries(
     let rows = use_case::deliveries(&app, &p, id.internal(), q.state, q.limit).await?;
     let deliveries = rows.into_iter().map(DeliveryView::new).collect();
     Ok(axum::Json(DeliveryList { deliveries }).into_response())
+}
+
+/// Filters of `GET /v1/webhooks/deliveries`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AllDeliveriesQuery {
+    /// Only deliveries in this state (`failed`: dead-lettered).
+    state: Option<DeliveryState>,
+    /// Only this endpoint's (its id).
+    endpoint: Option<PublicId>,
+    /// Only messages of this event type, e.g. `shipment.created`.
+    event_type: Option<String>,
+    /// Written at or after (RFC 3339).
+    since: Option<String>,
+    /// Written before (RFC 3339).
+    until: Option<String>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,19}$")]
+    after: Option<String>,
+    /// Rows per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u64>,
+}
+
+/// The business's deliveries to all its endpoints, newest first, a page at a time:
+/// the dead letters of the last hour are `?state=failed&since=…`.
+#[utoipa::path(get, path = "/v1/webhooks/deliveries", tag = "webhooks", operation_id = "listAllWebhookDeliveries",
+    params(AllDeliveriesQuery),
+    responses(
+        (status = 200, description = "A page of deliveries", body = crate::app::Listing<DeliveryView>),
+        ReadProblems,
+    ))]
+pub async fn all_deliveries(
+    State(app): State<App>,
+    p: Principal,
+    Query(q): Query<AllDeliveriesQuery>,
+) -> Result<Response> {
+    use super::rest::{PageParams, time_param};
+    let page = PageParams {
+        after: q.after,
+        limit: q.limit,
+    }
+    .page()?;
+    let filter = use_case::DeliveryFilter {
+        endpoint: q.endpoint.map(PublicId::internal),
+        state: q.state,
+        event_type: q.event_type.filter(|t| !t.is_empty()),
+        since: time_param("since", q.since.as_deref())?,
+        until: time_param("until", q.until.as_deref())?,
+    };
+    let found = use_case::all_deliveries(&app, &p, filter, page).await?;
+    Ok(axum::Json(crate::app::Listing {
+        items: found
+            .items
+            .into_iter()
+            .map(DeliveryView::new)
+            .collect::<Vec<_>>(),
+        next_cursor: found.next_cursor,
+    })
+    .into_response())
 }
 
 /// The endpoint's attempts, newest first.

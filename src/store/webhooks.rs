@@ -232,6 +232,80 @@ pub async fn deliveries(
         .collect())
 }
 
+/// Which deliveries a listing across endpoints returns.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryQuery {
+    /// Deliveries to these endpoints (the business's, or the one asked for).
+    pub endpoint_ids: Vec<i64>,
+    pub state: Option<DeliveryState>,
+    /// Of messages of this event type (`shipment.created`, …).
+    pub event_type: Option<String>,
+    /// Written at or after.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Written before.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Deliveries matching `query`, newest first, with their messages: rows before
+/// `page.after` (a delivery id), at most `page.limit`.
+pub async fn deliveries_matching(
+    db: &impl ConnectionTrait,
+    query: &DeliveryQuery,
+    page: super::listing::Page,
+) -> Result<super::listing::Slice<(delivery::Model, Option<message::Model>)>> {
+    use delivery::Column as C;
+    use sea_orm::sea_query::Query;
+    let mut select =
+        delivery::Entity::find().filter(C::EndpointId.is_in(query.endpoint_ids.clone()));
+    if let Some(after) = page.after {
+        select = select.filter(C::Id.lt(after));
+    }
+    if let Some(state) = query.state {
+        select = select.filter(C::State.eq(state));
+    }
+    if let Some(since) = query.since {
+        select = select.filter(C::CreatedAt.gte(since));
+    }
+    if let Some(until) = query.until {
+        select = select.filter(C::CreatedAt.lt(until));
+    }
+    if let Some(event_type) = &query.event_type {
+        select = select.filter(
+            C::MessageId.in_subquery(
+                Query::select()
+                    .column(message::Column::Id)
+                    .from(message::Entity)
+                    .and_where(message::Column::EventType.eq(event_type.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    let rows = select
+        .order_by_desc(C::Id)
+        .limit(page.limit + 1)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    let found = super::listing::slice(rows, page.limit);
+    let ids: Vec<i64> = found.rows.iter().map(|d| d.message_id).collect();
+    let messages = message::Entity::find()
+        .filter(message::Column::Id.is_in(ids))
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(super::listing::Slice {
+        has_more: found.has_more,
+        rows: found
+            .rows
+            .into_iter()
+            .map(|d| {
+                let m = messages.iter().find(|m| m.id == d.message_id).cloned();
+                (d, m)
+            })
+            .collect(),
+    })
+}
+
 /// The attempt log of an endpoint's deliveries, newest first.
 pub async fn attempts(
     db: &impl ConnectionTrait,

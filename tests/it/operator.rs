@@ -209,3 +209,90 @@ async fn a_rejected_payload_is_reprocessed_once_its_rule_is_fixed() {
     let read_only = app.client.post(app.url(&path)).bearer_auth(&reader).send();
     assert_problem(read_only.await.unwrap(), 403, "forbidden").await;
 }
+
+#[tokio::test]
+async fn failed_deliveries_are_listed_across_endpoints() {
+    use crate::webhooks::receiver::Receiver;
+    use crate::webhooks::{key, register_url};
+    let app = TestApp::spawn().await;
+    let key = key(&app, "acme").await;
+    let receiver = Receiver::start().await;
+    // A port nothing listens on: every attempt is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}/hooks", closed.local_addr().unwrap());
+    drop(closed);
+    let (good, _) = register_url(&app, &key, &receiver.url).await;
+    let (bad, _) = register_url(&app, &key, &dead).await;
+    let (status, _) = ingest(&app, &key, "tms-order-create.json").await;
+    assert_eq!(status, 201);
+
+    let started = Instant::now();
+    let failed = loop {
+        let page: Value = app
+            .get_json("/v1/webhooks/deliveries?state=failed", &key)
+            .await;
+        if !page["items"].as_array().unwrap().is_empty() {
+            break page;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "no delivery was dead-lettered"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let items = failed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{failed}");
+    assert_eq!(items[0]["endpoint_id"], bad);
+    assert_eq!(items[0]["event_type"], "order.created");
+    assert_eq!(items[0]["attempts"], 3, "every scheduled attempt was made");
+    receiver
+        .wait_for(Duration::from_secs(15), |p| !p.is_empty())
+        .await;
+
+    let endpoints = |page: &Value| -> Vec<i64> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["endpoint_id"].as_i64().unwrap())
+            .collect()
+    };
+    for (query, expected) in [
+        ("state=delivered", vec![good]),
+        (&format!("endpoint={good}") as &str, vec![good]),
+        ("event_type=order.created&state=failed", vec![bad]),
+        ("event_type=shipment.created", vec![]),
+        ("since=2999-01-01T00:00:00Z", vec![]),
+    ] {
+        let page: Value = app
+            .get_json(&format!("/v1/webhooks/deliveries?{query}"), &key)
+            .await;
+        assert_eq!(endpoints(&page), expected, "{query}: {page}");
+    }
+    let first: Value = app.get_json("/v1/webhooks/deliveries?limit=1", &key).await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second: Value = app
+        .get_json(
+            &format!("/v1/webhooks/deliveries?limit=1&after={cursor}"),
+            &key,
+        )
+        .await;
+    assert!(second["next_cursor"].is_null(), "{second}");
+    let mut both = [endpoints(&first), endpoints(&second)].concat();
+    both.sort();
+    let mut expected = vec![good, bad];
+    expected.sort();
+    assert_eq!(both, expected);
+
+    // Another business sees none of them, and not the endpoint either.
+    let other = crate::webhooks::key(&app, "northwind").await;
+    let theirs: Value = app.get_json("/v1/webhooks/deliveries", &other).await;
+    assert_eq!(theirs["items"], json!([]));
+    assert_problem(
+        app.get(&format!("/v1/webhooks/deliveries?endpoint={bad}"), &other)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
