@@ -31,6 +31,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    // The recorder first: what start-up records (the rules loaded) is kept.
+    telemetry::metrics_handle();
     let live_rules = Arc::new(load_rules(&config)?);
     let db = store::connect(&config).await.with_context(|| {
         format!(
@@ -46,7 +48,6 @@ pub async fn run(
             tracing::info!(applied, "database migrations applied");
         }
     }
-    telemetry::metrics_handle();
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let poll = Duration::from_millis(config.rules_poll_ms);
     tokio::spawn(rules::live::watch(

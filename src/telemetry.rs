@@ -44,20 +44,167 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// What a metric is, for its `# TYPE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// Every metric freightgate records, with its `# HELP` text. A test fails when a
+/// metric in the code is missing here or does not start with `freightgate_`.
+pub const METRICS: &[(&str, Kind, &str)] = &[
+    (
+        "freightgate_build_info",
+        Kind::Gauge,
+        "Always 1; the version label says which freightgate runs.",
+    ),
+    (
+        "freightgate_http_requests_total",
+        Kind::Counter,
+        "HTTP requests answered, by method (unknown methods as `other`), route and status.",
+    ),
+    (
+        "freightgate_http_request_duration_seconds",
+        Kind::Histogram,
+        "Time to answer an HTTP request, by route.",
+    ),
+    (
+        "freightgate_http_connections_open",
+        Kind::Gauge,
+        "HTTP connections open now.",
+    ),
+    (
+        "freightgate_http_connections_refused_total",
+        Kind::Counter,
+        "Connections closed on arrival: `process` past max_connections, `address` past max_connections_per_ip.",
+    ),
+    (
+        "freightgate_http_rate_limited_total",
+        Kind::Counter,
+        "Requests refused with 429 rate_limited by a key's rate limit.",
+    ),
+    (
+        "freightgate_http_shed_total",
+        Kind::Counter,
+        "Requests turned away for want of capacity, by reason: concurrency, timeout, key_in_flight, slow_body.",
+    ),
+    (
+        "freightgate_db_pool_connections",
+        Kind::Gauge,
+        "Database pool connections by state (open, idle), at scrape time.",
+    ),
+    (
+        "freightgate_db_pool_max_connections",
+        Kind::Gauge,
+        "The database pool's size (db_max_connections).",
+    ),
+    (
+        "freightgate_ingest_payloads_total",
+        Kind::Counter,
+        "Payloads committed, by outcome (accepted, accepted_with_warnings, partially_accepted, rejected) and the rule of their first matched item (`none` when no rule matched).",
+    ),
+    (
+        "freightgate_ingest_problems_total",
+        Kind::Counter,
+        "Problem codes in committed answers (the refusal's and each item error's), once per payload and code.",
+    ),
+    (
+        "freightgate_ingest_group_commit_payloads",
+        Kind::Histogram,
+        "Payloads written per group-commit transaction.",
+    ),
+    (
+        "freightgate_ingest_group_commit_seconds",
+        Kind::Histogram,
+        "Time one group-commit transaction took, begin to commit.",
+    ),
+    ("freightgate_rules_loaded", Kind::Gauge, "Rules in use."),
+    (
+        "freightgate_rules_info",
+        Kind::Gauge,
+        "1 for the version (a hash of the rules files) in use, 0 for versions used before.",
+    ),
+    (
+        "freightgate_rules_reloads_total",
+        Kind::Counter,
+        "Rules reloads, by result: ok, or failed (the previous rules stay in use).",
+    ),
+    (
+        "freightgate_rules_reload_failing",
+        Kind::Gauge,
+        "1 while the last reload failed: a rules file is broken and older rules are in use.",
+    ),
+    (
+        "freightgate_webhook_attempts_total",
+        Kind::Counter,
+        "Webhook push attempts by outcome: delivered (a 2xx answer) or failed.",
+    ),
+    (
+        "freightgate_webhook_dead_letters_total",
+        Kind::Counter,
+        "Deliveries given up after their last scheduled attempt.",
+    ),
+    (
+        "freightgate_webhook_backlog",
+        Kind::Gauge,
+        "Deliveries waiting for an attempt, over all businesses, at scrape time.",
+    ),
+    (
+        "freightgate_webhook_oldest_pending_age_seconds",
+        Kind::Gauge,
+        "Age of the oldest delivery waiting for an attempt, at scrape time (0 when none waits).",
+    ),
+    (
+        "freightgate_webhook_dead_letters",
+        Kind::Gauge,
+        "Deliveries given up and not replayed (state failed), at scrape time.",
+    ),
+    (
+        "freightgate_webhook_endpoints_failing",
+        Kind::Gauge,
+        "Endpoints whose last attempt failed and that have a delivery waiting for its retry, at scrape time.",
+    ),
+    (
+        "freightgate_graphql_subscription_polls_total",
+        Kind::Counter,
+        "Reads of new messages by the poller that feeds GraphQL subscriptions.",
+    ),
+    (
+        "freightgate_graphql_ws_closed_total",
+        Kind::Counter,
+        "GraphQL websockets closed by the server, by reason.",
+    ),
+];
+
+fn describe_metrics() {
+    for (name, kind, help) in METRICS {
+        match kind {
+            Kind::Counter => metrics::describe_counter!(*name, *help),
+            Kind::Gauge => metrics::describe_gauge!(*name, *help),
+            Kind::Histogram => metrics::describe_histogram!(*name, *help),
+        }
+    }
+    metrics::gauge!("freightgate_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+}
+
 /// The process-wide Prometheus recorder, installed on first use.
 pub fn metrics_handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(
-                Matcher::Full("http_request_duration_seconds".into()),
+                Matcher::Full("freightgate_http_request_duration_seconds".into()),
                 LATENCY_BUCKETS,
             )
             .expect("bucket list is non-empty")
             .build_recorder();
         let handle = recorder.handle();
         // Fails only if another recorder is installed; ours then stays unused.
-        let _ = metrics::set_global_recorder(recorder);
+        if metrics::set_global_recorder(recorder).is_ok() {
+            describe_metrics();
+        }
         handle
     })
 }

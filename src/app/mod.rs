@@ -4,6 +4,7 @@
 
 pub mod ingest;
 pub mod orders;
+pub mod rules;
 pub mod shipments;
 pub mod views;
 pub mod webhooks;

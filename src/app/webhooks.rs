@@ -288,3 +288,8 @@ pub async fn messages(
         next,
     })
 }
+
+/// The delivery queue over every business, for `/metrics`.
+pub async fn backlog(app: &App) -> Result<crate::store::dispatch::Backlog> {
+    crate::store::dispatch::backlog(&app.db).await
+}

@@ -136,7 +136,7 @@ async fn poll(inner: Weak<Inner>, mut after: i64) {
                 return;
             }
         }
-        metrics::counter!("graphql_subscription_polls_total").increment(1);
+        metrics::counter!("freightgate_graphql_subscription_polls_total").increment(1);
         let Ok(found) =
             outbox::legacy_messages_after(&inner.db, after, LEGACY_TYPES, POLL_BATCH).await
         else {

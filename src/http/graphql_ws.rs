@@ -227,7 +227,8 @@ async fn serve(
 }
 
 fn close_revoked() -> Message {
-    metrics::counter!("graphql_ws_closed_total", "reason" => "key_revoked").increment(1);
+    metrics::counter!("freightgate_graphql_ws_closed_total", "reason" => "key_revoked")
+        .increment(1);
     Message::Close(Some(CloseFrame {
         code: REVOKED,
         reason: "the API key is unknown or was revoked".into(),

@@ -42,9 +42,32 @@ pub async fn readyz(
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<App>) -> impl IntoResponse {
     let (open, idle) = crate::store::pool_stats(&state.db);
-    metrics::gauge!("db_pool_connections", "state" => "open").set(open as f64);
-    metrics::gauge!("db_pool_connections", "state" => "idle").set(idle as f64);
-    metrics::gauge!("db_pool_max_connections").set(state.config.db_max_connections as f64);
+    metrics::gauge!("freightgate_db_pool_connections", "state" => "open").set(open as f64);
+    metrics::gauge!("freightgate_db_pool_connections", "state" => "idle").set(idle as f64);
+    metrics::gauge!("freightgate_db_pool_max_connections")
+        .set(state.config.db_max_connections as f64);
+    // The queue is counted at scrape time, so the gauges hold between retries and
+    // agree across instances; a database that does not answer leaves them as they were.
+    let counted = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        crate::app::webhooks::backlog(&state),
+    )
+    .await;
+    match counted {
+        Ok(Ok(backlog)) => {
+            let age = backlog
+                .oldest_pending
+                .map(|at| (chrono::Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0)
+                .unwrap_or(0.0);
+            metrics::gauge!("freightgate_webhook_backlog").set(backlog.pending as f64);
+            metrics::gauge!("freightgate_webhook_oldest_pending_age_seconds").set(age);
+            metrics::gauge!("freightgate_webhook_dead_letters").set(backlog.failed as f64);
+            metrics::gauge!("freightgate_webhook_endpoints_failing")
+                .set(backlog.failing_endpoints as f64);
+        }
+        Ok(Err(e)) => tracing::debug!(error = %e, "cannot count the delivery queue for /metrics"),
+        Err(_) => tracing::debug!("counting the delivery queue for /metrics took over 2 s"),
+    }
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -248,6 +248,19 @@ pub async fn list(
     Ok(axum::Json(listing).into_response())
 }
 
+/// The rules in use: their version (a hash of the files), count, files and
+/// warnings, and how the last reload went, with its errors when a file was broken
+/// (scope `ingest` or `read`).
+#[utoipa::path(get, path = "/v1/rules", tag = "ingest", operation_id = "getRulesStatus",
+    responses(
+        (status = 200, description = "The rules in use and the last reload", body = crate::rules::live::RulesStatus),
+        (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks `ingest` and `read`", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn rules(State(app): State<App>, principal: Principal) -> Result<Response> {
+    Ok(axum::Json(crate::app::rules::status(&app, &principal)?).into_response())
+}
+
 /// How a reprocess runs.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

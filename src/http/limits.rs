@@ -70,7 +70,7 @@ impl RateLimits {
         };
         limiter.check().map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
-            metrics::counter!("http_rate_limited_total").increment(1);
+            metrics::counter!("freightgate_http_rate_limited_total").increment(1);
             Error::RateLimited {
                 // Whole seconds, rounded up: a client that waits that long gets a token.
                 retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
@@ -83,10 +83,10 @@ impl RateLimits {
 pub async fn overload_error(shedding: Arc<Shedding>, error: BoxError) -> Error {
     if error.is::<tower::load_shed::error::Overloaded>() {
         shedding.shed();
-        metrics::counter!("http_shed_total", "reason" => "concurrency").increment(1);
+        metrics::counter!("freightgate_http_shed_total", "reason" => "concurrency").increment(1);
         Error::Overloaded
     } else if error.is::<tower::timeout::error::Elapsed>() {
-        metrics::counter!("http_shed_total", "reason" => "timeout").increment(1);
+        metrics::counter!("freightgate_http_shed_total", "reason" => "timeout").increment(1);
         Error::TimedOut
     } else {
         Error::Internal(anyhow::anyhow!("request middleware failed: {error}"))
@@ -169,7 +169,7 @@ pub async fn cap_in_flight_per_key(
     let mut hasher = DefaultHasher::new();
     header.as_bytes().hash(&mut hasher);
     let Some(slot) = table.take(hasher.finish()) else {
-        metrics::counter!("http_shed_total", "reason" => "key_in_flight").increment(1);
+        metrics::counter!("freightgate_http_shed_total", "reason" => "key_in_flight").increment(1);
         return Error::KeyBusy { max: table.max() }.into_response();
     };
     let response = next.run(request).await;
@@ -247,7 +247,8 @@ impl HttpBody for PacedBody {
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => match this.deadline.as_mut().poll(cx) {
                 Poll::Ready(()) => {
-                    metrics::counter!("http_shed_total", "reason" => "slow_body").increment(1);
+                    metrics::counter!("freightgate_http_shed_total", "reason" => "slow_body")
+                        .increment(1);
                     Poll::Ready(Some(Err(Box::new(BodyTooSlow {
                         min_bytes_per_sec: this.pace.min_bytes_per_sec,
                         grace_secs: this.pace.grace.as_secs(),

@@ -102,6 +102,7 @@ pub fn router(state: App, shedding: Arc<server::Shedding>) -> Router {
         .route("/v1/ingest/explain", post(ingest::explain))
         .route("/v1/ingest/{logging_id}", get(ingest::record))
         .route("/v1/ingest/{logging_id}/reprocess", post(ingest::reprocess))
+        .route("/v1/rules", get(ingest::rules))
         .route("/v1/messages", get(webhooks::messages))
         .route("/v1/webhooks/deliveries", get(webhooks::all_deliveries))
         .route(
@@ -273,9 +274,9 @@ async fn record_metrics(request: Request, next: Next) -> axum::response::Respons
     let started = Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
+    metrics::counter!("freightgate_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "route" => route)
+    metrics::histogram!("freightgate_http_request_duration_seconds", "route" => route)
         .record(started.elapsed().as_secs_f64());
     response
 }

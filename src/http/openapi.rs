@@ -80,6 +80,7 @@ pub const REFERENCE_PATH: &str = "/docs";
         ingest::record,
         ingest::list,
         ingest::reprocess,
+        ingest::rules,
         documents::content,
         shipments::list,
         shipments::create,

@@ -116,7 +116,7 @@ pub async fn serve(
                 Ok(permit) => Some(permit),
                 Err(_) => {
                     shedding.shed();
-                    metrics::counter!("http_connections_refused_total", "reason" => "process")
+                    metrics::counter!("freightgate_http_connections_refused_total", "reason" => "process")
                         .increment(1);
                     tokio::spawn(refuse(stream, Refusal::Process));
                     continue;
@@ -124,7 +124,8 @@ pub async fn serve(
             },
         };
         let Some(slot) = per_ip.take(peer.ip()) else {
-            metrics::counter!("http_connections_refused_total", "reason" => "address").increment(1);
+            metrics::counter!("freightgate_http_connections_refused_total", "reason" => "address")
+                .increment(1);
             tokio::spawn(refuse(stream, Refusal::Address(peer)));
             continue;
         };
@@ -133,7 +134,7 @@ pub async fn serve(
             .with_upgrades();
         let shutdown = shutdown.clone();
         connections.spawn(async move {
-            metrics::gauge!("http_connections_open").increment(1.0);
+            metrics::gauge!("freightgate_http_connections_open").increment(1.0);
             let mut connection = std::pin::pin!(connection);
             let ended = tokio::select! {
                 ended = connection.as_mut() => ended,
@@ -146,7 +147,7 @@ pub async fn serve(
             if let Err(error) = ended {
                 tracing::debug!(%error, "connection ended with an error");
             }
-            metrics::gauge!("http_connections_open").decrement(1.0);
+            metrics::gauge!("freightgate_http_connections_open").decrement(1.0);
             drop(slot);
             drop(permit);
         });

@@ -60,6 +60,8 @@ pub(super) struct Payload {
 struct Job {
     payload: Payload,
     answer: oneshot::Sender<Result<Written>>,
+    /// The request's span, so the acknowledgement's log line carries its request id.
+    span: tracing::Span,
 }
 
 /// The queue in front of the writers; cheap to clone.
@@ -129,7 +131,11 @@ impl Writer {
     /// Queues the job and waits for its commit.
     pub(super) async fn submit(&self, payload: Payload) -> Result<Written> {
         let (answer, answered) = oneshot::channel();
-        let job = Job { payload, answer };
+        let job = Job {
+            payload,
+            answer,
+            span: tracing::Span::current(),
+        };
         self.queue.send(job).await.map_err(|_| stopped())?;
         answered.await.map_err(|_| stopped())?
     }
@@ -164,8 +170,31 @@ async fn write_batches(
         if batch.is_empty() {
             continue;
         }
-        metrics::histogram!("ingest_group_commit_payloads").record(batch.len() as f64);
+        metrics::histogram!("freightgate_ingest_group_commit_payloads").record(batch.len() as f64);
         commit(&db, &gate, settings, std::mem::take(&mut batch)).await;
+    }
+}
+
+/// Counts a committed payload by outcome and rule, and its problems by code.
+fn count(ack: &Ack) {
+    let rule = ack
+        .results
+        .iter()
+        .find_map(|r| r.rule.clone())
+        .unwrap_or_else(|| "none".into());
+    metrics::counter!(
+        "freightgate_ingest_payloads_total",
+        "outcome" => ack.outcome.as_str(),
+        "rule" => rule
+    )
+    .increment(1);
+    for code in ack
+        .problem_codes()
+        .iter()
+        .flat_map(|c| c.split_whitespace())
+    {
+        metrics::counter!("freightgate_ingest_problems_total", "code" => code.to_string())
+            .increment(1);
     }
 }
 
@@ -200,15 +229,19 @@ async fn commit(db: &Db, gate: &WriteGate, settings: Settings, mut jobs: Vec<Job
         if let Err(e) = txn.commit().await {
             return fail_all(jobs, e);
         }
-        metrics::histogram!("ingest_group_commit_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("freightgate_ingest_group_commit_seconds")
+            .record(started.elapsed().as_secs_f64());
         for (job, written) in jobs.into_iter().zip(written) {
             if let Written::Fresh(ack) = &written {
-                tracing::info!(
-                    logging_id = job.payload.logging_id,
-                    outcome = ack.outcome.as_str(),
-                    status = ack.status().as_u16(),
-                    "payload acknowledged"
-                );
+                job.span.in_scope(|| {
+                    tracing::info!(
+                        logging_id = job.payload.logging_id,
+                        outcome = ack.outcome.as_str(),
+                        status = ack.status().as_u16(),
+                        "payload acknowledged"
+                    )
+                });
+                count(ack);
             }
             let _ = job.answer.send(Ok(written));
         }

@@ -16,6 +16,67 @@ pub struct LiveRules {
     options: LoadOptions,
     current: ArcSwap<RuleSet>,
     seen: Mutex<Vec<(PathBuf, Option<SystemTime>, u64)>>,
+    status: Mutex<RulesStatus>,
+}
+
+/// The rules in use and how the last reload went: what an operator checks after
+/// changing a rules file.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct RulesStatus {
+    /// The first 12 hex digits of a SHA-256 over the files' names and contents, in
+    /// load order: the same files give the same version on every instance.
+    pub version: String,
+    /// Rules in use.
+    pub rules: usize,
+    /// Their files, in load order.
+    pub files: Vec<String>,
+    /// When they were loaded.
+    pub loaded_at: chrono::DateTime<chrono::Utc>,
+    /// Doubtful but usable rules (ties, shadowed rules).
+    pub warnings: Vec<String>,
+    /// The last reload, when there was one since start-up.
+    pub last_reload: Option<ReloadAttempt>,
+}
+
+/// One reload of the rules directory.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ReloadAttempt {
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// False when a file was broken: the previous rules stay in use.
+    pub ok: bool,
+    /// What was wrong, one entry per problem, with file and line.
+    pub errors: Vec<String>,
+}
+
+impl RulesStatus {
+    fn loaded(dir: &Path, report: &LoadReport) -> Self {
+        use sha2::Digest;
+        let mut hash = sha2::Sha256::new();
+        for name in &report.files {
+            hash.update(name.as_bytes());
+            hash.update([0]);
+            hash.update(std::fs::read(dir.join(name)).unwrap_or_default());
+            hash.update([0]);
+        }
+        let version = hex::encode(hash.finalize())[..12].to_string();
+        Self {
+            version,
+            rules: report.rules,
+            files: report.files.clone(),
+            loaded_at: chrono::Utc::now(),
+            warnings: report.warnings.iter().map(ToString::to_string).collect(),
+            last_reload: None,
+        }
+    }
+
+    /// Sets the metrics that say which rules are in use.
+    fn publish(&self, previous: Option<&str>) {
+        if let Some(previous) = previous.filter(|p| *p != self.version) {
+            metrics::gauge!("freightgate_rules_info", "version" => previous.to_string()).set(0.0);
+        }
+        metrics::gauge!("freightgate_rules_info", "version" => self.version.clone()).set(1.0);
+        metrics::gauge!("freightgate_rules_loaded").set(self.rules as f64);
+    }
 }
 
 /// All errors of a failed load, one per line.
@@ -49,11 +110,14 @@ impl LiveRules {
     pub fn load(dir: &Path, options: LoadOptions) -> Result<(Self, LoadReport), LoadReport> {
         let seen = snapshot(dir);
         let (set, report) = load_dir_with(dir, &options)?;
+        let status = RulesStatus::loaded(dir, &report);
+        status.publish(None);
         let live = Self {
             dir: dir.to_path_buf(),
             options,
             current: ArcSwap::from_pointee(set),
             seen: Mutex::new(seen),
+            status: Mutex::new(status),
         };
         Ok((live, report))
     }
@@ -63,14 +127,43 @@ impl LiveRules {
         self.current.load_full()
     }
 
+    /// The rules in use and how the last reload went.
+    pub fn status(&self) -> Option<RulesStatus> {
+        self.status.lock().ok().map(|s| s.clone())
+    }
+
     /// Reloads from disk; on any error the previous set stays in use.
     pub fn reload(&self) -> Result<LoadReport, LoadReport> {
         let seen = snapshot(&self.dir);
-        let (set, report) = load_dir_with(&self.dir, &self.options)?;
+        let attempt = |ok: bool, report: &LoadReport| ReloadAttempt {
+            at: chrono::Utc::now(),
+            ok,
+            errors: report.errors.iter().map(ToString::to_string).collect(),
+        };
+        let (set, report) = match load_dir_with(&self.dir, &self.options) {
+            Ok(loaded) => loaded,
+            Err(report) => {
+                metrics::counter!("freightgate_rules_reloads_total", "result" => "failed")
+                    .increment(1);
+                metrics::gauge!("freightgate_rules_reload_failing").set(1.0);
+                if let Ok(mut status) = self.status.lock() {
+                    status.last_reload = Some(attempt(false, &report));
+                }
+                return Err(report);
+            }
+        };
         self.current.store(Arc::new(set));
         if let Ok(mut last) = self.seen.lock() {
             *last = seen;
         }
+        let mut status = RulesStatus::loaded(&self.dir, &report);
+        status.last_reload = Some(attempt(true, &report));
+        if let Ok(mut current) = self.status.lock() {
+            status.publish(Some(&current.version));
+            *current = status;
+        }
+        metrics::counter!("freightgate_rules_reloads_total", "result" => "ok").increment(1);
+        metrics::gauge!("freightgate_rules_reload_failing").set(0.0);
         Ok(report)
     }
 

@@ -374,3 +374,58 @@ async fn set_outcome(
         .map_err(Error::from_db_err)?;
     Ok(())
 }
+
+/// The delivery queue as `/metrics` shows it, over every business.
+#[derive(Debug, Clone, Default)]
+pub struct Backlog {
+    /// Deliveries waiting for an attempt (first or retry).
+    pub pending: u64,
+    /// When the oldest of them was written.
+    pub oldest_pending: Option<DateTime<Utc>>,
+    /// Deliveries given up after their last attempt (dead letters).
+    pub failed: u64,
+    /// Endpoints with a delivery waiting for a retry: their last attempt failed.
+    pub failing_endpoints: u64,
+}
+
+/// Counts the delivery queue.
+pub async fn backlog(db: &impl ConnectionTrait) -> Result<Backlog> {
+    use delivery::Column as C;
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let pending = delivery::Entity::find()
+        .filter(C::State.eq(DeliveryState::Pending))
+        .count(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    let oldest_pending: Option<DateTime<Utc>> = delivery::Entity::find()
+        .select_only()
+        .column(C::CreatedAt)
+        .filter(C::State.eq(DeliveryState::Pending))
+        .order_by_asc(C::Id)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    let failed = delivery::Entity::find()
+        .filter(C::State.eq(DeliveryState::Failed))
+        .count(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    let failing: Vec<i64> = delivery::Entity::find()
+        .select_only()
+        .column(C::EndpointId)
+        .distinct()
+        .filter(C::State.eq(DeliveryState::Pending))
+        .filter(C::Attempts.gt(0))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(Backlog {
+        pending,
+        oldest_pending,
+        failed,
+        failing_endpoints: failing.len() as u64,
+    })
+}

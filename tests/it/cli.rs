@@ -646,3 +646,153 @@ async fn keys_create_for_a_misspelt_business_asks_instead_of_creating_it() {
         String::from_utf8_lossy(&other.stderr)
     );
 }
+
+#[tokio::test]
+async fn metrics_to_alert_on_hold_between_retries_and_every_one_has_help() {
+    let database = TestDb::new().await;
+    let created = freightgate(&database.url, &["keys", "create", "--business", "acme"]);
+    let key = stdout(&created).lines().last().unwrap().to_string();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let stderr = log.reopen().unwrap();
+    let (served, base) = Served::start(&database.url, |command| {
+        command
+            .env("FREIGHTGATE_WEBHOOKS_ALLOW_NETWORKS", "127.0.0.0/8")
+            // One attempt now, the retry an hour later: the endpoint stays failing.
+            .env("FREIGHTGATE_WEBHOOKS_RETRY_SCHEDULE", "0s,1h")
+            .env("FREIGHTGATE_LOG_FORMAT", "json")
+            .stderr(stderr);
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}/hooks", closed.local_addr().unwrap());
+    drop(closed);
+    let registered = client
+        .post(format!("{base}/v1/webhooks/endpoints"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"url": dead}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let answer = client
+        .post(format!("{base}/v1/ingest"))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .body(crate::ingest::feed("tms-order-create.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 201);
+    let request_id = answer.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let ack: serde_json::Value = answer.json().await.unwrap();
+    let logging_id = ack["logging_id"].as_str().unwrap().to_string();
+
+    let started = std::time::Instant::now();
+    loop {
+        let text = client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains(r#"freightgate_webhook_attempts_total{outcome="failed"} 1"#) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "no failed attempt counted: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Scraped again after the attempt: the queue as it stands between retries.
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        r#"freightgate_ingest_payloads_total{outcome="accepted",rule="tms-order-create"} 1"#,
+        "freightgate_webhook_endpoints_failing 1",
+        "freightgate_webhook_backlog 1",
+        "freightgate_webhook_dead_letters 0",
+        r#"freightgate_build_info{version=""#,
+        "freightgate_rules_loaded ",
+        r#"freightgate_rules_info{version=""#,
+    ] {
+        assert!(text.contains(expected), "{expected} missing: {text}");
+    }
+    let age: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("freightgate_webhook_oldest_pending_age_seconds "))
+        .expect("oldest pending age")
+        .parse()
+        .unwrap();
+    assert!(age > 0.0 && age < 60.0, "{age}");
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(typed) = line.strip_prefix("# TYPE ") {
+            let name = typed.split(' ').next().unwrap();
+            assert!(
+                text.contains(&format!("# HELP {name} ")),
+                "{name} has no HELP"
+            );
+        }
+        if !line.starts_with('#') {
+            assert!(line.starts_with("freightgate_"), "unprefixed: {line}");
+        }
+    }
+    served.stop();
+
+    // The acknowledgement's log line names the request and the payload.
+    let written = std::fs::read_to_string(log.path()).unwrap();
+    let line = written
+        .lines()
+        .find(|l| l.contains("payload acknowledged"))
+        .unwrap_or_else(|| panic!("no acknowledgement logged: {written}"));
+    assert!(line.contains(&logging_id), "{line}");
+    assert!(line.contains(&request_id), "{line}");
+}
+
+#[test]
+fn every_metric_in_the_code_is_described_and_prefixed() {
+    let described: Vec<&str> = freightgate::telemetry::METRICS
+        .iter()
+        .map(|(name, _, _)| *name)
+        .collect();
+    let macro_call =
+        regex::Regex::new(r#"metrics::(counter|gauge|histogram)!\(\s*"([a-z_]+)""#).unwrap();
+    let mut used = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src"
+    ))];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for found in macro_call.captures_iter(&text) {
+                    used.push((found[2].to_string(), path.display().to_string()));
+                }
+            }
+        }
+    }
+    assert!(used.len() > 10, "the scan found the metrics: {used:?}");
+    for (name, file) in used {
+        assert!(name.starts_with("freightgate_"), "{name} in {file}");
+        assert!(
+            described.contains(&name.as_str()),
+            "{name} in {file} has no HELP in telemetry::METRICS"
+        );
+    }
+}

@@ -29,20 +29,24 @@ async fn metrics_count_requests_by_route_and_status_and_show_the_pool() {
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
     assert!(
-        text.contains(r#"http_requests_total{method="GET",route="/v1/orders/{id}",status="401"}"#),
+        text.contains(
+            r#"freightgate_http_requests_total{method="GET",route="/v1/orders/{id}",status="401"}"#
+        ),
         "{text}"
     );
     assert!(
-        text.contains("# TYPE http_request_duration_seconds histogram"),
+        text.contains("# TYPE freightgate_http_request_duration_seconds histogram"),
         "{text}"
     );
-    assert!(text.contains(r#"http_request_duration_seconds_bucket{route="/healthz",le="0.005"}"#));
+    assert!(text.contains(
+        r#"freightgate_http_request_duration_seconds_bucket{route="/healthz",le="0.005"}"#
+    ));
     assert!(
-        text.contains(r#"db_pool_connections{state="open"}"#),
+        text.contains(r#"freightgate_db_pool_connections{state="open"}"#),
         "{text}"
     );
     assert!(
-        text.contains(r#"db_pool_connections{state="idle"}"#),
+        text.contains(r#"freightgate_db_pool_connections{state="idle"}"#),
         "{text}"
     );
 }

@@ -296,3 +296,61 @@ async fn failed_deliveries_are_listed_across_endpoints() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_broken_reload_is_visible_in_the_rules_status_not_only_in_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    write_rule(dir.path(), STRICT_RULE);
+    let rules_dir = dir.path().to_path_buf();
+    let app = TestApp::spawn_with(|c| {
+        c.rules_dir = rules_dir;
+        c.rules_poll_ms = 50;
+    })
+    .await;
+    let key = app.key("acme", &[Scope::Read]).await;
+    let before: Value = app.get_json("/v1/rules", &key).await;
+    assert_eq!(before["rules"], 1);
+    assert_eq!(before["files"], json!(["walk-in.toml"]));
+    assert!(before["last_reload"].is_null(), "{before}");
+    let version = before["version"].as_str().unwrap().to_string();
+    assert_eq!(version.len(), 12);
+
+    let wait_for = |ok: bool| {
+        let app = &app;
+        let key = &key;
+        async move {
+            let started = Instant::now();
+            loop {
+                let status: Value = app.get_json("/v1/rules", key).await;
+                if status["last_reload"]["ok"] == ok {
+                    return status;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "no reload with ok={ok}: {status}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    write_rule(dir.path(), "[[rule]]\nname = \"broken\"\n");
+    let broken = wait_for(false).await;
+    assert_eq!(
+        broken["version"],
+        version.as_str(),
+        "the old rules stay in use"
+    );
+    let errors = broken["last_reload"]["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.as_str().unwrap().contains("walk-in.toml")),
+        "{broken}"
+    );
+    write_rule(dir.path(), FIXED_RULE);
+    let fixed = wait_for(true).await;
+    assert_ne!(fixed["version"], version.as_str());
+    assert_eq!(fixed["last_reload"]["errors"], json!([]));
+    let writer = app.key("acme", &[Scope::Write]).await;
+    assert_problem(app.get("/v1/rules", &writer).await, 403, "forbidden").await;
+}

@@ -125,11 +125,6 @@ impl Lanes {
             .collect()
     }
 
-    /// How many endpoints are failing now.
-    pub(super) fn failing(&self) -> usize {
-        self.failing.len()
-    }
-
     /// Every delivery held, for lease renewal.
     pub(super) fn held(&self) -> Vec<i64> {
         self.held.iter().copied().collect()

@@ -193,12 +193,7 @@ impl Dispatcher {
         let inner = &self.inner;
         let full = {
             let mut lanes = lock(&inner.lanes);
-            let failing = lanes.failing();
-            let full = lanes.full(Instant::now());
-            if lanes.failing() != failing {
-                metrics::gauge!("webhook_endpoints_failing").set(lanes.failing() as f64);
-            }
-            full
+            lanes.full(Instant::now())
         };
         if self.recently_fruitless(&full) {
             return Vec::new();
@@ -365,7 +360,14 @@ impl Dispatcher {
         let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
         self.pace(job.delivery.endpoint_id, &answer);
         let (state, next_attempt_at) = self.next_step(&job, attempt, &answer).await;
-        metrics::counter!("webhook_attempts_total", "outcome" => state.as_str()).increment(1);
+        let outcome = match state {
+            DeliveryState::Delivered => "delivered",
+            _ => "failed",
+        };
+        metrics::counter!("freightgate_webhook_attempts_total", "outcome" => outcome).increment(1);
+        if state == DeliveryState::Failed {
+            metrics::counter!("freightgate_webhook_dead_letters_total").increment(1);
+        }
         AttemptRecord {
             delivery_id: job.delivery.id,
             attempt,
@@ -388,11 +390,7 @@ impl Dispatcher {
         let ok = answer.status.is_some_and(|s| (200..300).contains(&s));
         let change = {
             let mut lanes = lock(&self.inner.lanes);
-            let change = lanes.answered(endpoint, ok, answer.retry_after, Instant::now());
-            if change.is_some() {
-                metrics::gauge!("webhook_endpoints_failing").set(lanes.failing() as f64);
-            }
-            change
+            lanes.answered(endpoint, ok, answer.retry_after, Instant::now())
         };
         match change {
             Some(Change::StartedFailing) => {

@@ -193,7 +193,7 @@ async fn many_subscriptions_are_fed_by_one_poller() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let polls = |text: &str| -> f64 {
         text.lines()
-            .find(|l| l.starts_with("graphql_subscription_polls_total"))
+            .find(|l| l.starts_with("freightgate_graphql_subscription_polls_total"))
             .and_then(|l| l.split_whitespace().last())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0.0)
