@@ -190,6 +190,53 @@ pub async fn all_deliveries(
     Ok(super::Listing::new(found.rows, next))
 }
 
+/// The business's deliveries matching `filter` sent again (scope `webhooks`): the
+/// dead letters by default, or `state: delivered`; answers how many.
+pub async fn replay_matching(app: &App, who: &Principal, filter: DeliveryFilter) -> Result<u64> {
+    who.require(Scope::Webhooks)?;
+    let state = filter.state.unwrap_or(DeliveryState::Failed);
+    if state == DeliveryState::Pending {
+        return Err(Error::invalid_field(
+            "state",
+            "pending deliveries are sent already; replay `failed` or `delivered` ones",
+        ));
+    }
+    let txn = app.begin().await?;
+    let endpoint_ids = match filter.endpoint {
+        Some(id) => vec![webhooks::find(&*txn, who.business_id, id).await?.id],
+        None => webhooks::list_for(&*txn, who.business_id)
+            .await?
+            .into_iter()
+            .map(|e| e.id)
+            .collect(),
+    };
+    if endpoint_ids.is_empty() {
+        return Ok(0);
+    }
+    let query = webhooks::DeliveryQuery {
+        endpoint_ids,
+        state: Some(state),
+        event_type: filter.event_type,
+        since: filter.since,
+        until: filter.until,
+    };
+    let requeued = webhooks::replay_matching(&*txn, &query).await?;
+    txn.commit().await?;
+    Ok(requeued)
+}
+
+/// How far back an endpoint's health counts attempts.
+pub const HEALTH_WINDOW_HOURS: i64 = 24;
+
+/// How the endpoint is doing (scope `webhooks`): attempts and successes over the
+/// last [`HEALTH_WINDOW_HOURS`], last success and failure, since when it fails, its
+/// backlog and dead letters.
+pub async fn health(app: &App, who: &Principal, id: i64) -> Result<webhooks::Health> {
+    get(app, who, id).await?;
+    let since = Utc::now() - chrono::Duration::hours(HEALTH_WINDOW_HOURS);
+    webhooks::health(&app.db, id, since).await
+}
+
 /// The endpoint's attempts, newest first.
 pub async fn attempts(
     app: &App,
@@ -292,4 +339,32 @@ pub async fn messages(
 /// The delivery queue over every business, for `/metrics`.
 pub async fn backlog(app: &App) -> Result<crate::store::dispatch::Backlog> {
     crate::store::dispatch::backlog(&app.db).await
+}
+
+/// One event type of the catalogue.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct EventTypeInfo {
+    #[serde(rename = "type")]
+    pub event_type: &'static str,
+    /// When it is published.
+    pub description: &'static str,
+    /// A push body of this type, built by the code that builds real ones from
+    /// sample records (ids and times are examples).
+    #[schema(value_type = Object)]
+    pub example: serde_json::Value,
+}
+
+/// Every event type an endpoint can subscribe to, with an example push body.
+pub fn event_types() -> Vec<EventTypeInfo> {
+    let at = DateTime::parse_from_rfc3339("2026-06-11T06:21:56Z")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default();
+    crate::domain::EventType::ALL
+        .iter()
+        .map(|t| EventTypeInfo {
+            event_type: t.as_str(),
+            description: t.description(),
+            example: outbox::envelope(*t, at, &crate::store::events::example(*t)),
+        })
+        .collect()
 }

@@ -46,6 +46,25 @@ event_types! {
 }
 
 impl EventType {
+    /// When an event of this type is published.
+    pub const fn description(self) -> &'static str {
+        match self {
+            EventType::ShipmentCreated => "a shipment is created",
+            EventType::ShipmentUpdated => "a shipment's fields change",
+            EventType::ShipmentStatusChanged => "a shipment's status changes",
+            EventType::ShipmentCancelled => "a shipment is cancelled",
+            EventType::ShipmentCompleted => {
+                "a shipment reaches DEPARTED or CHECKED_OUT; with its orders and pallets"
+            }
+            EventType::PalletProcessed => "one pallet is seen loading or unloading",
+            EventType::OrderCreated => "an order is created",
+            EventType::OrderUpdated => "an order's fields or lines change",
+            EventType::OrderCancelled => "an order is cancelled",
+            EventType::DocumentAttached => "a document is attached to a shipment or order",
+            EventType::ExceptionCreated => "an exception is raised on a shipment or pallet",
+        }
+    }
+
     /// The names of every type, for messages that list them.
     pub fn names() -> Vec<&'static str> {
         Self::ALL.iter().map(|t| t.as_str()).collect()

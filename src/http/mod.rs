@@ -105,6 +105,12 @@ pub fn router(state: App, shedding: Arc<server::Shedding>) -> Router {
         .route("/v1/rules", get(ingest::rules))
         .route("/v1/messages", get(webhooks::messages))
         .route("/v1/webhooks/deliveries", get(webhooks::all_deliveries))
+        .route("/v1/webhooks/event-types", get(webhooks::event_types))
+        .route(
+            "/v1/webhooks/deliveries/replay",
+            post(webhooks::replay_matching),
+        )
+        .route("/v1/webhooks/endpoints/{id}/health", get(webhooks::health))
         .route(
             "/v1/webhooks/endpoints",
             get(webhooks::list).post(webhooks::create),

@@ -510,6 +510,119 @@ pub async fn recover(
     Ok((StatusCode::ACCEPTED, axum::Json(Requeued { requeued })).into_response())
 }
 
+/// Which deliveries to send again: the business's dead letters unless narrowed
+/// (unknown fields are refused).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayFilter {
+    /// `failed` (the default: dead letters) or `delivered`.
+    state: Option<DeliveryState>,
+    /// Only this endpoint's (its id).
+    #[schema(value_type = Option<i64>)]
+    endpoint: Option<PublicId>,
+    /// Only messages of this event type.
+    event_type: Option<String>,
+    /// Written at or after.
+    since: Option<DateTime<Utc>>,
+    /// Written before.
+    until: Option<DateTime<Utc>>,
+}
+
+/// Sends again every delivery of the business matching the filter, at once: after
+/// a receiver's outage, `{"since": …}` replays what was given up meanwhile.
+#[utoipa::path(post, path = "/v1/webhooks/deliveries/replay", tag = "webhooks", operation_id = "replayWebhookDeliveries",
+    request_body = ReplayFilter,
+    responses(
+        (status = 202, description = "How many were queued again", body = Requeued),
+        WriteProblems,
+    ))]
+pub async fn replay_matching(
+    State(app): State<App>,
+    p: Principal,
+    Json(body): Json<ReplayFilter>,
+) -> Result<Response> {
+    let filter = use_case::DeliveryFilter {
+        endpoint: body.endpoint.map(PublicId::internal),
+        state: body.state,
+        event_type: body.event_type,
+        since: body.since,
+        until: body.until,
+    };
+    let requeued = use_case::replay_matching(&app, &p, filter).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(Requeued { requeued })).into_response())
+}
+
+/// How an endpoint is doing.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HealthView {
+    /// The attempts counted below are those of the last this many hours.
+    pub window_hours: i64,
+    pub attempts: u64,
+    /// Of them, answered 2xx.
+    pub delivered: u64,
+    /// `delivered / attempts`; null without attempts.
+    pub success_rate: Option<f64>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_failure_at: Option<DateTime<Utc>>,
+    /// The first failed attempt after the last success, while the last attempt failed.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// Deliveries waiting for an attempt.
+    pub backlog: u64,
+    /// Deliveries given up.
+    pub dead_letters: u64,
+}
+
+/// The endpoint's health: success rate over the last 24 hours, last success, since
+/// when it fails, backlog and dead letters.
+#[utoipa::path(get, path = "/v1/webhooks/endpoints/{id}/health", tag = "webhooks", operation_id = "getWebhookEndpointHealth",
+    params(("id" = i64, Path, description = "The endpoint's id")),
+    responses(
+        (status = 200, description = "Its health", body = HealthView),
+        ReadProblems,
+    ))]
+pub async fn health(
+    State(app): State<App>,
+    p: Principal,
+    Path(id): Path<PublicId>,
+) -> Result<Response> {
+    let h = use_case::health(&app, &p, id.internal()).await?;
+    Ok(axum::Json(HealthView {
+        window_hours: use_case::HEALTH_WINDOW_HOURS,
+        attempts: h.attempts,
+        delivered: h.delivered,
+        success_rate: (h.attempts > 0).then(|| h.delivered as f64 / h.attempts as f64),
+        last_success_at: h.last_success_at,
+        last_failure_at: h.last_failure_at,
+        failing_since: h.failing_since,
+        backlog: h.backlog,
+        dead_letters: h.dead_letters,
+    })
+    .into_response())
+}
+
+/// The event-type catalogue.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventTypeList {
+    pub event_types: Vec<use_case::EventTypeInfo>,
+}
+
+/// Every event type an endpoint can subscribe to, with when it is published and an
+/// example push body (scope `webhooks` or `read`).
+#[utoipa::path(get, path = "/v1/webhooks/event-types", tag = "webhooks", operation_id = "listWebhookEventTypes",
+    responses(
+        (status = 200, description = "The catalogue", body = EventTypeList),
+        ReadProblems,
+    ))]
+pub async fn event_types(p: Principal) -> Result<Response> {
+    if p.require(crate::domain::Scope::Webhooks).is_err() {
+        p.require(crate::domain::Scope::Read)?;
+    }
+    Ok(axum::Json(EventTypeList {
+        event_types: use_case::event_types(),
+    })
+    .into_response())
+}
+
 /// Query of the message pull.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

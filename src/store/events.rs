@@ -106,12 +106,12 @@ pub async fn shipment_completed(db: &impl ConnectionTrait, s: &shipment::Model) 
     let orders: Vec<Value> = orders::for_shipment(db, s.id)
         .await?
         .into_iter()
-        .map(|o| json!({"id": PublicId::from(o.order.id), "order_number": o.order.order_number, "status": o.order.status}))
+        .map(|o| completed_order(&o.order))
         .collect();
     let pallets: Vec<Value> = super::attach::pallets_of(db, s.id)
         .await?
         .into_iter()
-        .map(|p| json!({"pallet_id": p.pallet_code, "direction": p.direction, "occurred_at": p.occurred_at, "labels": p.labels}))
+        .map(|p| completed_pallet(&p))
         .collect();
     publish(
         db,
@@ -127,6 +127,16 @@ pub async fn shipment_completed(db: &impl ConnectionTrait, s: &shipment::Model) 
         },
     )
     .await
+}
+
+/// An order as `shipment.completed` lists it.
+fn completed_order(o: &order::Model) -> Value {
+    json!({"id": PublicId::from(o.id), "order_number": o.order_number, "status": o.status})
+}
+
+/// A pallet as `shipment.completed` lists it.
+fn completed_pallet(p: &pallet::Model) -> Value {
+    json!({"pallet_id": p.pallet_code, "direction": p.direction, "occurred_at": p.occurred_at, "labels": p.labels})
 }
 
 /// `order.created`, `.updated` or `.cancelled`.
@@ -145,21 +155,23 @@ pub async fn order(
         o.business_id,
         Some(o.facility_id),
         key,
-        |b, f| {
-            json!({
-                "business": b,
-                "facility": f,
-                "id": PublicId::from(o.id),
-                "order_number": o.order_number,
-                "direction": o.direction,
-                "status": o.status,
-                "customer": o.customer,
-                "shipment_id": o.shipment_id.map(PublicId::from),
-                "updated_at": o.updated_at,
-            })
-        },
+        |b, f| order_data(o, b, f),
     )
     .await
+}
+
+fn order_data(o: &order::Model, business: String, facility: Option<String>) -> Value {
+    json!({
+        "business": business,
+        "facility": facility,
+        "id": PublicId::from(o.id),
+        "order_number": o.order_number,
+        "direction": o.direction,
+        "status": o.status,
+        "customer": o.customer,
+        "shipment_id": o.shipment_id.map(PublicId::from),
+        "updated_at": o.updated_at,
+    })
 }
 
 /// `pallet.processed`: one pallet event with its shipment, dock, orders and labels.
@@ -176,22 +188,31 @@ pub async fn pallet_processed(
         p.business_id,
         Some(p.facility_id),
         format!("shipment:{}", s.id),
-        |b, f| {
-            json!({
-                "business": b,
-                "facility": f,
-                "shipment_id": PublicId::from(s.id),
-                "shipment_number": s.shipment_number,
-                "pallet_id": p.pallet_code,
-                "direction": p.direction,
-                "occurred_at": p.occurred_at,
-                "dock": dock,
-                "orders": order_numbers,
-                "labels": p.labels,
-            })
-        },
+        |b, f| pallet_data(p, s, dock, order_numbers, b, f),
     )
     .await
+}
+
+fn pallet_data(
+    p: &pallet::Model,
+    s: &shipment::Model,
+    dock: Option<String>,
+    order_numbers: &[String],
+    business: String,
+    facility: Option<String>,
+) -> Value {
+    json!({
+        "business": business,
+        "facility": facility,
+        "shipment_id": PublicId::from(s.id),
+        "shipment_number": s.shipment_number,
+        "pallet_id": p.pallet_code,
+        "direction": p.direction,
+        "occurred_at": p.occurred_at,
+        "dock": dock,
+        "orders": order_numbers,
+        "labels": p.labels,
+    })
 }
 
 /// `document.attached`.
@@ -211,23 +232,25 @@ pub async fn document_attached(
         d.business_id,
         facility_id,
         key,
-        |b, f| {
-            json!({
-                "business": b,
-                "facility": f,
-                "id": PublicId::from(d.id),
-                "type": d.document_type,
-                "file_name": d.file_name,
-                "mime_type": d.mime_type,
-                "size_bytes": d.size_bytes,
-                "sha256": d.sha256,
-                "shipment_id": d.shipment_id.map(PublicId::from),
-                "order_id": d.order_id.map(PublicId::from),
-                "uploaded_at": d.uploaded_at,
-            })
-        },
+        |b, f| document_data(d, b, f),
     )
     .await
+}
+
+fn document_data(d: &document::Model, business: String, facility: Option<String>) -> Value {
+    json!({
+        "business": business,
+        "facility": facility,
+        "id": PublicId::from(d.id),
+        "type": d.document_type,
+        "file_name": d.file_name,
+        "mime_type": d.mime_type,
+        "size_bytes": d.size_bytes,
+        "sha256": d.sha256,
+        "shipment_id": d.shipment_id.map(PublicId::from),
+        "order_id": d.order_id.map(PublicId::from),
+        "uploaded_at": d.uploaded_at,
+    })
 }
 
 /// `exception.created`.
@@ -243,19 +266,179 @@ pub async fn exception_created(
         e.business_id,
         Some(s.facility_id),
         format!("shipment:{}", s.id),
-        |b, f| {
-            json!({
-                "business": b,
-                "facility": f,
-                "id": PublicId::from(e.id),
-                "shipment_id": PublicId::from(s.id),
-                "shipment_number": s.shipment_number,
-                "pallet_id": pallet_code,
-                "priority": e.priority,
-                "description": e.description,
-                "created_at": e.created_at,
-            })
-        },
+        |b, f| exception_data(e, s, pallet_code, b, f),
     )
     .await
+}
+
+fn exception_data(
+    e: &exception::Model,
+    s: &shipment::Model,
+    pallet_code: Option<&str>,
+    business: String,
+    facility: Option<String>,
+) -> Value {
+    json!({
+        "business": business,
+        "facility": facility,
+        "id": PublicId::from(e.id),
+        "shipment_id": PublicId::from(s.id),
+        "shipment_number": s.shipment_number,
+        "pallet_id": pallet_code,
+        "priority": e.priority,
+        "description": e.description,
+        "created_at": e.created_at,
+    })
+}
+
+/// The `data` of an event of `event_type`, built by the same code as real events
+/// from sample records: what the event catalogue shows.
+pub fn example(event_type: EventType) -> Value {
+    use crate::domain::{
+        DocumentType, ExceptionPriority, OrderDirection, OrderStatus, PalletDirection,
+        ShipmentDirection, ShipmentStatus,
+    };
+    let at = chrono::DateTime::parse_from_rfc3339("2026-06-11T06:21:55Z")
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_default();
+    let business = || "northwind".to_string();
+    let facility = || Some("rotterdam-dc".to_string());
+    let dock = Some("D07".to_string());
+    let status = match event_type {
+        EventType::ShipmentCancelled => ShipmentStatus::Cancelled,
+        EventType::ShipmentCompleted => ShipmentStatus::Departed,
+        EventType::ShipmentStatusChanged => ShipmentStatus::AtFacility,
+        _ => ShipmentStatus::Scheduled,
+    };
+    let s = shipment::Model {
+        id: 1,
+        business_id: 1,
+        facility_id: 1,
+        shipment_number: "NW-SHP-240611-0042".into(),
+        direction: ShipmentDirection::Outbound,
+        status,
+        dock_id: Some(1),
+        expected_arrival_at: Some(at),
+        arrived_at: (status != ShipmentStatus::Scheduled).then_some(at),
+        loading_start_at: None,
+        loading_end_at: None,
+        departed_at: (status == ShipmentStatus::Departed).then_some(at),
+        carrier: Some("Van Dijk Transport".into()),
+        carrier_service: Some("FTL".into()),
+        trailer_number: Some("TR-4471".into()),
+        seal_number: Some("SEAL-99812".into()),
+        driver_name: None,
+        driver_phone: None,
+        driver_license_plate: None,
+        equipment_type: None,
+        service_type: None,
+        shipment_type: None,
+        purchase_order: None,
+        customer_shipment_identifier: None,
+        additional_fields: None,
+        created_at: at,
+        updated_at: at,
+    };
+    let p = pallet::Model {
+        id: 1,
+        business_id: 1,
+        facility_id: 1,
+        shipment_id: 1,
+        pallet_code: "PLT-0007731".into(),
+        direction: PalletDirection::Loading,
+        occurred_at: at,
+        dock_id: Some(1),
+        labels: json!({"sscc": ["387123450000077310"]}),
+        created_at: at,
+    };
+    let o = order::Model {
+        id: 1,
+        business_id: 1,
+        facility_id: 1,
+        order_number: "SO-778120".into(),
+        external_id: None,
+        customer: Some("Hendriks Retail BV".into()),
+        direction: OrderDirection::Outbound,
+        status: if event_type == EventType::OrderCancelled {
+            OrderStatus::Cancelled
+        } else {
+            OrderStatus::Created
+        },
+        order_type: None,
+        purchase_order: None,
+        requested_ship_date: None,
+        requested_delivery_date: None,
+        service_level: None,
+        carrier: None,
+        carrier_service: None,
+        bol_number: None,
+        seal_number: None,
+        shipper: None,
+        consignee: None,
+        payer: None,
+        pickup_window_start: None,
+        pickup_window_end: None,
+        delivery_window_start: None,
+        delivery_window_end: None,
+        addons: json!([]),
+        notes: None,
+        shipment_id: Some(1),
+        expected_quantity: None,
+        cancelled_at: None,
+        created_at: at,
+        updated_at: at,
+    };
+    match event_type {
+        EventType::ShipmentCreated
+        | EventType::ShipmentUpdated
+        | EventType::ShipmentStatusChanged
+        | EventType::ShipmentCancelled => shipment_data(&s, business(), facility(), dock),
+        EventType::ShipmentCompleted => {
+            let mut data = shipment_data(&s, business(), facility(), dock);
+            data["orders"] = json!([completed_order(&o)]);
+            data["pallets"] = json!([completed_pallet(&p)]);
+            data
+        }
+        EventType::PalletProcessed => pallet_data(
+            &p,
+            &s,
+            dock,
+            &["SO-778120".to_string()],
+            business(),
+            facility(),
+        ),
+        EventType::OrderCreated | EventType::OrderUpdated | EventType::OrderCancelled => {
+            order_data(&o, business(), facility())
+        }
+        EventType::DocumentAttached => {
+            let d = document::Model {
+                id: 1,
+                business_id: 1,
+                shipment_id: Some(1),
+                order_id: None,
+                document_type: DocumentType::Pod,
+                external_id: None,
+                file_name: "pod-0042.pdf".into(),
+                mime_type: "application/pdf".into(),
+                size_bytes: 48_213,
+                sha256: "9f2c…".into(),
+                content: Vec::new(),
+                notes: None,
+                uploaded_at: at,
+            };
+            document_data(&d, business(), facility())
+        }
+        EventType::ExceptionCreated => {
+            let e = exception::Model {
+                id: 1,
+                business_id: 1,
+                shipment_id: 1,
+                pallet_id: Some(1),
+                priority: ExceptionPriority::High,
+                description: "pallet damaged at loading".into(),
+                created_at: at,
+            };
+            exception_data(&e, &s, Some("PLT-0007731"), business(), facility())
+        }
+    }
 }

@@ -60,15 +60,20 @@ pub struct Emitted {
     pub body: String,
 }
 
+/// The body every push of an event carries: `type`, `timestamp` and `data`.
+pub fn envelope(event_type: EventType, at: chrono::DateTime<Utc>, data: &Value) -> Value {
+    json!({
+        "type": event_type.as_str(),
+        "timestamp": at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "data": data,
+    })
+}
+
 /// Emits the message and its deliveries on the change's connection (so inside its
 /// transaction): at once, or at the end of the enclosing [`unit`].
 pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<Emitted> {
     let now = Utc::now();
-    let body = json!({
-        "type": event.event_type.as_str(),
-        "timestamp": now.to_rfc3339_opts(SecondsFormat::Millis, true),
-        "data": event.data,
-    });
+    let body = envelope(event.event_type, now, &event.data);
     let emitted = Emitted {
         webhook_id: format!("msg_{}", uuid::Uuid::now_v7().simple()),
         body: body.to_string(),

@@ -359,6 +359,158 @@ pub async fn replay(
     active.update(db).await.map_err(Error::from_db_err)
 }
 
+/// Re-queues the deliveries matching `query` (its state: `failed` or `delivered`) to
+/// be sent again now, as a replay of each would; returns how many.
+pub async fn replay_matching(db: &impl ConnectionTrait, query: &DeliveryQuery) -> Result<u64> {
+    use delivery::Column as C;
+    use sea_orm::sea_query::Query;
+    let now = Utc::now();
+    let mut update = delivery::Entity::update_many()
+        .col_expr(C::State, Expr::value(DeliveryState::Pending.as_str()))
+        .col_expr(C::Attempts, Expr::value(0))
+        .col_expr(C::NextAttemptAt, Expr::value(now))
+        .col_expr(C::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(
+            C::LeaseExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::EndpointId.is_in(query.endpoint_ids.clone()))
+        .filter(C::State.eq(query.state.unwrap_or(DeliveryState::Failed)));
+    if let Some(since) = query.since {
+        update = update.filter(C::CreatedAt.gte(since));
+    }
+    if let Some(until) = query.until {
+        update = update.filter(C::CreatedAt.lt(until));
+    }
+    if let Some(event_type) = &query.event_type {
+        update = update.filter(
+            C::MessageId.in_subquery(
+                Query::select()
+                    .column(message::Column::Id)
+                    .from(message::Entity)
+                    .and_where(message::Column::EventType.eq(event_type.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    let result = update.exec(db).await.map_err(Error::from_db_err)?;
+    Ok(result.rows_affected)
+}
+
+/// How an endpoint is doing: its attempts since a time, its last success and
+/// failure, since when it fails, and what waits for it.
+#[derive(Debug, Clone, Default)]
+pub struct Health {
+    pub attempts: u64,
+    /// Of `attempts`, those answered 2xx.
+    pub delivered: u64,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_failure_at: Option<DateTime<Utc>>,
+    /// The first failed attempt after the last success, while the last attempt failed.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// Deliveries waiting for an attempt.
+    pub backlog: u64,
+    /// Deliveries given up (state `failed`).
+    pub dead_letters: u64,
+}
+
+/// The endpoint's health over attempts made since `since`.
+pub async fn health(
+    db: &impl ConnectionTrait,
+    endpoint_id: i64,
+    since: DateTime<Utc>,
+) -> Result<Health> {
+    use sea_orm::sea_query::Query;
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let of_endpoint = || {
+        delivery_attempt::Column::DeliveryId.in_subquery(
+            Query::select()
+                .column(delivery::Column::Id)
+                .from(delivery::Entity)
+                .and_where(delivery::Column::EndpointId.eq(endpoint_id))
+                .to_owned(),
+        )
+    };
+    use delivery_attempt::Column as A;
+    let ok = || {
+        sea_orm::Condition::all()
+            .add(A::StatusCode.gte(200))
+            .add(A::StatusCode.lt(300))
+    };
+    let failed = || {
+        sea_orm::Condition::any()
+            .add(A::StatusCode.is_null())
+            .add(A::StatusCode.lt(200))
+            .add(A::StatusCode.gte(300))
+    };
+    let attempts = delivery_attempt::Entity::find()
+        .filter(of_endpoint())
+        .filter(A::AttemptedAt.gte(since))
+        .count(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    let delivered = delivery_attempt::Entity::find()
+        .filter(of_endpoint())
+        .filter(A::AttemptedAt.gte(since))
+        .filter(ok())
+        .count(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    let latest = |condition: sea_orm::Condition| {
+        delivery_attempt::Entity::find()
+            .select_only()
+            .column(A::AttemptedAt)
+            .filter(of_endpoint())
+            .filter(condition)
+            .order_by_desc(A::AttemptedAt)
+            .limit(1)
+            .into_tuple::<DateTime<Utc>>()
+    };
+    let last_success_at = latest(ok()).one(db).await.map_err(Error::from_db_err)?;
+    let last_failure_at = latest(failed()).one(db).await.map_err(Error::from_db_err)?;
+    let failing_since = match (last_failure_at, last_success_at) {
+        (Some(failure), success) if success.is_none_or(|s| s < failure) => {
+            let mut first = delivery_attempt::Entity::find()
+                .select_only()
+                .column(delivery_attempt::Column::AttemptedAt)
+                .filter(of_endpoint());
+            if let Some(success) = success {
+                first = first.filter(delivery_attempt::Column::AttemptedAt.gt(success));
+            }
+            first
+                .order_by_asc(delivery_attempt::Column::AttemptedAt)
+                .limit(1)
+                .into_tuple::<DateTime<Utc>>()
+                .one(db)
+                .await
+                .map_err(Error::from_db_err)?
+        }
+        _ => None,
+    };
+    let count_state = |state: DeliveryState| {
+        delivery::Entity::find()
+            .filter(delivery::Column::EndpointId.eq(endpoint_id))
+            .filter(delivery::Column::State.eq(state))
+            .count(db)
+    };
+    let backlog = count_state(DeliveryState::Pending)
+        .await
+        .map_err(Error::from_db_err)?;
+    let dead_letters = count_state(DeliveryState::Failed)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(Health {
+        attempts,
+        delivered,
+        last_success_at,
+        last_failure_at,
+        failing_since,
+        backlog,
+        dead_letters,
+    })
+}
+
 /// Re-queues every dead-lettered delivery of the endpoint whose message was
 /// written in `[since, until)`; returns how many.
 pub async fn recover(

@@ -284,6 +284,75 @@ async fn failed_deliveries_are_listed_across_endpoints() {
     expected.sort();
     assert_eq!(both, expected);
 
+    // Each endpoint's health says which one fails, and since when.
+    let health = |id: i64| {
+        let app = &app;
+        let key = &key;
+        async move {
+            app.get_json(&format!("/v1/webhooks/endpoints/{id}/health"), key)
+                .await
+        }
+    };
+    let sick = health(bad).await;
+    assert_eq!(sick["attempts"], 3, "{sick}");
+    assert_eq!(sick["delivered"], 0);
+    assert_eq!(sick["success_rate"], 0.0);
+    assert!(sick["last_success_at"].is_null());
+    assert!(sick["failing_since"].is_string(), "{sick}");
+    assert_eq!(sick["dead_letters"], 1);
+    assert_eq!(sick["backlog"], 0);
+    let fine = health(good).await;
+    assert_eq!(fine["attempts"], 1, "{fine}");
+    assert_eq!(fine["success_rate"], 1.0);
+    assert!(fine["failing_since"].is_null());
+    assert!(fine["last_success_at"].is_string());
+
+    // Replayed by filter: the dead letter goes out again, and fails again.
+    let replay = |body: Value| {
+        app.client
+            .post(app.url("/v1/webhooks/deliveries/replay"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+    assert_problem(
+        replay(json!({"state": "pending"})).await.unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_problem(
+        replay(json!({"stat": "failed"})).await.unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    let none: Value = replay(json!({"event_type": "shipment.created"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["requeued"], 0);
+    let replayed = replay(json!({})).await.unwrap();
+    assert_eq!(replayed.status(), 202);
+    let replayed: Value = replayed.json().await.unwrap();
+    assert_eq!(replayed["requeued"], 1);
+    let started = Instant::now();
+    loop {
+        let attempts: Value = app
+            .get_json(&format!("/v1/webhooks/endpoints/{bad}/attempts"), &key)
+            .await;
+        if attempts["attempts"].as_array().unwrap().len() == 6 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the replay was not attempted: {attempts}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // Another business sees none of them, and not the endpoint either.
     let other = crate::webhooks::key(&app, "northwind").await;
     let theirs: Value = app.get_json("/v1/webhooks/deliveries", &other).await;
@@ -295,6 +364,22 @@ async fn failed_deliveries_are_listed_across_endpoints() {
         "not_found",
     )
     .await;
+    assert_problem(
+        app.get(&format!("/v1/webhooks/endpoints/{bad}/health"), &other)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let theirs = app
+        .client
+        .post(app.url("/v1/webhooks/deliveries/replay"))
+        .bearer_auth(&other)
+        .json(&json!({"endpoint": bad}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(theirs, 404, "not_found").await;
 }
 
 #[tokio::test]
@@ -353,4 +438,46 @@ async fn a_broken_reload_is_visible_in_the_rules_status_not_only_in_the_log() {
     assert_eq!(fixed["last_reload"]["errors"], json!([]));
     let writer = app.key("acme", &[Scope::Write]).await;
     assert_problem(app.get("/v1/rules", &writer).await, 403, "forbidden").await;
+}
+
+#[tokio::test]
+async fn the_event_catalogue_shows_each_type_in_the_shape_real_pushes_have() {
+    use std::collections::BTreeSet;
+    let app = TestApp::spawn().await;
+    let key = app
+        .key("northwind", &[Scope::Ingest, Scope::Read, Scope::Webhooks])
+        .await;
+    let catalogue: Value = app.get_json("/v1/webhooks/event-types", &key).await;
+    let types = catalogue["event_types"].as_array().unwrap();
+    assert_eq!(types.len(), freightgate::domain::EventType::ALL.len());
+    for feed_name in [
+        "wms-shipment-with-orders.json",
+        "shipment-status.json",
+        "dock-pallet-scan.json",
+        "pod-document.json",
+    ] {
+        let (status, ack) = ingest(&app, &key, feed_name).await;
+        assert!(status < 300, "{feed_name}: {ack}");
+    }
+    let keys =
+        |data: &Value| -> BTreeSet<String> { data.as_object().unwrap().keys().cloned().collect() };
+    let pulled: Value = app.get_json("/v1/messages?limit=1000", &key).await;
+    let mut compared = BTreeSet::new();
+    for message in pulled["messages"].as_array().unwrap() {
+        let event_type = message["type"].as_str().unwrap();
+        let entry = types
+            .iter()
+            .find(|t| t["type"] == event_type)
+            .unwrap_or_else(|| panic!("{event_type} is not in the catalogue"));
+        assert!(entry["description"].as_str().is_some_and(|d| !d.is_empty()));
+        let example = &entry["example"];
+        assert_eq!(example["type"], event_type);
+        assert_eq!(
+            keys(&example["data"]),
+            keys(&message["message"]["data"]),
+            "{event_type}: the example's fields differ from a real push's"
+        );
+        compared.insert(event_type.to_string());
+    }
+    assert!(compared.len() >= 5, "compared only {compared:?}");
 }
