@@ -368,3 +368,21 @@ pub fn event_types() -> Vec<EventTypeInfo> {
         })
         .collect()
 }
+
+/// Sends the catalogue's example of `event_type` to the endpoint alone, signed and
+/// delivered like any push, whatever event types it subscribes to (scope
+/// `webhooks`). The message is a test: the pull and subscriptions leave it out.
+pub async fn send_test(
+    app: &App,
+    who: &Principal,
+    id: i64,
+    event_type: crate::domain::EventType,
+) -> Result<Delivery> {
+    who.require(Scope::Webhooks)?;
+    let txn = app.begin().await?;
+    let endpoint = webhooks::find(&*txn, who.business_id, id).await?;
+    let data = crate::store::events::example(event_type);
+    let (delivery, message) = outbox::emit_test(&*txn, &endpoint, event_type, &data).await?;
+    txn.commit().await?;
+    Ok((delivery, Some(message)))
+}

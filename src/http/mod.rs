@@ -112,6 +112,10 @@ pub fn router(state: App, shedding: Arc<server::Shedding>) -> Router {
         )
         .route("/v1/webhooks/endpoints/{id}/health", get(webhooks::health))
         .route(
+            "/v1/webhooks/endpoints/{id}/test",
+            post(webhooks::send_test),
+        )
+        .route(
             "/v1/webhooks/endpoints",
             get(webhooks::list).post(webhooks::create),
         )

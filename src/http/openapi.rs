@@ -111,6 +111,7 @@ pub const REFERENCE_PATH: &str = "/docs";
         webhooks::rotate,
         webhooks::all_deliveries,
         webhooks::event_types,
+        webhooks::send_test,
         webhooks::replay_matching,
         webhooks::health,
         webhooks::deliveries,

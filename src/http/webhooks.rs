@@ -600,6 +600,44 @@ pub async fn health(
     .into_response())
 }
 
+/// What a test push carries.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestEvent {
+    /// The event type whose catalogue example is sent (default `shipment.created`).
+    event_type: Option<String>,
+}
+
+/// Sends an example event to the endpoint now, signed like any push, whatever event
+/// types it subscribes to; the message pull and subscriptions leave it out. The
+/// answer is the delivery: follow it in the endpoint's deliveries and attempts.
+#[utoipa::path(post, path = "/v1/webhooks/endpoints/{id}/test", tag = "webhooks", operation_id = "sendWebhookTestEvent",
+    params(("id" = i64, Path, description = "The endpoint's id")),
+    request_body = TestEvent,
+    responses(
+        (status = 202, description = "The test delivery, queued", body = DeliveryView),
+        WriteProblems,
+    ))]
+pub async fn send_test(
+    State(app): State<App>,
+    p: Principal,
+    Path(id): Path<PublicId>,
+    Json(body): Json<TestEvent>,
+) -> Result<Response> {
+    let name = body.event_type.as_deref().unwrap_or("shipment.created");
+    let event_type = crate::domain::EventType::parse(name).ok_or_else(|| {
+        Error::invalid_field(
+            "event_type",
+            format!(
+                "`{name}` is not an event type; one of {}",
+                crate::domain::EventType::names().join(", ")
+            ),
+        )
+    })?;
+    let sent = use_case::send_test(&app, &p, id.internal(), event_type).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(DeliveryView::new(sent))).into_response())
+}
+
 /// The event-type catalogue.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventTypeList {

@@ -170,6 +170,47 @@ pub(super) async fn write_pending(db: &impl ConnectionTrait, pending: Vec<Pendin
     Ok(())
 }
 
+/// Writes a test message of `event_type` with `data` and its one delivery, to
+/// `endpoint` only, whatever its filters; the pull and subscriptions leave it out.
+pub async fn emit_test(
+    db: &impl ConnectionTrait,
+    endpoint: &webhook_endpoint::Model,
+    event_type: EventType,
+    data: &Value,
+) -> Result<(delivery::Model, message::Model)> {
+    use sea_orm::ActiveModelTrait;
+    let now = Utc::now();
+    let message = message::ActiveModel {
+        webhook_id: Set(format!("msg_{}", uuid::Uuid::now_v7().simple())),
+        business_id: Set(endpoint.business_id),
+        facility_id: Set(None),
+        event_type: Set(event_type.as_str().to_string()),
+        ordering_key: Set(None),
+        body: Set(envelope(event_type, now, data).to_string()),
+        created_at: Set(now),
+        is_test: Set(true),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(Error::from_db_err)?;
+    let delivery = delivery::ActiveModel {
+        message_id: Set(message.id),
+        endpoint_id: Set(endpoint.id),
+        ordering_key: Set(None),
+        state: Set(DeliveryState::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(Error::from_db_err)?;
+    Ok((delivery, message))
+}
+
 /// Messages of the business after `after_id`, oldest first; optionally one facility
 /// and only some event types.
 pub async fn messages_after(
@@ -183,7 +224,8 @@ pub async fn messages_after(
 ) -> Result<Vec<message::Model>> {
     let mut query = message::Entity::find()
         .filter(message::Column::BusinessId.eq(business_id))
-        .filter(message::Column::Id.gt(after_id));
+        .filter(message::Column::Id.gt(after_id))
+        .filter(message::Column::IsTest.eq(false));
     if let Some(types) = types {
         query = query.filter(message::Column::EventType.is_in(types.iter().copied()));
     }
@@ -232,6 +274,7 @@ pub async fn legacy_messages_after(
 ) -> Result<Vec<message::Model>> {
     message::Entity::find()
         .filter(message::Column::Id.gt(after_id))
+        .filter(message::Column::IsTest.eq(false))
         .filter(message::Column::EventType.is_in(types.iter().copied()))
         .order_by_asc(message::Column::Id)
         .limit(limit)

@@ -481,3 +481,78 @@ async fn the_event_catalogue_shows_each_type_in_the_shape_real_pushes_have() {
     }
     assert!(compared.len() >= 5, "compared only {compared:?}");
 }
+
+#[tokio::test]
+async fn a_test_event_reaches_one_endpoint_signed_and_stays_out_of_the_pull() {
+    use crate::webhooks::receiver::Receiver;
+    use crate::webhooks::verifier::signed_with;
+    use crate::webhooks::{key, register};
+    let app = TestApp::spawn().await;
+    let key = key(&app, "acme").await;
+    let receiver = Receiver::start().await;
+    let other_receiver = Receiver::start().await;
+    // It subscribes to orders only: a test is sent whatever the filters.
+    let (id, secret) = register(
+        &app,
+        &key,
+        json!({"url": receiver.url, "event_types": ["order.created"]}),
+    )
+    .await;
+    register(&app, &key, json!({"url": other_receiver.url})).await;
+    let send = |body: Value| {
+        app.client
+            .post(app.url(&format!("/v1/webhooks/endpoints/{id}/test")))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+    let sent = send(json!({})).await.unwrap();
+    assert_eq!(sent.status(), 202);
+    let delivery: Value = sent.json().await.unwrap();
+    assert_eq!(delivery["event_type"], "shipment.created");
+    assert_eq!(delivery["endpoint_id"], id);
+    let pushes = receiver
+        .wait_for(Duration::from_secs(15), |p| !p.is_empty())
+        .await;
+    let push = &pushes[0];
+    assert!(signed_with(push, &secret), "{}", push.body);
+    assert_eq!(
+        push.header("webhook-id"),
+        delivery["webhook_id"].as_str().unwrap()
+    );
+    assert_eq!(push.json()["type"], "shipment.created");
+    assert_eq!(push.json()["data"]["shipment_number"], "NW-SHP-240611-0042");
+    let pallet = send(json!({"event_type": "pallet.processed"}))
+        .await
+        .unwrap();
+    assert_eq!(pallet.status(), 202);
+    receiver
+        .wait_for(Duration::from_secs(15), |p| p.len() == 2)
+        .await;
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        other_receiver.pushes().is_empty(),
+        "only the endpoint tested"
+    );
+    let pulled: Value = app.get_json("/v1/messages", &key).await;
+    assert_eq!(pulled["messages"], json!([]), "a test is not an event");
+    assert_problem(
+        send(json!({"event_type": "shipment.exploded"}))
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    let other = crate::webhooks::key(&app, "northwind").await;
+    let theirs = app
+        .client
+        .post(app.url(&format!("/v1/webhooks/endpoints/{id}/test")))
+        .bearer_auth(&other)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(theirs, 404, "not_found").await;
+}

@@ -11,6 +11,7 @@ mod m20261125_000006_deliveries_due_by_endpoint;
 mod m20261204_000007_idempotency_answer_once;
 mod m20261205_000008_instance_settings;
 mod m20261205_000009_inbound_listing;
+mod m20261205_000010_test_messages;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_idempotency_answer_once::Migration),
             Box::new(m20261205_000008_instance_settings::Migration),
             Box::new(m20261205_000009_inbound_listing::Migration),
+            Box::new(m20261205_000010_test_messages::Migration),
         ]
     }
 }
