@@ -215,14 +215,17 @@ pub async fn list(
     principal: Principal,
     Query(params): Query<PayloadListParams>,
 ) -> Result<Response> {
-    use super::rest::{PageParams, bad_query, time_param};
+    use super::rest::{PageParams, bad_query, text_param, time_param};
     let page = PageParams {
         after: params.after.clone(),
         limit: params.limit,
     }
     .page()?;
     if let Some(code) = &params.code
-        && !(1..=64).contains(&code.len())
+        && !((1..=64).contains(&code.len())
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
     {
         return Err(bad_query(format!("code `{code}` is not a problem code")));
     }
@@ -236,13 +239,13 @@ pub async fn list(
     }
     let filter = use_case::PayloadFilter {
         outcome: params.outcome,
-        rule: params.rule,
+        rule: text_param("rule", params.rule)?,
         code: params.code,
-        key: params.key,
+        key: text_param("key", params.key)?,
         source: params.source,
         since: time_param("since", params.since.as_deref())?,
         until: time_param("until", params.until.as_deref())?,
-        reference: params.reference.filter(|r| !r.is_empty()),
+        reference: text_param("reference", params.reference)?,
     };
     let listing = use_case::list(&app, &principal, filter, page).await?;
     Ok(axum::Json(listing).into_response())

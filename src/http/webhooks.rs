@@ -420,7 +420,7 @@ pub async fn all_deliveries(
     p: Principal,
     Query(q): Query<AllDeliveriesQuery>,
 ) -> Result<Response> {
-    use super::rest::{PageParams, time_param};
+    use super::rest::{PageParams, text_param, time_param};
     let page = PageParams {
         after: q.after,
         limit: q.limit,
@@ -429,7 +429,9 @@ pub async fn all_deliveries(
     let filter = use_case::DeliveryFilter {
         endpoint: q.endpoint.map(PublicId::internal),
         state: q.state,
-        event_type: q.event_type.filter(|t| !t.is_empty()),
+        event_type: known_event_type(text_param("event_type", q.event_type)?, |detail| {
+            super::rest::bad_query(detail)
+        })?,
         since: time_param("since", q.since.as_deref())?,
         until: time_param("until", q.until.as_deref())?,
     };
@@ -510,6 +512,22 @@ pub async fn recover(
     Ok((StatusCode::ACCEPTED, axum::Json(Requeued { requeued })).into_response())
 }
 
+/// An event type filter: one of ours, or the error `refuse` makes of its detail.
+fn known_event_type(
+    name: Option<String>,
+    refuse: impl FnOnce(String) -> Error,
+) -> Result<Option<String>> {
+    match name {
+        None => Ok(None),
+        Some(name) if crate::domain::EventType::parse(&name).is_some() => Ok(Some(name)),
+        Some(name) => Err(refuse(format!(
+            "event_type `{}` is not an event type; one of {}",
+            name.escape_debug(),
+            crate::domain::EventType::names().join(", ")
+        ))),
+    }
+}
+
 /// Which deliveries to send again: the business's dead letters unless narrowed
 /// (unknown fields are refused).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -544,7 +562,9 @@ pub async fn replay_matching(
     let filter = use_case::DeliveryFilter {
         endpoint: body.endpoint.map(PublicId::internal),
         state: body.state,
-        event_type: body.event_type,
+        event_type: known_event_type(body.event_type, |detail| {
+            Error::invalid_field("event_type", detail)
+        })?,
         since: body.since,
         until: body.until,
     };

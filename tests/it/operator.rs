@@ -94,7 +94,17 @@ async fn received_payloads_are_found_by_outcome_code_key_reference_and_time() {
     assert_eq!(record["rule"], "tms-order-create");
 
     // Filters that cannot be read, and another business.
-    for query in ["outcome=lost", "source=fax", "since=yesterday", "after=x1"] {
+    let long = "x".repeat(300);
+    for query in [
+        "outcome=lost",
+        "source=fax",
+        "since=yesterday",
+        "after=x1",
+        "code=Missing%20Field",
+        "reference=a%00b",
+        "rule=%00",
+        &format!("key={long}"),
+    ] {
         assert_problem(
             app.get(&format!("/v1/ingest?{query}"), &key).await,
             400,
@@ -327,6 +337,21 @@ async fn failed_deliveries_are_listed_across_endpoints() {
         "validation_failed",
     )
     .await;
+    assert_problem(
+        replay(json!({"event_type": "shipment.exploded\u{0}"}))
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_problem(
+        app.get("/v1/webhooks/deliveries?event_type=nope%00", &key)
+            .await,
+        400,
+        "invalid_query_parameter",
+    )
+    .await;
     let none: Value = replay(json!({"event_type": "shipment.created"}))
         .await
         .unwrap()
@@ -555,4 +580,20 @@ async fn a_test_event_reaches_one_endpoint_signed_and_stays_out_of_the_pull() {
         .await
         .unwrap();
     assert_problem(theirs, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn a_nul_in_a_search_filter_is_a_clear_refusal_on_every_door() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Read]).await;
+    assert_problem(
+        app.get("/v1/shipments?q=a%00b", &key).await,
+        400,
+        "invalid_query_parameter",
+    )
+    .await;
+    let query =
+        "query($q: String) { shipmentsConnection(filter: {query: $q}) { edges { node { id } } } }";
+    let code = crate::graphql::error_code(&app, &key, query, json!({"q": "a\u{0}b"})).await;
+    assert_eq!(code, "validation_failed");
 }

@@ -25,6 +25,20 @@ pub struct ShipmentFilter {
 impl ShipmentFilter {
     /// The store query this filter means.
     pub fn into_query(self) -> Result<ShipmentQuery, Error> {
+        // No stored value holds a NUL, and PostgreSQL refuses one in text.
+        let nul = |s: &String| s.contains('\0');
+        if self.query.as_ref().is_some_and(nul) {
+            return Err(Error::invalid_field(
+                "filter.query",
+                "must not contain a NUL character",
+            ));
+        }
+        if self.dock_slugs.iter().flatten().any(nul) {
+            return Err(Error::invalid_field(
+                "filter.dockSlugs",
+                "must not contain a NUL character",
+            ));
+        }
         Ok(ShipmentQuery {
             facility_id: None,
             since: parse_time_opt("filter.since", self.since.as_deref())?,

@@ -176,7 +176,7 @@ pub async fn list(
         query: ShipmentQuery {
             since: time_param("updated_since", params.updated_since.as_deref())?,
             before: time_param("updated_before", params.updated_before.as_deref())?,
-            text: params.q,
+            text: super::text_param("q", params.q)?,
             direction: params.direction,
             status: params.status,
             ..ShipmentQuery::default()
