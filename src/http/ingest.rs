@@ -223,6 +223,7 @@ pub async fn list(
     .page()?;
     if let Some(code) = &params.code
         && !((1..=64).contains(&code.len())
+            && code.starts_with(|c: char| c.is_ascii_lowercase())
             && code
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
@@ -281,6 +282,7 @@ pub struct ReprocessParams {
     responses(
         (status = 200, description = "With `dry_run=true`: the explanation; otherwise the acknowledgement as `POST /v1/ingest` gives it (also `201`, `207`, `422`)", body = Object),
         (status = 201, description = "Every item accepted, something created", body = Object),
+        (status = 400, description = "`dry_run` is not `true` or `false`, or the stored body cannot be read", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The key lacks `ingest`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such payload in the key's business", body = Problem, content_type = "application/problem+json"),

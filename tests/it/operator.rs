@@ -101,6 +101,7 @@ async fn received_payloads_are_found_by_outcome_code_key_reference_and_time() {
         "since=yesterday",
         "after=x1",
         "code=Missing%20Field",
+        "code=0",
         "reference=a%00b",
         "rule=%00",
         &format!("key={long}"),
@@ -596,4 +597,25 @@ async fn a_nul_in_a_search_filter_is_a_clear_refusal_on_every_door() {
         "query($q: String) { shipmentsConnection(filter: {query: $q}) { edges { node { id } } } }";
     let code = crate::graphql::error_code(&app, &key, query, json!({"q": "a\u{0}b"})).await;
     assert_eq!(code, "validation_failed");
+}
+
+#[tokio::test]
+async fn an_array_where_an_object_belongs_is_refused_with_its_path() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Read, Scope::Write]).await;
+    for (field, value) in [
+        ("delivery_window", json!([null, null])),
+        ("consignee", json!(["Hendriks", "NL"])),
+        ("pickup_window", json!("soon")),
+    ] {
+        let mut order = json!({"order_number": "ARR-1", "facility": "rotterdam-dc"});
+        order[field] = value;
+        let answer = app.post_json("/v1/orders", &key, &order).await;
+        let problem = assert_problem(answer, 422, "validation_failed").await;
+        assert_eq!(
+            problem["errors"][0]["path"],
+            format!("$.{field}"),
+            "{problem}"
+        );
+    }
 }

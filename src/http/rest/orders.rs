@@ -57,10 +57,15 @@ macro_rules! order_body {
             pub bol_number: Option<String>,
             #[schema(max_length = 1024)]
             pub seal_number: Option<String>,
+            #[serde(default, deserialize_with = "super::body::object")]
             pub shipper: Option<PartyBody>,
+            #[serde(default, deserialize_with = "super::body::object")]
             pub consignee: Option<PartyBody>,
+            #[serde(default, deserialize_with = "super::body::object")]
             pub payer: Option<PartyBody>,
+            #[serde(default, deserialize_with = "super::body::object")]
             pub pickup_window: Option<WindowBody>,
+            #[serde(default, deserialize_with = "super::body::object")]
             pub delivery_window: Option<WindowBody>,
             pub addons: Option<Vec<String>>,
             #[schema(max_length = 1024)]

@@ -50,6 +50,7 @@ macro_rules! shipment_body {
             pub trailer_number: Option<String>,
             #[schema(max_length = 1024)]
             pub seal_number: Option<String>,
+            #[serde(default, deserialize_with = "super::body::object")]
             pub driver: Option<DriverBody>,
             #[schema(max_length = 1024)]
             pub equipment_type: Option<String>,
