@@ -272,9 +272,7 @@ pub struct PayloadRecord {
 
 /// The record of a payload received by the key's business (scope `ingest` or `read`).
 pub async fn record(app: &App, principal: &Principal, logging_id: String) -> Result<PayloadRecord> {
-    if principal.require(Scope::Ingest).is_err() {
-        principal.require(Scope::Read)?;
-    }
+    principal.require_either(Scope::Ingest, Scope::Read)?;
     let record = inbound::find(&app.db, principal.business_id, &logging_id)
         .await?
         .ok_or(Error::NotFound {
@@ -341,9 +339,7 @@ pub async fn list(
     filter: PayloadFilter,
     page: crate::store::listing::Page,
 ) -> Result<super::Listing<PayloadSummary>> {
-    if principal.require(Scope::Ingest).is_err() {
-        principal.require(Scope::Read)?;
-    }
+    principal.require_either(Scope::Ingest, Scope::Read)?;
     let business = principal.business_id;
     let key_ids = match &filter.key {
         Some(name) => Some(crate::store::keys::ids_named(&app.db, business, name).await?),

@@ -9,9 +9,7 @@ use crate::store::keys::Principal;
 /// The loaded rules' version, count, files and warnings, and how the last reload
 /// went (scope `ingest` or `read`).
 pub fn status(app: &App, principal: &Principal) -> Result<RulesStatus> {
-    if principal.require(Scope::Ingest).is_err() {
-        principal.require(Scope::Read)?;
-    }
+    principal.require_either(Scope::Ingest, Scope::Read)?;
     app.rules
         .status()
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("the rules status lock is poisoned")))

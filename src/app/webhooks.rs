@@ -158,6 +158,23 @@ pub struct DeliveryFilter {
     pub until: Option<DateTime<Utc>>,
 }
 
+/// The endpoint a filter names (`not_found` when it is not the business's), or every
+/// endpoint of the business.
+async fn endpoints_in_scope(
+    db: &impl sea_orm::ConnectionTrait,
+    who: &Principal,
+    endpoint: Option<i64>,
+) -> Result<Vec<i64>> {
+    Ok(match endpoint {
+        Some(id) => vec![webhooks::find(db, who.business_id, id).await?.id],
+        None => webhooks::list_for(db, who.business_id)
+            .await?
+            .into_iter()
+            .map(|e| e.id)
+            .collect(),
+    })
+}
+
 /// The business's deliveries to all its endpoints, newest first (scope `webhooks`):
 /// what failed where, in one list.
 pub async fn all_deliveries(
@@ -167,14 +184,7 @@ pub async fn all_deliveries(
     page: crate::store::listing::Page,
 ) -> Result<super::Listing<Delivery>> {
     who.require(Scope::Webhooks)?;
-    let endpoint_ids = match filter.endpoint {
-        Some(id) => vec![get(app, who, id).await?.id],
-        None => webhooks::list_for(&app.db, who.business_id)
-            .await?
-            .into_iter()
-            .map(|e| e.id)
-            .collect(),
-    };
+    let endpoint_ids = endpoints_in_scope(&app.db, who, filter.endpoint).await?;
     if endpoint_ids.is_empty() {
         return Ok(super::Listing::empty());
     }
@@ -202,14 +212,7 @@ pub async fn replay_matching(app: &App, who: &Principal, filter: DeliveryFilter)
         ));
     }
     let txn = app.begin().await?;
-    let endpoint_ids = match filter.endpoint {
-        Some(id) => vec![webhooks::find(&*txn, who.business_id, id).await?.id],
-        None => webhooks::list_for(&*txn, who.business_id)
-            .await?
-            .into_iter()
-            .map(|e| e.id)
-            .collect(),
-    };
+    let endpoint_ids = endpoints_in_scope(&*txn, who, filter.endpoint).await?;
     if endpoint_ids.is_empty() {
         return Ok(0);
     }

@@ -672,9 +672,7 @@ pub struct EventTypeList {
         ReadProblems,
     ))]
 pub async fn event_types(p: Principal) -> Result<Response> {
-    if p.require(crate::domain::Scope::Webhooks).is_err() {
-        p.require(crate::domain::Scope::Read)?;
-    }
+    p.require_either(crate::domain::Scope::Webhooks, crate::domain::Scope::Read)?;
     Ok(axum::Json(EventTypeList {
         event_types: use_case::event_types(),
     })

@@ -46,6 +46,12 @@ impl Principal {
             Err(Error::MissingScope(scope.name()))
         }
     }
+
+    /// Fails with 403 unless the key carries `first` or `second` (or `admin`); the
+    /// refusal names `second`.
+    pub fn require_either(&self, first: Scope, second: Scope) -> Result<()> {
+        self.require(first).or_else(|_| self.require(second))
+    }
 }
 
 /// Hex SHA-256 of a key: keys carry 256 bits of entropy, so a fast hash is safe and

@@ -217,6 +217,14 @@ pub async fn deliveries(
         .all(db)
         .await
         .map_err(Error::from_db_err)?;
+    with_messages(db, rows).await
+}
+
+/// Deliveries paired with their messages, read in one query.
+async fn with_messages(
+    db: &impl ConnectionTrait,
+    rows: Vec<delivery::Model>,
+) -> Result<Vec<(delivery::Model, Option<message::Model>)>> {
     let ids: Vec<i64> = rows.iter().map(|d| d.message_id).collect();
     let messages = message::Entity::find()
         .filter(message::Column::Id.is_in(ids))
@@ -246,6 +254,36 @@ pub struct DeliveryQuery {
     pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+impl DeliveryQuery {
+    /// The rows the query means, for a listing or an update.
+    fn condition(&self) -> sea_orm::Condition {
+        use delivery::Column as C;
+        let mut condition =
+            sea_orm::Condition::all().add(C::EndpointId.is_in(self.endpoint_ids.clone()));
+        if let Some(state) = self.state {
+            condition = condition.add(C::State.eq(state));
+        }
+        if let Some(since) = self.since {
+            condition = condition.add(C::CreatedAt.gte(since));
+        }
+        if let Some(until) = self.until {
+            condition = condition.add(C::CreatedAt.lt(until));
+        }
+        if let Some(event_type) = &self.event_type {
+            condition = condition.add(
+                C::MessageId.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(message::Column::Id)
+                        .from(message::Entity)
+                        .and_where(message::Column::EventType.eq(event_type.as_str()))
+                        .to_owned(),
+                ),
+            );
+        }
+        condition
+    }
+}
+
 /// Deliveries matching `query`, newest first, with their messages: rows before
 /// `page.after` (a delivery id), at most `page.limit`.
 pub async fn deliveries_matching(
@@ -254,31 +292,9 @@ pub async fn deliveries_matching(
     page: super::listing::Page,
 ) -> Result<super::listing::Slice<(delivery::Model, Option<message::Model>)>> {
     use delivery::Column as C;
-    use sea_orm::sea_query::Query;
-    let mut select =
-        delivery::Entity::find().filter(C::EndpointId.is_in(query.endpoint_ids.clone()));
+    let mut select = delivery::Entity::find().filter(query.condition());
     if let Some(after) = page.after {
         select = select.filter(C::Id.lt(after));
-    }
-    if let Some(state) = query.state {
-        select = select.filter(C::State.eq(state));
-    }
-    if let Some(since) = query.since {
-        select = select.filter(C::CreatedAt.gte(since));
-    }
-    if let Some(until) = query.until {
-        select = select.filter(C::CreatedAt.lt(until));
-    }
-    if let Some(event_type) = &query.event_type {
-        select = select.filter(
-            C::MessageId.in_subquery(
-                Query::select()
-                    .column(message::Column::Id)
-                    .from(message::Entity)
-                    .and_where(message::Column::EventType.eq(event_type.as_str()))
-                    .to_owned(),
-            ),
-        );
     }
     let rows = select
         .order_by_desc(C::Id)
@@ -287,22 +303,9 @@ pub async fn deliveries_matching(
         .await
         .map_err(Error::from_db_err)?;
     let found = super::listing::slice(rows, page.limit);
-    let ids: Vec<i64> = found.rows.iter().map(|d| d.message_id).collect();
-    let messages = message::Entity::find()
-        .filter(message::Column::Id.is_in(ids))
-        .all(db)
-        .await
-        .map_err(Error::from_db_err)?;
     Ok(super::listing::Slice {
         has_more: found.has_more,
-        rows: found
-            .rows
-            .into_iter()
-            .map(|d| {
-                let m = messages.iter().find(|m| m.id == d.message_id).cloned();
-                (d, m)
-            })
-            .collect(),
+        rows: with_messages(db, found.rows).await?,
     })
 }
 
@@ -363,7 +366,6 @@ pub async fn replay(
 /// be sent again now, as a replay of each would; returns how many.
 pub async fn replay_matching(db: &impl ConnectionTrait, query: &DeliveryQuery) -> Result<u64> {
     use delivery::Column as C;
-    use sea_orm::sea_query::Query;
     let now = Utc::now();
     let mut update = delivery::Entity::update_many()
         .col_expr(C::State, Expr::value(DeliveryState::Pending.as_str()))
@@ -375,24 +377,9 @@ pub async fn replay_matching(db: &impl ConnectionTrait, query: &DeliveryQuery) -
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .col_expr(C::UpdatedAt, Expr::value(now))
-        .filter(C::EndpointId.is_in(query.endpoint_ids.clone()))
-        .filter(C::State.eq(query.state.unwrap_or(DeliveryState::Failed)));
-    if let Some(since) = query.since {
-        update = update.filter(C::CreatedAt.gte(since));
-    }
-    if let Some(until) = query.until {
-        update = update.filter(C::CreatedAt.lt(until));
-    }
-    if let Some(event_type) = &query.event_type {
-        update = update.filter(
-            C::MessageId.in_subquery(
-                Query::select()
-                    .column(message::Column::Id)
-                    .from(message::Entity)
-                    .and_where(message::Column::EventType.eq(event_type.as_str()))
-                    .to_owned(),
-            ),
-        );
+        .filter(query.condition());
+    if query.state.is_none() {
+        update = update.filter(C::State.eq(DeliveryState::Failed));
     }
     let result = update.exec(db).await.map_err(Error::from_db_err)?;
     Ok(result.rows_affected)
