@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Query, State};
 use axum::http::header::{ACCEPT, ALLOW, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
@@ -118,7 +118,7 @@ pub async fn get(
     uri: Uri,
 ) -> Response {
     if wants_html(&headers) {
-        return Html(graphiql()).into_response();
+        return super::console::graphiql_page();
     }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
@@ -327,12 +327,4 @@ fn render(media: Media, response: async_graphql::Response) -> Response {
     let mut http = (status, body.to_string()).into_response();
     set_type(&mut http, media);
     http
-}
-
-fn graphiql() -> String {
-    async_graphql::http::GraphiQLSource::build()
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql/ws")
-        .title("freightgate GraphQL")
-        .finish()
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: router, shared state and cross-cutting middleware.
 
 mod auth;
+pub mod console;
 pub mod documents;
 pub mod extract;
 pub mod graphql;
@@ -103,6 +104,8 @@ pub fn router(state: App, shedding: Arc<server::Shedding>) -> Router {
         .route("/v1/ingest/{logging_id}", get(ingest::record))
         .route("/v1/ingest/{logging_id}/reprocess", post(ingest::reprocess))
         .route("/v1/rules", get(ingest::rules))
+        .route("/v1/key", get(rest::activity::key))
+        .route("/v1/activity", get(rest::activity::activity))
         .route("/v1/messages", get(webhooks::messages))
         .route("/v1/webhooks/deliveries", get(webhooks::all_deliveries))
         .route("/v1/webhooks/event-types", get(webhooks::event_types))
@@ -162,6 +165,7 @@ pub fn router(state: App, shedding: Arc<server::Shedding>) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .merge(openapi::routes())
+        .merge(console::routes())
         .merge(api.merge(graphql).layer(overload))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::rest::{orders, shipments};
+use super::rest::{activity, orders, shipments};
 use super::{documents, health, ingest, webhooks};
 use crate::error::{FieldError, Problem};
 
@@ -81,6 +81,8 @@ pub const REFERENCE_PATH: &str = "/docs";
         ingest::list,
         ingest::reprocess,
         ingest::rules,
+        activity::key,
+        activity::activity,
         documents::content,
         shipments::list,
         shipments::create,
@@ -128,6 +130,7 @@ pub const REFERENCE_PATH: &str = "/docs";
         (name = "operations", description = "Probes and metrics, without a key"),
         (name = "shipments", description = "Shipments, their status history, orders and attachments"),
         (name = "orders", description = "Orders and their lines"),
+        (name = "keys", description = "The calling key"),
         (name = "webhooks", description = "Webhook endpoints, their deliveries and attempts, and the message pull"),
     )
 )]

@@ -429,3 +429,28 @@ pub async fn backlog(db: &impl ConnectionTrait) -> Result<Backlog> {
         failing_endpoints: failing.len() as u64,
     })
 }
+
+/// The business's deliveries waiting for an attempt and those given up
+/// (dead letters), across its endpoints.
+pub async fn business_backlog(db: &impl ConnectionTrait, business_id: i64) -> Result<(u64, u64)> {
+    use delivery::Column as C;
+    use sea_orm::PaginatorTrait;
+    let endpoints = Query::select()
+        .column(webhook_endpoint::Column::Id)
+        .from(webhook_endpoint::Entity)
+        .and_where(webhook_endpoint::Column::BusinessId.eq(business_id))
+        .to_owned();
+    let count = |state: DeliveryState| {
+        delivery::Entity::find()
+            .filter(C::State.eq(state))
+            .filter(C::EndpointId.in_subquery(endpoints.clone()))
+            .count(db)
+    };
+    let pending = count(DeliveryState::Pending)
+        .await
+        .map_err(Error::from_db_err)?;
+    let failed = count(DeliveryState::Failed)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok((pending, failed))
+}

@@ -185,3 +185,37 @@ fn literal_like(before: &str, text: &str, after: &str) -> sea_orm::sea_query::Li
         .replace('_', "\\_");
     sea_orm::sea_query::LikeExpr::new(format!("%{before}{escaped}{after}%")).escape('\\')
 }
+
+/// How many of the business's payloads had each outcome, minute by minute, from
+/// `since` on: `(minute, outcome, count)` with the minute as `YYYY-MM-DD HH:MM` in
+/// UTC. One grouped read over the business's time index.
+pub async fn outcomes_by_minute(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    since: DateTime<Utc>,
+) -> Result<Vec<(String, String, i64)>> {
+    use inbound_payload::Column as C;
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::Expr;
+    // Both stores keep the time in UTC: SQLite as text starting `YYYY-MM-DD HH:MM`,
+    // PostgreSQL as a timestamp with time zone.
+    let minute = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            Expr::cust("to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')")
+        }
+        _ => Expr::cust("substr(replace(received_at, 'T', ' '), 1, 16)"),
+    };
+    inbound_payload::Entity::find()
+        .select_only()
+        .column_as(minute.clone(), "minute")
+        .column(C::Outcome)
+        .column_as(C::Id.count(), "count")
+        .filter(C::BusinessId.eq(business_id))
+        .filter(C::ReceivedAt.gte(since))
+        .group_by(minute)
+        .group_by(C::Outcome)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)
+}

@@ -619,3 +619,129 @@ async fn an_array_where_an_object_belongs_is_refused_with_its_path() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_key_says_whose_it_is_and_what_it_may_do() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest, Scope::Webhooks]).await;
+    let me: Value = app.get_json("/v1/key", &key).await;
+    assert_eq!(
+        me,
+        json!({"business": "acme", "name": "test", "scopes": ["ingest", "webhooks"]})
+    );
+    let refused = app.get("/v1/key", "fgk_not_a_key").await;
+    assert_eq!(refused.status(), 401);
+}
+
+/// The sum of one outcome over every minute of an activity answer.
+fn total(activity: &Value, outcome: &str) -> u64 {
+    activity["minutes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m[outcome].as_u64().unwrap())
+        .sum()
+}
+
+#[tokio::test]
+async fn activity_counts_the_business_payloads_by_outcome_per_minute_and_its_webhook_queue() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest, Scope::Read]).await;
+    let other = app.key("globex", &[Scope::Ingest, Scope::Read]).await;
+    assert_eq!(ingest(&app, &key, "tms-order-create.json").await.0, 201);
+    assert_eq!(ingest(&app, &key, "bad/missing-customer.json").await.0, 422);
+    assert_eq!(ingest(&app, &key, "bad/unknown-addon.json").await.0, 422);
+
+    let activity: Value = app.get_json("/v1/activity?minutes=5", &key).await;
+    let minutes = activity["minutes"].as_array().unwrap();
+    assert_eq!(minutes.len(), 5, "{activity}");
+    // Oldest first, one minute apart, the current minute last.
+    let starts: Vec<chrono::DateTime<chrono::Utc>> = minutes
+        .iter()
+        .map(|m| m["minute"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        starts
+            .windows(2)
+            .all(|w| w[1] - w[0] == chrono::Duration::minutes(1))
+    );
+    assert!(chrono::Utc::now() - starts[4] < chrono::Duration::minutes(2));
+    assert_eq!(
+        (total(&activity, "accepted"), total(&activity, "rejected")),
+        (1, 2),
+        "{activity}"
+    );
+    assert_eq!(activity["deliveries"], json!({"pending": 0, "failed": 0}));
+
+    // Another business's traffic is not counted; a key without `read` or
+    // `webhooks` does not see the queue.
+    let theirs: Value = app.get_json("/v1/activity", &other).await;
+    assert_eq!(theirs["minutes"].as_array().unwrap().len(), 60);
+    assert_eq!(total(&theirs, "accepted") + total(&theirs, "rejected"), 0);
+    let ingest_only = app.key("acme", &[Scope::Ingest]).await;
+    let narrow: Value = app.get_json("/v1/activity", &ingest_only).await;
+    assert!(narrow["deliveries"].is_null(), "{narrow}");
+    assert_eq!(total(&narrow, "rejected"), 2);
+
+    for query in ["minutes=0", "minutes=1441", "minutes=x"] {
+        let response = app.get(&format!("/v1/activity?{query}"), &key).await;
+        assert_problem(response, 400, "invalid_query_parameter").await;
+    }
+    let webhooks_only = app.key("acme", &[Scope::Webhooks]).await;
+    let response = app.get("/v1/activity", &webhooks_only).await;
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn the_console_and_graphiql_come_from_the_binary_with_nothing_from_outside() {
+    let app = TestApp::spawn().await;
+    let page = |path: &'static str, accept: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .get(app.url(path))
+                .header("accept", accept)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for (path, media) in [
+        ("/console", "text/html"),
+        ("/console/", "text/html"),
+        ("/console/console.js", "text/javascript"),
+        ("/console/console.css", "text/css"),
+        ("/graphiql/graphiql.min.js", "text/javascript"),
+        ("/graphiql/init.js", "text/javascript"),
+    ] {
+        let response = page(path, "*/*").await;
+        assert_eq!(response.status(), 200, "{path}");
+        let headers = response.headers();
+        assert!(
+            headers["content-type"].to_str().unwrap().starts_with(media),
+            "{path}"
+        );
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("script-src 'self'"), "{path}: {policy}");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+    }
+    let missing = page("/console/nothing.js", "*/*").await;
+    assert_problem(missing, 404, "not_found").await;
+
+    // A browser asking /graphql gets GraphiQL, every asset of which the gateway
+    // serves itself.
+    let html = page("/graphql", "text/html").await.text().await.unwrap();
+    let assets: Vec<&str> = html
+        .split(['"', '\''])
+        .filter(|s| s.starts_with('/') || s.contains("://"))
+        .collect();
+    assert!(assets.len() >= 5, "{html}");
+    for asset in assets {
+        assert!(
+            asset.starts_with("/graphiql/"),
+            "{asset} is not served here"
+        );
+        let response = app.client.get(app.url(asset)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+    }
+}

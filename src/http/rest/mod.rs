@@ -2,6 +2,7 @@
 //! documents, references and exceptions. Handlers parse, call `app::shipments` or
 //! `app::orders`, and render; the OpenAPI document is generated from them.
 
+pub mod activity;
 pub mod body;
 pub mod orders;
 pub mod shipments;
