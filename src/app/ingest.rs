@@ -306,6 +306,39 @@ pub struct PayloadFilter {
     pub reference: Option<String>,
 }
 
+impl PayloadFilter {
+    /// What is wrong with the filter, if anything: the field and why (a problem
+    /// code that cannot be one, a source that is not a door). Each door answers it
+    /// in its own way.
+    pub fn problem(&self) -> Option<(&'static str, String)> {
+        if let Some(code) = &self.code
+            && !((1..=64).contains(&code.len())
+                && code.starts_with(|c: char| c.is_ascii_lowercase())
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
+        {
+            return Some((
+                "code",
+                format!("code `{}` is not a problem code", code.escape_debug()),
+            ));
+        }
+        if let Some(source) = &self.source
+            && !crate::ingest::Source::NAMES.contains(&source.as_str())
+        {
+            return Some((
+                "source",
+                format!(
+                    "source `{}` is not one of {}",
+                    source.escape_debug(),
+                    crate::ingest::Source::NAMES.join(", ")
+                ),
+            ));
+        }
+        None
+    }
+}
+
 /// A payload record as listed: what came, through which door and key, what the rules
 /// made of it; the body and the answer are at `GET /v1/ingest/{logging_id}`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

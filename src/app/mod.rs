@@ -97,6 +97,15 @@ impl<T> Listing<T> {
     }
 }
 
+/// The row a listing's `next_cursor` stands for (it is the row's public id), or
+/// `None` when `cursor` is not one this API gave out.
+pub fn cursor_row(cursor: &str) -> Option<i64> {
+    Some(cursor)
+        .filter(|c| (1..=19).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|c| c.parse::<i64>().ok())
+        .map(|c| PublicId::from_public(c).internal())
+}
+
 /// The version of a record as of its last change: what an `ETag` carries and an
 /// `If-Match` is compared with.
 #[derive(Debug, Clone, PartialEq, Eq)]

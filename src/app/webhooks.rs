@@ -228,6 +228,18 @@ pub async fn replay_matching(app: &App, who: &Principal, filter: DeliveryFilter)
     Ok(requeued)
 }
 
+/// Why `name` is not an event type to filter on, or `None` when it is one.
+pub fn unknown_event_type(name: &str) -> Option<String> {
+    match crate::domain::EventType::parse(name) {
+        Some(_) => None,
+        None => Some(format!(
+            "event_type `{}` is not an event type; one of {}",
+            name.escape_debug(),
+            crate::domain::EventType::names().join(", ")
+        )),
+    }
+}
+
 /// How far back an endpoint's health counts attempts.
 pub const HEALTH_WINDOW_HOURS: i64 = 24;
 

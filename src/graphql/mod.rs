@@ -7,6 +7,7 @@ pub mod errors;
 mod expansion;
 pub mod loaders;
 pub mod mutation;
+pub mod operator;
 pub mod prime;
 mod public_id;
 pub mod query;

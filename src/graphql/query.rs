@@ -26,7 +26,11 @@ type Cursor = OpaqueCursor<PublicId>;
 
 /// Every query.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(LegacyQueries, super::webhooks::WebhookQueries);
+pub struct QueryRoot(
+    LegacyQueries,
+    super::webhooks::WebhookQueries,
+    super::operator::OperatorQueries,
+);
 
 /// The legacy queries and the Relay-style listings.
 #[derive(Default)]

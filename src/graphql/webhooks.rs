@@ -71,6 +71,12 @@ impl WebhookEndpoint {
             .map(|(d, m)| WebhookDelivery::new(d, m))
             .collect())
     }
+    /// Success rate over the last 24 hours, last success, since when it fails,
+    /// backlog and dead letters.
+    async fn health(&self, ctx: &Context<'_>) -> Result<super::operator::WebhookEndpointHealth> {
+        let who = principal(ctx, Scope::Webhooks)?;
+        Ok(use_case::health(state(ctx)?, who, self.0.id).await?.into())
+    }
     /// Every attempt, newest first.
     async fn attempts(&self, ctx: &Context<'_>, limit: Option<u64>) -> Result<Vec<WebhookAttempt>> {
         let who = principal(ctx, Scope::Webhooks)?;
@@ -86,6 +92,8 @@ impl WebhookEndpoint {
 #[derive(SimpleObject)]
 pub struct WebhookDelivery {
     pub id: i64,
+    /// The endpoint it goes to.
+    pub endpoint_id: i64,
     pub message_id: i64,
     pub webhook_id: Option<String>,
     pub event_type: Option<String>,
@@ -93,12 +101,16 @@ pub struct WebhookDelivery {
     pub attempts: i32,
     pub next_attempt_at: String,
     pub last_status: Option<i32>,
+    /// Why the last attempt failed, when it did.
+    pub last_error: Option<String>,
+    pub created_at: String,
 }
 
 impl WebhookDelivery {
-    fn new(d: delivery::Model, m: Option<message::Model>) -> Self {
+    pub(crate) fn new(d: delivery::Model, m: Option<message::Model>) -> Self {
         Self {
             id: public_id::public(d.id),
+            endpoint_id: public_id::public(d.endpoint_id),
             message_id: public_id::public(d.message_id),
             webhook_id: m.as_ref().map(|m| m.webhook_id.clone()),
             event_type: m.map(|m| m.event_type),
@@ -106,6 +118,8 @@ impl WebhookDelivery {
             attempts: d.attempts,
             next_attempt_at: iso(d.next_attempt_at),
             last_status: d.last_status,
+            last_error: d.last_error,
+            created_at: iso(d.created_at),
         }
     }
 }

@@ -221,23 +221,6 @@ pub async fn list(
         limit: params.limit,
     }
     .page()?;
-    if let Some(code) = &params.code
-        && !((1..=64).contains(&code.len())
-            && code.starts_with(|c: char| c.is_ascii_lowercase())
-            && code
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
-    {
-        return Err(bad_query(format!("code `{code}` is not a problem code")));
-    }
-    if let Some(source) = &params.source
-        && !crate::ingest::Source::NAMES.contains(&source.as_str())
-    {
-        return Err(bad_query(format!(
-            "source `{source}` is not one of {}",
-            crate::ingest::Source::NAMES.join(", ")
-        )));
-    }
     let filter = use_case::PayloadFilter {
         outcome: params.outcome,
         rule: text_param("rule", params.rule)?,
@@ -248,6 +231,9 @@ pub async fn list(
         until: time_param("until", params.until.as_deref())?,
         reference: text_param("reference", params.reference)?,
     };
+    if let Some((_, detail)) = filter.problem() {
+        return Err(bad_query(detail));
+    }
     let listing = use_case::list(&app, &principal, filter, page).await?;
     Ok(axum::Json(listing).into_response())
 }

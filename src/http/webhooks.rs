@@ -519,12 +519,10 @@ fn known_event_type(
 ) -> Result<Option<String>> {
     match name {
         None => Ok(None),
-        Some(name) if crate::domain::EventType::parse(&name).is_some() => Ok(Some(name)),
-        Some(name) => Err(refuse(format!(
-            "event_type `{}` is not an event type; one of {}",
-            name.escape_debug(),
-            crate::domain::EventType::names().join(", ")
-        ))),
+        Some(name) => match use_case::unknown_event_type(&name) {
+            None => Ok(Some(name)),
+            Some(detail) => Err(refuse(detail)),
+        },
     }
 }
 

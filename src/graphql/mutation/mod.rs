@@ -19,6 +19,7 @@ pub struct MutationRoot(
     order::OrderMutations,
     payload::PayloadMutations,
     super::webhooks::WebhookMutations,
+    super::operator::OperatorMutations,
 );
 
 /// Starts the mutation's one write transaction, on its turn in the write queue.

@@ -17,7 +17,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use crate::app::{App, Expected};
-use crate::domain::PublicId;
 use crate::domain::Scope;
 use crate::error::{Error, ProblemCode, Result};
 use crate::store::keys::Principal;
@@ -50,19 +49,11 @@ impl PageParams {
         }
         let after = match self.after.as_deref() {
             None => None,
-            Some(cursor) => Some(
-                Some(cursor)
-                    .filter(|c| {
-                        (1..=19).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit())
-                    })
-                    .and_then(|c| c.parse::<i64>().ok())
-                    .map(|c| PublicId::from_public(c).internal())
-                    .ok_or_else(|| {
-                        bad_query(format!(
-                            "after `{cursor}` is not a cursor this API gave out (use `next_cursor`)"
-                        ))
-                    })?,
-            ),
+            Some(cursor) => Some(crate::app::cursor_row(cursor).ok_or_else(|| {
+                bad_query(format!(
+                    "after `{cursor}` is not a cursor this API gave out (use `next_cursor`)"
+                ))
+            })?),
         };
         Ok(Page { after, limit })
     }

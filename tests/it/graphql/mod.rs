@@ -4,6 +4,7 @@
 mod isolation;
 mod legacy;
 mod loaders;
+mod operator;
 mod protocol;
 mod push;
 mod schema;
