@@ -123,6 +123,11 @@ try {
   await accessible(page, "sign-in");
   await shot(page, "01-sign-in");
   await page.getByLabel("API key").focus();
+  await page.keyboard.type("fgk_not_a_key");
+  await page.keyboard.press("Enter");
+  await page.getByRole("alert").waitFor();
+  assert.match(await page.getByRole("alert").textContent(), /key/i);
+  await page.getByLabel("API key").fill("");
   await page.keyboard.type(KEY);
   await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "Overview" }).waitFor();
@@ -266,7 +271,19 @@ try {
   step("GraphiQL loads from the gateway's own assets");
   await shot(page, "10-graphiql");
 
-  assert.deepEqual(pageErrors, [], "the console logged no script errors");
+  // Signing out forgets the key: the console asks for one again.
+  await page.goto(`${BASE}/console#/payloads`);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "Sign in to the console" }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("freightgate.key")), null);
+  await page.goto(`${BASE}/console#/webhooks`);
+  await page.getByRole("heading", { name: "Sign in to the console" }).waitFor();
+  step("signing out forgets the key; a page asked for afterwards needs a key again");
+
+  // A wrong key's 401 is the one error the console may log (the browser reports
+  // every failed request).
+  const unexpected = pageErrors.filter((e) => !/status of 401/.test(e) || !/\/v1\/key/.test(e));
+  assert.deepEqual(unexpected, [], "the console logged no script errors");
 } finally {
   await browser.close();
   console.log(`axe: ${JSON.stringify(axeReport)}`);

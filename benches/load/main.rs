@@ -9,6 +9,7 @@
 mod drive;
 mod fanout;
 mod http;
+mod listing;
 mod payload;
 mod procs;
 mod scenarios;
@@ -37,7 +38,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     pub soak: u64,
     /// Only these scenarios (comma-separated): floor, explain, ingest, write-floor, graphql,
-    /// webhooks, slow-connections, fanout.
+    /// webhooks, slow-connections, fanout, listing.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Server binary to measure instead of the one this build made, e.g. an earlier

@@ -612,6 +612,18 @@ fn ratios(ctx: &Ctx) -> Vec<Ratio> {
             false,
         ),
         ratio(
+            "listing p99 ms at 1 M records, worst two-filter first page (SQLite)",
+            worst_listing_p99(ctx, ""),
+            50.0,
+            false,
+        ),
+        ratio(
+            "the same on PostgreSQL",
+            worst_listing_p99(ctx, ", PostgreSQL"),
+            50.0,
+            false,
+        ),
+        ratio(
             "ingest with 2,000 slow connections ÷ without",
             div(rate(SLOW_HELD), rate(SLOW_BASELINE)),
             0.8,
@@ -688,6 +700,12 @@ pub async fn run_all(args: Args, programs: Programs, pinning: Pinning) {
             crate::fanout::scenario(&mut ctx, Some(pg)).await;
         }
     }
+    if ctx.args.wants("listing") {
+        crate::listing::scenario(&mut ctx, None).await;
+        if let Some(pg) = ctx.args.postgres.clone() {
+            crate::listing::scenario(&mut ctx, Some(pg)).await;
+        }
+    }
     if ctx.args.soak > 0 {
         soak(&mut ctx).await;
     }
@@ -702,4 +720,13 @@ pub async fn run_all(args: Args, programs: Programs, pinning: Pinning) {
     for note in &ctx.notes {
         println!("- {note}");
     }
+}
+
+/// The slowest p99 (ms) of the filtered first pages of scenario 9 on one backend.
+fn worst_listing_p99(ctx: &Ctx, suffix: &str) -> Option<f64> {
+    crate::listing::FILTERED
+        .iter()
+        .filter_map(|(name, _)| ctx.row(&format!("{name}{suffix}"), false))
+        .filter_map(|r| r.latency.map(|l| l.p99))
+        .reduce(f64::max)
 }

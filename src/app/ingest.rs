@@ -264,16 +264,24 @@ pub fn explain(
     })
 }
 
-/// A payload record and the name of the key that sent it.
+/// A payload record, its body and answer, and the name of the key that sent it.
 pub struct PayloadRecord {
     pub record: inbound_payload::Model,
+    /// The body as received (invalid UTF-8 replaced).
+    pub body: String,
+    /// The answer sent.
+    pub response: Option<serde_json::Value>,
     pub key: Option<String>,
 }
 
 /// The record of a payload received by the key's business (scope `ingest` or `read`).
 pub async fn record(app: &App, principal: &Principal, logging_id: String) -> Result<PayloadRecord> {
     principal.require_either(Scope::Ingest, Scope::Read)?;
-    let record = inbound::find(&app.db, principal.business_id, &logging_id)
+    let inbound::Stored {
+        record,
+        body,
+        response,
+    } = inbound::find(&app.db, principal.business_id, &logging_id)
         .await?
         .ok_or(Error::NotFound {
             what: "payload",
@@ -285,7 +293,12 @@ pub async fn record(app: &App, principal: &Principal, logging_id: String) -> Res
             .remove(&id),
         None => None,
     };
-    Ok(PayloadRecord { record, key })
+    Ok(PayloadRecord {
+        record,
+        body,
+        response,
+        key,
+    })
 }
 
 /// What a listing of payload records asks for; `None` means "no restriction".
@@ -446,7 +459,8 @@ pub async fn reprocess(
             what: "payload",
             id: logging_id.clone(),
         })?;
-    let content_type = (!original.content_type.is_empty()).then_some(original.content_type);
+    let content_type =
+        (!original.record.content_type.is_empty()).then_some(original.record.content_type);
     if dry_run {
         return explain(
             app,

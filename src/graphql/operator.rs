@@ -363,19 +363,23 @@ impl OperatorQueries {
     /// The record of one received payload (scope `ingest` or `read`).
     async fn payload(&self, ctx: &Context<'_>, logging_id: String) -> Result<PayloadRecord> {
         let who = who(ctx)?;
-        let ingest_case::PayloadRecord { record, key } =
-            ingest_case::record(state(ctx)?, who, logging_id).await?;
+        let ingest_case::PayloadRecord {
+            record,
+            body,
+            response,
+            key,
+        } = ingest_case::record(state(ctx)?, who, logging_id).await?;
         Ok(PayloadRecord {
             logging_id: record.logging_id,
             received_at: iso(record.received_at),
             content_type: record.content_type,
             body_sha256: record.body_sha256,
-            body: record.body,
+            body,
             rule: record.rule,
             operation: record.operation,
             entity: record.entity,
             outcome: record.outcome,
-            response: record.response.map(Json),
+            response: response.map(Json),
             key,
             source: record.source,
             reprocess_of: record.reprocess_of,

@@ -307,8 +307,12 @@ pub async fn record(
     principal: Principal,
     Path(logging_id): Path<String>,
 ) -> Result<Response> {
-    let use_case::PayloadRecord { record: found, key } =
-        use_case::record(&app, &principal, logging_id).await?;
+    let use_case::PayloadRecord {
+        record: found,
+        body,
+        response,
+        key,
+    } = use_case::record(&app, &principal, logging_id).await?;
     Ok(axum::Json(PayloadRecord {
         key,
         source: found.source,
@@ -317,12 +321,12 @@ pub async fn record(
         received_at: found.received_at,
         content_type: found.content_type,
         body_sha256: found.body_sha256,
-        body: found.body,
+        body,
         rule: found.rule,
         operation: found.operation,
         entity: found.entity,
         outcome: found.outcome,
-        response: found.response,
+        response,
     })
     .into_response())
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
-use super::entities::inbound_payload;
+use super::entities::{inbound_body, inbound_payload};
 use crate::error::{Error, Result};
 
 /// What to record about one payload.
@@ -36,18 +36,16 @@ pub async fn record(
     db: &impl ConnectionTrait,
     p: NewInbound<'_>,
 ) -> Result<inbound_payload::Model> {
-    inbound_payload::ActiveModel {
+    let record = inbound_payload::ActiveModel {
         logging_id: Set(p.logging_id.to_string()),
         business_id: Set(p.business_id),
         api_key_id: Set(Some(p.api_key_id)),
         content_type: Set(p.content_type.chars().take(128).collect()),
         body_sha256: Set(hex::encode(Sha256::digest(p.body))),
-        body: Set(String::from_utf8_lossy(p.body).replace('\0', "\u{fffd}")),
         rule: Set(p.rule),
         operation: Set(p.operation),
         entity: Set(p.entity),
         outcome: Set(p.outcome.to_string()),
-        response: Set(Some(p.response)),
         received_at: Set(p.received_at),
         problem_codes: Set(p.problem_codes),
         refs: Set(p.refs),
@@ -57,21 +55,57 @@ pub async fn record(
     }
     .insert(db)
     .await
-    .map_err(Error::from_db_err)
+    .map_err(Error::from_db_err)?;
+    inbound_body::ActiveModel {
+        payload_id: Set(record.id),
+        body: Set(String::from_utf8_lossy(p.body).replace('\0', "\u{fffd}")),
+        response: Set(Some(p.response)),
+    }
+    .insert(db)
+    .await
+    .map_err(Error::from_db_err)?;
+    Ok(record)
 }
 
-/// A payload record of the business by logging id.
+/// A payload record with its body and the answer sent.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub record: inbound_payload::Model,
+    /// The body as received (invalid UTF-8 replaced).
+    pub body: String,
+    pub response: Option<serde_json::Value>,
+}
+
+/// A payload record of the business by logging id, with its body and answer.
 pub async fn find(
     db: &impl ConnectionTrait,
     business_id: i64,
     logging_id: &str,
-) -> Result<Option<inbound_payload::Model>> {
-    inbound_payload::Entity::find()
+) -> Result<Option<Stored>> {
+    let Some(record) = inbound_payload::Entity::find()
         .filter(inbound_payload::Column::BusinessId.eq(business_id))
         .filter(inbound_payload::Column::LoggingId.eq(logging_id))
         .one(db)
         .await
-        .map_err(Error::from_db_err)
+        .map_err(Error::from_db_err)?
+    else {
+        return Ok(None);
+    };
+    let body = inbound_body::Entity::find_by_id(record.id)
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?
+        .ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!(
+                "payload record {} has no body row",
+                record.id
+            ))
+        })?;
+    Ok(Some(Stored {
+        record,
+        body: body.body,
+        response: body.response,
+    }))
 }
 
 /// Which payload records a listing returns; `None` means "no restriction".
@@ -110,8 +144,10 @@ pub struct InboundRow {
     pub reprocess_of: Option<String>,
 }
 
-/// The business's payload records matching `query`, newest first: rows before
-/// `page.after` (a row id), at most `page.limit` of them.
+/// The business's payload records matching `query`, newest received first (ties
+/// by id): rows after `page.after` (a row id) in that order, at most `page.limit`
+/// of them. Every filter's index ends in `(received_at, id)`, so `since` bounds the
+/// entries read.
 pub async fn list(
     db: &impl ConnectionTrait,
     business_id: i64,
@@ -119,6 +155,7 @@ pub async fn list(
     page: super::listing::Page,
 ) -> Result<super::listing::Slice<InboundRow>> {
     use inbound_payload::Column as C;
+    use sea_orm::sea_query::{Expr, ExprTrait};
     use sea_orm::{QueryOrder, QuerySelect};
     let mut select = inbound_payload::Entity::find()
         .select_only()
@@ -138,8 +175,25 @@ pub async fn list(
             C::ReprocessOf,
         ])
         .filter(C::BusinessId.eq(business_id));
+    // Newest received first, ties by id: the cursor is a row id, and the page
+    // continues after that row's place in time.
     if let Some(after) = page.after {
-        select = select.filter(C::Id.lt(after));
+        let at: Option<DateTime<Utc>> = inbound_payload::Entity::find_by_id(after)
+            .select_only()
+            .column(C::ReceivedAt)
+            .filter(C::BusinessId.eq(business_id))
+            .into_tuple()
+            .one(db)
+            .await
+            .map_err(Error::from_db_err)?;
+        select = match at {
+            Some(at) => select.filter(
+                Expr::tuple([Expr::col(C::ReceivedAt), Expr::col(C::Id)])
+                    .lt(Expr::tuple([Expr::value(at), Expr::value(after)])),
+            ),
+            // Not a row of this business: nothing comes after it.
+            None => return Ok(super::listing::slice(Vec::new(), page.limit)),
+        };
     }
     if let Some(outcome) = &query.outcome {
         select = select.filter(C::Outcome.eq(outcome.as_str()));
@@ -166,6 +220,7 @@ pub async fn list(
         select = select.filter(C::Refs.like(literal_like("", text, "")));
     }
     let rows = select
+        .order_by_desc(C::ReceivedAt)
         .order_by_desc(C::Id)
         .limit(page.limit + 1)
         .into_model::<InboundRow>()

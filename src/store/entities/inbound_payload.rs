@@ -1,4 +1,5 @@
-//! Every payload received, with the rule that matched and the outcome.
+//! Every payload received, with the rule that matched and the outcome; its body
+//! and answer are in `inbound_body`.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -12,13 +13,10 @@ pub struct Model {
     pub api_key_id: Option<i64>,
     pub content_type: String,
     pub body_sha256: String,
-    #[sea_orm(column_type = "Text")]
-    pub body: String,
     pub rule: Option<String>,
     pub operation: Option<String>,
     pub entity: Option<String>,
     pub outcome: String,
-    pub response: Option<Json>,
     pub received_at: DateTimeUtc,
     /// The answer's problem codes, each between spaces (` missing_field duplicate `),
     /// so one is found with `LIKE '% code %'`.

@@ -9,6 +9,7 @@ pub mod document;
 pub mod exception;
 pub mod facility;
 pub mod idempotency_key;
+pub mod inbound_body;
 pub mod inbound_payload;
 pub mod instance_setting;
 pub mod message;

@@ -12,6 +12,8 @@ mod m20261204_000007_idempotency_answer_once;
 mod m20261205_000008_instance_settings;
 mod m20261205_000009_inbound_listing;
 mod m20261205_000010_test_messages;
+mod m20261205_000011_inbound_by_time;
+mod m20261205_000012_inbound_bodies;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -29,6 +31,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000008_instance_settings::Migration),
             Box::new(m20261205_000009_inbound_listing::Migration),
             Box::new(m20261205_000010_test_messages::Migration),
+            Box::new(m20261205_000011_inbound_by_time::Migration),
+            Box::new(m20261205_000012_inbound_bodies::Migration),
         ]
     }
 }

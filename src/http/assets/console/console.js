@@ -241,16 +241,21 @@ function busy(button, work) {
 
 // ---------------------------------------------------------------- session
 
+/** A message for the sign-in page, shown once. */
+let loginMessage = null;
+
 function signOut(message) {
   sessionStorage.removeItem(KEY);
   session = null;
   renderChrome();
-  location.hash = "#/login";
-  if (message) window.setTimeout(() => announce(message), 50);
-  showLogin(message);
+  loginMessage = message || null;
+  if (location.hash === "#/login") showLogin();
+  else location.hash = "#/login"; // the router shows the sign-in page
 }
 
-function showLogin(message) {
+function showLogin() {
+  const message = loginMessage;
+  loginMessage = null;
   document.title = "Sign in · freightgate console";
   const input = h("input", { id: "api-key", name: "key", type: "password", autocomplete: "off", required: true, "aria-describedby": "key-help" });
   const error = h("div", { id: "login-error" });
@@ -281,11 +286,13 @@ function showLogin(message) {
     session = answer.body;
     renderChrome();
     announce(`Signed in to ${session.business} as ${session.name}`);
-    location.hash = "#/";
-    route();
+    // Back to the page asked for before signing in, or the overview.
+    if (!location.hash.startsWith("#/") || location.hash === "#/login") location.hash = "#/";
+    else route();
   });
   fill(main, h("div", { class: "login" }, h("h1", {}, "Sign in to the console"), form));
   input.focus();
+  if (message) announce(message);
 }
 
 function renderChrome() {
