@@ -20,8 +20,9 @@ use crate::scenarios::{Ctx, Db};
 use crate::stats::{Latency, Row};
 
 /// Tables one ingest of the WMS payload writes to.
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 8] = [
     "inbound_payloads",
+    "inbound_bodies",
     "shipments",
     "shipment_status_events",
     "orders",
@@ -85,14 +86,17 @@ macro_rules! insert_payload {
         }
         emit(&mut *tx, ids, "shipment.created", &shipment_number, json!({"id": shipment, "shipment_number": shipment_number}), now).await?;
         let response = json!({"status": "accepted", "results": results});
-        sqlx::query(
-            "INSERT INTO inbound_payloads (logging_id, business_id, content_type, body_sha256, body, rule, operation, entity, \
-             outcome, response, received_at) VALUES ($1, $2, 'application/json', $3, $4, 'northwind-wms-shipment', 'create', \
-             'shipment', 'accepted', $5, $6)",
+        let record: i64 = sqlx::query_scalar(
+            "INSERT INTO inbound_payloads (logging_id, business_id, content_type, body_sha256, rule, operation, entity, \
+             outcome, received_at) VALUES ($1, $2, 'application/json', $3, 'northwind-wms-shipment', 'create', \
+             'shipment', 'accepted', $4) RETURNING id",
         )
         .bind(uuid::Uuid::now_v7().to_string()).bind(ids.business).bind(hex::encode(Sha256::digest(body.as_bytes())))
-        .bind(&body).bind(sqlx::types::Json(response)).bind(now)
-        .execute(&mut *tx).await.map_err(|e| e.to_string())?;
+        .bind(now)
+        .fetch_one(&mut *tx).await.map_err(|e| e.to_string())?;
+        sqlx::query("INSERT INTO inbound_bodies (payload_id, body, response) VALUES ($1, $2, $3)")
+            .bind(record).bind(&body).bind(sqlx::types::Json(response))
+            .execute(&mut *tx).await.map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())
     }};
 }
