@@ -46,22 +46,6 @@ async fn receiver(path: &str) -> (String, mpsc::UnboundedReceiver<Instant>) {
     (url, rx)
 }
 
-fn key_for(ctx: &Ctx, db: &Db, business: &str) -> String {
-    let out = std::process::Command::new(&ctx.programs.server)
-        .args(["keys", "create", "--business", business])
-        .env("DATABASE_URL", db.url())
-        .output()
-        .expect("run freightgate keys create");
-    assert!(out.status.success(), "keys create failed");
-    String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .lines()
-        .last()
-        .expect("key line")
-        .trim()
-        .to_string()
-}
-
 async fn register(ctx: &Ctx, base: &str, key: &str, url: &str) {
     let sent = ctx
         .client
@@ -152,7 +136,7 @@ pub async fn scenario(ctx: &mut Ctx, postgres: Option<String>) {
     let server = ctx.server(&db, &[ALLOW, MAX]).await;
     let base = server.proc.base.clone();
     let pid = server.proc.pid();
-    let bavaria = key_for(ctx, &db, "bavaria");
+    let bavaria = crate::listing::key_named(ctx, &db, "bavaria", "cli");
     register(ctx, &base, &bavaria, &lone_url).await;
     let ticks = procs::cpu_ticks(pid);
     let (alone, writes_alone) =

@@ -122,8 +122,8 @@ async fn seed(db: &Db, rows: u64) {
     }
 }
 
-/// A key named `name` of `business`.
-fn key_named(ctx: &Ctx, db: &Db, business: &str, name: &str) -> String {
+/// A new key named `name` of `business` (created with the CLI, as operators do).
+pub fn key_named(ctx: &Ctx, db: &Db, business: &str, name: &str) -> String {
     let out = std::process::Command::new(&ctx.programs.server)
         .args(["keys", "create", "--business", business, "--name", name])
         .env("DATABASE_URL", db.url())
