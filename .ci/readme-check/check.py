@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Runs every snippet of README.md against a freshly started freightgate, so the README
-cannot rot.
+"""Runs every snippet of README.md and of the guides in docs/ against a freshly started
+freightgate, so the documentation cannot rot.
 
-    check.py README BIN NODE_DIR PG_URL
+    check.py README BIN NODE_DIR PG_URL [DOC ...]
+
+Each document's sh blocks run in a shell of their own (README first), in one working
+directory against one server; a guide sets up its own $FG and $KEY.
 
 - Every ```sh block runs, in order, in one bash process whose working directory is a
   fresh directory holding links to the repository's `tests/`, `tools/` and `rules/`
@@ -16,8 +19,10 @@ cannot rot.
   element is "…", the string "…" matches anything and "abc…" any string starting
   with "abc". Text: every line shown matches its own output line, in any order, "…"
   matching anything.
-- The ```python and ```js blocks (signature verification) run against a real push
-  with the Python and Node `standardwebhooks` libraries; a tampered body must fail.
+- The ```python, ```js, ```go and ```rust blocks (signature verification) run against
+  a real push, each inside a harness (Node: CommonJS when the snippet uses `require`,
+  an ES module otherwise; Go: `go/` beside this file; Rust: the `rust/` crate, pinned
+  by its Cargo.lock); a tampered body must fail.
 - A ```toml block with `[[rule]]` must pass `freightgate rules check`; any other
   ```toml block is a configuration file and must load (`--config FILE rules check`).
 
@@ -30,6 +35,7 @@ PostgreSQL database at PG_URL's server, and `cargo run --release -q --` or a
 
 import json
 import os
+import shutil
 import re
 import signal
 import socket
@@ -41,6 +47,8 @@ import urllib.request
 from pathlib import Path
 
 ELLIPSIS = "…"
+# Fenced languages of the signature-verification snippets (see run_verifiers).
+VERIFIER_LANGS = ("python", "js", "go", "rust")
 SKIP = re.compile(r"^<!-- readme-check: skip \((.+)\) -->$")
 
 
@@ -218,8 +226,11 @@ else:
     sys.exit("the tampered body verified")
 """
 
-JS_HARNESS_BEFORE = """
-import { readFileSync } from "node:fs";
+JS_HARNESS_BEFORE = {
+    "esm": 'import { readFileSync } from "node:fs";\n',
+    "cjs": 'const { readFileSync } = require("node:fs");\n',
+}
+JS_HARNESS_READ = """
 const push = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const req = { headers: Object.fromEntries(Object.entries(push.headers).map(([k, v]) => [k.toLowerCase(), v])) };
 let rawBody = push.body;
@@ -230,38 +241,65 @@ if (event.type !== "shipment.created") { console.error("unexpected event", event
 let tamperedVerified = true;
 try { hook.verify(rawBody + " ", req.headers); } catch { tamperedVerified = false; }
 if (tamperedVerified) { console.error("the tampered body verified"); process.exit(1); }
-console.log("node snippet: verified a real push and refused a tampered one");
+console.log("node snippet (%s): verified a real push and refused a tampered one", FLAVOUR);
 """
+
+
+def verifier_command(lang, code, work, node_dir, python, push_file):
+    """Writes a snippet with its harness; returns (name, command, files to remove)."""
+    here = Path(__file__).resolve().parent
+    if lang == "python":
+        script = work / "verify_snippet.py"
+        script.write_text(code + PY_HARNESS)
+        return "python", [python, str(script), str(push_file)], []
+    if lang == "js":
+        # The import style decides the file type, as it does in a user's project:
+        # `require` runs as CommonJS (.cjs), `import` as an ES module (.mjs).
+        flavour = "cjs" if "require(" in code else "esm"
+        # Inside NODE_DIR so that the `standardwebhooks` package resolves.
+        script = Path(node_dir) / f"verify-snippet-{os.getpid()}.{'cjs' if flavour == 'cjs' else 'mjs'}"
+        # ES module imports are hoisted, so the harness may read the push first.
+        script.write_text(JS_HARNESS_BEFORE[flavour] + JS_HARNESS_READ + code
+                          + f"\nconst FLAVOUR = {json.dumps(flavour)};" + JS_HARNESS_AFTER)
+        return f"node {flavour}", ["node", str(script), str(push_file)], [script]
+    if lang == "go":
+        project = work / "go-verify"
+        shutil.copytree(here / "go", project)
+        (project / "snippet.go").write_text(code)
+        # The harness is the module's main; its build cache stays in the work directory.
+        return "go", ["env", f"GOCACHE={work / 'go-cache'}", "sh", "-c", 'cd "$0" && exec go run . "$1"',
+                      str(project), str(push_file)], []
+    project = work / "rust-verify"
+    shutil.copytree(here / "rust", project)
+    (project / "src" / "snippet.rs").write_text(code)
+    target = Path(os.environ.get("CARGO_TARGET_DIR", here.parent.parent / "target")).resolve() / "readme-rust"
+    return "rust", ["cargo", "run", "-q", "--locked", "--manifest-path", str(project / "Cargo.toml"),
+                    "--target-dir", str(target), "--", str(push_file)], []
 
 
 def run_verifiers(snippets, secret, push, work, node_dir, python):
     push_file = work / "push.json"
     push_file.write_text(json.dumps(push))
-    for lang, text, line in snippets:
+    ran = []
+    for lang, text, where in snippets:
         code = text.replace('"whsec_..."', json.dumps(secret))
         if code == text:
-            sys.exit(f"FAIL: README.md:{line}: the {lang} snippet has no \"whsec_...\" to fill in")
-        if lang == "python":
-            script = work / "verify_snippet.py"
-            script.write_text(code + PY_HARNESS)
-            command = [python, str(script), str(push_file)]
-        else:
-            # Inside NODE_DIR so that `import ... from "standardwebhooks"` resolves.
-            script = Path(node_dir) / f"verify-snippet-{os.getpid()}.mjs"
-            script.write_text(JS_HARNESS_BEFORE + code + JS_HARNESS_AFTER)
-            command = ["node", str(script), str(push_file)]
+            sys.exit(f"FAIL: {where}: the {lang} snippet has no \"whsec_...\" to fill in")
+        name, command, temporary = verifier_command(lang, code, work, node_dir, python, push_file)
         try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+            result = subprocess.run(command, capture_output=True, text=True, timeout=600)
         finally:
-            if lang == "js":
-                script.unlink()
+            for path in temporary:
+                path.unlink()
         print(result.stdout.strip())
         if result.returncode != 0:
-            sys.exit(f"FAIL: README.md:{line}: the {lang} snippet failed:\n{result.stdout}{result.stderr}")
+            sys.exit(f"FAIL: {where}: the {name} snippet failed:\n{result.stdout}{result.stderr}")
+        ran.append(name)
+    return ran
 
 
 def check_toml(snippets, bin_path, work, repo):
-    for n, (text, line) in enumerate(snippets):
+    for n, (text, where) in enumerate(snippets):
         if "[[rule]]" in text:
             rules = work / f"rules-snippet-{n}"
             rules.mkdir()
@@ -273,12 +311,12 @@ def check_toml(snippets, bin_path, work, repo):
             command = [bin_path, "--config", str(config), "rules", "check", str(repo / "rules")]
         result = subprocess.run(command, capture_output=True, text=True, cwd=work, timeout=60)
         if result.returncode != 0:
-            sys.exit(f"FAIL: README.md:{line}: the toml snippet does not pass {' '.join(command[1:])}:\n"
+            sys.exit(f"FAIL: {where}: the toml snippet does not pass {' '.join(command[1:])}:\n"
                      f"{result.stdout}{result.stderr}")
-        print(f"README.md:{line}: toml snippet passes `freightgate {' '.join(command[1:-1])}`")
+        print(f"{where}: toml snippet passes `freightgate {' '.join(command[1:-1])}`")
 
 
-def run_shell(steps, work, env):
+def run_shell(steps, work, env, doc):
     script, marks = [], []
     for n, (text, _, _) in enumerate(steps):
         script.append(f"echo '@@step {n}@@'\n{{\n{text}}}\necho\necho \"@@end {n} $?@@\"\n")
@@ -289,7 +327,7 @@ def run_shell(steps, work, env):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
-        sys.exit(f"FAIL: the README's commands did not finish in 180 s\n{out}\n{err}")
+        sys.exit(f"FAIL: the commands of {doc} did not finish in 180 s\n{out}\n{err}")
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)  # background jobs a snippet left running
@@ -298,35 +336,68 @@ def run_shell(steps, work, env):
     return out, err
 
 
-def main():
-    readme_path, bin_path, node_dir, pg_url = sys.argv[1:5]
-    python = os.environ.get("STANDARDWEBHOOKS_PYTHON", sys.executable)
-    repo = Path(readme_path).resolve().parent
-    readme = Path(readme_path).read_text()
-    all_blocks = blocks(readme)
-
+def collect(doc_path, all_blocks):
+    """A document's shell steps (text, where, expected output), verification snippets
+    and TOML snippets; exits on a json/text block that is no command's output."""
     steps, verifiers, tomls = [], [], []
     for n, (lang, text, line, section, skip, follows) in enumerate(all_blocks):
+        where = f"{doc_path}:{line}"
         if lang == "sh":
             if skip:
-                print(f"README.md:{line}: skipped ({skip})")
+                print(f"{where}: skipped ({skip})")
                 continue
             nxt = all_blocks[n + 1] if n + 1 < len(all_blocks) else None
             expected = (nxt[0], nxt[1]) if nxt and nxt[0] in ("json", "text") and nxt[5] else None
-            steps.append((text, line, expected))
+            steps.append((text, where, expected))
         elif lang in ("json", "text"):
             # An example answer must be the shown output of the command above it.
             if not follows and not skip:
-                sys.exit(f"FAIL: README.md:{line}: a {lang} block that is no command's output; show the command "
+                sys.exit(f"FAIL: {where}: a {lang} block that is no command's output; show the command "
                          "before it, or mark it <!-- readme-check: skip (reason) -->")
             if skip:
-                print(f"README.md:{line}: skipped ({skip})")
-        elif lang in ("python", "js"):
-            verifiers.append((lang, text, line))
+                print(f"{where}: skipped ({skip})")
+        elif lang in VERIFIER_LANGS:
+            verifiers.append((lang, text, where))
         elif lang == "toml":
-            tomls.append((text, line))
-    if not steps:
-        sys.exit("FAIL: no sh blocks found in the README")
+            tomls.append((text, where))
+    return steps, verifiers, tomls
+
+
+def check_steps(steps, out, failures, subst):
+    """Compares one shell's marked output with each step's expectation."""
+    for n, (text, where, expected) in enumerate(steps):
+        found = re.search(rf"@@step {n}@@\n(.*?)\n@@end {n} (\d+)@@", out, re.S)
+        if not found:
+            failures.append(f"{where}: the block did not run to its end\n{text}")
+            return
+        output, status = found.group(1), int(found.group(2))
+        if status != 0:
+            failures.append(f"{where}: exit status {status}\n{text}--- output:\n{output}")
+            continue
+        if expected:
+            problem = check_output(expected[0], subst(expected[1]), output)
+            if problem:
+                failures.append(f"{where}: the output differs from the document: {problem}\n{text}")
+                continue
+        print(f"{where}: ok{' (output as shown)' if expected else ''}")
+
+
+def main():
+    readme_path, bin_path, node_dir, pg_url = sys.argv[1:5]
+    docs = [readme_path] + sys.argv[5:]
+    python = os.environ.get("STANDARDWEBHOOKS_PYTHON", sys.executable)
+    repo = Path(readme_path).resolve().parent
+
+    # Every document's commands run in a shell of their own, in order, against one
+    # server and one working directory: a guide sets up its own $FG and $KEY.
+    runs, verifiers, tomls = [], [], []
+    for doc in docs:
+        steps, doc_verifiers, doc_tomls = collect(doc, blocks(Path(doc).read_text()))
+        if not steps:
+            sys.exit(f"FAIL: no sh blocks found in {doc}")
+        runs.append((doc, steps))
+        verifiers += doc_verifiers
+        tomls += doc_tomls
 
     work = Path(tempfile.mkdtemp(prefix="readme-check-"))
     for name in ("tests", "tools", "rules"):
@@ -343,30 +414,22 @@ def main():
     server_log = work / "server.log"
     server = subprocess.Popen([bin_path, "serve"], cwd=work, env=server_env, stdout=open(server_log, "w"),
                               stderr=subprocess.STDOUT)
-    failures = []
+    failures, counted = [], 0
+
+    def subst(text):
+        return substitute(text, bin_path, port, receiver_port, pg_test)
+
     try:
         base = f"http://127.0.0.1:{port}"
         wait_healthy(base, server, server_log)
-        steps = [(substitute(t, bin_path, port, receiver_port, pg_test), line, exp) for t, line, exp in steps]
-        out, err = run_shell(steps, work, env)
-        for n, (text, line, expected) in enumerate(steps):
-            found = re.search(rf"@@step {n}@@\n(.*?)\n@@end {n} (\d+)@@", out, re.S)
-            if not found:
-                failures.append(f"README.md:{line}: the block did not run to its end\n{text}")
-                break
-            output, status = found.group(1), int(found.group(2))
-            if status != 0:
-                failures.append(f"README.md:{line}: exit status {status}\n{text}--- output:\n{output}")
-                continue
-            if expected:
-                shown = substitute(expected[1], bin_path, port, receiver_port, pg_test)
-                problem = check_output(expected[0], shown, output)
-                if problem:
-                    failures.append(f"README.md:{line}: the output differs from the README: {problem}\n{text}")
-                    continue
-            print(f"README.md:{line}: ok{' (output as shown)' if expected else ''}")
-        if failures and err.strip():
-            failures.append("stderr of the README's commands:\n" + err[-3000:])
+        for doc, steps in runs:
+            steps = [(subst(t), where, exp) for t, where, exp in steps]
+            counted += len(steps)
+            out, err = run_shell(steps, work, env, doc)
+            before = len(failures)
+            check_steps(steps, out, failures, subst)
+            if len(failures) > before and err.strip():
+                failures.append(f"stderr of {doc}'s commands:\n" + err[-3000:])
         if not failures:
             secret, push = capture_push(work, bin_path, base, repo)
             run_verifiers(verifiers, secret, push, work, node_dir, python)
@@ -380,7 +443,8 @@ def main():
         print(f"server log:\n{server_log.read_text()[-3000:]}", file=sys.stderr)
         sys.exit(1)
     subprocess.run(["rm", "-rf", str(work)], check=False)
-    print(f"README: {len(steps)} command blocks, {len(verifiers)} verification snippets and {len(tomls)} toml snippets checked")
+    print(f"{', '.join(docs)}: {counted} command blocks, {len(verifiers)} verification snippets and "
+          f"{len(tomls)} toml snippets checked")
 
 
 if __name__ == "__main__":

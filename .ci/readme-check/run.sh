@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every snippet of README.md against a freshly built freightgate (see check.py):
-# the tour's commands and their shown output, the signature-verification snippets in
-# Python and Node against a real push, the TOML examples, and the production
+# Runs every snippet of README.md and of the API guides in docs/ against a freshly
+# built freightgate (see check.py): the tour's and guides' commands and their shown
+# output, the signature-verification snippets in Python, Node (CommonJS and ES
+# modules), Go and Rust against a real push, the TOML examples, and the production
 # commands against a fresh PostgreSQL database.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,6 +16,14 @@ if [ -z "${STANDARDWEBHOOKS_PYTHON:-}" ]; then
   python3 -m venv target/ci-venv
   target/ci-venv/bin/pip install -q --disable-pip-version-check -r .ci/requirements-webhooks.txt
   export STANDARDWEBHOOKS_PYTHON="$PWD/target/ci-venv/bin/python"
+fi
+
+# The Go snippet needs a Go toolchain (Debian's golang-go is enough: no modules are
+# fetched).
+if ! command -v go >/dev/null; then
+  echo "installing Go (Debian's golang-go) for the Go verification snippet"
+  apt-get install -y -q --no-install-recommends golang-go >/dev/null 2>&1 ||
+    { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends golang-go >/dev/null; }
 fi
 
 cargo build -q

@@ -1,0 +1,3 @@
+module verifysnippet
+
+go 1.19
