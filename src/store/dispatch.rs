@@ -23,6 +23,9 @@ pub struct Claimed {
     pub endpoint_id: i64,
     /// Attempts made before this one.
     pub attempts: i32,
+    /// Of `attempts`, those made before the last replay: the retry schedule
+    /// counts from here.
+    pub attempts_before_replay: i32,
 }
 
 /// What a push sends of a message: its id and the stored body bytes.
@@ -64,24 +67,28 @@ pub async fn claim(
                 delivery::Column::MessageId,
                 delivery::Column::EndpointId,
                 delivery::Column::Attempts,
+                delivery::Column::AttemptsBeforeReplay,
             ])
             .limit(per_endpoint);
         if db.get_database_backend() == DbBackend::Postgres {
             query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
         let rows = query
-            .into_tuple::<(i64, i64, i64, i32)>()
+            .into_tuple::<(i64, i64, i64, i32, i32)>()
             .all(&txn)
             .await
             .map_err(Error::from_db_err)?;
         claimed.extend(
             rows.into_iter()
-                .map(|(id, message_id, endpoint_id, attempts)| Claimed {
-                    id,
-                    message_id,
-                    endpoint_id,
-                    attempts,
-                }),
+                .map(
+                    |(id, message_id, endpoint_id, attempts, attempts_before_replay)| Claimed {
+                        id,
+                        message_id,
+                        endpoint_id,
+                        attempts,
+                        attempts_before_replay,
+                    },
+                ),
         );
     }
     let ids: Vec<i64> = claimed.iter().map(|d| d.id).collect();
@@ -417,7 +424,7 @@ pub async fn backlog(db: &impl ConnectionTrait) -> Result<Backlog> {
         .column(C::EndpointId)
         .distinct()
         .filter(C::State.eq(DeliveryState::Pending))
-        .filter(C::Attempts.gt(0))
+        .filter(Expr::col(C::Attempts).gt(Expr::col(C::AttemptsBeforeReplay)))
         .into_tuple()
         .all(db)
         .await

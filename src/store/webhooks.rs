@@ -352,9 +352,11 @@ pub async fn replay(
             what: "delivery",
             id: PublicId::from(delivery_id).to_string(),
         })?;
+    // The attempt numbers continue; the retry schedule starts again.
+    let attempts = found.attempts;
     let mut active = found.into_active_model();
     active.state = Set(DeliveryState::Pending);
-    active.attempts = Set(0);
+    active.attempts_before_replay = Set(attempts);
     active.next_attempt_at = Set(Utc::now());
     active.lease_owner = Set(None);
     active.lease_expires_at = Set(None);
@@ -369,7 +371,7 @@ pub async fn replay_matching(db: &impl ConnectionTrait, query: &DeliveryQuery) -
     let now = Utc::now();
     let mut update = delivery::Entity::update_many()
         .col_expr(C::State, Expr::value(DeliveryState::Pending.as_str()))
-        .col_expr(C::Attempts, Expr::value(0))
+        .col_expr(C::AttemptsBeforeReplay, Expr::col(C::Attempts).into())
         .col_expr(C::NextAttemptAt, Expr::value(now))
         .col_expr(C::LeaseOwner, Expr::value(Option::<String>::None))
         .col_expr(
@@ -512,7 +514,10 @@ pub async fn recover(
             delivery::Column::State,
             Expr::value(DeliveryState::Pending.as_str()),
         )
-        .col_expr(delivery::Column::Attempts, Expr::value(0))
+        .col_expr(
+            delivery::Column::AttemptsBeforeReplay,
+            Expr::col(delivery::Column::Attempts).into(),
+        )
         .col_expr(delivery::Column::NextAttemptAt, Expr::value(now))
         .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
         .filter(delivery::Column::EndpointId.eq(endpoint_id))

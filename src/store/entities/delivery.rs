@@ -13,6 +13,8 @@ pub struct Model {
     pub ordering_key: Option<String>,
     pub state: DeliveryState,
     pub attempts: i32,
+    /// `attempts` at the last replay or recovery: the retry schedule counts from here.
+    pub attempts_before_replay: i32,
     pub next_attempt_at: DateTimeUtc,
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<DateTimeUtc>,

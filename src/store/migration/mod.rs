@@ -14,6 +14,7 @@ mod m20261205_000009_inbound_listing;
 mod m20261205_000010_test_messages;
 mod m20261205_000011_inbound_by_time;
 mod m20261205_000012_inbound_bodies;
+mod m20261205_000013_replay_keeps_attempts;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000010_test_messages::Migration),
             Box::new(m20261205_000011_inbound_by_time::Migration),
             Box::new(m20261205_000012_inbound_bodies::Migration),
+            Box::new(m20261205_000013_replay_keeps_attempts::Migration),
         ]
     }
 }

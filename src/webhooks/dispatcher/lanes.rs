@@ -272,6 +272,7 @@ mod tests {
                 message_id: id,
                 endpoint_id: endpoint,
                 attempts: 0,
+                attempts_before_replay: 0,
             },
             message: Payload {
                 webhook_id: format!("msg_{id}"),

@@ -424,7 +424,9 @@ impl Dispatcher {
             }
             _ => {}
         }
-        let Some(delay) = self.inner.settings.schedule.get(attempt as usize) else {
+        // A replay starts the schedule again; the attempt numbers go on.
+        let retry = attempt - job.delivery.attempts_before_replay;
+        let Some(delay) = self.inner.settings.schedule.get(retry as usize) else {
             tracing::warn!(
                 delivery = job.delivery.id,
                 attempts = attempt,

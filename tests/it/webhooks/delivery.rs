@@ -209,8 +209,10 @@ async fn a_dead_lettered_push_can_be_replayed_and_recovered() {
     assert_eq!(replayed["state"], "pending");
     assert_eq!(replayed["event_type"], "order.created", "{replayed}");
     assert_eq!(replayed["webhook_id"], dead["webhook_id"], "{replayed}");
-    wait_state(&app, &key, id, "failed").await;
-    assert_eq!(receiver.pushes().len(), 6);
+    assert_eq!(replayed["attempts"], 3, "a replay keeps the count: {replayed}");
+    let dead_again = wait_state(&app, &key, id, "failed").await;
+    assert_eq!(receiver.pushes().len(), 6, "the schedule starts again");
+    assert_eq!(dead_again["attempts"], 6, "the numbers go on: {dead_again}");
     let recover = format!("/v1/webhooks/endpoints/{id}/recover");
     let since = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
     let requeued: Value = app
@@ -220,7 +222,19 @@ async fn a_dead_lettered_push_can_be_replayed_and_recovered() {
         .await
         .unwrap();
     assert_eq!(requeued["requeued"], 1);
-    wait_state(&app, &key, id, "delivered").await;
+    let delivered = wait_state(&app, &key, id, "delivered").await;
+    assert_eq!(delivered["attempts"], 7, "{delivered}");
+    let log: Value = app
+        .get_json(&format!("/v1/webhooks/endpoints/{id}/attempts"), &key)
+        .await;
+    let mut numbers: Vec<i64> = log["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["attempt"].as_i64().unwrap())
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=7).collect::<Vec<_>>(), "{log}");
     let ids: Vec<String> = receiver
         .pushes()
         .iter()
