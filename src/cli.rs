@@ -52,6 +52,15 @@ pub enum RulesCommand {
         /// Rules directory (default: the configured `rules_dir`).
         dir: Option<PathBuf>,
     },
+    /// List the rules per business, in the order they are tried.
+    List {
+        /// Rules directory (default: the configured `rules_dir`).
+        dir: Option<PathBuf>,
+        /// Only the rules that apply to this business (its own and those for every
+        /// business).
+        #[arg(long)]
+        business: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +102,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Keys(command) => keys(&config, command).await,
         Command::Rules(RulesCommand::Check { dir }) => rules_check(&config, dir),
         Command::Rules(RulesCommand::Test { dir }) => rules_test(&config, dir),
+        Command::Rules(RulesCommand::List { dir, business }) => {
+            rules_list(&config, dir, business.as_deref())
+        }
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
             Ok(())
@@ -294,6 +306,73 @@ fn load_rules_verbosely(config: &Config, dir: Option<PathBuf>) -> anyhow::Result
 
 fn rules_check(config: &Config, dir: Option<PathBuf>) -> anyhow::Result<()> {
     load_rules_verbosely(config, dir).map(|_| ())
+}
+
+/// The table of `rules list`: the rules that apply to `business` (all when `None`),
+/// grouped by the business they are written for, each group in the order tried.
+fn rules_list(config: &Config, dir: Option<PathBuf>, business: Option<&str>) -> anyhow::Result<()> {
+    let dir = dir.unwrap_or_else(|| config.rules_dir.clone());
+    let options = rules::LoadOptions {
+        max_document_bytes: config.max_document_bytes,
+    };
+    let (set, _) = rules::load_dir_with(&dir, &options).map_err(|report| {
+        anyhow::anyhow!(
+            "{}: {report}\nthe rules do not load; `freightgate rules check` says why",
+            dir.display()
+        )
+    })?;
+    let every = "(every business)";
+    let mut rows: Vec<&rules::Rule> = set
+        .rules()
+        .iter()
+        .filter(|rule| match (business, rule.business()) {
+            (Some(wanted), Some(own)) => own == wanted,
+            _ => true,
+        })
+        .collect();
+    // Stable: within a business, the rules keep the order they are tried in.
+    rows.sort_by_key(|rule| rule.business().unwrap_or(every));
+    let mut written_for: Vec<&str> = set.rules().iter().filter_map(|r| r.business()).collect();
+    written_for.sort_unstable();
+    written_for.dedup();
+    let written_for = if written_for.is_empty() {
+        "no business".to_owned()
+    } else {
+        written_for.join(", ")
+    };
+    if rows.is_empty() {
+        println!(
+            "no rule in {} applies to business `{}`; rules are written for: {written_for}",
+            dir.display(),
+            business.unwrap_or_default(),
+        );
+        return Ok(());
+    }
+    println!(
+        "{:<18} {:<36} {:<10} {:<8} {:>8}  file",
+        "business", "rule", "entity", "op", "priority"
+    );
+    for rule in &rows {
+        println!(
+            "{:<18} {:<36} {:<10} {:<8} {:>8}  {}",
+            rule.business().unwrap_or(every),
+            rule.name(),
+            rule.entity().to_string(),
+            rule.operation().to_string(),
+            rule.priority(),
+            rule.file()
+        );
+    }
+    println!("{} rule(s) in {}", rows.len(), dir.display());
+    if let Some(wanted) = business
+        && !rows.iter().any(|rule| rule.business() == Some(wanted))
+    {
+        println!(
+            "no rule is written for business `{wanted}` itself, only for every business; \
+             rules are written for: {written_for}"
+        );
+    }
+    Ok(())
 }
 
 fn rules_test(config: &Config, dir: Option<PathBuf>) -> anyhow::Result<()> {

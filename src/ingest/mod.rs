@@ -165,16 +165,27 @@ fn prepare(rules: &RuleSet, business: &str, documents: Vec<Document>) -> Vec<Pre
 /// Why no rule matched, and what to do. Rules written for other businesses are
 /// counted: a key made for a misspelt business sees none of them.
 fn no_rule_detail(rules: &RuleSet, business: &str) -> String {
-    let (here, elsewhere) = rules
-        .rules()
-        .iter()
-        .fold((0, 0), |(here, elsewhere), rule| match rule.business() {
-            Some(b) if b != business => (here, elsewhere + 1),
-            _ => (here + 1, elsewhere),
-        });
-    let mut detail = format!(
-        "no rule matches this payload ({here} rules apply to business `{business}`); POST it to /v1/ingest/explain to see why each rule did not match"
-    );
+    let (mut own, mut every, mut elsewhere) = (0, 0, 0);
+    for rule in rules.rules() {
+        match rule.business() {
+            Some(b) if b == business => own += 1,
+            Some(_) => elsewhere += 1,
+            None => every += 1,
+        }
+    }
+    let mut detail = if own == 0 {
+        format!(
+            "no rule matches this payload, and no rule is written for business `{business}` \
+             ({every} rules for every business were tried); \
+             `freightgate rules list --business {business}` shows the rules that apply to it"
+        )
+    } else {
+        format!(
+            "no rule matches this payload ({} rules apply to business `{business}`); \
+             POST it to /v1/ingest/explain to see why each rule did not match",
+            own + every
+        )
+    };
     if elsewhere > 0 {
         detail.push_str(&format!(
             "; {elsewhere} rules are written for other businesses only: if the payload is one of theirs, check which business the key belongs to (`freightgate keys list`)"

@@ -272,6 +272,44 @@ fn rules_check_and_test_pass_on_the_shipped_rules() {
 }
 
 #[test]
+fn rules_list_shows_the_rules_per_business_and_says_when_a_business_has_none() {
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    let run = |args: &[&str]| {
+        let output = Command::new(BIN)
+            .args(["rules", "list", rules])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout(&output)
+    };
+    let all = run(&[]);
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with("northwind ") && l.contains("northwind-wms-shipment")),
+        "{all}"
+    );
+    assert!(all.contains("bavaria"), "{all}");
+    assert!(all.contains("(every business)"), "{all}");
+    let northwind = run(&["--business", "northwind"]);
+    assert!(!northwind.contains("bavaria"), "{northwind}");
+    assert!(northwind.contains("northwind-wms-shipment"), "{northwind}");
+    assert!(northwind.contains("(every business)"), "{northwind}");
+    // Rules for every business apply to a new business too; its own, none.
+    let new = run(&["--business", "northwnd"]);
+    assert!(!new.lines().any(|l| l.starts_with("northwind ")), "{new}");
+    assert!(
+        new.contains("no rule is written for business `northwnd` itself"),
+        "{new}"
+    );
+    assert!(new.contains("bavaria-buero, northwind"), "{new}");
+}
+
+#[test]
 fn rules_check_lists_every_problem_with_file_and_rule_and_fails() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -439,7 +439,14 @@ async fn a_payload_no_rule_matches_for_a_misspelt_business_says_rules_exist_for_
     .await;
     let problem = assert_problem(response, 422, "no_matching_rule").await;
     let detail = problem["errors"][0]["detail"].as_str().unwrap();
-    assert!(detail.contains("business `northwnd`"), "{detail}");
+    assert!(
+        detail.contains("no rule is written for business `northwnd`"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("`freightgate rules list --business northwnd`"),
+        "{detail}"
+    );
     assert!(detail.contains("for other businesses"), "{detail}");
     assert!(detail.contains("freightgate keys list"), "{detail}");
 }
