@@ -80,8 +80,9 @@ pub(crate) struct RawField {
     pub value: Option<toml::Value>,
     pub concat: Option<Vec<String>>,
     pub separator: Option<String>,
+    /// Names (`"trim"`) or one-key tables with parameters (`{ replace = [",", "."] }`).
     #[serde(default)]
-    pub transform: Vec<String>,
+    pub transform: Vec<toml::Value>,
     pub lookup: Option<String>,
     pub on_unknown: Option<String>,
     pub default: Option<toml::Value>,

@@ -78,18 +78,15 @@ pub async fn claim(
             .all(&txn)
             .await
             .map_err(Error::from_db_err)?;
-        claimed.extend(
-            rows.into_iter()
-                .map(
-                    |(id, message_id, endpoint_id, attempts, attempts_before_replay)| Claimed {
-                        id,
-                        message_id,
-                        endpoint_id,
-                        attempts,
-                        attempts_before_replay,
-                    },
-                ),
-        );
+        claimed.extend(rows.into_iter().map(
+            |(id, message_id, endpoint_id, attempts, attempts_before_replay)| Claimed {
+                id,
+                message_id,
+                endpoint_id,
+                attempts,
+                attempts_before_replay,
+            },
+        ));
     }
     let ids: Vec<i64> = claimed.iter().map(|d| d.id).collect();
     for list in stable::id_lists(&ids) {

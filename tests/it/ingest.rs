@@ -1,7 +1,7 @@
 //! The unified endpoint on the sample feeds of real senders.
 
 use freightgate::domain::Scope;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::{TestApp, assert_problem, internal_id};
 
@@ -368,4 +368,70 @@ pub fn statuses(ack: &Value) -> Vec<&str> {
         .iter()
         .map(|r| r["status"].as_str().unwrap())
         .collect()
+}
+
+/// A marketplace's fulfilment order: weights in grams, quantities with a decimal
+/// comma, the order number inside a longer reference, a padded SKU.
+const MARKETPLACE_RULE: &str = r#"
+[[rule]]
+name = "marketplace-order"
+operation = "create"
+entity = "order"
+match = { path = "$.kind", equals = "fulfilment" }
+
+[rule.map]
+order_number = { path = "$.ref", transform = [{ regex = "^MP-(\\d+)/" }] }
+customer = { path = "$.shop", transform = [{ split = ["|", -1] }, "trim"] }
+
+[rule.map.items]
+path = "$.lines[*]"
+map.sku = { path = "$.sku", transform = [{ pad_left = [8, "0"] }] }
+map.quantity = { path = "$.qty", transform = [{ number = { decimal = ",", thousands = "." } }] }
+map.gross_weight = { path = "$.grams", transform = [{ convert = ["g", "kg"] }] }
+map.weight_unit = { value = "KILOGRAM" }
+"#;
+
+#[tokio::test]
+async fn transforms_with_parameters_map_grams_decimal_commas_and_parts_of_text() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("marketplace.toml"), MARKETPLACE_RULE).unwrap();
+    let rules_dir = dir.path().to_path_buf();
+    let app = TestApp::spawn_with(|c| c.rules_dir = rules_dir).await;
+    let key = app.key("acme", &[Scope::Ingest, Scope::Read]).await;
+    let payload = json!({
+        "kind": "fulfilment",
+        "ref": "MP-40077/2",
+        "shop": "EU | Hendriks Retail ",
+        "lines": [
+            {"sku": "4711", "qty": "1.234,5", "grams": 12500},
+            {"sku": 815, "qty": "2", "grams": "750"}
+        ]
+    });
+    let answer = post(&app, &key, "application/json", payload.to_string()).await;
+    assert_eq!(answer.status(), 201, "{}", answer.text().await.unwrap());
+    let answer: Value = answer.json().await.unwrap();
+    let id = answer["results"][0]["id"].to_string();
+    let order: Value = app.get_json(&format!("/v1/orders/{id}"), &key).await;
+    assert_eq!(order["order_number"], "40077", "{order}");
+    assert_eq!(order["customer"], "Hendriks Retail", "{order}");
+    let items = order["items"].as_array().unwrap();
+    assert_eq!(items[0]["sku"], "00004711", "{order}");
+    assert_eq!(items[0]["quantity"], 1234.5, "{order}");
+    assert_eq!(items[0]["metadata"]["gross_weight"], 12.5, "{order}");
+    assert_eq!(items[0]["weight_unit"], "KILOGRAM", "{order}");
+    assert_eq!(items[1]["sku"], "00000815", "{order}");
+    assert_eq!(items[1]["metadata"]["gross_weight"], 0.75, "{order}");
+
+    // A reference the regex does not find is named, with its path.
+    let odd = json!({"kind": "fulfilment", "ref": "X-1", "shop": "EU | A", "lines": []});
+    let answer = post(&app, &key, "application/json", odd.to_string()).await;
+    let problem: Value = answer.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["path"], "$.ref", "{problem}");
+    assert!(
+        problem["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not match"),
+        "{problem}"
+    );
 }

@@ -6,7 +6,7 @@ use super::super::datetime::{DateSpec, Format};
 use super::super::model::Severity;
 use super::super::raw::RawField;
 use super::super::schema::{FieldDef, FieldType};
-use super::super::transform::{NAMES, Transform};
+use super::super::transform::Transform;
 use super::super::value::toml_to_json;
 use super::compile::{Compiler, parse_path};
 use super::{Lookup, Part, ScalarMap, Source};
@@ -146,16 +146,14 @@ fn literal(
     coerced
 }
 
-fn compile_transforms(names: &[String], at: &str, c: &mut Compiler<'_>) -> Vec<Transform> {
-    names
+fn compile_transforms(entries: &[toml::Value], at: &str, c: &mut Compiler<'_>) -> Vec<Transform> {
+    entries
         .iter()
-        .filter_map(|n| {
-            let t = Transform::parse(n);
-            if t.is_none() {
-                let msg = format!("unknown transform `{n}` (known: {})", NAMES.join(", "));
-                c.problems.push((format!("{at}.transform"), msg));
-            }
-            t
+        .enumerate()
+        .filter_map(|(i, entry)| {
+            Transform::compile(entry)
+                .map_err(|msg| c.problems.push((format!("{at}.transform[{i}]"), msg)))
+                .ok()
         })
         .collect()
 }

@@ -209,7 +209,10 @@ async fn a_dead_lettered_push_can_be_replayed_and_recovered() {
     assert_eq!(replayed["state"], "pending");
     assert_eq!(replayed["event_type"], "order.created", "{replayed}");
     assert_eq!(replayed["webhook_id"], dead["webhook_id"], "{replayed}");
-    assert_eq!(replayed["attempts"], 3, "a replay keeps the count: {replayed}");
+    assert_eq!(
+        replayed["attempts"], 3,
+        "a replay keeps the count: {replayed}"
+    );
     let dead_again = wait_state(&app, &key, id, "failed").await;
     assert_eq!(receiver.pushes().len(), 6, "the schedule starts again");
     assert_eq!(dead_again["attempts"], 6, "the numbers go on: {dead_again}");
