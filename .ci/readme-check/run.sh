@@ -29,4 +29,4 @@ fi
 cargo build -q
 bin="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/freightgate"
 python3 "$check_dir/check.py" README.md "$bin" "$PWD/$check_dir" \
-  "${TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
+  "${TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}" docs/graphql.md docs/rest.md
