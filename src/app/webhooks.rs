@@ -207,7 +207,7 @@ pub async fn replay_matching(app: &App, who: &Principal, filter: DeliveryFilter)
     let state = filter.state.unwrap_or(DeliveryState::Failed);
     if state == DeliveryState::Pending {
         return Err(Error::invalid_field(
-            "state",
+            "$.state",
             "pending deliveries are sent already; replay `failed` or `delivered` ones",
         ));
     }
@@ -284,9 +284,16 @@ pub async fn recover(
     until: Option<DateTime<Utc>>,
 ) -> Result<u64> {
     who.require(Scope::Webhooks)?;
+    let until = until.unwrap_or_else(Utc::now);
+    if until < since {
+        return Err(Error::invalid_field(
+            "$.until",
+            format!("{until} is before since ({since}): nothing could match"),
+        ));
+    }
     let txn = app.begin().await?;
     webhooks::find(&*txn, who.business_id, id).await?;
-    let requeued = webhooks::recover(&*txn, id, since, until.unwrap_or_else(Utc::now)).await?;
+    let requeued = webhooks::recover(&*txn, id, since, until).await?;
     txn.commit().await?;
     Ok(requeued)
 }
@@ -344,7 +351,13 @@ pub async fn messages(
         limit(asked)?,
     )
     .await?;
-    let next = rows.last().map(|m| m.id).unwrap_or(after_id);
+    let next = match rows.last() {
+        Some(last) => last.id,
+        // Nothing at or after the time yet: everything written so far is older, so
+        // the next pull starts after it rather than from the first message.
+        None if at.is_some() => outbox::latest_message_id(&app.db, who.business_id).await?,
+        None => after_id,
+    };
     Ok(Messages {
         messages: rows,
         next,

@@ -63,8 +63,9 @@ impl AuthFailure {
 pub enum Error {
     #[error("{}", .0.detail())]
     Unauthorized(AuthFailure),
-    #[error("this API key lacks the `{0}` scope")]
-    MissingScope(&'static str),
+    /// The scopes that would do, in the order named: "`ingest` or `read`".
+    #[error("this API key lacks the {} scope", .0.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" or "))]
+    MissingScope(Vec<&'static str>),
     #[error("{0}")]
     Forbidden(String),
     #[error("{what} {id} not found")]

@@ -275,9 +275,19 @@ impl WebhookMutations {
         &self,
         ctx: &Context<'_>,
         id: i64,
-        overlap_secs: Option<u64>,
+        overlap_secs: Option<i64>,
     ) -> Result<WebhookEndpointWithSecret> {
         let who = principal(ctx, Scope::Webhooks)?;
+        let overlap_secs = overlap_secs
+            .map(|secs| {
+                u64::try_from(secs).map_err(|_| {
+                    crate::error::Error::invalid_field(
+                        "overlapSecs",
+                        format!("{secs} is negative: give 0 or more seconds"),
+                    )
+                })
+            })
+            .transpose()?;
         let rotated =
             use_case::rotate(state(ctx)?, who, public_id::internal(id), overlap_secs).await?;
         Ok(with_secret(rotated))

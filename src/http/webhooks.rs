@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::extract::{Json, Path, Query, RawBody};
+use super::extract::{Path, Query, RawBody};
+use super::rest::body::{self, Body};
 use crate::app::App;
 use crate::app::webhooks::{self as use_case, Since};
 use crate::domain::PublicId;
@@ -196,7 +197,7 @@ impl From<EndpointBody> for EndpointRequest {
 pub async fn create(
     State(app): State<App>,
     p: Principal,
-    Json(body): Json<EndpointBody>,
+    Body(body): Body<EndpointBody>,
 ) -> Result<Response> {
     let endpoint = use_case::create(&app, &p, body.into()).await?;
     Ok((
@@ -249,7 +250,7 @@ pub async fn update(
     State(app): State<App>,
     p: Principal,
     Path(id): Path<PublicId>,
-    Json(body): Json<EndpointBody>,
+    Body(body): Body<EndpointBody>,
 ) -> Result<Response> {
     let endpoint = use_case::update(&app, &p, id.internal(), body.into()).await?;
     Ok(axum::Json(EndpointView::new(endpoint, false)).into_response())
@@ -347,10 +348,7 @@ pub async fn rotate(
     let body: RotateBody = if body.iter().all(u8::is_ascii_whitespace) {
         RotateBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| Error::BadRequest {
-            code: ProblemCode::MalformedJson,
-            detail: format!("the body is not a valid rotate request: {e}"),
-        })?
+        body::parse(&body)?
     };
     let rotated = use_case::rotate(&app, &p, id.internal(), body.overlap_secs).await?;
     Ok(axum::Json(EndpointView::new(rotated, true)).into_response())
@@ -506,7 +504,7 @@ pub async fn recover(
     State(app): State<App>,
     p: Principal,
     Path(id): Path<PublicId>,
-    Json(body): Json<RecoverBody>,
+    Body(body): Body<RecoverBody>,
 ) -> Result<Response> {
     let requeued = use_case::recover(&app, &p, id.internal(), body.since, body.until).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(Requeued { requeued })).into_response())
@@ -555,13 +553,13 @@ pub struct ReplayFilter {
 pub async fn replay_matching(
     State(app): State<App>,
     p: Principal,
-    Json(body): Json<ReplayFilter>,
+    Body(body): Body<ReplayFilter>,
 ) -> Result<Response> {
     let filter = use_case::DeliveryFilter {
         endpoint: body.endpoint.map(PublicId::internal),
         state: body.state,
         event_type: known_event_type(body.event_type, |detail| {
-            Error::invalid_field("event_type", detail)
+            Error::invalid_field("$.event_type", detail)
         })?,
         since: body.since,
         until: body.until,
@@ -640,16 +638,13 @@ pub async fn send_test(
     State(app): State<App>,
     p: Principal,
     Path(id): Path<PublicId>,
-    Json(body): Json<TestEvent>,
+    Body(body): Body<TestEvent>,
 ) -> Result<Response> {
     let name = body.event_type.as_deref().unwrap_or("shipment.created");
     let event_type = crate::domain::EventType::parse(name).ok_or_else(|| {
         Error::invalid_field(
-            "event_type",
-            format!(
-                "`{name}` is not an event type; one of {}",
-                crate::domain::EventType::names().join(", ")
-            ),
+            "$.event_type",
+            use_case::unknown_event_type(name).unwrap_or_default(),
         )
     })?;
     let sent = use_case::send_test(&app, &p, id.internal(), event_type).await?;

@@ -176,22 +176,34 @@ fn no_rule_detail(rules: &RuleSet, business: &str) -> String {
     let mut detail = if own == 0 {
         format!(
             "no rule matches this payload, and no rule is written for business `{business}` \
-             ({every} rules for every business were tried); \
-             `freightgate rules list --business {business}` shows the rules that apply to it"
+             ({} for every business {} tried); \
+             `freightgate rules list --business {business}` shows the rules that apply to it",
+            rules_count(every),
+            if every == 1 { "was" } else { "were" }
         )
     } else {
         format!(
-            "no rule matches this payload ({} rules apply to business `{business}`); \
+            "no rule matches this payload ({} {} to business `{business}`); \
              POST it to /v1/ingest/explain to see why each rule did not match",
-            own + every
+            rules_count(own + every),
+            if own + every == 1 { "applies" } else { "apply" }
         )
     };
     if elsewhere > 0 {
         detail.push_str(&format!(
-            "; {elsewhere} rules are written for other businesses only: if the payload is one of theirs, check which business the key belongs to (`freightgate keys list`)"
+            "; {} {} written for other businesses only: if the payload is one of theirs, check which business the key belongs to (`freightgate keys list`)",
+            rules_count(elsewhere),
+            if elsewhere == 1 { "is" } else { "are" }
         ));
     }
     detail
+}
+
+fn rules_count(n: usize) -> String {
+    match n {
+        1 => "1 rule".to_owned(),
+        n => format!("{n} rules"),
+    }
 }
 
 fn prepare_document(

@@ -43,14 +43,16 @@ impl Principal {
         if self.scopes.contains(&scope) || self.scopes.contains(&Scope::Admin) {
             Ok(())
         } else {
-            Err(Error::MissingScope(scope.name()))
+            Err(Error::MissingScope(vec![scope.name()]))
         }
     }
 
     /// Fails with 403 unless the key carries `first` or `second` (or `admin`); the
-    /// refusal names `second`.
+    /// refusal names both.
     pub fn require_either(&self, first: Scope, second: Scope) -> Result<()> {
-        self.require(first).or_else(|_| self.require(second))
+        self.require(first)
+            .or_else(|_| self.require(second))
+            .map_err(|_| Error::MissingScope(vec![first.name(), second.name()]))
     }
 }
 

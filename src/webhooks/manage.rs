@@ -108,6 +108,20 @@ fn check_sizes(request: &EndpointRequest) -> Result<()> {
         ("event_types", &request.event_types),
         ("facilities", &request.facilities),
     ] {
+        if list.as_ref().is_some_and(Vec::is_empty) {
+            return Err(Error::invalid_field(
+                format!("$.{field}"),
+                format!(
+                    "an empty list would let no event through; leave `{field}` out (or null) \
+                     for every {}",
+                    if field == "facilities" {
+                        "facility"
+                    } else {
+                        "event type"
+                    }
+                ),
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         for (i, item) in list.iter().flatten().enumerate() {
             if !seen.insert(item) {
@@ -138,17 +152,28 @@ pub async fn create(
     webhooks::create(db, business_id, url, fields, secret.expose()).await
 }
 
+/// The longest an old secret may keep signing beside the new one: 30 days.
+pub const MAX_OVERLAP_SECS: u64 = 30 * 24 * 3600;
+
 /// Gives the endpoint a new secret; the old one signs beside it for `overlap_secs`
-/// (capped at 30 days), or the configured default.
+/// (at most 30 days: more is refused), or the configured default (capped there).
 pub async fn rotate(
     db: &impl sea_orm::ConnectionTrait,
     config: &Config,
     endpoint: webhook_endpoint::Model,
     overlap_secs: Option<u64>,
 ) -> Result<webhook_endpoint::Model> {
+    if let Some(asked) = overlap_secs
+        && asked > MAX_OVERLAP_SECS
+    {
+        return Err(Error::invalid_field(
+            "$.overlap_secs",
+            format!("{asked} seconds is more than 30 days ({MAX_OVERLAP_SECS} seconds)"),
+        ));
+    }
     let secs = overlap_secs
         .unwrap_or(config.webhooks_secret_overlap_secs)
-        .min(30 * 24 * 3600);
+        .min(MAX_OVERLAP_SECS);
     let secret = WebhookSecret::generate();
     webhooks::rotate(
         db,

@@ -66,8 +66,91 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = json_path(&e.path().to_string());
-        invalid(path, e.into_inner().to_string())
+        let (path, detail) = plain(path, e.into_inner().to_string());
+        invalid(path, detail)
     })
+}
+
+/// serde's wording in plain words (`expected a number, found the text "3"` rather
+/// than `invalid type: string "3", expected f64`); a missing or unknown field is
+/// named in the path itself.
+fn plain(path: String, message: String) -> (String, String) {
+    // serde_path_to_error already ends the path with an unknown field's name.
+    let field = |name: &str| match path.ends_with(&format!(".{name}")) {
+        true => path.clone(),
+        false => format!("{path}.{name}"),
+    };
+    if let Some(name) = between(&message, "missing field `", "`") {
+        return (field(name), "is required".into());
+    }
+    if let Some(name) = between(&message, "unknown field `", "`") {
+        let known = message
+            .split_once("expected ")
+            .map(|(_, rest)| rest.replace("one of ", ""));
+        let detail = match known {
+            Some(fields) => format!("is not a field here; the fields are {fields}"),
+            None => "is not a field here".into(),
+        };
+        return (field(name), detail);
+    }
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some((found, expected)) = rest.rsplit_once(", expected ")
+        {
+            return (
+                path,
+                format!(
+                    "expected {}, found {}",
+                    expected_words(expected),
+                    found_words(found)
+                ),
+            );
+        }
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ")
+        && let Some((found, expected)) = rest.split_once(", expected ")
+    {
+        let expected = expected.replace("one of ", "");
+        return (path, format!("{found} is not one of {expected}"));
+    }
+    (path, message)
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let len = text[from..].find(end)?;
+    Some(&text[from..from + len])
+}
+
+fn expected_words(expected: &str) -> String {
+    match expected {
+        "f64" | "f32" => "a number".into(),
+        "u64" | "u32" | "u16" | "u8" | "usize" => "a whole number, 0 or more".into(),
+        "i64" | "i32" | "i16" | "i8" | "isize" => "a whole number".into(),
+        "a sequence" => "a list".into(),
+        "a map" => "an object".into(),
+        e if e.starts_with("struct ") => "an object".into(),
+        e => e.to_owned(),
+    }
+}
+
+fn found_words(found: &str) -> String {
+    let quoted = |prefix: &str| found.strip_prefix(prefix).map(|v| v.trim_matches('`'));
+    if let Some(text) = found.strip_prefix("string ") {
+        return format!("the text {text}");
+    }
+    if let Some(n) = quoted("integer ").or_else(|| quoted("floating point ")) {
+        return format!("the number {n}");
+    }
+    if let Some(b) = quoted("boolean ") {
+        return b.to_owned();
+    }
+    match found {
+        "sequence" => "a list".into(),
+        "map" => "an object".into(),
+        "unit value" => "null".into(),
+        other => other.to_owned(),
+    }
 }
 
 /// Serde: an optional nested object. Serde's derived structs also read an array,
@@ -223,6 +306,18 @@ mod tests {
         assert_eq!(path_of(nul.unwrap_err()), "$.items[0].note");
         let unknown = parse::<Doc>(br#"{"items":[],"extra":1}"#);
         assert_eq!(path_of(unknown.unwrap_err()), "$.extra");
+        let missing = parse::<Doc>(br#"{"items":[{}]}"#).unwrap_err();
+        assert_eq!(missing.to_string(), "$.items[0].quantity: is required");
+        let typed = parse::<Doc>(br#"{"items":[{"quantity":"3"}]}"#).unwrap_err();
+        assert_eq!(
+            typed.to_string(),
+            r#"$.items[0].quantity: expected a number, found the text "3""#
+        );
+        let unknown = parse::<Doc>(br#"{"items":[],"extra":1}"#).unwrap_err();
+        assert_eq!(
+            unknown.to_string(),
+            "$.extra: is not a field here; the fields are `items`"
+        );
         let syntax = parse::<Doc>(b"{").unwrap_err();
         assert_eq!(syntax.code(), ProblemCode::MalformedJson);
     }

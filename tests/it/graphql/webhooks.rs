@@ -94,4 +94,18 @@ async fn graphql_refuses_private_targets_and_other_businesses_endpoints() {
         error_code(&app, &reader, "{ webhookEndpoints { id } }", json!({})).await,
         "forbidden"
     );
+    let rotate =
+        "mutation($id: Int!, $s: Int) { rotateWebhookSecret(id: $id, overlapSecs: $s) { secret } }";
+    let (_, body) = super::post(&app, &key, rotate, json!({"id": id, "s": -5})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "validation_failed",
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("negative"),
+        "{body}"
+    );
 }

@@ -73,6 +73,21 @@ async fn unknown_event_types_and_fields_are_refused() {
         "validation_failed",
     )
     .await;
+    // An empty list would receive nothing, silently.
+    for field in ["event_types", "facilities"] {
+        let body = json!({"url": "http://127.0.0.1:9999/h", field: []});
+        let problem = assert_problem(
+            app.post_json("/v1/webhooks/endpoints", &key, &body).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(
+            problem["errors"][0]["path"],
+            format!("$.{field}"),
+            "{problem}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -148,4 +163,113 @@ async fn endpoints_can_be_updated_disabled_enabled_and_deleted() {
         .unwrap();
     assert_eq!(deleted.status(), 204);
     assert_problem(app.get(&path, &key).await, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn management_bodies_of_the_wrong_shape_name_the_field_in_plain_words() {
+    let app = TestApp::spawn().await;
+    let key = key(&app, "northwind").await;
+    let (id, _) = register(&app, &key, json!({"url": "http://127.0.0.1:9999/hooks"})).await;
+    let rotate = format!("/v1/webhooks/endpoints/{id}/rotate-secret");
+    for (body, detail) in [
+        (
+            json!({"overlap_secs": -5}),
+            "expected a whole number, 0 or more, found the number -5",
+        ),
+        (
+            json!({"overlap_secs": "1h"}),
+            r#"expected a whole number, 0 or more, found the text "1h""#,
+        ),
+        (json!({"overlap_secs": 3_000_000}), "more than 30 days"),
+    ] {
+        let problem = assert_problem(
+            app.post_json(&rotate, &key, &body).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(problem["errors"][0]["path"], "$.overlap_secs", "{problem}");
+        let said = problem["errors"][0]["detail"].as_str().unwrap();
+        assert!(said.contains(detail), "{body}: {said}");
+    }
+    let problem = assert_problem(
+        app.post_json(&rotate, &key, &json!({"overlap": 60})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["path"], "$.overlap", "{problem}");
+
+    // A missing field is named, and an empty range is refused, not answered with 0.
+    let recover = format!("/v1/webhooks/endpoints/{id}/recover");
+    let problem = assert_problem(
+        app.post_json(&recover, &key, &json!({})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["path"], "$.since", "{problem}");
+    let backwards = json!({"since": "2026-06-02T00:00:00Z", "until": "2026-06-01T00:00:00Z"});
+    let problem = assert_problem(
+        app.post_json(&recover, &key, &backwards).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["path"], "$.until", "{problem}");
+
+    let test = format!("/v1/webhooks/endpoints/{id}/test");
+    let problem = assert_problem(
+        app.post_json(&test, &key, &json!({"event_type": "shipment.exploded"}))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["path"], "$.event_type", "{problem}");
+}
+
+#[tokio::test]
+async fn a_key_with_neither_of_two_scopes_is_told_both() {
+    let app = TestApp::spawn().await;
+    let ingest_only = app
+        .key("northwind", &[freightgate::domain::Scope::Ingest])
+        .await;
+    let response = app
+        .client
+        .get(app.url("/v1/webhooks/event-types"))
+        .bearer_auth(&ingest_only)
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(response, 403, "forbidden").await;
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("`webhooks` or `read`") || detail.contains("`read` or `webhooks`"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn a_message_pull_from_a_time_with_nothing_after_it_resumes_at_the_end() {
+    let app = TestApp::spawn().await;
+    let key = key(&app, "northwind").await;
+    crate::ingest::post(
+        &app,
+        &key,
+        "application/json",
+        crate::ingest::feed("tms-order-create.json"),
+    )
+    .await;
+    let everything: Value = app.get_json("/v1/messages", &key).await;
+    let last = everything["next"].clone();
+    assert_ne!(last, json!("0"), "{everything}");
+    let later: Value = app
+        .get_json("/v1/messages?since=2030-01-01T00:00:00Z", &key)
+        .await;
+    assert_eq!(later["messages"], json!([]), "{later}");
+    assert_eq!(
+        later["next"], last,
+        "the next pull would start over: {later}"
+    );
 }
