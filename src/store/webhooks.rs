@@ -371,7 +371,7 @@ pub async fn replay_matching(db: &impl ConnectionTrait, query: &DeliveryQuery) -
     let now = Utc::now();
     let mut update = delivery::Entity::update_many()
         .col_expr(C::State, Expr::value(DeliveryState::Pending.as_str()))
-        .col_expr(C::AttemptsBeforeReplay, Expr::col(C::Attempts).into())
+        .col_expr(C::AttemptsBeforeReplay, Expr::col(C::Attempts))
         .col_expr(C::NextAttemptAt, Expr::value(now))
         .col_expr(C::LeaseOwner, Expr::value(Option::<String>::None))
         .col_expr(
@@ -516,7 +516,7 @@ pub async fn recover(
         )
         .col_expr(
             delivery::Column::AttemptsBeforeReplay,
-            Expr::col(delivery::Column::Attempts).into(),
+            Expr::col(delivery::Column::Attempts),
         )
         .col_expr(delivery::Column::NextAttemptAt, Expr::value(now))
         .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
