@@ -199,7 +199,7 @@ pub async fn cancel(
     let txn = app.begin().await?;
     let found = find_locked(&txn, who, id).await?;
     Version::of_order(&found).check(expected)?;
-    let cancelled = orders::cancel(&*txn, found).await?;
+    let cancelled = orders::cancel(&*txn, found, Default::default()).await?;
     let answer = view(&*txn, cancelled).await?;
     txn.commit().await?;
     Ok(answer)
@@ -272,7 +272,12 @@ pub async fn remove_items_in(
     let deleted = order_items::delete_by_keys(&**txn, touched.id, keys).await?;
     let order_cancelled = deleted.remaining == 0;
     let order = if order_cancelled {
-        orders::cancel(&**txn, touched).await?
+        let reason = Some("its last line was removed".to_owned());
+        let cancellation = crate::store::Cancellation {
+            occurred_at: None,
+            reason,
+        };
+        orders::cancel(&**txn, touched, cancellation).await?
     } else {
         touched
     };

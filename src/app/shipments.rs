@@ -213,7 +213,7 @@ pub async fn cancel(
     let txn = app.begin().await?;
     let found = find_locked(&txn, who, id).await?;
     Version::of_shipment(&found).check(expected)?;
-    let cancelled = shipments::cancel(&*txn, found).await?;
+    let cancelled = shipments::cancel(&*txn, found, Default::default()).await?;
     let answer = view(&*txn, cancelled).await?;
     txn.commit().await?;
     Ok(answer)

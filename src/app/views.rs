@@ -72,6 +72,8 @@ pub struct DriverView {
 pub struct StatusEventView {
     pub status: ShipmentStatus,
     pub occurred_at: DateTime<Utc>,
+    /// Why, when the sender said (a cancel's reason).
+    pub note: Option<String>,
 }
 
 impl ShipmentSummary {
@@ -126,6 +128,7 @@ impl ShipmentView {
                 .map(|e| StatusEventView {
                     status: e.status,
                     occurred_at: e.occurred_at,
+                    note: e.note,
                 })
                 .collect(),
             orders,
@@ -173,6 +176,8 @@ pub struct OrderSummary {
     pub notes: Option<String>,
     pub shipment_id: Option<PublicId>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Why it was cancelled, when the canceller said.
+    pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The order's version, as its `ETag` carries it.
@@ -223,6 +228,7 @@ impl OrderSummary {
             notes: o.notes,
             shipment_id: o.shipment_id.map(Into::into),
             cancelled_at: o.cancelled_at,
+            cancel_reason: o.cancel_reason,
             created_at: o.created_at,
             updated_at: o.updated_at,
             version,
@@ -392,6 +398,9 @@ pub struct ExceptionView {
     pub pallet_event_id: Option<PublicId>,
     pub priority: ExceptionPriority,
     pub description: String,
+    /// When it happened, as the sender said.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// When freightgate recorded it.
     pub created_at: DateTime<Utc>,
 }
 
@@ -403,6 +412,7 @@ impl From<exception::Model> for ExceptionView {
             pallet_event_id: e.pallet_id.map(Into::into),
             priority: e.priority,
             description: e.description,
+            occurred_at: e.occurred_at,
             created_at: e.created_at,
         }
     }

@@ -301,4 +301,5 @@ pub struct ExceptionDoc {
     pub pallet_id: Option<String>,
     pub priority: Option<ExceptionPriority>,
     pub description: String,
+    pub occurred_at: Time,
 }

@@ -188,6 +188,9 @@ fn compile_body(
     let mapping = mapping::compile_mapping(schema, &raw.map, "map", &mut compiler);
     p.extend(mapping::required_problems(&mapping, operation, "map"));
     let identity = identity(raw, entity, &mapping, p);
+    if operation == Operation::Cancel {
+        dropped_by_cancel(&mapping, entity, &identity, p);
+    }
     let checks = raw
         .validate
         .iter()
@@ -199,6 +202,33 @@ fn compile_body(
         identity,
         checks,
         policies,
+    }
+}
+
+/// A cancel stores its target, when it happened and why; any other field mapped in a
+/// cancel rule would be read from the sender and then lost, so it is a load error.
+fn dropped_by_cancel(mapping: &Mapping, entity: Entity, identity: &[String], p: &mut Problems) {
+    let mut kept = vec!["facility", "notes"];
+    if entity == Entity::Shipment {
+        kept.push("status_occurred_at");
+    }
+    for field in &mapping.fields {
+        let name = field.def.name;
+        if !kept.contains(&name) && !identity.iter().any(|i| i == name) {
+            p.push((
+                format!("map.{name}"),
+                format!(
+                    "a cancel stores the {entity} it finds by {}, `notes` as the reason{}; \
+                     `{name}` would be read and then dropped: remove it, or map it in an update rule",
+                    identity.join(", "),
+                    if entity == Entity::Shipment {
+                        " and `status_occurred_at` as when"
+                    } else {
+                        ""
+                    },
+                ),
+            ));
+        }
     }
 }
 

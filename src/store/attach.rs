@@ -179,6 +179,7 @@ pub async fn exception(
     pallet: Option<&pallet::Model>,
     priority: ExceptionPriority,
     description: &str,
+    occurred_at: Option<DateTime<Utc>>,
 ) -> Result<exception::Model> {
     let created = exception::ActiveModel {
         business_id: Set(shipment.business_id),
@@ -187,6 +188,7 @@ pub async fn exception(
         priority: Set(priority),
         description: Set(description.to_string()),
         created_at: Set(Utc::now()),
+        occurred_at: Set(occurred_at),
         ..Default::default()
     }
     .insert(db)

@@ -170,6 +170,7 @@ fn order_data(o: &order::Model, business: String, facility: Option<String>) -> V
         "status": o.status,
         "customer": o.customer,
         "shipment_id": o.shipment_id.map(PublicId::from),
+        "cancel_reason": o.cancel_reason,
         "updated_at": o.updated_at,
     })
 }
@@ -287,6 +288,7 @@ fn exception_data(
         "pallet_id": pallet_code,
         "priority": e.priority,
         "description": e.description,
+        "occurred_at": e.occurred_at,
         "created_at": e.created_at,
     })
 }
@@ -385,6 +387,7 @@ pub fn example(event_type: EventType) -> Value {
         shipment_id: Some(1),
         expected_quantity: None,
         cancelled_at: None,
+        cancel_reason: None,
         created_at: at,
         updated_at: at,
     };
@@ -437,6 +440,7 @@ pub fn example(event_type: EventType) -> Value {
                 priority: ExceptionPriority::High,
                 description: "pallet damaged at loading".into(),
                 created_at: at,
+                occurred_at: Some(at),
             };
             exception_data(&e, &s, Some("PLT-0007731"), business(), facility())
         }

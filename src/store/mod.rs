@@ -32,6 +32,14 @@ use crate::config::Config;
 
 pub use sea_orm::DatabaseConnection as Db;
 
+/// What a cancel carries besides its target: when it happened and why, as the
+/// canceller said. Both are kept (the shipment's status entry, the order's reason).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cancellation {
+    pub occurred_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub reason: Option<String>,
+}
+
 /// Opens the pool described by `config`. SQLite files are created when missing and
 /// run in WAL mode so readers never wait for the writer.
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {

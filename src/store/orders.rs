@@ -146,7 +146,7 @@ pub async fn create(
     insert_items(db, created.id, 0, items).await?;
     events::order(db, EventType::OrderCreated, &created).await?;
     if cancelling {
-        return cancel(db, created).await;
+        return cancel(db, created, Default::default()).await;
     }
     Ok(created)
 }
@@ -368,7 +368,7 @@ pub async fn update(
     }
     events::order(db, EventType::OrderUpdated, &updated).await?;
     if cancelling {
-        return cancel(db, updated).await;
+        return cancel(db, updated, Default::default()).await;
     }
     Ok(updated)
 }
@@ -439,7 +439,11 @@ async fn delete_items(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<()> {
 }
 
 /// Cancels an order. Cancelling a cancelled order changes nothing and succeeds.
-pub async fn cancel(db: &impl ConnectionTrait, existing: order::Model) -> Result<order::Model> {
+pub async fn cancel(
+    db: &impl ConnectionTrait,
+    existing: order::Model,
+    cancellation: super::Cancellation,
+) -> Result<order::Model> {
     let existing = current(db, existing).await?;
     if existing.status == OrderStatus::Cancelled {
         return Ok(existing);
@@ -447,7 +451,8 @@ pub async fn cancel(db: &impl ConnectionTrait, existing: order::Model) -> Result
     let now = Utc::now();
     let mut active = existing.into_active_model();
     active.status = Set(OrderStatus::Cancelled);
-    active.cancelled_at = Set(Some(now));
+    active.cancelled_at = Set(Some(cancellation.occurred_at.unwrap_or(now)));
+    active.cancel_reason = Set(cancellation.reason);
     active.updated_at = Set(now);
     let cancelled = active.update(db).await.map_err(Error::from_db_err)?;
     events::order(db, EventType::OrderCancelled, &cancelled).await?;

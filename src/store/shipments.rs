@@ -57,10 +57,13 @@ pub async fn create(
     number: &ShipmentNumber,
     mut fields: ShipmentFields,
 ) -> Result<shipment::Model> {
-    let cancelling = fields.status == Some(ShipmentStatus::Cancelled);
-    if cancelling {
+    let cancelling = (fields.status == Some(ShipmentStatus::Cancelled)).then(|| {
         fields.status = None;
-    }
+        super::Cancellation {
+            occurred_at: fields.status_occurred_at,
+            reason: None,
+        }
+    });
     let now = Utc::now();
     let status = fields.status.unwrap_or(ShipmentStatus::New);
     let occurred_at = fields.status_occurred_at.unwrap_or(now);
@@ -81,13 +84,13 @@ pub async fn create(
             format!("`{number}` in facility `{}`", facility.slug)
         })
     })?;
-    record_status(db, created.id, status, occurred_at).await?;
+    record_status(db, created.id, status, occurred_at, None).await?;
     events::shipment(db, EventType::ShipmentCreated, &created).await?;
     if completes(None, status) {
         events::shipment_completed(db, &created).await?;
     }
-    if cancelling {
-        return cancel(db, created).await;
+    if let Some(cancellation) = cancelling {
+        return cancel(db, created, cancellation).await;
     }
     Ok(created)
 }
@@ -163,12 +166,14 @@ async fn record_status(
     shipment_id: i64,
     status: ShipmentStatus,
     occurred_at: DateTime<Utc>,
+    note: Option<String>,
 ) -> Result<()> {
     shipment_status_event::ActiveModel {
         shipment_id: Set(shipment_id),
         status: Set(status),
         occurred_at: Set(occurred_at),
         recorded_at: Set(Utc::now()),
+        note: Set(note),
         ..Default::default()
     }
     .insert(db)
@@ -187,10 +192,13 @@ pub async fn update(
 ) -> Result<shipment::Model> {
     // A status of CANCELLED from any door cancels the one way (`shipment.cancelled`).
     let existing = current(db, existing).await?;
-    let cancelling = fields.status == Some(ShipmentStatus::Cancelled);
-    if cancelling {
+    let cancelling = (fields.status == Some(ShipmentStatus::Cancelled)).then(|| {
         fields.status = None;
-    }
+        super::Cancellation {
+            occurred_at: fields.status_occurred_at,
+            reason: None,
+        }
+    });
     if existing.status == ShipmentStatus::Cancelled {
         return Err(Error::Conflict {
             code: ProblemCode::ShipmentCancelled,
@@ -217,14 +225,14 @@ pub async fn update(
     let updated = active.update(db).await.map_err(Error::from_db_err)?;
     events::shipment(db, EventType::ShipmentUpdated, &updated).await?;
     if let Some(status) = new_status {
-        record_status(db, id, status, occurred_at).await?;
+        record_status(db, id, status, occurred_at, None).await?;
         events::shipment(db, EventType::ShipmentStatusChanged, &updated).await?;
         if completes(Some(previous_status), status) {
             events::shipment_completed(db, &updated).await?;
         }
     }
-    if cancelling {
-        return cancel(db, updated).await;
+    if let Some(cancellation) = cancelling {
+        return cancel(db, updated, cancellation).await;
     }
     Ok(updated)
 }
@@ -233,6 +241,7 @@ pub async fn update(
 pub async fn cancel(
     db: &impl ConnectionTrait,
     existing: shipment::Model,
+    cancellation: super::Cancellation,
 ) -> Result<shipment::Model> {
     let existing = current(db, existing).await?;
     if existing.status == ShipmentStatus::Cancelled {
@@ -244,7 +253,15 @@ pub async fn cancel(
     active.status = Set(ShipmentStatus::Cancelled);
     active.updated_at = Set(now);
     let updated = active.update(db).await.map_err(Error::from_db_err)?;
-    record_status(db, id, ShipmentStatus::Cancelled, now).await?;
+    let occurred_at = cancellation.occurred_at.unwrap_or(now);
+    record_status(
+        db,
+        id,
+        ShipmentStatus::Cancelled,
+        occurred_at,
+        cancellation.reason,
+    )
+    .await?;
     events::shipment(db, EventType::ShipmentCancelled, &updated).await?;
     Ok(updated)
 }

@@ -179,8 +179,7 @@ async fn a_yard_check_in_moves_the_shipment_to_at_facility() {
     assert_eq!(shipment["arrived_at"], "2026-06-11T06:21:55Z");
     assert_eq!(shipment["driver"]["name"], "P. de Vries");
     let history = shipment["status_history"].as_array().unwrap();
-    let arrival =
-        serde_json::json!({"status": "AT_FACILITY", "occurred_at": "2026-06-11T06:21:55Z"});
+    let arrival = serde_json::json!({"status": "AT_FACILITY", "occurred_at": "2026-06-11T06:21:55Z", "note": null});
     assert!(history.contains(&arrival), "{history:?}");
 }
 
@@ -434,4 +433,113 @@ async fn transforms_with_parameters_map_grams_decimal_commas_and_parts_of_text()
             .contains("does not match"),
         "{problem}"
     );
+}
+
+#[tokio::test]
+async fn an_empty_body_is_empty_payload_in_every_format() {
+    let app = TestApp::spawn().await;
+    let key = app.key("northwind", &[Scope::Ingest]).await;
+    for content_type in ["application/json", "application/x-ndjson", "text/csv"] {
+        for body in ["", "  \n", "\u{feff}"] {
+            let response = post(&app, &key, content_type, body.to_string()).await;
+            let problem = assert_problem(response, 400, "empty_payload").await;
+            assert!(
+                problem["detail"].as_str().is_some_and(|d| !d.is_empty()),
+                "{content_type} {body:?}: {problem}"
+            );
+        }
+    }
+}
+
+/// A yard system's cancellation of a shipment and a damage report on it.
+const CANCEL_AND_EXCEPTION_RULES: &str = r#"
+[[rule]]
+name = "yard-storno"
+operation = "cancel"
+entity = "shipment"
+match = { path = "$.event", equals = "STORNO" }
+map = { shipment_number = "$.trip", facility = { value = "rotterdam-dc" }, notes = "$.why", status_occurred_at = "$.at" }
+
+[[rule]]
+name = "yard-damage"
+operation = "attach"
+entity = "exception"
+match = { path = "$.event", equals = "DAMAGE" }
+map = { shipment_number = "$.trip", priority = { value = "HIGH" }, description = "$.text", occurred_at = "$.at" }
+"#;
+
+#[tokio::test]
+async fn a_cancel_keeps_its_reason_and_time_and_an_exception_its_time() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/rules")).unwrap() {
+        let path = file.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(dir.path().join("yard.toml"), CANCEL_AND_EXCEPTION_RULES).unwrap();
+    let rules_dir = dir.path().to_path_buf();
+    let app = TestApp::spawn_with(|c| c.rules_dir = rules_dir).await;
+    let key = app.key("northwind", &[Scope::Ingest, Scope::Read]).await;
+    let created: Value = post(
+        &app,
+        &key,
+        "application/json",
+        feed("wms-shipment-with-orders.json"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let shipment = created["results"][0]["id"].to_string();
+    let damage = json!({"event": "DAMAGE", "trip": "NW-SHP-240611-0042",
+        "text": "two pallets crushed", "at": "2026-06-11T07:40:00+02:00"});
+    let answer = post(&app, &key, "application/json", damage.to_string()).await;
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+    let storno = json!({"event": "STORNO", "trip": "NW-SHP-240611-0042",
+        "why": "trailer broke down", "at": "2026-06-11T08:15:00+02:00"});
+    let answer = post(&app, &key, "application/json", storno.to_string()).await;
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+
+    let read: Value = app
+        .get_json(&format!("/v1/shipments/{shipment}"), &key)
+        .await;
+    assert_eq!(read["status"], "CANCELLED", "{read}");
+    let cancelled = read["status_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["status"] == "CANCELLED")
+        .unwrap_or_else(|| panic!("{read}"));
+    assert_eq!(cancelled["note"], "trailer broke down", "{read}");
+    assert_eq!(cancelled["occurred_at"], "2026-06-11T06:15:00Z", "{read}");
+    let exceptions: Value = app
+        .get_json(&format!("/v1/shipments/{shipment}/exceptions"), &key)
+        .await;
+    let first = &exceptions[0];
+    assert_eq!(first["description"], "two pallets crushed", "{exceptions}");
+    assert_eq!(first["occurred_at"], "2026-06-11T05:40:00Z", "{exceptions}");
+
+    // The shipped TMS cancel keeps its reason on the order.
+    post(
+        &app,
+        &key,
+        "application/json",
+        feed("tms-order-create.json"),
+    )
+    .await;
+    let answer: Value = post(
+        &app,
+        &key,
+        "application/json",
+        feed("tms-order-cancel.json"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let order = answer["results"][0]["id"].to_string();
+    let read: Value = app.get_json(&format!("/v1/orders/{order}"), &key).await;
+    assert_eq!(read["status"], "CANCELLED", "{read}");
+    assert_eq!(read["cancel_reason"], "Customer cancelled", "{read}");
 }

@@ -216,9 +216,13 @@ async fn cancel_is_idempotent_and_a_cancelled_order_cannot_be_revived() {
     let order = orders::create(&db, &site, &order_number("TMS-1"), OrderFields::default())
         .await
         .unwrap();
-    let cancelled = orders::cancel(&db, order).await.unwrap();
+    let cancelled = orders::cancel(&db, order, Default::default())
+        .await
+        .unwrap();
     assert_eq!(cancelled.status, OrderStatus::Cancelled);
-    let again = orders::cancel(&db, cancelled.clone()).await.unwrap();
+    let again = orders::cancel(&db, cancelled.clone(), Default::default())
+        .await
+        .unwrap();
     assert_eq!(again.cancelled_at, cancelled.cancelled_at);
     let revive = OrderFields {
         status: Some(OrderStatus::Created),

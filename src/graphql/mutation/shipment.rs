@@ -112,8 +112,15 @@ impl ShipmentMutations {
         };
         let priority: Priority = input.priority.unwrap_or(ExceptionPriority::Medium).into();
         let description = input.customer_exception_description;
-        let created =
-            attach::exception(&txn, &shipment, pallet.as_ref(), priority, &description).await?;
+        let created = attach::exception(
+            &txn,
+            &shipment,
+            pallet.as_ref(),
+            priority,
+            &description,
+            None,
+        )
+        .await?;
         commit(txn).await?;
         Ok(CreateExceptionPayload {
             exception_id: created.id.into(),

@@ -160,7 +160,15 @@ pub(super) async fn exception<C: ConnectionTrait>(
         None => None,
     };
     let priority = e.priority.unwrap_or(ExceptionPriority::Medium);
-    let stored =
-        attach::exception(cx.db, &shipment, pallet.as_ref(), priority, &e.description).await?;
+    let occurred_at = e.occurred_at.map(|t| t.with_timezone(&chrono::Utc));
+    let stored = attach::exception(
+        cx.db,
+        &shipment,
+        pallet.as_ref(),
+        priority,
+        &e.description,
+        occurred_at,
+    )
+    .await?;
     Ok(Applied::new(stored.id, shipment.shipment_number, false))
 }

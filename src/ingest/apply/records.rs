@@ -113,7 +113,12 @@ pub(super) async fn cancel_shipment<C: ConnectionTrait>(
     let found = cx
         .require_shipment(s.shipment_number.as_deref(), s.facility.as_deref())
         .await?;
-    let shipment = shipments::cancel(cx.db, found).await?;
+    // A cancel keeps its time and reason (the rules allow nothing else on a cancel).
+    let cancellation = crate::store::Cancellation {
+        occurred_at: s.status_occurred_at.map(|t| t.with_timezone(&chrono::Utc)),
+        reason: s.notes,
+    };
+    let shipment = shipments::cancel(cx.db, found, cancellation).await?;
     Ok(Applied::new(shipment.id, shipment.shipment_number, false))
 }
 
@@ -296,6 +301,10 @@ pub(super) async fn cancel_order<C: ConnectionTrait>(
     let found = cx
         .require_order(o.order_number.as_deref(), o.facility.as_deref())
         .await?;
-    let order = orders::cancel(cx.db, found).await?;
+    let cancellation = crate::store::Cancellation {
+        occurred_at: None,
+        reason: o.notes,
+    };
+    let order = orders::cancel(cx.db, found, cancellation).await?;
     Ok(Applied::new(order.id, order.order_number, false))
 }

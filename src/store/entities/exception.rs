@@ -15,6 +15,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub description: String,
     pub created_at: DateTimeUtc,
+    /// When it happened, as the sender said; `created_at` is when it was recorded.
+    pub occurred_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

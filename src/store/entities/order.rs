@@ -37,6 +37,9 @@ pub struct Model {
     pub shipment_id: Option<i64>,
     pub expected_quantity: Option<f64>,
     pub cancelled_at: Option<DateTimeUtc>,
+    /// Why it was cancelled, when the canceller said.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub cancel_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -12,6 +12,9 @@ pub struct Model {
     pub status: ShipmentStatus,
     pub occurred_at: DateTimeUtc,
     pub recorded_at: DateTimeUtc,
+    /// Why, when the sender said (a cancel's reason).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub note: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,7 @@ mod m20261205_000010_test_messages;
 mod m20261205_000011_inbound_by_time;
 mod m20261205_000012_inbound_bodies;
 mod m20261205_000013_replay_keeps_attempts;
+mod m20261205_000014_cancel_reason_and_exception_time;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000011_inbound_by_time::Migration),
             Box::new(m20261205_000012_inbound_bodies::Migration),
             Box::new(m20261205_000013_replay_keeps_attempts::Migration),
+            Box::new(m20261205_000014_cancel_reason_and_exception_time::Migration),
         ]
     }
 }

@@ -222,3 +222,33 @@ map = { order_number = "$.n", customer = "$.c" }
         "{message}"
     );
 }
+
+#[test]
+fn a_cancel_rule_that_maps_what_a_cancel_does_not_keep_does_not_load() {
+    let report = errors_of(
+        r#"
+[[rule]]
+name = "cancel-with-extras"
+operation = "cancel"
+entity = "order"
+match = { path = "$.op", equals = "DELETE" }
+map = { order_number = "$.id", notes = "$.why", customer = "$.customer" }
+
+[[rule]]
+name = "shipment-cancel-with-extras"
+operation = "cancel"
+entity = "shipment"
+match = { path = "$.op", equals = "STORNO" }
+map = { shipment_number = "$.id", status_occurred_at = "$.at", carrier = "$.carrier" }
+"#,
+    );
+    assert_eq!(report.errors.len(), 2, "{report}");
+    assert!(has(&report, "map.customer"), "{report}");
+    assert!(
+        has(&report, "`customer` would be read and then dropped"),
+        "{report}"
+    );
+    assert!(has(&report, "map.carrier"), "{report}");
+    assert!(!has(&report, "map.notes"), "{report}");
+    assert!(!has(&report, "map.status_occurred_at"), "{report}");
+}
