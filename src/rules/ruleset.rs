@@ -98,7 +98,11 @@ impl RuleSet {
             return vec![self.map_one(rule, payload, payload, "$", 0)];
         };
         let root = Scope::root(payload);
-        let items = split_items(for_each.select_located(&root));
+        let items = if for_each.ends_in_wildcard() {
+            for_each.elements(&root)
+        } else {
+            split_items(for_each.select_located(&root))
+        };
         if items.is_empty() {
             let path = for_each.missing_path(&root);
             let detail = format!("The payload has no items at {} (for_each)", for_each.text());

@@ -2,7 +2,7 @@
 
 use super::super::checks::object_check;
 use super::super::model::{Finding, Operation};
-use super::super::path::{Located, Scope, push_index};
+use super::super::path::{Located, Scope};
 use super::eval_scalar::eval_scalar;
 use super::{FieldKind, FieldMap, Mapping, Nested};
 use serde_json::{Map, Value};
@@ -155,22 +155,6 @@ fn require_fields(
     }
 }
 
-/// Expands array nodes into their elements, for list fields.
-pub(super) fn flatten(nodes: Vec<Located<'_>>) -> Vec<Located<'_>> {
-    let mut out = Vec::with_capacity(nodes.len());
-    for node in nodes {
-        match node.value {
-            Value::Array(items) => out.extend(items.iter().enumerate().map(|(i, value)| {
-                let mut path = node.path.clone();
-                push_index(&mut path, i as i64);
-                Located { value, path }
-            })),
-            _ => out.push(node),
-        }
-    }
-    out
-}
-
 fn eval_nested(
     n: &Nested,
     scope: Scope<'_>,
@@ -215,7 +199,7 @@ fn eval_list(
     let mut out = Vec::new();
     for n in list {
         let elements = match &n.path {
-            Some(p) => flatten(p.select_located(&scope)),
+            Some(p) => p.elements(&scope),
             None => vec![Located {
                 value: scope.current,
                 path: scope.current_path.to_string(),

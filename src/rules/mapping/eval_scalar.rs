@@ -3,9 +3,10 @@
 use super::super::coerce::{CoerceCtx, coerce};
 use super::super::model::Finding;
 use super::super::path::Scope;
+use super::super::path::flatten;
 use super::super::schema::{FieldDef, FieldType};
 use super::super::value::preview;
-use super::eval::{EvalCtx, Status, flatten};
+use super::eval::{EvalCtx, Status};
 use super::{Part, ScalarMap, Source};
 use serde_json::Value;
 use std::borrow::Cow;

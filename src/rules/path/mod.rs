@@ -25,6 +25,11 @@ pub(crate) struct JsonPathExpr {
     /// The steps of a simple path without negative indexes, rendered once: where
     /// such a path lands never depends on the payload, only on the base.
     rendered: Option<String>,
+    /// For a path ending in `[*]` (`$.Lines.Line[*]`), the path of what it
+    /// ranges over (`$.Lines.Line`): a list of elements reads a lone object there
+    /// as a list of one (a converted XML document has an object where one line was
+    /// sent and an array where there were several).
+    container: Option<Box<JsonPathExpr>>,
 }
 
 #[derive(Debug, Clone)]
@@ -93,12 +98,46 @@ impl JsonPathExpr {
             }
             _ => None,
         };
+        // Only `[*]`: `.*` keeps ranging over an object's member values.
+        let container = text
+            .strip_suffix("[*]")
+            .filter(|rest| !rest.is_empty() && *rest != "$$")
+            .and_then(|rest| JsonPathExpr::parse(rest).ok())
+            .map(Box::new);
         Ok(JsonPathExpr {
             text: text.to_string(),
             from_root,
             kind,
             rendered,
+            container,
         })
+    }
+
+    /// True for paths ending in `[*]`.
+    pub fn ends_in_wildcard(&self) -> bool {
+        self.container.is_some()
+    }
+
+    /// The elements of a list this path selects, with their paths: an array's
+    /// elements, in order (nulls left out); a path ending in `[*]` over an object
+    /// yields the object itself, as a list of one.
+    pub fn elements<'a>(&self, scope: &Scope<'a>) -> Vec<Located<'a>> {
+        let Some(container) = &self.container else {
+            return flatten(self.select_located(scope));
+        };
+        let mut out = Vec::new();
+        for node in container.select_located(scope) {
+            match node.value {
+                Value::Object(_) => out.push(node),
+                Value::Array(_) => out.extend(
+                    flatten(vec![node])
+                        .into_iter()
+                        .filter(|element| !element.value.is_null()),
+                ),
+                _ => {}
+            }
+        }
+        out
     }
 
     /// The path as written in the rules file.
@@ -206,6 +245,22 @@ impl JsonPathExpr {
             scope.current_path
         }
     }
+}
+
+/// Arrays among `nodes` replaced by their elements, each with its own path.
+pub(crate) fn flatten(nodes: Vec<Located<'_>>) -> Vec<Located<'_>> {
+    let mut out = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        match node.value {
+            Value::Array(items) => out.extend(items.iter().enumerate().map(|(i, value)| {
+                let mut path = node.path.clone();
+                push_index(&mut path, i as i64);
+                Located { value, path }
+            })),
+            _ => out.push(node),
+        }
+    }
+    out
 }
 
 fn simple_steps(query: &JpQuery) -> Option<Vec<Step>> {

@@ -249,3 +249,49 @@ code = "invalid_sscc"
         ("invalid_sscc", "$.lines[1].sscc", "items[1].lpn")
     );
 }
+
+/// A document converted from XML: one `<Line>` becomes an object, two an array.
+#[test]
+fn a_bracket_wildcard_over_a_lone_object_reads_it_as_a_list_of_one() {
+    let set = load(
+        r#"
+[[rule]]
+name = "xml-orders"
+operation = "create"
+entity = "order"
+for_each = "$.Orders.Order[*]"
+match = { path = "$.Orders", exists = true }
+
+[rule.map]
+order_number = "$.No"
+customer = "$.Customer"
+
+[rule.map.items]
+path = "$.Lines.Line[*]"
+map = { sku = "$.Sku", quantity = "$.Qty" }
+"#,
+    );
+    let one = json!({"Orders": {"Order": {"No": "X-1", "Customer": "C",
+        "Lines": {"Line": {"Sku": "A", "Qty": 2}}}}});
+    let out = set.process("x", &one);
+    assert_eq!(out.items.len(), 1, "{:?}", out.items);
+    assert_eq!(out.items[0].source_path, "$.Orders.Order");
+    assert_eq!(
+        out.items[0].document["items"],
+        json!([{"sku": "A", "quantity": 2}])
+    );
+    let two = json!({"Orders": {"Order": [
+        {"No": "X-1", "Customer": "C", "Lines": {"Line": [{"Sku": "A", "Qty": 2}, {"Sku": "B", "Qty": 1}]}},
+        {"No": "X-2", "Customer": "C", "Lines": {"Line": {"Sku": "C", "Qty": 5}}}]}});
+    let out = set.process("x", &two);
+    assert_eq!(out.items.len(), 2);
+    assert_eq!(out.items[1].source_path, "$.Orders.Order[1]");
+    assert_eq!(
+        out.items[0].document["items"][1],
+        json!({"sku": "B", "quantity": 1})
+    );
+    assert_eq!(
+        out.items[1].document["items"],
+        json!([{"sku": "C", "quantity": 5}])
+    );
+}
