@@ -1,8 +1,8 @@
 //! Evaluating a compiled mapping over one payload item.
 
 use super::super::checks::object_check;
-use super::super::model::{Finding, Operation};
-use super::super::path::{Located, Scope};
+use super::super::model::{Finding, Operation, Severity};
+use super::super::path::{JsonPathExpr, Located, Scope};
 use super::eval_scalar::eval_scalar;
 use super::{FieldKind, FieldMap, Mapping, Nested};
 use serde_json::{Map, Value};
@@ -190,6 +190,44 @@ fn eval_nested(
     }
 }
 
+/// Why a list path (`$.Lines.Line[*]`) that found nothing probably missed what the
+/// sender sent: it ends at a value that is no list, or only its last key is missing
+/// where the object holds a list or an object under another key. Nothing when the
+/// sender sent nothing near it.
+fn items_elsewhere(path: &JsonPathExpr, scope: &Scope<'_>) -> Option<(String, String)> {
+    if !path.ends_in_wildcard() {
+        return None;
+    }
+    let (reached, missing) = path.deepest_present(scope)?;
+    let whole = missing == 0;
+    let holds_a_list =
+        |map: &Map<String, Value>| map.values().any(|v| v.is_array() || v.is_object());
+    let shape = match reached.value {
+        Value::Object(map) if missing == 1 && holds_a_list(map) => {
+            let keys: Vec<&str> = map.keys().take(5).map(String::as_str).collect();
+            let more = if map.len() > 5 { ", …" } else { "" };
+            format!("an object with {}{more}", keys.join(", "))
+        }
+        Value::Object(_) | Value::Array(_) => return None,
+        other if whole => super::super::value::type_name(other).to_string(),
+        _ => return None,
+    };
+    let said = if whole {
+        format!(
+            "`{}` found no items: {} is {shape}",
+            path.text(),
+            reached.path
+        )
+    } else {
+        format!(
+            "`{}` found no items, but the payload has {shape} at {}: check the rule's path",
+            path.text(),
+            reached.path
+        )
+    };
+    Some((reached.path, said))
+}
+
 fn eval_list(
     list: &[Nested],
     scope: Scope<'_>,
@@ -197,6 +235,7 @@ fn eval_list(
     ctx: &mut EvalCtx,
 ) -> (Option<Value>, Status) {
     let mut out = Vec::new();
+    let mut selected_nothing = Vec::new();
     for n in list {
         let elements = match &n.path {
             Some(p) => p.elements(&scope),
@@ -205,6 +244,9 @@ fn eval_list(
                 path: scope.current_path.to_string(),
             }],
         };
+        if let (Some(path), true) = (&n.path, elements.iter().all(|e| e.value.is_null())) {
+            selected_nothing.push(path);
+        }
         for el in elements.iter().filter(|e| !e.value.is_null()) {
             let sub = Scope {
                 root: scope.root,
@@ -229,6 +271,17 @@ fn eval_list(
         }
     }
     if out.is_empty() {
+        for path in selected_nothing {
+            if let Some((at, detail)) = items_elsewhere(path, &scope) {
+                ctx.findings.push(Finding::new(
+                    Severity::Warning,
+                    "no_items",
+                    &at,
+                    canon,
+                    detail,
+                ));
+            }
+        }
         // The path a sender should fill: the first alternative's, computed only now.
         let missing = list.iter().find_map(|n| n.path.as_ref());
         let missing = missing.map_or_else(

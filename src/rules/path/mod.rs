@@ -206,6 +206,30 @@ impl JsonPathExpr {
         }
     }
 
+    /// For a simple path (or one ending in `[*]`), the deepest node it reached below
+    /// its start, with its path and how many of its steps are missing after it:
+    /// where a list was looked for and what was there instead.
+    pub fn deepest_present<'a>(&self, scope: &Scope<'a>) -> Option<(Located<'a>, usize)> {
+        let Kind::Simple(steps) = &self.container.as_deref().unwrap_or(self).kind else {
+            return None;
+        };
+        let mut node = self.start(scope);
+        let mut taken = 0;
+        for step in steps {
+            match step_into(node, step) {
+                Some(next) if !next.is_null() => {
+                    node = next;
+                    taken += 1;
+                }
+                _ => break,
+            }
+        }
+        (taken > 0).then(|| {
+            let path = render_steps(self.base(scope), &steps[..taken], Some(self.start(scope)));
+            (Located { value: node, path }, steps.len() - taken)
+        })
+    }
+
     /// The payload path a sender should fill in when this path selects nothing:
     /// for simple paths, up to and including the first step that is missing.
     pub fn missing_path(&self, scope: &Scope<'_>) -> String {

@@ -295,3 +295,48 @@ map = { sku = "$.Sku", quantity = "$.Qty" }
         json!([{"sku": "C", "quantity": 5}])
     );
 }
+
+#[test]
+fn an_item_list_that_finds_nothing_where_the_sender_put_lines_warns() {
+    let set = load(
+        r#"
+[[rule]]
+name = "xml-order"
+operation = "create"
+entity = "order"
+match = { path = "$.No", exists = true }
+
+[rule.map]
+order_number = "$.No"
+customer = "$.Customer"
+
+[rule.map.items]
+path = "$.Lines.Line[*]"
+map = { sku = "$.Sku", quantity = "$.Qty" }
+"#,
+    );
+    let warnings = |payload: serde_json::Value| -> Vec<String> {
+        let out = set.process("x", &payload);
+        out.items[0]
+            .findings
+            .iter()
+            .filter(|f| f.code == "no_items")
+            .map(|f| format!("{} {} {:?}", f.path, f.detail, f.severity))
+            .collect()
+    };
+    let renamed = warnings(json!({"No": "1", "Customer": "C",
+        "Lines": {"Item": [{"Sku": "A", "Qty": 1}]}}));
+    assert_eq!(renamed.len(), 1, "{renamed:?}");
+    assert!(renamed[0].starts_with("$.Lines `"), "{renamed:?}");
+    assert!(
+        renamed[0].contains("an object with Item at $.Lines"),
+        "{renamed:?}"
+    );
+    assert!(renamed[0].contains("Warning"), "{renamed:?}");
+    let text = warnings(json!({"No": "1", "Customer": "C", "Lines": {"Line": "A x1"}}));
+    assert!(text[0].contains("$.Lines.Line is a string"), "{text:?}");
+    // Nothing near: no lines were sent, nothing to warn about.
+    assert!(warnings(json!({"No": "1", "Customer": "C"})).is_empty());
+    assert!(warnings(json!({"No": "1", "Customer": "C", "Lines": {"Line": []}})).is_empty());
+    assert!(warnings(json!({"No": "1", "Customer": "C", "Lines": {}})).is_empty());
+}
