@@ -6,13 +6,19 @@ use freightgate::ingest::body::{Format, documents};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    for format in [Format::Csv, Format::Ndjson] {
+    let dialects = [
+        "text/csv",
+        r#"text/csv; charset=windows-1252; delimiter=";""#,
+        "text/csv; header=absent",
+    ]
+    .map(|c| Format::from_content_type(Some(c)).expect("a CSV dialect"));
+    for format in dialects.into_iter().chain([Format::Ndjson]) {
         if let Ok(docs) = documents(format, data) {
             assert!(!docs.is_empty());
             for (i, doc) in docs.iter().enumerate() {
                 assert_eq!(doc.index, i);
                 if let Ok(value) = &doc.value {
-                    assert!(format != Format::Csv || value.is_object());
+                    assert!(format == Format::Ndjson || value.is_object());
                 }
             }
         }

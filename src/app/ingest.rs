@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::App;
 use crate::domain::{KeyState, Scope};
 use crate::error::{Error, ProblemCode, Result};
-use crate::ingest::body::{self, Format};
+use crate::ingest::body;
 use crate::ingest::writer::{KeyClaim, Written};
 use crate::rules::{Explanation, Finding};
 use crate::store::entities::{idempotency_key, inbound_payload};
@@ -222,7 +222,7 @@ pub fn explain(
     full: bool,
 ) -> Result<ExplainAnswer> {
     principal.require(Scope::Ingest)?;
-    let format = Format::from_content_type(content_type)?;
+    let format = body::format(content_type)?;
     let rules = app.rules.current();
     let documents = body::documents_at_most(format, payload, app.config.max_documents_per_payload)?;
     let cap = app.config.explain_full_max_documents;

@@ -58,6 +58,28 @@ impl AuthFailure {
     }
 }
 
+impl From<crate::rules::formats::ReadError> for Error {
+    fn from(e: crate::rules::formats::ReadError) -> Self {
+        use crate::rules::formats::{ReadError, Unreadable};
+        match e {
+            ReadError::Unsupported(detail) => Error::UnsupportedMediaType(detail),
+            ReadError::Unreadable(kind, detail) => Error::BadRequest {
+                code: match kind {
+                    Unreadable::Json => ProblemCode::MalformedJson,
+                    Unreadable::Encoding => ProblemCode::InvalidEncoding,
+                    Unreadable::Csv => ProblemCode::MalformedCsv,
+                    Unreadable::Empty => ProblemCode::EmptyPayload,
+                },
+                detail,
+            },
+            ReadError::TooMany { max } => Error::TooManyDocuments {
+                max,
+                setting: "max_documents_per_payload",
+            },
+        }
+    }
+}
+
 /// Everything that can go wrong while serving a request.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use self::ack::{ItemResult, Status};
 use self::apply::{Applied, Context, Failure, Issue};
-use self::body::{Document, Format};
+use self::body::Document;
 use self::writer::{KeyClaim, Writer, Written};
 use crate::error::{Error, ProblemCode, Result};
 use crate::rules::{RuleSet, RuleSummary, Severity};
@@ -81,7 +81,7 @@ pub async fn write(
 ) -> Result<Written> {
     let logging_id = uuid::Uuid::now_v7().to_string();
     let received_at = Utc::now();
-    let work = Format::from_content_type(incoming.content_type)
+    let work = body::format(incoming.content_type)
         .and_then(|format| body::documents_at_most(format, &incoming.body, max_documents))
         .map(|documents| prepare(rules, &incoming.principal.business_slug, documents));
     let work = match work {

@@ -15,6 +15,7 @@ mod condition;
 mod datetime;
 mod explain;
 mod fixtures;
+pub mod formats;
 mod index;
 pub mod live;
 mod loader;

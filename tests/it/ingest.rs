@@ -543,3 +543,62 @@ async fn a_cancel_keeps_its_reason_and_time_and_an_exception_its_time() {
     assert_eq!(read["status"], "CANCELLED", "{read}");
     assert_eq!(read["cancel_reason"], "Customer cancelled", "{read}");
 }
+
+#[tokio::test]
+async fn a_windows_1252_csv_with_semicolons_is_onboarded_by_naming_its_dialect() {
+    let app = TestApp::spawn().await;
+    let key = app.key("northwind", &[Scope::Ingest, Scope::Read]).await;
+    let path = format!(
+        "{}/tests/feeds/erp-order-lines-1252.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let send = |content_type: &'static str| {
+        app.client
+            .post(app.url("/v1/ingest"))
+            .bearer_auth(&key)
+            .header("content-type", content_type)
+            .body(bytes.clone())
+            .send()
+    };
+    // Read as UTF-8, the file is refused as a whole: nothing is half-read.
+    let plain = send("text/csv").await.unwrap();
+    let problem = assert_problem(plain, 400, "invalid_encoding").await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("UTF-8"),
+        "{problem}"
+    );
+
+    let dialect = r#"text/csv; charset=windows-1252; delimiter=";""#;
+    let answer = send(dialect).await.unwrap();
+    assert_eq!(answer.status(), 201, "{}", answer.text().await.unwrap());
+    // Sent again, it changes nothing: lines merge by their number.
+    let again = send(dialect).await.unwrap();
+    assert!(
+        again.status().is_success(),
+        "{}",
+        again.text().await.unwrap()
+    );
+
+    let orders: Value = app.get_json("/v1/orders?facility=rotterdam-dc", &key).await;
+    let find = |number: &str| {
+        orders["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["order_number"] == number)
+            .cloned()
+            .unwrap_or_else(|| panic!("{number} in {orders}"))
+    };
+    let cafe = find("NW-SO-5501");
+    assert_eq!(cafe["customer"], "Café De Gouden Leeuw");
+    let id = cafe["id"].to_string();
+    let cafe: Value = app.get_json(&format!("/v1/orders/{id}"), &key).await;
+    let items = cafe["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{cafe}");
+    assert_eq!(items[0]["quantity"], 24.0, "{cafe}");
+    assert_eq!(items[1]["description"], "Tafel eiken, 80×80 cm", "{cafe}");
+    assert_eq!(items[1]["metadata"]["gross_weight"], 31.0, "{cafe}");
+    let bakery = find("NW-SO-5502");
+    assert_eq!(bakery["customer"], "Bäckerei Müller");
+}

@@ -149,6 +149,19 @@ fn exercise(payload: &Value) {
     }
 }
 
+/// Every body format, CSV in several dialects (`;`, Windows-1252, no header row).
+fn formats() -> Vec<Format> {
+    let mut all = vec![Format::Json, Format::Ndjson];
+    for content_type in [
+        "text/csv",
+        r#"text/csv; charset=windows-1252; delimiter=";""#,
+        "text/csv; header=absent; delimiter=tab",
+    ] {
+        all.push(Format::from_content_type(Some(content_type)).expect("a CSV dialect"));
+    }
+    all
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -172,7 +185,7 @@ proptest! {
     #[test]
     fn the_body_reader_never_panics_on_arbitrary_bytes(
         bytes in prop::collection::vec(any::<u8>(), 0..512),
-        format in prop::sample::select(vec![Format::Json, Format::Ndjson, Format::Csv]),
+        format in prop::sample::select(formats()),
     ) {
         if let Ok(documents) = body::documents(format, &bytes) {
             prop_assert!(!documents.is_empty());
@@ -184,8 +197,8 @@ proptest! {
 
     #[test]
     fn csv_and_ndjson_text_never_panics_and_each_row_is_accounted_for(
-        rows in prop::collection::vec("[a-z0-9\",\n\r\u{feff} ]{0,24}", 1..12),
-        format in prop::sample::select(vec![Format::Ndjson, Format::Csv]),
+        rows in prop::collection::vec("[a-z0-9\",;\n\r\u{feff} ]{0,24}", 1..12),
+        format in prop::sample::select(formats()[1..].to_vec()),
     ) {
         let text = rows.join("\n");
         if let Ok(documents) = body::documents(format, text.as_bytes()) {
