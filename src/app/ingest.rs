@@ -156,6 +156,10 @@ pub struct ExplainAnswer {
 pub struct ExplainedDocument {
     pub index: usize,
     pub location: String,
+    /// The document as the rules saw it (a CSV row's keys and strings, one element
+    /// of an array), with a full explanation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -239,6 +243,7 @@ pub fn explain(
             let mut explained = ExplainedDocument {
                 index: doc.index,
                 location: doc.location,
+                document: None,
                 explanation: None,
                 verdict: None,
                 error: None,
@@ -248,6 +253,7 @@ pub fn explain(
                     let explanation = rules.explain(&principal.business_slug, &value);
                     if full {
                         explained.explanation = Some(explanation);
+                        explained.document = Some(value);
                     } else {
                         explained.verdict = Some(Verdict::of(explanation));
                     }

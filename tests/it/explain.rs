@@ -200,3 +200,36 @@ async fn a_nul_character_is_refused_without_reaching_the_database() {
         "{problem}"
     );
 }
+
+#[tokio::test]
+async fn explain_shows_each_csv_row_as_the_rules_saw_it() {
+    let app = TestApp::spawn().await;
+    let key = app.key("northwind", &[Scope::Ingest]).await;
+    // A `;` file sent as plain CSV: the row's one key shows the delimiter problem.
+    let csv = "Ordernummer;Regel;Klant\nNW-1;1;Acme\n";
+    let explain_as = |content_type: &'static str| {
+        app.client
+            .post(app.url("/v1/ingest/explain"))
+            .bearer_auth(&key)
+            .header("content-type", content_type)
+            .body(csv)
+            .send()
+    };
+    let body: Value = explain_as("text/csv").await.unwrap().json().await.unwrap();
+    assert_eq!(
+        body["documents"][0]["document"],
+        serde_json::json!({"Ordernummer;Regel;Klant": "NW-1;1;Acme"}),
+        "{body:#}"
+    );
+    let body: Value = explain_as(r#"text/csv; delimiter=";""#)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["documents"][0]["document"],
+        serde_json::json!({"Ordernummer": "NW-1", "Regel": "1", "Klant": "Acme"}),
+        "{body:#}"
+    );
+}
