@@ -162,6 +162,10 @@ fn prepare(rules: &RuleSet, business: &str, documents: Vec<Document>) -> Vec<Pre
     prepared
 }
 
+/// Documents of a payload, from the first, whose `no_matching_rule` names the
+/// closest rule's failed condition.
+const CLOSEST_HINTS: usize = 10;
+
 /// Why no rule matched, and what to do. Rules written for other businesses are
 /// counted: a key made for a misspelt business sees none of them.
 fn no_rule_detail(rules: &RuleSet, business: &str) -> String {
@@ -217,13 +221,37 @@ fn prepare_document(
     let outcome = rules.process(business, value);
     let Some(rule) = outcome.rule else {
         let mut result = blank_result(index, 0);
-        result.errors.push(Issue::new(
-            ProblemCode::NoMatchingRule,
-            &locate(location, "$"),
-            no_rule
-                .get_or_init(|| no_rule_detail(rules, business))
-                .clone(),
-        ));
+        let detail = no_rule
+            .get_or_init(|| no_rule_detail(rules, business))
+            .clone();
+        // The closest rule says which field the sender left out or got wrong (for
+        // the first documents of a batch only: it evaluates every rule).
+        let closest = (index < CLOSEST_HINTS)
+            .then(|| rules.closest_miss(business, value))
+            .flatten()
+            .and_then(|c| {
+                c.failed
+                    .map(|f| (c.rule, c.conditions_met, c.conditions_total, f))
+            });
+        let issue = match closest {
+            Some((rule, met, total, failed)) => Issue::new(
+                ProblemCode::NoMatchingRule,
+                &locate(
+                    location,
+                    if failed.path.starts_with('$') {
+                        &failed.path
+                    } else {
+                        "$"
+                    },
+                ),
+                format!(
+                    "{detail}; closest: rule `{rule}` ({met} of {total} conditions met) needs `{}`: expected {}, found {}",
+                    failed.condition, failed.expected, failed.found
+                ),
+            ),
+            None => Issue::new(ProblemCode::NoMatchingRule, &locate(location, "$"), detail),
+        };
+        result.errors.push(issue);
         return vec![Prepared::Rejected(result)];
     };
     if outcome.items.is_empty() {

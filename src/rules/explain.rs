@@ -70,6 +70,16 @@ pub struct ConditionFailure {
 }
 
 impl RuleSet {
+    /// The rule closest to matching a payload no rule matches: the business's own
+    /// rules first, the most conditions met; none when no rule meets even one.
+    pub fn closest_miss(&self, business: &str, payload: &Value) -> Option<CandidateReport> {
+        self.explain(business, payload)
+            .candidates
+            .into_iter()
+            .find(|c| !c.matched)
+            .filter(|c| c.conditions_met > 0)
+    }
+
     /// Explains classification, mapping and validation of a payload.
     pub fn explain(&self, business: &str, payload: &Value) -> Explanation {
         let scope = Scope::root(payload);
@@ -100,11 +110,16 @@ impl RuleSet {
             .into_iter()
             .filter(|n| candidates.iter().any(|c| c.matched && &c.rule == n))
             .collect();
+        // Matches first; then the closest misses: the business's own rules before
+        // rules for every business, most conditions met first, then the larger share.
         let ratio = |c: &CandidateReport| c.conditions_met * 1000 / c.conditions_total.max(1);
         candidates.sort_by_key(|c| {
+            let miss = !c.matched;
             (
-                !c.matched,
-                std::cmp::Reverse(if c.matched { 0 } else { ratio(c) }),
+                miss,
+                miss && c.business.is_none(),
+                std::cmp::Reverse(if miss { c.conditions_met } else { 0 }),
+                std::cmp::Reverse(if miss { ratio(c) } else { 0 }),
             )
         });
         let summary = summarize(business, chosen, &tied_with, &candidates);
@@ -202,6 +217,14 @@ fn no_match_summary(business: &str, candidates: &[CandidateReport]) -> String {
             "No rule matched: there are no rules for business '{business}' and no unscoped rules."
         );
     };
+    if closest.conditions_met == 0 {
+        return format!(
+            "No rule matched, and none of the {} rule(s) for business '{business}' has even one \
+             condition met: the payload is unlike every rule (each candidate names its first \
+             failed condition).",
+            candidates.len()
+        );
+    }
     let why = closest
         .failed
         .as_ref()

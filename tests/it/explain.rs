@@ -98,14 +98,15 @@ async fn explain_answers_each_document_in_order_with_the_engines_explanation_or_
         let payload: Value = serde_json::from_str(line).unwrap();
         serde_json::to_value(rules.explain("acme", &payload)).unwrap()
     };
+    let document = |line: &str| serde_json::from_str::<Value>(line).unwrap();
     let bad_line = freightgate::ingest::body::strict_json(lines[1]).unwrap_err();
     let expected = serde_json::json!({
         "rules_loaded": rules.len(),
         "full": true,
         "documents": [
-            {"index": 0, "location": "line 1", "explanation": explained(lines[0])},
+            {"index": 0, "location": "line 1", "document": document(lines[0]), "explanation": explained(lines[0])},
             {"index": 1, "location": "line 2", "error": format!("line 2 is not valid JSON: {bad_line}")},
-            {"index": 2, "location": "line 3", "explanation": explained(lines[2])},
+            {"index": 2, "location": "line 3", "document": document(lines[2]), "explanation": explained(lines[2])},
         ]
     });
     assert_eq!(text, expected.to_string());

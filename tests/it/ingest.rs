@@ -602,3 +602,27 @@ async fn a_windows_1252_csv_with_semicolons_is_onboarded_by_naming_its_dialect()
     let bakery = find("NW-SO-5502");
     assert_eq!(bakery["customer"], "Bäckerei Müller");
 }
+
+#[tokio::test]
+async fn no_matching_rule_names_the_field_the_closest_rule_needs() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest]).await;
+    // A TMS create without its order number: the create rule needs it to match.
+    let mut payload: Value = serde_json::from_str(&feed("tms-order-create.json")).unwrap();
+    payload.as_object_mut().unwrap().remove("order_identifier");
+    let response = post(&app, &key, "application/json", payload.to_string()).await;
+    let problem = assert_problem(response, 422, "no_matching_rule").await;
+    let error = &problem["errors"][0];
+    assert_eq!(error["path"], "$.order_identifier", "{problem}");
+    let detail = error["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("closest: rule `tms-order-create` (2 of 3 conditions met)"),
+        "{detail}"
+    );
+    assert!(detail.contains("found nothing"), "{detail}");
+
+    // A shape unlike every rule names no closest rule and points at the whole payload.
+    let response = post(&app, &key, "application/json", feed("bad/unrecognised-shape.json")).await;
+    let problem = assert_problem(response, 422, "no_matching_rule").await;
+    assert_eq!(problem["errors"][0]["path"], "$", "{problem}");
+}
