@@ -1,5 +1,5 @@
-//! The CSV (and NDJSON) body reader on arbitrary bytes: never panics, and what it
-//! returns is one document per row, numbered in order.
+//! The CSV (in several dialects), XML and NDJSON body readers on arbitrary bytes:
+//! never panic, and what they return is documents numbered in order.
 #![no_main]
 
 use freightgate::ingest::body::{Format, documents};
@@ -10,6 +10,7 @@ fuzz_target!(|data: &[u8]| {
         "text/csv",
         r#"text/csv; charset=windows-1252; delimiter=";""#,
         "text/csv; header=absent",
+        "application/xml",
     ]
     .map(|c| Format::from_content_type(Some(c)).expect("a CSV dialect"));
     for format in dialects.into_iter().chain([Format::Ndjson]) {

@@ -37,6 +37,7 @@ macro_rules! problem_codes {
 problem_codes! {
     // The request cannot be read.
     MalformedJson => "malformed_json",
+    MalformedXml => "malformed_xml",
     InvalidEncoding => "invalid_encoding",
     MalformedCsv => "malformed_csv",
     EmptyPayload => "empty_payload",

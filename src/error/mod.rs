@@ -66,6 +66,7 @@ impl From<crate::rules::formats::ReadError> for Error {
             ReadError::Unreadable(kind, detail) => Error::BadRequest {
                 code: match kind {
                     Unreadable::Json => ProblemCode::MalformedJson,
+                    Unreadable::Xml => ProblemCode::MalformedXml,
                     Unreadable::Encoding => ProblemCode::InvalidEncoding,
                     Unreadable::Csv => ProblemCode::MalformedCsv,
                     Unreadable::Empty => ProblemCode::EmptyPayload,

@@ -72,8 +72,8 @@ pub struct PayloadRecord {
 /// own shape; the answer comes once it is committed.
 #[utoipa::path(post, path = "/v1/ingest", tag = "ingest", operation_id = "ingest",
     params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 printable ASCII characters: a retry with the same key and body replays the first answer")),
-    request_body(description = "A document, a JSON array of documents, NDJSON lines or CSV rows",
-        content((Object = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"))),
+    request_body(description = "A document, a JSON array of documents, NDJSON lines, CSV rows or an XML document",
+        content((Object = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"), (String = "application/xml"))),
     responses(
         (status = 200, description = "Every item accepted; updates, cancels and attachments only", body = Acknowledgement),
         (status = 201, description = "Every item accepted, at least one created a record", body = Acknowledgement),
@@ -143,7 +143,7 @@ pub struct ExplainParams {
 #[utoipa::path(post, path = "/v1/ingest/explain", tag = "ingest", operation_id = "explainPayload",
     params(ExplainParams),
     request_body(description = "As for `POST /v1/ingest`",
-        content((Object = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"))),
+        content((Object = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"), (String = "application/xml"))),
     responses(
         (status = 200, description = "Each document's classification, mapping and validation: in full for one document or with `full=true`, otherwise a verdict per document", body = Object),
         (status = 400, description = "The body cannot be read", body = Problem, content_type = "application/problem+json"),

@@ -144,8 +144,17 @@ async fn unreadable_bodies_get_a_problem_with_a_logging_id() {
     let malformed = post(&app, &key, "application/json", "{\"operation\": ".into()).await;
     let problem = assert_problem(malformed, 400, "malformed_json").await;
     assert!(problem["logging_id"].is_string());
-    let xml = post(&app, &key, "application/xml", "<order/>".into()).await;
-    assert_problem(xml, 415, "unsupported_media_type").await;
+    let xml = post(
+        &app,
+        &key,
+        "application/xml",
+        "<order><line></order>".into(),
+    )
+    .await;
+    let problem = assert_problem(xml, 400, "malformed_xml").await;
+    assert!(problem["logging_id"].is_string());
+    let yaml = post(&app, &key, "application/yaml", "order: 1".into()).await;
+    assert_problem(yaml, 415, "unsupported_media_type").await;
     let binary = app
         .client
         .post(app.url("/v1/ingest"))

@@ -622,7 +622,85 @@ async fn no_matching_rule_names_the_field_the_closest_rule_needs() {
     assert!(detail.contains("found nothing"), "{detail}");
 
     // A shape unlike every rule names no closest rule and points at the whole payload.
-    let response = post(&app, &key, "application/json", feed("bad/unrecognised-shape.json")).await;
+    let response = post(
+        &app,
+        &key,
+        "application/json",
+        feed("bad/unrecognised-shape.json"),
+    )
+    .await;
     let problem = assert_problem(response, 422, "no_matching_rule").await;
     assert_eq!(problem["errors"][0]["path"], "$", "{problem}");
+}
+
+async fn post_bytes(
+    app: &TestApp,
+    key: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    app.client
+        .post(app.url("/v1/ingest"))
+        .bearer_auth(key)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_xml_order_in_latin_1_is_read_as_a_tree_and_stored() {
+    let app = TestApp::spawn().await;
+    let key = app
+        .key("bavaria-buero", &[Scope::Ingest, Scope::Read])
+        .await;
+    let path = format!("{}/tests/feeds/erp-order.xml", env!("CARGO_MANIFEST_DIR"));
+    let answer = post_bytes(&app, &key, "application/xml", std::fs::read(path).unwrap()).await;
+    assert_eq!(answer.status(), 201, "{}", answer.text().await.unwrap());
+    let answer: Value = answer.json().await.unwrap();
+    assert_eq!(answer["results"][0]["rule"], "bavaria-erp-xml-order");
+    let id = answer["results"][0]["id"].to_string();
+    let order: Value = app.get_json(&format!("/v1/orders/{id}"), &key).await;
+    assert_eq!(order["order_number"], "4500124410", "{order}");
+    assert_eq!(order["consignee"]["city"], "München", "{order}");
+    assert_eq!(order["items"].as_array().unwrap().len(), 1, "{order}");
+    assert_eq!(order["items"][0]["quantity_unit"], "CASE", "{order}");
+    assert_eq!(
+        order["items"][0]["metadata"]["gross_weight"], 2.45,
+        "{order}"
+    );
+}
+
+#[tokio::test]
+async fn hostile_xml_is_refused_whole_and_writes_nothing() {
+    use freightgate::store::entities::order;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = TestApp::spawn().await;
+    let key = app.key("bavaria-buero", &[Scope::Ingest]).await;
+    let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><Auftrag Belegart="AUFTRAG" Nummer="1">&lol1;</Auftrag>"#;
+    let external = r#"<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><Auftrag Belegart="AUFTRAG" Nummer="2">&x;</Auftrag>"#;
+    let deep = format!(
+        "<Auftrag>{}{}</Auftrag>",
+        "<a>".repeat(10_000),
+        "</a>".repeat(10_000)
+    );
+    let truncated = r#"<Auftrag Belegart="AUFTRAG" Nummer="3"><Positionen><Position>"#.to_string();
+    for (what, body) in [
+        ("billion laughs", laughs.to_string()),
+        ("external entity", external.to_string()),
+        ("10,000 deep", deep),
+        ("truncated", truncated),
+    ] {
+        let response = post_bytes(&app, &key, "application/xml", body.into_bytes()).await;
+        let problem = assert_problem(response, 400, "malformed_xml").await;
+        assert!(
+            problem["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{what}: {problem}"
+        );
+    }
+    // Bytes that are not Latin-1-compatible UTF-8 under a UTF-8 declaration.
+    let response = post_bytes(&app, &key, "application/xml", b"<a>\xff</a>".to_vec()).await;
+    assert_problem(response, 400, "invalid_encoding").await;
+    assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 0);
 }

@@ -149,7 +149,7 @@ fn exercise(payload: &Value) {
     }
 }
 
-/// Every body format, CSV in several dialects (`;`, Windows-1252, no header row).
+/// Every body format, CSV in several dialects (`;`, Windows-1252, no header row), and XML.
 fn formats() -> Vec<Format> {
     let mut all = vec![Format::Json, Format::Ndjson];
     for content_type in [
@@ -159,6 +159,7 @@ fn formats() -> Vec<Format> {
     ] {
         all.push(Format::from_content_type(Some(content_type)).expect("a CSV dialect"));
     }
+    all.push(Format::from_content_type(Some("application/xml")).expect("XML"));
     all
 }
 

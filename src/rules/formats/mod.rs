@@ -1,9 +1,11 @@
 //! Reading a body into documents before the rules see them: one JSON document or
-//! an array of them, NDJSON (one per line) or CSV (one flat object per row, in the
-//! dialect its Content-Type names). The unified endpoint and the fixture runner
-//! read with this same code.
+//! an array of them, NDJSON (one per line), CSV (one flat object per row, in the
+//! dialect its Content-Type names) or XML (one document, see [`xml`]). The unified
+//! endpoint and the fixture runner read with this same code.
 
 use serde_json::{Map, Value};
+
+pub mod xml;
 
 /// Why a body cannot be read at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +22,7 @@ pub enum ReadError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unreadable {
     Json,
+    Xml,
     Encoding,
     Csv,
     Empty,
@@ -42,6 +45,9 @@ pub enum Format {
     Json,
     Ndjson,
     Csv(CsvDialect),
+    /// XML in the charset the Content-Type names, else the one its declaration
+    /// names, else UTF-8.
+    Xml(Option<&'static encoding_rs::Encoding>),
 }
 
 /// How a CSV body is written, from its Content-Type parameters (RFC 4180's
@@ -71,7 +77,7 @@ impl Format {
     pub fn from_content_type(header: Option<&str>) -> Result<Self, ReadError> {
         let Some(header) = header else {
             return Err(ReadError::Unsupported(
-                "missing Content-Type; send application/json, application/x-ndjson or text/csv"
+                "missing Content-Type; send application/json, application/x-ndjson, text/csv or application/xml"
                     .into(),
             ));
         };
@@ -96,13 +102,17 @@ impl Format {
             | "application/jsonl"
             | "application/x-jsonlines" => Format::Ndjson,
             "text/csv" => Format::Csv(csv_dialect(&params)?),
+            "application/xml" | "text/xml" => Format::Xml(charset(&params)?),
+            e if e.starts_with("application/") && e.ends_with("+xml") => {
+                Format::Xml(charset(&params)?)
+            }
             _ => {
                 return Err(ReadError::Unsupported(format!(
-                    "`{header}`; send application/json, application/x-ndjson or text/csv"
+                    "`{header}`; send application/json, application/x-ndjson, text/csv or application/xml"
                 )));
             }
         };
-        if !matches!(format, Format::Csv(_))
+        if matches!(format, Format::Json | Format::Ndjson)
             && let Some((_, charset)) = params.iter().find(|(k, _)| k == "charset")
             && !charset.eq_ignore_ascii_case("utf-8")
             && !charset.eq_ignore_ascii_case("utf8")
@@ -113,6 +123,42 @@ impl Format {
         }
         Ok(format)
     }
+}
+
+/// The `charset` parameter, when there is one.
+fn charset(
+    params: &[(String, String)],
+) -> Result<Option<&'static encoding_rs::Encoding>, ReadError> {
+    params
+        .iter()
+        .find(|(k, _)| k == "charset")
+        .map(|(_, value)| encoding(value))
+        .transpose()
+}
+
+/// An encoding by its label; UTF-16 is not read (the readers work on ASCII-compatible text).
+fn encoding(label: &str) -> Result<&'static encoding_rs::Encoding, ReadError> {
+    encoding_rs::Encoding::for_label(label.trim().as_bytes())
+        .filter(|e| *e != encoding_rs::UTF_16BE && *e != encoding_rs::UTF_16LE)
+        .ok_or_else(|| {
+            ReadError::Unsupported(format!(
+                "charset `{label}` is not one freightgate reads (utf-8, windows-1252, iso-8859-1, iso-8859-15, …)"
+            ))
+        })
+}
+
+/// The encoding an XML declaration names (`<?xml version="1.0" encoding="…"?>`).
+fn declared_encoding(body: &[u8]) -> Option<&[u8]> {
+    let head = &body[..body.len().min(256)];
+    let end = head.windows(2).position(|w| w == b"?>")?;
+    let decl = &head[..end];
+    let start = decl.windows(8).position(|w| w == b"encoding")? + 8;
+    let rest = &decl[start..];
+    let open = rest.iter().position(|b| *b == b'"' || *b == b'\'')?;
+    let quote = rest[open];
+    let value = &rest[open + 1..];
+    let close = value.iter().position(|b| *b == quote)?;
+    Some(&value[..close])
 }
 
 /// A media type split at the `;` outside quoted strings: the type, then each
@@ -146,15 +192,7 @@ fn csv_dialect(params: &[(String, String)]) -> Result<CsvDialect, ReadError> {
     let mut dialect = CsvDialect::default();
     for (name, value) in params {
         match name.as_str() {
-            "charset" => {
-                dialect.encoding = encoding_rs::Encoding::for_label(value.as_bytes())
-                    .filter(|e| *e != encoding_rs::UTF_16BE && *e != encoding_rs::UTF_16LE)
-                    .ok_or_else(|| {
-                        ReadError::Unsupported(format!(
-                            "charset `{value}` is not one freightgate reads (utf-8, windows-1252, iso-8859-1, iso-8859-15, …)"
-                        ))
-                    })?;
-            }
+            "charset" => dialect.encoding = encoding(value)?,
             "delimiter" => {
                 dialect.delimiter = match value.as_str() {
                     "tab" | "\\t" | "\t" => b'\t',
@@ -212,15 +250,25 @@ pub fn documents_at_most(
     max: usize,
 ) -> Result<Vec<Document>, ReadError> {
     let decoded;
-    let text = match format {
-        Format::Csv(dialect) if dialect.encoding != encoding_rs::UTF_8 => {
-            decoded = dialect
-                .encoding
+    let declared = match format {
+        Format::Xml(None) => declared_encoding(body)
+            .map(|label| encoding(&String::from_utf8_lossy(label)))
+            .transpose()?,
+        _ => None,
+    };
+    let charset = match format {
+        Format::Csv(dialect) => Some(dialect.encoding),
+        Format::Xml(named) => named.or(declared),
+        _ => None,
+    };
+    let text = match charset {
+        Some(charset) if charset != encoding_rs::UTF_8 => {
+            decoded = charset
                 .decode_without_bom_handling_and_without_replacement(body)
                 .ok_or_else(|| {
                     ReadError::Unreadable(
                         Unreadable::Encoding,
-                        format!("the body is not valid {}", dialect.encoding.name()),
+                        format!("the body is not valid {}", charset.name()),
                     )
                 })?;
             &*decoded
@@ -250,6 +298,7 @@ pub fn documents_at_most(
             .filter(|l| !l.trim().is_empty())
             .count()
             .saturating_sub(1),
+        Format::Xml(_) => 1,
     };
     if count > max && !matches!(format, Format::Csv(_)) {
         return Err(ReadError::TooMany { max });
@@ -258,6 +307,11 @@ pub fn documents_at_most(
         Format::Json => json(text)?,
         Format::Ndjson => ndjson(text),
         Format::Csv(dialect) => csv_rows(text, dialect)?,
+        Format::Xml(_) => vec![Document {
+            index: 0,
+            location: "$".into(),
+            value: Ok(xml::read(text).map_err(|e| ReadError::Unreadable(Unreadable::Xml, e))?),
+        }],
     };
     if documents.len() > max {
         return Err(ReadError::TooMany { max });
