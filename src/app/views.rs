@@ -35,6 +35,13 @@ pub struct ShipmentSummary {
     pub carrier_service: Option<String>,
     pub trailer_number: Option<String>,
     pub seal_number: Option<String>,
+    /// Gross weight, in `weight_unit`.
+    pub gross_weight: Option<f64>,
+    pub weight_unit: Option<WeightUnit>,
+    /// Cubic metres.
+    pub volume: Option<f64>,
+    pub pallet_count: Option<i32>,
+    pub package_count: Option<i32>,
     pub driver: DriverView,
     pub equipment_type: Option<String>,
     pub service_type: Option<String>,
@@ -96,6 +103,11 @@ impl ShipmentSummary {
             carrier_service: s.carrier_service,
             trailer_number: s.trailer_number,
             seal_number: s.seal_number,
+            gross_weight: s.gross_weight,
+            weight_unit: s.weight_unit,
+            volume: s.volume,
+            pallet_count: s.pallet_count,
+            package_count: s.package_count,
             driver: DriverView {
                 name: s.driver_name,
                 phone: s.driver_phone,

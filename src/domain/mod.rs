@@ -11,5 +11,5 @@ pub use enums::*;
 pub use event::EventType;
 pub use party::*;
 pub use public_id::{IdKey, PublicId};
-pub use quantity::Quantity;
+pub use quantity::{Measure, Quantity};
 pub use text::*;

@@ -41,6 +41,41 @@ impl From<Quantity> for f64 {
     }
 }
 
+/// A measure of a whole shipment (a weight, a volume): finite, zero or more.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Measure(f64);
+
+impl Measure {
+    /// A measure, refused when negative or not a finite number.
+    pub fn new(value: f64) -> Result<Self, String> {
+        if value.is_finite() && value >= 0.0 {
+            Ok(Self(value.abs()))
+        } else {
+            Err(format!("must be a number of zero or more, not {value}"))
+        }
+    }
+
+    /// The number.
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl TryFrom<f64> for Measure {
+    type Error = String;
+
+    fn try_from(value: f64) -> Result<Self, String> {
+        Self::new(value)
+    }
+}
+
+impl From<Measure> for f64 {
+    fn from(value: Measure) -> f64 {
+        value.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Quantity;

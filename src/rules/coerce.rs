@@ -59,6 +59,7 @@ pub(crate) fn coerce(v: Value, ty: FieldType, field: &str, ctx: &CoerceCtx<'_>) 
     match ty {
         FieldType::Str | FieldType::StrList => text(v, field),
         FieldType::NonNegative => non_negative(v, field),
+        FieldType::Count => count(v, field),
         FieldType::Bool => boolean(v, field),
         FieldType::DateTime => temporal(v, field, ctx.dates, true),
         FieldType::Date => temporal(v, field, ctx.dates, false),
@@ -113,6 +114,24 @@ fn non_negative(v: Value, field: &str) -> Coerced {
         return ok(Value::from(0));
     }
     ok(n)
+}
+
+fn count(v: Value, field: &str) -> Coerced {
+    let (value, problem) = non_negative(v, field);
+    if problem.is_some() {
+        return (value, problem);
+    }
+    match value.as_ref().and_then(Value::as_f64) {
+        Some(f) if f.fract() == 0.0 && f <= f64::from(i32::MAX) => ok(Value::from(f as i64)),
+        Some(f) => fail(
+            "invalid_value",
+            format!(
+                "{field} must be a whole number up to {} (found {f})",
+                i32::MAX
+            ),
+        ),
+        None => (value, None),
+    }
 }
 
 fn boolean(v: Value, field: &str) -> Coerced {

@@ -78,6 +78,11 @@ fn shipment_data(
         "carrier_service": s.carrier_service,
         "trailer_number": s.trailer_number,
         "seal_number": s.seal_number,
+        "gross_weight": s.gross_weight,
+        "weight_unit": s.weight_unit,
+        "volume": s.volume,
+        "pallet_count": s.pallet_count,
+        "package_count": s.package_count,
         "updated_at": s.updated_at,
     })
 }
@@ -329,6 +334,11 @@ pub fn example(event_type: EventType) -> Value {
         carrier_service: Some("FTL".into()),
         trailer_number: Some("TR-4471".into()),
         seal_number: Some("SEAL-99812".into()),
+        gross_weight: Some(12_450.0),
+        weight_unit: Some(crate::domain::WeightUnit::Kilogram),
+        volume: Some(64.5),
+        pallet_count: Some(26),
+        package_count: None,
         driver_name: None,
         driver_phone: None,
         driver_license_plate: None,

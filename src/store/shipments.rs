@@ -10,7 +10,7 @@ use super::entities::{shipment, shipment_status_event};
 use super::{events, tenancy};
 use crate::domain::PublicId;
 use crate::domain::{
-    EventType, ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode,
+    EventType, ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode, WeightUnit,
 };
 use crate::error::{Error, ProblemCode, Result, from_db};
 
@@ -27,6 +27,12 @@ pub struct ShipmentFields {
     pub carrier_service: Option<String>,
     pub trailer_number: Option<String>,
     pub seal_number: Option<String>,
+    pub gross_weight: Option<f64>,
+    pub weight_unit: Option<WeightUnit>,
+    /// Cubic metres.
+    pub volume: Option<f64>,
+    pub pallet_count: Option<i32>,
+    pub package_count: Option<i32>,
     pub driver_name: Option<String>,
     pub driver_phone: Option<String>,
     pub driver_license_plate: Option<String>,
@@ -122,6 +128,11 @@ async fn apply_fields(
     assign(&mut active.carrier_service, f.carrier_service, mode);
     assign(&mut active.trailer_number, f.trailer_number, mode);
     assign(&mut active.seal_number, f.seal_number, mode);
+    assign(&mut active.gross_weight, f.gross_weight, mode);
+    assign(&mut active.weight_unit, f.weight_unit, mode);
+    assign(&mut active.volume, f.volume, mode);
+    assign(&mut active.pallet_count, f.pallet_count, mode);
+    assign(&mut active.package_count, f.package_count, mode);
     assign(&mut active.driver_name, f.driver_name, mode);
     assign(&mut active.driver_phone, f.driver_phone, mode);
     assign(

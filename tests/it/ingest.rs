@@ -704,3 +704,93 @@ async fn hostile_xml_is_refused_whole_and_writes_nothing() {
     assert_problem(response, 400, "invalid_encoding").await;
     assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 0);
 }
+
+/// A carrier's trip notice with weights in pounds, volume in cubic feet and counts.
+const TRIP_RULE: &str = r#"
+[[rule]]
+name = "trip-notice"
+operation = "create"
+entity = "shipment"
+match = { path = "$.trip", exists = true }
+
+[rule.map]
+shipment_number = "$.trip"
+facility = { value = "rotterdam-dc" }
+gross_weight = { path = "$.weight_lb", transform = [{ convert = ["lb", "kg"] }, { round = 1 }] }
+weight_unit = { value = "KILOGRAM" }
+volume = { path = "$.cube_ft3", transform = [{ convert = ["ft3", "m3"] }, { round = 2 }] }
+pallet_count = "$.pallets"
+package_count = "$.cartons"
+"#;
+
+#[tokio::test]
+async fn a_shipment_keeps_its_weight_volume_and_counts_through_every_door() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("trip.toml"), TRIP_RULE).unwrap();
+    let rules_dir = dir.path().to_path_buf();
+    let app = TestApp::spawn_with(|c| c.rules_dir = rules_dir).await;
+    let key = app
+        .key("northwind", &[Scope::Ingest, Scope::Read, Scope::Write])
+        .await;
+    let trip = json!({"trip": "TRIP-1", "weight_lb": 22046.2, "cube_ft3": 1000, "pallets": 26, "cartons": "140"});
+    let answer = post(&app, &key, "application/json", trip.to_string()).await;
+    assert_eq!(answer.status(), 201, "{}", answer.text().await.unwrap());
+    let answer: Value = answer.json().await.unwrap();
+    let id = answer["results"][0]["id"].to_string();
+    let read: Value = app.get_json(&format!("/v1/shipments/{id}"), &key).await;
+    assert_eq!(read["gross_weight"], 10000.0, "{read}");
+    assert_eq!(read["weight_unit"], "KILOGRAM", "{read}");
+    assert_eq!(read["volume"], 28.32, "{read}");
+    assert_eq!(read["pallet_count"], 26, "{read}");
+    assert_eq!(read["package_count"], 140, "{read}");
+
+    // Half a pallet is not a count; the finding points at the field.
+    let half = json!({"trip": "TRIP-2", "pallets": 2.5});
+    let problem: Value = post(&app, &key, "application/json", half.to_string())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(problem["errors"][0]["path"], "$.pallets", "{problem}");
+
+    // REST changes them and refuses a negative weight.
+    let patch = |body: Value| {
+        app.client
+            .patch(app.url(&format!("/v1/shipments/{id}")))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+    let changed: Value = patch(json!({"pallet_count": 24}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(changed["pallet_count"], 24, "{changed}");
+    assert_eq!(
+        changed["gross_weight"], 10000.0,
+        "a patch keeps the rest: {changed}"
+    );
+    let refused = patch(json!({"gross_weight": -1})).await.unwrap();
+    let problem = assert_problem(refused, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["path"], "$.gross_weight", "{problem}");
+
+    // GraphQL reads them too.
+    let graphql: Value = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&key)
+        .json(&json!({"query": format!("{{ shipment(id: {id}) {{ grossWeight weightUnit volume palletCount packageCount }} }}")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        graphql["data"]["shipment"],
+        json!({"grossWeight": 10000.0, "weightUnit": "KILOGRAM", "volume": 28.32, "palletCount": 24, "packageCount": 140}),
+        "{graphql}"
+    );
+}

@@ -76,6 +76,8 @@ impl UpdateShipmentInput {
             purchase_order: self.purchase_order,
             customer_shipment_identifier: self.customer_shipment_identifier,
             additional_fields: self.additional_fields.map(|j| j.0),
+            // The legacy input has no measures: a legacy update leaves them as they are.
+            ..ShipmentFields::default()
         };
         Ok((number, fields))
     }

@@ -53,6 +53,26 @@ impl Shipment {
     async fn seal_number(&self) -> Option<&str> {
         self.0.seal_number.as_deref()
     }
+    /// Gross weight of the whole shipment, in `weightUnit` (`KILOGRAM` or `POUND`).
+    async fn gross_weight(&self) -> Option<f64> {
+        self.0.gross_weight
+    }
+    async fn weight_unit(&self) -> Option<&'static str> {
+        self.0.weight_unit.map(|u| match u {
+            crate::domain::WeightUnit::Kilogram => "KILOGRAM",
+            crate::domain::WeightUnit::Pound => "POUND",
+        })
+    }
+    /// Volume in cubic metres.
+    async fn volume(&self) -> Option<f64> {
+        self.0.volume
+    }
+    async fn pallet_count(&self) -> Option<i32> {
+        self.0.pallet_count
+    }
+    async fn package_count(&self) -> Option<i32> {
+        self.0.package_count
+    }
     async fn arrived_at(&self) -> Option<String> {
         iso_opt(self.0.arrived_at)
     }

@@ -15,7 +15,9 @@ use crate::app::views::{
 };
 use crate::app::{App, Listing};
 use crate::domain::PublicId;
-use crate::domain::{ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode};
+use crate::domain::{
+    Measure, ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode, WeightUnit,
+};
 use crate::error::Result;
 use crate::http::extract::{Path, Query};
 use crate::http::openapi::{ReadProblems, WriteProblems};
@@ -50,6 +52,17 @@ macro_rules! shipment_body {
             pub trailer_number: Option<String>,
             #[schema(max_length = 1024)]
             pub seal_number: Option<String>,
+            /// The shipment's gross weight, in `weight_unit`.
+            #[schema(value_type = Option<f64>, minimum = 0)]
+            pub gross_weight: Option<Measure>,
+            pub weight_unit: Option<WeightUnit>,
+            /// Cubic metres.
+            #[schema(value_type = Option<f64>, minimum = 0)]
+            pub volume: Option<Measure>,
+            #[schema(minimum = 0, maximum = 2147483647)]
+            pub pallet_count: Option<u32>,
+            #[schema(minimum = 0, maximum = 2147483647)]
+            pub package_count: Option<u32>,
             #[serde(default, deserialize_with = "super::body::object")]
             pub driver: Option<DriverBody>,
             #[schema(max_length = 1024)]
@@ -82,6 +95,11 @@ macro_rules! shipment_body {
                     carrier_service: self.carrier_service,
                     trailer_number: self.trailer_number,
                     seal_number: self.seal_number,
+                    gross_weight: self.gross_weight.map(Measure::get),
+                    weight_unit: self.weight_unit,
+                    volume: self.volume.map(Measure::get),
+                    pallet_count: count("$.pallet_count", self.pallet_count)?,
+                    package_count: count("$.package_count", self.package_count)?,
                     driver_name: driver.name,
                     driver_phone: driver.phone,
                     driver_license_plate: driver.license_plate,
@@ -120,6 +138,16 @@ pub struct DriverBody {
     pub name: Option<String>,
     pub phone: Option<String>,
     pub license_plate: Option<String>,
+}
+
+/// A count as stored (the column holds up to `i32::MAX`); more is refused, not cut.
+fn count(path: &str, value: Option<u32>) -> Result<Option<i32>> {
+    value
+        .map(|n| {
+            i32::try_from(n)
+                .map_err(|_| invalid(path.into(), format!("{n} is more than {}", i32::MAX)))
+        })
+        .transpose()
 }
 
 fn slug(path: &str, value: &str) -> Result<Slug> {

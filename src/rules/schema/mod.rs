@@ -14,6 +14,8 @@ use super::model::Operation;
 pub(crate) enum FieldType {
     Str,
     NonNegative,
+    /// A whole number of zero or more (pallets, packages).
+    Count,
     Bool,
     /// ISO 8601 with offset; naive values need a declared zone.
     DateTime,
@@ -123,6 +125,7 @@ impl FieldType {
         match self {
             FieldType::Str => "string".into(),
             FieldType::NonNegative => "non-negative number".into(),
+            FieldType::Count => "whole number of zero or more".into(),
             FieldType::Bool => "boolean".into(),
             FieldType::DateTime => "date-time".into(),
             FieldType::Date => "date".into(),

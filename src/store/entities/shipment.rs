@@ -1,7 +1,7 @@
 //! A trailer visit: inbound or outbound, with its status.
 use sea_orm::entity::prelude::*;
 
-use crate::domain::{ShipmentDirection, ShipmentStatus};
+use crate::domain::{ShipmentDirection, ShipmentStatus, WeightUnit};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "shipments")]
@@ -23,6 +23,12 @@ pub struct Model {
     pub carrier_service: Option<String>,
     pub trailer_number: Option<String>,
     pub seal_number: Option<String>,
+    pub gross_weight: Option<f64>,
+    pub weight_unit: Option<WeightUnit>,
+    /// Cubic metres.
+    pub volume: Option<f64>,
+    pub pallet_count: Option<i32>,
+    pub package_count: Option<i32>,
     pub driver_name: Option<String>,
     pub driver_phone: Option<String>,
     pub driver_license_plate: Option<String>,

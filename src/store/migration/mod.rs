@@ -16,6 +16,7 @@ mod m20261205_000011_inbound_by_time;
 mod m20261205_000012_inbound_bodies;
 mod m20261205_000013_replay_keeps_attempts;
 mod m20261205_000014_cancel_reason_and_exception_time;
+mod m20261205_000015_shipment_measures;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_inbound_bodies::Migration),
             Box::new(m20261205_000013_replay_keeps_attempts::Migration),
             Box::new(m20261205_000014_cancel_reason_and_exception_time::Migration),
+            Box::new(m20261205_000015_shipment_measures::Migration),
         ]
     }
 }
