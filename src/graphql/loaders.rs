@@ -7,7 +7,9 @@ use async_graphql::dataloader::Loader;
 
 use crate::store::Db;
 use crate::store::batch::{self, DocumentMeta, PalletWithOrders};
-use crate::store::entities::{dock, facility, order, order_item, shipment, shipment_status_event};
+use crate::store::entities::{
+    dock, exception, facility, order, order_item, reference, shipment, shipment_status_event,
+};
 
 /// The loader behind every key type, bound to one business.
 pub struct Store {
@@ -59,6 +61,14 @@ key!(
     /// The status history of a shipment.
     HistoryOf
 );
+key!(
+    /// The references of a shipment.
+    ReferencesOf
+);
+key!(
+    /// The exceptions of a shipment.
+    ExceptionsOf
+);
 
 fn ids<K: Copy>(keys: &[K], id: impl Fn(K) -> i64) -> Vec<i64> {
     keys.iter().map(|k| id(*k)).collect()
@@ -97,3 +107,5 @@ load!(ItemsOf => Vec<order_item::Model>, |s, ids| batch::items_of_orders(&s.db, 
 load!(DocumentsOf => Vec<DocumentMeta>, |s, ids| batch::documents_of_shipments(&s.db, s.business_id, &ids));
 load!(PalletsOf => Vec<PalletWithOrders>, |s, ids| batch::pallets_of_shipments(&s.db, s.business_id, &ids));
 load!(HistoryOf => Vec<shipment_status_event::Model>, |s, ids| batch::status_events_of_shipments(&s.db, &ids));
+load!(ReferencesOf => Vec<reference::Model>, |s, ids| batch::references_of_shipments(&s.db, s.business_id, &ids));
+load!(ExceptionsOf => Vec<exception::Model>, |s, ids| batch::exceptions_of_shipments(&s.db, s.business_id, &ids));

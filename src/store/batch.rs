@@ -10,8 +10,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    dock, document, facility, order, order_item, pallet, pallet_order, shipment,
-    shipment_status_event,
+    dock, document, exception, facility, order, order_item, pallet, pallet_order, reference,
+    shipment, shipment_status_event,
 };
 use crate::domain::DocumentType;
 use crate::error::{Error, Result};
@@ -218,6 +218,40 @@ pub async fn status_events_of_shipments(
     let rows = shipment_status_event::Entity::find()
         .filter(C::ShipmentId.is_in(shipment_ids.iter().copied()))
         .order_by_asc(C::OccurredAt)
+        .order_by_asc(C::Id)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(group(rows, |e| e.shipment_id))
+}
+
+/// The references of each shipment of the business, oldest first.
+pub async fn references_of_shipments(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    shipment_ids: &[i64],
+) -> Result<HashMap<i64, Vec<reference::Model>>> {
+    use reference::Column as C;
+    let rows = reference::Entity::find()
+        .filter(C::BusinessId.eq(business_id))
+        .filter(C::ShipmentId.is_in(shipment_ids.iter().copied()))
+        .order_by_asc(C::Id)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(group(rows, |r| r.shipment_id.unwrap_or_default()))
+}
+
+/// The exceptions raised on each shipment of the business (or its pallets), oldest first.
+pub async fn exceptions_of_shipments(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    shipment_ids: &[i64],
+) -> Result<HashMap<i64, Vec<exception::Model>>> {
+    use exception::Column as C;
+    let rows = exception::Entity::find()
+        .filter(C::BusinessId.eq(business_id))
+        .filter(C::ShipmentId.is_in(shipment_ids.iter().copied()))
         .order_by_asc(C::Id)
         .all(db)
         .await

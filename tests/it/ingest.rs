@@ -519,6 +519,25 @@ async fn a_cancel_keeps_its_reason_and_time_and_an_exception_its_time() {
     let first = &exceptions[0];
     assert_eq!(first["description"], "two pallets crushed", "{exceptions}");
     assert_eq!(first["occurred_at"], "2026-06-11T05:40:00Z", "{exceptions}");
+    // GraphQL reads the same exception beside the shipment.
+    let graphql: Value = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&key)
+        .json(&json!({"query": format!(
+            "{{ shipment(id: {shipment}) {{ references {{ kind value }} exceptions {{ priority description occurredAt }} }} }}"
+        )}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        graphql["data"]["shipment"],
+        json!({"references": [], "exceptions": [{"priority": "HIGH", "description": "two pallets crushed", "occurredAt": "2026-06-11T05:40:00Z"}]}),
+        "{graphql}"
+    );
 
     // The shipped TMS cancel keeps its reason on the order.
     post(

@@ -1,17 +1,22 @@
-//! A shipment and what hangs off it: status milestones, documents, pallets.
+//! A shipment and what hangs off it: status milestones, documents, pallets,
+//! references and exceptions.
 
 use async_graphql::{Context, Object, Result, SimpleObject};
 
-use super::enums::{DocumentType, PalletDirection, ShipmentStatus, ShippingDirection};
+use super::enums::{
+    DocumentType, ExceptionPriority, PalletDirection, ShipmentStatus, ShippingDirection,
+};
 use super::facility::{Dock, Facility};
 use super::order::Order;
 use super::{iso, iso_opt};
 use crate::domain::{self, ShipmentDirection};
 use crate::domain::{PublicId, public_id};
 use crate::graphql::context::loader;
-use crate::graphql::loaders::{DockId, DocumentsOf, FacilityId, HistoryOf, OrdersOf, PalletsOf};
+use crate::graphql::loaders::{
+    DockId, DocumentsOf, ExceptionsOf, FacilityId, HistoryOf, OrdersOf, PalletsOf, ReferencesOf,
+};
 use crate::store::batch::{DocumentMeta, PalletWithOrders};
-use crate::store::entities::{shipment, shipment_status_event};
+use crate::store::entities::{exception, reference, shipment, shipment_status_event};
 
 /// A trailer visit at a facility.
 pub struct Shipment(pub shipment::Model);
@@ -123,6 +128,72 @@ impl Shipment {
     async fn pallets(&self, ctx: &Context<'_>) -> Result<Vec<Pallet>> {
         let found = loader(ctx)?.load_one(PalletsOf(self.0.id)).await?;
         Ok(found.unwrap_or_default().into_iter().map(Pallet).collect())
+    }
+    /// The shipment's references (booking, collection, customs numbers …), oldest first.
+    async fn references(&self, ctx: &Context<'_>) -> Result<Vec<Reference>> {
+        let found = loader(ctx)?.load_one(ReferencesOf(self.0.id)).await?;
+        Ok(found
+            .unwrap_or_default()
+            .into_iter()
+            .map(Reference)
+            .collect())
+    }
+    /// Exceptions raised on the shipment or its pallets, oldest first.
+    async fn exceptions(&self, ctx: &Context<'_>) -> Result<Vec<ShipmentException>> {
+        let found = loader(ctx)?.load_one(ExceptionsOf(self.0.id)).await?;
+        Ok(found
+            .unwrap_or_default()
+            .into_iter()
+            .map(ShipmentException)
+            .collect())
+    }
+}
+
+/// A reference number of a shipment.
+pub struct Reference(pub reference::Model);
+
+#[Object]
+impl Reference {
+    async fn id(&self) -> i64 {
+        public_id::public(self.0.id)
+    }
+    /// What the number is (`booking`, `collection_reference`, …), as the rule maps it.
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+    async fn value(&self) -> &str {
+        &self.0.value
+    }
+    async fn created_at(&self) -> String {
+        iso(self.0.created_at)
+    }
+}
+
+/// An exception raised on a shipment or one of its pallets.
+pub struct ShipmentException(pub exception::Model);
+
+#[Object(name = "ShipmentException")]
+impl ShipmentException {
+    async fn id(&self) -> i64 {
+        public_id::public(self.0.id)
+    }
+    /// The pallet event it is about, when it is about one pallet.
+    async fn pallet_event_id(&self) -> Option<i64> {
+        self.0.pallet_id.map(public_id::public)
+    }
+    async fn priority(&self) -> ExceptionPriority {
+        self.0.priority.into()
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// When it happened, as the sender said.
+    async fn occurred_at(&self) -> Option<String> {
+        iso_opt(self.0.occurred_at)
+    }
+    /// When freightgate recorded it.
+    async fn created_at(&self) -> String {
+        iso(self.0.created_at)
     }
 }
 
