@@ -392,10 +392,8 @@ map.weight_unit = { value = "KILOGRAM" }
 
 #[tokio::test]
 async fn transforms_with_parameters_map_grams_decimal_commas_and_parts_of_text() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("marketplace.toml"), MARKETPLACE_RULE).unwrap();
-    let rules_dir = dir.path().to_path_buf();
-    let app = TestApp::spawn_with(|c| c.rules_dir = rules_dir).await;
+    let (app, _rules) =
+        TestApp::spawn_with_rules(&[("marketplace.toml", MARKETPLACE_RULE)], false).await;
     let key = app.key("acme", &[Scope::Ingest, Scope::Read]).await;
     let payload = json!({
         "kind": "fulfilment",
@@ -470,16 +468,8 @@ map = { shipment_number = "$.trip", priority = { value = "HIGH" }, description =
 
 #[tokio::test]
 async fn a_cancel_keeps_its_reason_and_time_and_an_exception_its_time() {
-    let dir = tempfile::tempdir().unwrap();
-    for file in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/rules")).unwrap() {
-        let path = file.unwrap().path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-        }
-    }
-    std::fs::write(dir.path().join("yard.toml"), CANCEL_AND_EXCEPTION_RULES).unwrap();
-    let rules_dir = dir.path().to_path_buf();
-    let app = TestApp::spawn_with(|c| c.rules_dir = rules_dir).await;
+    let (app, _rules) =
+        TestApp::spawn_with_rules(&[("yard.toml", CANCEL_AND_EXCEPTION_RULES)], true).await;
     let key = app.key("northwind", &[Scope::Ingest, Scope::Read]).await;
     let created: Value = post(
         &app,
@@ -520,19 +510,10 @@ async fn a_cancel_keeps_its_reason_and_time_and_an_exception_its_time() {
     assert_eq!(first["description"], "two pallets crushed", "{exceptions}");
     assert_eq!(first["occurred_at"], "2026-06-11T05:40:00Z", "{exceptions}");
     // GraphQL reads the same exception beside the shipment.
-    let graphql: Value = app
-        .client
-        .post(app.url("/graphql"))
-        .bearer_auth(&key)
-        .json(&json!({"query": format!(
-            "{{ shipment(id: {shipment}) {{ references {{ kind value }} exceptions {{ priority description occurredAt }} }} }}"
-        )}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let query = format!(
+        "{{ shipment(id: {shipment}) {{ references {{ kind value }} exceptions {{ priority description occurredAt }} }} }}"
+    );
+    let graphql = json!({"data": crate::graphql::data(&app, &key, &query, json!({})).await});
     assert_eq!(
         graphql["data"]["shipment"],
         json!({"references": [], "exceptions": [{"priority": "HIGH", "description": "two pallets crushed", "occurredAt": "2026-06-11T05:40:00Z"}]}),
@@ -744,10 +725,7 @@ package_count = "$.cartons"
 
 #[tokio::test]
 async fn a_shipment_keeps_its_weight_volume_and_counts_through_every_door() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("trip.toml"), TRIP_RULE).unwrap();
-    let rules_dir = dir.path().to_path_buf();
-    let app = TestApp::spawn_with(|c| c.rules_dir = rules_dir).await;
+    let (app, _rules) = TestApp::spawn_with_rules(&[("trip.toml", TRIP_RULE)], false).await;
     let key = app
         .key("northwind", &[Scope::Ingest, Scope::Read, Scope::Write])
         .await;
@@ -796,17 +774,10 @@ async fn a_shipment_keeps_its_weight_volume_and_counts_through_every_door() {
     assert_eq!(problem["errors"][0]["path"], "$.gross_weight", "{problem}");
 
     // GraphQL reads them too.
-    let graphql: Value = app
-        .client
-        .post(app.url("/graphql"))
-        .bearer_auth(&key)
-        .json(&json!({"query": format!("{{ shipment(id: {id}) {{ grossWeight weightUnit volume palletCount packageCount }} }}")}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let query = format!(
+        "{{ shipment(id: {id}) {{ grossWeight weightUnit volume palletCount packageCount }} }}"
+    );
+    let graphql = json!({"data": crate::graphql::data(&app, &key, &query, json!({})).await});
     assert_eq!(
         graphql["data"]["shipment"],
         json!({"grossWeight": 10000.0, "weightUnit": "KILOGRAM", "volume": 28.32, "palletCount": 24, "packageCount": 140}),

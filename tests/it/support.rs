@@ -143,6 +143,31 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// An app reading its rules from a directory of its own: `files` (name, text),
+    /// beside copies of the shipped rules when `with_shipped`. Keep the directory
+    /// as long as the app.
+    pub async fn spawn_with_rules(
+        files: &[(&str, &str)],
+        with_shipped: bool,
+    ) -> (Self, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("a rules directory");
+        if with_shipped {
+            let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+            for file in std::fs::read_dir(shipped).expect("the shipped rules") {
+                let path = file.expect("a rules file").path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    let name = path.file_name().expect("a file name");
+                    std::fs::copy(&path, dir.path().join(name)).expect("copied");
+                }
+            }
+        }
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("a rules file written");
+        }
+        let rules_dir = dir.path().to_path_buf();
+        (Self::spawn_with(|c| c.rules_dir = rules_dir).await, dir)
+    }
+
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let database = TestDb::new().await;
         let mut config = config_for(&database.url);
