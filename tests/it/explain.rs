@@ -141,19 +141,13 @@ async fn every_payload_is_recorded_with_its_rule_and_outcome() {
 async fn unreadable_bodies_get_a_problem_with_a_logging_id() {
     let app = TestApp::spawn().await;
     let key = app.key("acme", &[Scope::Ingest]).await;
-    let malformed = post(&app, &key, "application/json", "{\"operation\": ".into()).await;
+    let malformed = post(&app, &key, "application/json", "{\"operation\": ").await;
     let problem = assert_problem(malformed, 400, "malformed_json").await;
     assert!(problem["logging_id"].is_string());
-    let xml = post(
-        &app,
-        &key,
-        "application/xml",
-        "<order><line></order>".into(),
-    )
-    .await;
+    let xml = post(&app, &key, "application/xml", "<order><line></order>").await;
     let problem = assert_problem(xml, 400, "malformed_xml").await;
     assert!(problem["logging_id"].is_string());
-    let yaml = post(&app, &key, "application/yaml", "order: 1".into()).await;
+    let yaml = post(&app, &key, "application/yaml", "order: 1").await;
     assert_problem(yaml, 415, "unsupported_media_type").await;
     let binary = app
         .client

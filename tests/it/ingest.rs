@@ -10,7 +10,12 @@ pub fn feed(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-pub async fn post(app: &TestApp, key: &str, content_type: &str, body: String) -> reqwest::Response {
+pub async fn post(
+    app: &TestApp,
+    key: &str,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
     app.client
         .post(app.url("/v1/ingest"))
         .bearer_auth(key)
@@ -553,16 +558,8 @@ async fn a_windows_1252_csv_with_semicolons_is_onboarded_by_naming_its_dialect()
         env!("CARGO_MANIFEST_DIR")
     );
     let bytes = std::fs::read(path).unwrap();
-    let send = |content_type: &'static str| {
-        app.client
-            .post(app.url("/v1/ingest"))
-            .bearer_auth(&key)
-            .header("content-type", content_type)
-            .body(bytes.clone())
-            .send()
-    };
     // Read as UTF-8, the file is refused as a whole: nothing is half-read.
-    let plain = send("text/csv").await.unwrap();
+    let plain = post(&app, &key, "text/csv", bytes.clone()).await;
     let problem = assert_problem(plain, 400, "invalid_encoding").await;
     assert!(
         problem["detail"].as_str().unwrap().contains("UTF-8"),
@@ -570,10 +567,10 @@ async fn a_windows_1252_csv_with_semicolons_is_onboarded_by_naming_its_dialect()
     );
 
     let dialect = r#"text/csv; charset=windows-1252; delimiter=";""#;
-    let answer = send(dialect).await.unwrap();
+    let answer = post(&app, &key, dialect, bytes.clone()).await;
     assert_eq!(answer.status(), 201, "{}", answer.text().await.unwrap());
     // Sent again, it changes nothing: lines merge by their number.
-    let again = send(dialect).await.unwrap();
+    let again = post(&app, &key, dialect, bytes).await;
     assert!(
         again.status().is_success(),
         "{}",
@@ -633,22 +630,6 @@ async fn no_matching_rule_names_the_field_the_closest_rule_needs() {
     assert_eq!(problem["errors"][0]["path"], "$", "{problem}");
 }
 
-async fn post_bytes(
-    app: &TestApp,
-    key: &str,
-    content_type: &str,
-    body: Vec<u8>,
-) -> reqwest::Response {
-    app.client
-        .post(app.url("/v1/ingest"))
-        .bearer_auth(key)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn an_xml_order_in_latin_1_is_read_as_a_tree_and_stored() {
     let app = TestApp::spawn().await;
@@ -656,7 +637,7 @@ async fn an_xml_order_in_latin_1_is_read_as_a_tree_and_stored() {
         .key("bavaria-buero", &[Scope::Ingest, Scope::Read])
         .await;
     let path = format!("{}/tests/feeds/erp-order.xml", env!("CARGO_MANIFEST_DIR"));
-    let answer = post_bytes(&app, &key, "application/xml", std::fs::read(path).unwrap()).await;
+    let answer = post(&app, &key, "application/xml", std::fs::read(path).unwrap()).await;
     assert_eq!(answer.status(), 201, "{}", answer.text().await.unwrap());
     let answer: Value = answer.json().await.unwrap();
     assert_eq!(answer["results"][0]["rule"], "bavaria-erp-xml-order");
@@ -692,7 +673,7 @@ async fn hostile_xml_is_refused_whole_and_writes_nothing() {
         ("10,000 deep", deep),
         ("truncated", truncated),
     ] {
-        let response = post_bytes(&app, &key, "application/xml", body.into_bytes()).await;
+        let response = post(&app, &key, "application/xml", body.into_bytes()).await;
         let problem = assert_problem(response, 400, "malformed_xml").await;
         assert!(
             problem["detail"].as_str().is_some_and(|d| !d.is_empty()),
@@ -700,7 +681,7 @@ async fn hostile_xml_is_refused_whole_and_writes_nothing() {
         );
     }
     // Bytes that are not Latin-1-compatible UTF-8 under a UTF-8 declaration.
-    let response = post_bytes(&app, &key, "application/xml", b"<a>\xff</a>".to_vec()).await;
+    let response = post(&app, &key, "application/xml", b"<a>\xff</a>".to_vec()).await;
     assert_problem(response, 400, "invalid_encoding").await;
     assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 0);
 }
