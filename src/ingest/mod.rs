@@ -269,6 +269,8 @@ fn prepare_document(
         .enumerate()
         .map(|(item, mapped)| {
             let mut result = labelled(blank_result(index, item), &rule);
+            // The number the sender sent, so that a refused item can be found by it.
+            result.reference = mapped_reference(&mapped.document, &rule.identity);
             for finding in &mapped.findings {
                 let issue = Issue::new(
                     &finding.code,
@@ -292,6 +294,19 @@ fn prepare_document(
             }
         })
         .collect()
+}
+
+/// The first identity field of a mapped document that holds text (the order or
+/// shipment number the sender sent), else its shipment or order number.
+fn mapped_reference(document: &serde_json::Value, identity: &[String]) -> Option<String> {
+    identity
+        .iter()
+        .map(String::as_str)
+        .chain(["shipment_number", "order_number"])
+        .filter_map(|field| document.get(field).and_then(serde_json::Value::as_str))
+        .map(str::trim)
+        .find(|text| !text.is_empty())
+        .map(str::to_owned)
 }
 
 fn labelled(mut result: ItemResult, rule: &RuleSummary) -> ItemResult {

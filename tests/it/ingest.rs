@@ -765,3 +765,25 @@ async fn a_shipment_keeps_its_weight_volume_and_counts_through_every_door() {
         "{graphql}"
     );
 }
+
+#[tokio::test]
+async fn a_refused_item_is_found_by_the_number_the_sender_sent() {
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest, Scope::Read]).await;
+    // An update of an order that does not exist: mapped, then refused.
+    let refused = post(
+        &app,
+        &key,
+        "application/json",
+        feed("tms-order-update.json"),
+    )
+    .await;
+    let problem = assert_problem(refused, 422, "not_found").await;
+    let logging_id = problem["logging_id"].as_str().unwrap().to_string();
+    let found: Value = app
+        .get_json("/v1/ingest?reference=TMS-2026-118734", &key)
+        .await;
+    let items = found["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{found}");
+    assert_eq!(items[0]["logging_id"], logging_id.as_str(), "{found}");
+}

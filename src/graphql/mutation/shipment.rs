@@ -104,6 +104,13 @@ impl ShipmentMutations {
         input: CreateExceptionInput,
     ) -> Result<CreateExceptionPayload> {
         let who = principal(ctx, Scope::Write)?;
+        if input.customer_exception_description.trim().is_empty() {
+            return Err(crate::error::Error::invalid_field(
+                "input.customerExceptionDescription",
+                "an exception needs a description: say what went wrong",
+            )
+            .into());
+        }
         let txn = begin(ctx).await?;
         let shipment = shipments::find(&*txn, who, input.shipment_id.internal()).await?;
         let pallet = match &input.pallet_id {

@@ -315,4 +315,9 @@ async fn a_status_update_stamps_the_arrival_and_an_exception_can_be_raised() {
         error_code(&app, &key, raise, json!({"input": unknown_pallet})).await,
         "not_found"
     );
+    let blank = json!({"shipmentId": id, "customerExceptionDescription": "  "});
+    assert_eq!(
+        error_code(&app, &key, raise, json!({"input": blank})).await,
+        "validation_failed"
+    );
 }

@@ -227,6 +227,17 @@ async fn management_bodies_of_the_wrong_shape_name_the_field_in_plain_words() {
     )
     .await;
     assert_eq!(problem["errors"][0]["path"], "$.event_type", "{problem}");
+    // The body is optional: none sends the default example event.
+    let sent = app
+        .client
+        .post(app.url(&test))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 202);
+    let sent: Value = sent.json().await.unwrap();
+    assert_eq!(sent["event_type"], "shipment.created", "{sent}");
 }
 
 #[tokio::test]
