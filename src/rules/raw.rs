@@ -79,6 +79,8 @@ pub(crate) struct RawField {
     pub path: Option<String>,
     pub value: Option<toml::Value>,
     pub concat: Option<Vec<String>>,
+    /// JSONPaths tried in order: the first that yields a value is read.
+    pub first_of: Option<Vec<String>>,
     pub separator: Option<String>,
     /// Names (`"trim"`) or one-key tables with parameters (`{ replace = [",", "."] }`).
     #[serde(default)]

@@ -125,6 +125,7 @@ fn compile_nested(
     let raw = parse_table(value, at, c)?;
     let extra = raw.value.is_some()
         || raw.concat.is_some()
+        || raw.first_of.is_some()
         || !raw.transform.is_empty()
         || raw.lookup.is_some()
         || raw.default.is_some()

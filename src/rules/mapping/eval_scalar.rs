@@ -38,6 +38,25 @@ fn gather<'a>(source: &Source, list: bool, scope: Scope<'a>) -> Gathered<'a> {
             };
             (nodes, missing)
         }
+        Source::FirstOf(paths) => {
+            let mut nodes = Vec::new();
+            for p in paths {
+                let located = p.select_located(&scope);
+                let located = if list { flatten(located) } else { located };
+                nodes.extend(
+                    located
+                        .into_iter()
+                        .map(|l| (Cow::Borrowed(l.value), l.path)),
+                );
+            }
+            // Nothing anywhere: the sender should fill the first place.
+            let missing = if nodes.iter().any(|n| !n.0.is_null()) {
+                String::new()
+            } else {
+                paths[0].missing_path(&scope)
+            };
+            (nodes, missing)
+        }
         Source::Concat { parts, separator } => {
             let (joined, missing) = concat(parts, separator, scope);
             let nodes = joined.map(|(text, path)| (Cow::Owned(Value::String(text)), path));

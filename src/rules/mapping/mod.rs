@@ -78,6 +78,8 @@ pub(crate) enum Source {
         parts: Vec<Part>,
         separator: String,
     },
+    /// Paths tried in order; the first value that survives the field's transforms wins.
+    FirstOf(Vec<JsonPathExpr>),
 }
 
 #[derive(Debug, Clone)]

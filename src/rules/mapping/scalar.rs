@@ -66,13 +66,29 @@ fn compile_source(
         raw.path.is_some(),
         raw.value.is_some(),
         raw.concat.is_some(),
+        raw.first_of.is_some(),
     ];
     if given.iter().filter(|g| **g).count() != 1 {
         c.problems.push((
             at.to_string(),
-            "give exactly one of `path`, `value`, `concat`".into(),
+            "give exactly one of `path`, `value`, `concat`, `first_of`".into(),
         ));
         return None;
+    }
+    if let Some(paths) = &raw.first_of {
+        if paths.is_empty() {
+            c.problems.push((
+                format!("{at}.first_of"),
+                "list at least one JSONPath".into(),
+            ));
+            return None;
+        }
+        let compiled: Vec<_> = paths
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| parse_path(p, &format!("{at}.first_of[{i}]"), c))
+            .collect();
+        return (compiled.len() == paths.len()).then_some(Source::FirstOf(compiled));
     }
     if raw.separator.is_some() && raw.concat.is_none() {
         c.problems.push((

@@ -340,3 +340,62 @@ map = { sku = "$.Sku", quantity = "$.Qty" }
     assert!(warnings(json!({"No": "1", "Customer": "C", "Lines": {"Line": []}})).is_empty());
     assert!(warnings(json!({"No": "1", "Customer": "C", "Lines": {}})).is_empty());
 }
+
+#[test]
+fn first_of_reads_the_first_place_that_holds_a_value() {
+    let set = load(
+        r#"
+[[rule]]
+name = "either-number"
+operation = "create"
+entity = "order"
+match = { path = "$.kind", equals = "ORDER" }
+
+[rule.map]
+order_number = { first_of = ["$.delivery.no", "$.order_no"], transform = ["trim"] }
+customer = "$.customer"
+"#,
+    );
+    let number = |payload: serde_json::Value| {
+        let out = set.process("x", &payload);
+        (
+            out.items[0].document["order_number"].clone(),
+            out.items[0]
+                .findings
+                .iter()
+                .map(|f| f.path.clone())
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (from_delivery, _) = number(
+        json!({"kind": "ORDER", "customer": "C", "delivery": {"no": "D-1"}, "order_no": "O-1"}),
+    );
+    assert_eq!(from_delivery, json!("D-1"));
+    // An empty text is "not given": the next place is read.
+    let (from_order, _) = number(
+        json!({"kind": "ORDER", "customer": "C", "delivery": {"no": " "}, "order_no": "O-1"}),
+    );
+    assert_eq!(from_order, json!("O-1"));
+    let (nothing, paths) = number(json!({"kind": "ORDER", "customer": "C"}));
+    assert_eq!(nothing, serde_json::Value::Null);
+    assert_eq!(
+        paths,
+        vec!["$.delivery".to_string()],
+        "the first place is named"
+    );
+    let report = match load_str(
+        "test.toml",
+        r#"
+[[rule]]
+name = "both"
+operation = "create"
+entity = "order"
+match = { path = "$.kind", equals = "ORDER" }
+map = { order_number = { path = "$.a", first_of = ["$.b"] }, customer = "$.c" }
+"#,
+    ) {
+        Ok(_) => panic!("path and first_of together must not load"),
+        Err(report) => report,
+    };
+    assert!(report.to_string().contains("first_of"), "{report}");
+}
