@@ -2,8 +2,7 @@
 
 use super::super::coerce::{CoerceCtx, coerce};
 use super::super::model::Finding;
-use super::super::path::Scope;
-use super::super::path::flatten;
+use super::super::path::{JsonPathExpr, Scope, flatten};
 use super::super::schema::{FieldDef, FieldType};
 use super::super::value::preview;
 use super::eval::{EvalCtx, Status};
@@ -20,43 +19,32 @@ enum Refined {
 /// Values a field's source yields, each with its payload path, and the path to report when none.
 type Gathered<'a> = (Vec<(Cow<'a, Value>, String)>, String);
 
+/// The nodes the paths select, in order, and when none holds a value the path the
+/// sender should fill: the first path's, up to its first missing step.
+fn nodes_of<'a>(paths: &[JsonPathExpr], list: bool, scope: Scope<'a>) -> Gathered<'a> {
+    let mut nodes = Vec::new();
+    for p in paths {
+        let located = p.select_located(&scope);
+        let located = if list { flatten(located) } else { located };
+        nodes.extend(
+            located
+                .into_iter()
+                .map(|l| (Cow::Borrowed(l.value), l.path)),
+        );
+    }
+    // Only read when no node holds a value (then the first node's path is not there).
+    let missing = match (nodes.iter().any(|n| !n.0.is_null()), paths.first()) {
+        (false, Some(first)) => first.missing_path(&scope),
+        _ => String::new(),
+    };
+    (nodes, missing)
+}
+
 fn gather<'a>(source: &Source, list: bool, scope: Scope<'a>) -> Gathered<'a> {
     match source {
         Source::Literal(v) => (vec![(Cow::Owned(v.clone()), String::new())], String::new()),
-        Source::Path(p) => {
-            let located = p.select_located(&scope);
-            let located = if list { flatten(located) } else { located };
-            let nodes: Vec<_> = located
-                .into_iter()
-                .map(|l| (Cow::Borrowed(l.value), l.path))
-                .collect();
-            // Only read when no node holds a value (then the first node's path is not there).
-            let missing = if nodes.iter().any(|n| !n.0.is_null()) {
-                String::new()
-            } else {
-                p.missing_path(&scope)
-            };
-            (nodes, missing)
-        }
-        Source::FirstOf(paths) => {
-            let mut nodes = Vec::new();
-            for p in paths {
-                let located = p.select_located(&scope);
-                let located = if list { flatten(located) } else { located };
-                nodes.extend(
-                    located
-                        .into_iter()
-                        .map(|l| (Cow::Borrowed(l.value), l.path)),
-                );
-            }
-            // Nothing anywhere: the sender should fill the first place.
-            let missing = if nodes.iter().any(|n| !n.0.is_null()) {
-                String::new()
-            } else {
-                paths[0].missing_path(&scope)
-            };
-            (nodes, missing)
-        }
+        Source::Path(p) => nodes_of(std::slice::from_ref(p), list, scope),
+        Source::FirstOf(paths) => nodes_of(paths, list, scope),
         Source::Concat { parts, separator } => {
             let (joined, missing) = concat(parts, separator, scope);
             let nodes = joined.map(|(text, path)| (Cow::Owned(Value::String(text)), path));
