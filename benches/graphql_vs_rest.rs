@@ -62,8 +62,12 @@ async fn main() {
     };
     let db = freightgate::store::connect(&config).await.unwrap();
     freightgate::store::migrate(&db).await.unwrap();
+    let txn = freightgate::store::gate::WriteGate::for_db(&db)
+        .begin(&db)
+        .await
+        .unwrap();
     let key = freightgate::store::keys::create(
-        &db,
+        &txn,
         &Slug::parse("northwind").unwrap(),
         "bench",
         &[Scope::Ingest, Scope::Read],
@@ -71,6 +75,7 @@ async fn main() {
     .await
     .unwrap()
     .plaintext;
+    txn.commit().await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();

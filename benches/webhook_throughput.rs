@@ -14,7 +14,7 @@ use axum::routing::post;
 use freightgate::Config;
 use freightgate::store::{self, outbox};
 use freightgate::webhooks::dispatcher::Dispatcher;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tokio_util::sync::CancellationToken;
 
 const CONCURRENCY: usize = 4;
@@ -75,8 +75,9 @@ async fn publish(
     n: usize,
 ) -> String {
     let mut body = String::new();
+    let gate = store::gate::WriteGate::for_db(db);
     for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
-        let txn = db.begin().await.unwrap();
+        let txn = gate.begin(db).await.unwrap();
         for i in chunk {
             let event = outbox::NewEvent {
                 business_id,
@@ -188,13 +189,17 @@ async fn main() {
     let url = receiver(received.clone()).await;
     let db = store::connect(&config).await.unwrap();
     store::migrate(&db).await.unwrap();
+    let txn = store::gate::WriteGate::for_db(&db)
+        .begin(&db)
+        .await
+        .unwrap();
     let business =
-        store::tenancy::ensure_business(&db, &freightgate::domain::Slug::parse("bench").unwrap())
+        store::tenancy::ensure_business(&txn, &freightgate::domain::Slug::parse("bench").unwrap())
             .await
             .unwrap();
     let secret = freightgate::webhooks::signer::WebhookSecret::generate();
     store::webhooks::create(
-        &db,
+        &txn,
         business.id,
         url.clone(),
         Default::default(),
@@ -202,6 +207,7 @@ async fn main() {
     )
     .await
     .unwrap();
+    txn.commit().await.unwrap();
     let rate = |d: Duration| n as f64 / d.as_secs_f64();
     // Alternate the two so that a busy moment on the machine hits both alike.
     let (mut plain, mut dispatcher) = (Vec::new(), Vec::new());

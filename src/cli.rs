@@ -234,8 +234,11 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
             if scopes.is_empty() {
                 anyhow::bail!("--scopes: name at least one scope");
             }
+            let txn = store::gate::WriteGate::for_db(&db).begin(&db).await?;
             let created =
-                store::keys::create_with_rate_limit(&db, &slug, &name, &scopes, rate_limit).await?;
+                store::keys::create_with_rate_limit(&txn, &slug, &name, &scopes, rate_limit)
+                    .await?;
+            txn.commit().await?;
             let limit = match rate_limit {
                 Some(n) => format!("{n} requests/s"),
                 None => "the default rate limit".into(),
@@ -275,7 +278,9 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
             }
         }
         KeysCommand::Revoke { id } => {
-            let key = store::keys::revoke(&db, id).await?;
+            let txn = store::gate::WriteGate::for_db(&db).begin(&db).await?;
+            let key = store::keys::revoke(&txn, id).await?;
+            txn.commit().await?;
             println!("Revoked API key {} ({}…).", key.id, key.prefix);
         }
     }

@@ -179,8 +179,10 @@ async fn purge_idempotency_keys(
 }
 
 async fn purge_turn(db: &store::Db, gate: &store::gate::WriteGate) -> Result<u64> {
-    let _turn = gate.turn().await;
-    store::idempotency::purge_expired(db).await
+    let txn = gate.begin(db).await?;
+    let purged = store::idempotency::purge_expired(&txn).await?;
+    txn.commit().await?;
+    Ok(purged)
 }
 
 /// A database URL without its password, for messages.

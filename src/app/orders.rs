@@ -32,7 +32,7 @@ pub async fn find(db: &impl ConnectionTrait, who: &Principal, id: i64) -> Result
 
 /// The order `id`, locked for the rest of the transaction, or `not_found`.
 async fn find_locked(txn: &WriteTxn, who: &Principal, id: i64) -> Result<order::Model> {
-    orders::find_locked(&**txn, who.business_id, id)
+    orders::find_locked(txn, who.business_id, id)
         .await?
         .ok_or_else(|| not_found("order", id))
 }
@@ -119,7 +119,7 @@ pub async fn upsert_in(
     strict: bool,
 ) -> Result<(order::Model, bool)> {
     who.require(Scope::Write)?;
-    let db = &**txn;
+    let db = txn;
     linked_shipment_exists(db, who, &fields).await?;
     let facility = tenancy::facility(db, who.business_id, facility, strict).await?;
     let found = match existing {
@@ -156,7 +156,7 @@ pub async fn create(
         strict,
     )
     .await?;
-    let answer = view(&*txn, created).await?;
+    let answer = view(&txn, created).await?;
     txn.commit().await?;
     Ok(answer)
 }
@@ -181,9 +181,9 @@ pub async fn update(
     let txn = app.begin().await?;
     let found = find_locked(&txn, who, id).await?;
     Version::of_order(&found).check(expected)?;
-    linked_shipment_exists(&*txn, who, &fields).await?;
-    let updated = orders::update(&*txn, found, fields, mode, ItemsMode::Overwrite).await?;
-    let answer = view(&*txn, updated).await?;
+    linked_shipment_exists(&txn, who, &fields).await?;
+    let updated = orders::update(&txn, found, fields, mode, ItemsMode::Overwrite).await?;
+    let answer = view(&txn, updated).await?;
     txn.commit().await?;
     Ok(answer)
 }
@@ -199,8 +199,8 @@ pub async fn cancel(
     let txn = app.begin().await?;
     let found = find_locked(&txn, who, id).await?;
     Version::of_order(&found).check(expected)?;
-    let cancelled = orders::cancel(&*txn, found, Default::default()).await?;
-    let answer = view(&*txn, cancelled).await?;
+    let cancelled = orders::cancel(&txn, found, Default::default()).await?;
+    let answer = view(&txn, cancelled).await?;
     txn.commit().await?;
     Ok(answer)
 }
@@ -220,7 +220,7 @@ pub async fn add_items_in(
         items: Some(items),
         ..OrderFields::default()
     };
-    orders::update(&**txn, found, fields, UpdateMode::Patch, ItemsMode::Append).await
+    orders::update(txn, found, fields, UpdateMode::Patch, ItemsMode::Append).await
 }
 
 /// Appends lines to an order (scope `write`).
@@ -233,7 +233,7 @@ pub async fn add_items(
 ) -> Result<OrderView> {
     let txn = app.begin().await?;
     let updated = add_items_in(&txn, who, id, items, expected).await?;
-    let answer = view(&*txn, updated).await?;
+    let answer = view(&txn, updated).await?;
     txn.commit().await?;
     Ok(answer)
 }
@@ -262,14 +262,14 @@ pub async fn remove_items_in(
     Version::of_order(&found).check(expected)?;
     // Touching the order first also refuses a cancelled one (`order_cancelled`).
     let touched = orders::update(
-        &**txn,
+        txn,
         found,
         OrderFields::default(),
         UpdateMode::Patch,
         ItemsMode::Merge,
     )
     .await?;
-    let deleted = order_items::delete_by_keys(&**txn, touched.id, keys).await?;
+    let deleted = order_items::delete_by_keys(txn, touched.id, keys).await?;
     let order_cancelled = deleted.remaining == 0;
     let order = if order_cancelled {
         let reason = Some("its last line was removed".to_owned());
@@ -277,7 +277,7 @@ pub async fn remove_items_in(
             occurred_at: None,
             reason,
         };
-        orders::cancel(&**txn, touched, cancellation).await?
+        orders::cancel(txn, touched, cancellation).await?
     } else {
         touched
     };
@@ -304,7 +304,7 @@ pub async fn remove_item(
             id: format!("`{key}` on order {}", PublicId::from(id)),
         });
     }
-    let answer = view(&*txn, removed.order).await?;
+    let answer = view(&txn, removed.order).await?;
     txn.commit().await?;
     Ok(answer)
 }

@@ -36,7 +36,7 @@ pub async fn find(db: &impl ConnectionTrait, who: &Principal, id: i64) -> Result
 
 /// The shipment `id`, locked for the rest of the transaction, or `not_found`.
 async fn find_locked(txn: &WriteTxn, who: &Principal, id: i64) -> Result<shipment::Model> {
-    shipments::find_locked(&**txn, who.business_id, id)
+    shipments::find_locked(txn, who.business_id, id)
         .await?
         .ok_or_else(|| not_found(id))
 }
@@ -145,14 +145,14 @@ pub async fn create(
     who.require(Scope::Write)?;
     let txn = app.begin().await?;
     let facility = tenancy::facility(
-        &*txn,
+        &txn,
         who.business_id,
         &facility,
         app.config.strict_facilities,
     )
     .await?;
-    let created = shipments::create(&*txn, &facility, &number, fields).await?;
-    let answer = view(&*txn, created).await?;
+    let created = shipments::create(&txn, &facility, &number, fields).await?;
+    let answer = view(&txn, created).await?;
     txn.commit().await?;
     Ok(answer)
 }
@@ -169,14 +169,14 @@ pub async fn upsert_in(
     strict: bool,
 ) -> Result<(shipment::Model, bool)> {
     who.require(Scope::Write)?;
-    let facility = tenancy::facility(&**txn, who.business_id, facility, strict).await?;
-    match shipments::find_by_number(&**txn, facility.id, number).await? {
+    let facility = tenancy::facility(txn, who.business_id, facility, strict).await?;
+    match shipments::find_by_number(txn, facility.id, number).await? {
         Some(existing) => Ok((
-            shipments::update(&**txn, existing, fields, UpdateMode::Patch).await?,
+            shipments::update(txn, existing, fields, UpdateMode::Patch).await?,
             false,
         )),
         None => Ok((
-            shipments::create(&**txn, &facility, number, fields).await?,
+            shipments::create(txn, &facility, number, fields).await?,
             true,
         )),
     }
@@ -196,8 +196,8 @@ pub async fn update(
     let txn = app.begin().await?;
     let found = find_locked(&txn, who, id).await?;
     Version::of_shipment(&found).check(expected)?;
-    let updated = shipments::update(&*txn, found, fields, mode).await?;
-    let answer = view(&*txn, updated).await?;
+    let updated = shipments::update(&txn, found, fields, mode).await?;
+    let answer = view(&txn, updated).await?;
     txn.commit().await?;
     Ok(answer)
 }
@@ -213,8 +213,8 @@ pub async fn cancel(
     let txn = app.begin().await?;
     let found = find_locked(&txn, who, id).await?;
     Version::of_shipment(&found).check(expected)?;
-    let cancelled = shipments::cancel(&*txn, found, Default::default()).await?;
-    let answer = view(&*txn, cancelled).await?;
+    let cancelled = shipments::cancel(&txn, found, Default::default()).await?;
+    let answer = view(&txn, cancelled).await?;
     txn.commit().await?;
     Ok(answer)
 }

@@ -52,7 +52,7 @@ pub async fn create(
     let fields = manage::validate(&app.config, request).await?;
     let txn = app.begin().await?;
     let max = app.config.webhooks_max_endpoints_per_business;
-    if webhooks::count(&*txn, who.business_id).await? >= max as u64 {
+    if webhooks::count(&txn, who.business_id).await? >= max as u64 {
         return Err(Error::Invalid {
             code: ProblemCode::TooManyEndpoints,
             detail: format!(
@@ -61,7 +61,7 @@ pub async fn create(
             errors: Vec::new(),
         });
     }
-    let created = manage::create(&*txn, who.business_id, fields).await?;
+    let created = manage::create(&txn, who.business_id, fields).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -77,8 +77,8 @@ pub async fn update(
     webhooks::find(&app.db, who.business_id, id).await?;
     let fields = manage::validate(&app.config, request).await?;
     let txn = app.begin().await?;
-    let endpoint = webhooks::find(&*txn, who.business_id, id).await?;
-    let updated = webhooks::update(&*txn, endpoint, fields).await?;
+    let endpoint = webhooks::find(&txn, who.business_id, id).await?;
+    let updated = webhooks::update(&txn, endpoint, fields).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -87,8 +87,8 @@ pub async fn update(
 pub async fn delete(app: &App, who: &Principal, id: i64) -> Result<()> {
     who.require(Scope::Webhooks)?;
     let txn = app.begin().await?;
-    let endpoint = webhooks::find(&*txn, who.business_id, id).await?;
-    webhooks::delete(&*txn, endpoint).await?;
+    let endpoint = webhooks::find(&txn, who.business_id, id).await?;
+    webhooks::delete(&txn, endpoint).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -103,8 +103,8 @@ pub async fn set_disabled(
     who.require(Scope::Webhooks)?;
     let reason = disabled.then(|| "disabled through the API".to_string());
     let txn = app.begin().await?;
-    let endpoint = webhooks::find(&*txn, who.business_id, id).await?;
-    let changed = webhooks::set_disabled(&*txn, endpoint, disabled, reason).await?;
+    let endpoint = webhooks::find(&txn, who.business_id, id).await?;
+    let changed = webhooks::set_disabled(&txn, endpoint, disabled, reason).await?;
     txn.commit().await?;
     Ok(changed)
 }
@@ -124,8 +124,8 @@ pub async fn rotate(
 ) -> Result<webhook_endpoint::Model> {
     who.require(Scope::Webhooks)?;
     let txn = app.begin().await?;
-    let endpoint = webhooks::find(&*txn, who.business_id, id).await?;
-    let rotated = manage::rotate(&*txn, &app.config, endpoint, overlap_secs).await?;
+    let endpoint = webhooks::find(&txn, who.business_id, id).await?;
+    let rotated = manage::rotate(&txn, &app.config, endpoint, overlap_secs).await?;
     txn.commit().await?;
     Ok(rotated)
 }
@@ -212,7 +212,7 @@ pub async fn replay_matching(app: &App, who: &Principal, filter: DeliveryFilter)
         ));
     }
     let txn = app.begin().await?;
-    let endpoint_ids = endpoints_in_scope(&*txn, who, filter.endpoint).await?;
+    let endpoint_ids = endpoints_in_scope(&txn, who, filter.endpoint).await?;
     if endpoint_ids.is_empty() {
         return Ok(0);
     }
@@ -223,7 +223,7 @@ pub async fn replay_matching(app: &App, who: &Principal, filter: DeliveryFilter)
         since: filter.since,
         until: filter.until,
     };
-    let requeued = webhooks::replay_matching(&*txn, &query).await?;
+    let requeued = webhooks::replay_matching(&txn, &query).await?;
     txn.commit().await?;
     Ok(requeued)
 }
@@ -267,9 +267,9 @@ pub async fn attempts(
 pub async fn replay(app: &App, who: &Principal, id: i64, delivery_id: i64) -> Result<Delivery> {
     who.require(Scope::Webhooks)?;
     let txn = app.begin().await?;
-    webhooks::find(&*txn, who.business_id, id).await?;
-    let replayed = webhooks::replay(&*txn, id, delivery_id).await?;
-    let message = outbox::message_by_id(&*txn, replayed.message_id).await?;
+    webhooks::find(&txn, who.business_id, id).await?;
+    let replayed = webhooks::replay(&txn, id, delivery_id).await?;
+    let message = outbox::message_by_id(&txn, replayed.message_id).await?;
     txn.commit().await?;
     Ok((replayed, message))
 }
@@ -292,8 +292,8 @@ pub async fn recover(
         ));
     }
     let txn = app.begin().await?;
-    webhooks::find(&*txn, who.business_id, id).await?;
-    let requeued = webhooks::recover(&*txn, id, since, until).await?;
+    webhooks::find(&txn, who.business_id, id).await?;
+    let requeued = webhooks::recover(&txn, id, since, until).await?;
     txn.commit().await?;
     Ok(requeued)
 }
@@ -408,9 +408,9 @@ pub async fn send_test(
 ) -> Result<Delivery> {
     who.require(Scope::Webhooks)?;
     let txn = app.begin().await?;
-    let endpoint = webhooks::find(&*txn, who.business_id, id).await?;
+    let endpoint = webhooks::find(&txn, who.business_id, id).await?;
     let data = crate::store::events::example(event_type);
-    let (delivery, message) = outbox::emit_test(&*txn, &endpoint, event_type, &data).await?;
+    let (delivery, message) = outbox::emit_test(&txn, &endpoint, event_type, &data).await?;
     txn.commit().await?;
     Ok((delivery, Some(message)))
 }

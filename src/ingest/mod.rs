@@ -9,16 +9,17 @@ pub mod body;
 pub mod canonical;
 pub mod writer;
 
+use crate::store::gate::WriteTxn;
+use crate::store::unit::Unit;
 use axum::body::Bytes;
 use chrono::Utc;
-use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde_json::Value;
 
 use self::ack::{ItemResult, Status};
 use self::apply::{Applied, Context, Failure, Issue};
 use self::body::Document;
 use self::writer::{KeyClaim, Writer, Written};
-use crate::error::{Error, ProblemCode, Result};
+use crate::error::{ProblemCode, Result};
 use crate::rules::{RuleSet, RuleSummary, Severity};
 use crate::store::{self, keys::Principal};
 
@@ -317,7 +318,7 @@ fn labelled(mut result: ItemResult, rule: &RuleSummary) -> ItemResult {
 }
 
 async fn apply_all(
-    txn: &DatabaseTransaction,
+    txn: &WriteTxn,
     strict_facilities: bool,
     max_deliveries: usize,
     principal: &Principal,
@@ -338,24 +339,23 @@ async fn apply_all(
                 document,
             } => (result.clone(), rule, path, document),
         };
-        let savepoint = txn.begin().await.map_err(Error::from_db_err)?;
+        // One unit per item, on its own savepoint: its events share their lookups and
+        // are written together at its end.
+        let unit = Unit::begin(txn).await?;
         let cx = Context {
-            db: &savepoint,
+            db: &unit,
             business_id: principal.business_id,
             strict_facilities,
             rule,
             path: path.clone(),
         };
-        // One unit per item: its events share their lookups and are written together
-        // at its end, inside the savepoint.
-        let applied = store::unit::run(&savepoint, &mut budget, apply::apply(&cx, document)).await;
-        match applied {
+        match apply::apply(&cx, document).await {
             Ok(applied) => {
-                savepoint.commit().await.map_err(Error::from_db_err)?;
+                unit.commit(&mut budget).await?;
                 accept(&mut result, applied);
             }
             Err(Failure::Rejected(issue)) => {
-                savepoint.rollback().await.map_err(Error::from_db_err)?;
+                unit.rollback().await?;
                 result.errors.push(issue);
             }
             Err(Failure::Fatal(error)) => return Err(error),

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseTransaction, DbErr};
+use sea_orm::DbErr;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinSet;
 
@@ -251,7 +251,7 @@ async fn commit(db: &Db, gate: &WriteGate, settings: Settings, mut jobs: Vec<Job
 
 /// Every job's writes, or the index of the first that failed and why.
 async fn write_all(
-    txn: &DatabaseTransaction,
+    txn: &WriteTxn,
     settings: Settings,
     jobs: &[Job],
 ) -> std::result::Result<Vec<Written>, (usize, Error)> {
@@ -292,11 +292,7 @@ fn fail_all(jobs: Vec<Job>, error: DbErr) {
 
 /// One payload inside the batch's transaction: the key claim, the items (a savepoint
 /// each), the payload record and the key's stored answer.
-async fn write_one(
-    txn: &DatabaseTransaction,
-    settings: Settings,
-    job: &Payload,
-) -> Result<Written> {
+async fn write_one(txn: &WriteTxn, settings: Settings, job: &Payload) -> Result<Written> {
     let business_id = job.principal.business_id;
     let claim = match &job.key {
         None => None,

@@ -1,6 +1,7 @@
 //! Things attached to existing shipments and orders: pallet events, documents,
 //! references and exceptions. Each publishes its event on the same connection.
 
+use super::gate::Write;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -30,7 +31,7 @@ pub struct PalletEvent {
 
 /// Records a pallet event on `shipment`.
 pub async fn pallet(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     shipment: &shipment::Model,
     event: PalletEvent,
 ) -> Result<pallet::Model> {
@@ -92,7 +93,7 @@ impl Target {
     }
 
     /// The facility of the shipment or order.
-    async fn facility_id(self, db: &impl ConnectionTrait) -> Result<Option<i64>> {
+    async fn facility_id(self, db: &impl Write) -> Result<Option<i64>> {
         let found = match self {
             Target::Shipment(id) => shipment::Entity::find_by_id(id)
                 .one(db)
@@ -121,7 +122,7 @@ pub struct NewDocument {
 
 /// Stores a document for `target` in `business_id`.
 pub async fn document(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     business_id: i64,
     target: Target,
     doc: NewDocument,
@@ -151,7 +152,7 @@ pub async fn document(
 
 /// Stores a `kind = value` reference for `target`.
 pub async fn reference(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     business_id: i64,
     target: Target,
     kind: &str,
@@ -174,7 +175,7 @@ pub async fn reference(
 
 /// Records an exception on a shipment (optionally one of its pallets).
 pub async fn exception(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     shipment: &shipment::Model,
     pallet: Option<&pallet::Model>,
     priority: ExceptionPriority,

@@ -1,6 +1,7 @@
 //! The dispatcher's side of the outbox: claims with a lease, lease renewal, and the
 //! attempt log written for many deliveries in one transaction.
 
+use super::gate::Write;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -35,29 +36,35 @@ pub struct Payload {
     pub body: String,
 }
 
-/// Claims due deliveries for `owner` with a lease: up to `per_endpoint` for each of
-/// up to `endpoints` endpoints with due work, skipping endpoints in `busy` and
-/// deliveries with an earlier undelivered one of the same ordering key. Endpoints
-/// are taken in id order from just after `after`, wrapping round, so every endpoint
-/// gets its turn. Each endpoint's backlog is read through its own range of the due
-/// index, so a long backlog of one endpoint costs the others nothing. On PostgreSQL
-/// concurrent dispatchers skip each other's rows (SKIP LOCKED).
-pub async fn claim(
+/// Up to `endpoints` endpoints with due work, skipping those in `busy`. Endpoints
+/// are taken from just after `after`, wrapping round, so every endpoint gets its
+/// turn (see [`fair_turns`]).
+pub async fn due_endpoints(
     db: &sea_orm::DatabaseConnection,
-    owner: &str,
-    lease: Duration,
-    (endpoints, per_endpoint): (u64, u64),
+    now: DateTime<Utc>,
     busy: &[i64],
     after: i64,
-) -> Result<Vec<Claimed>> {
-    let now = Utc::now();
-    // An idle dispatcher must not take SQLite's write lock every poll: look first,
+    endpoints: u64,
+) -> Result<Vec<i64>> {
+    // An idle dispatcher must not take SQLite's write lock every poll: this looks,
     // without a transaction, which endpoints have anything due at all.
-    let due_at = fair_turns(db, now, busy, after, endpoints).await?;
-    if due_at.is_empty() {
-        return Ok(Vec::new());
-    }
-    let txn = super::begin_write(db).await.map_err(Error::from_db_err)?;
+    fair_turns(db, now, busy, after, endpoints).await
+}
+
+/// Claims due deliveries for `owner` with a lease until `now + lease`: up to
+/// `per_endpoint` for each endpoint of `due_at` (from [`due_endpoints`]), skipping
+/// deliveries with an earlier undelivered one of the same ordering key. Each
+/// endpoint's backlog is read through its own range of the due index, so a long
+/// backlog of one endpoint costs the others nothing. On PostgreSQL concurrent
+/// dispatchers skip each other's rows (SKIP LOCKED).
+pub async fn claim(
+    txn: &impl Write,
+    owner: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+    per_endpoint: u64,
+    due_at: Vec<i64>,
+) -> Result<Vec<Claimed>> {
     let mut claimed = Vec::new();
     for endpoint in due_at {
         let mut query = due(now, endpoint)
@@ -70,12 +77,12 @@ pub async fn claim(
                 delivery::Column::AttemptsBeforeReplay,
             ])
             .limit(per_endpoint);
-        if db.get_database_backend() == DbBackend::Postgres {
+        if txn.get_database_backend() == DbBackend::Postgres {
             query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
         let rows = query
             .into_tuple::<(i64, i64, i64, i32, i32)>()
-            .all(&txn)
+            .all(txn)
             .await
             .map_err(Error::from_db_err)?;
         claimed.extend(rows.into_iter().map(
@@ -94,11 +101,9 @@ pub async fn claim(
             .col_expr(delivery::Column::LeaseOwner, Expr::value(owner))
             .col_expr(delivery::Column::LeaseExpiresAt, Expr::value(now + lease))
             .filter(delivery::Column::Id.is_in(list))
-            .exec(&txn)
-            .await
-            .map_err(Error::from_db_err)?;
+            .exec(txn)
+            .await?;
     }
-    txn.commit().await.map_err(Error::from_db_err)?;
     Ok(claimed)
 }
 
@@ -116,7 +121,7 @@ async fn fair_turns(
     use sea_orm::QueryTrait;
     use sea_orm::sea_query::{Order, SelectStatement};
     let rotated = |column: &str| Expr::cust_with_values(format!(r#"("{column}" <= $1)"#), [after]);
-    let mut candidates: SelectStatement = due_endpoints(now, busy)
+    let mut candidates: SelectStatement = due_rows_by_endpoint(now, busy)
         .column(webhook_endpoint::Column::BusinessId)
         .into_query();
     candidates.expr_as(
@@ -142,7 +147,10 @@ async fn fair_turns(
 
 /// Enabled endpoints outside `busy` with a delivery due at `now` that no lease
 /// holds: one seek into the due index per endpoint.
-fn due_endpoints(now: DateTime<Utc>, busy: &[i64]) -> sea_orm::Select<webhook_endpoint::Entity> {
+fn due_rows_by_endpoint(
+    now: DateTime<Utc>,
+    busy: &[i64],
+) -> sea_orm::Select<webhook_endpoint::Entity> {
     use delivery::Column as D;
     let d = Alias::new("d");
     let leased_by_none = Expr::col((d.clone(), D::LeaseExpiresAt))
@@ -226,24 +234,21 @@ fn due(now: DateTime<Utc>, endpoint: i64) -> sea_orm::Select<delivery::Entity> {
 /// another dispatcher has taken over in the meantime stays with it. Answers how
 /// many were renewed.
 pub async fn renew(
-    db: &sea_orm::DatabaseConnection,
+    txn: &impl Write,
     owner: &str,
     ids: &[i64],
     until: DateTime<Utc>,
 ) -> Result<u64> {
-    let txn = super::begin_write(db).await.map_err(Error::from_db_err)?;
     let mut renewed = 0;
     for list in stable::id_lists(ids) {
         renewed += delivery::Entity::update_many()
             .col_expr(delivery::Column::LeaseExpiresAt, Expr::value(until))
             .filter(delivery::Column::Id.is_in(list))
             .filter(delivery::Column::LeaseOwner.eq(owner))
-            .exec(&txn)
-            .await
-            .map_err(Error::from_db_err)?
+            .exec(txn)
+            .await?
             .rows_affected;
     }
-    txn.commit().await.map_err(Error::from_db_err)?;
     Ok(renewed)
 }
 
@@ -263,12 +268,9 @@ fn without_lease(owner: &str, ids: Vec<i64>) -> sea_orm::UpdateMany<delivery::En
 }
 
 /// Gives claimed deliveries back at once, for another round or another dispatcher.
-pub async fn release(db: &sea_orm::DatabaseConnection, owner: &str, ids: &[i64]) -> Result<()> {
+pub async fn release(txn: &impl Write, owner: &str, ids: &[i64]) -> Result<()> {
     for list in stable::id_lists(ids) {
-        without_lease(owner, list)
-            .exec(db)
-            .await
-            .map_err(Error::from_db_err)?;
+        without_lease(owner, list).exec(txn).await?;
     }
     Ok(())
 }
@@ -303,12 +305,11 @@ struct Outcome<'a> {
 /// Logs the attempts and moves each delivery on, where `owner` still holds its
 /// lease, all in one transaction: the dispatcher's group commit.
 pub async fn record_attempts(
-    db: &sea_orm::DatabaseConnection,
+    txn: &impl Write,
     owner: &str,
     records: &[AttemptRecord],
 ) -> Result<()> {
     let now = Utc::now();
-    let txn = super::begin_write(db).await.map_err(Error::from_db_err)?;
     for chunk in stable::chunks(records) {
         delivery_attempt::Entity::insert_many(chunk.iter().map(|r| {
             delivery_attempt::ActiveModel {
@@ -322,9 +323,8 @@ pub async fn record_attempts(
                 ..Default::default()
             }
         }))
-        .exec_without_returning(&txn)
-        .await
-        .map_err(Error::from_db_err)?;
+        .exec_without_returning(txn)
+        .await?;
     }
     let mut alike: BTreeMap<Outcome<'_>, Vec<i64>> = BTreeMap::new();
     for r in records {
@@ -344,14 +344,14 @@ pub async fn record_attempts(
     }
     for (outcome, ids) in alike {
         for list in stable::id_lists(&ids) {
-            set_outcome(&txn, owner, &outcome, list, now).await?;
+            set_outcome(txn, owner, &outcome, list, now).await?;
         }
     }
-    txn.commit().await.map_err(Error::from_db_err)
+    Ok(())
 }
 
 async fn set_outcome(
-    txn: &impl ConnectionTrait,
+    txn: &impl Write,
     owner: &str,
     outcome: &Outcome<'_>,
     ids: Vec<i64>,

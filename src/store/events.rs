@@ -1,7 +1,7 @@
 //! The events every change publishes, built from the stored rows and written to the
 //! outbox on the same connection (so inside the change's transaction).
 
-use sea_orm::ConnectionTrait;
+use super::gate::Write;
 use serde_json::{Value, json};
 
 use super::entities::{document, exception, order, pallet, shipment};
@@ -13,11 +13,11 @@ use crate::error::Result;
 
 /// Business and facility slugs of a row.
 async fn slugs(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     business_id: i64,
     facility_id: Option<i64>,
 ) -> Result<(String, Option<String>)> {
-    unit::slugs((business_id, facility_id), || async {
+    unit::slugs(db, (business_id, facility_id), || async {
         Ok(tenancy::slugs(db, business_id, facility_id)
             .await?
             .unwrap_or_default())
@@ -25,10 +25,10 @@ async fn slugs(
     .await
 }
 
-async fn dock_slug(db: &impl ConnectionTrait, dock_id: Option<i64>) -> Result<Option<String>> {
+async fn dock_slug(db: &impl Write, dock_id: Option<i64>) -> Result<Option<String>> {
     match dock_id {
         Some(id) => {
-            unit::dock_slug(id, || async {
+            unit::dock_slug(db, id, || async {
                 Ok(tenancy::dock_by_id(db, id).await?.map(|d| d.slug))
             })
             .await
@@ -38,7 +38,7 @@ async fn dock_slug(db: &impl ConnectionTrait, dock_id: Option<i64>) -> Result<Op
 }
 
 async fn publish(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     event_type: EventType,
     business_id: i64,
     facility_id: Option<i64>,
@@ -88,11 +88,7 @@ fn shipment_data(
 }
 
 /// `shipment.created`, `.updated`, `.status_changed` or `.cancelled`.
-pub async fn shipment(
-    db: &impl ConnectionTrait,
-    event_type: EventType,
-    s: &shipment::Model,
-) -> Result<()> {
+pub async fn shipment(db: &impl Write, event_type: EventType, s: &shipment::Model) -> Result<()> {
     let dock = dock_slug(db, s.dock_id).await?;
     publish(
         db,
@@ -106,7 +102,7 @@ pub async fn shipment(
 }
 
 /// `shipment.completed`: the shipment with its orders, dock and pallets.
-pub async fn shipment_completed(db: &impl ConnectionTrait, s: &shipment::Model) -> Result<()> {
+pub async fn shipment_completed(db: &impl Write, s: &shipment::Model) -> Result<()> {
     let dock = dock_slug(db, s.dock_id).await?;
     let orders: Vec<Value> = orders::for_shipment(db, s.id)
         .await?
@@ -145,11 +141,7 @@ fn completed_pallet(p: &pallet::Model) -> Value {
 }
 
 /// `order.created`, `.updated` or `.cancelled`.
-pub async fn order(
-    db: &impl ConnectionTrait,
-    event_type: EventType,
-    o: &order::Model,
-) -> Result<()> {
+pub async fn order(db: &impl Write, event_type: EventType, o: &order::Model) -> Result<()> {
     let key = match o.shipment_id {
         Some(shipment_id) => format!("shipment:{shipment_id}"),
         None => format!("order:{}", o.id),
@@ -182,7 +174,7 @@ fn order_data(o: &order::Model, business: String, facility: Option<String>) -> V
 
 /// `pallet.processed`: one pallet event with its shipment, dock, orders and labels.
 pub async fn pallet_processed(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     p: &pallet::Model,
     s: &shipment::Model,
     order_numbers: &[String],
@@ -223,7 +215,7 @@ fn pallet_data(
 
 /// `document.attached`.
 pub async fn document_attached(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     d: &document::Model,
     facility_id: Option<i64>,
 ) -> Result<()> {
@@ -261,7 +253,7 @@ fn document_data(d: &document::Model, business: String, facility: Option<String>
 
 /// `exception.created`.
 pub async fn exception_created(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     e: &exception::Model,
     s: &shipment::Model,
     pallet_code: Option<&str>,

@@ -5,13 +5,9 @@
 //! first come first served. PostgreSQL locks rows, not the database: there the gate
 //! is open.
 
-use std::ops::Deref;
 use std::sync::Arc;
 
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
-    QueryResult, Statement,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// The turn-taking of one process's writers on one database.
@@ -60,39 +56,79 @@ impl WriteTxn {
     pub async fn rollback(self) -> Result<(), DbErr> {
         self.txn.rollback().await
     }
-}
 
-impl Deref for WriteTxn {
-    type Target = DatabaseTransaction;
-
-    fn deref(&self) -> &DatabaseTransaction {
-        &self.txn
+    /// A savepoint inside this transaction, for a [`super::unit::Unit`].
+    pub(super) async fn savepoint(&self) -> Result<DatabaseTransaction, DbErr> {
+        use sea_orm::TransactionTrait;
+        self.txn.begin().await
     }
 }
 
-#[async_trait::async_trait]
-impl ConnectionTrait for WriteTxn {
-    fn get_database_backend(&self) -> DbBackend {
-        self.txn.get_database_backend()
-    }
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::WriteTxn {}
+    impl Sealed for crate::store::unit::Unit {}
+}
 
-    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.txn.execute_raw(stmt).await
-    }
+/// A connection that may write: a [`WriteTxn`], begun on its turn in the write
+/// queue, or a [`super::unit::Unit`] inside one. The store's write functions take
+/// only this, so a write that bypasses the queue or its transaction does not
+/// compile. Sealed: the store's two types are the only ones.
+pub trait Write: ConnectionTrait + Sync + sealed::Sealed {
+    /// What the unit remembers, and the outbox messages waiting for its end;
+    /// `None` outside a unit, where each message is written as it is emitted.
+    fn unit(&self) -> Option<&super::unit::Memory>;
+}
 
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.txn.execute_unprepared(sql).await
-    }
-
-    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.txn.query_one_raw(stmt).await
-    }
-
-    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.txn.query_all_raw(stmt).await
-    }
-
-    fn support_returning(&self) -> bool {
-        self.txn.support_returning()
+impl Write for WriteTxn {
+    fn unit(&self) -> Option<&super::unit::Memory> {
+        None
     }
 }
+
+/// `ConnectionTrait` for a wrapper of a `DatabaseTransaction` in field `$field`.
+macro_rules! delegate_connection {
+    ($type:ty, $field:ident) => {
+        #[async_trait::async_trait]
+        impl sea_orm::ConnectionTrait for $type {
+            fn get_database_backend(&self) -> sea_orm::DbBackend {
+                self.$field.get_database_backend()
+            }
+
+            async fn execute_raw(
+                &self,
+                stmt: sea_orm::Statement,
+            ) -> Result<sea_orm::ExecResult, sea_orm::DbErr> {
+                self.$field.execute_raw(stmt).await
+            }
+
+            async fn execute_unprepared(
+                &self,
+                sql: &str,
+            ) -> Result<sea_orm::ExecResult, sea_orm::DbErr> {
+                self.$field.execute_unprepared(sql).await
+            }
+
+            async fn query_one_raw(
+                &self,
+                stmt: sea_orm::Statement,
+            ) -> Result<Option<sea_orm::QueryResult>, sea_orm::DbErr> {
+                self.$field.query_one_raw(stmt).await
+            }
+
+            async fn query_all_raw(
+                &self,
+                stmt: sea_orm::Statement,
+            ) -> Result<Vec<sea_orm::QueryResult>, sea_orm::DbErr> {
+                self.$field.query_all_raw(stmt).await
+            }
+
+            fn support_returning(&self) -> bool {
+                self.$field.support_returning()
+            }
+        }
+    };
+}
+pub(super) use delegate_connection;
+
+delegate_connection!(WriteTxn, txn);

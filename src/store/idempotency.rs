@@ -1,5 +1,6 @@
 //! Idempotency keys: claim a key, finish it with the response, or release it.
 
+use super::gate::Write;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -32,7 +33,7 @@ pub struct Window {
 
 /// Claims `key` for a request with `fingerprint`.
 pub async fn claim(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     business_id: i64,
     key: &str,
     fingerprint: &str,
@@ -107,12 +108,7 @@ async fn find(
 
 /// Completes a claimed key with the answer's status and the payload record that
 /// holds its body; run in the transaction of the request's writes.
-pub async fn finish(
-    db: &impl ConnectionTrait,
-    id: i64,
-    status: u16,
-    logging_id: &str,
-) -> Result<()> {
+pub async fn finish(db: &impl Write, id: i64, status: u16, logging_id: &str) -> Result<()> {
     let Some(row) = idempotency_key::Entity::find_by_id(id)
         .one(db)
         .await
@@ -129,7 +125,7 @@ pub async fn finish(
 }
 
 /// Deletes expired keys; returns how many.
-pub async fn purge_expired(db: &impl ConnectionTrait) -> Result<u64> {
+pub async fn purge_expired(db: &impl Write) -> Result<u64> {
     let result = idempotency_key::Entity::delete_many()
         .filter(idempotency_key::Column::ExpiresAt.lte(Utc::now()))
         .exec(db)

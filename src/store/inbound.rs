@@ -1,5 +1,6 @@
 //! The record of every payload received.
 
+use super::gate::Write;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
@@ -32,10 +33,7 @@ pub struct NewInbound<'a> {
 }
 
 /// Records a payload; its body is kept as text (invalid UTF-8 replaced).
-pub async fn record(
-    db: &impl ConnectionTrait,
-    p: NewInbound<'_>,
-) -> Result<inbound_payload::Model> {
+pub async fn record(db: &impl Write, p: NewInbound<'_>) -> Result<inbound_payload::Model> {
     let record = inbound_payload::ActiveModel {
         logging_id: Set(p.logging_id.to_string()),
         business_id: Set(p.business_id),

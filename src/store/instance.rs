@@ -28,7 +28,7 @@ pub async fn public_id_key(db: &Db, gate: &WriteGate) -> Result<IdKey> {
             .do_nothing()
             .to_owned(),
     )
-    .exec_without_returning(&*txn)
+    .exec_without_returning(&txn)
     .await
     .map_err(Error::from_db_err)?;
     txn.commit().await?;

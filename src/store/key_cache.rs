@@ -118,10 +118,24 @@ mod tests {
         let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
         crate::store::migrate(&db).await.unwrap();
         let slug = Slug::parse("acme").unwrap();
-        let created = keys::create(&db, &slug, "test", &[crate::domain::Scope::Read])
+        let txn = crate::store::gate::WriteGate::for_db(&db)
+            .begin(&db)
             .await
             .unwrap();
+        let created = keys::create(&txn, &slug, "test", &[crate::domain::Scope::Read])
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
         (db, created)
+    }
+
+    async fn revoke(db: &sea_orm::DatabaseConnection, id: i64) {
+        let txn = crate::store::gate::WriteGate::for_db(db)
+            .begin(db)
+            .await
+            .unwrap();
+        keys::revoke(&txn, id).await.unwrap();
+        txn.commit().await.unwrap();
     }
 
     #[tokio::test]
@@ -131,7 +145,7 @@ mod tests {
         let found = cache.authenticate(&db, &created.plaintext).await.unwrap();
         assert_eq!(found.map(|p| p.key_id), Some(created.key.id));
         assert_eq!(cache.len(), 1);
-        keys::revoke(&db, created.key.id).await.unwrap();
+        revoke(&db, created.key.id).await;
         let after = cache.authenticate(&db, &created.plaintext).await.unwrap();
         assert!(
             after.is_none(),

@@ -1,5 +1,6 @@
 //! API keys: 256 random bits, shown once, stored as a SHA-256 hash and found by it.
 
+use super::gate::Write;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
@@ -70,7 +71,7 @@ fn generate() -> String {
 
 /// Creates a key for `business` (creating the business if missing).
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     business: &Slug,
     name: &str,
     scopes: &[Scope],
@@ -80,7 +81,7 @@ pub async fn create(
 
 /// Creates a key with its own requests-per-second limit (`None`: the default).
 pub async fn create_with_rate_limit(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     business: &Slug,
     name: &str,
     scopes: &[Scope],
@@ -176,7 +177,7 @@ pub async fn ids_named(
 }
 
 /// Revokes key `id`; revoking twice is harmless. `NotFound` when no such key.
-pub async fn revoke(db: &impl ConnectionTrait, id: i64) -> Result<api_key::Model> {
+pub async fn revoke(db: &impl Write, id: i64) -> Result<api_key::Model> {
     let key = api_key::Entity::find_by_id(id)
         .one(db)
         .await

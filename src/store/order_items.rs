@@ -1,6 +1,7 @@
 //! Removing lines from an order by what identifies them.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use super::gate::Write;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::entities::order_item;
 use crate::error::{Error, Result};
@@ -15,11 +16,7 @@ pub struct Deleted {
 }
 
 /// Deletes the order's lines whose identifier (else LPN, else SKU) is one of `keys`.
-pub async fn delete_by_keys(
-    db: &impl ConnectionTrait,
-    order_id: i64,
-    keys: &[String],
-) -> Result<Deleted> {
+pub async fn delete_by_keys(db: &impl Write, order_id: i64, keys: &[String]) -> Result<Deleted> {
     let lines = super::orders::items(db, order_id).await?;
     let key_of = |line: &order_item::Model| {
         line.identifier

@@ -1,5 +1,6 @@
 //! Orders and their items.
 
+use super::gate::Write;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -130,7 +131,7 @@ pub struct OrderWithItems {
 
 /// Creates an order with its items; a number already used in the facility is a 409.
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     facility: &facility::Model,
     number: &OrderNumber,
     mut fields: OrderFields,
@@ -166,7 +167,7 @@ fn take_cancel(fields: &mut OrderFields) -> bool {
 /// multi-row statements, then all their items, then an `order.created` event each.
 /// The numbers must differ from each other; one already used in the facility is a 409.
 pub async fn create_many(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     facility: &facility::Model,
     new: Vec<(OrderNumber, OrderFields)>,
 ) -> Result<Vec<order::Model>> {
@@ -314,7 +315,7 @@ fn item_model(order_id: i64, position: i32, item: ItemFields) -> order_item::Act
 }
 
 async fn insert_items(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     order_id: i64,
     first_position: i32,
     items: Vec<ItemFields>,
@@ -341,7 +342,7 @@ async fn insert_items(
 /// Updates an order and applies its items by `items_mode`. A cancelled order cannot
 /// be revived (409 `order_cancelled`).
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     existing: order::Model,
     mut fields: OrderFields,
     mode: UpdateMode,
@@ -374,7 +375,7 @@ pub async fn update(
 }
 
 async fn apply_items(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     order_id: i64,
     sent: Vec<ItemFields>,
     mode: ItemsMode,
@@ -403,7 +404,7 @@ async fn apply_items(
 }
 
 async fn merge_items(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     order_id: i64,
     existing: Vec<order_item::Model>,
     sent: Vec<ItemFields>,
@@ -426,7 +427,7 @@ async fn merge_items(
     insert_items(db, order_id, next_position, added).await
 }
 
-async fn delete_items(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<()> {
+async fn delete_items(db: &impl Write, ids: Vec<i64>) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -440,7 +441,7 @@ async fn delete_items(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<()> {
 
 /// Cancels an order. Cancelling a cancelled order changes nothing and succeeds.
 pub async fn cancel(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     existing: order::Model,
     cancellation: super::Cancellation,
 ) -> Result<order::Model> {
@@ -464,7 +465,7 @@ pub async fn cancel(
 /// (two cancels at once emit one `order.cancelled`; nothing changes an order a
 /// concurrent cancel got to first). SQLite has one writer at a time: `existing` is
 /// current already.
-async fn current(db: &impl ConnectionTrait, existing: order::Model) -> Result<order::Model> {
+async fn current(db: &impl Write, existing: order::Model) -> Result<order::Model> {
     if db.get_database_backend() != sea_orm::DbBackend::Postgres {
         return Ok(existing);
     }
@@ -496,7 +497,7 @@ pub async fn find(
 /// SQLite the write gate already lets one writer in at a time): a version check or
 /// a status check made on it holds until the write.
 pub async fn find_locked(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     business_id: i64,
     id: i64,
 ) -> Result<Option<order::Model>> {

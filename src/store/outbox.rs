@@ -2,6 +2,7 @@
 //! one delivery per interested endpoint, and the messages read back for pushes and pulls.
 //! Inside a [`unit`] the messages are written together at the unit's end.
 
+use super::gate::Write;
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
 
@@ -71,7 +72,7 @@ pub fn envelope(event_type: EventType, at: chrono::DateTime<Utc>, data: &Value) 
 
 /// Emits the message and its deliveries on the change's connection (so inside its
 /// transaction): at once, or at the end of the enclosing [`unit`].
-pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<Emitted> {
+pub async fn emit(db: &impl Write, event: NewEvent) -> Result<Emitted> {
     let now = Utc::now();
     let body = envelope(event.event_type, now, &event.data);
     let emitted = Emitted {
@@ -88,12 +89,14 @@ pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<Emitted>
         created_at: Set(now),
         ..Default::default()
     };
-    let endpoints = unit::endpoints(event.business_id, || endpoints_of(db, event.business_id))
-        .await?
-        .iter()
-        .filter(|e| wants(e, &event))
-        .map(|e| e.id)
-        .collect();
+    let endpoints = unit::endpoints(db, event.business_id, || {
+        endpoints_of(db, event.business_id)
+    })
+    .await?
+    .iter()
+    .filter(|e| wants(e, &event))
+    .map(|e| e.id)
+    .collect();
     let pending = Pending {
         message,
         webhook_id: emitted.webhook_id.clone(),
@@ -101,16 +104,13 @@ pub async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<Emitted>
         endpoints,
         at: now,
     };
-    if let Some(pending) = unit::defer(pending) {
+    if let Some(pending) = unit::defer(db, pending) {
         write_pending(db, vec![pending]).await?;
     }
     Ok(emitted)
 }
 
-async fn endpoints_of(
-    db: &impl ConnectionTrait,
-    business_id: i64,
-) -> Result<Vec<webhook_endpoint::Model>> {
+async fn endpoints_of(db: &impl Write, business_id: i64) -> Result<Vec<webhook_endpoint::Model>> {
     webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::BusinessId.eq(business_id))
         .filter(webhook_endpoint::Column::Disabled.eq(false))
@@ -121,7 +121,7 @@ async fn endpoints_of(
 
 /// Writes emitted messages in emission order, several to a statement (in the fixed
 /// sizes of [`stable::chunks`], so the statement texts repeat), then their deliveries.
-pub(super) async fn write_pending(db: &impl ConnectionTrait, pending: Vec<Pending>) -> Result<()> {
+pub(super) async fn write_pending(db: &impl Write, pending: Vec<Pending>) -> Result<()> {
     for chunk in stable::chunks(&pending) {
         let rows = chunk.iter().map(|p| p.message.clone());
         if chunk.iter().all(|p| p.endpoints.is_empty()) {
@@ -173,7 +173,7 @@ pub(super) async fn write_pending(db: &impl ConnectionTrait, pending: Vec<Pendin
 /// Writes a test message of `event_type` with `data` and its one delivery, to
 /// `endpoint` only, whatever its filters; the pull and subscriptions leave it out.
 pub async fn emit_test(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     endpoint: &webhook_endpoint::Model,
     event_type: EventType,
     data: &Value,

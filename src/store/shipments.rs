@@ -1,5 +1,6 @@
 //! Shipments and their status history.
 
+use super::gate::Write;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
@@ -58,7 +59,7 @@ where
 
 /// Creates a shipment in `facility`; a number already used there is a 409 `duplicate`.
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     facility: &super::entities::facility::Model,
     number: &ShipmentNumber,
     mut fields: ShipmentFields,
@@ -109,7 +110,7 @@ fn completes(before: Option<ShipmentStatus>, after: ShipmentStatus) -> bool {
 }
 
 async fn apply_fields(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     facility: &super::entities::facility::Model,
     active: &mut shipment::ActiveModel,
     f: ShipmentFields,
@@ -173,7 +174,7 @@ fn stamp_status_times(
 }
 
 async fn record_status(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     shipment_id: i64,
     status: ShipmentStatus,
     occurred_at: DateTime<Utc>,
@@ -196,7 +197,7 @@ async fn record_status(
 /// Updates a shipment; a status change is added to its history. A cancelled
 /// shipment cannot be changed (409 `shipment_cancelled`).
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     existing: shipment::Model,
     mut fields: ShipmentFields,
     mode: UpdateMode,
@@ -250,7 +251,7 @@ pub async fn update(
 
 /// Cancels a shipment. Cancelling a cancelled shipment changes nothing and succeeds.
 pub async fn cancel(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     existing: shipment::Model,
     cancellation: super::Cancellation,
 ) -> Result<shipment::Model> {
@@ -280,7 +281,7 @@ pub async fn cancel(
 /// On PostgreSQL, the shipment as it is now, its row locked until the transaction
 /// ends, so a status check made on it holds until the write (see the orders' twin).
 /// SQLite has one writer at a time: `existing` is current already.
-async fn current(db: &impl ConnectionTrait, existing: shipment::Model) -> Result<shipment::Model> {
+async fn current(db: &impl Write, existing: shipment::Model) -> Result<shipment::Model> {
     if db.get_database_backend() != sea_orm::DbBackend::Postgres {
         return Ok(existing);
     }
@@ -312,7 +313,7 @@ pub async fn find(
 /// SQLite the write gate already lets one writer in at a time): a version check or
 /// a status check made on it holds until the write.
 pub async fn find_locked(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     business_id: i64,
     id: i64,
 ) -> Result<Option<shipment::Model>> {

@@ -1,6 +1,7 @@
 //! Businesses, facilities and docks. Facilities and docks are created on first
 //! reference unless strict mode asks for them to exist already.
 
+use super::gate::Write;
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -10,7 +11,7 @@ use crate::domain::Slug;
 use crate::error::{Error, ProblemCode, Result};
 
 /// Finds the business `slug`, creating it (named after its slug) when missing.
-pub async fn ensure_business(db: &impl ConnectionTrait, slug: &Slug) -> Result<business::Model> {
+pub async fn ensure_business(db: &impl Write, slug: &Slug) -> Result<business::Model> {
     if let Some(found) = find_business(db, slug).await? {
         return Ok(found);
     }
@@ -91,7 +92,7 @@ pub async fn slugs(
 
 /// Resolves `slug` within the business, creating the facility unless `strict`.
 pub async fn facility(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     business_id: i64,
     slug: &Slug,
     strict: bool,
@@ -151,11 +152,7 @@ pub async fn facility_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option
 }
 
 /// Resolves a dock of the facility, creating it on first reference.
-pub async fn dock(
-    db: &impl ConnectionTrait,
-    facility: &facility::Model,
-    slug: &Slug,
-) -> Result<dock::Model> {
+pub async fn dock(db: &impl Write, facility: &facility::Model, slug: &Slug) -> Result<dock::Model> {
     let find = || {
         dock::Entity::find()
             .filter(dock::Column::FacilityId.eq(facility.id))

@@ -4,33 +4,42 @@
 //! written together at its end, in multi-row statements, on the unit's own
 //! connection: still inside the change's transaction, before it commits.
 //!
-//! Outside a unit (GraphQL mutations, the dispatcher) every event is written at once,
-//! as it is emitted.
+//! A [`Unit`] is itself a [`Write`] connection: the store's write functions find its
+//! memory through [`Write::unit`]. Outside a unit (a plain [`WriteTxn`]) every event
+//! is written at once, as it is emitted.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use sea_orm::ConnectionTrait;
+use sea_orm::DatabaseTransaction;
 
 use super::entities::webhook_endpoint;
+use super::gate::{Write, WriteTxn, delegate_connection};
 use super::outbox::{self, Pending};
 use crate::error::{Error, Result};
 
-tokio::task_local! {
-    static UNIT: RefCell<Unit>;
-}
-
 /// What one unit remembers. Nothing here can change while the unit runs: the unit
-/// neither renames businesses or facilities nor edits endpoints, and a savepoint that
-/// rolls back takes its unit's memory with it.
+/// neither renames businesses or facilities nor edits endpoints, and a unit that
+/// rolls back takes its memory with it.
 #[derive(Default)]
-struct Unit {
+struct State {
     slugs: HashMap<(i64, Option<i64>), (String, Option<String>)>,
     endpoints: HashMap<i64, Arc<Vec<webhook_endpoint::Model>>>,
     dock_slugs: HashMap<i64, Option<String>>,
     pending: Vec<Pending>,
+}
+
+/// A unit's memory. The lock is never held across an await.
+#[derive(Default)]
+pub struct Memory(Mutex<State>);
+
+impl Memory {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// How many webhook deliveries one payload may still create: a payload whose events
@@ -48,93 +57,124 @@ impl DeliveryBudget {
     }
 }
 
-/// Runs `work` as one unit on `db`, then writes the outbox messages it emitted. A unit
-/// that failed writes none of them, nor does one whose deliveries exceed what is left
-/// of `budget`.
-pub async fn run<C, T, E>(
-    db: &C,
-    budget: &mut DeliveryBudget,
-    work: impl Future<Output = Result<T, E>>,
-) -> Result<T, E>
-where
-    C: ConnectionTrait,
-    E: From<Error>,
-{
-    let (result, pending) = UNIT
-        .scope(RefCell::new(Unit::default()), async {
-            let result = work.await;
-            let pending = UNIT.with(|unit| std::mem::take(&mut unit.borrow_mut().pending));
-            (result, pending)
-        })
-        .await;
-    let value = result?;
-    let deliveries: usize = pending.iter().map(Pending::deliveries).sum();
-    if deliveries > budget.left {
-        return Err(Error::TooManyDeliveries { max: budget.max }.into());
-    }
-    budget.left -= deliveries;
-    outbox::write_pending(db, pending).await?;
-    Ok(value)
+/// One unit of work on a savepoint of its write transaction. Dropped without
+/// [`Unit::commit`], its writes roll back with the outbox messages it emitted.
+pub struct Unit {
+    txn: DatabaseTransaction,
+    memory: Memory,
 }
 
-/// Queues an emitted message for the unit's end; gives it back outside a unit.
-pub(super) fn defer(pending: Pending) -> Option<Pending> {
-    let mut slot = Some(pending);
-    let _ = UNIT.try_with(|unit| {
-        if let Some(p) = slot.take() {
-            unit.borrow_mut().pending.push(p);
+delegate_connection!(Unit, txn);
+
+impl Write for Unit {
+    fn unit(&self) -> Option<&Memory> {
+        Some(&self.memory)
+    }
+}
+
+impl Unit {
+    /// Begins a unit inside `txn`.
+    pub async fn begin(txn: &WriteTxn) -> Result<Unit> {
+        Ok(Unit {
+            txn: txn.savepoint().await?,
+            memory: Memory::default(),
+        })
+    }
+
+    /// Writes the outbox messages the unit emitted and releases its savepoint. When
+    /// they would create more deliveries than `budget` has left, nothing of the unit
+    /// is kept and the answer is `too_many_deliveries`.
+    pub async fn commit(self, budget: &mut DeliveryBudget) -> Result<()> {
+        let pending = std::mem::take(&mut self.memory.state().pending);
+        let deliveries: usize = pending.iter().map(Pending::deliveries).sum();
+        if deliveries > budget.left {
+            return Err(Error::TooManyDeliveries { max: budget.max });
         }
-    });
-    slot
+        budget.left -= deliveries;
+        outbox::write_pending(&self, pending).await?;
+        Ok(self.txn.commit().await?)
+    }
+
+    /// Undoes what the unit wrote; its emitted messages are never written.
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.txn.rollback().await?)
+    }
+}
+
+/// Queues an emitted message for the end of `db`'s unit; gives it back outside one.
+pub(super) fn defer(db: &impl Write, pending: Pending) -> Option<Pending> {
+    match db.unit() {
+        Some(memory) => {
+            memory.state().pending.push(pending);
+            None
+        }
+        None => Some(pending),
+    }
+}
+
+/// `key`'s entry in `db`'s unit memory, else what `read` finds (then remembered).
+async fn remembered<K, V, F>(
+    db: &impl Write,
+    map: fn(&mut State) -> &mut HashMap<K, V>,
+    key: K,
+    read: impl FnOnce() -> F,
+) -> Result<V>
+where
+    K: std::hash::Hash + Eq,
+    V: Clone,
+    F: Future<Output = Result<V>>,
+{
+    if let Some(found) = db
+        .unit()
+        .and_then(|m| map(&mut m.state()).get(&key).cloned())
+    {
+        return Ok(found);
+    }
+    let found = read().await?;
+    if let Some(memory) = db.unit() {
+        map(&mut memory.state()).insert(key, found.clone());
+    }
+    Ok(found)
 }
 
 /// The slugs of a business and one of its facilities, read once per unit.
 pub(super) async fn slugs<F>(
+    db: &impl Write,
     key: (i64, Option<i64>),
     read: impl FnOnce() -> F,
 ) -> Result<(String, Option<String>)>
 where
     F: Future<Output = Result<(String, Option<String>)>>,
 {
-    if let Ok(Some(found)) = UNIT.try_with(|unit| unit.borrow().slugs.get(&key).cloned()) {
-        return Ok(found);
-    }
-    let found = read().await?;
-    let _ = UNIT.try_with(|unit| unit.borrow_mut().slugs.insert(key, found.clone()));
-    Ok(found)
+    remembered(db, |s| &mut s.slugs, key, read).await
 }
 
 /// A dock's slug, read once per unit.
-pub(super) async fn dock_slug<F>(id: i64, read: impl FnOnce() -> F) -> Result<Option<String>>
+pub(super) async fn dock_slug<F>(
+    db: &impl Write,
+    id: i64,
+    read: impl FnOnce() -> F,
+) -> Result<Option<String>>
 where
     F: Future<Output = Result<Option<String>>>,
 {
-    if let Ok(Some(found)) = UNIT.try_with(|unit| unit.borrow().dock_slugs.get(&id).cloned()) {
-        return Ok(found);
-    }
-    let found = read().await?;
-    let _ = UNIT.try_with(|unit| unit.borrow_mut().dock_slugs.insert(id, found.clone()));
-    Ok(found)
+    remembered(db, |s| &mut s.dock_slugs, id, read).await
 }
 
 /// The business's enabled endpoints, read once per unit.
 pub(super) async fn endpoints<F>(
+    db: &impl Write,
     business_id: i64,
     read: impl FnOnce() -> F,
 ) -> Result<Arc<Vec<webhook_endpoint::Model>>>
 where
     F: Future<Output = Result<Vec<webhook_endpoint::Model>>>,
 {
-    if let Ok(Some(found)) =
-        UNIT.try_with(|unit| unit.borrow().endpoints.get(&business_id).cloned())
-    {
-        return Ok(found);
-    }
-    let found = Arc::new(read().await?);
-    let _ = UNIT.try_with(|unit| {
-        unit.borrow_mut()
-            .endpoints
-            .insert(business_id, found.clone())
-    });
-    Ok(found)
+    remembered(
+        db,
+        |s| &mut s.endpoints,
+        business_id,
+        || async { Ok(Arc::new(read().await?)) },
+    )
+    .await
 }

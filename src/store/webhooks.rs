@@ -1,5 +1,6 @@
 //! Webhook endpoints, their deliveries and attempts.
 
+use super::gate::Write;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -35,7 +36,7 @@ fn not_found(id: i64) -> Error {
 
 /// Registers an endpoint with its first secret.
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     business_id: i64,
     url: String,
     fields: EndpointFields,
@@ -123,7 +124,7 @@ pub async fn list_for(
 
 /// Changes an endpoint's settings.
 pub async fn update(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     endpoint: webhook_endpoint::Model,
     fields: EndpointFields,
 ) -> Result<webhook_endpoint::Model> {
@@ -146,7 +147,7 @@ pub async fn update(
 
 /// Enables or disables an endpoint; `reason` says why it was disabled.
 pub async fn set_disabled(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     endpoint: webhook_endpoint::Model,
     disabled: bool,
     reason: Option<String>,
@@ -159,7 +160,7 @@ pub async fn set_disabled(
 }
 
 /// Disables an endpoint by id (the receiver answered 410 Gone).
-pub async fn disable_by_id(db: &impl ConnectionTrait, id: i64, reason: &str) -> Result<()> {
+pub async fn disable_by_id(db: &impl Write, id: i64, reason: &str) -> Result<()> {
     webhook_endpoint::Entity::update_many()
         .col_expr(webhook_endpoint::Column::Disabled, Expr::value(true))
         .col_expr(
@@ -176,7 +177,7 @@ pub async fn disable_by_id(db: &impl ConnectionTrait, id: i64, reason: &str) -> 
 
 /// Installs a new secret; the old one keeps signing for `overlap`.
 pub async fn rotate(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     endpoint: webhook_endpoint::Model,
     new_secret: &str,
     overlap: Duration,
@@ -192,7 +193,7 @@ pub async fn rotate(
 }
 
 /// Deletes an endpoint with its deliveries.
-pub async fn delete(db: &impl ConnectionTrait, endpoint: webhook_endpoint::Model) -> Result<()> {
+pub async fn delete(db: &impl Write, endpoint: webhook_endpoint::Model) -> Result<()> {
     webhook_endpoint::Entity::delete_by_id(endpoint.id)
         .exec(db)
         .await
@@ -339,7 +340,7 @@ pub async fn attempts(
 
 /// Puts one delivery of the endpoint back in the queue, to go out now.
 pub async fn replay(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     endpoint_id: i64,
     delivery_id: i64,
 ) -> Result<delivery::Model> {
@@ -366,7 +367,7 @@ pub async fn replay(
 
 /// Re-queues the deliveries matching `query` (its state: `failed` or `delivered`) to
 /// be sent again now, as a replay of each would; returns how many.
-pub async fn replay_matching(db: &impl ConnectionTrait, query: &DeliveryQuery) -> Result<u64> {
+pub async fn replay_matching(db: &impl Write, query: &DeliveryQuery) -> Result<u64> {
     use delivery::Column as C;
     let now = Utc::now();
     let mut update = delivery::Entity::update_many()
@@ -503,7 +504,7 @@ pub async fn health(
 /// Re-queues every dead-lettered delivery of the endpoint whose message was
 /// written in `[since, until)`; returns how many.
 pub async fn recover(
-    db: &impl ConnectionTrait,
+    db: &impl Write,
     endpoint_id: i64,
     since: DateTime<Utc>,
     until: DateTime<Utc>,

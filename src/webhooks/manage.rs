@@ -1,6 +1,7 @@
 //! Endpoint management shared by REST and GraphQL: one validation, one way to
 //! create and rotate.
 
+use crate::store::gate::Write;
 use chrono::Duration;
 use serde::Deserialize;
 
@@ -140,7 +141,7 @@ fn check_sizes(request: &EndpointRequest) -> Result<()> {
 
 /// Registers a validated endpoint with a new secret.
 pub async fn create(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &impl Write,
     business_id: i64,
     fields: EndpointFields,
 ) -> Result<webhook_endpoint::Model> {
@@ -158,7 +159,7 @@ pub const MAX_OVERLAP_SECS: u64 = 30 * 24 * 3600;
 /// Gives the endpoint a new secret; the old one signs beside it for `overlap_secs`
 /// (at most 30 days: more is refused), or the configured default (capped there).
 pub async fn rotate(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &impl Write,
     config: &Config,
     endpoint: webhook_endpoint::Model,
     overlap_secs: Option<u64>,

@@ -1,5 +1,6 @@
 use freightgate::domain::Scope;
 
+use crate::support::written;
 use crate::support::{TestApp, assert_problem};
 
 #[tokio::test]
@@ -79,7 +80,11 @@ async fn a_revoked_key_is_401() {
     let id = freightgate::store::keys::list(&app.db).await.unwrap()[0]
         .0
         .id;
-    freightgate::store::keys::revoke(&app.db, id).await.unwrap();
+    written(&app.db, async |t| {
+        freightgate::store::keys::revoke(t, id).await
+    })
+    .await
+    .unwrap();
     assert_problem(app.get("/v1/shipments/1", &key).await, 401, "unauthorized").await;
 }
 

@@ -1,6 +1,7 @@
 //! What one ingested payload costs the database, counted statement by statement: a
 //! regression here is a regression of every sender's throughput.
 
+use crate::support::written;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -39,12 +40,9 @@ fn schedule(n: usize, orders: usize) -> String {
 async fn statements_for(orders: usize) -> usize {
     let database = TestDb::new().await;
     let mut db = database.connect().await;
-    let created = keys::create(
-        &db,
-        &Slug::parse("northwind").unwrap(),
-        "t",
-        &[Scope::Ingest],
-    )
+    let created = written(&db, async |t| {
+        keys::create(t, &Slug::parse("northwind").unwrap(), "t", &[Scope::Ingest]).await
+    })
     .await
     .unwrap();
     let principal = keys::authenticate(&db, &created.plaintext)

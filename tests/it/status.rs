@@ -1,3 +1,4 @@
+use crate::support::written;
 use chrono::{TimeZone, Utc};
 use freightgate::domain::{
     OrderNumber, Quantity, QuantityUnit, Scope, ShipmentDirection, ShipmentNumber, ShipmentStatus,
@@ -11,15 +12,14 @@ use crate::support::{TestApp, assert_problem, public_id};
 
 /// A shipment at `rotterdam-dc` with one order of two items; returns (shipment, order) ids.
 pub async fn seed_shipment(app: &TestApp, business: &str) -> (i64, i64) {
-    let business = tenancy::ensure_business(&app.db, &Slug::parse(business).unwrap())
-        .await
-        .unwrap();
-    let facility = tenancy::facility(
-        &app.db,
-        business.id,
-        &Slug::parse("rotterdam-dc").unwrap(),
-        false,
-    )
+    let business = written(&app.db, async |t| {
+        tenancy::ensure_business(t, &Slug::parse(business).unwrap()).await
+    })
+    .await
+    .unwrap();
+    let facility = written(&app.db, async |t| {
+        tenancy::facility(t, business.id, &Slug::parse("rotterdam-dc").unwrap(), false).await
+    })
     .await
     .unwrap();
     let fields = ShipmentFields {
@@ -33,17 +33,21 @@ pub async fn seed_shipment(app: &TestApp, business: &str) -> (i64, i64) {
         ..Default::default()
     };
     let number = ShipmentNumber::parse("NW-SHP-240611-0042").unwrap();
-    let shipment = shipments::create(&app.db, &facility, &number, fields)
-        .await
-        .unwrap();
+    let shipment = written(&app.db, async |t| {
+        shipments::create(t, &facility, &number, fields).await
+    })
+    .await
+    .unwrap();
     let arrived = ShipmentFields {
         status: Some(ShipmentStatus::AtFacility),
         status_occurred_at: Some(Utc.with_ymd_and_hms(2026, 6, 11, 6, 21, 55).unwrap()),
         ..Default::default()
     };
-    shipments::update(&app.db, shipment.clone(), arrived, UpdateMode::Patch)
-        .await
-        .unwrap();
+    written(&app.db, async |t| {
+        shipments::update(t, shipment.clone(), arrived, UpdateMode::Patch).await
+    })
+    .await
+    .unwrap();
     let mut chair = ItemFields::new(Quantity::new(24.0).unwrap(), QuantityUnit::Case);
     chair.lpn = Some("00387123450000012345".into());
     chair.sku = Some("CHAIR-OAK-02".into());
@@ -57,12 +61,15 @@ pub async fn seed_shipment(app: &TestApp, business: &str) -> (i64, i64) {
         items: Some(vec![chair, table]),
         ..Default::default()
     };
-    let order = orders::create(
-        &app.db,
-        &facility,
-        &OrderNumber::parse("SO-778120").unwrap(),
-        order,
-    )
+    let order = written(&app.db, async |t| {
+        orders::create(
+            t,
+            &facility,
+            &OrderNumber::parse("SO-778120").unwrap(),
+            order,
+        )
+        .await
+    })
     .await
     .unwrap();
     (public_id(shipment.id), public_id(order.id))

@@ -1,5 +1,6 @@
 //! The store layer against the real database (SQLite or PostgreSQL).
 
+use crate::support::written;
 use freightgate::Error;
 use freightgate::domain::{
     ItemsMode, OrderNumber, OrderStatus, Quantity, QuantityUnit, ShipmentNumber, ShipmentStatus,
@@ -15,12 +16,16 @@ use sea_orm::{ActiveModelTrait, Set};
 use crate::support::TestDb;
 
 async fn facility(db: &Db, business: &str, slug: &str) -> facility::Model {
-    let business = tenancy::ensure_business(db, &Slug::parse(business).unwrap())
-        .await
-        .unwrap();
-    tenancy::facility(db, business.id, &Slug::parse(slug).unwrap(), false)
-        .await
-        .unwrap()
+    let business = written(db, async |t| {
+        tenancy::ensure_business(t, &Slug::parse(business).unwrap()).await
+    })
+    .await
+    .unwrap();
+    written(db, async |t| {
+        tenancy::facility(t, business.id, &Slug::parse(slug).unwrap(), false).await
+    })
+    .await
+    .unwrap()
 }
 
 fn item(key: &str, quantity: f64) -> ItemFields {
@@ -40,10 +45,15 @@ async fn shipment_numbers_are_unique_per_facility() {
     let rotterdam = facility(&db, "northwind", "rotterdam-dc").await;
     let venlo = facility(&db, "northwind", "venlo-dc").await;
     let number = ShipmentNumber::parse("S-1").unwrap();
-    shipments::create(&db, &rotterdam, &number, ShipmentFields::default())
-        .await
-        .unwrap();
-    let duplicate = shipments::create(&db, &rotterdam, &number, ShipmentFields::default()).await;
+    written(&db, async |t| {
+        shipments::create(t, &rotterdam, &number, ShipmentFields::default()).await
+    })
+    .await
+    .unwrap();
+    let duplicate = written(&db, async |t| {
+        shipments::create(t, &rotterdam, &number, ShipmentFields::default()).await
+    })
+    .await;
     match duplicate {
         Err(Error::Conflict { code, detail }) => {
             assert_eq!(code, ProblemCode::Duplicate);
@@ -54,9 +64,11 @@ async fn shipment_numbers_are_unique_per_facility() {
         }
         other => panic!("expected a duplicate conflict, got {other:?}"),
     }
-    shipments::create(&db, &venlo, &number, ShipmentFields::default())
-        .await
-        .unwrap();
+    written(&db, async |t| {
+        shipments::create(t, &venlo, &number, ShipmentFields::default()).await
+    })
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -64,20 +76,14 @@ async fn order_numbers_are_unique_per_facility() {
     let database = TestDb::new().await;
     let db = database.connect().await;
     let rotterdam = facility(&db, "northwind", "rotterdam-dc").await;
-    orders::create(
-        &db,
-        &rotterdam,
-        &order_number("SO-1"),
-        OrderFields::default(),
-    )
+    written(&db, async |t| {
+        orders::create(t, &rotterdam, &order_number("SO-1"), OrderFields::default()).await
+    })
     .await
     .unwrap();
-    let duplicate = orders::create(
-        &db,
-        &rotterdam,
-        &order_number("SO-1"),
-        OrderFields::default(),
-    )
+    let duplicate = written(&db, async |t| {
+        orders::create(t, &rotterdam, &order_number("SO-1"), OrderFields::default()).await
+    })
     .await;
     assert!(
         matches!(
@@ -113,11 +119,16 @@ async fn foreign_keys_are_enforced_by_the_database() {
 async fn facilities_are_created_on_first_reference_unless_strict() {
     let database = TestDb::new().await;
     let db = database.connect().await;
-    let business = tenancy::ensure_business(&db, &Slug::parse("northwind").unwrap())
-        .await
-        .unwrap();
+    let business = written(&db, async |t| {
+        tenancy::ensure_business(t, &Slug::parse("northwind").unwrap()).await
+    })
+    .await
+    .unwrap();
     let slug = Slug::parse("venlo-dc").unwrap();
-    let strict = tenancy::facility(&db, business.id, &slug, true).await;
+    let strict = written(&db, async |t| {
+        tenancy::facility(t, business.id, &slug, true).await
+    })
+    .await;
     assert!(
         matches!(
             strict,
@@ -128,12 +139,16 @@ async fn facilities_are_created_on_first_reference_unless_strict() {
         ),
         "{strict:?}"
     );
-    let created = tenancy::facility(&db, business.id, &slug, false)
-        .await
-        .unwrap();
-    let found = tenancy::facility(&db, business.id, &slug, true)
-        .await
-        .unwrap();
+    let created = written(&db, async |t| {
+        tenancy::facility(t, business.id, &slug, false).await
+    })
+    .await
+    .unwrap();
+    let found = written(&db, async |t| {
+        tenancy::facility(t, business.id, &slug, true).await
+    })
+    .await
+    .unwrap();
     assert_eq!(created.id, found.id);
 }
 
@@ -143,9 +158,11 @@ async fn status_changes_are_recorded_with_their_milestones() {
     let db = database.connect().await;
     let site = facility(&db, "northwind", "rotterdam-dc").await;
     let number = ShipmentNumber::parse("S-2").unwrap();
-    let created = shipments::create(&db, &site, &number, ShipmentFields::default())
-        .await
-        .unwrap();
+    let created = written(&db, async |t| {
+        shipments::create(t, &site, &number, ShipmentFields::default()).await
+    })
+    .await
+    .unwrap();
     assert_eq!(created.status, ShipmentStatus::New);
     let mut current = created;
     for status in [
@@ -157,9 +174,11 @@ async fn status_changes_are_recorded_with_their_milestones() {
             status: Some(status),
             ..Default::default()
         };
-        current = shipments::update(&db, current, fields, UpdateMode::Patch)
-            .await
-            .unwrap();
+        current = written(&db, async |t| {
+            shipments::update(t, current, fields, UpdateMode::Patch).await
+        })
+        .await
+        .unwrap();
     }
     assert!(current.arrived_at.is_some() && current.departed_at.is_some());
     let history: Vec<ShipmentStatus> = shipments::history(&db, current.id)
@@ -189,21 +208,27 @@ async fn patch_keeps_unsent_fields_and_replace_clears_them() {
         seal_number: Some("SL1".into()),
         ..Default::default()
     };
-    let shipment = shipments::create(&db, &site, &ShipmentNumber::parse("S-3").unwrap(), fields)
-        .await
-        .unwrap();
+    let shipment = written(&db, async |t| {
+        shipments::create(t, &site, &ShipmentNumber::parse("S-3").unwrap(), fields).await
+    })
+    .await
+    .unwrap();
     let seal = ShipmentFields {
         seal_number: Some("SL2".into()),
         ..Default::default()
     };
-    let patched = shipments::update(&db, shipment, seal.clone(), UpdateMode::Patch)
-        .await
-        .unwrap();
+    let patched = written(&db, async |t| {
+        shipments::update(t, shipment, seal.clone(), UpdateMode::Patch).await
+    })
+    .await
+    .unwrap();
     assert_eq!(patched.carrier.as_deref(), Some("Van Dijk"));
     assert_eq!(patched.seal_number.as_deref(), Some("SL2"));
-    let replaced = shipments::update(&db, patched, seal, UpdateMode::Replace)
-        .await
-        .unwrap();
+    let replaced = written(&db, async |t| {
+        shipments::update(t, patched, seal, UpdateMode::Replace).await
+    })
+    .await
+    .unwrap();
     assert_eq!(replaced.carrier, None);
     assert_eq!(replaced.seal_number.as_deref(), Some("SL2"));
 }
@@ -213,22 +238,31 @@ async fn cancel_is_idempotent_and_a_cancelled_order_cannot_be_revived() {
     let database = TestDb::new().await;
     let db = database.connect().await;
     let site = facility(&db, "acme", "derby").await;
-    let order = orders::create(&db, &site, &order_number("TMS-1"), OrderFields::default())
-        .await
-        .unwrap();
-    let cancelled = orders::cancel(&db, order, Default::default())
-        .await
-        .unwrap();
+    let order = written(&db, async |t| {
+        orders::create(t, &site, &order_number("TMS-1"), OrderFields::default()).await
+    })
+    .await
+    .unwrap();
+    let cancelled = written(&db, async |t| {
+        orders::cancel(t, order, Default::default()).await
+    })
+    .await
+    .unwrap();
     assert_eq!(cancelled.status, OrderStatus::Cancelled);
-    let again = orders::cancel(&db, cancelled.clone(), Default::default())
-        .await
-        .unwrap();
+    let again = written(&db, async |t| {
+        orders::cancel(t, cancelled.clone(), Default::default()).await
+    })
+    .await
+    .unwrap();
     assert_eq!(again.cancelled_at, cancelled.cancelled_at);
     let revive = OrderFields {
         status: Some(OrderStatus::Created),
         ..Default::default()
     };
-    let result = orders::update(&db, again, revive, UpdateMode::Patch, ItemsMode::Overwrite).await;
+    let result = written(&db, async |t| {
+        orders::update(t, again, revive, UpdateMode::Patch, ItemsMode::Overwrite).await
+    })
+    .await;
     match result {
         Err(Error::Conflict { code, detail }) => {
             assert_eq!(code, ProblemCode::OrderCancelled);
@@ -245,14 +279,18 @@ async fn skus_after(db: &Db, mode: ItemsMode, sent: Vec<ItemFields>) -> Vec<(Str
         items: Some(vec![item("A", 1.0), item("B", 2.0)]),
         ..Default::default()
     };
-    let order = orders::create(db, &site, &number, start).await.unwrap();
+    let order = written(db, async |t| orders::create(t, &site, &number, start).await)
+        .await
+        .unwrap();
     let fields = OrderFields {
         items: Some(sent),
         ..Default::default()
     };
-    let order = orders::update(db, order, fields, UpdateMode::Patch, mode)
-        .await
-        .unwrap();
+    let order = written(db, async |t| {
+        orders::update(t, order, fields, UpdateMode::Patch, mode).await
+    })
+    .await
+    .unwrap();
     orders::items(db, order.id)
         .await
         .unwrap()
@@ -298,16 +336,20 @@ async fn an_update_without_items_leaves_items_alone() {
         items: Some(vec![item("A", 1.0)]),
         ..Default::default()
     };
-    let order = orders::create(&db, &site, &order_number("TMS-9"), start)
-        .await
-        .unwrap();
+    let order = written(&db, async |t| {
+        orders::create(t, &site, &order_number("TMS-9"), start).await
+    })
+    .await
+    .unwrap();
     let fields = OrderFields {
         notes: Some("call ahead".into()),
         ..Default::default()
     };
-    let order = orders::update(&db, order, fields, UpdateMode::Patch, ItemsMode::Overwrite)
-        .await
-        .unwrap();
+    let order = written(&db, async |t| {
+        orders::update(t, order, fields, UpdateMode::Patch, ItemsMode::Overwrite).await
+    })
+    .await
+    .unwrap();
     assert_eq!(orders::items(&db, order.id).await.unwrap().len(), 1);
     assert_eq!(order.notes.as_deref(), Some("call ahead"));
 }

@@ -233,10 +233,12 @@ impl TestApp {
     /// A new API key for `business` with `scopes`.
     pub async fn key(&self, business: &str, scopes: &[Scope]) -> String {
         let slug = Slug::parse(business).expect("slug");
-        store::keys::create(&self.db, &slug, "test", scopes)
-            .await
-            .expect("create key")
-            .plaintext
+        written(&self.db, async |t| {
+            store::keys::create(t, &slug, "test", scopes).await
+        })
+        .await
+        .expect("create key")
+        .plaintext
     }
 
     pub async fn get(&self, path: &str, key: &str) -> reqwest::Response {
@@ -328,4 +330,23 @@ where
             return serde_json::from_str(&text).unwrap();
         }
     }
+}
+
+/// Runs one of the store's writes in its own write transaction, on its turn in the
+/// write queue as the application's writes are: committed when it succeeds, rolled
+/// back when it fails.
+pub async fn written<V, E>(
+    db: &Db,
+    write: impl AsyncFnOnce(&store::gate::WriteTxn) -> Result<V, E>,
+) -> Result<V, E> {
+    let txn = store::gate::WriteGate::for_db(db)
+        .begin(db)
+        .await
+        .expect("begin a write");
+    let result = write(&txn).await;
+    match result {
+        Ok(_) => txn.commit().await.expect("commit"),
+        Err(_) => txn.rollback().await.expect("roll back"),
+    }
+    result
 }

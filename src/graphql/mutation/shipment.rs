@@ -112,7 +112,7 @@ impl ShipmentMutations {
             .into());
         }
         let txn = begin(ctx).await?;
-        let shipment = shipments::find(&*txn, who, input.shipment_id.internal()).await?;
+        let shipment = shipments::find(&txn, who, input.shipment_id.internal()).await?;
         let pallet = match &input.pallet_id {
             Some(code) => Some(pallet(&txn, &shipment, code).await?),
             None => None,

@@ -1,8 +1,8 @@
 //! Pallet events, documents, references and exceptions on existing records.
 
+use crate::store::gate::Write;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use sea_orm::ConnectionTrait;
 use serde_json::Value;
 
 use super::{Applied, Context, Failure, Issue};
@@ -11,10 +11,7 @@ use crate::error::ProblemCode;
 use crate::ingest::canonical::{DocumentDoc, ExceptionDoc, PalletDoc, ReferenceDoc};
 use crate::store::attach::{self, NewDocument, PalletEvent, Target};
 
-pub(super) async fn pallet<C: ConnectionTrait>(
-    cx: &Context<'_, C>,
-    doc: &Value,
-) -> Result<Applied, Failure> {
+pub(super) async fn pallet<C: Write>(cx: &Context<'_, C>, doc: &Value) -> Result<Applied, Failure> {
     let p: PalletDoc = cx.read(doc)?;
     let shipment = cx
         .require_shipment(p.shipment_number.as_deref(), p.facility.as_deref())
@@ -56,7 +53,7 @@ pub(super) async fn pallet<C: ConnectionTrait>(
 }
 
 /// The order or shipment a document or reference names (order first).
-async fn target<C: ConnectionTrait>(
+async fn target<C: Write>(
     cx: &Context<'_, C>,
     order: Option<&str>,
     shipment: Option<&str>,
@@ -76,7 +73,7 @@ async fn target<C: ConnectionTrait>(
     }
 }
 
-pub(super) async fn document<C: ConnectionTrait>(
+pub(super) async fn document<C: Write>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
@@ -118,7 +115,7 @@ pub(super) async fn document<C: ConnectionTrait>(
     Ok(Applied::new(stored.id, file_name, false))
 }
 
-pub(super) async fn reference<C: ConnectionTrait>(
+pub(super) async fn reference<C: Write>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
@@ -138,7 +135,7 @@ pub(super) async fn reference<C: ConnectionTrait>(
     ))
 }
 
-pub(super) async fn exception<C: ConnectionTrait>(
+pub(super) async fn exception<C: Write>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {

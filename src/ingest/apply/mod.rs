@@ -4,7 +4,7 @@
 mod attachments;
 mod records;
 
-use sea_orm::ConnectionTrait;
+use crate::store::gate::Write;
 use serde::Serialize;
 
 use crate::domain::{OrderNumber, ShipmentNumber, Slug};
@@ -98,7 +98,7 @@ pub struct Context<'a, C> {
 }
 
 /// Applies one canonical document according to its rule.
-pub async fn apply<C: ConnectionTrait>(
+pub async fn apply<C: Write>(
     cx: &Context<'_, C>,
     document: &serde_json::Value,
 ) -> Result<Applied, Failure> {
@@ -124,7 +124,7 @@ pub async fn apply<C: ConnectionTrait>(
     }
 }
 
-impl<C: ConnectionTrait> Context<'_, C> {
+impl<C: Write> Context<'_, C> {
     fn reject(&self, code: ProblemCode, detail: impl Into<String>) -> Failure {
         Failure::Rejected(Issue::new(code, &self.path, detail))
     }

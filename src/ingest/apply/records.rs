@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::ConnectionTrait;
+use crate::store::gate::Write;
 use serde_json::Value;
 
 use super::{Applied, Context, Failure};
@@ -31,7 +31,7 @@ fn items_mode(rule: &rules::RuleSummary) -> ItemsMode {
     }
 }
 
-async fn add_references<C: ConnectionTrait>(
+async fn add_references<C: Write>(
     cx: &Context<'_, C>,
     target: Target,
     refs: &[Reference],
@@ -45,7 +45,7 @@ async fn add_references<C: ConnectionTrait>(
     Ok(())
 }
 
-pub(super) async fn create_shipment<C: ConnectionTrait>(
+pub(super) async fn create_shipment<C: Write>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
@@ -79,7 +79,7 @@ pub(super) async fn create_shipment<C: ConnectionTrait>(
     Ok(Applied::new(shipment.id, shipment.shipment_number, created))
 }
 
-pub(super) async fn update_shipment<C: ConnectionTrait>(
+pub(super) async fn update_shipment<C: Write>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
@@ -105,7 +105,7 @@ pub(super) async fn update_shipment<C: ConnectionTrait>(
     Ok(Applied::new(shipment.id, shipment.shipment_number, false))
 }
 
-pub(super) async fn cancel_shipment<C: ConnectionTrait>(
+pub(super) async fn cancel_shipment<C: Write>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
@@ -124,7 +124,7 @@ pub(super) async fn cancel_shipment<C: ConnectionTrait>(
 
 /// The orders carried by a shipment document, in document order: each updated when it
 /// exists, else created. The existing ones are looked up together, in one statement.
-async fn upsert_orders<C: ConnectionTrait>(
+async fn upsert_orders<C: Write>(
     cx: &Context<'_, C>,
     facility: &facility::Model,
     docs: &[Value],
@@ -176,7 +176,7 @@ async fn upsert_orders<C: ConnectionTrait>(
     create_orders(cx, facility, &mut fresh, &mut known).await
 }
 
-fn read_order<C: ConnectionTrait>(
+fn read_order<C: Write>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<(OrderNumber, OrderDoc), Failure> {
@@ -190,7 +190,7 @@ fn read_order<C: ConnectionTrait>(
 type Fresh = (OrderNumber, OrderFields, Vec<Reference>);
 
 /// Creates the `fresh` orders together and adds them to the `known` ones.
-async fn create_orders<C: ConnectionTrait>(
+async fn create_orders<C: Write>(
     cx: &Context<'_, C>,
     facility: &facility::Model,
     fresh: &mut Vec<Fresh>,
@@ -212,7 +212,7 @@ async fn create_orders<C: ConnectionTrait>(
 }
 
 /// The shipment an order document names, if any.
-async fn linked_shipment<C: ConnectionTrait>(
+async fn linked_shipment<C: Write>(
     cx: &Context<'_, C>,
     o: &OrderDoc,
 ) -> Result<Option<i64>, Failure> {
@@ -226,7 +226,7 @@ async fn linked_shipment<C: ConnectionTrait>(
     }
 }
 
-pub(super) async fn create_order<C: ConnectionTrait>(
+pub(super) async fn create_order<C: Write>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
@@ -269,7 +269,7 @@ pub(super) async fn create_order<C: ConnectionTrait>(
     Ok(Applied::new(order.id, order.order_number, created))
 }
 
-pub(super) async fn update_order<C: ConnectionTrait>(
+pub(super) async fn update_order<C: Write>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {
@@ -293,7 +293,7 @@ pub(super) async fn update_order<C: ConnectionTrait>(
     Ok(Applied::new(order.id, order.order_number, false))
 }
 
-pub(super) async fn cancel_order<C: ConnectionTrait>(
+pub(super) async fn cancel_order<C: Write>(
     cx: &Context<'_, C>,
     doc: &Value,
 ) -> Result<Applied, Failure> {

@@ -201,11 +201,20 @@ impl Dispatcher {
         let lease = chrono::Duration::from_std(inner.settings.lease).unwrap_or_default();
         let started = Instant::now();
         let after = *lock(&inner.claimed_up_to);
-        let claimed = {
-            let _turn = inner.writes.turn().await;
-            let limits = (CLAIM_ENDPOINTS, CLAIM_PER_ENDPOINT);
-            dispatch::claim(&inner.db, &inner.owner, lease, limits, &full, after).await
-        };
+        let claimed = async {
+            let now = Utc::now();
+            let due =
+                dispatch::due_endpoints(&inner.db, now, &full, after, CLAIM_ENDPOINTS).await?;
+            if due.is_empty() {
+                return Ok(Vec::new());
+            }
+            let txn = inner.writes.begin(&inner.db).await?;
+            let claimed =
+                dispatch::claim(&txn, &inner.owner, now, lease, CLAIM_PER_ENDPOINT, due).await?;
+            txn.commit().await?;
+            Ok::<_, crate::error::Error>(claimed)
+        }
+        .await;
         let claimed = match claimed {
             Ok(claimed) if claimed.is_empty() => {
                 if !full.is_empty() {
@@ -445,7 +454,13 @@ impl Dispatcher {
     /// goes back to wait for it to be enabled again.
     async fn disable(&self, endpoint: i64) {
         let reason = "the receiver answered 410 Gone";
-        if let Err(e) = webhooks::disable_by_id(&self.inner.db, endpoint, reason).await {
+        let disabled = async {
+            let txn = self.inner.writes.begin(&self.inner.db).await?;
+            webhooks::disable_by_id(&txn, endpoint, reason).await?;
+            Ok::<_, crate::error::Error>(txn.commit().await?)
+        }
+        .await;
+        if let Err(e) = disabled {
             tracing::warn!(error = %e, "cannot disable an endpoint that answered 410");
         }
         tracing::warn!(endpoint, "endpoint answered 410 Gone and is disabled");

@@ -7,6 +7,7 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 
 use super::{Dispatcher, Outcome, RECORD_BATCH, RECORD_LINGER, lock};
+use crate::error::Error;
 use crate::store::dispatch::{self, AttemptRecord};
 
 impl Dispatcher {
@@ -25,12 +26,14 @@ impl Dispatcher {
             }
             let (endpoints, records): (Vec<i64>, Vec<AttemptRecord>) =
                 batch.drain(..).map(|o| (o.endpoint_id, o.record)).unzip();
-            let turn = inner.writes.turn().await;
-            if let Err(e) = dispatch::record_attempts(&inner.db, &inner.owner, &records).await {
-                tracing::warn!(error = %e, attempts = records.len(), "cannot record webhook attempts; their leases will expire and they are retried");
-            }
-            // Still on the write turn: a renewal never counts a lease this batch has
-            // just cleared.
+            let recorded = match inner.writes.begin(&inner.db).await {
+                Ok(txn) => dispatch::record_attempts(&txn, &inner.owner, &records)
+                    .await
+                    .map(|()| txn),
+                Err(e) => Err(e.into()),
+            };
+            // Still on the write turn (the transaction holds it): a renewal never
+            // counts a lease this batch has just cleared.
             let mut room = false;
             {
                 let mut lanes = lock(&inner.lanes);
@@ -38,7 +41,13 @@ impl Dispatcher {
                     room |= lanes.done(*endpoint, record.delivery_id);
                 }
             }
-            drop(turn);
+            let committed = match recorded {
+                Ok(txn) => txn.commit().await.map_err(Error::from),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = committed {
+                tracing::warn!(error = %e, attempts = records.len(), "cannot record webhook attempts; their leases will expire and they are retried");
+            }
             if room {
                 inner.room.notify_one();
             }
@@ -48,29 +57,33 @@ impl Dispatcher {
     /// Extends the leases of everything held, so deep lanes never outlive them.
     pub(super) async fn renew(&self) {
         let inner = &self.inner;
-        let _turn = inner.writes.turn().await;
-        let held = lock(&inner.lanes).held();
-        if held.is_empty() {
+        if lock(&inner.lanes).held().is_empty() {
             return;
         }
         let started = Instant::now();
         let lease = chrono::Duration::from_std(inner.settings.lease).unwrap_or_default();
-        match dispatch::renew(&inner.db, &inner.owner, &held, Utc::now() + lease).await {
-            Ok(renewed) => {
-                *lock(&inner.leased_until) = started + inner.settings.lease;
-                if renewed < held.len() as u64 {
-                    // Leases ran out while renewals failed and another dispatcher took
-                    // some over: what still waits here may be theirs now.
-                    tracing::warn!(
-                        lost = held.len() as u64 - renewed,
-                        "webhook leases were taken over after they ran out; giving back what waits"
-                    );
-                    let waiting = lock(&inner.lanes).drain(None);
-                    if let Err(e) = dispatch::release(&inner.db, &inner.owner, &waiting).await {
-                        tracing::warn!(error = %e, "cannot give back webhook claims; they wait for their lease");
-                    }
-                }
+        let renewed = async {
+            let txn = inner.writes.begin(&inner.db).await?;
+            // Read on the write turn, so it never counts a lease the attempt log has
+            // just cleared.
+            let held = lock(&inner.lanes).held();
+            let renewed = dispatch::renew(&txn, &inner.owner, &held, Utc::now() + lease).await?;
+            if renewed < held.len() as u64 {
+                // Leases ran out while renewals failed and another dispatcher took
+                // some over: what still waits here may be theirs now.
+                tracing::warn!(
+                    lost = held.len() as u64 - renewed,
+                    "webhook leases were taken over after they ran out; giving back what waits"
+                );
+                let waiting = lock(&inner.lanes).drain(None);
+                dispatch::release(&txn, &inner.owner, &waiting).await?;
             }
+            txn.commit().await?;
+            Ok::<_, Error>(())
+        }
+        .await;
+        match renewed {
+            Ok(()) => *lock(&inner.leased_until) = started + inner.settings.lease,
             Err(e) => tracing::warn!(error = %e, "cannot renew webhook leases"),
         }
     }
@@ -80,8 +93,13 @@ impl Dispatcher {
             return;
         }
         let inner = &self.inner;
-        let _turn = inner.writes.turn().await;
-        if let Err(e) = dispatch::release(&inner.db, &inner.owner, ids).await {
+        let released = async {
+            let txn = inner.writes.begin(&inner.db).await?;
+            dispatch::release(&txn, &inner.owner, ids).await?;
+            Ok::<_, Error>(txn.commit().await?)
+        }
+        .await;
+        if let Err(e) = released {
             tracing::warn!(error = %e, "cannot give back webhook claims; they wait for their lease");
         }
     }

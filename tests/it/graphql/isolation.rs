@@ -1,5 +1,6 @@
 //! Business isolation, scopes and error codes.
 
+use crate::support::written;
 use freightgate::domain::Scope;
 use serde_json::json;
 
@@ -119,9 +120,11 @@ async fn a_document_is_served_to_its_business_only_with_its_mime_type() {
         notes: None,
         uploaded_at: None,
     };
-    attach::document(&app.db, business_id, Target::Shipment(internal_id(id)), doc)
-        .await
-        .unwrap();
+    written(&app.db, async |t| {
+        attach::document(t, business_id, Target::Shipment(internal_id(id)), doc).await
+    })
+    .await
+    .unwrap();
     let query = "query($id: Int!) { shipment(id: $id) { documents { type externalId fileName fileUrl shipmentId } } }";
     let read = data(&app, &north, query, json!({"id": id})).await;
     let document = &read["shipment"]["documents"][0];

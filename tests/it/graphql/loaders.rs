@@ -1,5 +1,6 @@
 //! Data loaders keep a listing's database round trips constant.
 
+use crate::support::written;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -19,21 +20,27 @@ const LISTING: &str = "query($n: Int!) { shipmentsConnection(first: $n) { edges 
 
 async fn seed(db: &Db, shipments_count: usize) -> keys::Principal {
     let slug = Slug::parse("northwind").unwrap();
-    let created = keys::create(db, &slug, "test", &[Scope::Read])
-        .await
-        .unwrap();
-    let facility = tenancy::facility(db, created.business.id, &Slug::parse("dc").unwrap(), false)
-        .await
-        .unwrap();
+    let created = written(db, async |t| {
+        keys::create(t, &slug, "test", &[Scope::Read]).await
+    })
+    .await
+    .unwrap();
+    let facility = written(db, async |t| {
+        tenancy::facility(t, created.business.id, &Slug::parse("dc").unwrap(), false).await
+    })
+    .await
+    .unwrap();
     for s in 0..shipments_count {
         let fields = ShipmentFields {
             dock: Some(Slug::parse(&format!("D{}", s % 5)).unwrap()),
             ..ShipmentFields::default()
         };
         let number = ShipmentNumber::parse(&format!("S-{s}")).unwrap();
-        let shipment = shipments::create(db, &facility, &number, fields)
-            .await
-            .unwrap();
+        let shipment = written(db, async |t| {
+            shipments::create(t, &facility, &number, fields).await
+        })
+        .await
+        .unwrap();
         for o in 0..2 {
             let items = (0..3)
                 .map(|i| {
@@ -49,9 +56,11 @@ async fn seed(db: &Db, shipments_count: usize) -> keys::Principal {
                 ..OrderFields::default()
             };
             let number = OrderNumber::parse(&format!("O-{s}-{o}")).unwrap();
-            orders::create(db, &facility, &number, fields)
-                .await
-                .unwrap();
+            written(db, async |t| {
+                orders::create(t, &facility, &number, fields).await
+            })
+            .await
+            .unwrap();
         }
     }
     keys::authenticate(db, &created.plaintext)

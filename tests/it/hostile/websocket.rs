@@ -2,6 +2,7 @@
 //! take tokens from the key's rate limit, subscriptions are capped, and all of them
 //! are fed by one poller.
 
+use crate::support::written;
 use std::time::Duration;
 
 use freightgate::domain::{Scope, Slug};
@@ -33,12 +34,15 @@ async fn a_revoked_key_closes_the_socket_and_ends_its_subscriptions() {
         c.api_key_cache_ttl_ms = 100;
     })
     .await;
-    let created = store::keys::create(
-        &app.db,
-        &Slug::parse("northwind").unwrap(),
-        "ws",
-        &[Scope::Read, Scope::Write],
-    )
+    let created = written(&app.db, async |t| {
+        store::keys::create(
+            t,
+            &Slug::parse("northwind").unwrap(),
+            "ws",
+            &[Scope::Read, Scope::Write],
+        )
+        .await
+    })
     .await
     .unwrap();
     let mut socket = acked(&app, &created.plaintext).await;
@@ -54,7 +58,11 @@ async fn a_revoked_key_closes_the_socket_and_ends_its_subscriptions() {
     .await;
     assert_eq!(next_json(&mut socket).await["type"], "next");
     // Revoked as another process would (the CLI): straight in the database.
-    store::keys::revoke(&app.db, created.key.id).await.unwrap();
+    written(&app.db, async |t| {
+        store::keys::revoke(t, created.key.id).await
+    })
+    .await
+    .unwrap();
     let closed = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             match socket.next().await {
@@ -74,13 +82,16 @@ async fn a_revoked_key_closes_the_socket_and_ends_its_subscriptions() {
 #[tokio::test]
 async fn operations_over_the_socket_take_tokens_from_the_keys_rate_limit() {
     let app = TestApp::spawn().await;
-    let created = store::keys::create_with_rate_limit(
-        &app.db,
-        &Slug::parse("northwind").unwrap(),
-        "slow",
-        &[Scope::Read],
-        Some(1),
-    )
+    let created = written(&app.db, async |t| {
+        store::keys::create_with_rate_limit(
+            t,
+            &Slug::parse("northwind").unwrap(),
+            "slow",
+            &[Scope::Read],
+            Some(1),
+        )
+        .await
+    })
     .await
     .unwrap();
     let mut socket = acked(&app, &created.plaintext).await;

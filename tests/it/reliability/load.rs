@@ -1,6 +1,7 @@
 //! A load test at twice the measured capacity: the gateway sheds what it cannot
 //! serve with 429/503 at once, and every acknowledged payload is stored.
 
+use crate::support::written;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -72,22 +73,27 @@ async fn at_twice_the_measured_capacity_only_2xx_429_503_come_back_and_every_ack
     })
     .await;
     let slug = freightgate::domain::Slug::parse("loadtest").unwrap();
-    let key = keys::create(&app.db, &slug, "load", &[Scope::Ingest])
-        .await
-        .unwrap()
-        .plaintext;
+    let key = written(&app.db, async |t| {
+        keys::create(t, &slug, "load", &[Scope::Ingest]).await
+    })
+    .await
+    .unwrap()
+    .plaintext;
     let next = Arc::new(AtomicUsize::new(0));
     let capacity = measure_capacity(&app, &key, &next).await;
     assert!(capacity > 1.0, "capacity {capacity:.1}/s");
     // Half the drive comes from a second key allowed a fifth of the capacity: what gets
     // a slot past the concurrency limit (503) is then refused by its bucket (429).
-    let limited_key = keys::create_with_rate_limit(
-        &app.db,
-        &slug,
-        "limited",
-        &[Scope::Ingest],
-        Some((capacity / 5.0).ceil() as u32),
-    )
+    let limited_key = written(&app.db, async |t| {
+        keys::create_with_rate_limit(
+            t,
+            &slug,
+            "limited",
+            &[Scope::Ingest],
+            Some((capacity / 5.0).ceil() as u32),
+        )
+        .await
+    })
     .await
     .unwrap()
     .plaintext;

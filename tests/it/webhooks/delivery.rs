@@ -1,6 +1,7 @@
 //! Delivery: signatures, retries, Retry-After, 410, dead letters, replay, pull,
 //! isolation, rotation and several dispatchers on one database.
 
+use crate::support::written;
 use std::time::Duration;
 
 use freightgate::domain::Scope;
@@ -524,14 +525,14 @@ async fn a_claim_round_gives_a_business_with_one_endpoint_a_turn_beside_one_with
     let answer = crate::ingest::post(&app, &one, "application/json", order).await;
     assert_eq!(answer.status(), 201);
     // A round of four endpoints, starting from the beginning.
-    let claimed = dispatch::claim(
-        &app.db,
-        "fairness-test",
-        chrono::Duration::seconds(30),
-        (4, 1),
-        &[],
-        0,
-    )
+    let now = chrono::Utc::now();
+    let due = dispatch::due_endpoints(&app.db, now, &[], 0, 4)
+        .await
+        .unwrap();
+    let lease = chrono::Duration::seconds(30);
+    let claimed = written(&app.db, async |t| {
+        dispatch::claim(t, "fairness-test", now, lease, 1, due).await
+    })
     .await
     .unwrap();
     let endpoints: Vec<i64> = claimed

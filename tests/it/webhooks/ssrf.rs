@@ -2,6 +2,7 @@
 //! registration in every IPv4 and IPv6 spelling and behind DNS names, and again at
 //! delivery time (a name re-pointed after registration, a redirect).
 
+use crate::support::written;
 use std::time::Duration;
 
 use axum::Router;
@@ -97,13 +98,16 @@ async fn stored_endpoint(app: &TestApp, business: &str, url: &str) -> i64 {
         url: Some(url.to_string()),
         ..EndpointFields::default()
     };
-    store::webhooks::create(
-        &app.db,
-        found.unwrap().id,
-        url.to_string(),
-        fields,
-        "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
-    )
+    written(&app.db, async |t| {
+        store::webhooks::create(
+            t,
+            found.unwrap().id,
+            url.to_string(),
+            fields,
+            "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+        )
+        .await
+    })
     .await
     .map(|created| crate::support::public_id(created.id))
     .unwrap()
