@@ -106,32 +106,54 @@ pub enum OnExisting {
     Update(ItemsMode),
 }
 
-/// Creates the facility's order `number`, or handles the one it has as `existing`
-/// says; inside the caller's transaction. Returns the order and whether it was
-/// created.
-pub async fn upsert_in(
+/// An order to create, or to change when its facility has its number already.
+#[derive(Debug, Clone)]
+pub struct OrderUpsert {
+    pub facility: Slug,
+    pub number: OrderNumber,
+    pub fields: OrderFields,
+    pub existing: OnExisting,
+}
+
+/// Creates the facility's order, or handles the one it has as `existing` says
+/// (scope `write`). Returns the order and whether it was created.
+pub async fn upsert(
+    app: &App,
+    who: &Principal,
+    order: OrderUpsert,
+) -> Result<(order::Model, bool)> {
+    let txn = app.begin().await?;
+    let saved = upsert_in(&txn, who, order, app.config.strict_facilities).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// [`upsert`] inside the caller's transaction.
+pub(super) async fn upsert_in(
     txn: &WriteTxn,
     who: &Principal,
-    facility: &Slug,
-    number: &OrderNumber,
-    fields: OrderFields,
-    existing: OnExisting,
+    order: OrderUpsert,
     strict: bool,
 ) -> Result<(order::Model, bool)> {
     who.require(Scope::Write)?;
-    let db = txn;
-    linked_shipment_exists(db, who, &fields).await?;
-    let facility = tenancy::facility(db, who.business_id, facility, strict).await?;
+    let OrderUpsert {
+        facility,
+        number,
+        fields,
+        existing,
+    } = order;
+    linked_shipment_exists(txn, who, &fields).await?;
+    let facility = tenancy::facility(txn, who.business_id, &facility, strict).await?;
     let found = match existing {
         OnExisting::Refuse => None,
-        OnExisting::Update(_) => orders::find_by_number(db, facility.id, number).await?,
+        OnExisting::Update(_) => orders::find_by_number(txn, facility.id, &number).await?,
     };
     match (found, existing) {
         (Some(found), OnExisting::Update(items)) => Ok((
-            orders::update(db, found, fields, UpdateMode::Patch, items).await?,
+            orders::update(txn, found, fields, UpdateMode::Patch, items).await?,
             false,
         )),
-        _ => Ok((orders::create(db, &facility, number, fields).await?, true)),
+        _ => Ok((orders::create(txn, &facility, &number, fields).await?, true)),
     }
 }
 
@@ -145,17 +167,13 @@ pub async fn create(
     fields: OrderFields,
 ) -> Result<OrderView> {
     let txn = app.begin().await?;
-    let strict = app.config.strict_facilities;
-    let (created, _) = upsert_in(
-        &txn,
-        who,
-        &facility,
-        &number,
+    let order = OrderUpsert {
+        facility,
+        number,
         fields,
-        OnExisting::Refuse,
-        strict,
-    )
-    .await?;
+        existing: OnExisting::Refuse,
+    };
+    let (created, _) = upsert_in(&txn, who, order, app.config.strict_facilities).await?;
     let answer = view(&txn, created).await?;
     txn.commit().await?;
     Ok(answer)
@@ -206,7 +224,7 @@ pub async fn cancel(
 }
 
 /// Appends lines to an order, inside the caller's transaction.
-pub async fn add_items_in(
+async fn add_items_in(
     txn: &WriteTxn,
     who: &Principal,
     id: i64,
@@ -248,9 +266,17 @@ pub struct Removed {
     pub order_cancelled: bool,
 }
 
-/// Removes the lines with these keys (identifier, else LPN, else SKU), inside the
-/// caller's transaction. Removing the last line cancels the order.
-pub async fn remove_items_in(
+/// Removes the lines with these keys (identifier, else LPN, else SKU; scope
+/// `write`). Removing the last line cancels the order.
+pub async fn remove_items(app: &App, who: &Principal, id: i64, keys: &[String]) -> Result<Removed> {
+    let txn = app.begin().await?;
+    let removed = remove_items_in(&txn, who, id, keys, None).await?;
+    txn.commit().await?;
+    Ok(removed)
+}
+
+/// [`remove_items`] inside the caller's transaction, with a version to check.
+async fn remove_items_in(
     txn: &WriteTxn,
     who: &Principal,
     id: i64,

@@ -5,15 +5,18 @@ use std::collections::HashMap;
 
 use sea_orm::ConnectionTrait;
 
+use super::orders::OrderUpsert;
 use super::views::{
     DocumentView, ExceptionView, OrderView, PalletView, ReferenceView, ShipmentSummary,
     ShipmentView,
 };
 use super::{App, Expected, FacilityScope, Listing, Version, next_after};
 use crate::domain::PublicId;
-use crate::domain::{Scope, ShipmentNumber, Slug, UpdateMode};
+use crate::domain::{
+    ExceptionDescription, ExceptionPriority, Scope, ShipmentNumber, Slug, UpdateMode,
+};
 use crate::error::{Error, Result};
-use crate::store::entities::shipment;
+use crate::store::entities::{exception, shipment};
 use crate::store::gate::WriteTxn;
 use crate::store::keys::Principal;
 use crate::store::listing::{self, Page, ShipmentQuery};
@@ -158,28 +161,73 @@ pub async fn create(
 }
 
 /// Creates the facility's shipment `number`, or changes the given fields of the one
-/// it has; inside the caller's transaction. Returns the shipment and whether it was
-/// created.
-pub async fn upsert_in(
-    txn: &WriteTxn,
+/// it has, then creates or changes `orders` on it, all in one transaction (scope
+/// `write`). Returns the shipment and whether it was created.
+pub async fn upsert(
+    app: &App,
     who: &Principal,
     facility: &Slug,
     number: &ShipmentNumber,
     fields: ShipmentFields,
-    strict: bool,
+    orders: Vec<OrderUpsert>,
 ) -> Result<(shipment::Model, bool)> {
     who.require(Scope::Write)?;
-    let facility = tenancy::facility(txn, who.business_id, facility, strict).await?;
-    match shipments::find_by_number(txn, facility.id, number).await? {
-        Some(existing) => Ok((
-            shipments::update(txn, existing, fields, UpdateMode::Patch).await?,
+    let strict = app.config.strict_facilities;
+    let txn = app.begin().await?;
+    let facility = tenancy::facility(&txn, who.business_id, facility, strict).await?;
+    let saved = match shipments::find_by_number(&txn, facility.id, number).await? {
+        Some(existing) => (
+            shipments::update(&txn, existing, fields, UpdateMode::Patch).await?,
             false,
-        )),
-        None => Ok((
-            shipments::create(txn, &facility, number, fields).await?,
+        ),
+        None => (
+            shipments::create(&txn, &facility, number, fields).await?,
             true,
-        )),
+        ),
+    };
+    for mut order in orders {
+        order.fields.shipment_id = Some(saved.0.id);
+        super::orders::upsert_in(&txn, who, order, strict).await?;
     }
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Records an exception on a shipment of the key's business, or on one of its
+/// pallets by code (scope `write`).
+pub async fn create_exception(
+    app: &App,
+    who: &Principal,
+    id: i64,
+    pallet: Option<&str>,
+    priority: ExceptionPriority,
+    description: &ExceptionDescription,
+) -> Result<exception::Model> {
+    who.require(Scope::Write)?;
+    let txn = app.begin().await?;
+    let shipment = find(&txn, who, id).await?;
+    let pallet = match pallet {
+        Some(code) => Some(
+            attach::find_pallet(&txn, shipment.id, code)
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    what: "pallet",
+                    id: format!("`{code}` on shipment {}", PublicId::from(shipment.id)),
+                })?,
+        ),
+        None => None,
+    };
+    let created = attach::exception(
+        &txn,
+        &shipment,
+        pallet.as_ref(),
+        priority,
+        description,
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
 }
 
 /// Changes a shipment (scope `write`): `Replace` clears what `fields` leaves out,

@@ -185,9 +185,53 @@ impl std::fmt::Display for Slug {
     }
 }
 
+/// What went wrong, in an exception: free text (line breaks allowed), not blank,
+/// at most [`ExceptionDescription::MAX`] characters, without NUL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionDescription(String);
+
+impl ExceptionDescription {
+    /// The longest description taken, in characters.
+    pub const MAX: usize = 4000;
+
+    /// Trims and wraps `value`, or says why it is not a description.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            return Err("an exception needs a description: say what went wrong".into());
+        }
+        if trimmed.contains('\0') {
+            return Err("a description may not hold NUL (U+0000)".into());
+        }
+        let length = trimmed.chars().count();
+        if length > Self::MAX {
+            return Err(format!(
+                "a description must be at most {} characters; it has {length}",
+                Self::MAX
+            ));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// The description as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descriptions_are_trimmed_never_blank_and_bounded() {
+        let parsed = ExceptionDescription::parse("  two pallets\nwet  ").unwrap();
+        assert_eq!(parsed.as_str(), "two pallets\nwet");
+        assert!(ExceptionDescription::parse(" \n\t ").is_err());
+        assert!(ExceptionDescription::parse("a\0b").is_err());
+        assert!(ExceptionDescription::parse(&"x".repeat(4001)).is_err());
+        assert!(ExceptionDescription::parse(&"x".repeat(4000)).is_ok());
+    }
 
     #[test]
     fn identifiers_are_trimmed_and_bounded() {

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::entities::{document, exception, order, pallet, pallet_order, reference, shipment};
 use super::{events, tenancy};
-use crate::domain::{DocumentType, ExceptionPriority, PalletDirection, Slug};
+use crate::domain::{DocumentType, ExceptionDescription, ExceptionPriority, PalletDirection, Slug};
 use crate::error::{Error, Result};
 
 /// A pallet seen at a dock.
@@ -179,7 +179,7 @@ pub async fn exception(
     shipment: &shipment::Model,
     pallet: Option<&pallet::Model>,
     priority: ExceptionPriority,
-    description: &str,
+    description: &ExceptionDescription,
     occurred_at: Option<DateTime<Utc>>,
 ) -> Result<exception::Model> {
     let created = exception::ActiveModel {
@@ -187,7 +187,7 @@ pub async fn exception(
         shipment_id: Set(shipment.id),
         pallet_id: Set(pallet.map(|p| p.id)),
         priority: Set(priority),
-        description: Set(description.to_string()),
+        description: Set(description.as_str().to_owned()),
         created_at: Set(Utc::now()),
         occurred_at: Set(occurred_at),
         ..Default::default()

@@ -170,3 +170,29 @@ fn the_checker_sees_grouped_imports_and_cycles() {
     graph.insert("b".to_string(), BTreeSet::new());
     assert_eq!(find_cycle(&graph), None);
 }
+
+/// The web doors hold no transaction of their own: every write they cause is one
+/// use case of `app`, which begins it through the write queue.
+#[test]
+fn the_web_doors_never_begin_a_transaction() {
+    let mut offences = Vec::new();
+    for door in ["http", "graphql"] {
+        let mut files = Vec::new();
+        rust_files(&src().join(door), &mut files);
+        for file in files {
+            let source = std::fs::read_to_string(&file).expect("source is readable");
+            for needle in [
+                "gate::",
+                "WriteTxn",
+                "begin_write",
+                "TransactionTrait",
+                ".begin()",
+            ] {
+                if source.contains(needle) {
+                    offences.push(format!("{} names `{needle}`", file.display()));
+                }
+            }
+        }
+    }
+    assert!(offences.is_empty(), "{offences:#?}");
+}

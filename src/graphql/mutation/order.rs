@@ -3,14 +3,11 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 
 use super::inputs::{OrderInput, OrderItemInput, items_fields};
-use super::{begin, commit, strict};
-use crate::app::orders::{self, OnExisting};
+use crate::app::orders::{self, OnExisting, OrderUpsert};
 use crate::domain::PublicId;
 use crate::domain::{ItemsMode, Scope};
 use crate::error::Error;
-use crate::graphql::context::{own_business, principal, slug};
-use crate::store::entities::order;
-use crate::store::gate::WriteTxn;
+use crate::graphql::context::{own_business, principal, slug, state};
 use crate::store::keys::Principal;
 
 #[derive(Default)]
@@ -70,9 +67,8 @@ impl OrderMutations {
         input: OrderInput,
     ) -> Result<CreateOrderPayload> {
         let who = principal(ctx, Scope::Write)?;
-        let txn = begin(ctx).await?;
-        let (saved, _) = upsert_order(&txn, who, input, strict(ctx)?, true).await?;
-        commit(txn).await?;
+        let order = order_upsert(who, input, true)?;
+        let (saved, _) = orders::upsert(state(ctx)?, who, order).await?;
         Ok(CreateOrderPayload {
             success: true,
             id: saved.id.into(),
@@ -87,9 +83,8 @@ impl OrderMutations {
         input: OrderInput,
     ) -> Result<CreateOrUpdateOrderPayload> {
         let who = principal(ctx, Scope::Write)?;
-        let txn = begin(ctx).await?;
-        let (saved, created) = upsert_order(&txn, who, input, strict(ctx)?, false).await?;
-        commit(txn).await?;
+        let order = order_upsert(who, input, false)?;
+        let (saved, created) = orders::upsert(state(ctx)?, who, order).await?;
         Ok(CreateOrUpdateOrderPayload {
             success: true,
             id: saved.id.into(),
@@ -105,9 +100,7 @@ impl OrderMutations {
     ) -> Result<AddItemsToOrderPayload> {
         let who = principal(ctx, Scope::Write)?;
         let items = items_fields("input.items", input.items)?;
-        let txn = begin(ctx).await?;
-        orders::add_items_in(&txn, who, input.id.internal(), items, None).await?;
-        commit(txn).await?;
+        orders::add_items(state(ctx)?, who, input.id.internal(), items, None).await?;
         Ok(AddItemsToOrderPayload { success: true })
     }
 
@@ -118,11 +111,8 @@ impl OrderMutations {
         input: DeleteItemsFromOrderInput,
     ) -> Result<DeleteItemsFromOrderPayload> {
         let who = principal(ctx, Scope::Write)?;
-        let txn = begin(ctx).await?;
         let removed =
-            orders::remove_items_in(&txn, who, input.id.internal(), &input.identifiers, None)
-                .await?;
-        commit(txn).await?;
+            orders::remove_items(state(ctx)?, who, input.id.internal(), &input.identifiers).await?;
         Ok(DeleteItemsFromOrderPayload {
             success: true,
             deleted_identifiers: removed.keys,
@@ -131,17 +121,15 @@ impl OrderMutations {
     }
 }
 
-/// Parses a legacy order input and runs the shared upsert: created, or (unless
+/// Parses a legacy order input into the order upsert: created, or (unless
 /// `create_only`) the given fields of the facility's order with that number updated.
-pub(super) async fn upsert_order(
-    txn: &WriteTxn,
+pub(super) fn order_upsert(
     who: &Principal,
     input: OrderInput,
-    strict: bool,
     create_only: bool,
-) -> Result<(order::Model, bool), Error> {
+) -> Result<OrderUpsert, Error> {
     own_business(who, &input.business_slug)?;
-    let facility_slug = slug("input.facilitySlug", &input.facility_slug)?;
+    let facility = slug("input.facilitySlug", &input.facility_slug)?;
     let items_mode = if input.append_items.unwrap_or(false) {
         ItemsMode::Append
     } else {
@@ -152,5 +140,10 @@ pub(super) async fn upsert_order(
         false => OnExisting::Update(items_mode),
     };
     let (number, fields) = input.into_fields()?;
-    orders::upsert_in(txn, who, &facility_slug, &number, fields, existing, strict).await
+    Ok(OrderUpsert {
+        facility,
+        number,
+        fields,
+        existing,
+    })
 }

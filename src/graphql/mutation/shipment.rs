@@ -1,21 +1,18 @@
 //! `updateShipment`, `createShipmentAndOrder` and `createException`.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
-use sea_orm::ConnectionTrait;
 
 use super::inputs::{OrderInput, UpdateShipmentInput};
-use super::order::upsert_order;
-use super::{begin, commit, strict};
+use super::order::order_upsert;
+use crate::app::orders::OrderUpsert;
 use crate::app::shipments;
 use crate::domain::PublicId;
-use crate::domain::{ExceptionPriority as Priority, Scope};
+use crate::domain::{ExceptionDescription, ExceptionPriority as Priority, Scope};
 use crate::error::Error;
-use crate::graphql::context::{own_business, principal, slug};
+use crate::graphql::context::{own_business, principal, slug, state};
 use crate::graphql::types::enums::ExceptionPriority;
 use crate::graphql::types::shipment::Shipment;
-use crate::store::attach;
-use crate::store::entities::{pallet, shipment};
-use crate::store::gate::WriteTxn;
+use crate::store::entities::shipment;
 use crate::store::keys::Principal;
 
 #[derive(Default)]
@@ -68,9 +65,7 @@ impl ShipmentMutations {
         input: UpdateShipmentInput,
     ) -> Result<UpdateShipmentPayload> {
         let who = principal(ctx, Scope::Write)?;
-        let txn = begin(ctx).await?;
-        let saved = upsert_shipment(&txn, who, input, strict(ctx)?).await?;
-        commit(txn).await?;
+        let (saved, _) = upsert(ctx, who, input, Vec::new()).await?;
         Ok(UpdateShipmentPayload {
             success: true,
             id: saved.id.into(),
@@ -84,14 +79,12 @@ impl ShipmentMutations {
         input: CreateShipmentAndOrderInput,
     ) -> Result<CreateShipmentAndOrderPayload> {
         let who = principal(ctx, Scope::Write)?;
-        let strict = strict(ctx)?;
-        let txn = begin(ctx).await?;
-        let saved = upsert_shipment(&txn, who, input.shipment, strict).await?;
-        for mut order in input.orders {
-            order.shipment_id = Some(saved.id.into());
-            upsert_order(&txn, who, order, strict, false).await?;
-        }
-        commit(txn).await?;
+        let orders = input
+            .orders
+            .into_iter()
+            .map(|order| order_upsert(who, order, false))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let (saved, _) = upsert(ctx, who, input.shipment, orders).await?;
         Ok(CreateShipmentAndOrderPayload {
             shipment: Shipment(saved),
         })
@@ -104,61 +97,34 @@ impl ShipmentMutations {
         input: CreateExceptionInput,
     ) -> Result<CreateExceptionPayload> {
         let who = principal(ctx, Scope::Write)?;
-        if input.customer_exception_description.trim().is_empty() {
-            return Err(crate::error::Error::invalid_field(
-                "input.customerExceptionDescription",
-                "an exception needs a description: say what went wrong",
-            )
-            .into());
-        }
-        let txn = begin(ctx).await?;
-        let shipment = shipments::find(&txn, who, input.shipment_id.internal()).await?;
-        let pallet = match &input.pallet_id {
-            Some(code) => Some(pallet(&txn, &shipment, code).await?),
-            None => None,
-        };
+        let description = ExceptionDescription::parse(&input.customer_exception_description)
+            .map_err(|detail| Error::invalid_field("input.customerExceptionDescription", detail))?;
         let priority: Priority = input.priority.unwrap_or(ExceptionPriority::Medium).into();
-        let description = input.customer_exception_description;
-        let created = attach::exception(
-            &txn,
-            &shipment,
-            pallet.as_ref(),
+        let created = shipments::create_exception(
+            state(ctx)?,
+            who,
+            input.shipment_id.internal(),
+            input.pallet_id.as_deref(),
             priority,
             &description,
-            None,
         )
         .await?;
-        commit(txn).await?;
         Ok(CreateExceptionPayload {
             exception_id: created.id.into(),
         })
     }
 }
 
-async fn pallet(
-    db: &impl ConnectionTrait,
-    shipment: &shipment::Model,
-    code: &str,
-) -> Result<pallet::Model, Error> {
-    let found = attach::find_pallet(db, shipment.id, code).await?;
-    found.ok_or_else(|| Error::NotFound {
-        what: "pallet",
-        id: format!("`{code}` on shipment {}", PublicId::from(shipment.id)),
-    })
-}
-
-/// Parses a legacy shipment input and runs the shared upsert: created, or the given
-/// fields of the facility's shipment with that number updated.
-pub(super) async fn upsert_shipment(
-    txn: &WriteTxn,
+/// Parses a legacy shipment input and runs the shipment upsert with `orders`.
+async fn upsert(
+    ctx: &Context<'_>,
     who: &Principal,
     input: UpdateShipmentInput,
-    strict: bool,
-) -> Result<shipment::Model, Error> {
+    orders: Vec<OrderUpsert>,
+) -> Result<(shipment::Model, bool)> {
     own_business(who, &input.business_slug)?;
     let facility_slug = slug("input.facilitySlug", &input.facility_slug)?;
     let (number, fields) = input.into_fields()?;
-    let (saved, _) =
-        shipments::upsert_in(txn, who, &facility_slug, &number, fields, strict).await?;
-    Ok(saved)
+    let app = state(ctx)?;
+    Ok(shipments::upsert(app, who, &facility_slug, &number, fields, orders).await?)
 }

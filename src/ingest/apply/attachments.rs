@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 use super::{Applied, Context, Failure, Issue};
-use crate::domain::{DocumentType, ExceptionPriority, PalletDirection};
+use crate::domain::{DocumentType, ExceptionDescription, ExceptionPriority, PalletDirection};
 use crate::error::ProblemCode;
 use crate::ingest::canonical::{DocumentDoc, ExceptionDoc, PalletDoc, ReferenceDoc};
 use crate::store::attach::{self, NewDocument, PalletEvent, Target};
@@ -140,6 +140,12 @@ pub(super) async fn exception<C: Write>(
     doc: &Value,
 ) -> Result<Applied, Failure> {
     let e: ExceptionDoc = cx.read(doc)?;
+    let description = ExceptionDescription::parse(&e.description).map_err(|detail| {
+        cx.reject(
+            ProblemCode::ValidationFailed,
+            format!("description: {detail}"),
+        )
+    })?;
     let shipment = cx
         .require_shipment(e.shipment_number.as_deref(), e.facility.as_deref())
         .await?;
@@ -163,7 +169,7 @@ pub(super) async fn exception<C: Write>(
         &shipment,
         pallet.as_ref(),
         priority,
-        &e.description,
+        &description,
         occurred_at,
     )
     .await?;
