@@ -40,6 +40,22 @@ pub struct Cancellation {
     pub reason: Option<String>,
 }
 
+/// The optional columns a change clears though it is a patch: the members a JSON
+/// Merge Patch set to `null`, by column name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cleared(std::collections::BTreeSet<&'static str>);
+
+impl Cleared {
+    pub fn new(columns: impl IntoIterator<Item = &'static str>) -> Self {
+        Self(columns.into_iter().collect())
+    }
+
+    /// Whether `column` is cleared.
+    pub fn has(&self, column: &str) -> bool {
+        self.0.contains(column)
+    }
+}
+
 /// Opens the pool described by `config`. SQLite files are created when missing and
 /// run in WAL mode so readers never wait for the writer.
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {

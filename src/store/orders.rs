@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use super::entities::{facility, order, order_item};
-use super::shipments::assign;
+use super::shipments::put;
 use super::{events, stable};
 use crate::domain::PublicId;
 use crate::domain::{
@@ -50,6 +50,8 @@ pub struct OrderFields {
     pub expected_quantity: Option<f64>,
     /// `None` leaves items alone; `Some` applies them by the update's items mode.
     pub items: Option<Vec<ItemFields>>,
+    /// What a patch clears besides.
+    pub cleared: super::Cleared,
 }
 
 /// One order line as sent.
@@ -254,37 +256,74 @@ fn apply_fields(active: &mut order::ActiveModel, f: OrderFields, mode: UpdateMod
     match (f.addons, mode) {
         (Some(addons), _) => active.addons = Set(serde_json::json!(addons)),
         (None, UpdateMode::Replace) => active.addons = Set(serde_json::json!([])),
+        (None, UpdateMode::Patch) if f.cleared.has("addons") => {
+            active.addons = Set(serde_json::json!([]))
+        }
         (None, UpdateMode::Patch) => {}
     }
-    assign(&mut active.external_id, f.external_id, mode);
-    assign(&mut active.customer, f.customer, mode);
-    assign(&mut active.order_type, f.order_type, mode);
-    assign(&mut active.purchase_order, f.purchase_order, mode);
-    assign(&mut active.requested_ship_date, f.requested_ship_date, mode);
-    assign(
-        &mut active.requested_delivery_date,
-        f.requested_delivery_date,
+    put!(active, f.cleared, mode, external_id, f.external_id);
+    put!(active, f.cleared, mode, customer, f.customer);
+    put!(active, f.cleared, mode, order_type, f.order_type);
+    put!(active, f.cleared, mode, purchase_order, f.purchase_order);
+    put!(
+        active,
+        f.cleared,
         mode,
+        requested_ship_date,
+        f.requested_ship_date
     );
-    assign(&mut active.service_level, f.service_level, mode);
-    assign(&mut active.carrier, f.carrier, mode);
-    assign(&mut active.carrier_service, f.carrier_service, mode);
-    assign(&mut active.bol_number, f.bol_number, mode);
-    assign(&mut active.seal_number, f.seal_number, mode);
-    assign(&mut active.shipper, party_json(f.shipper), mode);
-    assign(&mut active.consignee, party_json(f.consignee), mode);
-    assign(&mut active.payer, party_json(f.payer), mode);
-    assign(&mut active.pickup_window_start, f.pickup_window_start, mode);
-    assign(&mut active.pickup_window_end, f.pickup_window_end, mode);
-    assign(
-        &mut active.delivery_window_start,
-        f.delivery_window_start,
+    put!(
+        active,
+        f.cleared,
         mode,
+        requested_delivery_date,
+        f.requested_delivery_date
     );
-    assign(&mut active.delivery_window_end, f.delivery_window_end, mode);
-    assign(&mut active.notes, f.notes, mode);
-    assign(&mut active.shipment_id, f.shipment_id, mode);
-    assign(&mut active.expected_quantity, f.expected_quantity, mode);
+    put!(active, f.cleared, mode, service_level, f.service_level);
+    put!(active, f.cleared, mode, carrier, f.carrier);
+    put!(active, f.cleared, mode, carrier_service, f.carrier_service);
+    put!(active, f.cleared, mode, bol_number, f.bol_number);
+    put!(active, f.cleared, mode, seal_number, f.seal_number);
+    put!(active, f.cleared, mode, shipper, party_json(f.shipper));
+    put!(active, f.cleared, mode, consignee, party_json(f.consignee));
+    put!(active, f.cleared, mode, payer, party_json(f.payer));
+    put!(
+        active,
+        f.cleared,
+        mode,
+        pickup_window_start,
+        f.pickup_window_start
+    );
+    put!(
+        active,
+        f.cleared,
+        mode,
+        pickup_window_end,
+        f.pickup_window_end
+    );
+    put!(
+        active,
+        f.cleared,
+        mode,
+        delivery_window_start,
+        f.delivery_window_start
+    );
+    put!(
+        active,
+        f.cleared,
+        mode,
+        delivery_window_end,
+        f.delivery_window_end
+    );
+    put!(active, f.cleared, mode, notes, f.notes);
+    put!(active, f.cleared, mode, shipment_id, f.shipment_id);
+    put!(
+        active,
+        f.cleared,
+        mode,
+        expected_quantity,
+        f.expected_quantity
+    );
 }
 
 fn item_model(order_id: i64, position: i32, item: ItemFields) -> order_item::ActiveModel {

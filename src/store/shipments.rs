@@ -43,19 +43,40 @@ pub struct ShipmentFields {
     pub purchase_order: Option<String>,
     pub customer_shipment_identifier: Option<String>,
     pub additional_fields: Option<serde_json::Value>,
+    /// What a patch clears besides.
+    pub cleared: super::Cleared,
 }
 
-/// Sets an optional column: a given value always; an absent one only clears on replace.
-pub(crate) fn assign<T>(slot: &mut ActiveValue<Option<T>>, value: Option<T>, mode: UpdateMode)
-where
+/// Sets an optional column: a given value always; an absent one clears it on
+/// replace, or on a patch that names it in `cleared`.
+pub(crate) fn assign<T>(
+    slot: &mut ActiveValue<Option<T>>,
+    value: Option<T>,
+    mode: UpdateMode,
+    cleared: bool,
+) where
     Option<T>: Into<sea_orm::Value>,
 {
     match (value, mode) {
         (Some(v), _) => *slot = Set(Some(v)),
         (None, UpdateMode::Replace) => *slot = Set(None),
+        (None, UpdateMode::Patch) if cleared => *slot = Set(None),
         (None, UpdateMode::Patch) => {}
     }
 }
+
+/// `assign` of a column of `$active`, cleared when `$cleared` names it.
+macro_rules! put {
+    ($active:ident, $cleared:expr, $mode:expr, $column:ident, $value:expr) => {
+        $crate::store::shipments::assign(
+            &mut $active.$column,
+            $value,
+            $mode,
+            $cleared.has(stringify!($column)),
+        )
+    };
+}
+pub(crate) use put;
 
 /// Creates a shipment in `facility`; a number already used there is a 409 `duplicate`.
 pub async fn create(
@@ -123,34 +144,50 @@ async fn apply_fields(
     if let Some(direction) = f.direction {
         active.direction = Set(direction);
     }
-    assign(&mut active.dock_id, dock_id, mode);
-    assign(&mut active.expected_arrival_at, f.expected_arrival_at, mode);
-    assign(&mut active.carrier, f.carrier, mode);
-    assign(&mut active.carrier_service, f.carrier_service, mode);
-    assign(&mut active.trailer_number, f.trailer_number, mode);
-    assign(&mut active.seal_number, f.seal_number, mode);
-    assign(&mut active.gross_weight, f.gross_weight, mode);
-    assign(&mut active.weight_unit, f.weight_unit, mode);
-    assign(&mut active.volume, f.volume, mode);
-    assign(&mut active.pallet_count, f.pallet_count, mode);
-    assign(&mut active.package_count, f.package_count, mode);
-    assign(&mut active.driver_name, f.driver_name, mode);
-    assign(&mut active.driver_phone, f.driver_phone, mode);
-    assign(
-        &mut active.driver_license_plate,
-        f.driver_license_plate,
+    put!(active, f.cleared, mode, dock_id, dock_id);
+    put!(
+        active,
+        f.cleared,
         mode,
+        expected_arrival_at,
+        f.expected_arrival_at
     );
-    assign(&mut active.equipment_type, f.equipment_type, mode);
-    assign(&mut active.service_type, f.service_type, mode);
-    assign(&mut active.shipment_type, f.shipment_type, mode);
-    assign(&mut active.purchase_order, f.purchase_order, mode);
-    assign(
-        &mut active.customer_shipment_identifier,
-        f.customer_shipment_identifier,
+    put!(active, f.cleared, mode, carrier, f.carrier);
+    put!(active, f.cleared, mode, carrier_service, f.carrier_service);
+    put!(active, f.cleared, mode, trailer_number, f.trailer_number);
+    put!(active, f.cleared, mode, seal_number, f.seal_number);
+    put!(active, f.cleared, mode, gross_weight, f.gross_weight);
+    put!(active, f.cleared, mode, weight_unit, f.weight_unit);
+    put!(active, f.cleared, mode, volume, f.volume);
+    put!(active, f.cleared, mode, pallet_count, f.pallet_count);
+    put!(active, f.cleared, mode, package_count, f.package_count);
+    put!(active, f.cleared, mode, driver_name, f.driver_name);
+    put!(active, f.cleared, mode, driver_phone, f.driver_phone);
+    put!(
+        active,
+        f.cleared,
         mode,
+        driver_license_plate,
+        f.driver_license_plate
     );
-    assign(&mut active.additional_fields, f.additional_fields, mode);
+    put!(active, f.cleared, mode, equipment_type, f.equipment_type);
+    put!(active, f.cleared, mode, service_type, f.service_type);
+    put!(active, f.cleared, mode, shipment_type, f.shipment_type);
+    put!(active, f.cleared, mode, purchase_order, f.purchase_order);
+    put!(
+        active,
+        f.cleared,
+        mode,
+        customer_shipment_identifier,
+        f.customer_shipment_identifier
+    );
+    put!(
+        active,
+        f.cleared,
+        mode,
+        additional_fields,
+        f.additional_fields
+    );
     Ok(())
 }
 

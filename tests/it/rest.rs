@@ -684,3 +684,71 @@ async fn two_writes_based_on_one_version_at_once_let_exactly_one_through() {
         assert_eq!(statuses, [200, 412], "round {round}");
     }
 }
+
+#[tokio::test]
+async fn a_patch_clears_what_it_sets_to_null_and_keeps_what_it_leaves_out() {
+    let app = TestApp::spawn().await;
+    let key = writer(&app).await;
+    let body = json!({"shipment_number": "NW-9", "facility": "rotterdam-dc",
+        "direction": "INBOUND", "carrier": "Van Dijk", "seal_number": "S-1",
+        "driver": {"name": "Anna", "phone": "+31 6 1234"}});
+    let created: Value = app
+        .post_json("/v1/shipments", &key, &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let shipment = created["id"].as_i64().unwrap();
+    let path = format!("/v1/shipments/{shipment}");
+    let clear = json!({"carrier": null, "driver": {"phone": null}});
+    let patched = send(&app, reqwest::Method::PATCH, &path, &key, Some(clear), None).await;
+    assert_eq!(patched.status(), 200);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(patched["carrier"], Value::Null, "{patched}");
+    assert_eq!(patched["driver"]["phone"], Value::Null, "{patched}");
+    assert_eq!(patched["driver"]["name"], "Anna", "left out, so kept");
+    assert_eq!(patched["seal_number"], "S-1", "left out, so kept");
+
+    // A member that cannot be cleared says so, with its path, and changes nothing.
+    let refused = send(
+        &app,
+        reqwest::Method::PATCH,
+        &path,
+        &key,
+        Some(json!({"status": null, "seal_number": null})),
+        None,
+    )
+    .await;
+    let problem = assert_problem(refused, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["path"], "$.status", "{problem}");
+    let after = app.get_json(&path, &key).await;
+    assert_eq!(after["seal_number"], "S-1");
+
+    // An order leaves its shipment when the patch clears `shipment_id`.
+    let mut linked = order("SO-9");
+    linked["shipment_id"] = json!(shipment);
+    let made: Value = app
+        .post_json("/v1/orders", &key, &linked)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(made["shipment_id"], shipment);
+    let order_path = format!("/v1/orders/{}", made["id"]);
+    let unlink = json!({"shipment_id": null, "consignee": {"city": null, "name": "Hendriks"}});
+    let patched = send(
+        &app,
+        reqwest::Method::PATCH,
+        &order_path,
+        &key,
+        Some(unlink),
+        None,
+    )
+    .await;
+    assert_eq!(patched.status(), 200);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(patched["shipment_id"], Value::Null, "{patched}");
+    assert_eq!(patched["consignee"]["name"], "Hendriks");
+    assert_eq!(patched["consignee"]["city"], Value::Null, "{patched}");
+    assert_eq!(patched["items"].as_array().unwrap().len(), 2, "lines kept");
+}

@@ -46,6 +46,45 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
+/// A JSON Merge Patch body (RFC 7396): the change, and the members the body set
+/// to `null` to clear them (`carrier`, or `driver.phone` inside an object).
+#[derive(Debug)]
+pub struct PatchBody<T> {
+    pub change: T,
+    pub nulls: Vec<String>,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PatchBody<T> {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
+        let Body(value) = Body::<Value>::from_request(request, state).await?;
+        let nulls = null_members(&value);
+        Ok(PatchBody {
+            change: from_value(value)?,
+            nulls,
+        })
+    }
+}
+
+/// The members of an object body that are `null`, and those of its objects.
+fn null_members(value: &Value) -> Vec<String> {
+    let mut nulls = Vec::new();
+    for (key, member) in value.as_object().into_iter().flatten() {
+        match member {
+            Value::Null => nulls.push(key.clone()),
+            Value::Object(inner) => nulls.extend(
+                inner
+                    .iter()
+                    .filter(|(_, v)| v.is_null())
+                    .map(|(k, _)| format!("{key}.{k}")),
+            ),
+            _ => {}
+        }
+    }
+    nulls
+}
+
 /// Parses a body: syntax first (400), then shape (422 with a path).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| Error::BadRequest {
@@ -64,6 +103,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             format!("is {length} characters long; at most {MAX_TEXT} are accepted"),
         ));
     }
+    from_value(value)
+}
+
+/// The shape of a parsed body (422 with a path).
+fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = json_path(&e.path().to_string());
         let (path, detail) = plain(path, e.into_inner().to_string());

@@ -19,6 +19,7 @@ use axum::http::request::Parts;
 use crate::app::{App, Expected};
 use crate::domain::Scope;
 use crate::error::{Error, ProblemCode, Result};
+use crate::store::Cleared;
 use crate::store::keys::Principal;
 use crate::store::listing::Page;
 
@@ -68,6 +69,31 @@ pub(crate) fn bad_query(detail: String) -> Error {
 
 /// Longest text a search filter takes.
 pub const MAX_FILTER_CHARS: usize = 256;
+
+/// The columns a patch's `null` members clear. Each clearable member names its
+/// columns; `parent.*` covers the members of an object that is replaced whole
+/// (nothing more to clear). A member not listed cannot be cleared: a 422 says so.
+pub fn cleared(nulls: &[String], clearable: &[(&str, &[&'static str])]) -> Result<Cleared> {
+    let mut columns = Vec::new();
+    for null in nulls {
+        let whole = null
+            .split_once('.')
+            .map(|(parent, _)| format!("{parent}.*"));
+        let found = clearable
+            .iter()
+            .find(|(member, _)| member == null || whole.as_deref() == Some(*member));
+        match found {
+            Some((_, names)) => columns.extend(names.iter().copied()),
+            None => {
+                return Err(body::invalid(
+                    format!("$.{null}"),
+                    "cannot be cleared: leave it out to keep it, or send a value".into(),
+                ));
+            }
+        }
+    }
+    Ok(Cleared::new(columns))
+}
 
 /// A free-text query parameter: empty is no filter; more than [`MAX_FILTER_CHARS`]
 /// characters is `400 invalid_query_parameter` (a NUL never gets here: the router

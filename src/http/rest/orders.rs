@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
-use super::body::{Body, invalid};
+use super::body::{Body, PatchBody, invalid};
 use super::{PageParams, Reader, Writer, if_match, time_param, with_etag};
 use crate::app::orders::{self, OrderFilter};
 use crate::app::views::{OrderSummary, OrderView};
@@ -79,8 +79,8 @@ macro_rules! order_body {
         }
 
         impl $name {
-            /// The fields to store.
-            fn fields(self) -> Result<OrderFields> {
+            /// The fields to store; `nulls` are the members a patch clears.
+            fn fields(self, nulls: &[String]) -> Result<OrderFields> {
                 let pickup = self.pickup_window.unwrap_or_default();
                 let delivery = self.delivery_window.unwrap_or_default();
                 Ok(OrderFields {
@@ -111,11 +111,49 @@ macro_rules! order_body {
                     items: self
                         .items
                         .map(|items| items.into_iter().map(Into::into).collect()),
+                    cleared: super::cleared(nulls, CLEARABLE)?,
                 })
             }
         }
     };
 }
+
+/// What a patch may clear with `null`, by member, and the columns it clears.
+const CLEARABLE: &[(&str, &[&str])] = &[
+    ("external_id", &["external_id"]),
+    ("customer", &["customer"]),
+    ("order_type", &["order_type"]),
+    ("purchase_order", &["purchase_order"]),
+    ("requested_ship_date", &["requested_ship_date"]),
+    ("requested_delivery_date", &["requested_delivery_date"]),
+    ("service_level", &["service_level"]),
+    ("carrier", &["carrier"]),
+    ("carrier_service", &["carrier_service"]),
+    ("bol_number", &["bol_number"]),
+    ("seal_number", &["seal_number"]),
+    ("shipper", &["shipper"]),
+    ("shipper.*", &[]),
+    ("consignee", &["consignee"]),
+    ("consignee.*", &[]),
+    ("payer", &["payer"]),
+    ("payer.*", &[]),
+    (
+        "pickup_window",
+        &["pickup_window_start", "pickup_window_end"],
+    ),
+    ("pickup_window.start", &["pickup_window_start"]),
+    ("pickup_window.end", &["pickup_window_end"]),
+    (
+        "delivery_window",
+        &["delivery_window_start", "delivery_window_end"],
+    ),
+    ("delivery_window.start", &["delivery_window_start"]),
+    ("delivery_window.end", &["delivery_window_end"]),
+    ("addons", &["addons"]),
+    ("notes", &["notes"]),
+    ("shipment_id", &["shipment_id"]),
+    ("expected_quantity", &["expected_quantity"]),
+];
 
 order_body!(
     /// A new order with its lines. `facility` defaults to `default`.
@@ -329,7 +367,7 @@ pub async fn create(
         .as_deref()
         .unwrap_or(crate::ingest::apply::DEFAULT_FACILITY);
     let facility = Slug::parse(facility_slug).map_err(|e| invalid("$.facility".into(), e))?;
-    let fields = body.fields()?;
+    let fields = body.fields(&[])?;
     let created = orders::create(&app, &who, facility, number, fields).await?;
     let location = format!("/v1/orders/{}", created.order.id);
     Ok(with_etag(
@@ -369,10 +407,11 @@ async fn change(
     id: i64,
     headers: HeaderMap,
     body: OrderChange,
+    nulls: &[String],
     mode: UpdateMode,
 ) -> Result<Response> {
     let expected = if_match(&headers)?;
-    let fields = body.fields()?;
+    let fields = body.fields(nulls)?;
     let changed = orders::update(&app, &who, id, fields, mode, expected.as_ref()).await?;
     Ok(with_etag(
         StatusCode::OK,
@@ -400,7 +439,16 @@ pub async fn replace(
     headers: HeaderMap,
     Body(body): Body<OrderChange>,
 ) -> Result<Response> {
-    change(app, who, id.internal(), headers, body, UpdateMode::Replace).await
+    change(
+        app,
+        who,
+        id.internal(),
+        headers,
+        body,
+        &[],
+        UpdateMode::Replace,
+    )
+    .await
 }
 
 /// Changes the fields the body gives and keeps the others; given lines replace the lines.
@@ -419,9 +467,19 @@ pub async fn patch(
     Writer(who): Writer,
     Path(id): Path<PublicId>,
     headers: HeaderMap,
-    Body(body): Body<OrderChange>,
+    patch: PatchBody<OrderChange>,
 ) -> Result<Response> {
-    change(app, who, id.internal(), headers, body, UpdateMode::Patch).await
+    let (body, nulls) = (patch.change, patch.nulls);
+    change(
+        app,
+        who,
+        id.internal(),
+        headers,
+        body,
+        &nulls,
+        UpdateMode::Patch,
+    )
+    .await
 }
 
 /// Cancels an order; cancelling again changes nothing.

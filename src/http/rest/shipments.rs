@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::body::{Body, invalid};
+use super::body::{Body, PatchBody, invalid};
 use super::{PageParams, Reader, Writer, if_match, time_param, with_etag};
 use crate::app::shipments::{self, ShipmentFilter};
 use crate::app::views::{
@@ -81,8 +81,8 @@ macro_rules! shipment_body {
         }
 
         impl $name {
-            /// The fields to store.
-            fn fields(self) -> Result<ShipmentFields> {
+            /// The fields to store; `nulls` are the members a patch clears.
+            fn fields(self, nulls: &[String]) -> Result<ShipmentFields> {
                 let dock = self.dock.as_deref().map(|d| slug("$.dock", d)).transpose()?;
                 let driver = self.driver.unwrap_or_default();
                 Ok(ShipmentFields {
@@ -109,11 +109,44 @@ macro_rules! shipment_body {
                     purchase_order: self.purchase_order,
                     customer_shipment_identifier: self.customer_shipment_identifier,
                     additional_fields: self.additional_fields.map(serde_json::Value::Object),
+                    cleared: super::cleared(nulls, CLEARABLE)?,
                 })
             }
         }
     };
 }
+
+/// What a patch may clear with `null`, by member, and the columns it clears.
+const CLEARABLE: &[(&str, &[&str])] = &[
+    ("expected_arrival_at", &["expected_arrival_at"]),
+    ("dock", &["dock_id"]),
+    ("carrier", &["carrier"]),
+    ("carrier_service", &["carrier_service"]),
+    ("trailer_number", &["trailer_number"]),
+    ("seal_number", &["seal_number"]),
+    ("gross_weight", &["gross_weight"]),
+    ("weight_unit", &["weight_unit"]),
+    ("volume", &["volume"]),
+    ("pallet_count", &["pallet_count"]),
+    ("package_count", &["package_count"]),
+    (
+        "driver",
+        &["driver_name", "driver_phone", "driver_license_plate"],
+    ),
+    ("driver.name", &["driver_name"]),
+    ("driver.phone", &["driver_phone"]),
+    ("driver.license_plate", &["driver_license_plate"]),
+    ("equipment_type", &["equipment_type"]),
+    ("service_type", &["service_type"]),
+    ("shipment_type", &["shipment_type"]),
+    ("purchase_order", &["purchase_order"]),
+    (
+        "customer_shipment_identifier",
+        &["customer_shipment_identifier"],
+    ),
+    ("additional_fields", &["additional_fields"]),
+    ("additional_fields.*", &[]),
+];
 
 shipment_body!(
     /// A new shipment. `facility` defaults to `default`.
@@ -247,7 +280,7 @@ pub async fn create(
             .as_deref()
             .unwrap_or(crate::ingest::apply::DEFAULT_FACILITY),
     )?;
-    let fields = body.fields()?;
+    let fields = body.fields(&[])?;
     let created = shipments::create(&app, &who, facility, number, fields).await?;
     let location = format!("/v1/shipments/{}", created.shipment.id);
     Ok(with_etag(
@@ -287,10 +320,11 @@ async fn change(
     id: i64,
     headers: HeaderMap,
     body: ShipmentChange,
+    nulls: &[String],
     mode: UpdateMode,
 ) -> Result<Response> {
     let expected = if_match(&headers)?;
-    let fields = body.fields()?;
+    let fields = body.fields(nulls)?;
     let changed = shipments::update(&app, &who, id, fields, mode, expected.as_ref()).await?;
     Ok(with_etag(
         StatusCode::OK,
@@ -318,7 +352,16 @@ pub async fn replace(
     headers: HeaderMap,
     Body(body): Body<ShipmentChange>,
 ) -> Result<Response> {
-    change(app, who, id.internal(), headers, body, UpdateMode::Replace).await
+    change(
+        app,
+        who,
+        id.internal(),
+        headers,
+        body,
+        &[],
+        UpdateMode::Replace,
+    )
+    .await
 }
 
 /// Changes the fields the body gives and keeps the others.
@@ -337,9 +380,19 @@ pub async fn patch(
     Writer(who): Writer,
     Path(id): Path<PublicId>,
     headers: HeaderMap,
-    Body(body): Body<ShipmentChange>,
+    patch: PatchBody<ShipmentChange>,
 ) -> Result<Response> {
-    change(app, who, id.internal(), headers, body, UpdateMode::Patch).await
+    let (body, nulls) = (patch.change, patch.nulls);
+    change(
+        app,
+        who,
+        id.internal(),
+        headers,
+        body,
+        &nulls,
+        UpdateMode::Patch,
+    )
+    .await
 }
 
 /// Cancels a shipment; cancelling again changes nothing.
