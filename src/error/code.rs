@@ -38,6 +38,7 @@ problem_codes! {
     // The request cannot be read.
     MalformedJson => "malformed_json",
     MalformedXml => "malformed_xml",
+    MalformedEdi => "malformed_edi",
     InvalidEncoding => "invalid_encoding",
     MalformedCsv => "malformed_csv",
     EmptyPayload => "empty_payload",

@@ -67,6 +67,7 @@ impl From<crate::rules::formats::ReadError> for Error {
                 code: match kind {
                     Unreadable::Json => ProblemCode::MalformedJson,
                     Unreadable::Xml => ProblemCode::MalformedXml,
+                    Unreadable::Edi => ProblemCode::MalformedEdi,
                     Unreadable::Encoding => ProblemCode::InvalidEncoding,
                     Unreadable::Csv => ProblemCode::MalformedCsv,
                     Unreadable::Empty => ProblemCode::EmptyPayload,

@@ -4,6 +4,7 @@
 mod architecture;
 mod auth;
 mod cli;
+mod edi;
 mod errors;
 mod explain;
 mod graphql;

@@ -5,6 +5,9 @@
 
 use serde_json::{Map, Value};
 
+pub mod edi;
+pub mod edifact;
+pub mod x12;
 pub mod xml;
 
 /// Why a body cannot be read at all.
@@ -23,6 +26,7 @@ pub enum ReadError {
 pub enum Unreadable {
     Json,
     Xml,
+    Edi,
     Encoding,
     Csv,
     Empty,
@@ -48,6 +52,11 @@ pub enum Format {
     /// XML in the charset the Content-Type names, else the one its declaration
     /// names, else UTF-8.
     Xml(Option<&'static encoding_rs::Encoding>),
+    /// A UN/EDIFACT interchange, one document per message (see [`edi`]); its UNB
+    /// names the character set.
+    Edifact,
+    /// An ANSI X12 interchange, one document per transaction set (see [`edi`]).
+    X12,
 }
 
 /// How a CSV body is written, from its Content-Type parameters (RFC 4180's
@@ -77,7 +86,7 @@ impl Format {
     pub fn from_content_type(header: Option<&str>) -> Result<Self, ReadError> {
         let Some(header) = header else {
             return Err(ReadError::Unsupported(
-                "missing Content-Type; send application/json, application/x-ndjson, text/csv or application/xml"
+                "missing Content-Type; send application/json, application/x-ndjson, text/csv, application/xml, application/EDIFACT or application/EDI-X12"
                     .into(),
             ));
         };
@@ -106,9 +115,12 @@ impl Format {
             e if e.starts_with("application/") && e.ends_with("+xml") => {
                 Format::Xml(charset(&params)?)
             }
+            // RFC 1767's names; the interchange itself says its character set.
+            "application/edifact" => Format::Edifact,
+            "application/edi-x12" => Format::X12,
             _ => {
                 return Err(ReadError::Unsupported(format!(
-                    "`{header}`; send application/json, application/x-ndjson, text/csv or application/xml"
+                    "`{header}`; send application/json, application/x-ndjson, text/csv, application/xml, application/EDIFACT or application/EDI-X12"
                 )));
             }
         };
@@ -249,6 +261,9 @@ pub fn documents_at_most(
     body: &[u8],
     max: usize,
 ) -> Result<Vec<Document>, ReadError> {
+    if matches!(format, Format::Edifact | Format::X12) {
+        return edi_documents(format, body, max);
+    }
     let decoded;
     let declared = match format {
         Format::Xml(None) => declared_encoding(body)
@@ -298,7 +313,7 @@ pub fn documents_at_most(
             .filter(|l| !l.trim().is_empty())
             .count()
             .saturating_sub(1),
-        Format::Xml(_) => 1,
+        Format::Xml(_) | Format::Edifact | Format::X12 => 1,
     };
     if count > max && !matches!(format, Format::Csv(_)) {
         return Err(ReadError::TooMany { max });
@@ -312,6 +327,8 @@ pub fn documents_at_most(
             location: "$".into(),
             value: Ok(xml::read(text).map_err(|e| ReadError::Unreadable(Unreadable::Xml, e))?),
         }],
+        // Read from the bytes above, before any decoding.
+        Format::Edifact | Format::X12 => edi_documents(format, body, max)?,
     };
     if documents.len() > max {
         return Err(ReadError::TooMany { max });
@@ -321,6 +338,38 @@ pub fn documents_at_most(
         return Err(empty());
     }
     Ok(documents)
+}
+
+/// An EDI interchange's messages (transaction sets), read from the bytes: the
+/// interchange names its own character set and separators.
+fn edi_documents(format: Format, body: &[u8], max: usize) -> Result<Vec<Document>, ReadError> {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(empty());
+    }
+    let (read, unit): (fn(&[u8], usize) -> _, _) = match format {
+        Format::Edifact => (edifact::read, "message"),
+        _ => (x12::read, "transaction set"),
+    };
+    let messages = read(body, max).map_err(|e| match e {
+        edi::EdiError::TooMany { max } => ReadError::TooMany { max },
+        edi::EdiError::Encoding(detail) => ReadError::Unreadable(Unreadable::Encoding, detail),
+        edi::EdiError::NotInterchange(detail) | edi::EdiError::Malformed(detail) => {
+            ReadError::Unreadable(Unreadable::Edi, detail)
+        }
+    })?;
+    if messages.is_empty() {
+        return Err(empty());
+    }
+    Ok(messages
+        .into_iter()
+        .enumerate()
+        .map(|(index, value)| Document {
+            index,
+            location: format!("{unit} {}", index + 1),
+            value: Ok(value),
+        })
+        .collect())
 }
 
 /// How many elements a top-level JSON array has (1 for any other value), counted
