@@ -306,7 +306,7 @@ fn rules_list_shows_the_rules_per_business_and_says_when_a_business_has_none() {
         new.contains("no rule is written for business `northwnd` itself"),
         "{new}"
     );
-    assert!(new.contains("bavaria-buero, northwind"), "{new}");
+    assert!(new.contains("bavaria-buero, nordlicht, northwind"), "{new}");
 }
 
 #[test]

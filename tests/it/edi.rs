@@ -70,22 +70,33 @@ async fn broken_interchanges_are_refused_whole_naming_the_segment_and_write_noth
 }
 
 #[tokio::test]
-async fn an_x12_214_is_read_one_document_per_transaction_set() {
+async fn an_x12_204_creates_the_load_and_the_carriers_214_marks_it_departed() {
     let app = TestApp::spawn().await;
-    let key = app.key("bavaria-buero", &[Scope::Ingest]).await;
-    let explained = app
-        .client
-        .post(app.url("/v1/ingest/explain"))
-        .bearer_auth(&key)
-        .header("content-type", "application/EDI-X12")
-        .body(feed("x12-214.edi"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(explained.status(), 200);
-    let explained: Value = explained.json().await.unwrap();
-    let text = explained.to_string();
-    // No shipped rule reads a 214 yet: explain shows the tree a rule would read.
-    assert!(text.contains("\"ST01\":\"214\""), "{explained}");
-    assert!(text.contains("\"AT701\""), "{explained}");
+    let key = app.key("nordlicht", &[Scope::Ingest, Scope::Read]).await;
+    let tender = post(&app, &key, "application/EDI-X12", feed("x12-204.edi")).await;
+    assert_eq!(tender.status(), 201, "{}", tender.text().await.unwrap());
+    let tender: Value = tender.json().await.unwrap();
+    assert_eq!(
+        tender["results"][0]["rule"],
+        "nordlicht-x12-204-load-tender"
+    );
+    let status = post(&app, &key, "application/EDI-X12", feed("x12-214.edi")).await;
+    assert!(
+        status.status().is_success(),
+        "{}",
+        status.text().await.unwrap()
+    );
+    let status: Value = status.json().await.unwrap();
+    assert_eq!(status["results"][0]["rule"], "nordlicht-x12-214-departed");
+    let id = tender["results"][0]["id"].to_string();
+    let shipment: Value = app.get_json(&format!("/v1/shipments/{id}"), &key).await;
+    assert_eq!(shipment["shipment_number"], "SH20261204001", "{shipment}");
+    assert_eq!(shipment["status"], "DEPARTED", "{shipment}");
+    assert_eq!(shipment["trailer_number"], "TRL4471", "{shipment}");
+    assert_eq!(shipment["gross_weight"], 1250.5, "{shipment}");
+    assert_eq!(shipment["pallet_count"], 3, "{shipment}");
+    assert_eq!(
+        shipment["departed_at"], "2026-12-05T23:42:00Z",
+        "{shipment}"
+    );
 }
