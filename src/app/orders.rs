@@ -8,6 +8,7 @@ use super::views::{OrderSummary, OrderView};
 use super::{App, Expected, FacilityScope, Listing, Version, next_after};
 use crate::domain::PublicId;
 use crate::domain::{ItemsMode, OrderNumber, Scope, Slug, UpdateMode};
+use crate::domain::{OrderId, ShipmentId};
 use crate::error::{Error, Result};
 use crate::store::entities::order;
 use crate::store::gate::WriteTxn;
@@ -16,22 +17,22 @@ use crate::store::listing::{self, OrderQuery, Page};
 use crate::store::orders::{self, ItemFields, OrderFields, OrderWithItems};
 use crate::store::{order_items, shipments, tenancy};
 
-fn not_found(what: &'static str, id: i64) -> Error {
+fn not_found(what: &'static str, id: impl Into<PublicId>) -> Error {
     Error::NotFound {
         what,
-        id: PublicId::from(id).to_string(),
+        id: id.into().to_string(),
     }
 }
 
 /// The order `id` of the key's business, or `not_found`.
-pub async fn find(db: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<order::Model> {
+pub async fn find(db: &impl ConnectionTrait, who: &Principal, id: OrderId) -> Result<order::Model> {
     orders::find(db, who.business_id, id)
         .await?
         .ok_or_else(|| not_found("order", id))
 }
 
 /// The order `id`, locked for the rest of the transaction, or `not_found`.
-async fn find_locked(txn: &WriteTxn, who: &Principal, id: i64) -> Result<order::Model> {
+async fn find_locked(txn: &WriteTxn, who: &Principal, id: OrderId) -> Result<order::Model> {
     orders::find_locked(txn, who.business_id, id)
         .await?
         .ok_or_else(|| not_found("order", id))
@@ -44,7 +45,7 @@ async fn view(db: &impl ConnectionTrait, order: order::Model) -> Result<OrderVie
 }
 
 /// An order with its items (scope `read`).
-pub async fn get(app: &App, who: &Principal, id: i64) -> Result<OrderView> {
+pub async fn get(app: &App, who: &Principal, id: OrderId) -> Result<OrderView> {
     who.require(Scope::Read)?;
     let found = find(&app.db, who, id).await?;
     view(&app.db, found).await
@@ -90,7 +91,11 @@ async fn linked_shipment_exists(
     fields: &OrderFields,
 ) -> Result<()> {
     match fields.shipment_id {
-        Some(id) if shipments::find(db, who.business_id, id).await?.is_none() => {
+        Some(id)
+            if shipments::find(db, who.business_id, ShipmentId::new(id))
+                .await?
+                .is_none() =>
+        {
             Err(not_found("shipment", id))
         }
         _ => Ok(()),
@@ -185,7 +190,7 @@ pub async fn create(
 pub async fn update(
     app: &App,
     who: &Principal,
-    id: i64,
+    id: OrderId,
     fields: OrderFields,
     mode: UpdateMode,
     expected: Option<&Expected>,
@@ -210,7 +215,7 @@ pub async fn update(
 pub async fn cancel(
     app: &App,
     who: &Principal,
-    id: i64,
+    id: OrderId,
     expected: Option<&Expected>,
 ) -> Result<OrderView> {
     who.require(Scope::Write)?;
@@ -227,7 +232,7 @@ pub async fn cancel(
 async fn add_items_in(
     txn: &WriteTxn,
     who: &Principal,
-    id: i64,
+    id: OrderId,
     items: Vec<ItemFields>,
     expected: Option<&Expected>,
 ) -> Result<order::Model> {
@@ -245,7 +250,7 @@ async fn add_items_in(
 pub async fn add_items(
     app: &App,
     who: &Principal,
-    id: i64,
+    id: OrderId,
     items: Vec<ItemFields>,
     expected: Option<&Expected>,
 ) -> Result<OrderView> {
@@ -268,7 +273,12 @@ pub struct Removed {
 
 /// Removes the lines with these keys (identifier, else LPN, else SKU; scope
 /// `write`). Removing the last line cancels the order.
-pub async fn remove_items(app: &App, who: &Principal, id: i64, keys: &[String]) -> Result<Removed> {
+pub async fn remove_items(
+    app: &App,
+    who: &Principal,
+    id: OrderId,
+    keys: &[String],
+) -> Result<Removed> {
     let txn = app.begin().await?;
     let removed = remove_items_in(&txn, who, id, keys, None).await?;
     txn.commit().await?;
@@ -279,7 +289,7 @@ pub async fn remove_items(app: &App, who: &Principal, id: i64, keys: &[String]) 
 async fn remove_items_in(
     txn: &WriteTxn,
     who: &Principal,
-    id: i64,
+    id: OrderId,
     keys: &[String],
     expected: Option<&Expected>,
 ) -> Result<Removed> {
@@ -318,7 +328,7 @@ async fn remove_items_in(
 pub async fn remove_item(
     app: &App,
     who: &Principal,
-    id: i64,
+    id: OrderId,
     key: String,
     expected: Option<&Expected>,
 ) -> Result<OrderView> {

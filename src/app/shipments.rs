@@ -12,6 +12,7 @@ use super::views::{
 };
 use super::{App, Expected, FacilityScope, Listing, Version, next_after};
 use crate::domain::PublicId;
+use crate::domain::ShipmentId;
 use crate::domain::{
     ExceptionDescription, ExceptionPriority, Scope, ShipmentNumber, Slug, UpdateMode,
 };
@@ -23,29 +24,33 @@ use crate::store::listing::{self, Page, ShipmentQuery};
 use crate::store::shipments::ShipmentFields;
 use crate::store::{attach, orders, shipments, tenancy};
 
-fn not_found(id: i64) -> Error {
+fn not_found(id: ShipmentId) -> Error {
     Error::NotFound {
         what: "shipment",
-        id: PublicId::from(id).to_string(),
+        id: id.to_string(),
     }
 }
 
 /// The shipment `id` of the key's business, or `not_found`.
-pub async fn find(db: &impl ConnectionTrait, who: &Principal, id: i64) -> Result<shipment::Model> {
+pub async fn find(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    id: ShipmentId,
+) -> Result<shipment::Model> {
     shipments::find(db, who.business_id, id)
         .await?
         .ok_or_else(|| not_found(id))
 }
 
 /// The shipment `id`, locked for the rest of the transaction, or `not_found`.
-async fn find_locked(txn: &WriteTxn, who: &Principal, id: i64) -> Result<shipment::Model> {
+async fn find_locked(txn: &WriteTxn, who: &Principal, id: ShipmentId) -> Result<shipment::Model> {
     shipments::find_locked(txn, who.business_id, id)
         .await?
         .ok_or_else(|| not_found(id))
 }
 
 /// A shipment with its status history, orders and their items (scope `read`).
-pub async fn get(app: &App, who: &Principal, id: i64) -> Result<ShipmentView> {
+pub async fn get(app: &App, who: &Principal, id: ShipmentId) -> Result<ShipmentView> {
     who.require(Scope::Read)?;
     let found = find(&app.db, who, id).await?;
     view(&app.db, found).await
@@ -198,7 +203,7 @@ pub async fn upsert(
 pub async fn create_exception(
     app: &App,
     who: &Principal,
-    id: i64,
+    id: ShipmentId,
     pallet: Option<&str>,
     priority: ExceptionPriority,
     description: &ExceptionDescription,
@@ -235,7 +240,7 @@ pub async fn create_exception(
 pub async fn update(
     app: &App,
     who: &Principal,
-    id: i64,
+    id: ShipmentId,
     fields: ShipmentFields,
     mode: UpdateMode,
     expected: Option<&Expected>,
@@ -254,7 +259,7 @@ pub async fn update(
 pub async fn cancel(
     app: &App,
     who: &Principal,
-    id: i64,
+    id: ShipmentId,
     expected: Option<&Expected>,
 ) -> Result<ShipmentView> {
     who.require(Scope::Write)?;
@@ -268,7 +273,7 @@ pub async fn cancel(
 }
 
 /// The pallet events of a shipment, oldest first (scope `read`).
-pub async fn pallets(app: &App, who: &Principal, id: i64) -> Result<Vec<PalletView>> {
+pub async fn pallets(app: &App, who: &Principal, id: ShipmentId) -> Result<Vec<PalletView>> {
     who.require(Scope::Read)?;
     let found = find(&app.db, who, id).await?;
     let rows = attach::pallets_of(&app.db, found.id).await?;
@@ -282,7 +287,7 @@ pub async fn pallets(app: &App, who: &Principal, id: i64) -> Result<Vec<PalletVi
 }
 
 /// The documents of a shipment without their bytes (scope `read`).
-pub async fn documents(app: &App, who: &Principal, id: i64) -> Result<Vec<DocumentView>> {
+pub async fn documents(app: &App, who: &Principal, id: ShipmentId) -> Result<Vec<DocumentView>> {
     who.require(Scope::Read)?;
     let found = find(&app.db, who, id).await?;
     let rows = attach::documents_of(&app.db, found.id).await?;
@@ -290,7 +295,7 @@ pub async fn documents(app: &App, who: &Principal, id: i64) -> Result<Vec<Docume
 }
 
 /// The references of a shipment (scope `read`).
-pub async fn references(app: &App, who: &Principal, id: i64) -> Result<Vec<ReferenceView>> {
+pub async fn references(app: &App, who: &Principal, id: ShipmentId) -> Result<Vec<ReferenceView>> {
     who.require(Scope::Read)?;
     let found = find(&app.db, who, id).await?;
     let rows = attach::references_of(&app.db, found.id).await?;
@@ -298,7 +303,7 @@ pub async fn references(app: &App, who: &Principal, id: i64) -> Result<Vec<Refer
 }
 
 /// The exceptions of a shipment and its pallets (scope `read`).
-pub async fn exceptions(app: &App, who: &Principal, id: i64) -> Result<Vec<ExceptionView>> {
+pub async fn exceptions(app: &App, who: &Principal, id: ShipmentId) -> Result<Vec<ExceptionView>> {
     who.require(Scope::Read)?;
     let found = find(&app.db, who, id).await?;
     let rows = attach::exceptions_of(&app.db, found.id).await?;

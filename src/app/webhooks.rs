@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::App;
+use crate::domain::{DeliveryId, EndpointId};
 use crate::domain::{DeliveryState, Scope, Slug};
 use crate::error::{Error, ProblemCode, Result};
 use crate::store::entities::{delivery, delivery_attempt, message, webhook_endpoint};
@@ -36,7 +37,7 @@ pub async fn list(app: &App, who: &Principal) -> Result<Vec<webhook_endpoint::Mo
 }
 
 /// One endpoint of the business (scope `webhooks`).
-pub async fn get(app: &App, who: &Principal, id: i64) -> Result<webhook_endpoint::Model> {
+pub async fn get(app: &App, who: &Principal, id: EndpointId) -> Result<webhook_endpoint::Model> {
     who.require(Scope::Webhooks)?;
     webhooks::find(&app.db, who.business_id, id).await
 }
@@ -70,7 +71,7 @@ pub async fn create(
 pub async fn update(
     app: &App,
     who: &Principal,
-    id: i64,
+    id: EndpointId,
     request: EndpointRequest,
 ) -> Result<webhook_endpoint::Model> {
     who.require(Scope::Webhooks)?;
@@ -84,7 +85,7 @@ pub async fn update(
 }
 
 /// Removes an endpoint and its pending deliveries.
-pub async fn delete(app: &App, who: &Principal, id: i64) -> Result<()> {
+pub async fn delete(app: &App, who: &Principal, id: EndpointId) -> Result<()> {
     who.require(Scope::Webhooks)?;
     let txn = app.begin().await?;
     let endpoint = webhooks::find(&txn, who.business_id, id).await?;
@@ -97,7 +98,7 @@ pub async fn delete(app: &App, who: &Principal, id: i64) -> Result<()> {
 pub async fn set_disabled(
     app: &App,
     who: &Principal,
-    id: i64,
+    id: EndpointId,
     disabled: bool,
 ) -> Result<webhook_endpoint::Model> {
     who.require(Scope::Webhooks)?;
@@ -110,7 +111,7 @@ pub async fn set_disabled(
 }
 
 /// The endpoint's signing secret, on explicit request.
-pub async fn secret(app: &App, who: &Principal, id: i64) -> Result<String> {
+pub async fn secret(app: &App, who: &Principal, id: EndpointId) -> Result<String> {
     Ok(get(app, who, id).await?.secret)
 }
 
@@ -119,7 +120,7 @@ pub async fn secret(app: &App, who: &Principal, id: i64) -> Result<String> {
 pub async fn rotate(
     app: &App,
     who: &Principal,
-    id: i64,
+    id: EndpointId,
     overlap_secs: Option<u64>,
 ) -> Result<webhook_endpoint::Model> {
     who.require(Scope::Webhooks)?;
@@ -137,12 +138,12 @@ pub type Delivery = (delivery::Model, Option<message::Model>);
 pub async fn deliveries(
     app: &App,
     who: &Principal,
-    id: i64,
+    id: EndpointId,
     state: Option<DeliveryState>,
     asked: Option<u64>,
 ) -> Result<Vec<Delivery>> {
     get(app, who, id).await?;
-    webhooks::deliveries(&app.db, id, state, limit(asked)?).await
+    webhooks::deliveries(&app.db, id.internal(), state, limit(asked)?).await
 }
 
 /// What a listing of deliveries across the business's endpoints asks for.
@@ -166,7 +167,11 @@ async fn endpoints_in_scope(
     endpoint: Option<i64>,
 ) -> Result<Vec<i64>> {
     Ok(match endpoint {
-        Some(id) => vec![webhooks::find(db, who.business_id, id).await?.id],
+        Some(id) => vec![
+            webhooks::find(db, who.business_id, EndpointId::new(id))
+                .await?
+                .id,
+        ],
         None => webhooks::list_for(db, who.business_id)
             .await?
             .into_iter()
@@ -246,29 +251,34 @@ pub const HEALTH_WINDOW_HOURS: i64 = 24;
 /// How the endpoint is doing (scope `webhooks`): attempts and successes over the
 /// last [`HEALTH_WINDOW_HOURS`], last success and failure, since when it fails, its
 /// backlog and dead letters.
-pub async fn health(app: &App, who: &Principal, id: i64) -> Result<webhooks::Health> {
+pub async fn health(app: &App, who: &Principal, id: EndpointId) -> Result<webhooks::Health> {
     get(app, who, id).await?;
     let since = Utc::now() - chrono::Duration::hours(HEALTH_WINDOW_HOURS);
-    webhooks::health(&app.db, id, since).await
+    webhooks::health(&app.db, id.internal(), since).await
 }
 
 /// The endpoint's attempts, newest first.
 pub async fn attempts(
     app: &App,
     who: &Principal,
-    id: i64,
+    id: EndpointId,
     asked: Option<u64>,
 ) -> Result<Vec<(delivery_attempt::Model, delivery::Model)>> {
     get(app, who, id).await?;
-    webhooks::attempts(&app.db, id, limit(asked)?).await
+    webhooks::attempts(&app.db, id.internal(), limit(asked)?).await
 }
 
 /// Sends one delivery again, as soon as the dispatcher gets to it.
-pub async fn replay(app: &App, who: &Principal, id: i64, delivery_id: i64) -> Result<Delivery> {
+pub async fn replay(
+    app: &App,
+    who: &Principal,
+    id: EndpointId,
+    delivery_id: DeliveryId,
+) -> Result<Delivery> {
     who.require(Scope::Webhooks)?;
     let txn = app.begin().await?;
     webhooks::find(&txn, who.business_id, id).await?;
-    let replayed = webhooks::replay(&txn, id, delivery_id).await?;
+    let replayed = webhooks::replay(&txn, id.internal(), delivery_id.internal()).await?;
     let message = outbox::message_by_id(&txn, replayed.message_id).await?;
     txn.commit().await?;
     Ok((replayed, message))
@@ -279,7 +289,7 @@ pub async fn replay(app: &App, who: &Principal, id: i64, delivery_id: i64) -> Re
 pub async fn recover(
     app: &App,
     who: &Principal,
-    id: i64,
+    id: EndpointId,
     since: DateTime<Utc>,
     until: Option<DateTime<Utc>>,
 ) -> Result<u64> {
@@ -293,7 +303,7 @@ pub async fn recover(
     }
     let txn = app.begin().await?;
     webhooks::find(&txn, who.business_id, id).await?;
-    let requeued = webhooks::recover(&txn, id, since, until).await?;
+    let requeued = webhooks::recover(&txn, id.internal(), since, until).await?;
     txn.commit().await?;
     Ok(requeued)
 }
@@ -403,7 +413,7 @@ pub fn event_types() -> Vec<EventTypeInfo> {
 pub async fn send_test(
     app: &App,
     who: &Principal,
-    id: i64,
+    id: EndpointId,
     event_type: crate::domain::EventType,
 ) -> Result<Delivery> {
     who.require(Scope::Webhooks)?;

@@ -2,6 +2,7 @@
 
 mod enums;
 mod event;
+mod ids;
 mod party;
 pub mod public_id;
 mod quantity;
@@ -9,6 +10,7 @@ mod text;
 
 pub use enums::*;
 pub use event::EventType;
+pub use ids::{DeliveryId, EndpointId, Id, OrderId, ShipmentId};
 pub use party::*;
 pub use public_id::{IdKey, PublicId};
 pub use quantity::{Measure, Quantity};

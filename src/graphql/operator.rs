@@ -12,7 +12,7 @@ use super::types::{iso, parse_time};
 use super::webhooks::WebhookDelivery;
 use crate::app::ingest::{self as ingest_case, Reprocessed};
 use crate::app::webhooks as webhook_case;
-use crate::domain::{DeliveryState, EventType, Scope, public_id};
+use crate::domain::{DeliveryState, EndpointId, EventType, Scope, public_id};
 use crate::error::Error;
 use crate::store::listing::Page;
 
@@ -513,7 +513,7 @@ impl OperatorMutations {
         let (delivery, message) = webhook_case::send_test(
             state(ctx)?,
             who,
-            public_id::internal(endpoint_id),
+            EndpointId::new(public_id::internal(endpoint_id)),
             event_type,
         )
         .await?;

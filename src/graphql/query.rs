@@ -109,7 +109,7 @@ impl LegacyQueries {
     /// A shipment of the key's business by id.
     async fn shipment(&self, ctx: &Context<'_>, id: PublicId) -> Result<Shipment> {
         let who = principal(ctx, Scope::Read)?;
-        let found = shipments::find(db(ctx)?, who.business_id, id.internal()).await?;
+        let found = shipments::find(db(ctx)?, who.business_id, id.into()).await?;
         if let Some(shipment) = &found {
             super::prime::shipments(ctx, ctx.look_ahead(), std::slice::from_ref(shipment)).await?;
         }

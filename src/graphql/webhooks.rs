@@ -7,7 +7,7 @@ use super::context::{principal, state};
 use super::types::{iso, parse_time};
 use crate::app::webhooks as use_case;
 use crate::domain::public_id;
-use crate::domain::{DeliveryState, Scope};
+use crate::domain::{DeliveryId, DeliveryState, EndpointId, Scope};
 use crate::error::Error;
 use crate::store::entities::{delivery, delivery_attempt, message, webhook_endpoint};
 use crate::webhooks::manage::EndpointRequest;
@@ -64,8 +64,14 @@ impl WebhookEndpoint {
             })
             .transpose()?;
         let who = principal(ctx, Scope::Webhooks)?;
-        let rows =
-            use_case::deliveries(super::context::state(ctx)?, who, self.0.id, state, limit).await?;
+        let rows = use_case::deliveries(
+            super::context::state(ctx)?,
+            who,
+            EndpointId::new(self.0.id),
+            state,
+            limit,
+        )
+        .await?;
         Ok(rows
             .into_iter()
             .map(|(d, m)| WebhookDelivery::new(d, m))
@@ -75,12 +81,16 @@ impl WebhookEndpoint {
     /// backlog and dead letters.
     async fn health(&self, ctx: &Context<'_>) -> Result<super::operator::WebhookEndpointHealth> {
         let who = principal(ctx, Scope::Webhooks)?;
-        Ok(use_case::health(state(ctx)?, who, self.0.id).await?.into())
+        Ok(
+            use_case::health(state(ctx)?, who, EndpointId::new(self.0.id))
+                .await?
+                .into(),
+        )
     }
     /// Every attempt, newest first.
     async fn attempts(&self, ctx: &Context<'_>, limit: Option<u64>) -> Result<Vec<WebhookAttempt>> {
         let who = principal(ctx, Scope::Webhooks)?;
-        let rows = use_case::attempts(state(ctx)?, who, self.0.id, limit).await?;
+        let rows = use_case::attempts(state(ctx)?, who, EndpointId::new(self.0.id), limit).await?;
         Ok(rows
             .into_iter()
             .map(|(a, _)| WebhookAttempt::from(a))
@@ -200,7 +210,7 @@ impl WebhookQueries {
     async fn webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<WebhookEndpoint> {
         let who = principal(ctx, Scope::Webhooks)?;
         Ok(WebhookEndpoint(
-            use_case::get(state(ctx)?, who, public_id::internal(id)).await?,
+            use_case::get(state(ctx)?, who, EndpointId::new(public_id::internal(id))).await?,
         ))
     }
 }
@@ -239,14 +249,20 @@ impl WebhookMutations {
     ) -> Result<WebhookEndpoint> {
         let who = principal(ctx, Scope::Webhooks)?;
         Ok(WebhookEndpoint(
-            use_case::update(state(ctx)?, who, public_id::internal(id), input.into()).await?,
+            use_case::update(
+                state(ctx)?,
+                who,
+                EndpointId::new(public_id::internal(id)),
+                input.into(),
+            )
+            .await?,
         ))
     }
 
     /// Removes an endpoint and its pending deliveries.
     async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<bool> {
         let who = principal(ctx, Scope::Webhooks)?;
-        use_case::delete(state(ctx)?, who, public_id::internal(id)).await?;
+        use_case::delete(state(ctx)?, who, EndpointId::new(public_id::internal(id))).await?;
         Ok(true)
     }
 
@@ -258,7 +274,13 @@ impl WebhookMutations {
     ) -> Result<WebhookEndpoint> {
         let who = principal(ctx, Scope::Webhooks)?;
         Ok(WebhookEndpoint(
-            use_case::set_disabled(state(ctx)?, who, public_id::internal(id), true).await?,
+            use_case::set_disabled(
+                state(ctx)?,
+                who,
+                EndpointId::new(public_id::internal(id)),
+                true,
+            )
+            .await?,
         ))
     }
 
@@ -266,7 +288,13 @@ impl WebhookMutations {
     async fn enable_webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<WebhookEndpoint> {
         let who = principal(ctx, Scope::Webhooks)?;
         Ok(WebhookEndpoint(
-            use_case::set_disabled(state(ctx)?, who, public_id::internal(id), false).await?,
+            use_case::set_disabled(
+                state(ctx)?,
+                who,
+                EndpointId::new(public_id::internal(id)),
+                false,
+            )
+            .await?,
         ))
     }
 
@@ -288,8 +316,13 @@ impl WebhookMutations {
                 })
             })
             .transpose()?;
-        let rotated =
-            use_case::rotate(state(ctx)?, who, public_id::internal(id), overlap_secs).await?;
+        let rotated = use_case::rotate(
+            state(ctx)?,
+            who,
+            EndpointId::new(public_id::internal(id)),
+            overlap_secs,
+        )
+        .await?;
         Ok(with_secret(rotated))
     }
 
@@ -304,8 +337,8 @@ impl WebhookMutations {
         let (replayed, message) = use_case::replay(
             state(ctx)?,
             who,
-            public_id::internal(endpoint_id),
-            public_id::internal(delivery_id),
+            EndpointId::new(public_id::internal(endpoint_id)),
+            DeliveryId::new(public_id::internal(delivery_id)),
         )
         .await?;
         Ok(WebhookDelivery::new(replayed, message))
@@ -323,6 +356,13 @@ impl WebhookMutations {
         let who = principal(ctx, Scope::Webhooks)?;
         let since = parse_time("since", &since)?;
         let until = until.map(|u| parse_time("until", &u)).transpose()?;
-        Ok(use_case::recover(state(ctx)?, who, public_id::internal(id), since, until).await?)
+        Ok(use_case::recover(
+            state(ctx)?,
+            who,
+            EndpointId::new(public_id::internal(id)),
+            since,
+            until,
+        )
+        .await?)
     }
 }

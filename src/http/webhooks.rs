@@ -234,7 +234,7 @@ pub async fn get(
     p: Principal,
     Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    let endpoint = use_case::get(&app, &p, id.internal()).await?;
+    let endpoint = use_case::get(&app, &p, id.into()).await?;
     Ok(axum::Json(EndpointView::new(endpoint, false)).into_response())
 }
 
@@ -252,7 +252,7 @@ pub async fn update(
     Path(id): Path<PublicId>,
     Body(body): Body<EndpointBody>,
 ) -> Result<Response> {
-    let endpoint = use_case::update(&app, &p, id.internal(), body.into()).await?;
+    let endpoint = use_case::update(&app, &p, id.into(), body.into()).await?;
     Ok(axum::Json(EndpointView::new(endpoint, false)).into_response())
 }
 
@@ -268,7 +268,7 @@ pub async fn delete(
     p: Principal,
     Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    use_case::delete(&app, &p, id.internal()).await?;
+    use_case::delete(&app, &p, id.into()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -285,7 +285,7 @@ pub async fn disable(
     p: Principal,
     Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    let endpoint = use_case::set_disabled(&app, &p, id.internal(), true).await?;
+    let endpoint = use_case::set_disabled(&app, &p, id.into(), true).await?;
     Ok(axum::Json(EndpointView::new(endpoint, false)).into_response())
 }
 
@@ -301,7 +301,7 @@ pub async fn enable(
     p: Principal,
     Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    let endpoint = use_case::set_disabled(&app, &p, id.internal(), false).await?;
+    let endpoint = use_case::set_disabled(&app, &p, id.into(), false).await?;
     Ok(axum::Json(EndpointView::new(endpoint, false)).into_response())
 }
 
@@ -317,7 +317,7 @@ pub async fn secret(
     p: Principal,
     Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    let secret = use_case::secret(&app, &p, id.internal()).await?;
+    let secret = use_case::secret(&app, &p, id.into()).await?;
     Ok(axum::Json(SecretView { secret }).into_response())
 }
 
@@ -350,7 +350,7 @@ pub async fn rotate(
     } else {
         body::parse(&body)?
     };
-    let rotated = use_case::rotate(&app, &p, id.internal(), body.overlap_secs).await?;
+    let rotated = use_case::rotate(&app, &p, id.into(), body.overlap_secs).await?;
     Ok(axum::Json(EndpointView::new(rotated, true)).into_response())
 }
 
@@ -378,7 +378,7 @@ pub async fn deliveries(
     Path(id): Path<PublicId>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response> {
-    let rows = use_case::deliveries(&app, &p, id.internal(), q.state, q.limit).await?;
+    let rows = use_case::deliveries(&app, &p, id.into(), q.state, q.limit).await?;
     let deliveries = rows.into_iter().map(DeliveryView::new).collect();
     Ok(axum::Json(DeliveryList { deliveries }).into_response())
 }
@@ -458,7 +458,7 @@ pub async fn attempts(
     Path(id): Path<PublicId>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response> {
-    let rows = use_case::attempts(&app, &p, id.internal(), q.limit).await?;
+    let rows = use_case::attempts(&app, &p, id.into(), q.limit).await?;
     let attempts = rows.into_iter().map(AttemptView::new).collect();
     Ok(axum::Json(AttemptList { attempts }).into_response())
 }
@@ -475,7 +475,7 @@ pub async fn replay(
     p: Principal,
     Path((id, delivery_id)): Path<(PublicId, PublicId)>,
 ) -> Result<Response> {
-    let replayed = use_case::replay(&app, &p, id.internal(), delivery_id.internal()).await?;
+    let replayed = use_case::replay(&app, &p, id.into(), delivery_id.into()).await?;
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(DeliveryView::new(replayed)),
@@ -506,7 +506,7 @@ pub async fn recover(
     Path(id): Path<PublicId>,
     Body(body): Body<RecoverBody>,
 ) -> Result<Response> {
-    let requeued = use_case::recover(&app, &p, id.internal(), body.since, body.until).await?;
+    let requeued = use_case::recover(&app, &p, id.into(), body.since, body.until).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(Requeued { requeued })).into_response())
 }
 
@@ -601,7 +601,7 @@ pub async fn health(
     p: Principal,
     Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    let h = use_case::health(&app, &p, id.internal()).await?;
+    let h = use_case::health(&app, &p, id.into()).await?;
     Ok(axum::Json(HealthView {
         window_hours: use_case::HEALTH_WINDOW_HOURS,
         attempts: h.attempts,
@@ -653,7 +653,7 @@ pub async fn send_test(
             use_case::unknown_event_type(name).unwrap_or_default(),
         )
     })?;
-    let sent = use_case::send_test(&app, &p, id.internal(), event_type).await?;
+    let sent = use_case::send_test(&app, &p, id.into(), event_type).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(DeliveryView::new(sent))).into_response())
 }
 

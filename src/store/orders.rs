@@ -15,8 +15,8 @@ use super::shipments::put;
 use super::{events, stable};
 use crate::domain::PublicId;
 use crate::domain::{
-    DimensionUnit, EventType, ItemsMode, OrderDirection, OrderNumber, OrderStatus, Party, Quantity,
-    QuantityUnit, UpdateMode, WeightUnit,
+    DimensionUnit, EventType, ItemsMode, OrderDirection, OrderId, OrderNumber, OrderStatus, Party,
+    Quantity, QuantityUnit, UpdateMode, WeightUnit,
 };
 use crate::error::{Error, ProblemCode, Result, from_db};
 
@@ -523,9 +523,9 @@ async fn current(db: &impl Write, existing: order::Model) -> Result<order::Model
 pub async fn find(
     db: &impl ConnectionTrait,
     business_id: i64,
-    id: i64,
+    id: OrderId,
 ) -> Result<Option<order::Model>> {
-    order::Entity::find_by_id(id)
+    order::Entity::find_by_id(id.internal())
         .filter(order::Column::BusinessId.eq(business_id))
         .one(db)
         .await
@@ -538,9 +538,10 @@ pub async fn find(
 pub async fn find_locked(
     db: &impl Write,
     business_id: i64,
-    id: i64,
+    id: OrderId,
 ) -> Result<Option<order::Model>> {
-    let select = order::Entity::find_by_id(id).filter(order::Column::BusinessId.eq(business_id));
+    let select =
+        order::Entity::find_by_id(id.internal()).filter(order::Column::BusinessId.eq(business_id));
     super::for_update(select, db)
         .one(db)
         .await

@@ -11,7 +11,8 @@ use super::entities::{shipment, shipment_status_event};
 use super::{events, tenancy};
 use crate::domain::PublicId;
 use crate::domain::{
-    EventType, ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode, WeightUnit,
+    EventType, ShipmentDirection, ShipmentId, ShipmentNumber, ShipmentStatus, Slug, UpdateMode,
+    WeightUnit,
 };
 use crate::error::{Error, ProblemCode, Result, from_db};
 
@@ -337,9 +338,9 @@ async fn current(db: &impl Write, existing: shipment::Model) -> Result<shipment:
 pub async fn find(
     db: &impl ConnectionTrait,
     business_id: i64,
-    id: i64,
+    id: ShipmentId,
 ) -> Result<Option<shipment::Model>> {
-    shipment::Entity::find_by_id(id)
+    shipment::Entity::find_by_id(id.internal())
         .filter(shipment::Column::BusinessId.eq(business_id))
         .one(db)
         .await
@@ -352,10 +353,10 @@ pub async fn find(
 pub async fn find_locked(
     db: &impl Write,
     business_id: i64,
-    id: i64,
+    id: ShipmentId,
 ) -> Result<Option<shipment::Model>> {
-    let select =
-        shipment::Entity::find_by_id(id).filter(shipment::Column::BusinessId.eq(business_id));
+    let select = shipment::Entity::find_by_id(id.internal())
+        .filter(shipment::Column::BusinessId.eq(business_id));
     super::for_update(select, db)
         .one(db)
         .await

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::entities::{delivery, delivery_attempt, message, webhook_endpoint};
 use crate::domain::DeliveryState;
+use crate::domain::EndpointId;
 use crate::domain::PublicId;
 use crate::error::{Error, Result};
 
@@ -27,10 +28,10 @@ fn list(values: Option<Vec<String>>) -> Option<Value> {
     values.map(|v| Value::from(v.into_iter().map(Value::String).collect::<Vec<_>>()))
 }
 
-fn not_found(id: i64) -> Error {
+fn not_found(id: EndpointId) -> Error {
     Error::NotFound {
         what: "webhook endpoint",
-        id: PublicId::from(id).to_string(),
+        id: id.to_string(),
     }
 }
 
@@ -64,9 +65,9 @@ pub async fn create(
 pub async fn find(
     db: &impl ConnectionTrait,
     business_id: i64,
-    id: i64,
+    id: EndpointId,
 ) -> Result<webhook_endpoint::Model> {
-    webhook_endpoint::Entity::find_by_id(id)
+    webhook_endpoint::Entity::find_by_id(id.internal())
         .filter(webhook_endpoint::Column::BusinessId.eq(business_id))
         .one(db)
         .await

@@ -100,7 +100,7 @@ impl OrderMutations {
     ) -> Result<AddItemsToOrderPayload> {
         let who = principal(ctx, Scope::Write)?;
         let items = items_fields("input.items", input.items)?;
-        orders::add_items(state(ctx)?, who, input.id.internal(), items, None).await?;
+        orders::add_items(state(ctx)?, who, input.id.into(), items, None).await?;
         Ok(AddItemsToOrderPayload { success: true })
     }
 
@@ -112,7 +112,7 @@ impl OrderMutations {
     ) -> Result<DeleteItemsFromOrderPayload> {
         let who = principal(ctx, Scope::Write)?;
         let removed =
-            orders::remove_items(state(ctx)?, who, input.id.internal(), &input.identifiers).await?;
+            orders::remove_items(state(ctx)?, who, input.id.into(), &input.identifiers).await?;
         Ok(DeleteItemsFromOrderPayload {
             success: true,
             deleted_identifiers: removed.keys,

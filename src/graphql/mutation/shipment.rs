@@ -103,7 +103,7 @@ impl ShipmentMutations {
         let created = shipments::create_exception(
             state(ctx)?,
             who,
-            input.shipment_id.internal(),
+            input.shipment_id.into(),
             input.pallet_id.as_deref(),
             priority,
             &description,

@@ -100,7 +100,7 @@ impl Facility {
     /// A shipment of this facility; null when there is none with this id.
     async fn shipment(&self, ctx: &Context<'_>, id: PublicId) -> Result<Option<Shipment>> {
         let found =
-            crate::store::shipments::find(db(ctx)?, who(ctx)?.business_id, id.internal()).await?;
+            crate::store::shipments::find(db(ctx)?, who(ctx)?.business_id, id.into()).await?;
         Ok(found.filter(|s| s.facility_id == self.0.id).map(Shipment))
     }
 

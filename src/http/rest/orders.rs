@@ -12,11 +12,11 @@ use super::{PageParams, Reader, Writer, if_match, time_param, with_etag};
 use crate::app::orders::{self, OrderFilter};
 use crate::app::views::{OrderSummary, OrderView};
 use crate::app::{App, Listing};
-use crate::domain::PublicId;
 use crate::domain::{
     CountryCode, DimensionUnit, OrderDirection, OrderNumber, OrderStatus, Party, Quantity,
     QuantityUnit, Slug, UpdateMode, WeightUnit,
 };
+use crate::domain::{OrderId, PublicId};
 use crate::error::Result;
 use crate::http::extract::{Path, Query};
 use crate::http::openapi::{ReadProblems, WriteProblems};
@@ -392,7 +392,7 @@ pub async fn get(
     Reader(who): Reader,
     Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    let found = orders::get(&app, &who, id.internal()).await?;
+    let found = orders::get(&app, &who, id.into()).await?;
     Ok(with_etag(
         StatusCode::OK,
         &found.order.version,
@@ -404,7 +404,7 @@ pub async fn get(
 async fn change(
     app: App,
     who: Principal,
-    id: i64,
+    id: OrderId,
     headers: HeaderMap,
     body: OrderChange,
     nulls: &[String],
@@ -439,16 +439,7 @@ pub async fn replace(
     headers: HeaderMap,
     Body(body): Body<OrderChange>,
 ) -> Result<Response> {
-    change(
-        app,
-        who,
-        id.internal(),
-        headers,
-        body,
-        &[],
-        UpdateMode::Replace,
-    )
-    .await
+    change(app, who, id.into(), headers, body, &[], UpdateMode::Replace).await
 }
 
 /// Changes the fields the body gives and keeps the others; given lines replace the lines.
@@ -473,7 +464,7 @@ pub async fn patch(
     change(
         app,
         who,
-        id.internal(),
+        id.into(),
         headers,
         body,
         &nulls,
@@ -499,7 +490,7 @@ pub async fn cancel(
     headers: HeaderMap,
 ) -> Result<Response> {
     let expected = if_match(&headers)?;
-    let cancelled = orders::cancel(&app, &who, id.internal(), expected.as_ref()).await?;
+    let cancelled = orders::cancel(&app, &who, id.into(), expected.as_ref()).await?;
     Ok(with_etag(
         StatusCode::OK,
         &cancelled.order.version,
@@ -531,7 +522,7 @@ pub async fn add_items(
         return Err(invalid("$.items".into(), "give at least one line".into()));
     }
     let items = body.items.into_iter().map(Into::into).collect();
-    let changed = orders::add_items(&app, &who, id.internal(), items, expected.as_ref()).await?;
+    let changed = orders::add_items(&app, &who, id.into(), items, expected.as_ref()).await?;
     Ok(with_etag(
         StatusCode::OK,
         &changed.order.version,
@@ -559,7 +550,7 @@ pub async fn remove_item(
     headers: HeaderMap,
 ) -> Result<Response> {
     let expected = if_match(&headers)?;
-    let changed = orders::remove_item(&app, &who, id.internal(), key, expected.as_ref()).await?;
+    let changed = orders::remove_item(&app, &who, id.into(), key, expected.as_ref()).await?;
     Ok(with_etag(
         StatusCode::OK,
         &changed.order.version,

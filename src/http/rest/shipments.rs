@@ -14,10 +14,10 @@ use crate::app::views::{
     DocumentView, ExceptionView, PalletView, ReferenceView, ShipmentSummary, ShipmentView,
 };
 use crate::app::{App, Listing};
-use crate::domain::PublicId;
 use crate::domain::{
     Measure, ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode, WeightUnit,
 };
+use crate::domain::{PublicId, ShipmentId};
 use crate::error::Result;
 use crate::http::extract::{Path, Query};
 use crate::http::openapi::{ReadProblems, WriteProblems};
@@ -305,7 +305,7 @@ pub async fn get(
     Reader(who): Reader,
     Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    let found = shipments::get(&app, &who, id.internal()).await?;
+    let found = shipments::get(&app, &who, id.into()).await?;
     Ok(with_etag(
         StatusCode::OK,
         &found.shipment.version,
@@ -317,7 +317,7 @@ pub async fn get(
 async fn change(
     app: App,
     who: Principal,
-    id: i64,
+    id: ShipmentId,
     headers: HeaderMap,
     body: ShipmentChange,
     nulls: &[String],
@@ -352,16 +352,7 @@ pub async fn replace(
     headers: HeaderMap,
     Body(body): Body<ShipmentChange>,
 ) -> Result<Response> {
-    change(
-        app,
-        who,
-        id.internal(),
-        headers,
-        body,
-        &[],
-        UpdateMode::Replace,
-    )
-    .await
+    change(app, who, id.into(), headers, body, &[], UpdateMode::Replace).await
 }
 
 /// Changes the fields the body gives and keeps the others.
@@ -386,7 +377,7 @@ pub async fn patch(
     change(
         app,
         who,
-        id.internal(),
+        id.into(),
         headers,
         body,
         &nulls,
@@ -412,7 +403,7 @@ pub async fn cancel(
     headers: HeaderMap,
 ) -> Result<Response> {
     let expected = if_match(&headers)?;
-    let cancelled = shipments::cancel(&app, &who, id.internal(), expected.as_ref()).await?;
+    let cancelled = shipments::cancel(&app, &who, id.into(), expected.as_ref()).await?;
     Ok(with_etag(
         StatusCode::OK,
         &cancelled.shipment.version,
@@ -433,7 +424,7 @@ pub async fn pallets(
     Reader(who): Reader,
     Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    Ok(axum::Json(shipments::pallets(&app, &who, id.internal()).await?).into_response())
+    Ok(axum::Json(shipments::pallets(&app, &who, id.into()).await?).into_response())
 }
 
 /// The documents of a shipment and of its orders, without their bytes.
@@ -448,7 +439,7 @@ pub async fn documents(
     Reader(who): Reader,
     Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    Ok(axum::Json(shipments::documents(&app, &who, id.internal()).await?).into_response())
+    Ok(axum::Json(shipments::documents(&app, &who, id.into()).await?).into_response())
 }
 
 /// The references of a shipment.
@@ -463,7 +454,7 @@ pub async fn references(
     Reader(who): Reader,
     Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    Ok(axum::Json(shipments::references(&app, &who, id.internal()).await?).into_response())
+    Ok(axum::Json(shipments::references(&app, &who, id.into()).await?).into_response())
 }
 
 /// The exceptions raised on a shipment or its pallets.
@@ -478,5 +469,5 @@ pub async fn exceptions(
     Reader(who): Reader,
     Path(id): Path<PublicId>,
 ) -> Result<Response> {
-    Ok(axum::Json(shipments::exceptions(&app, &who, id.internal()).await?).into_response())
+    Ok(axum::Json(shipments::exceptions(&app, &who, id.into()).await?).into_response())
 }
