@@ -226,8 +226,8 @@ pub fn explain(
     full: bool,
 ) -> Result<ExplainAnswer> {
     principal.require(Scope::Ingest)?;
-    let format = body::format(content_type)?;
     let rules = app.rules.current();
+    let format = body::format(&rules, &principal.business_slug, content_type)?;
     let documents = body::documents_at_most(format, payload, app.config.max_documents_per_payload)?;
     let cap = app.config.explain_full_max_documents;
     if full && documents.len() > cap {

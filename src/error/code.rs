@@ -41,6 +41,7 @@ problem_codes! {
     MalformedEdi => "malformed_edi",
     InvalidEncoding => "invalid_encoding",
     MalformedCsv => "malformed_csv",
+    MalformedFixedWidth => "malformed_fixed_width",
     EmptyPayload => "empty_payload",
     UnreadableBody => "unreadable_body",
     InvalidIdempotencyKey => "invalid_idempotency_key",

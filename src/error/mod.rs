@@ -70,6 +70,7 @@ impl From<crate::rules::formats::ReadError> for Error {
                     Unreadable::Edi => ProblemCode::MalformedEdi,
                     Unreadable::Encoding => ProblemCode::InvalidEncoding,
                     Unreadable::Csv => ProblemCode::MalformedCsv,
+                    Unreadable::FixedWidth => ProblemCode::MalformedFixedWidth,
                     Unreadable::Empty => ProblemCode::EmptyPayload,
                 },
                 detail,

@@ -6,9 +6,14 @@ pub use crate::rules::formats::{CsvDialect, Document, Format, strict_json};
 
 use crate::error::Error;
 
-/// The format a Content-Type names; anything else is a `415`.
-pub fn format(content_type: Option<&str>) -> Result<Format, Error> {
-    Format::from_content_type(content_type).map_err(Error::from)
+/// The format a Content-Type names for a body `business` sent, by the rules'
+/// readers and the built-in formats; anything else is a `415`.
+pub fn format(
+    rules: &crate::rules::RuleSet,
+    business: &str,
+    content_type: Option<&str>,
+) -> Result<Format, Error> {
+    rules.format(business, content_type).map_err(Error::from)
 }
 
 /// Splits `body` into documents (see [`crate::rules::formats::documents`]).

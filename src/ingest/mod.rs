@@ -82,9 +82,10 @@ pub async fn write(
 ) -> Result<Written> {
     let logging_id = uuid::Uuid::now_v7().to_string();
     let received_at = Utc::now();
-    let work = body::format(incoming.content_type)
+    let business = &incoming.principal.business_slug;
+    let work = body::format(rules, business, incoming.content_type)
         .and_then(|format| body::documents_at_most(format, &incoming.body, max_documents))
-        .map(|documents| prepare(rules, &incoming.principal.business_slug, documents));
+        .map(|documents| prepare(rules, business, documents));
     let work = match work {
         Err(e) if !e.status().is_client_error() => return Err(e),
         work => work,

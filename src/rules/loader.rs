@@ -1,7 +1,9 @@
 //! Loading rules files into a `RuleSet`, collecting every problem.
 
+use super::formats::Reader;
 use super::mapping::Lookup;
 use super::raw::{RawFile, RawRule};
+use super::reader;
 use super::rule::{Rule, RuleEnv, compile_rule};
 use super::ruleset::RuleSet;
 use super::value::toml_to_json;
@@ -189,6 +191,7 @@ pub fn load_sources(
         }
     }
     let lookups = collect_lookups(&parsed, &mut report);
+    let readers = collect_readers(&parsed, &mut report);
     let rules = compile_all(&parsed, &lookups, options, &mut report);
     report.rules = rules.len();
     if report.files.is_empty() {
@@ -204,7 +207,62 @@ pub fn load_sources(
     if !report.errors.is_empty() {
         return Err(report);
     }
-    Ok((RuleSet::new(rules, options.max_document_bytes), report))
+    Ok((
+        RuleSet::new(rules, readers, options.max_document_bytes),
+        report,
+    ))
+}
+
+/// Every file's `[[reader]]` tables, compiled; a name used twice is an error, and two
+/// readers for the same business and media type are a warning (senders must then
+/// name one with `; reader=NAME`).
+fn collect_readers(parsed: &[(&str, &str, RawFile)], report: &mut LoadReport) -> Vec<Reader> {
+    let mut readers: Vec<Reader> = Vec::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (file, text, raw) in parsed {
+        for entry in &raw.reader {
+            let line = line_of(text, entry.span().start);
+            let raw = entry.get_ref();
+            let name = format!("reader '{}'", raw.name);
+            if let Some(first) = seen.get(&raw.name) {
+                let msg = format!("duplicate reader name (first defined at {first})");
+                report.error(file, Some(line), Some(&name), Some("name"), msg);
+                continue;
+            }
+            seen.insert(raw.name.clone(), format!("{file}:{line}"));
+            match reader::compile(raw) {
+                Ok(compiled) => {
+                    if let Some(other) = readers.iter().find(|r| {
+                        r.business == compiled.business && r.content_type == compiled.content_type
+                    }) {
+                        report.warnings.push(LoadIssue {
+                            file: file.to_string(),
+                            line: Some(line),
+                            rule: Some(name.clone()),
+                            at: Some("content_type".into()),
+                            message: format!(
+                                "readers '{}' and '{}' both read {} for {}: senders must name one with `; reader=NAME`",
+                                other.name,
+                                compiled.name,
+                                compiled.content_type,
+                                compiled
+                                    .business
+                                    .as_deref()
+                                    .map_or("every business".to_string(), |b| format!("business `{b}`"))
+                            ),
+                        });
+                    }
+                    readers.push(compiled);
+                }
+                Err(problems) => {
+                    for (at, msg) in problems {
+                        report.error(file, Some(line), Some(&name), Some(&at), msg);
+                    }
+                }
+            }
+        }
+    }
+    readers
 }
 
 fn collect_lookups(

@@ -23,6 +23,7 @@ mod mapping;
 mod model;
 mod path;
 mod raw;
+mod reader;
 mod rule;
 mod ruleset;
 mod schema;

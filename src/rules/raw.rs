@@ -16,6 +16,55 @@ pub(crate) struct RawFile {
     pub rule: Vec<Spanned<toml::Value>>,
     #[serde(default)]
     pub lookup: BTreeMap<String, Spanned<BTreeMap<String, toml::Value>>>,
+    #[serde(default)]
+    pub reader: Vec<Spanned<RawReader>>,
+}
+
+/// One `[[reader]]` table: how a business's bodies of one media type are read.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawReader {
+    pub name: String,
+    #[serde(default)]
+    pub business: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub charset: Option<String>,
+    #[serde(default)]
+    pub csv: Option<RawCsv>,
+    #[serde(default)]
+    pub fixed_width: Option<RawFixedWidth>,
+}
+
+/// A reader's CSV dialect.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCsv {
+    pub delimiter: Option<String>,
+    pub quote: Option<String>,
+    pub header: Option<bool>,
+}
+
+/// A reader's fixed-width layout; columns are `[start, width]`, `start` from 1.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFixedWidth {
+    pub record_type: Option<Vec<i64>>,
+    pub record: Vec<RawRecord>,
+}
+
+/// One kind of line of a fixed-width file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRecord {
+    #[serde(rename = "type")]
+    pub code: Option<String>,
+    pub under: Option<String>,
+    #[serde(default)]
+    pub ignore: bool,
+    #[serde(default)]
+    pub fields: BTreeMap<String, Vec<i64>>,
 }
 
 /// One `[[rule]]` table.

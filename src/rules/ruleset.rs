@@ -1,6 +1,7 @@
 //! The immutable, indexed set of compiled rules.
 
 use super::checks::run_checks;
+use super::formats::{Format, ReadError, Reader};
 use super::index::RuleIndex;
 use super::mapping::{EvalCtx, eval_document};
 use super::model::{Finding, MappedItem, Outcome};
@@ -16,13 +17,20 @@ use std::collections::BTreeMap;
 pub struct RuleSet {
     /// Sorted by priority (desc), specificity (desc), name (asc).
     rules: Vec<Rule>,
+    /// The rules files' `[[reader]]`s, in file order.
+    #[serde(skip)]
+    readers: Vec<Reader>,
     max_document_bytes: usize,
     #[serde(skip)]
     index: RuleIndex,
 }
 
 impl RuleSet {
-    pub(crate) fn new(mut rules: Vec<Rule>, max_document_bytes: usize) -> Self {
+    pub(crate) fn new(
+        mut rules: Vec<Rule>,
+        readers: Vec<Reader>,
+        max_document_bytes: usize,
+    ) -> Self {
         rules.sort_by(|a, b| {
             (Reverse(a.priority()), Reverse(a.specificity()), a.name()).cmp(&(
                 Reverse(b.priority()),
@@ -33,6 +41,7 @@ impl RuleSet {
         let index = RuleIndex::build(&rules);
         RuleSet {
             rules,
+            readers,
             max_document_bytes,
             index,
         }
@@ -51,6 +60,17 @@ impl RuleSet {
     /// All rules in rank order (the order in which they are tried).
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+
+    /// The declared readers.
+    pub fn readers(&self) -> &[Reader] {
+        &self.readers
+    }
+
+    /// How a body `business` sent with this Content-Type is read (see
+    /// [`Format::for_sender`]).
+    pub fn format(&self, business: &str, content_type: Option<&str>) -> Result<Format, ReadError> {
+        Format::for_sender(content_type, &self.readers, business)
     }
 
     /// A rule by name.

@@ -14,6 +14,7 @@ mod idempotency;
 mod ingest;
 mod ingest_cost;
 mod operator;
+mod readers;
 mod readme;
 mod reliability;
 mod reload;

@@ -1,12 +1,16 @@
 //! Reading a body into documents before the rules see them: one JSON document or
 //! an array of them, NDJSON (one per line), CSV (one flat object per row, in the
-//! dialect its Content-Type names) or XML (one document, see [`xml`]). The unified
-//! endpoint and the fixture runner read with this same code.
+//! dialect the sender's reader declares and its Content-Type overrides), XML (one
+//! document, see [`xml`]), EDI (one per message, see [`edi`]) or fixed-width text
+//! (by the sender's reader, see [`fixed`]). The unified endpoint and the fixture
+//! runner read with this same code.
 
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 pub mod edi;
 pub mod edifact;
+pub mod fixed;
 pub mod x12;
 pub mod xml;
 
@@ -29,6 +33,7 @@ pub enum Unreadable {
     Edi,
     Encoding,
     Csv,
+    FixedWidth,
     Empty,
 }
 
@@ -44,7 +49,7 @@ impl std::fmt::Display for ReadError {
 }
 
 /// The body formats the unified endpoint takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Format {
     Json,
     Ndjson,
@@ -57,6 +62,28 @@ pub enum Format {
     Edifact,
     /// An ANSI X12 interchange, one document per transaction set (see [`edi`]).
     X12,
+    /// Fixed-width text by a sender's declared layout (see [`fixed`]).
+    FixedWidth(Arc<fixed::Layout>),
+}
+
+/// A `[[reader]]` of a rules file: how one business's (or every business's) bodies
+/// of one media type are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reader {
+    pub name: String,
+    /// `None`: the reader applies to every business without one of its own.
+    pub business: Option<String>,
+    /// The media type's essence it reads, lower case (`text/csv`, `text/plain`).
+    pub content_type: String,
+    pub kind: ReaderKind,
+}
+
+/// What a reader reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReaderKind {
+    /// CSV in this dialect; the Content-Type's parameters override it.
+    Csv(CsvDialect),
+    FixedWidth(Arc<fixed::Layout>),
 }
 
 /// How a CSV body is written, from its Content-Type parameters (RFC 4180's
@@ -65,6 +92,8 @@ pub enum Format {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CsvDialect {
     pub delimiter: u8,
+    /// The quote character (`"` unless a reader names another).
+    pub quote: u8,
     /// Without a header row (`header=absent`) the columns are named `column_1`,
     /// `column_2`, …
     pub header: bool,
@@ -75,53 +104,74 @@ impl Default for CsvDialect {
     fn default() -> Self {
         CsvDialect {
             delimiter: b',',
+            quote: b'"',
             header: true,
             encoding: encoding_rs::UTF_8,
         }
     }
 }
 
+const TAKEN: &str = "application/json, application/x-ndjson, text/csv, application/xml, application/EDIFACT, application/EDI-X12, or a type a `[[reader]]` of the rules declares";
+
 impl Format {
-    /// Chooses the format from a Content-Type header; anything else is a 415.
+    /// Chooses the format from a Content-Type header alone (no sender's readers);
+    /// anything else is a 415.
     pub fn from_content_type(header: Option<&str>) -> Result<Self, ReadError> {
+        Format::for_sender(header, &[], "")
+    }
+
+    /// Chooses the format for a body `business` sent: a reader the rules declare
+    /// for the business (else for every business) and the Content-Type's essence
+    /// comes first, with the Content-Type's parameters overriding its dialect; a
+    /// `reader=NAME` parameter names one; otherwise the built-in formats.
+    pub fn for_sender(
+        header: Option<&str>,
+        readers: &[Reader],
+        business: &str,
+    ) -> Result<Self, ReadError> {
         let Some(header) = header else {
-            return Err(ReadError::Unsupported(
-                "missing Content-Type; send application/json, application/x-ndjson, text/csv, application/xml, application/EDIFACT or application/EDI-X12"
-                    .into(),
-            ));
+            return Err(ReadError::Unsupported(format!(
+                "missing Content-Type; send {TAKEN}"
+            )));
         };
-        let mut parts = media_type_parts(header).into_iter();
-        let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-        let params: Vec<(String, String)> = parts
-            .filter_map(|p| {
-                let (k, v) = p.split_once('=')?;
-                let v = v.trim();
-                let v = v
-                    .strip_prefix('"')
-                    .and_then(|v| v.strip_suffix('"'))
-                    .unwrap_or(v);
-                Some((k.trim().to_ascii_lowercase(), v.to_string()))
-            })
-            .collect();
-        let format = match essence.as_str() {
+        let (essence, params) = parse_media_type(header);
+        if let Some(reader) = choose_reader(readers, business, &essence, &params)? {
+            return match &reader.kind {
+                ReaderKind::Csv(dialect) => Ok(Format::Csv(csv_dialect(&params, *dialect)?)),
+                ReaderKind::FixedWidth(layout) => Ok(Format::FixedWidth(match charset(&params)? {
+                    Some(encoding) if encoding != layout.encoding => Arc::new(fixed::Layout {
+                        encoding,
+                        ..(**layout).clone()
+                    }),
+                    _ => layout.clone(),
+                })),
+            };
+        }
+        Format::built_in(header, &essence, &params)
+    }
+
+    fn built_in(
+        header: &str,
+        essence: &str,
+        params: &[(String, String)],
+    ) -> Result<Self, ReadError> {
+        let format = match essence {
             "application/json" => Format::Json,
             e if e.starts_with("application/") && e.ends_with("+json") => Format::Json,
             "application/x-ndjson"
             | "application/ndjson"
             | "application/jsonl"
             | "application/x-jsonlines" => Format::Ndjson,
-            "text/csv" => Format::Csv(csv_dialect(&params)?),
-            "application/xml" | "text/xml" => Format::Xml(charset(&params)?),
+            "text/csv" => Format::Csv(csv_dialect(params, CsvDialect::default())?),
+            "application/xml" | "text/xml" => Format::Xml(charset(params)?),
             e if e.starts_with("application/") && e.ends_with("+xml") => {
-                Format::Xml(charset(&params)?)
+                Format::Xml(charset(params)?)
             }
             // RFC 1767's names; the interchange itself says its character set.
             "application/edifact" => Format::Edifact,
             "application/edi-x12" => Format::X12,
             _ => {
-                return Err(ReadError::Unsupported(format!(
-                    "`{header}`; send application/json, application/x-ndjson, text/csv, application/xml, application/EDIFACT or application/EDI-X12"
-                )));
+                return Err(ReadError::Unsupported(format!("`{header}`; send {TAKEN}")));
             }
         };
         if matches!(format, Format::Json | Format::Ndjson)
@@ -137,6 +187,84 @@ impl Format {
     }
 }
 
+/// The reader for this body, if the rules declare one: named by `reader=NAME`, else
+/// the one for the business and the essence, else the one for every business.
+fn choose_reader<'a>(
+    readers: &'a [Reader],
+    business: &str,
+    essence: &str,
+    params: &[(String, String)],
+) -> Result<Option<&'a Reader>, ReadError> {
+    let visible = |r: &&Reader| r.business.as_deref().is_none_or(|b| b == business);
+    if let Some((_, name)) = params.iter().find(|(k, _)| k == "reader") {
+        let reader = readers
+            .iter()
+            .filter(visible)
+            .find(|r| r.name == *name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = readers
+                    .iter()
+                    .filter(visible)
+                    .map(|r| r.name.as_str())
+                    .collect();
+                ReadError::Unsupported(format!(
+                    "reader `{name}` is not one the rules declare for business `{business}` ({})",
+                    if names.is_empty() {
+                        "it has none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ))
+            })?;
+        if reader.content_type != essence {
+            return Err(ReadError::Unsupported(format!(
+                "reader `{name}` reads {}, not {essence}",
+                reader.content_type
+            )));
+        }
+        return Ok(Some(reader));
+    }
+    for own in [true, false] {
+        let found: Vec<&Reader> = readers
+            .iter()
+            .filter(visible)
+            .filter(|r| r.business.is_some() == own && r.content_type == essence)
+            .collect();
+        match found.as_slice() {
+            [] => {}
+            [one] => return Ok(Some(one)),
+            several => {
+                let names: Vec<&str> = several.iter().map(|r| r.name.as_str()).collect();
+                return Err(ReadError::Unsupported(format!(
+                    "{essence} has {} readers for business `{business}` ({}): name one with `; reader=NAME`",
+                    several.len(),
+                    names.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A media type's essence (lower case) and its parameters (names lower case,
+/// values unquoted).
+fn parse_media_type(header: &str) -> (String, Vec<(String, String)>) {
+    let mut parts = media_type_parts(header).into_iter();
+    let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    let params: Vec<(String, String)> = parts
+        .filter_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            let v = v.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v);
+            Some((k.trim().to_ascii_lowercase(), v.to_string()))
+        })
+        .collect();
+    (essence, params)
+}
+
 /// The `charset` parameter, when there is one.
 fn charset(
     params: &[(String, String)],
@@ -149,7 +277,7 @@ fn charset(
 }
 
 /// An encoding by its label; UTF-16 is not read (the readers work on ASCII-compatible text).
-fn encoding(label: &str) -> Result<&'static encoding_rs::Encoding, ReadError> {
+pub fn encoding(label: &str) -> Result<&'static encoding_rs::Encoding, ReadError> {
     encoding_rs::Encoding::for_label(label.trim().as_bytes())
         .filter(|e| *e != encoding_rs::UTF_16BE && *e != encoding_rs::UTF_16LE)
         .ok_or_else(|| {
@@ -200,25 +328,13 @@ fn media_type_parts(header: &str) -> Vec<String> {
 
 /// A CSV dialect from Content-Type parameters; a value we cannot honour is a 415
 /// that names it (unknown parameters are ignored, as HTTP asks).
-fn csv_dialect(params: &[(String, String)]) -> Result<CsvDialect, ReadError> {
-    let mut dialect = CsvDialect::default();
+fn csv_dialect(params: &[(String, String)], base: CsvDialect) -> Result<CsvDialect, ReadError> {
+    let mut dialect = base;
     for (name, value) in params {
         match name.as_str() {
             "charset" => dialect.encoding = encoding(value)?,
             "delimiter" => {
-                dialect.delimiter = match value.as_str() {
-                    "tab" | "\\t" | "\t" => b'\t',
-                    v if v.len() == 1
-                        && matches!(v.as_bytes()[0], b',' | b';' | b'|' | b'\t' | b':') =>
-                    {
-                        v.as_bytes()[0]
-                    }
-                    _ => {
-                        return Err(ReadError::Unsupported(format!(
-                            "delimiter `{value}`: use one of , ; | : or tab"
-                        )));
-                    }
-                };
+                dialect.delimiter = delimiter(value).map_err(ReadError::Unsupported)?;
             }
             "header" => {
                 dialect.header = match value.to_ascii_lowercase().as_str() {
@@ -235,6 +351,17 @@ fn csv_dialect(params: &[(String, String)]) -> Result<CsvDialect, ReadError> {
         }
     }
     Ok(dialect)
+}
+
+/// A CSV delimiter by how it is written: one of `, ; | :` or `tab`.
+pub fn delimiter(value: &str) -> Result<u8, String> {
+    match value {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        v if v.len() == 1 && matches!(v.as_bytes()[0], b',' | b';' | b'|' | b'\t' | b':') => {
+            Ok(v.as_bytes()[0])
+        }
+        _ => Err(format!("delimiter `{value}`: use one of , ; | : or tab")),
+    }
 }
 
 /// One document of a payload, or why it could not be read.
@@ -271,9 +398,10 @@ pub fn documents_at_most(
             .transpose()?,
         _ => None,
     };
-    let charset = match format {
+    let charset = match &format {
         Format::Csv(dialect) => Some(dialect.encoding),
         Format::Xml(named) => named.or(declared),
+        Format::FixedWidth(layout) => Some(layout.encoding),
         _ => None,
     };
     let text = match charset {
@@ -303,7 +431,7 @@ pub fn documents_at_most(
     if text.trim().is_empty() {
         return Err(empty());
     }
-    let count = match format {
+    let count = match &format {
         Format::Json => top_level_elements(text),
         Format::Ndjson => text.lines().filter(|l| !l.trim().is_empty()).count(),
         // Rows after the header line; a quoted field may span lines, so this can
@@ -313,7 +441,8 @@ pub fn documents_at_most(
             .filter(|l| !l.trim().is_empty())
             .count()
             .saturating_sub(1),
-        Format::Xml(_) | Format::Edifact | Format::X12 => 1,
+        // Counted as the records are read.
+        Format::Xml(_) | Format::Edifact | Format::X12 | Format::FixedWidth(_) => 1,
     };
     if count > max && !matches!(format, Format::Csv(_)) {
         return Err(ReadError::TooMany { max });
@@ -322,6 +451,10 @@ pub fn documents_at_most(
         Format::Json => json(text)?,
         Format::Ndjson => ndjson(text),
         Format::Csv(dialect) => csv_rows(text, dialect)?,
+        Format::FixedWidth(layout) => fixed::read(text, &layout, max).map_err(|why| match why {
+            None => ReadError::TooMany { max },
+            Some(why) => ReadError::Unreadable(Unreadable::FixedWidth, why),
+        })?,
         Format::Xml(_) => vec![Document {
             index: 0,
             location: "$".into(),
@@ -558,6 +691,7 @@ fn csv_rows(text: &str, dialect: CsvDialect) -> Result<Vec<Document>, ReadError>
         .flexible(true)
         .trim(csv::Trim::Headers)
         .delimiter(dialect.delimiter)
+        .quote(dialect.quote)
         .has_headers(dialect.header)
         .from_reader(text.as_bytes());
     let headers = if dialect.header {
@@ -576,6 +710,7 @@ fn csv_rows(text: &str, dialect: CsvDialect) -> Result<Vec<Document>, ReadError>
             .flexible(true)
             .has_headers(false)
             .delimiter(dialect.delimiter)
+            .quote(dialect.quote)
             .from_reader(text.as_bytes())
             .records()
             .find_map(Result::ok)
@@ -814,7 +949,7 @@ mod tests {
             for body in [&b""[..], b"  \n\t ", b"\xef\xbb\xbf"] {
                 assert!(
                     matches!(
-                        documents(format, body),
+                        documents(format.clone(), body),
                         Err(ReadError::Unreadable(Unreadable::Empty, _))
                     ),
                     "{format:?} {body:?}"

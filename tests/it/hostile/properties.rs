@@ -149,7 +149,8 @@ fn exercise(payload: &Value) {
     }
 }
 
-/// Every body format, CSV in several dialects (`;`, Windows-1252, no header row), and XML.
+/// Every body format: CSV in several dialects (`;`, Windows-1252, no header row),
+/// XML, both EDI standards and the shipped fixed-width reader.
 fn formats() -> Vec<Format> {
     let mut all = vec![Format::Json, Format::Ndjson];
     for content_type in [
@@ -160,6 +161,13 @@ fn formats() -> Vec<Format> {
         all.push(Format::from_content_type(Some(content_type)).expect("a CSV dialect"));
     }
     all.push(Format::from_content_type(Some("application/xml")).expect("XML"));
+    all.push(Format::Edifact);
+    all.push(Format::X12);
+    all.push(
+        rules()
+            .format("northwind", Some("text/plain"))
+            .expect("the shipped fixed-width reader"),
+    );
     all
 }
 
@@ -233,6 +241,7 @@ const SHIPPED: &[&str] = &[
     "northwind-dock.toml",
     "northwind-documents.toml",
     "northwind-expected-shipments.toml",
+    "northwind-flat.toml",
     "northwind-wms.toml",
     "northwind-yard.toml",
     "pallet-network.toml",
