@@ -103,7 +103,7 @@ pub(crate) struct RawRule {
 }
 
 /// A match condition: a leaf (`path` + one operator) or a combinator.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawCondition {
     pub path: Option<String>,
@@ -122,7 +122,7 @@ pub(crate) struct RawCondition {
 }
 
 /// The table form of a mapping entry.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawField {
     pub path: Option<String>,
@@ -140,6 +140,11 @@ pub(crate) struct RawField {
     pub timezone: Option<String>,
     pub formats: Option<Vec<String>>,
     pub map: Option<BTreeMap<String, toml::Value>>,
+    /// Entries tried in order: the first whose `when` holds (or that has none) maps
+    /// the field.
+    pub cases: Option<Vec<RawField>>,
+    /// In a `cases` entry: the condition on the current item for the entry to apply.
+    pub when: Option<RawCondition>,
 }
 
 /// One `[[rule.validate]]` check.

@@ -126,6 +126,7 @@ fn compile_nested(
     let extra = raw.value.is_some()
         || raw.concat.is_some()
         || raw.first_of.is_some()
+        || raw.cases.is_some()
         || !raw.transform.is_empty()
         || raw.lookup.is_some()
         || raw.default.is_some()

@@ -45,6 +45,8 @@ fn gather<'a>(source: &Source, list: bool, scope: Scope<'a>) -> Gathered<'a> {
         Source::Literal(v) => (vec![(Cow::Owned(v.clone()), String::new())], String::new()),
         Source::Path(p) => nodes_of(std::slice::from_ref(p), list, scope),
         Source::FirstOf(paths) => nodes_of(paths, list, scope),
+        // Chosen before gathering, in `eval_scalar`.
+        Source::Cases(_) => (Vec::new(), String::new()),
         Source::Concat { parts, separator } => {
             let (joined, missing) = concat(parts, separator, scope);
             let nodes = joined.map(|(text, path)| (Cow::Owned(Value::String(text)), path));
@@ -62,6 +64,18 @@ pub(super) fn eval_scalar(
 ) -> (Option<Value>, Status) {
     if let Source::Literal(v) = &s.source {
         return (Some(v.clone()), Status::Literal);
+    }
+    if let Source::Cases(cases) = &s.source {
+        if let Some(case) = cases
+            .iter()
+            .find(|c| c.when.as_ref().is_none_or(|w| w.matches(&scope)))
+        {
+            return eval_scalar(&case.map, def, scope, canon, ctx);
+        }
+        return match &s.default {
+            Some(d) => (Some(d.clone()), Status::Literal),
+            None => (None, Status::Missing(scope.current_path.to_string())),
+        };
     }
     let list = matches!(def.ty, FieldType::StrList);
     let (nodes, missing_path) = gather(&s.source, list, scope);

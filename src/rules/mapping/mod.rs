@@ -13,6 +13,7 @@ pub(crate) use compile::{Compiler, RuleDates, compile_mapping, required_problems
 pub(crate) use eval::{EvalCtx, Status, Statuses, eval_document};
 pub(crate) use scalar::{compile_formats, parse_zone};
 
+use super::condition::Condition;
 use super::datetime::DateSpec;
 use super::model::Severity;
 use super::path::JsonPathExpr;
@@ -80,6 +81,15 @@ pub(crate) enum Source {
     },
     /// Paths tried in order; the first value that survives the field's transforms wins.
     FirstOf(Vec<JsonPathExpr>),
+    /// The first case whose condition holds on the current item maps the field.
+    Cases(Vec<Case>),
+}
+
+/// One entry of `cases`: a condition (none: always) and how the field is read then.
+#[derive(Debug, Clone)]
+pub(crate) struct Case {
+    pub when: Option<Condition>,
+    pub map: ScalarMap,
 }
 
 #[derive(Debug, Clone)]

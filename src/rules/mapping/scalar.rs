@@ -56,7 +56,7 @@ pub(super) fn compile_scalar(
 }
 
 fn compile_source(
-    def: &FieldDef,
+    def: &'static FieldDef,
     raw: &RawField,
     dates: &DateSpec,
     at: &str,
@@ -67,13 +67,23 @@ fn compile_source(
         raw.value.is_some(),
         raw.concat.is_some(),
         raw.first_of.is_some(),
+        raw.cases.is_some(),
     ];
     if given.iter().filter(|g| **g).count() != 1 {
         c.problems.push((
             at.to_string(),
-            "give exactly one of `path`, `value`, `concat`, `first_of`".into(),
+            "give exactly one of `path`, `value`, `concat`, `first_of`, `cases`".into(),
         ));
         return None;
+    }
+    if raw.when.is_some() {
+        c.problems.push((
+            format!("{at}.when"),
+            "`when` belongs to an entry of `cases`".into(),
+        ));
+    }
+    if let Some(cases) = &raw.cases {
+        return compile_cases(def, raw, cases, at, c);
     }
     if let Some(paths) = &raw.first_of {
         if paths.is_empty() {
@@ -115,6 +125,58 @@ fn compile_source(
         parts: compiled,
         separator: raw.separator.clone().unwrap_or_default(),
     })
+}
+
+/// `cases`: each entry is a field entry of its own with an optional `when`; only the
+/// last may leave `when` out (it is the otherwise), and the field's own `default`
+/// applies when no case holds.
+fn compile_cases(
+    def: &'static FieldDef,
+    raw: &RawField,
+    cases: &[RawField],
+    at: &str,
+    c: &mut Compiler<'_>,
+) -> Option<Source> {
+    let before = c.problems.len();
+    if cases.is_empty() {
+        c.problems
+            .push((format!("{at}.cases"), "list at least one case".into()));
+    }
+    if !raw.transform.is_empty() || raw.lookup.is_some() || raw.separator.is_some() {
+        c.problems.push((
+            at.to_string(),
+            "with `cases`, give `transform`, `lookup` and `separator` inside each case".into(),
+        ));
+    }
+    let mut compiled = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let case_at = format!("{at}.cases[{i}]");
+        if case.when.is_none() && i + 1 < cases.len() {
+            c.problems.push((
+                format!("{case_at}.when"),
+                "only the last case may leave out `when`: the cases after it could never apply"
+                    .into(),
+            ));
+        }
+        if case.default.is_some() {
+            c.problems.push((
+                format!("{case_at}.default"),
+                "give `default` on the field, beside `cases`: it applies when no case holds".into(),
+            ));
+        }
+        let when = case.when.as_ref().and_then(|w| {
+            super::super::condition::compile(w, &format!("{case_at}.when"), c.problems)
+        });
+        let inner = RawField {
+            when: None,
+            default: None,
+            ..case.clone()
+        };
+        if let Some(map) = compile_scalar(def, &inner, &case_at, c) {
+            compiled.push(super::Case { when, map });
+        }
+    }
+    (c.problems.len() == before).then_some(Source::Cases(compiled))
 }
 
 /// Literals are coerced now, so a rule cannot carry a value its field would reject.

@@ -399,3 +399,83 @@ map = { order_number = { path = "$.a", first_of = ["$.b"] }, customer = "$.c" }
     };
     assert!(report.to_string().contains("first_of"), "{report}");
 }
+
+#[test]
+fn cases_map_a_field_by_the_first_condition_that_holds() {
+    let set = load(
+        r#"
+[[rule]]
+name = "weights"
+operation = "create"
+entity = "order"
+match = { path = "$.kind", equals = "ORDER" }
+
+[rule.map]
+order_number = "$.no"
+customer = "$.customer"
+
+[rule.map.items]
+path = "$.lines[*]"
+
+[rule.map.items.map]
+sku = "$.sku"
+quantity = { value = 1 }
+# The line says its unit: grams and pounds are converted, kilograms read as they are.
+weight_per_unit = { cases = [
+  { when = { path = "$.unit", equals = "G" }, path = "$.weight", transform = [{ convert = ["g", "kg"] }] },
+  { when = { path = "$.unit", one_of = ["LB", "LBS"] }, path = "$.weight", transform = [{ convert = ["lb", "kg"] }] },
+  { when = { path = "$.unit", equals = "KG" }, path = "$.weight" },
+] }
+weight_unit = { value = "KILOGRAM" }
+# No case holds: the default.
+quantity_unit = { cases = [{ when = { path = "$.pack", equals = "CARTON" }, value = "CASE" }], default = "UNIT" }
+"#,
+    );
+    let payload = json!({"kind": "ORDER", "no": "1", "customer": "C", "lines": [
+        {"sku": "A", "unit": "G", "weight": "1500"},
+        {"sku": "B", "unit": "LBS", "weight": 10, "pack": "CARTON"},
+        {"sku": "C", "unit": "KG", "weight": 2.5},
+        {"sku": "D", "unit": "OZ", "weight": 3},
+    ]});
+    let out = set.process("x", &payload);
+    let items = &out.items[0].document["items"];
+    assert_eq!(items[0]["weight_per_unit"], json!(1.5));
+    assert_eq!(items[1]["weight_per_unit"], json!(4.535923700));
+    assert_eq!(items[2]["weight_per_unit"], json!(2.5));
+    // No case holds and no default: not given.
+    assert!(items[3].get("weight_per_unit").is_none(), "{items}");
+    assert_eq!(items[0]["quantity_unit"], json!("UNIT"));
+    assert_eq!(items[1]["quantity_unit"], json!("CASE"));
+
+    for (bad, says) in [
+        (
+            r#"{ cases = [{ path = "$.a" }, { when = { path = "$.b", exists = true }, path = "$.b" }] }"#,
+            "only the last case may leave out `when`",
+        ),
+        (
+            r#"{ cases = [{ when = { path = "$.b" }, path = "$.b" }] }"#,
+            "condition needs one of",
+        ),
+        (
+            r#"{ path = "$.a", when = { path = "$.b", exists = true } }"#,
+            "`when` belongs to an entry of `cases`",
+        ),
+        (
+            r#"{ cases = [{ when = { path = "$.b", exists = true }, path = "$.b" }], transform = ["trim"] }"#,
+            "inside each case",
+        ),
+        (
+            r#"{ cases = [{ when = { path = "$.b", exists = true }, path = "$.b", transform = ["nope"] }] }"#,
+            "map.customer.cases[0]",
+        ),
+    ] {
+        let text = format!(
+            "[[rule]]\nname = \"bad\"\noperation = \"create\"\nentity = \"order\"\nmatch = {{ path = \"$.k\", exists = true }}\nmap = {{ order_number = \"$.n\", customer = {bad} }}\n"
+        );
+        let report = match load_str("test.toml", &text) {
+            Ok(_) => panic!("{bad} must not load"),
+            Err(report) => report.to_string(),
+        };
+        assert!(report.contains(says), "{bad}: {report}");
+    }
+}
