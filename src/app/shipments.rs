@@ -7,7 +7,7 @@ use sea_orm::ConnectionTrait;
 
 use super::orders::OrderUpsert;
 use super::views::{
-    DocumentView, ExceptionView, OrderView, PalletView, ReferenceView, ShipmentSummary,
+    Attached, DocumentView, ExceptionView, OrderView, PalletView, ReferenceView, ShipmentSummary,
     ShipmentView,
 };
 use super::{App, Expected, FacilityScope, Listing, Version, next_after};
@@ -59,13 +59,47 @@ pub async fn get(app: &App, who: &Principal, id: ShipmentId) -> Result<ShipmentV
 async fn view(db: &impl ConnectionTrait, s: shipment::Model) -> Result<ShipmentView> {
     let mut slugs = Slugs::default();
     let summary = slugs.summary(db, s).await?;
-    let history = shipments::history(db, summary.id.internal()).await?;
+    let id = summary.id.internal();
+    let history = shipments::history(db, id).await?;
     let mut order_views = Vec::new();
-    for order in orders::for_shipment(db, summary.id.internal()).await? {
+    for order in orders::for_shipment(db, id).await? {
         let facility = slugs.facility(db, order.order.facility_id).await?;
         order_views.push(OrderView::new(order, facility));
     }
-    Ok(ShipmentView::new(summary, history, order_views))
+    let attached = Attached {
+        pallets: pallet_views(db, id, &mut slugs).await?,
+        documents: attach::documents_of(db, id)
+            .await?
+            .into_iter()
+            .map(DocumentView::from)
+            .collect(),
+        references: attach::references_of(db, id)
+            .await?
+            .into_iter()
+            .map(ReferenceView::from)
+            .collect(),
+        exceptions: attach::exceptions_of(db, id)
+            .await?
+            .into_iter()
+            .map(ExceptionView::from)
+            .collect(),
+    };
+    Ok(ShipmentView::new(summary, history, order_views, attached))
+}
+
+/// A shipment's pallet events with their docks' slugs, oldest first.
+async fn pallet_views(
+    db: &impl ConnectionTrait,
+    shipment_id: i64,
+    slugs: &mut Slugs,
+) -> Result<Vec<PalletView>> {
+    let rows = attach::pallets_of(db, shipment_id).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let dock = slugs.dock(db, row.dock_id).await?;
+        out.push(PalletView::new(row, dock));
+    }
+    Ok(out)
 }
 
 /// Facility and dock slugs, each looked up once per request.
@@ -276,14 +310,7 @@ pub async fn cancel(
 pub async fn pallets(app: &App, who: &Principal, id: ShipmentId) -> Result<Vec<PalletView>> {
     who.require(Scope::Read)?;
     let found = find(&app.db, who, id).await?;
-    let rows = attach::pallets_of(&app.db, found.id).await?;
-    let mut slugs = Slugs::default();
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let dock = slugs.dock(&app.db, row.dock_id).await?;
-        out.push(PalletView::new(row, dock));
-    }
-    Ok(out)
+    pallet_views(&app.db, found.id, &mut Slugs::default()).await
 }
 
 /// The documents of a shipment without their bytes (scope `read`).

@@ -57,13 +57,32 @@ pub struct ShipmentSummary {
     pub version: String,
 }
 
-/// A shipment with its status history and orders.
+/// A shipment with its status history, orders, and what was attached to it. Its
+/// `version` (the `ETag`) is the version of the shipment's own fields: attaching a
+/// pallet, document, reference or exception does not change it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ShipmentView {
     #[serde(flatten)]
     pub shipment: ShipmentSummary,
     pub status_history: Vec<StatusEventView>,
     pub orders: Vec<OrderView>,
+    /// Pallet events at its docks, oldest first.
+    pub pallets: Vec<PalletView>,
+    /// Documents attached to it or to one of its orders, without their bytes.
+    pub documents: Vec<DocumentView>,
+    /// References on it (not on one of its orders).
+    pub references: Vec<ReferenceView>,
+    /// Exceptions on it and its pallets.
+    pub exceptions: Vec<ExceptionView>,
+}
+
+/// What is attached to a shipment, for its view.
+#[derive(Debug, Default)]
+pub struct Attached {
+    pub pallets: Vec<PalletView>,
+    pub documents: Vec<DocumentView>,
+    pub references: Vec<ReferenceView>,
+    pub exceptions: Vec<ExceptionView>,
 }
 
 /// The driver of a shipment's vehicle.
@@ -127,11 +146,13 @@ impl ShipmentSummary {
 }
 
 impl ShipmentView {
-    /// Assembles the view from the summary, the history and the orders.
+    /// Assembles the view from the summary, the history, the orders and what is
+    /// attached.
     pub fn new(
         shipment: ShipmentSummary,
         history: Vec<shipment_status_event::Model>,
         orders: Vec<OrderView>,
+        attached: Attached,
     ) -> Self {
         Self {
             shipment,
@@ -144,6 +165,10 @@ impl ShipmentView {
                 })
                 .collect(),
             orders,
+            pallets: attached.pallets,
+            documents: attached.documents,
+            references: attached.references,
+            exceptions: attached.exceptions,
         }
     }
 }

@@ -231,6 +231,80 @@ async fn a_proof_of_delivery_is_attached_to_its_order_with_a_checksum() {
     assert!(docs[0].order_id.is_some());
 }
 
+/// A yard system's damage report and its CMR number on a shipment.
+const EXCEPTION_AND_REFERENCE_RULES: &str = r#"
+[[rule]]
+name = "yard-damage"
+operation = "attach"
+entity = "exception"
+match = { path = "$.event", equals = "DAMAGE" }
+map = { shipment_number = "$.trip", priority = { value = "HIGH" }, description = "$.text", occurred_at = "$.at" }
+
+[[rule]]
+name = "yard-cmr"
+operation = "update"
+entity = "shipment"
+match = { path = "$.event", equals = "CMR" }
+
+[rule.map]
+shipment_number = "$.trip"
+facility = { value = "rotterdam-dc" }
+
+[[rule.map.references]]
+map = { kind = { value = "CMR" }, value = "$.cmr" }
+"#;
+
+#[tokio::test]
+async fn the_shipment_reads_back_with_its_pallets_documents_references_and_exceptions() {
+    let (app, _rules) =
+        TestApp::spawn_with_rules(&[("yard.toml", EXCEPTION_AND_REFERENCE_RULES)], true).await;
+    let (key, id) = scheduled(&app).await;
+    for feed in ["dock-pallet-scan.json", "pod-document.json"] {
+        let (status, ack) = post_json(&app, &key, feed).await;
+        assert_eq!(status, 200, "{feed}: {ack}");
+    }
+    for event in [
+        json!({"event": "DAMAGE", "trip": "NW-SHP-240611-0042", "text": "a pallet crushed", "at": "2026-06-11T07:40:00+02:00"}),
+        json!({"event": "CMR", "trip": "NW-SHP-240611-0042", "cmr": "CMR-2026-0042"}),
+    ] {
+        let answer = post(&app, &key, "application/json", event.to_string()).await;
+        assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+    }
+    let shipment = get_json(&app, &key, &format!("/v1/shipments/{id}")).await;
+    assert_eq!(
+        shipment["pallets"][0]["pallet_id"], "PLT-0007731",
+        "{shipment}"
+    );
+    assert_eq!(shipment["pallets"].as_array().unwrap().len(), 1);
+    // The POD is attached to one of the shipment's orders, and listed with it.
+    let documents = shipment["documents"].as_array().unwrap();
+    assert_eq!(documents.len(), 1, "{shipment}");
+    assert_eq!(documents[0]["document_type"], "POD", "{shipment}");
+    assert!(
+        documents[0].get("content").is_none(),
+        "no bytes: {shipment}"
+    );
+    assert_eq!(
+        shipment["references"],
+        json!([{"id": shipment["references"][0]["id"], "shipment_id": id, "order_id": null,
+            "kind": "CMR", "value": "CMR-2026-0042", "created_at": shipment["references"][0]["created_at"]}]),
+        "{shipment}"
+    );
+    assert_eq!(
+        shipment["exceptions"][0]["description"], "a pallet crushed",
+        "{shipment}"
+    );
+    assert_eq!(
+        shipment["exceptions"][0]["occurred_at"], "2026-06-11T05:40:00Z",
+        "{shipment}"
+    );
+    // The same lists as the sub-resources.
+    for part in ["pallets", "documents", "references", "exceptions"] {
+        let listed = get_json(&app, &key, &format!("/v1/shipments/{id}/{part}")).await;
+        assert_eq!(listed, shipment[part], "{part}");
+    }
+}
+
 #[tokio::test]
 async fn a_document_for_an_unknown_order_is_rejected_as_not_found() {
     let app = TestApp::spawn().await;
