@@ -41,7 +41,15 @@ async fn find_locked(txn: &WriteTxn, who: &Principal, id: OrderId) -> Result<ord
 async fn view(db: &impl ConnectionTrait, order: order::Model) -> Result<OrderView> {
     let items = orders::items(db, order.id).await?;
     let facility = Slugs::default().facility(db, order.facility_id).await?;
-    Ok(OrderView::new(OrderWithItems { order, items }, facility))
+    let references = crate::store::batch::references_of_orders(db, order.business_id, &[order.id])
+        .await?
+        .remove(&order.id)
+        .unwrap_or_default();
+    Ok(OrderView::new(
+        OrderWithItems { order, items },
+        facility,
+        references,
+    ))
 }
 
 /// An order with its items (scope `read`).

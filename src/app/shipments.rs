@@ -57,14 +57,20 @@ pub async fn get(app: &App, who: &Principal, id: ShipmentId) -> Result<ShipmentV
 }
 
 async fn view(db: &impl ConnectionTrait, s: shipment::Model) -> Result<ShipmentView> {
+    let business_id = s.business_id;
     let mut slugs = Slugs::default();
     let summary = slugs.summary(db, s).await?;
     let id = summary.id.internal();
     let history = shipments::history(db, id).await?;
+    let orders = orders::for_shipment(db, id).await?;
+    let order_ids: Vec<i64> = orders.iter().map(|o| o.order.id).collect();
+    let mut order_references =
+        crate::store::batch::references_of_orders(db, business_id, &order_ids).await?;
     let mut order_views = Vec::new();
-    for order in orders::for_shipment(db, id).await? {
+    for order in orders {
         let facility = slugs.facility(db, order.order.facility_id).await?;
-        order_views.push(OrderView::new(order, facility));
+        let references = order_references.remove(&order.order.id).unwrap_or_default();
+        order_views.push(OrderView::new(order, facility, references));
     }
     let attached = Attached {
         pallets: pallet_views(db, id, &mut slugs).await?,

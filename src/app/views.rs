@@ -221,12 +221,15 @@ pub struct OrderSummary {
     pub version: String,
 }
 
-/// An order with its items.
+/// An order with its items and references.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrderView {
     #[serde(flatten)]
     pub order: OrderSummary,
     pub items: Vec<ItemView>,
+    /// The order's references, oldest first; a tracking number is one of kind
+    /// `tracking_number`.
+    pub references: Vec<ReferenceView>,
 }
 
 impl OrderSummary {
@@ -275,10 +278,15 @@ impl OrderSummary {
 
 impl OrderView {
     /// Assembles the view from an order, its items and its facility's slug.
-    pub fn new(OrderWithItems { order, items }: OrderWithItems, facility: String) -> Self {
+    pub fn new(
+        OrderWithItems { order, items }: OrderWithItems,
+        facility: String,
+        references: Vec<reference::Model>,
+    ) -> Self {
         Self {
             order: OrderSummary::new(order, facility),
             items: items.into_iter().map(ItemView::from).collect(),
+            references: references.into_iter().map(ReferenceView::from).collect(),
         }
     }
 }

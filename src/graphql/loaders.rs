@@ -69,6 +69,10 @@ key!(
     /// The exceptions of a shipment.
     ExceptionsOf
 );
+key!(
+    /// The references of an order.
+    ReferencesOfOrder
+);
 
 fn ids<K: Copy>(keys: &[K], id: impl Fn(K) -> i64) -> Vec<i64> {
     keys.iter().map(|k| id(*k)).collect()
@@ -108,4 +112,5 @@ load!(DocumentsOf => Vec<DocumentMeta>, |s, ids| batch::documents_of_shipments(&
 load!(PalletsOf => Vec<PalletWithOrders>, |s, ids| batch::pallets_of_shipments(&s.db, s.business_id, &ids));
 load!(HistoryOf => Vec<shipment_status_event::Model>, |s, ids| batch::status_events_of_shipments(&s.db, &ids));
 load!(ReferencesOf => Vec<reference::Model>, |s, ids| batch::references_of_shipments(&s.db, s.business_id, &ids));
+load!(ReferencesOfOrder => Vec<reference::Model>, |s, ids| batch::references_of_orders(&s.db, s.business_id, &ids));
 load!(ExceptionsOf => Vec<exception::Model>, |s, ids| batch::exceptions_of_shipments(&s.db, s.business_id, &ids));

@@ -43,6 +43,7 @@ pub use model::{
 };
 pub use rule::Rule;
 pub use ruleset::RuleSet;
+pub use schema::{CanonicalField, canonical_fields};
 
 #[cfg(test)]
 mod tests {

@@ -242,6 +242,24 @@ pub async fn references_of_shipments(
     Ok(group(rows, |r| r.shipment_id.unwrap_or_default()))
 }
 
+/// The references of each order of the business (a tracking number among them),
+/// oldest first.
+pub async fn references_of_orders(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    order_ids: &[i64],
+) -> Result<HashMap<i64, Vec<reference::Model>>> {
+    use reference::Column as C;
+    let rows = reference::Entity::find()
+        .filter(C::BusinessId.eq(business_id))
+        .filter(C::OrderId.is_in(order_ids.iter().copied()))
+        .order_by_asc(C::Id)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(group(rows, |r| r.order_id.unwrap_or_default()))
+}
+
 /// The exceptions raised on each shipment of the business (or its pallets), oldest first.
 pub async fn exceptions_of_shipments(
     db: &impl ConnectionTrait,

@@ -13,6 +13,7 @@ mod hostile;
 mod idempotency;
 mod ingest;
 mod ingest_cost;
+mod kept;
 mod operator;
 mod readers;
 mod readme;

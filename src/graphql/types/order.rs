@@ -3,11 +3,12 @@
 use async_graphql::{Context, Object, Result};
 
 use super::enums::{DimensionUnit, OrderDirection, OrderStatus, QuantityUnit, WeightUnit};
+use super::shipment::Reference;
 use super::{iso, iso_opt};
 use crate::domain::Party;
 use crate::domain::public_id;
 use crate::graphql::context::loader;
-use crate::graphql::loaders::ItemsOf;
+use crate::graphql::loaders::{ItemsOf, ReferencesOfOrder};
 use crate::store::entities::{order, order_item};
 
 /// A customer order, optionally assigned to a shipment.
@@ -103,6 +104,16 @@ impl Order {
             .unwrap_or_default()
             .into_iter()
             .map(OrderItem)
+            .collect())
+    }
+    /// The order's references (a tracking number among them, of kind
+    /// `tracking_number`), oldest first.
+    async fn references(&self, ctx: &Context<'_>) -> Result<Vec<Reference>> {
+        let found = loader(ctx)?.load_one(ReferencesOfOrder(self.0.id)).await?;
+        Ok(found
+            .unwrap_or_default()
+            .into_iter()
+            .map(Reference)
             .collect())
     }
     async fn status(&self) -> OrderStatus {

@@ -176,3 +176,54 @@ mod tests {
         assert!(!is_country("ZZ") && !is_country("UK"));
     }
 }
+
+/// A canonical field as rules see it, for tools and tests that walk the whole
+/// schema: its name, the kind of value it takes, and for an object or a list of
+/// objects, their fields.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CanonicalField {
+    pub name: &'static str,
+    /// `text`, `number`, `count`, `boolean`, `date-time`, `date`, `country`, `enum`,
+    /// `email`, `mime`, `base64`, `text list`, `labels`, `object` or `list`.
+    pub kind: &'static str,
+    /// An enum's values.
+    pub values: &'static [&'static str],
+    pub fields: Vec<CanonicalField>,
+}
+
+/// The canonical fields of `entity`, in schema order.
+pub fn canonical_fields(entity: super::model::Entity) -> Vec<CanonicalField> {
+    fields_of(entity_schema(entity))
+}
+
+fn fields_of(schema: &'static ObjectSchema) -> Vec<CanonicalField> {
+    schema
+        .fields
+        .iter()
+        .map(|def| {
+            let (kind, values, fields) = match def.ty {
+                FieldType::Str => ("text", &[][..], Vec::new()),
+                FieldType::NonNegative => ("number", &[][..], Vec::new()),
+                FieldType::Count => ("count", &[][..], Vec::new()),
+                FieldType::Bool => ("boolean", &[][..], Vec::new()),
+                FieldType::DateTime => ("date-time", &[][..], Vec::new()),
+                FieldType::Date => ("date", &[][..], Vec::new()),
+                FieldType::Country => ("country", &[][..], Vec::new()),
+                FieldType::Enum(values) => ("enum", values, Vec::new()),
+                FieldType::Email => ("email", &[][..], Vec::new()),
+                FieldType::Mime => ("mime", &[][..], Vec::new()),
+                FieldType::Base64 => ("base64", &[][..], Vec::new()),
+                FieldType::StrList => ("text list", &[][..], Vec::new()),
+                FieldType::LabelMap => ("labels", &[][..], Vec::new()),
+                FieldType::Object(sub) => ("object", &[][..], fields_of(sub)),
+                FieldType::ObjectList(sub) => ("list", &[][..], fields_of(sub)),
+            };
+            CanonicalField {
+                name: def.name,
+                kind,
+                values,
+                fields,
+            }
+        })
+        .collect()
+}
