@@ -100,3 +100,45 @@ async fn an_x12_204_creates_the_load_and_the_carriers_214_marks_it_departed() {
         "{shipment}"
     );
 }
+
+#[tokio::test]
+async fn the_carriers_arrival_then_the_shippers_cancel_are_read_back_in_the_history() {
+    let app = TestApp::spawn().await;
+    let key = app.key("nordlicht", &[Scope::Ingest, Scope::Read]).await;
+    let tender = post(&app, &key, "application/EDI-X12", feed("x12-204.edi")).await;
+    assert_eq!(tender.status(), 201, "{}", tender.text().await.unwrap());
+    let id = tender.json::<Value>().await.unwrap()["results"][0]["id"].to_string();
+    for (name, rule) in [
+        ("x12-214-arrived.edi", "nordlicht-x12-214-arrived"),
+        ("x12-204-cancel.edi", "nordlicht-x12-204-cancel"),
+    ] {
+        let answer = post(&app, &key, "application/EDI-X12", feed(name)).await;
+        assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+        let answer: Value = answer.json().await.unwrap();
+        assert_eq!(answer["results"][0]["rule"], rule, "{answer}");
+    }
+    let shipment: Value = app.get_json(&format!("/v1/shipments/{id}"), &key).await;
+    assert_eq!(shipment["status"], "CANCELLED", "{shipment}");
+    assert_eq!(shipment["arrived_at"], "2026-12-05T21:58:00Z", "{shipment}");
+    let history: Vec<(&str, &str, &Value)> = shipment["status_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["status"].as_str().unwrap(),
+                e["occurred_at"].as_str().unwrap(),
+                &e["note"],
+            )
+        })
+        .collect();
+    let arrived = history.iter().find(|e| e.0 == "AT_FACILITY");
+    assert_eq!(
+        arrived.map(|e| e.1),
+        Some("2026-12-05T21:58:00Z"),
+        "{shipment}"
+    );
+    let cancelled = history.iter().find(|e| e.0 == "CANCELLED").unwrap();
+    assert_eq!(cancelled.1, "2026-12-05T15:10:00Z", "{shipment}");
+    assert_eq!(cancelled.2, "Order withdrawn by customer", "{shipment}");
+}
