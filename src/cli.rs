@@ -34,6 +34,9 @@ pub enum Command {
     /// Check rules files and run their fixtures.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Check pull-source files.
+    #[command(subcommand)]
+    Sources(SourcesCommand),
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
     Schema,
     /// Print the REST API's OpenAPI document, as committed in openapi.json.
@@ -60,6 +63,16 @@ pub enum RulesCommand {
         /// business).
         #[arg(long)]
         business: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// Load the sources; print each one, every problem, and credentials that cannot
+    /// be read here; fail on any error.
+    Check {
+        /// Sources directory (default: the configured `sources_dir`).
+        dir: Option<PathBuf>,
     },
 }
 
@@ -105,6 +118,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Rules(RulesCommand::List { dir, business }) => {
             rules_list(&config, dir, business.as_deref())
         }
+        Command::Sources(SourcesCommand::Check { dir }) => sources_check(&config, dir),
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
             Ok(())
@@ -311,6 +325,58 @@ fn load_rules_verbosely(config: &Config, dir: Option<PathBuf>) -> anyhow::Result
 
 fn rules_check(config: &Config, dir: Option<PathBuf>) -> anyhow::Result<()> {
     load_rules_verbosely(config, dir).map(|_| ())
+}
+
+/// `sources check`: each source on a line, every problem on one, and a warning for
+/// credentials this environment cannot read (the server reads them when a run starts).
+fn sources_check(config: &Config, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let dir = dir.unwrap_or_else(|| config.sources_dir.clone());
+    if !dir.is_dir() {
+        println!("{}: no such directory: no pull sources", dir.display());
+        return Ok(());
+    }
+    match crate::sources::Registry::load(&dir) {
+        Ok(registry) => {
+            for source in registry.summaries() {
+                println!(
+                    "source '{}' ({}): business {}, every {}, {}, items {}{}",
+                    source.name,
+                    source.file,
+                    source.business,
+                    source.every,
+                    source.url,
+                    source.items,
+                    source
+                        .cursor_field
+                        .as_deref()
+                        .map(|c| format!(", cursor {c}"))
+                        .unwrap_or_default()
+                );
+            }
+            let warnings = registry.credential_warnings();
+            for warning in &warnings {
+                println!("warning: {warning}");
+            }
+            println!(
+                "{}: {} source(s) from {} file(s), 0 error(s), {} warning(s)",
+                dir.display(),
+                registry.len(),
+                registry.files().len(),
+                warnings.len()
+            );
+            Ok(())
+        }
+        Err(problems) => {
+            for problem in &problems {
+                println!("error: {problem}");
+            }
+            anyhow::bail!(
+                "{} error(s) in the sources in {}",
+                problems.len(),
+                dir.display()
+            )
+        }
+    }
 }
 
 /// The table of `rules list`: the rules that apply to `business` (all when `None`),

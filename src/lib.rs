@@ -10,6 +10,7 @@ pub mod graphql;
 pub mod http;
 pub mod ingest;
 pub mod rules;
+pub mod sources;
 pub mod store;
 pub mod telemetry;
 pub mod webhooks;
@@ -34,6 +35,7 @@ pub async fn run(
     // The recorder first: what start-up records (the rules loaded) is kept.
     telemetry::metrics_handle();
     let live_rules = Arc::new(load_rules(&config)?);
+    let sources = Arc::new(load_sources(&config)?);
     let db = store::connect(&config).await.with_context(|| {
         format!(
             "cannot open the database at {}",
@@ -87,7 +89,11 @@ pub async fn run(
         rules: live_rules,
         writer,
         gate,
+        sources,
     };
+    if state.config.sources_scheduler {
+        app::pull::schedule(state.clone(), shutdown.clone());
+    }
     let limits = http::server::ConnectionLimits::from_config(&state.config);
     let shedding = Arc::new(http::server::Shedding::default());
     let app = http::router(state, shedding.clone());
@@ -153,6 +159,31 @@ pub fn load_rules(config: &Config) -> anyhow::Result<rules::live::LiveRules> {
             "the rules in {} have errors (set FREIGHTGATE_RULES_DIR or `rules_dir` to use another directory):\n{}",
             config.rules_dir.display(),
             rules::live::describe_errors(&report)
+        ),
+    }
+}
+
+/// Loads the pull sources; a bad source file stops start-up with every problem listed.
+pub fn load_sources(config: &Config) -> anyhow::Result<sources::Registry> {
+    match sources::Registry::load(&config.sources_dir) {
+        Ok(registry) => {
+            if !registry.is_empty() {
+                tracing::info!(
+                    sources = registry.len(),
+                    dir = %config.sources_dir.display(),
+                    "pull sources loaded"
+                );
+            }
+            Ok(registry)
+        }
+        Err(problems) => anyhow::bail!(
+            "the sources in {} have errors (set FREIGHTGATE_SOURCES_DIR or `sources_dir` to use another directory):\n{}",
+            config.sources_dir.display(),
+            problems
+                .iter()
+                .map(|p| format!("error: {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
         ),
     }
 }

@@ -122,6 +122,26 @@ pub const METRICS: &[(&str, Kind, &str)] = &[
     ),
     ("freightgate_rules_loaded", Kind::Gauge, "Rules in use."),
     (
+        "freightgate_source_runs_total",
+        Kind::Counter,
+        "Pull-source runs ended, by source and outcome (succeeded, failed).",
+    ),
+    (
+        "freightgate_source_run_seconds",
+        Kind::Histogram,
+        "How long a pull-source run took, by source.",
+    ),
+    (
+        "freightgate_source_items_total",
+        Kind::Counter,
+        "Items pull sources fetched and handed to the rules, by source.",
+    ),
+    (
+        "freightgate_source_last_success_timestamp_seconds",
+        Kind::Gauge,
+        "When a pull source's last successful run ended (Unix seconds), by source.",
+    ),
+    (
         "freightgate_rules_info",
         Kind::Gauge,
         "1 for the version (a hash of the rules files) in use, 0 for versions used before.",

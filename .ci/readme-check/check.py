@@ -23,8 +23,9 @@ directory against one server; a guide sets up its own $FG and $KEY.
   a real push, each inside a harness (Node: CommonJS when the snippet uses `require`,
   an ES module otherwise; Go: `go/` beside this file; Rust: the `rust/` crate, pinned
   by its Cargo.lock); a tampered body must fail.
-- A ```toml block with `[[rule]]` must pass `freightgate rules check`; any other
-  ```toml block is a configuration file and must load (`--config FILE rules check`).
+- A ```toml block with `[[rule]]` must pass `freightgate rules check`, one with
+  `[[source]]` `freightgate sources check`; any other ```toml block is a
+  configuration file and must load (`--config FILE rules check`).
 
 Before running, the snippets' addresses are pointed at this run: the line
 `FG=http://127.0.0.1:8080` gets the server's port, `127.0.0.1:9000` / `--port 9000`
@@ -305,6 +306,11 @@ def check_toml(snippets, bin_path, work, repo):
             rules.mkdir()
             (rules / "snippet.toml").write_text(text)
             command = [bin_path, "rules", "check", str(rules)]
+        elif "[[source]]" in text:
+            sources = work / f"sources-snippet-{n}"
+            sources.mkdir()
+            (sources / "snippet.toml").write_text(text)
+            command = [bin_path, "sources", "check", str(sources)]
         else:
             config = work / f"config-snippet-{n}.toml"
             config.write_text(text)

@@ -5,8 +5,10 @@
 pub mod activity;
 pub mod ingest;
 pub mod orders;
+pub mod pull;
 pub mod rules;
 pub mod shipments;
+pub mod sources;
 pub mod views;
 pub mod webhooks;
 
@@ -34,6 +36,8 @@ pub struct App {
     pub writer: crate::ingest::writer::Writer,
     /// The write queue every write transaction of the process takes its turn in.
     pub gate: WriteGate,
+    /// The pull sources.
+    pub sources: Arc<crate::sources::Registry>,
 }
 
 impl App {

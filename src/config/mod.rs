@@ -28,6 +28,11 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory holding the rules files.
     pub rules_dir: PathBuf,
+    /// Directory holding the pull sources' files (none when it does not exist).
+    pub sources_dir: PathBuf,
+    /// Run the pull sources on their schedules in this process (off for API-only
+    /// instances; `POST /v1/sources/{name}/run` works either way).
+    pub sources_scheduler: bool,
     /// Run pending migrations when `serve` starts.
     pub auto_migrate: bool,
     /// Reject references to facilities that do not exist yet instead of creating them.
@@ -161,6 +166,8 @@ impl Default for Config {
             database_url: "sqlite://freightgate.db".into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             rules_dir: PathBuf::from("rules"),
+            sources_dir: PathBuf::from("sources"),
+            sources_scheduler: true,
             auto_migrate: true,
             strict_facilities: false,
             max_body_bytes: 5 * 1024 * 1024,

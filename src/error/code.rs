@@ -79,6 +79,7 @@ problem_codes! {
     IdempotencyKeyReused => "idempotency_key_reused",
     IdempotencyInFlight => "idempotency_in_flight",
     TooManyEndpoints => "too_many_endpoints",
+    SourceBusy => "source_busy",
     // Field findings inside `errors[]`.
     MissingField => "missing_field",
     TooLong => "too_long",

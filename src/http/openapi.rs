@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::rest::{activity, orders, shipments};
+use super::rest::{activity, orders, shipments, sources};
 use super::{documents, health, ingest, webhooks};
 use crate::error::{FieldError, Problem};
 
@@ -83,6 +83,12 @@ pub const REFERENCE_PATH: &str = "/docs";
         ingest::rules,
         activity::key,
         activity::activity,
+        sources::list,
+        sources::get,
+        sources::runs,
+        sources::run,
+        sources::pause,
+        sources::resume,
         documents::content,
         shipments::list,
         shipments::create,
@@ -131,6 +137,7 @@ pub const REFERENCE_PATH: &str = "/docs";
         (name = "shipments", description = "Shipments, their status history, orders and attachments"),
         (name = "orders", description = "Orders and their lines"),
         (name = "keys", description = "The calling key"),
+        (name = "sources", description = "Pull sources: partner APIs fetched on a schedule, their runs, pause and resume"),
         (name = "webhooks", description = "Webhook endpoints, their deliveries and attempts, and the message pull"),
     )
 )]

@@ -45,6 +45,15 @@ pub enum Source {
         /// The logging id of the stored payload.
         of: String,
     },
+    /// A page a pull source fetched.
+    Pull {
+        /// The source's name.
+        source: String,
+        /// The run's id.
+        run: i64,
+        /// The cursor the source reaches once this page is stored.
+        cursor: Option<String>,
+    },
 }
 
 impl Source {
@@ -54,11 +63,12 @@ impl Source {
             Source::Rest => "rest",
             Source::Graphql => "graphql",
             Source::Reprocess { .. } => "reprocess",
+            Source::Pull { .. } => "pull",
         }
     }
 
     /// Every name, for the listing's filter.
-    pub const NAMES: [&'static str; 3] = ["rest", "graphql", "reprocess"];
+    pub const NAMES: [&'static str; 4] = ["rest", "graphql", "reprocess", "pull"];
 }
 
 /// A document's item, ready for the store or already rejected.

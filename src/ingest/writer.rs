@@ -334,7 +334,10 @@ async fn write_one(txn: &WriteTxn, settings: Settings, job: &Payload) -> Result<
     let record = inbound::NewInbound {
         logging_id: &job.logging_id,
         business_id,
-        api_key_id: job.principal.key_id,
+        api_key_id: match &job.source {
+            super::Source::Pull { .. } => None,
+            _ => Some(job.principal.key_id),
+        },
         content_type: job.content_type.as_deref().unwrap_or(""),
         body: &job.body,
         rule: rule.map(|(name, _, _)| name.to_string()),
@@ -352,8 +355,22 @@ async fn write_one(txn: &WriteTxn, settings: Settings, job: &Payload) -> Result<
             super::Source::Reprocess { of } => Some(of.as_str()),
             _ => None,
         },
+        source_run_id: match &job.source {
+            super::Source::Pull { run, .. } => Some(*run),
+            _ => None,
+        },
     };
     inbound::record(txn, record).await?;
+    // A pulled page's cursor moves in the transaction that stores its items: a
+    // crash leaves both or neither.
+    if let super::Source::Pull {
+        source,
+        cursor: Some(cursor),
+        ..
+    } = &job.source
+    {
+        store::sources::advance(txn, source, cursor).await?;
+    }
     if let Some(claim) = claim {
         idempotency::finish(txn, claim, ack.status().as_u16(), &job.logging_id).await?;
     }

@@ -21,7 +21,7 @@ pub mod live;
 mod loader;
 mod mapping;
 mod model;
-mod path;
+pub(crate) mod path;
 mod raw;
 mod reader;
 mod rule;

@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 pub struct NewInbound<'a> {
     pub logging_id: &'a str,
     pub business_id: i64,
-    pub api_key_id: i64,
+    /// The key it was sent with; `None` for a pulled payload.
+    pub api_key_id: Option<i64>,
     pub content_type: &'a str,
     pub body: &'a [u8],
     pub rule: Option<String>,
@@ -30,6 +31,8 @@ pub struct NewInbound<'a> {
     pub source: &'a str,
     /// For a reprocess, the logging id of the payload it reprocessed.
     pub reprocess_of: Option<&'a str>,
+    /// For a pulled payload, the source run that fetched it.
+    pub source_run_id: Option<i64>,
 }
 
 /// Records a payload; its body is kept as text (invalid UTF-8 replaced).
@@ -37,7 +40,7 @@ pub async fn record(db: &impl Write, p: NewInbound<'_>) -> Result<inbound_payloa
     let record = inbound_payload::ActiveModel {
         logging_id: Set(p.logging_id.to_string()),
         business_id: Set(p.business_id),
-        api_key_id: Set(Some(p.api_key_id)),
+        api_key_id: Set(p.api_key_id),
         content_type: Set(p.content_type.chars().take(128).collect()),
         body_sha256: Set(hex::encode(Sha256::digest(p.body))),
         rule: Set(p.rule),
@@ -49,6 +52,7 @@ pub async fn record(db: &impl Write, p: NewInbound<'_>) -> Result<inbound_payloa
         refs: Set(p.refs),
         source: Set(Some(p.source.to_string())),
         reprocess_of: Set(p.reprocess_of.map(str::to_string)),
+        source_run_id: Set(p.source_run_id),
         ..Default::default()
     }
     .insert(db)

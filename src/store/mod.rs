@@ -17,6 +17,7 @@ pub mod order_items;
 pub mod orders;
 pub mod outbox;
 pub mod shipments;
+pub mod sources;
 pub mod stable;
 pub mod tenancy;
 pub mod unit;

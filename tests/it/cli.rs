@@ -334,6 +334,50 @@ fn rules_check_lists_every_problem_with_file_and_rule_and_fails() {
     );
 }
 
+#[test]
+fn sources_check_describes_each_source_warns_of_unreadable_credentials_and_fails_on_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("partner.toml"),
+        "[[source]]\nname = \"partner-orders\"\nbusiness = \"northwind\"\nkind = \"http\"\nevery = \"30m\"\nurl = \"https://partner.example/v1/orders?since={cursor}\"\nitems = \"$.orders[*]\"\ncursor = { field = \"$.changed_at\" }\nauth = { kind = \"bearer\", token_env = \"FREIGHTGATE_TEST_UNSET_PARTNER_TOKEN\" }\n",
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .args(["sources", "check"])
+        .arg(dir.path())
+        .env_remove("FREIGHTGATE_TEST_UNSET_PARTNER_TOKEN")
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains("source 'partner-orders' (partner.toml): business northwind, every 30m, https://partner.example/v1/orders, items $.orders[*], cursor $.changed_at"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning: source 'partner-orders': the environment variable `FREIGHTGATE_TEST_UNSET_PARTNER_TOKEN` is not set"),
+        "{text}"
+    );
+    std::fs::write(
+        dir.path().join("broken.toml"),
+        "[[source]]\nname = \"Bad Name\"\nbusiness = \"northwind\"\nkind = \"http\"\nevery = \"soon\"\nurl = \"ftp://x\"\nitems = \"orders\"\n",
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .args(["sources", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert!(!output.status.success(), "{text}");
+    for key in ["name", "every", "url", "items"] {
+        assert!(
+            text.contains(&format!("error: broken.toml:1: source 'Bad Name': {key}: ")),
+            "{key}: {text}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn sighup_reloads_the_rules_of_a_running_server() {
     let dir = tempfile::tempdir().unwrap();

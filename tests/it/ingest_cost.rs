@@ -70,6 +70,7 @@ async fn statements_for(orders: usize) -> usize {
         config: Arc::new(config),
         writer,
         gate,
+        sources: Arc::new(freightgate::sources::Registry::from_texts(&[]).unwrap()),
     };
     let mut counted = 0;
     // The second payload is the steady state: facility and dock exist by then.

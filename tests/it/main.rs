@@ -23,6 +23,7 @@ mod rest;
 mod rules;
 mod secrets;
 mod shipment_orders;
+mod sources;
 mod status;
 mod store;
 mod support;

@@ -6,6 +6,7 @@ pub mod activity;
 pub mod body;
 pub mod orders;
 pub mod shipments;
+pub mod sources;
 
 use axum::http::header::{ETAG, IF_MATCH, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};

@@ -29,6 +29,8 @@ pub struct Model {
     pub source: Option<String>,
     /// The logging id of the payload this one reprocessed.
     pub reprocess_of: Option<String>,
+    /// The pull source run that fetched it (`source` is then `pull`).
+    pub source_run_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

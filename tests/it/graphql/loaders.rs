@@ -93,6 +93,7 @@ async fn statements_for(n: usize) -> usize {
         rules: Arc::new(rules),
         writer,
         gate,
+        sources: Arc::new(freightgate::sources::Registry::from_texts(&[]).unwrap()),
     };
     let schema = graphql::schema(state);
     let request = async_graphql::Request::new(LISTING)

@@ -1,0 +1,227 @@
+//! Fetching a source's pages over HTTP: the first page's URL from the cursor, the
+//! next page's from the page, credentials, `Retry-After`, and the items and cursor
+//! values a page holds. Storing them is the application's (`app::pull`).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::definition::{Auth, Definition, Next};
+use crate::rules::path::{JsonPathExpr, Scope as PathScope};
+
+/// A page's items.
+pub(crate) fn items(source: &Definition, page: &Value) -> Vec<Value> {
+    select(&source.http.items, page)
+        .into_iter()
+        .cloned()
+        .collect()
+}
+
+/// The highest cursor among `items` and `high`.
+pub(crate) fn high_water(
+    source: &Definition,
+    items: &[Value],
+    mut high: Option<String>,
+) -> Option<String> {
+    let Some(cursor) = &source.http.cursor else {
+        return high;
+    };
+    for item in items {
+        if let Some(value) = select(&cursor.field, item).first() {
+            let value = as_cursor(value);
+            if high.as_deref().is_none_or(|h| later(&value, h)) {
+                high = Some(value);
+            }
+        }
+    }
+    high
+}
+
+/// The first page's URL: the template with the cursor, percent-encoded.
+pub(crate) fn first_url(
+    source: &Definition,
+    cursor: Option<&str>,
+) -> std::result::Result<reqwest::Url, String> {
+    let text = source
+        .http
+        .url
+        .replace("{cursor}", &percent_encode(cursor.unwrap_or_default()));
+    reqwest::Url::parse(&text).map_err(|e| fetch_error(source, format!("the url `{text}`: {e}")))
+}
+
+/// Every byte but RFC 3986's unreserved characters, percent-encoded.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The next page's URL, if the page names one.
+pub(crate) fn next_url(
+    source: &Definition,
+    first: &reqwest::Url,
+    current: &reqwest::Url,
+    page: &Value,
+) -> std::result::Result<Option<reqwest::Url>, String> {
+    let Some(next) = &source.http.next else {
+        return Ok(None);
+    };
+    let (path, param) = match next {
+        Next::Link(path) => (path, None),
+        Next::Param { name, from } => (from, Some(name)),
+    };
+    let value = match select(path, page).first() {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) if s.is_empty() => return Ok(None),
+        Some(v) => as_cursor(v),
+    };
+    Ok(Some(match param {
+        None => current
+            .join(&value)
+            .map_err(|e| fetch_error(source, format!("the next page's link `{value}`: {e}")))?,
+        Some(name) => {
+            let mut url = first.clone();
+            let kept: Vec<(String, String)> = first
+                .query_pairs()
+                .filter(|(k, _)| k != name.as_str())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            url.query_pairs_mut()
+                .clear()
+                .extend_pairs(kept)
+                .append_pair(name, &value);
+            url
+        }
+    }))
+}
+
+/// One page, tried again on 429 and 503 as `Retry-After` says (at most a minute).
+pub(crate) async fn fetch(
+    client: &reqwest::Client,
+    source: &Definition,
+    url: &reqwest::Url,
+) -> std::result::Result<Value, String> {
+    let http = &source.http;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut request = client
+            .request(http.method.clone(), url.clone())
+            .timeout(http.timeout)
+            .header(reqwest::header::ACCEPT, "application/json");
+        for (name, value) in &http.headers {
+            request = request.header(name, value);
+        }
+        request = authorize(request, source)?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| fetch_error(source, format!("GET {}: {e}", redact(url))))?;
+        let status = response.status();
+        if (status.as_u16() == 429 || status.as_u16() == 503) && attempt < http.attempts {
+            let wait = retry_after(&response).unwrap_or(Duration::from_secs(1 << attempt.min(5)));
+            tracing::info!(
+                source = source.name,
+                status = status.as_u16(),
+                wait_secs = wait.as_secs_f64(),
+                "the partner asked to wait; trying the page again"
+            );
+            tokio::time::sleep(wait.min(Duration::from_secs(60))).await;
+            continue;
+        }
+        if !status.is_success() {
+            let text = response.text().await.unwrap_or_default();
+            let shown: String = text.chars().take(200).collect();
+            return Err(fetch_error(
+                source,
+                format!("{} answered {status}: {shown}", redact(url)),
+            ));
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| fetch_error(source, format!("reading {}: {e}", redact(url))))?;
+        return crate::rules::formats::strict_json(&String::from_utf8_lossy(&bytes))
+            .map_err(|e| fetch_error(source, format!("{} is not JSON: {e}", redact(url))));
+    }
+}
+
+fn authorize(
+    request: reqwest::RequestBuilder,
+    source: &Definition,
+) -> std::result::Result<reqwest::RequestBuilder, String> {
+    let read = |secret: &super::definition::Secret| {
+        secret
+            .read()
+            .map_err(|e| fetch_error(source, format!("the source's credentials: {e}")))
+    };
+    Ok(match &source.http.auth {
+        None => request,
+        Some(Auth::Bearer { token }) => request.bearer_auth(read(token)?),
+        Some(Auth::Basic { user, password }) => {
+            request.basic_auth(read(user)?, Some(read(password)?))
+        }
+        Some(Auth::Header { name, value }) => request.header(name, read(value)?),
+    })
+}
+
+/// `Retry-After` in seconds (an HTTP date is not honoured: the default backoff is).
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    value
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// A URL without its query string's values, for messages (they may carry tokens).
+fn redact(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.to_string()
+}
+
+fn fetch_error(source: &Definition, detail: String) -> String {
+    format!("source `{}`: {detail}", source.name)
+}
+
+fn select<'a>(path: &JsonPathExpr, value: &'a Value) -> Vec<&'a Value> {
+    path.select(&PathScope::root(value))
+}
+
+/// A cursor value as text.
+fn as_cursor(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether cursor `a` is past `b`: as numbers when both are, else as text (ISO 8601
+/// times in one format order as text).
+fn later(a: &str, b: &str) -> bool {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(a), Ok(b)) => a > b,
+        _ => a > b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cursors_compare_as_numbers_or_as_text() {
+        assert!(super::later("10", "9"));
+        assert!(!super::later("9", "10"));
+        assert!(super::later("2026-12-05T10:00:00Z", "2026-12-05T09:59:59Z"));
+        assert!(!super::later("a", "a"));
+    }
+}

@@ -1,0 +1,169 @@
+//! Pull sources: partner APIs freightgate fetches on a schedule (or when an operator
+//! asks), whose items take the same path as a payload posted to `/v1/ingest`.
+//!
+//! Sources are declared in `*.toml` files of the sources directory (see the README's
+//! *Pull sources*). This module reads them and fetches pages; running them (the lease,
+//! storing pages and their cursor in one transaction, the schedule) is
+//! `app::pull`'s.
+
+pub(crate) mod definition;
+pub(crate) mod fetch;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+pub use definition::Problem;
+use definition::{Definition, Definitions};
+
+/// The sources this process knows, and what it needs to run them.
+pub struct Registry {
+    sources: Vec<Arc<Definition>>,
+    files: Vec<String>,
+    /// This process's name in the sources' leases.
+    pub(crate) owner: String,
+    pub(crate) client: reqwest::Client,
+    /// Wakes a source's schedule (after a resume).
+    wake: HashMap<String, Arc<Notify>>,
+}
+
+impl Registry {
+    /// Reads the sources directory (no sources when it does not exist).
+    pub fn load(dir: &Path) -> std::result::Result<Self, Vec<Problem>> {
+        definition::load_dir(dir).map(Self::new)
+    }
+
+    /// Reads source files given as (name, text).
+    pub fn from_texts(files: &[(String, String)]) -> std::result::Result<Self, Vec<Problem>> {
+        definition::load_sources(files).map(Self::new)
+    }
+
+    fn new(defs: Definitions) -> Self {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("freightgate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Registry {
+            wake: defs
+                .sources
+                .iter()
+                .map(|s| (s.name.clone(), Arc::new(Notify::new())))
+                .collect(),
+            sources: defs.sources.into_iter().map(Arc::new).collect(),
+            files: defs.files,
+            owner: uuid::Uuid::now_v7().to_string(),
+            client,
+        }
+    }
+
+    /// The files read.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// How many sources there are.
+    pub fn len(&self) -> usize {
+        self.sources.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+    }
+
+    /// Every source's summary, in name order.
+    pub fn summaries(&self) -> Vec<Summary> {
+        let mut all: Vec<Summary> = self.sources.iter().map(|s| Summary::of(s)).collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+
+    /// The summary of `name`.
+    pub fn summary(&self, name: &str) -> Option<Summary> {
+        self.get(name).map(|s| Summary::of(&s))
+    }
+
+    /// The source `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<Arc<Definition>> {
+        self.sources.iter().find(|s| s.name == name).cloned()
+    }
+
+    /// Every source.
+    pub(crate) fn definitions(&self) -> Vec<Arc<Definition>> {
+        self.sources.clone()
+    }
+
+    /// What wakes the schedule of `name`.
+    pub(crate) fn wake_handle(&self, name: &str) -> Arc<Notify> {
+        self.wake.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Credentials that cannot be read in this environment, one line each.
+    pub fn credential_warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for source in &self.sources {
+            let secrets = match &source.http.auth {
+                None => vec![],
+                Some(definition::Auth::Bearer { token }) => vec![token],
+                Some(definition::Auth::Basic { user, password }) => vec![user, password],
+                Some(definition::Auth::Header { value, .. }) => vec![value],
+            };
+            for secret in secrets {
+                if let Err(e) = secret.read() {
+                    out.push(format!("source '{}': {e}", source.name));
+                }
+            }
+        }
+        out
+    }
+
+    /// Wakes the schedule of `name` (after a resume).
+    pub fn wake(&self, name: &str) {
+        if let Some(wake) = self.wake.get(name) {
+            wake.notify_one();
+        }
+    }
+}
+
+/// What a source is, as listed.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Summary {
+    pub name: String,
+    /// The business the pulled items belong to.
+    pub business: String,
+    pub kind: &'static str,
+    /// The interval between runs, e.g. `30m`.
+    pub every: String,
+    /// The first page's URL template, without its query string.
+    pub url: String,
+    /// The JSONPath of a page's items.
+    pub items: String,
+    /// The JSONPath of the item field the cursor is the highest value of.
+    pub cursor_field: Option<String>,
+    /// The file it is declared in.
+    pub file: String,
+}
+
+impl Summary {
+    fn of(source: &Definition) -> Self {
+        let url = source
+            .http
+            .url
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        Summary {
+            name: source.name.clone(),
+            business: source.business.to_string(),
+            kind: "http",
+            every: humantime::format_duration(source.every).to_string(),
+            url,
+            items: source.http.items_text.clone(),
+            cursor_field: source.http.cursor.as_ref().map(|c| c.field_text.clone()),
+            file: source.file.clone(),
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! Pull sources against a partner API simulator (axum on port 0): pages by token, a
+//! bearer token, a 429 with `Retry-After`, a 500 in the middle of a run, and
+//! consignments edited and cancelled between runs. Every consignment is stored once,
+//! edits are applied, cancellations honoured, and the cursor never passes an item
+//! that was not stored.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use freightgate::domain::Scope;
+use freightgate::store::entities::order;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::support::{TestApp, assert_problem};
+
+const TOKEN: &str = "pn-test-token-0001";
+const PAGE: usize = 2;
+
+/// The partner's consignments and the faults it is told to show.
+#[derive(Default)]
+struct Partner {
+    consignments: Mutex<Vec<Value>>,
+    /// Answer this page (0-based, within a run) with a 500, once.
+    fail_page: Mutex<Option<usize>>,
+    /// Answer the next request with 429 and `Retry-After: 1`, once.
+    throttle: AtomicBool,
+    requests: AtomicUsize,
+}
+
+#[derive(serde::Deserialize)]
+struct Params {
+    updated_since: Option<String>,
+    page_token: Option<usize>,
+}
+
+async fn consignments(
+    State(partner): State<Arc<Partner>>,
+    headers: HeaderMap,
+    Query(params): Query<Params>,
+) -> Response {
+    partner.requests.fetch_add(1, Ordering::SeqCst);
+    if headers.get("authorization").and_then(|v| v.to_str().ok())
+        != Some(&format!("Bearer {TOKEN}"))
+    {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if partner.throttle.swap(false, Ordering::SeqCst) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "1")],
+            "slow down",
+        )
+            .into_response();
+    }
+    let page = params.page_token.unwrap_or(0);
+    {
+        let mut fail = partner.fail_page.lock().await;
+        if *fail == Some(page) {
+            *fail = None;
+            return (StatusCode::INTERNAL_SERVER_ERROR, "database timeout").into_response();
+        }
+    }
+    let since = params.updated_since.unwrap_or_default();
+    let mut newer: Vec<Value> = partner
+        .consignments
+        .lock()
+        .await
+        .iter()
+        .filter(|c| c["updated_at"].as_str().unwrap() > since.as_str())
+        .cloned()
+        .collect();
+    newer.sort_by(|a, b| a["updated_at"].as_str().cmp(&b["updated_at"].as_str()));
+    let slice: Vec<Value> = newer.iter().skip(page * PAGE).take(PAGE).cloned().collect();
+    let next = (newer.len() > (page + 1) * PAGE).then_some(page + 1);
+    axum::Json(json!({"consignments": slice, "next_page_token": next})).into_response()
+}
+
+async fn simulator(partner: Arc<Partner>) -> String {
+    let app = axum::Router::new()
+        .route("/v1/consignments", axum::routing::get(consignments))
+        .with_state(partner);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+fn consignment(n: u32, updated_at: &str) -> Value {
+    json!({
+        "tracking_number": format!("4711{n:09}"),
+        "customer": format!("CUST-{n}"),
+        "pallets": n,
+        "status": "BOOKED",
+        "updated_at": updated_at,
+    })
+}
+
+const RULES: &str = r#"
+[[rule]]
+name = "palletnet-consignment"
+business = "palletnet"
+operation = "create"
+entity = "order"
+identity = ["order_number"]
+on_duplicate = "upsert"
+match = { all = [{ path = "$.tracking_number", regex = "^4711\\d{9}$" }, { not = { path = "$.status", equals = "CANCELLED" } }] }
+
+[rule.map]
+order_number = "$.tracking_number"
+customer = "$.customer"
+direction = { value = "INBOUND" }
+
+[rule.map.items]
+path = "$"
+map = { identifier = { value = "pallets" }, quantity = "$.pallets", quantity_unit = { value = "PALLET" } }
+
+[[rule]]
+name = "palletnet-consignment-cancelled"
+business = "palletnet"
+operation = "cancel"
+entity = "order"
+identity = ["order_number"]
+match = { all = [{ path = "$.tracking_number", exists = true }, { path = "$.status", equals = "CANCELLED" }] }
+map = { order_number = "$.tracking_number", notes = "$.reason" }
+"#;
+
+/// A gateway with the rules above and one source pulling `base`, its schedule off
+/// unless `scheduled`; the directories live as long as the returned guard.
+async fn gateway(base: &str, every: &str, scheduled: bool) -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    let sources = dir.path().join("sources");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::create_dir_all(&sources).unwrap();
+    std::fs::write(rules.join("palletnet.toml"), RULES).unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, format!("{TOKEN}\n")).unwrap();
+    std::fs::write(
+        sources.join("palletnet.toml"),
+        format!(
+            r#"
+[[source]]
+name = "palletnet-consignments"
+business = "palletnet"
+kind = "http"
+every = "{every}"
+url = "{base}/v1/consignments?updated_since={{cursor}}"
+items = "$.consignments[*]"
+auth = {{ kind = "bearer", token_file = "{}" }}
+cursor = {{ field = "$.updated_at" }}
+next = {{ param = "page_token", from = "$.next_page_token" }}
+attempts = 3
+"#,
+            token.display()
+        ),
+    )
+    .unwrap();
+    let app = TestApp::spawn_with(|c| {
+        c.rules_dir = rules;
+        c.sources_dir = sources;
+        c.sources_scheduler = scheduled;
+    })
+    .await;
+    (app, dir)
+}
+
+async fn run(app: &TestApp, key: &str) -> Value {
+    let response = app
+        .client
+        .post(app.url("/v1/sources/palletnet-consignments/run"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn pulled_consignments_are_stored_once_with_edits_and_cancellations_and_the_cursor_never_passes_a_lost_page()
+ {
+    let partner = Arc::new(Partner::default());
+    *partner.consignments.lock().await = (1..=5)
+        .map(|n| consignment(n, &format!("2026-12-05T08:0{n}:00Z")))
+        .collect();
+    let base = simulator(partner.clone()).await;
+    let (app, _dirs) = gateway(&base, "1h", false).await;
+    let key = app.key("palletnet", &[Scope::Ingest, Scope::Read]).await;
+
+    // The partner fails the second page: the first page's items and cursor are kept.
+    *partner.fail_page.lock().await = Some(1);
+    let failed = run(&app, &key).await;
+    assert_eq!(failed["outcome"], "failed", "{failed}");
+    assert!(
+        failed["error"].as_str().unwrap().contains("500"),
+        "{failed}"
+    );
+    assert_eq!(
+        (failed["pages"].as_i64(), failed["created"].as_i64()),
+        (Some(1), Some(2)),
+        "{failed}"
+    );
+    assert_eq!(failed["cursor_after"], "2026-12-05T08:02:00Z", "{failed}");
+    assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 2);
+
+    // The next run goes on from there, through a 429 it waits out.
+    partner.throttle.store(true, Ordering::SeqCst);
+    let resumed = run(&app, &key).await;
+    assert_eq!(resumed["outcome"], "succeeded", "{resumed}");
+    assert_eq!(
+        resumed["cursor_before"], "2026-12-05T08:02:00Z",
+        "{resumed}"
+    );
+    assert_eq!(resumed["cursor_after"], "2026-12-05T08:05:00Z", "{resumed}");
+    assert_eq!(
+        (resumed["created"].as_i64(), resumed["rejected"].as_i64()),
+        (Some(3), Some(0)),
+        "{resumed}"
+    );
+    assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 5);
+
+    // Between runs the partner edits one consignment and cancels another.
+    {
+        let mut all = partner.consignments.lock().await;
+        all[2]["customer"] = json!("CUST-3-NEW");
+        all[2]["updated_at"] = json!("2026-12-05T09:00:00Z");
+        all[3]["status"] = json!("CANCELLED");
+        all[3]["reason"] = json!("consignee closed");
+        all[3]["updated_at"] = json!("2026-12-05T09:01:00Z");
+    }
+    let changes = run(&app, &key).await;
+    assert_eq!(changes["outcome"], "succeeded", "{changes}");
+    assert_eq!(
+        (
+            changes["items"].as_i64(),
+            changes["updated"].as_i64(),
+            changes["created"].as_i64()
+        ),
+        (Some(2), Some(2), Some(0)),
+        "{changes}"
+    );
+    // Nothing new: an empty page, the cursor where it was.
+    let idle = run(&app, &key).await;
+    assert_eq!(
+        (idle["items"].as_i64(), idle["cursor_after"].clone()),
+        (Some(0), json!("2026-12-05T09:01:00Z")),
+        "{idle}"
+    );
+
+    assert_eq!(
+        order::Entity::find().count(&app.db).await.unwrap(),
+        5,
+        "each consignment stored once"
+    );
+    let orders: Value = app.get_json("/v1/orders?limit=10", &key).await;
+    let by_number = |n: &str| {
+        orders["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["order_number"] == n)
+            .cloned()
+            .unwrap_or_else(|| panic!("{n} in {orders}"))
+    };
+    assert_eq!(by_number("4711000000003")["customer"], "CUST-3-NEW");
+    let cancelled = by_number("4711000000004");
+    assert_eq!(cancelled["status"], "CANCELLED", "{cancelled}");
+    assert_eq!(
+        cancelled["cancel_reason"], "consignee closed",
+        "{cancelled}"
+    );
+
+    // The runs, newest first, and the payloads they stored, each naming its run.
+    let runs: Value = app
+        .get_json("/v1/sources/palletnet-consignments/runs", &key)
+        .await;
+    let outcomes: Vec<&str> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["succeeded", "succeeded", "succeeded", "failed"],
+        "{runs}"
+    );
+    let pulled: Value = app.get_json("/v1/ingest?source=pull", &key).await;
+    assert_eq!(pulled["items"].as_array().unwrap().len(), 4, "{pulled}");
+    let listed: Value = app.get_json("/v1/sources", &key).await;
+    assert_eq!(listed[0]["cursor"], "2026-12-05T09:01:00Z", "{listed}");
+    assert_eq!(listed[0]["last_run"]["id"], runs[0]["id"], "{listed}");
+}
+
+#[tokio::test]
+async fn a_source_runs_on_its_schedule_and_pause_stops_it() {
+    let partner = Arc::new(Partner::default());
+    *partner.consignments.lock().await = vec![consignment(1, "2026-12-05T08:01:00Z")];
+    let base = simulator(partner.clone()).await;
+    let (app, _dirs) = gateway(&base, "1s", true).await;
+    let key = app.key("palletnet", &[Scope::Ingest, Scope::Read]).await;
+    let runs = async || -> usize {
+        app.get_json("/v1/sources/palletnet-consignments/runs", &key)
+            .await
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let mut seen = 0;
+    for _ in 0..100 {
+        seen = runs().await;
+        if seen >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen >= 2, "two scheduled runs within 10 s, saw {seen}");
+    assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 1);
+    let paused: Value = app
+        .client
+        .post(app.url("/v1/sources/palletnet-consignments/pause"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(paused["paused"], true, "{paused}");
+    // A run under way when it was paused may still end; after that, none starts.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let before = runs().await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(runs().await, before, "no run while paused");
+}
+
+#[tokio::test]
+async fn another_business_does_not_see_the_source_and_a_bad_source_file_stops_start_up() {
+    let partner = Arc::new(Partner::default());
+    let base = simulator(partner).await;
+    let (app, _dirs) = gateway(&base, "1h", false).await;
+    let other = app.key("northwind", &[Scope::Ingest, Scope::Read]).await;
+    let listed: Value = app.get_json("/v1/sources", &other).await;
+    assert_eq!(listed, json!([]));
+    let response = app
+        .client
+        .post(app.url("/v1/sources/palletnet-consignments/run"))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 404, "not_found").await;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[[source]]\nname = \"x\"\nbusiness = \"b\"\nkind = \"ftp\"\nevery = \"1h\"\nurl = \"http://127.0.0.1/\"\nitems = \"$[*]\"\n",
+    )
+    .unwrap();
+    let mut config = crate::support::config_for("sqlite::memory:");
+    config.sources_dir = dir.path().to_path_buf();
+    let error = freightgate::load_sources(&config)
+        .err()
+        .expect("a bad source file");
+    assert!(
+        error
+            .to_string()
+            .contains("bad.toml:1: source 'x': kind: unknown kind `ftp`"),
+        "{error}"
+    );
+}
