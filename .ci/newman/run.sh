@@ -10,8 +10,8 @@ source .ci/server.sh
 
 # Every pm.test in the collection runs exactly once per pass (polling requests
 # assert only on their last pass). Raise this when adding tests.
-MIN_ASSERTIONS=116
-MIN_REQUESTS=52
+MIN_ASSERTIONS=123
+MIN_REQUESTS=58
 
 newman_dir=.ci/newman
 (cd "$newman_dir" && npm ci --no-audit --no-fund --silent)
@@ -39,6 +39,20 @@ export FREIGHTGATE_RULES_DIR="$PWD/rules"
 export FREIGHTGATE_LOG=warn
 # The receiver listens on loopback, which the SSRF guard refuses unless allowed.
 export FREIGHTGATE_WEBHOOKS_ALLOW_NETWORKS=127.0.0.0/8
+
+# A partner API for the pull source folder: a static page of consignments, and the
+# example source pointed at it (its schedule off: the collection runs it).
+partner_port="$(free_port)"
+mkdir -p "$work/partner" "$work/sources"
+cp tests/feeds/pull/pallet-network-page.json "$work/partner/consignments.json"
+python3 -m http.server "$partner_port" --bind 127.0.0.1 --directory "$work/partner" \
+  >"$work/partner.log" 2>&1 &
+pids+=($!)
+sed -e "s#https://api.pallet-network.example/v1/depots/312/consignments#http://127.0.0.1:$partner_port/consignments.json#" \
+  examples/sources/pallet-network.toml >"$work/sources/pallet-network.toml"
+export FREIGHTGATE_SOURCES_DIR="$work/sources"
+export FREIGHTGATE_SOURCES_SCHEDULER=false
+export PALLET_NETWORK_TOKEN=newman-demo-token
 
 key="$("$bin" keys create --business northwind | tail -n 1)"
 python3 tools/webhook_receiver.py --port "$receiver_port" --log "$work/pushes.jsonl" \

@@ -3,6 +3,8 @@
 //! endpoint's own pipeline; the page's cursor is stored in the transaction that
 //! stores its items. The schedule runs each source every `every` (± `jitter`).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -37,9 +39,38 @@ impl Trigger {
     }
 }
 
-/// How long a run's lease lasts without a renewal (each page renews it).
-fn lease_for(source: &Definition) -> Duration {
-    source.http.timeout * source.http.attempts + Duration::from_secs(60)
+/// How long a run's lease lasts without a renewal. A running instance renews it
+/// every third of that, so the lease of an instance that died lapses within it and
+/// another instance (or the restarted one) can run the source.
+const LEASE: Duration = Duration::from_secs(15);
+
+fn lease_until(now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    now + chrono::Duration::from_std(LEASE).unwrap_or(chrono::TimeDelta::MAX)
+}
+
+/// Renews the run's lease until aborted; sets `lost` when another instance took it.
+async fn heartbeat(app: App, name: String, owner: String, lost: Arc<AtomicBool>) {
+    loop {
+        tokio::time::sleep(LEASE / 3).await;
+        let renewed = async {
+            let txn = app.begin().await?;
+            let now = Utc::now();
+            let kept = sources::lease(&txn, &name, &owner, now, lease_until(now)).await?;
+            txn.commit().await?;
+            Ok::<_, Error>(kept)
+        };
+        match renewed.await {
+            Ok(true) => {}
+            Ok(false) => {
+                lost.store(true, Ordering::SeqCst);
+                return;
+            }
+            // The next beat tries again; the lease outlasts two missed beats.
+            Err(e) => {
+                tracing::warn!(source = name, error = %e, "could not renew the source's lease")
+            }
+        }
+    }
 }
 
 /// Runs `source` once: `Ok(None)` when another instance (or task) holds its lease.
@@ -53,9 +84,7 @@ pub(crate) async fn run(
     let txn = app.begin().await?;
     let business = tenancy::ensure_business(&txn, &source.business).await?;
     let state = sources::ensure(&txn, &source.name, business.id).await?;
-    let lease = lease_for(source);
-    let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::TimeDelta::MAX);
-    if !sources::lease(&txn, &source.name, owner, now, until).await? {
+    if !sources::lease(&txn, &source.name, owner, now, lease_until(now)).await? {
         txn.rollback().await?;
         return Ok(None);
     }
@@ -74,7 +103,15 @@ pub(crate) async fn run(
         rate_limit_per_sec: None,
     };
     let started = std::time::Instant::now();
-    let result = pages(app, owner, source, &principal, &mut record).await;
+    let lost = Arc::new(AtomicBool::new(false));
+    let beat = tokio::spawn(heartbeat(
+        app.clone(),
+        source.name.clone(),
+        owner.to_string(),
+        lost.clone(),
+    ));
+    let result = pages(app, source, &principal, &mut record, &lost).await;
+    beat.abort();
     record.finished_at = Some(Utc::now());
     match &result {
         Ok(()) => record.outcome = "succeeded".into(),
@@ -117,11 +154,12 @@ pub(crate) async fn run(
 /// went wrong, for the run's record).
 async fn pages(
     app: &App,
-    owner: &str,
     source: &Definition,
     principal: &Principal,
     record: &mut source_run::Model,
+    lost: &AtomicBool,
 ) -> std::result::Result<(), String> {
+    let lost_lease = || "the run lost its lease to another instance".to_string();
     let first = fetch::first_url(source, record.cursor_before.as_deref())?;
     let mut url = first.clone();
     let mut high = record.cursor_before.clone();
@@ -129,6 +167,9 @@ async fn pages(
         let page = fetch::fetch(&app.sources.client, source, &url).await?;
         let items = fetch::items(source, &page);
         let next = fetch::next_url(source, &first, &url, &page)?;
+        if lost.load(Ordering::SeqCst) {
+            return Err(lost_lease());
+        }
         if !items.is_empty() {
             high = fetch::high_water(source, &items, high);
             store_page(app, source, principal, record, &items, high.clone())
@@ -137,36 +178,18 @@ async fn pages(
         }
         record.pages += 1;
         record.cursor_after = high.clone();
-        // Progress is visible while the run goes on, and the lease stays ours.
-        let kept = progress(app, owner, source, record)
+        // Progress is visible while the run goes on.
+        let txn = app.begin().await.map_err(|e| e.to_string())?;
+        sources::save_run(&txn, record)
             .await
             .map_err(|e| format!("recording the run's progress: {e}"))?;
-        if !kept {
-            return Err("the run lost its lease to another instance".into());
-        }
+        txn.commit().await.map_err(|e| e.to_string())?;
         match next {
             Some(next) if !items.is_empty() => url = next,
             _ => return Ok(()),
         }
     }
     Ok(())
-}
-
-/// Saves the run's counts and renews its lease; whether the lease is still ours.
-async fn progress(
-    app: &App,
-    owner: &str,
-    source: &Definition,
-    record: &source_run::Model,
-) -> Result<bool> {
-    let txn = app.begin().await?;
-    sources::save_run(&txn, record).await?;
-    let now = Utc::now();
-    let until =
-        now + chrono::Duration::from_std(lease_for(source)).unwrap_or(chrono::TimeDelta::MAX);
-    let kept = sources::lease(&txn, &source.name, owner, now, until).await?;
-    txn.commit().await?;
-    Ok(kept)
 }
 
 /// Stores one page's items as one payload, in chunks of the per-payload document cap;

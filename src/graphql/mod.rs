@@ -12,6 +12,7 @@ pub mod prime;
 mod public_id;
 pub mod query;
 mod result_scope;
+pub mod sources;
 pub mod subscription;
 pub mod types;
 pub mod webhooks;

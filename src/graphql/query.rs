@@ -30,6 +30,7 @@ pub struct QueryRoot(
     LegacyQueries,
     super::webhooks::WebhookQueries,
     super::operator::OperatorQueries,
+    super::sources::SourceQueries,
 );
 
 /// The legacy queries and the Relay-style listings.

@@ -30,6 +30,9 @@ struct Partner {
     /// Answer the next request with 429 and `Retry-After: 1`, once.
     throttle: AtomicBool,
     requests: AtomicUsize,
+    /// Never answer this page (0-based, within a run), and say so on `stalled`.
+    stall: Mutex<Option<usize>>,
+    stalled: tokio::sync::Notify,
 }
 
 #[derive(serde::Deserialize)]
@@ -64,6 +67,10 @@ async fn consignments(
             *fail = None;
             return (StatusCode::INTERNAL_SERVER_ERROR, "database timeout").into_response();
         }
+    }
+    if *partner.stall.lock().await == Some(page) {
+        partner.stalled.notify_one();
+        std::future::pending::<()>().await;
     }
     let since = params.updated_since.unwrap_or_default();
     let mut newer: Vec<Value> = partner
@@ -129,9 +136,9 @@ match = { all = [{ path = "$.tracking_number", exists = true }, { path = "$.stat
 map = { order_number = "$.tracking_number", notes = "$.reason" }
 "#;
 
-/// A gateway with the rules above and one source pulling `base`, its schedule off
-/// unless `scheduled`; the directories live as long as the returned guard.
-async fn gateway(base: &str, every: &str, scheduled: bool) -> (TestApp, tempfile::TempDir) {
+/// A directory holding `rules/` with the rules above and `sources/` with one source
+/// pulling `base` every `every`.
+fn directories(base: &str, every: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules");
     let sources = dir.path().join("sources");
@@ -160,6 +167,15 @@ attempts = 3
         ),
     )
     .unwrap();
+    dir
+}
+
+/// A gateway with the rules above and one source pulling `base`, its schedule off
+/// unless `scheduled`; the directories live as long as the returned guard.
+async fn gateway(base: &str, every: &str, scheduled: bool) -> (TestApp, tempfile::TempDir) {
+    let dir = directories(base, every);
+    let rules = dir.path().join("rules");
+    let sources = dir.path().join("sources");
     let app = TestApp::spawn_with(|c| {
         c.rules_dir = rules;
         c.sources_dir = sources;
@@ -371,5 +387,185 @@ async fn another_business_does_not_see_the_source_and_a_bad_source_file_stops_st
             .to_string()
             .contains("bad.toml:1: source 'x': kind: unknown kind `ftp`"),
         "{error}"
+    );
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_freightgate");
+
+/// `freightgate serve` on `database_url` with the directories of [`directories`].
+fn serve(database_url: &str, dirs: &std::path::Path, port: u16) -> std::process::Child {
+    std::process::Command::new(BIN)
+        .arg("serve")
+        .current_dir(dirs)
+        .env("DATABASE_URL", database_url)
+        .env("FREIGHTGATE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("FREIGHTGATE_RULES_DIR", dirs.join("rules"))
+        .env("FREIGHTGATE_SOURCES_DIR", dirs.join("sources"))
+        .env("FREIGHTGATE_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_kill_9_in_the_middle_of_a_run_loses_nothing_and_stores_nothing_twice() {
+    use std::time::{Duration, Instant};
+    let partner = Arc::new(Partner::default());
+    *partner.consignments.lock().await = (1..=5)
+        .map(|n| consignment(n, &format!("2026-12-05T08:0{n}:00Z")))
+        .collect();
+    // The run stores its first page, then hangs on the second.
+    *partner.stall.lock().await = Some(1);
+    let base = simulator(partner.clone()).await;
+    let dirs = directories(&base, "1h");
+    let database = crate::support::TestDb::new().await;
+    let created = std::process::Command::new(BIN)
+        .args([
+            "keys",
+            "create",
+            "--business",
+            "palletnet",
+            "--scopes",
+            "ingest,read",
+        ])
+        .env("DATABASE_URL", &database.url)
+        .env("FREIGHTGATE_LOG", "warn")
+        .output()
+        .unwrap();
+    let key = String::from_utf8_lossy(&created.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // The schedule runs the source at start-up: it never ran.
+    let mut first = serve(&database.url, dirs.path(), port);
+    tokio::time::timeout(Duration::from_secs(30), partner.stalled.notified())
+        .await
+        .expect("the scheduled run reached the second page");
+    let db = database.connect().await;
+    assert_eq!(
+        order::Entity::find().count(&db).await.unwrap(),
+        2,
+        "the first page was stored"
+    );
+    first.kill().unwrap(); // SIGKILL
+    first.wait().unwrap();
+
+    *partner.stall.lock().await = None;
+    let mut second = serve(&database.url, dirs.path(), port);
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/v1/sources/palletnet-consignments/run");
+    let started = Instant::now();
+    // The dead instance's lease lapses within 15 s; until then the source is busy.
+    let run: Value = loop {
+        match client.post(&url).bearer_auth(&key).send().await {
+            Ok(r) if r.status() == 200 => break r.json().await.unwrap(),
+            Ok(r) => assert_eq!(r.status(), 409, "busy until the lease lapses"),
+            Err(_) => {} // not serving yet
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "the source never ran again"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(run["outcome"], "succeeded", "{run}");
+    assert_eq!(run["cursor_before"], "2026-12-05T08:02:00Z", "{run}");
+    assert_eq!(run["created"], 3, "{run}");
+    assert_eq!(
+        order::Entity::find().count(&db).await.unwrap(),
+        5,
+        "each consignment once"
+    );
+    let runs: Value = client
+        .get(format!(
+            "http://127.0.0.1:{port}/v1/sources/palletnet-consignments/runs"
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(runs[1]["outcome"], "failed", "{runs}");
+    assert!(
+        runs[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("stopped without finishing"),
+        "{runs}"
+    );
+    second.kill().unwrap();
+    second.wait().unwrap();
+}
+
+#[tokio::test]
+async fn graphql_runs_lists_and_pauses_the_same_sources() {
+    let partner = Arc::new(Partner::default());
+    *partner.consignments.lock().await = vec![
+        consignment(1, "2026-12-05T08:01:00Z"),
+        consignment(2, "2026-12-05T08:02:00Z"),
+        consignment(3, "2026-12-05T08:03:00Z"),
+    ];
+    let base = simulator(partner).await;
+    let (app, _dirs) = gateway(&base, "1h", false).await;
+    let key = app.key("palletnet", &[Scope::Ingest, Scope::Read]).await;
+    let ran = crate::graphql::data(
+        &app,
+        &key,
+        r#"mutation { runPullSource(name: "palletnet-consignments") { id outcome pages items created cursorAfter } }"#,
+        json!({}),
+    )
+    .await;
+    let run = &ran["runPullSource"];
+    assert_eq!(
+        (
+            run["outcome"].clone(),
+            run["pages"].clone(),
+            run["created"].clone()
+        ),
+        (json!("succeeded"), json!(2), json!(3)),
+        "{ran}"
+    );
+    let paused = crate::graphql::data(
+        &app,
+        &key,
+        r#"mutation { pausePullSource(name: "palletnet-consignments", paused: true) { paused } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(paused["pausePullSource"]["paused"], true, "{paused}");
+    let listed = crate::graphql::data(
+        &app,
+        &key,
+        r#"{ pullSources { name paused cursor lastRun { id } } pullSourceRuns(name: "palletnet-consignments") { id outcome } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        listed["pullSources"],
+        json!([{"name": "palletnet-consignments", "paused": true, "cursor": "2026-12-05T08:03:00Z", "lastRun": {"id": run["id"]}}]),
+        "{listed}"
+    );
+    assert_eq!(listed["pullSourceRuns"][0]["id"], run["id"], "{listed}");
+    // Another business sees none, and cannot run it.
+    let other = app.key("northwind", &[Scope::Ingest, Scope::Read]).await;
+    let (_, answer) = crate::graphql::post(
+        &app,
+        &other,
+        r#"mutation { runPullSource(name: "palletnet-consignments") { id } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        answer["errors"][0]["extensions"]["code"], "not_found",
+        "{answer}"
     );
 }

@@ -16,4 +16,5 @@ pub struct MutationRoot(
     payload::PayloadMutations,
     super::webhooks::WebhookMutations,
     super::operator::OperatorMutations,
+    super::sources::SourceMutations,
 );
