@@ -164,7 +164,7 @@ async fn pages(
     let mut url = first.clone();
     let mut high = record.cursor_before.clone();
     for _ in 0..source.http.max_pages {
-        let page = fetch::fetch(&app.sources.client, source, &url).await?;
+        let page = fetch::fetch(&app.sources.client, app.sources.tokens(), source, &url).await?;
         let items = fetch::items(source, &page);
         let next = fetch::next_url(source, &first, &url, &page)?;
         if lost.load(Ordering::SeqCst) {

@@ -33,6 +33,7 @@ mod warnings;
 
 pub use explain::{CandidateReport, ConditionFailure, Explanation};
 pub use fixtures::{FixtureResult, run_fixtures};
+pub(crate) use loader::line_of;
 pub use loader::{
     DEFAULT_MAX_DOCUMENT_BYTES, LoadIssue, LoadOptions, LoadReport, load_dir, load_dir_with,
     load_sources, load_str,

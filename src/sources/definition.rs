@@ -10,6 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::domain::Slug;
+use crate::rules::line_of;
 use crate::rules::path::JsonPathExpr;
 
 /// Every source of a directory, or every problem of its files.
@@ -84,9 +85,25 @@ pub(crate) struct Http {
 /// Credentials, read when a run starts (so a rotated secret needs no reload).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Auth {
-    Bearer { token: Secret },
-    Basic { user: Secret, password: Secret },
-    Header { name: String, value: Secret },
+    Bearer {
+        token: Secret,
+    },
+    Basic {
+        user: Secret,
+        password: Secret,
+    },
+    Header {
+        name: String,
+        value: Secret,
+    },
+    /// OAuth 2.0 client credentials (RFC 6749 §4.4): a token from `token_url`, kept
+    /// until shortly before it expires.
+    OAuth2 {
+        token_url: String,
+        client_id: Secret,
+        client_secret: Secret,
+        scope: Option<String>,
+    },
 }
 
 /// Where a secret is: an environment variable, or a file (a mounted secret; its
@@ -169,6 +186,12 @@ struct RawAuth {
     header: Option<String>,
     value_env: Option<String>,
     value_file: Option<String>,
+    token_url: Option<String>,
+    client_id_env: Option<String>,
+    client_id_file: Option<String>,
+    client_secret_env: Option<String>,
+    client_secret_file: Option<String>,
+    scope: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -497,8 +520,37 @@ fn auth(raw: &RawAuth, fail: &mut impl FnMut(&str, String)) -> Option<Auth> {
                 value: value?,
             })
         }
+        "oauth2" => {
+            let token_url = match raw.token_url.as_deref().map(reqwest::Url::parse) {
+                Some(Ok(url)) if matches!(url.scheme(), "http" | "https") => Some(url.to_string()),
+                Some(_) => {
+                    fail("auth.token_url", "an http or https URL".into());
+                    None
+                }
+                None => {
+                    fail("auth.token_url", "the URL tokens are requested from".into());
+                    None
+                }
+            };
+            let client_id = secret(&raw.client_id_env, &raw.client_id_file, "client_id", fail);
+            let client_secret = secret(
+                &raw.client_secret_env,
+                &raw.client_secret_file,
+                "client_secret",
+                fail,
+            );
+            Some(Auth::OAuth2 {
+                token_url: token_url?,
+                client_id: client_id?,
+                client_secret: client_secret?,
+                scope: raw.scope.clone(),
+            })
+        }
         other => {
-            fail("auth.kind", format!("`{other}`: bearer, basic or header"));
+            fail(
+                "auth.kind",
+                format!("`{other}`: bearer, basic, header or oauth2"),
+            );
             None
         }
     }
@@ -510,15 +562,6 @@ fn path(text: &str, key: &str, fail: &mut impl FnMut(&str, String)) -> Option<Js
 
 fn duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|e| format!("`{text}`: {e}"))
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()
-        .iter()
-        .take(offset)
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
 }
 
 #[cfg(test)]
@@ -595,5 +638,21 @@ next = { param = "page_token", from = "$.next_page_token" }
                 .message
                 .contains("{cursor}")
         );
+        let oauth = GOOD.replace(
+            "auth = { kind = \"bearer\", token_env = \"PALLETNET_TOKEN\" }",
+            "auth = { kind = \"oauth2\", client_id_env = \"ID\", client_secret_file = \"/run/secret\" }",
+        );
+        let problems = load(&oauth).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].key.as_deref(), Some("auth.token_url"));
+        let oauth = oauth.replace(
+            "kind = \"oauth2\",",
+            "kind = \"oauth2\", token_url = \"https://id.example/token\",",
+        );
+        let source = &load(&oauth).unwrap().sources[0];
+        assert!(matches!(
+            &source.http.auth,
+            Some(Auth::OAuth2 { client_secret: Secret::File(path), .. }) if path.to_str() == Some("/run/secret")
+        ));
     }
 }

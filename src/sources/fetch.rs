@@ -2,7 +2,7 @@
 //! next page's from the page, credentials, `Retry-After`, and the items and cursor
 //! values a page holds. Storing them is the application's (`app::pull`).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -104,11 +104,13 @@ pub(crate) fn next_url(
 /// One page, tried again on 429 and 503 as `Retry-After` says (at most a minute).
 pub(crate) async fn fetch(
     client: &reqwest::Client,
+    tokens: &Tokens,
     source: &Definition,
     url: &reqwest::Url,
 ) -> std::result::Result<Value, String> {
     let http = &source.http;
     let mut attempt = 0;
+    let mut fresh_token = false;
     loop {
         attempt += 1;
         let mut request = client
@@ -118,12 +120,21 @@ pub(crate) async fn fetch(
         for (name, value) in &http.headers {
             request = request.header(name, value);
         }
-        request = authorize(request, source)?;
+        request = authorize(request, client, tokens, source).await?;
         let response = request
             .send()
             .await
             .map_err(|e| fetch_error(source, format!("GET {}: {e}", redact(url))))?;
         let status = response.status();
+        // An OAuth 2.0 token the partner no longer takes (revoked, expired early):
+        // one more try with a new one.
+        if status.as_u16() == 401 && matches!(http.auth, Some(Auth::OAuth2 { .. })) && !fresh_token
+        {
+            tokens.forget(&source.name).await;
+            fresh_token = true;
+            attempt -= 1;
+            continue;
+        }
         if (status.as_u16() == 429 || status.as_u16() == 503) && attempt < http.attempts {
             let wait = retry_after(&response).unwrap_or(Duration::from_secs(1 << attempt.min(5)));
             tracing::info!(
@@ -152,8 +163,10 @@ pub(crate) async fn fetch(
     }
 }
 
-fn authorize(
+async fn authorize(
     request: reqwest::RequestBuilder,
+    client: &reqwest::Client,
+    tokens: &Tokens,
     source: &Definition,
 ) -> std::result::Result<reqwest::RequestBuilder, String> {
     let read = |secret: &super::definition::Secret| {
@@ -168,7 +181,92 @@ fn authorize(
             request.basic_auth(read(user)?, Some(read(password)?))
         }
         Some(Auth::Header { name, value }) => request.header(name, read(value)?),
+        Some(Auth::OAuth2 {
+            token_url,
+            client_id,
+            client_secret,
+            scope,
+        }) => {
+            let token = tokens
+                .get(
+                    client,
+                    source,
+                    token_url,
+                    &read(client_id)?,
+                    &read(client_secret)?,
+                    scope.as_deref(),
+                )
+                .await?;
+            request.bearer_auth(token)
+        }
     })
+}
+
+/// OAuth 2.0 access tokens by source, each with the moment it stops being used: a
+/// minute (or a tenth of its life, when shorter) before it expires.
+#[derive(Debug, Default)]
+pub(crate) struct Tokens(tokio::sync::Mutex<std::collections::HashMap<String, (String, Instant)>>);
+
+impl Tokens {
+    /// The source's token, from the cache or from `token_url` (client credentials
+    /// in HTTP basic authentication, as RFC 6749 §2.3.1 recommends).
+    async fn get(
+        &self,
+        client: &reqwest::Client,
+        source: &Definition,
+        token_url: &str,
+        client_id: &str,
+        client_secret: &str,
+        scope: Option<&str>,
+    ) -> std::result::Result<String, String> {
+        let mut cache = self.0.lock().await;
+        if let Some((token, until)) = cache.get(&source.name)
+            && Instant::now() < *until
+        {
+            return Ok(token.clone());
+        }
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        let response = client
+            .post(token_url)
+            .basic_auth(client_id, Some(client_secret))
+            .form(&form)
+            .timeout(source.http.timeout)
+            .send()
+            .await
+            .map_err(|e| fetch_error(source, format!("the token request: {e}")))?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        if !status.is_success() {
+            let shown: String = text.chars().take(200).collect();
+            return Err(fetch_error(
+                source,
+                format!("the token endpoint answered {status}: {shown}"),
+            ));
+        }
+        let answer: Value = serde_json::from_str(&text)
+            .map_err(|e| fetch_error(source, format!("the token answer is not JSON: {e}")))?;
+        let Some(token) = answer["access_token"].as_str().filter(|t| !t.is_empty()) else {
+            return Err(fetch_error(
+                source,
+                "the token answer has no `access_token`".into(),
+            ));
+        };
+        // Without `expires_in` the token is used until the partner refuses it.
+        let life = answer["expires_in"]
+            .as_u64()
+            .map_or(Duration::from_secs(24 * 3600), Duration::from_secs);
+        let until = Instant::now() + life - (life / 10).min(Duration::from_secs(60));
+        cache.insert(source.name.clone(), (token.to_string(), until));
+        Ok(token.to_string())
+    }
+
+    /// Drops the source's token, so that the next request asks for a new one.
+    async fn forget(&self, name: &str) {
+        self.0.lock().await.remove(name);
+    }
 }
 
 /// `Retry-After` in seconds (an HTTP date is not honoured: the default backoff is).

@@ -25,6 +25,8 @@ pub struct Registry {
     /// This process's name in the sources' leases.
     pub(crate) owner: String,
     pub(crate) client: reqwest::Client,
+    /// OAuth 2.0 access tokens, per source.
+    tokens: fetch::Tokens,
     /// Wakes a source's schedule (after a resume).
     wake: HashMap<String, Arc<Notify>>,
 }
@@ -55,6 +57,7 @@ impl Registry {
             files: defs.files,
             owner: uuid::Uuid::now_v7().to_string(),
             client,
+            tokens: fetch::Tokens::default(),
         }
     }
 
@@ -109,6 +112,11 @@ impl Registry {
                 Some(definition::Auth::Bearer { token }) => vec![token],
                 Some(definition::Auth::Basic { user, password }) => vec![user, password],
                 Some(definition::Auth::Header { value, .. }) => vec![value],
+                Some(definition::Auth::OAuth2 {
+                    client_id,
+                    client_secret,
+                    ..
+                }) => vec![client_id, client_secret],
             };
             for secret in secrets {
                 if let Err(e) = secret.read() {
@@ -117,6 +125,11 @@ impl Registry {
             }
         }
         out
+    }
+
+    /// The token cache of OAuth 2.0 sources.
+    pub(crate) fn tokens(&self) -> &fetch::Tokens {
+        &self.tokens
     }
 
     /// Wakes the schedule of `name` (after a resume).

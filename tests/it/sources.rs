@@ -33,6 +33,33 @@ struct Partner {
     /// Never answer this page (0-based, within a run), and say so on `stalled`.
     stall: Mutex<Option<usize>>,
     stalled: tokio::sync::Notify,
+    /// OAuth 2.0: tokens issued so far (`tok-1`, `tok-2`, …); with `oauth` set, the
+    /// API takes tokens numbered `oldest_token` or later.
+    oauth: AtomicBool,
+    issued: AtomicUsize,
+    oldest_token: AtomicUsize,
+}
+
+/// The token endpoint: client credentials in HTTP basic authentication
+/// (`client-1:secret-1`), the grant type and the scope in the form body.
+async fn token(State(partner): State<Arc<Partner>>, headers: HeaderMap, body: String) -> Response {
+    let basic = headers.get("authorization").and_then(|v| v.to_str().ok());
+    let mut fields: Vec<&str> = body.split('&').collect();
+    fields.sort_unstable();
+    if basic != Some("Basic Y2xpZW50LTE6c2VjcmV0LTE=")
+        || fields != ["grant_type=client_credentials", "scope=consignments%3Aread"]
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"error": "invalid_client"})),
+        )
+            .into_response();
+    }
+    let n = partner.issued.fetch_add(1, Ordering::SeqCst) + 1;
+    axum::Json(
+        json!({"access_token": format!("tok-{n}"), "token_type": "Bearer", "expires_in": 3600}),
+    )
+    .into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -47,9 +74,16 @@ async fn consignments(
     Query(params): Query<Params>,
 ) -> Response {
     partner.requests.fetch_add(1, Ordering::SeqCst);
-    if headers.get("authorization").and_then(|v| v.to_str().ok())
-        != Some(&format!("Bearer {TOKEN}"))
-    {
+    let presented = headers.get("authorization").and_then(|v| v.to_str().ok());
+    let allowed = if partner.oauth.load(Ordering::SeqCst) {
+        presented
+            .and_then(|p| p.strip_prefix("Bearer tok-"))
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| n >= partner.oldest_token.load(Ordering::SeqCst))
+    } else {
+        presented == Some(&format!("Bearer {TOKEN}"))
+    };
+    if !allowed {
         return StatusCode::UNAUTHORIZED.into_response();
     }
     if partner.throttle.swap(false, Ordering::SeqCst) {
@@ -90,6 +124,7 @@ async fn consignments(
 async fn simulator(partner: Arc<Partner>) -> String {
     let app = axum::Router::new()
         .route("/v1/consignments", axum::routing::get(consignments))
+        .route("/oauth/token", axum::routing::post(token))
         .with_state(partner);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -137,8 +172,13 @@ map = { order_number = "$.tracking_number", notes = "$.reason" }
 "#;
 
 /// A directory holding `rules/` with the rules above and `sources/` with one source
-/// pulling `base` every `every`.
+/// pulling `base` every `every` with a bearer token from a file.
 fn directories(base: &str, every: &str) -> tempfile::TempDir {
+    directories_with(base, every, None)
+}
+
+/// [`directories`], with `auth` (a TOML inline table) instead of the bearer token.
+fn directories_with(base: &str, every: &str, auth: Option<&str>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules");
     let sources = dir.path().join("sources");
@@ -158,12 +198,15 @@ kind = "http"
 every = "{every}"
 url = "{base}/v1/consignments?updated_since={{cursor}}"
 items = "$.consignments[*]"
-auth = {{ kind = "bearer", token_file = "{}" }}
+auth = {}
 cursor = {{ field = "$.updated_at" }}
 next = {{ param = "page_token", from = "$.next_page_token" }}
 attempts = 3
 "#,
-            token.display()
+            auth.map(str::to_string).unwrap_or_else(|| format!(
+                "{{ kind = \"bearer\", token_file = \"{}\" }}",
+                token.display()
+            ))
         ),
     )
     .unwrap();
@@ -567,5 +610,74 @@ async fn graphql_runs_lists_and_pauses_the_same_sources() {
     assert_eq!(
         answer["errors"][0]["extensions"]["code"], "not_found",
         "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn oauth2_client_credentials_are_exchanged_once_reused_across_pages_and_renewed_when_refused()
+{
+    let partner = Arc::new(Partner::default());
+    partner.oauth.store(true, Ordering::SeqCst);
+    partner.oldest_token.store(1, Ordering::SeqCst);
+    *partner.consignments.lock().await = (1..=5)
+        .map(|n| consignment(n, &format!("2026-12-05T08:0{n}:00Z")))
+        .collect();
+    let base = simulator(partner.clone()).await;
+    let secrets = tempfile::tempdir().unwrap();
+    let id = secrets.path().join("id");
+    let secret = secrets.path().join("secret");
+    std::fs::write(&id, "client-1\n").unwrap();
+    std::fs::write(&secret, "secret-1").unwrap();
+    let auth = format!(
+        r#"{{ kind = "oauth2", token_url = "{base}/oauth/token", client_id_file = "{}", client_secret_file = "{}", scope = "consignments:read" }}"#,
+        id.display(),
+        secret.display()
+    );
+    let dirs = directories_with(&base, "1h", Some(&auth));
+    let app = TestApp::spawn_with(|c| {
+        c.rules_dir = dirs.path().join("rules");
+        c.sources_dir = dirs.path().join("sources");
+        c.sources_scheduler = false;
+    })
+    .await;
+    let key = app.key("palletnet", &[Scope::Ingest, Scope::Read]).await;
+    let first = run(&app, &key).await;
+    assert_eq!(
+        (
+            first["outcome"].clone(),
+            first["pages"].clone(),
+            first["created"].clone()
+        ),
+        (json!("succeeded"), json!(3), json!(5)),
+        "{first}"
+    );
+    assert_eq!(
+        partner.issued.load(Ordering::SeqCst),
+        1,
+        "one token for the three pages"
+    );
+    let again = run(&app, &key).await;
+    assert_eq!(again["outcome"], "succeeded", "{again}");
+    assert_eq!(
+        partner.issued.load(Ordering::SeqCst),
+        1,
+        "the token is kept between runs"
+    );
+    // The partner stops taking the token: the next request gets a new one.
+    partner.oldest_token.store(2, Ordering::SeqCst);
+    let renewed = run(&app, &key).await;
+    assert_eq!(renewed["outcome"], "succeeded", "{renewed}");
+    assert_eq!(partner.issued.load(Ordering::SeqCst), 2);
+    // Wrong client credentials: the run fails and says what the token endpoint said.
+    std::fs::write(&secret, "wrong").unwrap();
+    partner.oldest_token.store(3, Ordering::SeqCst);
+    let refused = run(&app, &key).await;
+    assert_eq!(refused["outcome"], "failed", "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("the token endpoint answered 401"),
+        "{refused}"
     );
 }
