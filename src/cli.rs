@@ -74,6 +74,18 @@ pub enum SourcesCommand {
         /// Sources directory (default: the configured `sources_dir`).
         dir: Option<PathBuf>,
     },
+    /// Read a recorded page of a source's API offline: the items it holds, the rule,
+    /// operation and entity each becomes (with the configured rules), the cursor and
+    /// the next page; fail when an item matches no rule or is refused.
+    Test {
+        /// The source's name.
+        name: String,
+        /// A page of the API, as JSON.
+        page: PathBuf,
+        /// Sources directory (default: the configured `sources_dir`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,6 +131,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             rules_list(&config, dir, business.as_deref())
         }
         Command::Sources(SourcesCommand::Check { dir }) => sources_check(&config, dir),
+        Command::Sources(SourcesCommand::Test { name, page, dir }) => {
+            sources_test(&config, &name, &page, dir)
+        }
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
             Ok(())
@@ -325,6 +340,93 @@ fn load_rules_verbosely(config: &Config, dir: Option<PathBuf>) -> anyhow::Result
 
 fn rules_check(config: &Config, dir: Option<PathBuf>) -> anyhow::Result<()> {
     load_rules_verbosely(config, dir).map(|_| ())
+}
+
+/// `sources test`: what a recorded page of a source would become, without fetching
+/// or writing anything.
+fn sources_test(
+    config: &Config,
+    name: &str,
+    page: &std::path::Path,
+    dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let dir = dir.unwrap_or_else(|| config.sources_dir.clone());
+    let registry = crate::sources::Registry::load(&dir).map_err(|problems| {
+        anyhow::anyhow!(
+            "the sources in {} have {} error(s); `freightgate sources check` lists them",
+            dir.display(),
+            problems.len()
+        )
+    })?;
+    let (business, report) = registry.test_page(name, page).map_err(anyhow::Error::msg)?;
+    let options = rules::LoadOptions {
+        max_document_bytes: config.max_document_bytes,
+    };
+    let (set, _) = rules::load_dir_with(&config.rules_dir, &options).map_err(|report| {
+        anyhow::anyhow!(
+            "{}: {report}\nthe rules do not load; `freightgate rules check` says why",
+            config.rules_dir.display()
+        )
+    })?;
+    println!(
+        "{}: {} item(s) at {}",
+        page.display(),
+        report.items.len(),
+        report.items_path
+    );
+    let mut failed = 0;
+    for (n, item) in report.items.iter().enumerate() {
+        let outcome = set.process(&business, item);
+        let Some(rule) = &outcome.rule else {
+            failed += 1;
+            println!("item {}: no rule of business `{business}` matches", n + 1);
+            continue;
+        };
+        let errors: Vec<String> = outcome
+            .items
+            .iter()
+            .flat_map(|i| i.findings.iter())
+            .filter(|f| f.severity == rules::Severity::Error)
+            .map(|f| format!("{} at {}: {}", f.code, f.path, f.detail))
+            .collect();
+        if errors.is_empty() {
+            println!(
+                "item {}: rule `{}`: {} {}",
+                n + 1,
+                rule.name,
+                rule.operation.as_str(),
+                rule.entity.as_str()
+            );
+        } else {
+            failed += 1;
+            println!(
+                "item {}: rule `{}`: {} {}, refused: {}",
+                n + 1,
+                rule.name,
+                rule.operation.as_str(),
+                rule.entity.as_str(),
+                errors.join("; ")
+            );
+        }
+    }
+    println!(
+        "cursor after this page: {}",
+        report.cursor.as_deref().unwrap_or("(none)")
+    );
+    println!(
+        "next page: {}",
+        report
+            .next
+            .as_deref()
+            .unwrap_or("(none: the run ends here)")
+    );
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} of {} item(s) would be refused",
+            report.items.len()
+        );
+    }
+    Ok(())
 }
 
 /// `sources check`: each source on a line, every problem on one, and a warning for

@@ -29,6 +29,11 @@ impl<K> Id<K> {
         self.internal
     }
 
+    /// The id a door was given as a bare number (GraphQL's integer ids).
+    pub fn from_public(public: i64) -> Self {
+        Self::new(super::public_id::internal(public))
+    }
+
     /// What the doors show.
     pub fn public(self) -> PublicId {
         PublicId::from(self.internal)

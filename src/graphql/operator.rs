@@ -513,7 +513,7 @@ impl OperatorMutations {
         let (delivery, message) = webhook_case::send_test(
             state(ctx)?,
             who,
-            EndpointId::new(public_id::internal(endpoint_id)),
+            EndpointId::from_public(endpoint_id),
             event_type,
         )
         .await?;

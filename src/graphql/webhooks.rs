@@ -210,7 +210,7 @@ impl WebhookQueries {
     async fn webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<WebhookEndpoint> {
         let who = principal(ctx, Scope::Webhooks)?;
         Ok(WebhookEndpoint(
-            use_case::get(state(ctx)?, who, EndpointId::new(public_id::internal(id))).await?,
+            use_case::get(state(ctx)?, who, EndpointId::from_public(id)).await?,
         ))
     }
 }
@@ -249,20 +249,14 @@ impl WebhookMutations {
     ) -> Result<WebhookEndpoint> {
         let who = principal(ctx, Scope::Webhooks)?;
         Ok(WebhookEndpoint(
-            use_case::update(
-                state(ctx)?,
-                who,
-                EndpointId::new(public_id::internal(id)),
-                input.into(),
-            )
-            .await?,
+            use_case::update(state(ctx)?, who, EndpointId::from_public(id), input.into()).await?,
         ))
     }
 
     /// Removes an endpoint and its pending deliveries.
     async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<bool> {
         let who = principal(ctx, Scope::Webhooks)?;
-        use_case::delete(state(ctx)?, who, EndpointId::new(public_id::internal(id))).await?;
+        use_case::delete(state(ctx)?, who, EndpointId::from_public(id)).await?;
         Ok(true)
     }
 
@@ -274,13 +268,7 @@ impl WebhookMutations {
     ) -> Result<WebhookEndpoint> {
         let who = principal(ctx, Scope::Webhooks)?;
         Ok(WebhookEndpoint(
-            use_case::set_disabled(
-                state(ctx)?,
-                who,
-                EndpointId::new(public_id::internal(id)),
-                true,
-            )
-            .await?,
+            use_case::set_disabled(state(ctx)?, who, EndpointId::from_public(id), true).await?,
         ))
     }
 
@@ -288,13 +276,7 @@ impl WebhookMutations {
     async fn enable_webhook_endpoint(&self, ctx: &Context<'_>, id: i64) -> Result<WebhookEndpoint> {
         let who = principal(ctx, Scope::Webhooks)?;
         Ok(WebhookEndpoint(
-            use_case::set_disabled(
-                state(ctx)?,
-                who,
-                EndpointId::new(public_id::internal(id)),
-                false,
-            )
-            .await?,
+            use_case::set_disabled(state(ctx)?, who, EndpointId::from_public(id), false).await?,
         ))
     }
 
@@ -316,13 +298,8 @@ impl WebhookMutations {
                 })
             })
             .transpose()?;
-        let rotated = use_case::rotate(
-            state(ctx)?,
-            who,
-            EndpointId::new(public_id::internal(id)),
-            overlap_secs,
-        )
-        .await?;
+        let rotated =
+            use_case::rotate(state(ctx)?, who, EndpointId::from_public(id), overlap_secs).await?;
         Ok(with_secret(rotated))
     }
 
@@ -337,8 +314,8 @@ impl WebhookMutations {
         let (replayed, message) = use_case::replay(
             state(ctx)?,
             who,
-            EndpointId::new(public_id::internal(endpoint_id)),
-            DeliveryId::new(public_id::internal(delivery_id)),
+            EndpointId::from_public(endpoint_id),
+            DeliveryId::from_public(delivery_id),
         )
         .await?;
         Ok(WebhookDelivery::new(replayed, message))
@@ -356,13 +333,6 @@ impl WebhookMutations {
         let who = principal(ctx, Scope::Webhooks)?;
         let since = parse_time("since", &since)?;
         let until = until.map(|u| parse_time("until", &u)).transpose()?;
-        Ok(use_case::recover(
-            state(ctx)?,
-            who,
-            EndpointId::new(public_id::internal(id)),
-            since,
-            until,
-        )
-        .await?)
+        Ok(use_case::recover(state(ctx)?, who, EndpointId::from_public(id), since, until).await?)
     }
 }

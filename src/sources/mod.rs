@@ -103,6 +103,40 @@ impl Registry {
         self.wake.get(name).cloned().unwrap_or_default()
     }
 
+    /// What a recorded page of `name` holds (see [`PageReport`]), and the source's
+    /// business; for `freightgate sources test`.
+    pub fn test_page(&self, name: &str, page: &Path) -> Result<(String, PageReport), String> {
+        let source = self.get(name).ok_or_else(|| {
+            let names: Vec<&str> = self.sources.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "no source `{name}` (there are: {})",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )
+        })?;
+        let text = std::fs::read_to_string(page)
+            .map_err(|e| format!("cannot read {}: {e}", page.display()))?;
+        let value = crate::rules::formats::strict_json(&text)
+            .map_err(|e| format!("{} is not JSON: {e}", page.display()))?;
+        let items = fetch::items(&source, &value);
+        let initial = source.http.cursor.as_ref().and_then(|c| c.initial.clone());
+        let cursor = fetch::high_water(&source, &items, initial.clone());
+        let first = fetch::first_url(&source, initial.as_deref())?;
+        let next = fetch::next_url(&source, &first, &first, &value)?.map(|u| u.to_string());
+        Ok((
+            source.business.to_string(),
+            PageReport {
+                items_path: source.http.items_text.clone(),
+                items,
+                cursor,
+                next,
+            },
+        ))
+    }
+
     /// Credentials that cannot be read in this environment, one line each.
     pub fn credential_warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -138,6 +172,18 @@ impl Registry {
             wake.notify_one();
         }
     }
+}
+
+/// What a recorded page holds, as a run would read it.
+#[derive(Debug)]
+pub struct PageReport {
+    /// The source's JSONPath of a page's items.
+    pub items_path: String,
+    pub items: Vec<serde_json::Value>,
+    /// The cursor once the page is stored (from the source's `initial` cursor).
+    pub cursor: Option<String>,
+    /// The next page's URL, relative links resolved against the first page's.
+    pub next: Option<String>,
 }
 
 /// What a source is, as listed.

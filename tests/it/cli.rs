@@ -378,6 +378,57 @@ fn sources_check_describes_each_source_warns_of_unreadable_credentials_and_fails
     }
 }
 
+#[test]
+fn sources_test_reads_a_recorded_page_through_the_rules_and_fails_on_a_refused_item() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let examples = format!("{root}/examples/sources");
+    let page = format!("{root}/tests/feeds/pull/pallet-network-page.json");
+    let run = |page: &str| {
+        Command::new(BIN)
+            .args([
+                "sources",
+                "test",
+                "pallet-network-consignments",
+                page,
+                "--dir",
+                &examples,
+            ])
+            .env("FREIGHTGATE_RULES_DIR", format!("{root}/rules"))
+            .output()
+            .unwrap()
+    };
+    let output = run(&page);
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}");
+    for line in [
+        "2 item(s) at $.consignments[*]",
+        "item 1: rule `pallet-network-consignment`: create order",
+        "item 2: rule `pallet-network-consignment`: create order",
+        "cursor after this page: 2026-12-05T08:03:40Z",
+    ] {
+        assert!(text.contains(line), "{line}: {text}");
+    }
+    // A tracking number that does not start with the depot code is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("page.json");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(&page)
+            .unwrap()
+            .replace("3129900000002", "9999900000002"),
+    )
+    .unwrap();
+    let output = run(bad.to_str().unwrap());
+    let text = stdout(&output);
+    assert!(!output.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "item 2: rule `pallet-network-consignment`: create order, refused: pattern_mismatch"
+        ),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn sighup_reloads_the_rules_of_a_running_server() {
     let dir = tempfile::tempdir().unwrap();
