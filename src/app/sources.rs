@@ -8,7 +8,10 @@ use super::App;
 use super::pull::{self, Trigger};
 use crate::domain::Scope;
 use crate::error::{Error, ProblemCode, Result};
+use std::sync::Arc;
+
 use crate::sources::Summary;
+use crate::sources::definition::Definition;
 use crate::store::entities::source_run;
 use crate::store::keys::Principal;
 
@@ -73,10 +76,10 @@ impl From<source_run::Model> for RunView {
 
 /// The business's source `name`, or `not_found` (another business's sources are
 /// not there for this key).
-fn own(app: &App, who: &Principal, name: &str) -> Result<Summary> {
+fn own(app: &App, who: &Principal, name: &str) -> Result<Arc<Definition>> {
     app.sources
-        .summary(name)
-        .filter(|s| s.business == who.business_slug)
+        .get(name)
+        .filter(|s| s.business.as_str() == who.business_slug)
         .ok_or_else(|| Error::NotFound {
             what: "source",
             id: format!("`{}`", name.chars().take(64).collect::<String>()),
@@ -113,7 +116,7 @@ pub async fn list(app: &App, who: &Principal) -> Result<Vec<SourceView>> {
 /// One source (scope `read`).
 pub async fn get(app: &App, who: &Principal, name: &str) -> Result<SourceView> {
     who.require(Scope::Read)?;
-    view(app, own(app, who, name)?).await
+    view(app, Summary::of(&*own(app, who, name)?)).await
 }
 
 /// A source's runs, newest first (scope `read`): `limit` of them before run `before`.
@@ -139,14 +142,7 @@ pub async fn runs(
 /// a run of it is under way. The run goes on if the caller goes away.
 pub async fn run_now(app: &App, who: &Principal, name: &str) -> Result<RunView> {
     who.require(Scope::Ingest)?;
-    let source = own(app, who, name)?;
-    let definition = app
-        .sources
-        .get(&source.name)
-        .ok_or_else(|| Error::NotFound {
-            what: "source",
-            id: format!("`{}`", source.name),
-        })?;
+    let definition = own(app, who, name)?;
     let task_app = app.clone();
     let task =
         tokio::spawn(async move { pull::run(&task_app, &definition, Trigger::Manual).await });
@@ -171,17 +167,12 @@ pub async fn set_paused(
     who.require(Scope::Ingest)?;
     let source = own(app, who, name)?;
     let txn = app.begin().await?;
-    let business = crate::store::tenancy::ensure_business(
-        &txn,
-        &crate::domain::Slug::parse(&source.business)
-            .map_err(|e| Error::Internal(anyhow::anyhow!(e)))?,
-    )
-    .await?;
+    let business = crate::store::tenancy::ensure_business(&txn, &source.business).await?;
     crate::store::sources::ensure(&txn, &source.name, business.id).await?;
     crate::store::sources::set_paused(&txn, &source.name, paused).await?;
     txn.commit().await?;
     if !paused {
         app.sources.wake(&source.name);
     }
-    view(app, source).await
+    view(app, Summary::of(&source)).await
 }

@@ -83,11 +83,6 @@ impl Registry {
         all
     }
 
-    /// The summary of `name`.
-    pub fn summary(&self, name: &str) -> Option<Summary> {
-        self.get(name).map(|s| Summary::of(&s))
-    }
-
     /// The source `name`.
     pub(crate) fn get(&self, name: &str) -> Option<Arc<Definition>> {
         self.sources.iter().find(|s| s.name == name).cloned()
@@ -206,7 +201,8 @@ pub struct Summary {
 }
 
 impl Summary {
-    fn of(source: &Definition) -> Self {
+    /// What `source` is, as listed.
+    pub(crate) fn of(source: &Definition) -> Self {
         let url = source
             .http
             .url
