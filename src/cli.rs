@@ -440,13 +440,23 @@ fn sources_check(config: &Config, dir: Option<PathBuf>) -> anyhow::Result<()> {
     match crate::sources::Registry::load(&dir) {
         Ok(registry) => {
             for source in registry.summaries() {
+                let when = if source.every.starts_with("cron ") {
+                    source.every.clone()
+                } else {
+                    format!("every {}", source.every)
+                };
                 println!(
-                    "source '{}' ({}): business {}, every {}, {}, items {}{}",
+                    "source '{}' ({}): {}, business {}, {when}, {}, {} {}{}",
                     source.name,
                     source.file,
+                    source.kind,
                     source.business,
-                    source.every,
                     source.url,
+                    if source.kind == "http" {
+                        "items"
+                    } else {
+                        "files"
+                    },
                     source.items,
                     source
                         .cursor_field

@@ -12,12 +12,14 @@ use rand::Rng;
 use serde_json::Value;
 
 use super::App;
+use super::ingest::{Answer, IdempotencyKey};
 use crate::domain::Scope;
 use crate::error::{Error, Result};
-use crate::ingest::ack::Status;
-use crate::ingest::{Incoming, Source, writer::Written};
-use crate::sources::definition::Definition;
+use crate::ingest::ack::{Ack, Status};
+use crate::ingest::{Incoming, PulledItem, Source, writer::Written};
+use crate::sources::definition::{Complete, Definition, Files, HttpSource, Kind, Schedule};
 use crate::sources::fetch;
+use crate::sources::files::{self, Dir, Settled};
 use crate::store::entities::source_run;
 use crate::store::keys::Principal;
 use crate::store::{sources, tenancy};
@@ -89,9 +91,7 @@ pub(crate) async fn run(
         return Ok(None);
     }
     sources::abandon_running(&txn, &source.name, now).await?;
-    let cursor = state
-        .cursor
-        .or_else(|| source.http.cursor.as_ref().and_then(|c| c.initial.clone()));
+    let cursor = state.cursor.or_else(|| source.initial_cursor());
     let mut record =
         sources::start_run(&txn, &source.name, business.id, trigger.as_str(), cursor).await?;
     txn.commit().await?;
@@ -110,7 +110,28 @@ pub(crate) async fn run(
         owner.to_string(),
         lost.clone(),
     ));
-    let result = pages(app, source, &principal, &mut record, &lost).await;
+    let result = match &source.kind {
+        Kind::Http(_) => pages(app, source, &principal, &mut record, &lost).await,
+        Kind::Folder(files) => match Dir::local(files) {
+            Ok(dir) => take_files(app, source, files, &dir, &principal, &mut record, &lost).await,
+            Err(e) => Err(e),
+        },
+        Kind::Sftp(sftp) => match Dir::sftp(sftp).await {
+            Ok(dir) => {
+                take_files(
+                    app,
+                    source,
+                    &sftp.files,
+                    &dir,
+                    &principal,
+                    &mut record,
+                    &lost,
+                )
+                .await
+            }
+            Err(e) => Err(format!("source `{}`: {e}", source.name)),
+        },
+    };
     beat.abort();
     record.finished_at = Some(Utc::now());
     match &result {
@@ -159,31 +180,28 @@ async fn pages(
     record: &mut source_run::Model,
     lost: &AtomicBool,
 ) -> std::result::Result<(), String> {
-    let lost_lease = || "the run lost its lease to another instance".to_string();
-    let first = fetch::first_url(source, record.cursor_before.as_deref())?;
+    let Some(http) = source.as_http() else {
+        return Err(format!("source `{}` is not an HTTP source", source.name));
+    };
+    let first = fetch::first_url(&http, record.cursor_before.as_deref())?;
     let mut url = first.clone();
     let mut high = record.cursor_before.clone();
-    for _ in 0..source.http.max_pages {
-        let page = fetch::fetch(&app.sources.client, app.sources.tokens(), source, &url).await?;
-        let items = fetch::items(source, &page);
-        let next = fetch::next_url(source, &first, &url, &page)?;
+    for _ in 0..http.http.max_pages {
+        let page = fetch::fetch(&app.sources.client, app.sources.tokens(), &http, &url).await?;
+        let items = fetch::items(&http, &page);
+        let next = fetch::next_url(&http, &first, &url, &page)?;
         if lost.load(Ordering::SeqCst) {
             return Err(lost_lease());
         }
         if !items.is_empty() {
-            high = fetch::high_water(source, &items, high);
-            store_page(app, source, principal, record, &items, high.clone())
+            high = fetch::high_water(&http, &items, high);
+            store_page(app, &http, principal, record, &items, high.clone())
                 .await
                 .map_err(|e| format!("storing page {}: {e}", record.pages + 1))?;
         }
         record.pages += 1;
         record.cursor_after = high.clone();
-        // Progress is visible while the run goes on.
-        let txn = app.begin().await.map_err(|e| e.to_string())?;
-        sources::save_run(&txn, record)
-            .await
-            .map_err(|e| format!("recording the run's progress: {e}"))?;
-        txn.commit().await.map_err(|e| e.to_string())?;
+        progress(app, record).await?;
         match next {
             Some(next) if !items.is_empty() => url = next,
             _ => return Ok(()),
@@ -192,31 +210,82 @@ async fn pages(
     Ok(())
 }
 
+/// The run's progress, visible while it goes on.
+async fn progress(app: &App, record: &source_run::Model) -> std::result::Result<(), String> {
+    let txn = app.begin().await.map_err(|e| e.to_string())?;
+    sources::save_run(&txn, record)
+        .await
+        .map_err(|e| format!("recording the run's progress: {e}"))?;
+    txn.commit().await.map_err(|e| e.to_string())
+}
+
+fn lost_lease() -> String {
+    "the run lost its lease to another instance".to_string()
+}
+
 /// Stores one page's items as one payload, in chunks of the per-payload document cap;
-/// the cursor moves with the last chunk.
+/// the cursor moves with the last chunk. Items stored before with the same content
+/// are left alone (counted as unchanged).
 async fn store_page(
     app: &App,
-    source: &Definition,
+    source: &HttpSource<'_>,
     principal: &Principal,
     record: &mut source_run::Model,
     items: &[Value],
     cursor: Option<String>,
 ) -> Result<()> {
+    let identified: Vec<(String, String)> = items
+        .iter()
+        .map(|item| fetch::identify(source, item))
+        .collect();
+    let keys: Vec<&str> = identified.iter().map(|(key, _)| key.as_str()).collect();
+    let stored = sources::digests(&app.db, source.name, &keys).await?;
+    let mut fresh: Vec<(&Value, &(String, String))> = Vec::new();
+    for (item, id) in items.iter().zip(&identified) {
+        if stored.get(&id.0) == Some(&id.1) || fresh.iter().any(|(_, seen)| *seen == id) {
+            record.unchanged += 1;
+        } else {
+            fresh.push((item, id));
+        }
+    }
+    record.items += i32::try_from(items.len()).unwrap_or(i32::MAX);
+    metrics::counter!("freightgate_source_items_total", "source" => source.name.to_string())
+        .increment(items.len() as u64);
+    if fresh.is_empty() {
+        // Nothing to store, but the cursor still moves past the page.
+        if let Some(cursor) = cursor {
+            let txn = app.begin().await?;
+            sources::advance(&txn, source.name, &cursor).await?;
+            txn.commit().await?;
+        }
+        return Ok(());
+    }
     let rules = app.rules.current();
     let max = app.config.max_documents_per_payload.max(1);
-    let chunks: Vec<&[Value]> = items.chunks(max).collect();
+    let chunks: Vec<&[(&Value, &(String, String))]> = fresh.chunks(max).collect();
     let last = chunks.len() - 1;
     for (n, chunk) in chunks.into_iter().enumerate() {
-        let body = serde_json::to_vec(chunk).map_err(|e| Error::Internal(e.into()))?;
+        let documents: Vec<&Value> = chunk.iter().map(|(item, _)| *item).collect();
+        let body = serde_json::to_vec(&documents).map_err(|e| Error::Internal(e.into()))?;
+        let seen = chunk
+            .iter()
+            .enumerate()
+            .map(|(index, (_, (key, digest)))| PulledItem {
+                index,
+                key: key.clone(),
+                digest: digest.clone(),
+            })
+            .collect();
         let incoming = Incoming {
             principal,
             content_type: Some("application/json"),
             body: body.into(),
             key: None,
             source: Source::Pull {
-                source: source.name.clone(),
+                source: source.name.to_string(),
                 run: record.id,
                 cursor: if n == last { cursor.clone() } else { None },
+                seen,
             },
         };
         let written = crate::ingest::write(&rules, &app.writer, incoming, max).await?;
@@ -225,23 +294,150 @@ async fn store_page(
                 "a pulled page was answered as a repeat"
             )));
         };
-        record.items += i32::try_from(chunk.len()).unwrap_or(i32::MAX);
-        for result in &ack.results {
-            match result.status {
-                Status::Rejected => record.rejected += 1,
-                _ if result.created => record.created += 1,
-                _ => record.updated += 1,
-            }
-        }
-        metrics::counter!("freightgate_source_items_total", "source" => source.name.clone())
-            .increment(chunk.len() as u64);
+        count(record, &ack);
     }
     Ok(())
 }
 
-/// Runs every source on its schedule until `shutdown`: the next run is due `every`
-/// (± `jitter`) after the last one started, so a restart neither runs a source early
-/// nor skips it; a source that never ran runs soon after start-up.
+/// Adds an acknowledgement's results to the run's counts.
+fn count(record: &mut source_run::Model, ack: &Ack) {
+    for result in &ack.results {
+        match result.status {
+            Status::Rejected => record.rejected += 1,
+            _ if result.created => record.created += 1,
+            _ => record.updated += 1,
+        }
+    }
+}
+
+/// Takes the directory's complete files, oldest first: each is one payload (read as
+/// its Content-Type, or by its extension), stored under a key made of its content so
+/// that a file taken again (a crash before it was moved, or the same file sent
+/// twice) is recognised and not stored twice. Then it is moved with its
+/// acknowledgement, or deleted.
+async fn take_files(
+    app: &App,
+    source: &Definition,
+    files: &Files,
+    dir: &Dir,
+    principal: &Principal,
+    record: &mut source_run::Model,
+    lost: &AtomicBool,
+) -> std::result::Result<(), String> {
+    let named = |e: String| format!("source `{}`: {e}", source.name);
+    let listing = dir.list().await.map_err(named)?;
+    let settled = match &files.complete {
+        Complete::Stable(settle) if !listing.is_empty() => {
+            tokio::time::sleep(*settle).await;
+            Some(dir.list().await.map_err(named)?)
+        }
+        _ => None,
+    };
+    for entry in files::ready(files, &listing, settled.as_deref()) {
+        if lost.load(Ordering::SeqCst) {
+            return Err(lost_lease());
+        }
+        let (processed, ack) = take_file(app, source, files, dir, principal, record, &entry)
+            .await
+            .map_err(|e| named(format!("{}: {e}", entry.name)))?;
+        dir.settle(
+            files,
+            &entry,
+            Settled {
+                processed,
+                ack: &ack,
+            },
+        )
+        .await
+        .map_err(named)?;
+        record.pages += 1;
+        progress(app, record).await?;
+    }
+    Ok(())
+}
+
+/// Stores one file; whether it was stored in full, and its acknowledgement.
+async fn take_file(
+    app: &App,
+    source: &Definition,
+    files: &Files,
+    dir: &Dir,
+    principal: &Principal,
+    record: &mut source_run::Model,
+    entry: &files::Entry,
+) -> std::result::Result<(bool, Vec<u8>), String> {
+    let Some(bytes) = dir.read(entry, app.config.max_body_bytes).await? else {
+        record.rejected += 1;
+        let problem = Error::Invalid {
+            code: crate::error::ProblemCode::PayloadTooLarge,
+            detail: format!(
+                "the file holds {} bytes, more than max_body_bytes ({})",
+                entry.size, app.config.max_body_bytes
+            ),
+            errors: Vec::new(),
+        };
+        return Ok((false, problem_bytes(&problem)));
+    };
+    let content_type = files
+        .content_type
+        .clone()
+        .unwrap_or_else(|| crate::rules::formats::content_type_of(&entry.name, &bytes).to_string());
+    let digest = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&bytes))
+    };
+    let key = IdempotencyKey::parse(&format!("source:{}:{digest}", source.name))
+        .map_err(|e| e.to_string())?;
+    let incoming = Incoming {
+        principal,
+        content_type: Some(&content_type),
+        body: bytes.into(),
+        key: None,
+        source: Source::Pull {
+            source: source.name.clone(),
+            run: record.id,
+            cursor: None,
+            seen: Vec::new(),
+        },
+    };
+    let done = |status: u16| status == 200 || status == 201;
+    match super::ingest::ingest(app, incoming, Some(key)).await {
+        Ok(Answer::Fresh(ack)) => {
+            record.items += i32::try_from(ack.results.len()).unwrap_or(i32::MAX);
+            metrics::counter!("freightgate_source_items_total", "source" => source.name.clone())
+                .increment(ack.results.len() as u64);
+            // A refusal without a result per document still counts once.
+            if ack.refusal.is_some() && ack.results.is_empty() {
+                record.rejected += 1;
+            }
+            count(record, &ack);
+            let body = serde_json::to_vec_pretty(&ack.body()).unwrap_or_default();
+            Ok((done(ack.status().as_u16()), body))
+        }
+        Ok(Answer::Replayed { status, body }) => {
+            record.unchanged += 1;
+            Ok((
+                done(status.as_u16()),
+                serde_json::to_vec_pretty(&body).unwrap_or_default(),
+            ))
+        }
+        // Refused as a whole, as the endpoint would have answered it.
+        Err(e) if e.status().is_client_error() && !matches!(e, Error::Conflict { .. }) => {
+            record.rejected += 1;
+            Ok((false, problem_bytes(&e)))
+        }
+        Err(e) => Err(format!("storing it: {e}")),
+    }
+}
+
+fn problem_bytes(error: &Error) -> Vec<u8> {
+    serde_json::to_vec_pretty(&error.problem()).unwrap_or_default()
+}
+
+/// Runs every source on its schedule until `shutdown`. With `every`, the next run
+/// is due `every` (± `jitter`) after the last one started, so a restart neither runs
+/// a source early nor skips it, and a source that never ran runs soon after start-up.
+/// With `cron`, runs are due at the expression's times (up to `jitter` later).
 pub fn schedule(app: App, shutdown: CancellationToken) {
     for source in app.sources.definitions() {
         let app = app.clone();
@@ -264,31 +460,44 @@ pub fn schedule(app: App, shutdown: CancellationToken) {
                 if !paused && let Err(e) = run(&app, &source, Trigger::Schedule).await {
                     tracing::warn!(source = source.name, error = %e, "the source's run could not start");
                 }
-                due = Utc::now() + jittered(&source);
+                due = next_due(&source, Utc::now());
             }
         });
     }
 }
 
 async fn first_due(app: &App, source: &Definition) -> chrono::DateTime<Utc> {
-    let last = sources::runs(&app.db, &source.name, 1, None)
-        .await
-        .ok()
-        .and_then(|runs| runs.into_iter().next());
-    match last {
-        Some(run) => run.started_at + jittered(source),
-        // Never ran: soon, spread over the jitter so that sources do not start at once.
-        None => {
-            Utc::now() + chrono::Duration::from_std(random_up_to(source.jitter)).unwrap_or_default()
+    match source.schedule {
+        Schedule::Cron { .. } => next_due(source, Utc::now()),
+        Schedule::Every(_) => {
+            let last = sources::runs(&app.db, &source.name, 1, None)
+                .await
+                .ok()
+                .and_then(|runs| runs.into_iter().next());
+            match last {
+                Some(run) => next_due(source, run.started_at),
+                // Never ran: soon, spread over the jitter so that sources do not
+                // start at once.
+                None => Utc::now() + to_chrono(random_up_to(source.jitter)),
+            }
         }
     }
 }
 
-fn jittered(source: &Definition) -> chrono::Duration {
-    let every = chrono::Duration::from_std(source.every).unwrap_or(chrono::TimeDelta::MAX);
-    let jitter = chrono::Duration::from_std(random_up_to(source.jitter * 2)).unwrap_or_default()
-        - chrono::Duration::from_std(source.jitter).unwrap_or_default();
-    every + jitter
+/// When the run after one at `after` is due: the schedule's next time, moved by the
+/// jitter (either way for an interval, later for a cron time).
+fn next_due(source: &Definition, after: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    let next = source.schedule.next_after(after);
+    match source.schedule {
+        Schedule::Every(_) => {
+            next + to_chrono(random_up_to(source.jitter * 2)) - to_chrono(source.jitter)
+        }
+        Schedule::Cron { .. } => next + to_chrono(random_up_to(source.jitter)),
+    }
+}
+
+fn to_chrono(duration: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or_default()
 }
 
 fn random_up_to(limit: Duration) -> Duration {

@@ -38,16 +38,20 @@ pub struct RunView {
     pub outcome: String,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
-    /// Pages fetched and stored.
+    /// Pages fetched and stored (HTTP), or files taken (folder and SFTP).
     pub pages: i32,
-    /// Items the pages held.
+    /// Items the pages held, or documents the files held.
     pub items: i32,
     /// Items that created a record.
     pub created: i32,
     /// Items accepted as a change of (or no change to) a known record.
     pub updated: i32,
-    /// Items the rules or the store refused (see `GET /v1/ingest?source=pull`).
+    /// Items the rules or the store refused, and files refused as a whole (see
+    /// `GET /v1/ingest?source=pull`).
     pub rejected: i32,
+    /// Items pulled again with the content they were stored with, and files taken
+    /// again with the content of one stored before: left alone.
+    pub unchanged: i32,
     pub cursor_before: Option<String>,
     pub cursor_after: Option<String>,
     /// Why the run failed.
@@ -67,6 +71,7 @@ impl From<source_run::Model> for RunView {
             created: r.created,
             updated: r.updated,
             rejected: r.rejected,
+            unchanged: r.unchanged,
             cursor_before: r.cursor_before,
             cursor_after: r.cursor_after,
             error: r.error,

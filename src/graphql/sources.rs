@@ -12,12 +12,14 @@ use crate::domain::Scope;
 #[derive(SimpleObject)]
 pub struct PullSource {
     pub name: String,
+    /// `http`, `folder` or `sftp`.
     pub kind: String,
-    /// The interval between runs, e.g. `30m`.
+    /// When it runs: the interval between runs (`30m`), or `cron EXPRESSION (ZONE)`.
     pub every: String,
-    /// The first page's URL, without its query string.
+    /// Where it pulls from: the first page's URL without its query string, the
+    /// folder's path, or `sftp://user@host:port/path`.
     pub url: String,
-    /// The JSONPath of a page's items.
+    /// The JSONPath of a page's items (HTTP), or the pattern of the file names taken.
     pub items: String,
     /// The JSONPath of the item field the cursor is the highest value of.
     pub cursor_field: Option<String>,
@@ -59,6 +61,8 @@ pub struct SourceRun {
     pub created: i32,
     pub updated: i32,
     pub rejected: i32,
+    /// Items (or files) pulled again unchanged, and left alone.
+    pub unchanged: i32,
     pub cursor_before: Option<String>,
     pub cursor_after: Option<String>,
     pub error: Option<String>,
@@ -77,6 +81,7 @@ impl From<RunView> for SourceRun {
             created: r.created,
             updated: r.updated,
             rejected: r.rejected,
+            unchanged: r.unchanged,
             cursor_before: r.cursor_before,
             cursor_after: r.cursor_after,
             error: r.error,

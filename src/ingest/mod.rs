@@ -53,7 +53,19 @@ pub enum Source {
         run: i64,
         /// The cursor the source reaches once this page is stored.
         cursor: Option<String>,
+        /// The page's items to remember as stored (unless their document is
+        /// rejected), so that pulled again unchanged they are left alone.
+        seen: Vec<PulledItem>,
     },
+}
+
+/// A pulled item: its document's position in the payload, its key (the source's
+/// declared item id, or its digest) and the digest of its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PulledItem {
+    pub index: usize,
+    pub key: String,
+    pub digest: String,
 }
 
 impl Source {

@@ -371,6 +371,21 @@ async fn write_one(txn: &WriteTxn, settings: Settings, job: &Payload) -> Result<
     {
         store::sources::advance(txn, source, cursor).await?;
     }
+    if let super::Source::Pull { source, seen, .. } = &job.source
+        && !seen.is_empty()
+        && ack.refusal.is_none()
+    {
+        let stored: Vec<(&str, &str)> = seen
+            .iter()
+            .filter(|item| {
+                let mut results = ack.results.iter().filter(|r| r.index == item.index);
+                results.clone().next().is_some()
+                    && results.all(|r| r.status != super::ack::Status::Rejected)
+            })
+            .map(|item| (item.key.as_str(), item.digest.as_str()))
+            .collect();
+        store::sources::remember(txn, source, &stored).await?;
+    }
     if let Some(claim) = claim {
         idempotency::finish(txn, claim, ack.status().as_u16(), &job.logging_id).await?;
     }

@@ -53,12 +53,162 @@ pub(crate) struct Definition {
     pub name: String,
     /// The business whose payloads the pulled items are.
     pub business: Slug,
-    /// How often it runs, and how much a run's start may be moved (± `jitter`).
-    pub every: Duration,
+    /// When it runs.
+    pub schedule: Schedule,
+    /// How much a run's start may be moved (± `jitter`, or up to `jitter` later for a
+    /// cron schedule).
     pub jitter: Duration,
-    pub http: Http,
+    pub kind: Kind,
     /// The file it was read from.
     pub file: String,
+}
+
+/// When a source runs.
+#[derive(Debug, Clone)]
+pub(crate) enum Schedule {
+    /// Every so long after the last run started.
+    Every(Duration),
+    /// At the times a cron expression names, in a time zone.
+    Cron {
+        cron: Box<croner::Cron>,
+        text: String,
+        zone: chrono_tz::Tz,
+    },
+}
+
+impl Schedule {
+    /// The schedule as written (`30m`, or the cron expression and its zone).
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Schedule::Every(every) => humantime::format_duration(*every).to_string(),
+            Schedule::Cron { text, zone, .. } => format!("cron {text} ({zone})"),
+        }
+    }
+
+    /// The first time after `after` the schedule names.
+    pub(crate) fn next_after(
+        &self,
+        after: chrono::DateTime<chrono::Utc>,
+    ) -> chrono::DateTime<chrono::Utc> {
+        match self {
+            Schedule::Every(every) => {
+                after + chrono::Duration::from_std(*every).unwrap_or(chrono::TimeDelta::MAX)
+            }
+            Schedule::Cron { cron, zone, .. } => cron
+                .find_next_occurrence(&after.with_timezone(zone), false)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                // An expression with no next time (a date long past) never runs
+                // again on its own; a year on, to keep the arithmetic finite.
+                .unwrap_or(after + chrono::Duration::days(365)),
+        }
+    }
+}
+
+/// What a source pulls from.
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    Http(Box<Http>),
+    /// A directory of this machine (one an SFTP server or a mail gateway writes into).
+    Folder(Files),
+    /// A directory on a partner's SFTP server.
+    Sftp(Box<Sftp>),
+}
+
+impl Kind {
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
+            Kind::Http(_) => "http",
+            Kind::Folder(_) => "folder",
+            Kind::Sftp(_) => "sftp",
+        }
+    }
+}
+
+impl Definition {
+    /// The source as an HTTP API, when it is one.
+    pub(crate) fn as_http(&self) -> Option<HttpSource<'_>> {
+        match &self.kind {
+            Kind::Http(http) => Some(HttpSource {
+                name: &self.name,
+                http,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The cursor before the first run.
+    pub(crate) fn initial_cursor(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Http(http) => http.cursor.as_ref().and_then(|c| c.initial.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// An HTTP source's name and settings, as fetching reads them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HttpSource<'a> {
+    pub name: &'a str,
+    pub http: &'a Http,
+}
+
+/// Files taken from a directory, once complete, oldest first.
+#[derive(Debug, Clone)]
+pub(crate) struct Files {
+    /// The directory (on this machine, or on the SFTP server).
+    pub path: String,
+    /// Which file names are taken (`*` and `?` wildcards).
+    pub pattern: String,
+    /// The Content-Type each file is read as; by its extension when not set.
+    pub content_type: Option<String>,
+    pub complete: Complete,
+    pub after: After,
+    /// Files one run takes at most; the next run takes the rest.
+    pub max_files: u32,
+}
+
+/// When a file is complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Complete {
+    /// Its size and modification time stay the same for this long.
+    Stable(Duration),
+    /// A file of the same name with this suffix (e.g. `.done`) is beside it.
+    Marker(String),
+}
+
+/// What becomes of a file once taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum After {
+    /// Moved into one of two directories (relative to the source's, or absolute), with
+    /// its acknowledgement beside it as `NAME.ack.json`.
+    Move { processed: String, failed: String },
+    /// Deleted.
+    Delete,
+}
+
+/// A partner's SFTP server.
+#[derive(Debug, Clone)]
+pub(crate) struct Sftp {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub auth: SftpAuth,
+    /// The server's public key (`ssh-ed25519 AAAA…`) or its fingerprint
+    /// (`SHA256:…`): a server that shows another key is not logged in to.
+    pub host_key: String,
+    pub timeout: Duration,
+    pub files: Files,
+}
+
+/// How freightgate logs in to an SFTP server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SftpAuth {
+    /// An OpenSSH private key file, with its passphrase when it has one.
+    Key {
+        file: std::path::PathBuf,
+        passphrase: Option<Secret>,
+    },
+    Password(Secret),
 }
 
 /// An HTTP API pulled page by page.
@@ -74,6 +224,9 @@ pub(crate) struct Http {
     pub items: JsonPathExpr,
     pub items_text: String,
     pub cursor: Option<Cursor>,
+    /// Where an item's own id is: an item pulled again is told by it (by its content
+    /// when not set), and left alone when its content did not change.
+    pub item_id: Option<JsonPathExpr>,
     pub next: Option<Next>,
     pub timeout: Duration,
     /// Pages one run fetches at most; the next run goes on from the cursor.
@@ -158,19 +311,78 @@ struct RawSource {
     name: String,
     business: String,
     kind: String,
-    every: String,
+    every: Option<String>,
+    cron: Option<String>,
+    timezone: Option<String>,
     jitter: Option<String>,
-    url: String,
+    // http
+    url: Option<String>,
     method: Option<String>,
-    #[serde(default)]
-    headers: BTreeMap<String, String>,
-    items: String,
-    timeout: Option<String>,
+    headers: Option<BTreeMap<String, String>>,
+    items: Option<String>,
+    item_id: Option<String>,
     max_pages: Option<u32>,
     attempts: Option<u32>,
-    auth: Option<RawAuth>,
     cursor: Option<RawCursor>,
     next: Option<RawNext>,
+    // http and sftp
+    timeout: Option<String>,
+    auth: Option<RawAuth>,
+    // folder and sftp
+    path: Option<String>,
+    files: Option<String>,
+    content_type: Option<String>,
+    settle: Option<String>,
+    marker: Option<String>,
+    after: Option<String>,
+    processed: Option<String>,
+    failed: Option<String>,
+    max_files: Option<u32>,
+    // sftp
+    host: Option<String>,
+    port: Option<u16>,
+    user: Option<String>,
+    host_key: Option<String>,
+}
+
+impl RawSource {
+    /// The keys given that belong to one kind only, with the kinds they belong to.
+    fn kind_keys(&self) -> Vec<(&'static str, &'static [&'static str])> {
+        const HTTP: &[&str] = &["http"];
+        const FILES: &[&str] = &["folder", "sftp"];
+        const SFTP: &[&str] = &["sftp"];
+        const REMOTE: &[&str] = &["http", "sftp"];
+        let keys: [(&str, bool, &[&str]); 24] = [
+            ("item_id", self.item_id.is_some(), HTTP),
+            ("url", self.url.is_some(), HTTP),
+            ("method", self.method.is_some(), HTTP),
+            ("headers", self.headers.is_some(), HTTP),
+            ("items", self.items.is_some(), HTTP),
+            ("max_pages", self.max_pages.is_some(), HTTP),
+            ("attempts", self.attempts.is_some(), HTTP),
+            ("cursor", self.cursor.is_some(), HTTP),
+            ("next", self.next.is_some(), HTTP),
+            ("timeout", self.timeout.is_some(), REMOTE),
+            ("auth", self.auth.is_some(), REMOTE),
+            ("path", self.path.is_some(), FILES),
+            ("files", self.files.is_some(), FILES),
+            ("content_type", self.content_type.is_some(), FILES),
+            ("settle", self.settle.is_some(), FILES),
+            ("marker", self.marker.is_some(), FILES),
+            ("after", self.after.is_some(), FILES),
+            ("processed", self.processed.is_some(), FILES),
+            ("failed", self.failed.is_some(), FILES),
+            ("max_files", self.max_files.is_some(), FILES),
+            ("host", self.host.is_some(), SFTP),
+            ("port", self.port.is_some(), SFTP),
+            ("user", self.user.is_some(), SFTP),
+            ("host_key", self.host_key.is_some(), SFTP),
+        ];
+        keys.into_iter()
+            .filter(|(_, given, _)| *given)
+            .map(|(key, _, kinds)| (key, kinds))
+            .collect()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,6 +404,9 @@ struct RawAuth {
     client_secret_env: Option<String>,
     client_secret_file: Option<String>,
     scope: Option<String>,
+    key_file: Option<String>,
+    passphrase_env: Option<String>,
+    passphrase_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -327,32 +542,27 @@ fn compile(
     let business = Slug::parse(&raw.business)
         .map_err(|e| fail("business", e.to_string()))
         .ok();
-    if raw.kind != "http" {
+    let known = ["http", "folder", "sftp"];
+    if !known.contains(&raw.kind.as_str()) {
         fail(
             "kind",
-            format!(
-                "unknown kind `{}`: `http` is the kind sources have",
-                raw.kind
-            ),
+            format!("unknown kind `{}`: http, folder or sftp", raw.kind),
         );
+    } else {
+        for (key, kinds) in raw.kind_keys() {
+            if !kinds.contains(&raw.kind.as_str()) {
+                fail(
+                    key,
+                    format!(
+                        "`{key}` is a setting of {} sources, not of `{}` ones",
+                        kinds.join(" and "),
+                        raw.kind
+                    ),
+                );
+            }
+        }
     }
-    let every = match duration(&raw.every) {
-        Ok(d) if d >= MIN_EVERY => Some(d),
-        Ok(_) => {
-            fail(
-                "every",
-                format!(
-                    "`{}`: give an interval of 1s or more, such as `30m`",
-                    raw.every
-                ),
-            );
-            None
-        }
-        Err(e) => {
-            fail("every", e);
-            None
-        }
-    };
+    let schedule = schedule(raw, &mut fail);
     let jitter = match raw.jitter.as_deref().map(duration).transpose() {
         Ok(j) => j.unwrap_or(Duration::ZERO),
         Err(e) => {
@@ -360,11 +570,110 @@ fn compile(
             Duration::ZERO
         }
     };
-    if let Some(every) = every
-        && jitter >= every
+    if let Some(Schedule::Every(every)) = &schedule
+        && jitter >= *every
     {
         fail("jitter", "the jitter must be shorter than `every`".into());
     }
+    let timeout = match raw.timeout.as_deref().map(duration).transpose() {
+        Ok(t) => t.unwrap_or(Duration::from_secs(30)),
+        Err(e) => {
+            fail("timeout", e);
+            Duration::ZERO
+        }
+    };
+    let kind = match raw.kind.as_str() {
+        "http" => http(raw, timeout, &mut fail).map(|h| Kind::Http(Box::new(h))),
+        "folder" => files(raw, &mut fail).map(Kind::Folder),
+        "sftp" => sftp(raw, timeout, &mut fail).map(|s| Kind::Sftp(Box::new(s))),
+        _ => None,
+    };
+    if !ok {
+        return None;
+    }
+    Some(Definition {
+        name: raw.name.clone(),
+        business: business?,
+        schedule: schedule?,
+        jitter,
+        kind: kind?,
+        file: file.to_string(),
+    })
+}
+
+fn schedule(raw: &RawSource, fail: &mut impl FnMut(&str, String)) -> Option<Schedule> {
+    match (&raw.every, &raw.cron) {
+        (Some(every), None) => {
+            if raw.timezone.is_some() {
+                fail(
+                    "timezone",
+                    "a time zone is for `cron` schedules; `every` counts from the last run".into(),
+                );
+            }
+            match duration(every) {
+                Ok(d) if d >= MIN_EVERY => Some(Schedule::Every(d)),
+                Ok(_) => {
+                    fail(
+                        "every",
+                        format!("`{every}`: give an interval of 1s or more, such as `30m`"),
+                    );
+                    None
+                }
+                Err(e) => {
+                    fail("every", e);
+                    None
+                }
+            }
+        }
+        (None, Some(text)) => {
+            let zone = match raw
+                .timezone
+                .as_deref()
+                .unwrap_or("UTC")
+                .parse::<chrono_tz::Tz>()
+            {
+                Ok(zone) => Some(zone),
+                Err(_) => {
+                    fail(
+                        "timezone",
+                        format!(
+                            "`{}`: an IANA time zone, such as `Europe/Amsterdam`",
+                            raw.timezone.as_deref().unwrap_or_default()
+                        ),
+                    );
+                    None
+                }
+            };
+            // Five fields, or six with seconds first.
+            let cron = text.parse::<croner::Cron>();
+            match cron {
+                Ok(cron) => Some(Schedule::Cron {
+                    cron: Box::new(cron),
+                    text: text.clone(),
+                    zone: zone?,
+                }),
+                Err(e) => {
+                    fail(
+                        "cron",
+                        format!(
+                            "`{text}`: {e} (five fields, minute hour day month weekday, such as `*/30 * * * *`, or six with seconds first)"
+                        ),
+                    );
+                    None
+                }
+            }
+        }
+        _ => {
+            fail(
+                "every",
+                "give one of `every` (an interval, such as `30m`) and `cron` (such as `*/30 6-20 * * 1-5`)".into(),
+            );
+            None
+        }
+    }
+}
+
+fn http(raw: &RawSource, timeout: Duration, fail: &mut impl FnMut(&str, String)) -> Option<Http> {
     let method = match raw
         .method
         .as_deref()
@@ -379,13 +688,26 @@ fn compile(
             None
         }
     };
-    let probe = raw.url.replace("{cursor}", "");
-    match reqwest::Url::parse(&probe) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => {}
-        Ok(url) => fail("url", format!("scheme `{}`: http or https", url.scheme())),
-        Err(e) => fail("url", format!("`{}`: {e}", raw.url)),
+    let url = raw.url.clone().or_else(|| {
+        fail(
+            "url",
+            "the URL of the first page (`{cursor}` is replaced by the cursor)".into(),
+        );
+        None
+    });
+    if let Some(url) = &url {
+        let probe = url.replace("{cursor}", "");
+        match reqwest::Url::parse(&probe) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {}
+            Ok(parsed) => fail(
+                "url",
+                format!("scheme `{}`: http or https", parsed.scheme()),
+            ),
+            Err(e) => fail("url", format!("`{url}`: {e}")),
+        }
     }
-    for (header, value) in &raw.headers {
+    let headers = raw.headers.clone().unwrap_or_default();
+    for (header, value) in &headers {
         if reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err()
             || reqwest::header::HeaderValue::from_str(value).is_err()
         {
@@ -395,14 +717,20 @@ fn compile(
             );
         }
     }
-    let items = path(&raw.items, "items", &mut fail);
-    let timeout = match raw.timeout.as_deref().map(duration).transpose() {
-        Ok(t) => t.unwrap_or(Duration::from_secs(30)),
-        Err(e) => {
-            fail("timeout", e);
-            Duration::ZERO
-        }
-    };
+    let items_text = raw.items.clone().or_else(|| {
+        fail(
+            "items",
+            "the JSONPath of a page's items, such as `$.data[*]`".into(),
+        );
+        None
+    });
+    let items = items_text
+        .as_deref()
+        .and_then(|text| path(text, "items", fail));
+    let item_id = raw
+        .item_id
+        .as_deref()
+        .and_then(|text| path(text, "item_id", fail));
     let max_pages = raw.max_pages.unwrap_or(100);
     if max_pages == 0 {
         fail("max_pages", "a run fetches at least one page".into());
@@ -411,25 +739,25 @@ fn compile(
     if !(1..=10).contains(&attempts) {
         fail("attempts", "1 to 10 tries per page".into());
     }
-    let auth = raw.auth.as_ref().and_then(|a| auth(a, &mut fail));
+    let auth = raw.auth.as_ref().and_then(|a| auth(a, fail));
     let cursor = raw.cursor.as_ref().and_then(|c| {
-        let field = path(&c.field, "cursor.field", &mut fail)?;
+        let field = path(&c.field, "cursor.field", fail)?;
         Some(Cursor {
             field,
             field_text: c.field.clone(),
             initial: c.initial.clone(),
         })
     });
-    if raw.url.contains("{cursor}") && cursor.is_none() {
+    if url.as_deref().is_some_and(|u| u.contains("{cursor}")) && cursor.is_none() {
         fail(
             "url",
             "`{cursor}` needs a `[source.cursor]` saying which item field it is".into(),
         );
     }
     let next = raw.next.as_ref().and_then(|n| match (&n.link, &n.param, &n.from) {
-        (Some(link), None, None) => path(link, "next.link", &mut fail).map(Next::Link),
+        (Some(link), None, None) => path(link, "next.link", fail).map(Next::Link),
         (None, Some(param), Some(from)) if !param.is_empty() => {
-            path(from, "next.from", &mut fail).map(|from| Next::Param {
+            path(from, "next.from", fail).map(|from| Next::Param {
                 name: param.clone(),
                 from,
             })
@@ -442,55 +770,225 @@ fn compile(
             None
         }
     });
-    if !ok {
-        return None;
-    }
-    Some(Definition {
-        name: raw.name.clone(),
-        business: business?,
-        every: every?,
-        jitter,
-        http: Http {
-            method: method?,
-            url: raw.url.clone(),
-            headers: raw
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            auth,
-            items: items?,
-            items_text: raw.items.clone(),
-            cursor,
-            next,
-            timeout,
-            max_pages,
-            attempts,
-        },
-        file: file.to_string(),
+    Some(Http {
+        method: method?,
+        url: url?,
+        headers: headers.into_iter().collect(),
+        auth,
+        items: items?,
+        items_text: items_text?,
+        cursor,
+        item_id,
+        next,
+        timeout,
+        max_pages,
+        attempts,
     })
 }
 
-fn auth(raw: &RawAuth, fail: &mut impl FnMut(&str, String)) -> Option<Auth> {
-    // One of `{what}_env` and `{what}_file`.
-    let secret = |env: &Option<String>,
-                  file: &Option<String>,
-                  what: &str,
-                  fail: &mut dyn FnMut(&str, String)| {
-        match (env, file) {
-            (Some(name), None) if !name.is_empty() => Some(Secret::Env(name.clone())),
-            (None, Some(path)) if !path.is_empty() => Some(Secret::File(path.into())),
-            _ => {
+fn files(raw: &RawSource, fail: &mut impl FnMut(&str, String)) -> Option<Files> {
+    let path = raw.path.clone().filter(|p| !p.is_empty()).or_else(|| {
+        fail("path", "the directory the files are taken from".into());
+        None
+    });
+    let pattern = raw.files.clone().unwrap_or_else(|| "*".into());
+    if pattern.is_empty() || pattern.contains('/') {
+        fail(
+            "files",
+            "a file name pattern with `*` and `?`, such as `*.csv` (no directories)".into(),
+        );
+    }
+    if let Some(content_type) = &raw.content_type
+        && reqwest::header::HeaderValue::from_str(content_type).is_err()
+    {
+        fail("content_type", "not a valid Content-Type".into());
+    }
+    let complete = match (&raw.marker, &raw.settle) {
+        (Some(_), Some(_)) => {
+            fail(
+                "marker",
+                "give `marker` (a file that says another is complete) or `settle` (how long a file's size stays the same), not both".into(),
+            );
+            None
+        }
+        (Some(marker), None) => {
+            if marker.is_empty() || marker.contains('/') {
                 fail(
-                    &format!("auth.{what}_env"),
+                    "marker",
+                    "the suffix of the marker file, such as `.done`".into(),
+                );
+            }
+            Some(Complete::Marker(marker.clone()))
+        }
+        (None, settle) => match settle.as_deref().map(duration).transpose() {
+            Ok(d) => Some(Complete::Stable(d.unwrap_or(Duration::from_secs(2)))),
+            Err(e) => {
+                fail("settle", e);
+                None
+            }
+        },
+    };
+    let after = match raw.after.as_deref().unwrap_or("move") {
+        "move" => {
+            let processed = raw.processed.clone().unwrap_or_else(|| "processed".into());
+            let failed = raw.failed.clone().unwrap_or_else(|| "failed".into());
+            for (key, dir) in [("processed", &processed), ("failed", &failed)] {
+                if dir.is_empty() || dir.split('/').any(|part| part == "..") {
+                    fail(
+                        key,
+                        "a directory, relative to `path` or absolute, without `..`".into(),
+                    );
+                }
+            }
+            Some(After::Move { processed, failed })
+        }
+        "delete" => {
+            for (key, given) in [
+                ("processed", raw.processed.is_some()),
+                ("failed", raw.failed.is_some()),
+            ] {
+                if given {
+                    fail(
+                        key,
+                        "files are deleted (`after = \"delete\"`), so they are not moved anywhere"
+                            .into(),
+                    );
+                }
+            }
+            Some(After::Delete)
+        }
+        other => {
+            fail(
+                "after",
+                format!(
+                    "`{other}`: move (into `processed` or `failed`, with an acknowledgement) or delete"
+                ),
+            );
+            None
+        }
+    };
+    let max_files = raw.max_files.unwrap_or(100);
+    if max_files == 0 {
+        fail("max_files", "a run takes at least one file".into());
+    }
+    Some(Files {
+        path: path?,
+        pattern,
+        content_type: raw.content_type.clone(),
+        complete: complete?,
+        after: after?,
+        max_files,
+    })
+}
+
+fn sftp(raw: &RawSource, timeout: Duration, fail: &mut impl FnMut(&str, String)) -> Option<Sftp> {
+    let files = files(raw, fail);
+    let host = raw.host.clone().filter(|h| !h.is_empty()).or_else(|| {
+        fail("host", "the SFTP server's host name or address".into());
+        None
+    });
+    let user = raw.user.clone().filter(|u| !u.is_empty()).or_else(|| {
+        fail("user", "the user to log in as".into());
+        None
+    });
+    let host_key = match &raw.host_key {
+        Some(key) if key.starts_with("SHA256:") => Some(key.clone()),
+        Some(key) => match russh::keys::PublicKey::from_openssh(key) {
+            Ok(_) => Some(key.clone()),
+            Err(e) => {
+                fail(
+                    "host_key",
                     format!(
-                        "give one of `{what}_env` (the environment variable holding the {what}) and `{what}_file` (a file holding it)"
+                        "not an OpenSSH public key (`ssh-ed25519 AAAA…`) or fingerprint (`SHA256:…`): {e}"
                     ),
                 );
                 None
             }
+        },
+        None => {
+            fail(
+                "host_key",
+                "the server's public key (a line of `ssh-keyscan`, without the host) or its SHA256 fingerprint: freightgate logs in only to the server it expects".into(),
+            );
+            None
         }
     };
+    let auth = match &raw.auth {
+        Some(a) => sftp_auth(a, fail),
+        None => {
+            fail(
+                "auth",
+                "how to log in: `{ kind = \"key\", key_file = … }` or `{ kind = \"password\", password_env = … }`".into(),
+            );
+            None
+        }
+    };
+    Some(Sftp {
+        host: host?,
+        port: raw.port.unwrap_or(22),
+        user: user?,
+        auth: auth?,
+        host_key: host_key?,
+        timeout,
+        files: files?,
+    })
+}
+
+fn sftp_auth(raw: &RawAuth, fail: &mut impl FnMut(&str, String)) -> Option<SftpAuth> {
+    match raw.kind.as_str() {
+        "key" => {
+            let file = raw.key_file.clone().filter(|f| !f.is_empty()).or_else(|| {
+                fail(
+                    "auth.key_file",
+                    "the OpenSSH private key file to log in with".into(),
+                );
+                None
+            });
+            let passphrase = match (&raw.passphrase_env, &raw.passphrase_file) {
+                (None, None) => None,
+                (env, file) => secret(env, file, "passphrase", fail),
+            };
+            Some(SftpAuth::Key {
+                file: file?.into(),
+                passphrase,
+            })
+        }
+        "password" => {
+            secret(&raw.password_env, &raw.password_file, "password", fail).map(SftpAuth::Password)
+        }
+        other => {
+            fail(
+                "auth.kind",
+                format!("`{other}`: an SFTP source logs in with a key or a password"),
+            );
+            None
+        }
+    }
+}
+
+/// One of `{what}_env` and `{what}_file`.
+fn secret(
+    env: &Option<String>,
+    file: &Option<String>,
+    what: &str,
+    fail: &mut dyn FnMut(&str, String),
+) -> Option<Secret> {
+    match (env, file) {
+        (Some(name), None) if !name.is_empty() => Some(Secret::Env(name.clone())),
+        (None, Some(path)) if !path.is_empty() => Some(Secret::File(path.into())),
+        _ => {
+            fail(
+                &format!("auth.{what}_env"),
+                format!(
+                    "give one of `{what}_env` (the environment variable holding the {what}) and `{what}_file` (a file holding it)"
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn auth(raw: &RawAuth, fail: &mut impl FnMut(&str, String)) -> Option<Auth> {
     match raw.kind.as_str() {
         "bearer" => Some(Auth::Bearer {
             token: secret(&raw.token_env, &raw.token_file, "token", fail)?,
@@ -590,12 +1088,13 @@ next = { param = "page_token", from = "$.next_page_token" }
     fn a_source_loads_with_its_defaults() {
         let defs = load(GOOD).unwrap();
         let source = &defs.sources[0];
-        assert_eq!(source.every, Duration::from_secs(1800));
-        assert_eq!(source.http.timeout, Duration::from_secs(30));
-        assert_eq!(source.http.max_pages, 100);
-        assert!(matches!(source.http.next, Some(Next::Param { .. })));
+        let http = source.as_http().unwrap().http;
+        assert!(matches!(source.schedule, Schedule::Every(d) if d == Duration::from_secs(1800)));
+        assert_eq!(http.timeout, Duration::from_secs(30));
+        assert_eq!(http.max_pages, 100);
+        assert!(matches!(http.next, Some(Next::Param { .. })));
         assert_eq!(
-            source.http.auth,
+            http.auth,
             Some(Auth::Bearer {
                 token: Secret::Env("PALLETNET_TOKEN".into())
             })
@@ -606,12 +1105,11 @@ next = { param = "page_token", from = "$.next_page_token" }
     fn every_problem_names_its_file_line_source_and_key() {
         let bad = GOOD
             .replace("every = \"30m\"", "every = \"0s\"")
-            .replace("kind = \"http\"", "kind = \"ftp\"")
             .replace("$.consignments[*]", "consignments")
             .replace("token_env = \"PALLETNET_TOKEN\"", "token_env = \"\"");
         let problems = load(&bad).unwrap_err();
         let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        for key in ["every", "kind", "items", "auth.token_env"] {
+        for key in ["every", "items", "auth.token_env"] {
             assert!(
                 text.iter().any(|t| t
                     .starts_with("test.toml:2: source 'palletnet-consignments': ")
@@ -619,6 +1117,8 @@ next = { param = "page_token", from = "$.next_page_token" }
                 "{key}: {text:?}"
             );
         }
+        let ftp = GOOD.replace("kind = \"http\"", "kind = \"ftp\"");
+        assert_eq!(load(&ftp).unwrap_err()[0].key.as_deref(), Some("kind"));
         let twice = format!("{GOOD}{GOOD}");
         let problems = load(&twice).unwrap_err();
         assert!(
@@ -651,8 +1151,110 @@ next = { param = "page_token", from = "$.next_page_token" }
         );
         let source = &load(&oauth).unwrap().sources[0];
         assert!(matches!(
-            &source.http.auth,
+            &source.as_http().unwrap().http.auth,
             Some(Auth::OAuth2 { client_secret: Secret::File(path), .. }) if path.to_str() == Some("/run/secret")
         ));
+    }
+
+    const FOLDER: &str = r#"
+[[source]]
+name = "drop"
+business = "northwind"
+kind = "folder"
+cron = "*/30 6-20 * * 1-5"
+timezone = "Europe/Amsterdam"
+path = "/srv/drop"
+files = "*.csv"
+"#;
+
+    #[test]
+    fn a_folder_source_has_defaults_and_a_cron_schedule_in_its_zone() {
+        let defs = load(FOLDER).unwrap();
+        let source = &defs.sources[0];
+        let Kind::Folder(files) = &source.kind else {
+            panic!("a folder: {:?}", source.kind);
+        };
+        assert_eq!(files.complete, Complete::Stable(Duration::from_secs(2)));
+        assert_eq!(
+            files.after,
+            After::Move {
+                processed: "processed".into(),
+                failed: "failed".into()
+            }
+        );
+        assert_eq!(files.max_files, 100);
+        // Friday 2026-12-04 20:45 in Amsterdam (19:45 UTC): next is Monday 06:00
+        // there, 05:00 UTC.
+        let after = chrono::DateTime::parse_from_rfc3339("2026-12-04T19:45:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            source.schedule.next_after(after).to_rfc3339(),
+            "2026-12-07T05:00:00+00:00"
+        );
+        assert_eq!(
+            source.schedule.describe(),
+            "cron */30 6-20 * * 1-5 (Europe/Amsterdam)"
+        );
+    }
+
+    #[test]
+    fn settings_of_another_kind_and_bad_schedules_are_named() {
+        let problems = load(&FOLDER.replace(
+            "files = \"*.csv\"",
+            "files = \"*.csv\"\nurl = \"https://x.example/\"\nhost = \"sftp.example\"",
+        ))
+        .unwrap_err();
+        let keys: Vec<&str> = problems.iter().filter_map(|p| p.key.as_deref()).collect();
+        assert_eq!(keys, ["url", "host"], "{problems:?}");
+        assert!(problems[0].message.contains("a setting of http sources"));
+
+        let problems = load(&FOLDER.replace("*/30 6-20 * * 1-5", "every half hour")).unwrap_err();
+        assert_eq!(problems[0].key.as_deref(), Some("cron"), "{problems:?}");
+        let problems = load(&FOLDER.replace("Europe/Amsterdam", "Mars/Olympus")).unwrap_err();
+        assert_eq!(problems[0].key.as_deref(), Some("timezone"), "{problems:?}");
+        let both = FOLDER.replace("kind = \"folder\"", "kind = \"folder\"\nevery = \"5m\"");
+        assert_eq!(load(&both).unwrap_err()[0].key.as_deref(), Some("every"));
+        let marker_and_settle = FOLDER.replace(
+            "files = \"*.csv\"",
+            "files = \"*.csv\"\nmarker = \".done\"\nsettle = \"5s\"",
+        );
+        assert_eq!(
+            load(&marker_and_settle).unwrap_err()[0].key.as_deref(),
+            Some("marker")
+        );
+    }
+
+    #[test]
+    fn an_sftp_source_needs_a_pinned_host_key_and_a_way_to_log_in() {
+        let sftp = r#"
+[[source]]
+name = "partner-out"
+business = "northwind"
+kind = "sftp"
+every = "15m"
+host = "sftp.partner.example"
+user = "northwind"
+path = "/out"
+"#;
+        let problems = load(sftp).unwrap_err();
+        let keys: Vec<&str> = problems.iter().filter_map(|p| p.key.as_deref()).collect();
+        assert_eq!(keys, ["host_key", "auth"], "{problems:?}");
+        let good = format!(
+            "{sftp}host_key = \"SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s\"\nauth = {{ kind = \"key\", key_file = \"/run/secrets/id_ed25519\" }}\nafter = \"delete\"\n"
+        );
+        let source = &load(&good).unwrap().sources[0];
+        let Kind::Sftp(sftp) = &source.kind else {
+            panic!("sftp: {:?}", source.kind);
+        };
+        assert_eq!((sftp.port, sftp.files.after.clone()), (22, After::Delete));
+        let bad_key = good.replace(
+            "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
+            "ssh-ed25519 not-base64",
+        );
+        assert_eq!(
+            load(&bad_key).unwrap_err()[0].key.as_deref(),
+            Some("host_key")
+        );
     }
 }

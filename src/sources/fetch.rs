@@ -6,20 +6,46 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::definition::{Auth, Definition, Next};
+use super::definition::{Auth, HttpSource, Next};
 use crate::rules::path::{JsonPathExpr, Scope as PathScope};
 
 /// A page's items.
-pub(crate) fn items(source: &Definition, page: &Value) -> Vec<Value> {
+pub(crate) fn items(source: &HttpSource<'_>, page: &Value) -> Vec<Value> {
     select(&source.http.items, page)
         .into_iter()
         .cloned()
         .collect()
 }
 
+/// An item's key (its declared id, or its digest when the source declares none or
+/// the item has none) and the digest of its content.
+pub(crate) fn identify(source: &HttpSource<'_>, item: &Value) -> (String, String) {
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(
+        serde_json::to_vec(item).unwrap_or_default(),
+    ));
+    let id = source
+        .http
+        .item_id
+        .as_ref()
+        .and_then(|path| select(path, item).first().copied())
+        .filter(|v| !v.is_null())
+        .map(as_cursor)
+        .filter(|id| !id.is_empty());
+    let key = match id {
+        Some(id) if id.len() <= 200 => format!("id:{id}"),
+        Some(id) => format!(
+            "id-sha256:{}",
+            hex::encode(sha2::Sha256::digest(id.as_bytes()))
+        ),
+        None => format!("sha256:{digest}"),
+    };
+    (key, digest)
+}
+
 /// The highest cursor among `items` and `high`.
 pub(crate) fn high_water(
-    source: &Definition,
+    source: &HttpSource<'_>,
     items: &[Value],
     mut high: Option<String>,
 ) -> Option<String> {
@@ -39,7 +65,7 @@ pub(crate) fn high_water(
 
 /// The first page's URL: the template with the cursor, percent-encoded.
 pub(crate) fn first_url(
-    source: &Definition,
+    source: &HttpSource<'_>,
     cursor: Option<&str>,
 ) -> std::result::Result<reqwest::Url, String> {
     let text = source
@@ -64,7 +90,7 @@ fn percent_encode(text: &str) -> String {
 
 /// The next page's URL, if the page names one.
 pub(crate) fn next_url(
-    source: &Definition,
+    source: &HttpSource<'_>,
     first: &reqwest::Url,
     current: &reqwest::Url,
     page: &Value,
@@ -105,7 +131,7 @@ pub(crate) fn next_url(
 pub(crate) async fn fetch(
     client: &reqwest::Client,
     tokens: &Tokens,
-    source: &Definition,
+    source: &HttpSource<'_>,
     url: &reqwest::Url,
 ) -> std::result::Result<Value, String> {
     let http = &source.http;
@@ -130,7 +156,7 @@ pub(crate) async fn fetch(
         // one more try with a new one.
         if status.as_u16() == 401 && matches!(http.auth, Some(Auth::OAuth2 { .. })) && !fresh_token
         {
-            tokens.forget(&source.name).await;
+            tokens.forget(source.name).await;
             fresh_token = true;
             attempt -= 1;
             continue;
@@ -167,7 +193,7 @@ async fn authorize(
     request: reqwest::RequestBuilder,
     client: &reqwest::Client,
     tokens: &Tokens,
-    source: &Definition,
+    source: &HttpSource<'_>,
 ) -> std::result::Result<reqwest::RequestBuilder, String> {
     let read = |secret: &super::definition::Secret| {
         secret
@@ -213,14 +239,14 @@ impl Tokens {
     async fn get(
         &self,
         client: &reqwest::Client,
-        source: &Definition,
+        source: &HttpSource<'_>,
         token_url: &str,
         client_id: &str,
         client_secret: &str,
         scope: Option<&str>,
     ) -> std::result::Result<String, String> {
         let mut cache = self.0.lock().await;
-        if let Some((token, until)) = cache.get(&source.name)
+        if let Some((token, until)) = cache.get(source.name)
             && Instant::now() < *until
         {
             return Ok(token.clone());
@@ -259,7 +285,7 @@ impl Tokens {
             .as_u64()
             .map_or(Duration::from_secs(24 * 3600), Duration::from_secs);
         let until = Instant::now() + life - (life / 10).min(Duration::from_secs(60));
-        cache.insert(source.name.clone(), (token.to_string(), until));
+        cache.insert(source.name.to_string(), (token.to_string(), until));
         Ok(token.to_string())
     }
 
@@ -288,7 +314,7 @@ fn redact(url: &reqwest::Url) -> String {
     shown.to_string()
 }
 
-fn fetch_error(source: &Definition, detail: String) -> String {
+fn fetch_error(source: &HttpSource<'_>, detail: String) -> String {
     format!("source `{}`: {detail}", source.name)
 }
 

@@ -8,6 +8,7 @@
 
 pub(crate) mod definition;
 pub(crate) mod fetch;
+pub(crate) mod files;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -112,19 +113,25 @@ impl Registry {
                 }
             )
         })?;
+        let Some(http) = source.as_http() else {
+            return Err(format!(
+                "`{name}` is a {} source: its files are tested as payloads, with `freightgate rules test`",
+                source.kind.as_str()
+            ));
+        };
         let text = std::fs::read_to_string(page)
             .map_err(|e| format!("cannot read {}: {e}", page.display()))?;
         let value = crate::rules::formats::strict_json(&text)
             .map_err(|e| format!("{} is not JSON: {e}", page.display()))?;
-        let items = fetch::items(&source, &value);
-        let initial = source.http.cursor.as_ref().and_then(|c| c.initial.clone());
-        let cursor = fetch::high_water(&source, &items, initial.clone());
-        let first = fetch::first_url(&source, initial.as_deref())?;
-        let next = fetch::next_url(&source, &first, &first, &value)?.map(|u| u.to_string());
+        let items = fetch::items(&http, &value);
+        let initial = source.initial_cursor();
+        let cursor = fetch::high_water(&http, &items, initial.clone());
+        let first = fetch::first_url(&http, initial.as_deref())?;
+        let next = fetch::next_url(&http, &first, &first, &value)?.map(|u| u.to_string());
         Ok((
             source.business.to_string(),
             PageReport {
-                items_path: source.http.items_text.clone(),
+                items_path: http.http.items_text.clone(),
                 items,
                 cursor,
                 next,
@@ -136,7 +143,32 @@ impl Registry {
     pub fn credential_warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
         for source in &self.sources {
-            let secrets = match &source.http.auth {
+            let auth = match &source.kind {
+                definition::Kind::Http(http) => http.auth.as_ref(),
+                definition::Kind::Folder(_) => None,
+                definition::Kind::Sftp(sftp) => {
+                    let secrets = match &sftp.auth {
+                        definition::SftpAuth::Key { passphrase, .. } => passphrase.iter().collect(),
+                        definition::SftpAuth::Password(password) => vec![password],
+                    };
+                    if let definition::SftpAuth::Key { file, .. } = &sftp.auth
+                        && !file.is_file()
+                    {
+                        out.push(format!(
+                            "source '{}': the key file {} cannot be read",
+                            source.name,
+                            file.display()
+                        ));
+                    }
+                    for secret in secrets {
+                        if let Err(e) = secret.read() {
+                            out.push(format!("source '{}': {e}", source.name));
+                        }
+                    }
+                    None
+                }
+            };
+            let secrets = match auth {
                 None => vec![],
                 Some(definition::Auth::Bearer { token }) => vec![token],
                 Some(definition::Auth::Basic { user, password }) => vec![user, password],
@@ -187,12 +219,14 @@ pub struct Summary {
     pub name: String,
     /// The business the pulled items belong to.
     pub business: String,
+    /// `http`, `folder` or `sftp`.
     pub kind: &'static str,
-    /// The interval between runs, e.g. `30m`.
+    /// When it runs: the interval between runs (`30m`), or `cron EXPRESSION (ZONE)`.
     pub every: String,
-    /// The first page's URL template, without its query string.
+    /// Where it pulls from: the first page's URL template without its query string,
+    /// the folder's path, or `sftp://user@host:port/path`.
     pub url: String,
-    /// The JSONPath of a page's items.
+    /// The JSONPath of a page's items (HTTP), or the pattern of the file names taken.
     pub items: String,
     /// The JSONPath of the item field the cursor is the highest value of.
     pub cursor_field: Option<String>,
@@ -203,21 +237,33 @@ pub struct Summary {
 impl Summary {
     /// What `source` is, as listed.
     pub(crate) fn of(source: &Definition) -> Self {
-        let url = source
-            .http
-            .url
-            .split('?')
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let (url, items, cursor_field) = match &source.kind {
+            definition::Kind::Http(http) => (
+                http.url.split('?').next().unwrap_or_default().to_string(),
+                http.items_text.clone(),
+                http.cursor.as_ref().map(|c| c.field_text.clone()),
+            ),
+            definition::Kind::Folder(files) => (files.path.clone(), files.pattern.clone(), None),
+            definition::Kind::Sftp(sftp) => (
+                format!(
+                    "sftp://{}@{}:{}/{}",
+                    sftp.user,
+                    sftp.host,
+                    sftp.port,
+                    sftp.files.path.trim_start_matches('/')
+                ),
+                sftp.files.pattern.clone(),
+                None,
+            ),
+        };
         Summary {
             name: source.name.clone(),
             business: source.business.to_string(),
-            kind: "http",
-            every: humantime::format_duration(source.every).to_string(),
+            kind: source.kind.as_str(),
+            every: source.schedule.describe(),
             url,
-            items: source.http.items_text.clone(),
-            cursor_field: source.http.cursor.as_ref().map(|c| c.field_text.clone()),
+            items,
+            cursor_field,
             file: source.file.clone(),
         }
     }

@@ -8,7 +8,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::entities::{source_run, source_state};
+use super::entities::{source_item, source_run, source_state};
 use super::gate::Write;
 use crate::error::{Error, Result};
 
@@ -65,6 +65,49 @@ pub async fn advance(db: &impl Write, name: &str, cursor: &str) -> Result<()> {
         .exec(db)
         .await
         .map_err(Error::from_db_err)?;
+    Ok(())
+}
+
+/// The digests stored for the items of `name` with these keys, by key.
+pub async fn digests(
+    db: &impl ConnectionTrait,
+    name: &str,
+    keys: &[&str],
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    // Within the bind-parameter limits of both databases.
+    for chunk in keys.chunks(500) {
+        let rows = source_item::Entity::find()
+            .filter(source_item::Column::Source.eq(name))
+            .filter(source_item::Column::ItemKey.is_in(chunk.iter().copied()))
+            .all(db)
+            .await
+            .map_err(Error::from_db_err)?;
+        out.extend(rows.into_iter().map(|r| (r.item_key, r.digest)));
+    }
+    Ok(out)
+}
+
+/// Records that items of `name` were stored with these (key, digest) pairs.
+pub async fn remember(db: &impl Write, name: &str, seen: &[(&str, &str)]) -> Result<()> {
+    let now = Utc::now();
+    for chunk in seen.chunks(200) {
+        let rows = chunk.iter().map(|(key, digest)| source_item::ActiveModel {
+            source: Set(name.to_string()),
+            item_key: Set((*key).to_string()),
+            digest: Set((*digest).to_string()),
+            seen_at: Set(now),
+        });
+        source_item::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([source_item::Column::Source, source_item::Column::ItemKey])
+                    .update_columns([source_item::Column::Digest, source_item::Column::SeenAt])
+                    .to_owned(),
+            )
+            .exec(db)
+            .await
+            .map_err(Error::from_db_err)?;
+    }
     Ok(())
 }
 
@@ -147,6 +190,7 @@ pub async fn start_run(
         created: Set(0),
         updated: Set(0),
         rejected: Set(0),
+        unchanged: Set(0),
         cursor_before: Set(cursor.clone()),
         cursor_after: Set(cursor),
         error: Set(None),
@@ -168,6 +212,7 @@ pub async fn save_run(db: &impl Write, run: &source_run::Model) -> Result<()> {
         source_run::Column::Created,
         source_run::Column::Updated,
         source_run::Column::Rejected,
+        source_run::Column::Unchanged,
         source_run::Column::CursorAfter,
         source_run::Column::Error,
     ] {

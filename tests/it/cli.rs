@@ -351,7 +351,7 @@ fn sources_check_describes_each_source_warns_of_unreadable_credentials_and_fails
     let text = stdout(&output);
     assert!(output.status.success(), "{text}");
     assert!(
-        text.contains("source 'partner-orders' (partner.toml): business northwind, every 30m, https://partner.example/v1/orders, items $.orders[*], cursor $.changed_at"),
+        text.contains("source 'partner-orders' (partner.toml): http, business northwind, every 30m, https://partner.example/v1/orders, items $.orders[*], cursor $.changed_at"),
         "{text}"
     );
     assert!(

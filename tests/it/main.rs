@@ -24,6 +24,7 @@ mod rules;
 mod secrets;
 mod shipment_orders;
 mod sources;
+mod sources_files;
 mod status;
 mod store;
 mod support;

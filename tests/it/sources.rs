@@ -357,6 +357,97 @@ async fn pulled_consignments_are_stored_once_with_edits_and_cancellations_and_th
 }
 
 #[tokio::test]
+async fn an_item_pulled_again_unchanged_is_left_alone_and_a_changed_one_is_an_update() {
+    let partner = Arc::new(Partner::default());
+    *partner.consignments.lock().await = (1..=3)
+        .map(|n| consignment(n, "2026-12-05T08:00:00Z"))
+        .collect();
+    let base = simulator(partner.clone()).await;
+    let dirs = directories(&base, "1h");
+    // No cursor: every run pulls every consignment, told apart by tracking number.
+    std::fs::write(
+        dirs.path().join("sources/palletnet.toml"),
+        format!(
+            r#"
+[[source]]
+name = "palletnet-consignments"
+business = "palletnet"
+kind = "http"
+every = "1h"
+url = "{base}/v1/consignments"
+items = "$.consignments[*]"
+item_id = "$.tracking_number"
+auth = {{ kind = "bearer", token_file = "{}" }}
+next = {{ param = "page_token", from = "$.next_page_token" }}
+"#,
+            dirs.path().join("token").display()
+        ),
+    )
+    .unwrap();
+    let (rules, sources) = (dirs.path().join("rules"), dirs.path().join("sources"));
+    let app = TestApp::spawn_with(|c| {
+        c.rules_dir = rules;
+        c.sources_dir = sources;
+        c.sources_scheduler = false;
+    })
+    .await;
+    let key = app.key("palletnet", &[Scope::Ingest, Scope::Read]).await;
+    let payloads = async || {
+        app.get_json("/v1/ingest?source=pull", &key).await["items"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let counts = |run: &Value| {
+        (
+            run["items"].as_i64(),
+            run["created"].as_i64(),
+            run["updated"].as_i64(),
+            run["unchanged"].as_i64(),
+        )
+    };
+    let first = run(&app, &key).await;
+    assert_eq!(
+        counts(&first),
+        (Some(3), Some(3), Some(0), Some(0)),
+        "{first}"
+    );
+    assert_eq!(payloads().await, 2, "two pages, two payloads");
+
+    let again = run(&app, &key).await;
+    assert_eq!(
+        counts(&again),
+        (Some(3), Some(0), Some(0), Some(3)),
+        "{again}"
+    );
+    assert_eq!(payloads().await, 2, "nothing stored for unchanged items");
+
+    partner.consignments.lock().await[1]["customer"] = json!("CUST-2-NEW");
+    let edited = run(&app, &key).await;
+    assert_eq!(
+        counts(&edited),
+        (Some(3), Some(0), Some(1), Some(2)),
+        "{edited}"
+    );
+    assert_eq!(payloads().await, 3);
+    assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 3);
+    let graphql: Value = app
+        .post_json(
+            "/graphql",
+            &key,
+            &json!({"query": "{ pullSourceRuns(name: \"palletnet-consignments\", first: 1) { unchanged updated } }"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        graphql["data"]["pullSourceRuns"][0],
+        json!({"unchanged": 2, "updated": 1}),
+        "{graphql}"
+    );
+}
+
+#[tokio::test]
 async fn a_source_runs_on_its_schedule_and_pause_stops_it() {
     let partner = Arc::new(Partner::default());
     *partner.consignments.lock().await = vec![consignment(1, "2026-12-05T08:01:00Z")];

@@ -597,6 +597,26 @@ fn json(text: &str) -> Result<Vec<Document>, ReadError> {
     })
 }
 
+/// The Content-Type a file is read as, by its name's extension (`.edi` by whether it
+/// starts as X12 or EDIFACT); JSON when the extension says nothing.
+pub fn content_type_of(name: &str, bytes: &[u8]) -> &'static str {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .unwrap_or_default();
+    let x12 = bytes.trim_ascii_start().starts_with(b"ISA");
+    match ext.as_str() {
+        "ndjson" | "jsonl" => "application/x-ndjson",
+        "csv" => "text/csv",
+        "xml" => "application/xml",
+        "x12" => "application/EDI-X12",
+        "edi" if x12 => "application/EDI-X12",
+        "edi" | "edifact" => "application/EDIFACT",
+        "txt" | "dat" => "text/plain",
+        _ => "application/json",
+    }
+}
+
 /// Parses JSON, refusing an object that names a key twice: parsers disagree on which
 /// of the two wins, so such a document has no one meaning to act on.
 pub fn strict_json(text: &str) -> serde_json::Result<Value> {

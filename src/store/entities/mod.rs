@@ -20,6 +20,7 @@ pub mod pallet_order;
 pub mod reference;
 pub mod shipment;
 pub mod shipment_status_event;
+pub mod source_item;
 pub mod source_run;
 pub mod source_state;
 pub mod webhook_endpoint;

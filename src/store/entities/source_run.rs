@@ -20,6 +20,8 @@ pub struct Model {
     pub created: i32,
     pub updated: i32,
     pub rejected: i32,
+    /// Items (or files) pulled again as they were stored before: left alone.
+    pub unchanged: i32,
     #[sea_orm(column_type = "Text", nullable)]
     pub cursor_before: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]

@@ -18,6 +18,7 @@ mod m20261205_000013_replay_keeps_attempts;
 mod m20261205_000014_cancel_reason_and_exception_time;
 mod m20261205_000015_shipment_measures;
 mod m20261205_000016_sources;
+mod m20261206_000017_source_items;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_cancel_reason_and_exception_time::Migration),
             Box::new(m20261205_000015_shipment_measures::Migration),
             Box::new(m20261205_000016_sources::Migration),
+            Box::new(m20261206_000017_source_items::Migration),
         ]
     }
 }
