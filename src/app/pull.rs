@@ -189,7 +189,7 @@ async fn pages(
     for _ in 0..http.http.max_pages {
         let page = fetch::fetch(&app.sources.client, app.sources.tokens(), &http, &url).await?;
         let items = fetch::items(&http, &page);
-        let next = fetch::next_url(&http, &first, &url, &page)?;
+        let next = fetch::next_url(&http, &first, &url, &page, items.len())?;
         if lost.load(Ordering::SeqCst) {
             return Err(lost_lease());
         }

@@ -296,6 +296,12 @@ pub(crate) enum Next {
     Link(JsonPathExpr),
     /// A value in the page set as a query parameter of the first page's URL.
     Param { name: String, from: JsonPathExpr },
+    /// Page numbers: the query parameter counts up from `first` (the page the first
+    /// URL answers) until a page has no items.
+    Page { name: String, first: u64 },
+    /// Offsets: the query parameter counts the items fetched so far, until a page
+    /// has no items.
+    Offset { name: String },
 }
 
 #[derive(Debug, Deserialize)]
@@ -422,6 +428,9 @@ struct RawNext {
     link: Option<String>,
     param: Option<String>,
     from: Option<String>,
+    page: Option<String>,
+    first: Option<u64>,
+    offset: Option<String>,
 }
 
 /// Shortest `every` a source may have.
@@ -754,20 +763,56 @@ fn http(raw: &RawSource, timeout: Duration, fail: &mut impl FnMut(&str, String))
             "`{cursor}` needs a `[source.cursor]` saying which item field it is".into(),
         );
     }
-    let next = raw.next.as_ref().and_then(|n| match (&n.link, &n.param, &n.from) {
-        (Some(link), None, None) => path(link, "next.link", fail).map(Next::Link),
-        (None, Some(param), Some(from)) if !param.is_empty() => {
-            path(from, "next.from", fail).map(|from| Next::Param {
-                name: param.clone(),
-                from,
-            })
-        }
-        _ => {
+    let next = raw.next.as_ref().and_then(|n| {
+        let given = [
+            n.link.is_some(),
+            n.param.is_some() || n.from.is_some(),
+            n.page.is_some() || n.first.is_some(),
+            n.offset.is_some(),
+        ];
+        if given.iter().filter(|g| **g).count() != 1 {
             fail(
                 "next",
-                "give `link` (a JSONPath to the next page's URL) or `param` and `from` (a query parameter and the JSONPath of its value)".into(),
+                "give one of `link` (a JSONPath to the next page's URL), `param` and `from` (a query parameter and the JSONPath of its value), `page` (a page-number parameter, with `first`, default 1) or `offset` (an offset parameter)".into(),
             );
-            None
+            return None;
+        }
+        let named = |name: &String, key: &str, fail: &mut dyn FnMut(&str, String)| {
+            if name.is_empty() {
+                fail(key, "the query parameter's name".into());
+                None
+            } else {
+                Some(name.clone())
+            }
+        };
+        if let Some(link) = &n.link {
+            return path(link, "next.link", fail).map(Next::Link);
+        }
+        if let Some(name) = &n.page {
+            return named(name, "next.page", fail).map(|name| Next::Page {
+                name,
+                first: n.first.unwrap_or(1),
+            });
+        }
+        if let Some(name) = &n.offset {
+            return named(name, "next.offset", fail).map(|name| Next::Offset { name });
+        }
+        match (&n.param, &n.from) {
+            (Some(param), Some(from)) => {
+                let name = named(param, "next.param", fail);
+                let from = path(from, "next.from", fail);
+                Some(Next::Param {
+                    name: name?,
+                    from: from?,
+                })
+            }
+            _ => {
+                fail(
+                    "next",
+                    "`param` and `from` go together: the query parameter and the JSONPath of its value in the page".into(),
+                );
+                None
+            }
         }
     });
     Some(Http {

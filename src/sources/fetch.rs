@@ -88,43 +88,57 @@ fn percent_encode(text: &str) -> String {
     out
 }
 
-/// The next page's URL, if the page names one.
+/// The next page's URL, if there is one: named by the page (`link`, `param`), or the
+/// next page number or offset after a page of `items` items.
 pub(crate) fn next_url(
     source: &HttpSource<'_>,
     first: &reqwest::Url,
     current: &reqwest::Url,
     page: &Value,
+    items: usize,
 ) -> std::result::Result<Option<reqwest::Url>, String> {
     let Some(next) = &source.http.next else {
         return Ok(None);
     };
-    let (path, param) = match next {
-        Next::Link(path) => (path, None),
-        Next::Param { name, from } => (from, Some(name)),
+    let counted = |name: &str| {
+        current
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse::<u64>().ok())
     };
-    let value = match select(path, page).first() {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(s)) if s.is_empty() => return Ok(None),
-        Some(v) => as_cursor(v),
-    };
-    Ok(Some(match param {
-        None => current
-            .join(&value)
-            .map_err(|e| fetch_error(source, format!("the next page's link `{value}`: {e}")))?,
-        Some(name) => {
-            let mut url = first.clone();
-            let kept: Vec<(String, String)> = first
-                .query_pairs()
-                .filter(|(k, _)| k != name.as_str())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            url.query_pairs_mut()
-                .clear()
-                .extend_pairs(kept)
-                .append_pair(name, &value);
-            url
+    let (name, value) = match next {
+        Next::Link(path) | Next::Param { from: path, .. } => {
+            let value = match select(path, page).first() {
+                None | Some(Value::Null) => return Ok(None),
+                Some(Value::String(s)) if s.is_empty() => return Ok(None),
+                Some(v) => as_cursor(v),
+            };
+            match next {
+                Next::Param { name, .. } => (name, value),
+                _ => {
+                    return current.join(&value).map(Some).map_err(|e| {
+                        fetch_error(source, format!("the next page's link `{value}`: {e}"))
+                    });
+                }
+            }
         }
-    }))
+        Next::Page { name, first } => (name, (counted(name).unwrap_or(*first) + 1).to_string()),
+        Next::Offset { name } => (
+            name,
+            (counted(name).unwrap_or(0) + items as u64).to_string(),
+        ),
+    };
+    let mut url = first.clone();
+    let kept: Vec<(String, String)> = first
+        .query_pairs()
+        .filter(|(k, _)| k != name.as_str())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .append_pair(name, &value);
+    Ok(Some(url))
 }
 
 /// One page, tried again on 429 and 503 as `Retry-After` says (at most a minute).
@@ -341,6 +355,56 @@ fn later(a: &str, b: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::sources::definition::load_sources;
+
+    fn next_of(next: &str) -> Vec<String> {
+        let text = format!(
+            "[[source]]\nname = \"s\"\nbusiness = \"b\"\nkind = \"http\"\nevery = \"1h\"\nurl = \"https://api.example/v1/items?depot=7\"\nitems = \"$.items[*]\"\nnext = {next}\n"
+        );
+        let defs = load_sources(&[("s.toml".into(), text)]).unwrap();
+        let source = defs.sources[0].as_http().unwrap();
+        let first = reqwest::Url::parse("https://api.example/v1/items?depot=7").unwrap();
+        let page = serde_json::json!({"items": [1, 2, 3], "next": "/v1/items?depot=7&after=x"});
+        let mut url = first.clone();
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            url = next_url(&source, &first, &url, &page, 3).unwrap().unwrap();
+            seen.push(url.to_string());
+        }
+        seen
+    }
+
+    #[test]
+    fn the_next_page_is_a_link_a_token_a_page_number_or_an_offset() {
+        assert_eq!(
+            next_of("{ page = \"page\" }"),
+            [
+                "https://api.example/v1/items?depot=7&page=2",
+                "https://api.example/v1/items?depot=7&page=3"
+            ]
+        );
+        assert_eq!(
+            next_of("{ page = \"p\", first = 0 }")[0],
+            "https://api.example/v1/items?depot=7&p=1"
+        );
+        assert_eq!(
+            next_of("{ offset = \"offset\" }"),
+            [
+                "https://api.example/v1/items?depot=7&offset=3",
+                "https://api.example/v1/items?depot=7&offset=6"
+            ]
+        );
+        assert_eq!(
+            next_of("{ link = \"$.next\" }")[0],
+            "https://api.example/v1/items?depot=7&after=x"
+        );
+        assert_eq!(
+            next_of("{ param = \"token\", from = \"$.next\" }")[0],
+            "https://api.example/v1/items?depot=7&token=%2Fv1%2Fitems%3Fdepot%3D7%26after%3Dx"
+        );
+    }
+
     #[test]
     fn cursors_compare_as_numbers_or_as_text() {
         assert!(super::later("10", "9"));

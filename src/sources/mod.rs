@@ -127,7 +127,8 @@ impl Registry {
         let initial = source.initial_cursor();
         let cursor = fetch::high_water(&http, &items, initial.clone());
         let first = fetch::first_url(&http, initial.as_deref())?;
-        let next = fetch::next_url(&http, &first, &first, &value)?.map(|u| u.to_string());
+        let next =
+            fetch::next_url(&http, &first, &first, &value, items.len())?.map(|u| u.to_string());
         Ok((
             source.business.to_string(),
             PageReport {

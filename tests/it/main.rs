@@ -25,6 +25,7 @@ mod secrets;
 mod shipment_orders;
 mod sources;
 mod sources_files;
+mod sources_shipped;
 mod status;
 mod store;
 mod support;

@@ -240,12 +240,12 @@ content_type = "text/csv"
 
 /// A real OpenSSH server on a free port of 127.0.0.1, serving SFTP
 /// (`internal-sftp`) to the current user with `client_key`; stopped when dropped.
-struct Sshd {
+pub(crate) struct Sshd {
     child: std::process::Child,
-    port: u16,
+    pub port: u16,
     /// The host's public key line (`ssh-ed25519 AAAA…`).
-    host_key: String,
-    client_key: std::path::PathBuf,
+    pub host_key: String,
+    pub client_key: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -276,7 +276,7 @@ fn keygen(path: &Path) {
 
 /// Starts sshd, or says why it cannot (`None` outside CI when OpenSSH's server is
 /// not installed; CI installs it, so there it is a failure).
-async fn sshd() -> Option<Sshd> {
+pub(crate) async fn sshd() -> Option<Sshd> {
     let Some(binary) = ["/usr/sbin/sshd", "/usr/local/sbin/sshd"]
         .into_iter()
         .find(|p| Path::new(p).exists())
@@ -349,7 +349,7 @@ async fn sshd() -> Option<Sshd> {
     panic!("sshd did not listen on {port}");
 }
 
-fn current_user() -> String {
+pub(crate) fn current_user() -> String {
     let out = std::process::Command::new("id")
         .arg("-un")
         .output()
