@@ -57,6 +57,7 @@ pub async fn run(
         poll,
         shutdown.clone(),
     ));
+    tokio::spawn(sources::watch(sources.clone(), poll, shutdown.clone()));
     // Every writer of this process takes turns on SQLite's single write lock.
     let gate = store::gate::WriteGate::for_db(&db);
     let id_key = match &config.public_id_key {

@@ -122,6 +122,11 @@ pub const METRICS: &[(&str, Kind, &str)] = &[
     ),
     ("freightgate_rules_loaded", Kind::Gauge, "Rules in use."),
     (
+        "freightgate_sources_reloads_total",
+        Kind::Counter,
+        "Readings of the source files after a change or SIGHUP, by result (ok, failed).",
+    ),
+    (
         "freightgate_source_runs_total",
         Kind::Counter,
         "Pull-source runs ended, by source and outcome (succeeded, failed).",

@@ -439,30 +439,48 @@ fn problem_bytes(error: &Error) -> Vec<u8> {
 /// a source early nor skips it, and a source that never ran runs soon after start-up.
 /// With `cron`, runs are due at the expression's times (up to `jitter` later).
 pub fn schedule(app: App, shutdown: CancellationToken) {
-    for source in app.sources.definitions() {
-        let app = app.clone();
-        let shutdown = shutdown.clone();
-        let wake = app.sources.wake_handle(&source.name);
-        tokio::spawn(async move {
-            let mut due = first_due(&app, &source).await;
-            loop {
-                let wait = (due - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = wake.notified() => {}
-                }
-                let paused = sources::state(&app.db, &source.name)
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some_and(|s| s.paused);
-                if !paused && let Err(e) = run(&app, &source, Trigger::Schedule).await {
-                    tracing::warn!(source = source.name, error = %e, "the source's run could not start");
-                }
-                due = next_due(&source, Utc::now());
+    tokio::spawn(async move {
+        let mut reloads = app.sources.subscribe();
+        loop {
+            // One task per source; a reload replaces them all (a run under way ends
+            // first, with the definition it started with).
+            let tasks = shutdown.child_token();
+            for source in app.sources.definitions() {
+                tokio::spawn(source_schedule(app.clone(), source, tasks.clone()));
             }
-        });
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                changed = reloads.changed() => {
+                    tasks.cancel();
+                    if changed.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Runs `source` on its schedule until `stop`.
+async fn source_schedule(app: App, source: Arc<Definition>, stop: CancellationToken) {
+    let wake = app.sources.wake_handle(&source.name);
+    let mut due = first_due(&app, &source).await;
+    loop {
+        let wait = (due - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+            _ = wake.notified() => {}
+        }
+        let paused = sources::state(&app.db, &source.name)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|s| s.paused);
+        if !paused && let Err(e) = run(&app, &source, Trigger::Schedule).await {
+            tracing::warn!(source = source.name, error = %e, "the source's run could not start");
+        }
+        due = next_due(&source, Utc::now());
     }
 }
 

@@ -11,31 +11,60 @@ pub(crate) mod fetch;
 pub(crate) mod files;
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
-use tokio::sync::Notify;
+use arc_swap::ArcSwap;
+use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
 
 pub use definition::Problem;
 use definition::{Definition, Definitions};
 
-/// The sources this process knows, and what it needs to run them.
+/// The sources this process knows, and what it needs to run them. The sources are
+/// read again when their files change (see [`watch`]); a run under way keeps the
+/// definition it started with.
 pub struct Registry {
-    sources: Vec<Arc<Definition>>,
-    files: Vec<String>,
+    loaded: ArcSwap<Loaded>,
+    /// The directory read (none for sources given as text).
+    dir: Option<PathBuf>,
+    /// The files as last read, to notice a change.
+    seen: Mutex<Vec<(PathBuf, Option<SystemTime>, u64)>>,
+    /// Counts successful reloads; the schedule restarts on a change.
+    generation: watch::Sender<u64>,
     /// This process's name in the sources' leases.
     pub(crate) owner: String,
     pub(crate) client: reqwest::Client,
     /// OAuth 2.0 access tokens, per source.
     tokens: fetch::Tokens,
     /// Wakes a source's schedule (after a resume).
-    wake: HashMap<String, Arc<Notify>>,
+    wake: Mutex<HashMap<String, Arc<Notify>>>,
+}
+
+/// The sources of one reading of the directory.
+struct Loaded {
+    sources: Vec<Arc<Definition>>,
+    files: Vec<String>,
+}
+
+impl Loaded {
+    fn of(defs: Definitions) -> Self {
+        Loaded {
+            sources: defs.sources.into_iter().map(Arc::new).collect(),
+            files: defs.files,
+        }
+    }
 }
 
 impl Registry {
     /// Reads the sources directory (no sources when it does not exist).
     pub fn load(dir: &Path) -> std::result::Result<Self, Vec<Problem>> {
-        definition::load_dir(dir).map(Self::new)
+        let seen = snapshot(dir);
+        let mut registry = definition::load_dir(dir).map(Self::new)?;
+        registry.dir = Some(dir.to_path_buf());
+        registry.seen = Mutex::new(seen);
+        Ok(registry)
     }
 
     /// Reads source files given as (name, text).
@@ -49,61 +78,122 @@ impl Registry {
             .build()
             .unwrap_or_default();
         Registry {
-            wake: defs
-                .sources
-                .iter()
-                .map(|s| (s.name.clone(), Arc::new(Notify::new())))
-                .collect(),
-            sources: defs.sources.into_iter().map(Arc::new).collect(),
-            files: defs.files,
+            loaded: ArcSwap::from_pointee(Loaded::of(defs)),
+            dir: None,
+            seen: Mutex::new(Vec::new()),
+            generation: watch::Sender::new(0),
             owner: uuid::Uuid::now_v7().to_string(),
             client,
             tokens: fetch::Tokens::default(),
+            wake: Mutex::new(HashMap::new()),
         }
     }
 
+    /// Reads the directory again; on any problem the sources in use stay.
+    pub fn reload(&self) -> std::result::Result<usize, Vec<Problem>> {
+        let Some(dir) = &self.dir else {
+            return Ok(self.len());
+        };
+        let seen = snapshot(dir);
+        if let Ok(mut last) = self.seen.lock() {
+            // A broken file is reported once, not at every check.
+            *last = seen;
+        }
+        let result = definition::load_dir(dir);
+        metrics::counter!("freightgate_sources_reloads_total", "result" => if result.is_ok() { "ok" } else { "failed" })
+            .increment(1);
+        let defs = result?;
+        let count = defs.sources.len();
+        self.loaded.store(Arc::new(Loaded::of(defs)));
+        self.generation.send_modify(|g| *g += 1);
+        Ok(count)
+    }
+
+    /// Whether a source file was added, removed or changed since the last reading.
+    fn changed(&self) -> bool {
+        let Some(dir) = &self.dir else {
+            return false;
+        };
+        let now = snapshot(dir);
+        self.seen.lock().map(|last| *last != now).unwrap_or(false)
+    }
+
+    fn reload_and_log(&self, why: &str) {
+        match self.reload() {
+            Ok(sources) => tracing::info!(sources, why, "pull sources reloaded"),
+            Err(problems) => {
+                let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                tracing::error!(
+                    why,
+                    problems = problems.join("; "),
+                    "pull sources reload failed; the sources in use stay"
+                );
+            }
+        }
+    }
+
+    /// Notified after each successful reload.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.generation.subscribe()
+    }
+
     /// The files read.
-    pub fn files(&self) -> &[String] {
-        &self.files
+    pub fn files(&self) -> Vec<String> {
+        self.loaded.load().files.clone()
     }
 
     /// How many sources there are.
     pub fn len(&self) -> usize {
-        self.sources.len()
+        self.loaded.load().sources.len()
     }
 
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
-        self.sources.is_empty()
+        self.len() == 0
     }
 
     /// Every source's summary, in name order.
     pub fn summaries(&self) -> Vec<Summary> {
-        let mut all: Vec<Summary> = self.sources.iter().map(|s| Summary::of(s)).collect();
+        let mut all: Vec<Summary> = self
+            .loaded
+            .load()
+            .sources
+            .iter()
+            .map(|s| Summary::of(s))
+            .collect();
         all.sort_by(|a, b| a.name.cmp(&b.name));
         all
     }
 
     /// The source `name`.
     pub(crate) fn get(&self, name: &str) -> Option<Arc<Definition>> {
-        self.sources.iter().find(|s| s.name == name).cloned()
+        self.loaded
+            .load()
+            .sources
+            .iter()
+            .find(|s| s.name == name)
+            .cloned()
     }
 
     /// Every source.
     pub(crate) fn definitions(&self) -> Vec<Arc<Definition>> {
-        self.sources.clone()
+        self.loaded.load().sources.clone()
     }
 
     /// What wakes the schedule of `name`.
     pub(crate) fn wake_handle(&self, name: &str) -> Arc<Notify> {
-        self.wake.get(name).cloned().unwrap_or_default()
+        match self.wake.lock() {
+            Ok(mut wake) => wake.entry(name.to_string()).or_default().clone(),
+            Err(_) => Arc::default(),
+        }
     }
 
     /// What a recorded page of `name` holds (see [`PageReport`]), and the source's
     /// business; for `freightgate sources test`.
     pub fn test_page(&self, name: &str, page: &Path) -> Result<(String, PageReport), String> {
+        let all = self.definitions();
         let source = self.get(name).ok_or_else(|| {
-            let names: Vec<&str> = self.sources.iter().map(|s| s.name.as_str()).collect();
+            let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
             format!(
                 "no source `{name}` (there are: {})",
                 if names.is_empty() {
@@ -143,7 +233,7 @@ impl Registry {
     /// Credentials that cannot be read in this environment, one line each.
     pub fn credential_warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for source in &self.sources {
+        for source in &self.definitions() {
             let auth = match &source.kind {
                 definition::Kind::Http(http) => http.auth.as_ref(),
                 definition::Kind::Folder(_) => None,
@@ -196,8 +286,57 @@ impl Registry {
 
     /// Wakes the schedule of `name` (after a resume).
     pub fn wake(&self, name: &str) {
-        if let Some(wake) = self.wake.get(name) {
-            wake.notify_one();
+        self.wake_handle(name).notify_one();
+    }
+}
+
+/// The `*.toml` files of `dir` with their times and sizes.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
+        .map(|e| {
+            let meta = e.metadata().ok();
+            let modified = meta.as_ref().and_then(|m| m.modified().ok());
+            (e.path(), modified, meta.map(|m| m.len()).unwrap_or(0))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Reads the sources again on SIGHUP and whenever a source file changes (checked
+/// every `interval`, the rules' `rules_poll_ms`; zero checks only on SIGHUP), until
+/// `shutdown`.
+pub async fn watch(registry: Arc<Registry>, interval: Duration, shutdown: CancellationToken) {
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut ticker = tokio::time::interval(if interval.is_zero() {
+        Duration::from_secs(3600)
+    } else {
+        interval
+    });
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        #[cfg(unix)]
+        let hup = async {
+            match hangup.as_mut() {
+                Some(signal) => signal.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let hup = std::future::pending::<Option<()>>();
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = hup => registry.reload_and_log("SIGHUP"),
+            _ = ticker.tick() => {
+                if !interval.is_zero() && registry.changed() {
+                    registry.reload_and_log("source files changed");
+                }
+            }
         }
     }
 }

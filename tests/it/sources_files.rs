@@ -459,3 +459,53 @@ timeout = "10s"
         ))
     );
 }
+
+#[tokio::test]
+async fn a_source_file_added_while_serving_is_scheduled_and_a_broken_one_changes_nothing() {
+    let inbox = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (rules, sources) = (dir.path().join("rules"), dir.path().join("sources"));
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::create_dir_all(&sources).unwrap();
+    std::fs::write(rules.join("dropco.toml"), RULES).unwrap();
+    let (rules_dir, sources_dir) = (rules.clone(), sources.clone());
+    let app = TestApp::spawn_with(|c| {
+        c.rules_dir = rules_dir;
+        c.sources_dir = sources_dir;
+        c.sources_scheduler = true;
+        c.rules_poll_ms = 100;
+    })
+    .await;
+    let key = app.key("dropco", &[Scope::Ingest, Scope::Read]).await;
+    assert_eq!(app.get_json("/v1/sources", &key).await, json!([]));
+    std::fs::write(inbox.path().join("late.csv"), csv(&[7])).unwrap();
+    std::fs::write(
+        sources.join("drop.toml"),
+        format!(
+            "[[source]]\nname = \"dropco-late\"\nbusiness = \"dropco\"\nkind = \"folder\"\nevery = \"1s\"\npath = \"{}\"\nsettle = \"100ms\"\n",
+            inbox.path().display()
+        ),
+    )
+    .unwrap();
+    let mut stored = 0;
+    for _ in 0..100 {
+        stored = order::Entity::find().count(&app.db).await.unwrap();
+        if stored == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stored, 1, "the new source ran on its schedule");
+    assert!(inbox.path().join("processed/late.csv").exists());
+
+    std::fs::write(sources.join("broken.toml"), "[[source]]\nname = \"x\"\n").unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let listed: Value = app.get_json("/v1/sources", &key).await;
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["dropco-late"], "the sources in use stay: {listed}");
+}
