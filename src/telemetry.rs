@@ -122,6 +122,11 @@ pub const METRICS: &[(&str, Kind, &str)] = &[
     ),
     ("freightgate_rules_loaded", Kind::Gauge, "Rules in use."),
     (
+        "freightgate_source_lag_seconds",
+        Kind::Gauge,
+        "Now minus the source's cursor after its last run, when the cursor is an RFC 3339 time.",
+    ),
+    (
         "freightgate_sources_reloads_total",
         Kind::Counter,
         "Readings of the source files after a change or SIGHUP, by result (ok, failed).",

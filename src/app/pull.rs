@@ -148,6 +148,16 @@ pub(crate) async fn run(
         metrics::gauge!("freightgate_source_last_success_timestamp_seconds", "source" => source.name.clone())
             .set(Utc::now().timestamp() as f64);
     }
+    // How far behind the partner's data the source is, when its cursor is a time.
+    if let Some(at) = record
+        .cursor_after
+        .as_deref()
+        .and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
+    {
+        let lag = (Utc::now() - at.with_timezone(&Utc)).num_milliseconds() as f64 / 1000.0;
+        metrics::gauge!("freightgate_source_lag_seconds", "source" => source.name.clone())
+            .set(lag.max(0.0));
+    }
     let txn = app.begin().await?;
     sources::save_run(&txn, &record).await?;
     sources::release(&txn, &source.name, owner).await?;
@@ -187,14 +197,15 @@ async fn pages(
     let mut url = first.clone();
     let mut high = record.cursor_before.clone();
     for _ in 0..http.http.max_pages {
-        let page = fetch::fetch(&app.sources.client, app.sources.tokens(), &http, &url).await?;
+        let (page, headers) =
+            fetch::fetch(&app.sources.client, app.sources.tokens(), &http, &url).await?;
         let items = fetch::items(&http, &page);
         let next = fetch::next_url(&http, &first, &url, &page, items.len())?;
         if lost.load(Ordering::SeqCst) {
             return Err(lost_lease());
         }
         if !items.is_empty() {
-            high = fetch::high_water(&http, &items, high);
+            high = fetch::high_water(&http, &items, Some(&headers), high);
             store_page(app, &http, principal, record, &items, high.clone())
                 .await
                 .map_err(|e| format!("storing page {}: {e}", record.pages + 1))?;

@@ -280,13 +280,24 @@ impl Secret {
     }
 }
 
-/// The incremental cursor: the highest value of an item field among committed items.
+/// The incremental cursor: the highest value of an item field among committed items,
+/// or what a response header says, stored with the page's items.
 #[derive(Debug, Clone)]
 pub(crate) struct Cursor {
-    pub field: JsonPathExpr,
-    pub field_text: String,
+    pub from: CursorFrom,
+    /// The JSONPath, or `header NAME`, as listed.
+    pub text: String,
     /// The cursor before the first run.
     pub initial: Option<String>,
+}
+
+/// Where the cursor is read.
+#[derive(Debug, Clone)]
+pub(crate) enum CursorFrom {
+    /// The highest value of this item field.
+    Field(JsonPathExpr),
+    /// The value of this response header (the partner's own position, taken as is).
+    Header(String),
 }
 
 /// How the next page is found.
@@ -418,7 +429,8 @@ struct RawAuth {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCursor {
-    field: String,
+    field: Option<String>,
+    header: Option<String>,
     initial: Option<String>,
 }
 
@@ -750,10 +762,27 @@ fn http(raw: &RawSource, timeout: Duration, fail: &mut impl FnMut(&str, String))
     }
     let auth = raw.auth.as_ref().and_then(|a| auth(a, fail));
     let cursor = raw.cursor.as_ref().and_then(|c| {
-        let field = path(&c.field, "cursor.field", fail)?;
+        let (from, text) = match (&c.field, &c.header) {
+            (Some(field), None) => (
+                CursorFrom::Field(path(field, "cursor.field", fail)?),
+                field.clone(),
+            ),
+            (None, Some(header))
+                if reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_ok() =>
+            {
+                (CursorFrom::Header(header.clone()), format!("header {header}"))
+            }
+            _ => {
+                fail(
+                    "cursor",
+                    "give `field` (the JSONPath of the item field whose highest value is the cursor) or `header` (a response header holding it)".into(),
+                );
+                return None;
+            }
+        };
         Some(Cursor {
-            field,
-            field_text: c.field.clone(),
+            from,
+            text,
             initial: c.initial.clone(),
         })
     });

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::definition::{Auth, HttpSource, Next};
+use super::definition::{Auth, CursorFrom, HttpSource, Next};
 use crate::rules::path::{JsonPathExpr, Scope as PathScope};
 
 /// A page's items.
@@ -43,17 +43,31 @@ pub(crate) fn identify(source: &HttpSource<'_>, item: &Value) -> (String, String
     (key, digest)
 }
 
-/// The highest cursor among `items` and `high`.
+/// The cursor once a page is stored: the highest among `items` and `high`, or the
+/// page's cursor header (`headers`; none for a recorded page).
 pub(crate) fn high_water(
     source: &HttpSource<'_>,
     items: &[Value],
+    headers: Option<&reqwest::header::HeaderMap>,
     mut high: Option<String>,
 ) -> Option<String> {
     let Some(cursor) = &source.http.cursor else {
         return high;
     };
+    let field = match &cursor.from {
+        CursorFrom::Field(field) => field,
+        CursorFrom::Header(name) => {
+            return headers
+                .and_then(|h| h.get(name.as_str()))
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+                .or(high);
+        }
+    };
     for item in items {
-        if let Some(value) = select(&cursor.field, item).first() {
+        if let Some(value) = select(field, item).first() {
             let value = as_cursor(value);
             if high.as_deref().is_none_or(|h| later(&value, h)) {
                 high = Some(value);
@@ -141,13 +155,14 @@ pub(crate) fn next_url(
     Ok(Some(url))
 }
 
-/// One page, tried again on 429 and 503 as `Retry-After` says (at most a minute).
+/// One page and its response headers, tried again on 429 and 503 as `Retry-After`
+/// says (at most a minute).
 pub(crate) async fn fetch(
     client: &reqwest::Client,
     tokens: &Tokens,
     source: &HttpSource<'_>,
     url: &reqwest::Url,
-) -> std::result::Result<Value, String> {
+) -> std::result::Result<(Value, reqwest::header::HeaderMap), String> {
     let http = &source.http;
     let mut attempt = 0;
     let mut fresh_token = false;
@@ -194,11 +209,13 @@ pub(crate) async fn fetch(
                 format!("{} answered {status}: {shown}", redact(url)),
             ));
         }
+        let headers = response.headers().clone();
         let bytes = response
             .bytes()
             .await
             .map_err(|e| fetch_error(source, format!("reading {}: {e}", redact(url))))?;
         return crate::rules::formats::strict_json(&String::from_utf8_lossy(&bytes))
+            .map(|page| (page, headers))
             .map_err(|e| fetch_error(source, format!("{} is not JSON: {e}", redact(url))));
     }
 }
@@ -403,6 +420,48 @@ mod tests {
             next_of("{ param = \"token\", from = \"$.next\" }")[0],
             "https://api.example/v1/items?depot=7&token=%2Fv1%2Fitems%3Fdepot%3D7%26after%3Dx"
         );
+    }
+
+    #[test]
+    fn a_cursor_is_the_highest_item_field_or_the_response_header() {
+        let text = |cursor: &str| {
+            format!(
+                "[[source]]\nname = \"s\"\nbusiness = \"b\"\nkind = \"http\"\nevery = \"1h\"\nurl = \"https://api.example/v1/items?since={{cursor}}\"\nitems = \"$.items[*]\"\ncursor = {cursor}\n"
+            )
+        };
+        let items = [
+            serde_json::json!({"at": "2026-12-05T10:00:00Z"}),
+            serde_json::json!({"at": "2026-12-05T11:00:00Z"}),
+            serde_json::json!({"at": "2026-12-05T09:00:00Z"}),
+        ];
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-next-since", "opaque-42".parse().unwrap());
+        let by_field = load_sources(&[("s.toml".into(), text("{ field = \"$.at\" }"))]).unwrap();
+        let source = by_field.sources[0].as_http().unwrap();
+        assert_eq!(
+            high_water(
+                &source,
+                &items,
+                Some(&headers),
+                Some("2026-12-05T10:30:00Z".into())
+            )
+            .as_deref(),
+            Some("2026-12-05T11:00:00Z")
+        );
+        let by_header =
+            load_sources(&[("s.toml".into(), text("{ header = \"X-Next-Since\" }"))]).unwrap();
+        let source = by_header.sources[0].as_http().unwrap();
+        assert_eq!(
+            high_water(&source, &items, Some(&headers), Some("before".into())).as_deref(),
+            Some("opaque-42")
+        );
+        assert_eq!(
+            high_water(&source, &items, None, Some("before".into())).as_deref(),
+            Some("before"),
+            "no header: the cursor stays"
+        );
+        let neither = load_sources(&[("s.toml".into(), text("{ initial = \"0\" }"))]);
+        assert_eq!(neither.unwrap_err()[0].key.as_deref(), Some("cursor"));
     }
 
     #[test]

@@ -215,7 +215,7 @@ impl Registry {
             .map_err(|e| format!("{} is not JSON: {e}", page.display()))?;
         let items = fetch::items(&http, &value);
         let initial = source.initial_cursor();
-        let cursor = fetch::high_water(&http, &items, initial.clone());
+        let cursor = fetch::high_water(&http, &items, None, initial.clone());
         let first = fetch::first_url(&http, initial.as_deref())?;
         let next =
             fetch::next_url(&http, &first, &first, &value, items.len())?.map(|u| u.to_string());
@@ -368,7 +368,8 @@ pub struct Summary {
     pub url: String,
     /// The JSONPath of a page's items (HTTP), or the pattern of the file names taken.
     pub items: String,
-    /// The JSONPath of the item field the cursor is the highest value of.
+    /// The JSONPath of the item field the cursor is the highest value of, or
+    /// `header NAME` for a cursor a response header gives.
     pub cursor_field: Option<String>,
     /// The file it is declared in.
     pub file: String,
@@ -381,7 +382,7 @@ impl Summary {
             definition::Kind::Http(http) => (
                 http.url.split('?').next().unwrap_or_default().to_string(),
                 http.items_text.clone(),
-                http.cursor.as_ref().map(|c| c.field_text.clone()),
+                http.cursor.as_ref().map(|c| c.text.clone()),
             ),
             definition::Kind::Folder(files) => (files.path.clone(), files.pattern.clone(), None),
             definition::Kind::Sftp(sftp) => (

@@ -354,6 +354,36 @@ async fn pulled_consignments_are_stored_once_with_edits_and_cancellations_and_th
     let listed: Value = app.get_json("/v1/sources", &key).await;
     assert_eq!(listed[0]["cursor"], "2026-12-05T09:01:00Z", "{listed}");
     assert_eq!(listed[0]["last_run"]["id"], runs[0]["id"], "{listed}");
+
+    // The lag: now minus the cursor's time.
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lag: f64 = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("freightgate_source_lag_seconds{source=\"palletnet-consignments\"}")
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("the lag gauge in {metrics}"));
+    let since = (chrono::Utc::now()
+        - chrono::DateTime::parse_from_rfc3339("2026-12-05T09:01:00Z")
+            .unwrap()
+            .to_utc())
+    .num_seconds() as f64;
+    // The recorder is the process's: other tests pull sources of the same name with
+    // cursors of the same morning, so the gauge may hold one of theirs.
+    assert!(
+        (lag - since).abs() < 2.0 * 3600.0,
+        "lag {lag} s, expected about {since} s"
+    );
 }
 
 #[tokio::test]
