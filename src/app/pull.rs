@@ -113,21 +113,28 @@ pub(crate) async fn run(
     let result = match &source.kind {
         Kind::Http(_) => pages(app, source, &principal, &mut record, &lost).await,
         Kind::Folder(files) => match Dir::local(files) {
-            Ok(dir) => take_files(app, source, files, &dir, &principal, &mut record, &lost).await,
+            Ok(dir) => {
+                let taking = Taking {
+                    app,
+                    source,
+                    files,
+                    dir: &dir,
+                    principal: &principal,
+                };
+                take_files(&taking, &mut record, &lost).await
+            }
             Err(e) => Err(e),
         },
         Kind::Sftp(sftp) => match Dir::sftp(sftp).await {
             Ok(dir) => {
-                take_files(
+                let taking = Taking {
                     app,
                     source,
-                    &sftp.files,
-                    &dir,
-                    &principal,
-                    &mut record,
-                    &lost,
-                )
-                .await
+                    files: &sftp.files,
+                    dir: &dir,
+                    principal: &principal,
+                };
+                take_files(&taking, &mut record, &lost).await
             }
             Err(e) => Err(format!("source `{}`: {e}", source.name)),
         },
@@ -321,20 +328,32 @@ fn count(record: &mut source_run::Model, ack: &Ack) {
     }
 }
 
+/// What taking a source's files needs.
+struct Taking<'a> {
+    app: &'a App,
+    source: &'a Definition,
+    files: &'a Files,
+    dir: &'a Dir,
+    principal: &'a Principal,
+}
+
 /// Takes the directory's complete files, oldest first: each is one payload (read as
 /// its Content-Type, or by its extension), stored under a key made of its content so
 /// that a file taken again (a crash before it was moved, or the same file sent
 /// twice) is recognised and not stored twice. Then it is moved with its
 /// acknowledgement, or deleted.
 async fn take_files(
-    app: &App,
-    source: &Definition,
-    files: &Files,
-    dir: &Dir,
-    principal: &Principal,
+    taking: &Taking<'_>,
     record: &mut source_run::Model,
     lost: &AtomicBool,
 ) -> std::result::Result<(), String> {
+    let Taking {
+        app,
+        source,
+        files,
+        dir,
+        ..
+    } = *taking;
     let named = |e: String| format!("source `{}`: {e}", source.name);
     let listing = dir.list().await.map_err(named)?;
     let settled = match &files.complete {
@@ -348,7 +367,7 @@ async fn take_files(
         if lost.load(Ordering::SeqCst) {
             return Err(lost_lease());
         }
-        let (processed, ack) = take_file(app, source, files, dir, principal, record, &entry)
+        let (processed, ack) = take_file(taking, record, &entry)
             .await
             .map_err(|e| named(format!("{}: {e}", entry.name)))?;
         dir.settle(
@@ -369,14 +388,17 @@ async fn take_files(
 
 /// Stores one file; whether it was stored in full, and its acknowledgement.
 async fn take_file(
-    app: &App,
-    source: &Definition,
-    files: &Files,
-    dir: &Dir,
-    principal: &Principal,
+    taking: &Taking<'_>,
     record: &mut source_run::Model,
     entry: &files::Entry,
 ) -> std::result::Result<(bool, Vec<u8>), String> {
+    let Taking {
+        app,
+        source,
+        files,
+        dir,
+        principal,
+    } = *taking;
     let Some(bytes) = dir.read(entry, app.config.max_body_bytes).await? else {
         record.rejected += 1;
         let problem = Error::Invalid {

@@ -89,7 +89,8 @@ pub fn describe_errors(report: &LoadReport) -> String {
         .join("\n")
 }
 
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
+/// The `*.toml` files of `dir` with their times and sizes, to notice a change.
+pub(crate) fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -204,6 +205,24 @@ impl LiveRules {
 /// Reloads on SIGHUP and whenever a rules file changes (checked every `interval`;
 /// a zero interval disables the file check), until `shutdown`.
 pub async fn watch(live: Arc<LiveRules>, interval: Duration, shutdown: CancellationToken) {
+    watch_files(
+        interval,
+        shutdown,
+        || live.changed(),
+        |why| live.reload_and_log(why.unwrap_or("rules files changed")),
+    )
+    .await
+}
+
+/// Calls `reload` on SIGHUP (with `Some("SIGHUP")`) and whenever `changed` says so
+/// (checked every `interval`, with `None`; a zero interval checks nothing), until
+/// `shutdown`: the loop behind rules' and sources' reloading.
+pub(crate) async fn watch_files(
+    interval: Duration,
+    shutdown: CancellationToken,
+    changed: impl Fn() -> bool,
+    reload: impl Fn(Option<&'static str>),
+) {
     #[cfg(unix)]
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let mut ticker = tokio::time::interval(if interval.is_zero() {
@@ -224,10 +243,10 @@ pub async fn watch(live: Arc<LiveRules>, interval: Duration, shutdown: Cancellat
         let hup = std::future::pending::<Option<()>>();
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = hup => live.reload_and_log("SIGHUP"),
+            _ = hup => reload(Some("SIGHUP")),
             _ = ticker.tick() => {
-                if !interval.is_zero() && live.changed() {
-                    live.reload_and_log("rules files changed");
+                if !interval.is_zero() && changed() {
+                    reload(None);
                 }
             }
         }

@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
+
+use crate::rules::live::snapshot;
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -290,55 +292,17 @@ impl Registry {
     }
 }
 
-/// The `*.toml` files of `dir` with their times and sizes.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<SystemTime>, u64)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
-        .map(|e| {
-            let meta = e.metadata().ok();
-            let modified = meta.as_ref().and_then(|m| m.modified().ok());
-            (e.path(), modified, meta.map(|m| m.len()).unwrap_or(0))
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 /// Reads the sources again on SIGHUP and whenever a source file changes (checked
 /// every `interval`, the rules' `rules_poll_ms`; zero checks only on SIGHUP), until
 /// `shutdown`.
 pub async fn watch(registry: Arc<Registry>, interval: Duration, shutdown: CancellationToken) {
-    #[cfg(unix)]
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-    let mut ticker = tokio::time::interval(if interval.is_zero() {
-        Duration::from_secs(3600)
-    } else {
-        interval
-    });
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        #[cfg(unix)]
-        let hup = async {
-            match hangup.as_mut() {
-                Some(signal) => signal.recv().await,
-                None => std::future::pending().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let hup = std::future::pending::<Option<()>>();
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = hup => registry.reload_and_log("SIGHUP"),
-            _ = ticker.tick() => {
-                if !interval.is_zero() && registry.changed() {
-                    registry.reload_and_log("source files changed");
-                }
-            }
-        }
-    }
+    crate::rules::live::watch_files(
+        interval,
+        shutdown,
+        || registry.changed(),
+        |why| registry.reload_and_log(why.unwrap_or("source files changed")),
+    )
+    .await
 }
 
 /// What a recorded page holds, as a run would read it.

@@ -228,18 +228,6 @@ async fn gateway(base: &str, every: &str, scheduled: bool) -> (TestApp, tempfile
     (app, dir)
 }
 
-async fn run(app: &TestApp, key: &str) -> Value {
-    let response = app
-        .client
-        .post(app.url("/v1/sources/palletnet-consignments/run"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn pulled_consignments_are_stored_once_with_edits_and_cancellations_and_the_cursor_never_passes_a_lost_page()
  {
@@ -253,7 +241,7 @@ async fn pulled_consignments_are_stored_once_with_edits_and_cancellations_and_th
 
     // The partner fails the second page: the first page's items and cursor are kept.
     *partner.fail_page.lock().await = Some(1);
-    let failed = run(&app, &key).await;
+    let failed = app.run_source(&key, "palletnet-consignments").await;
     assert_eq!(failed["outcome"], "failed", "{failed}");
     assert!(
         failed["error"].as_str().unwrap().contains("500"),
@@ -269,7 +257,7 @@ async fn pulled_consignments_are_stored_once_with_edits_and_cancellations_and_th
 
     // The next run goes on from there, through a 429 it waits out.
     partner.throttle.store(true, Ordering::SeqCst);
-    let resumed = run(&app, &key).await;
+    let resumed = app.run_source(&key, "palletnet-consignments").await;
     assert_eq!(resumed["outcome"], "succeeded", "{resumed}");
     assert_eq!(
         resumed["cursor_before"], "2026-12-05T08:02:00Z",
@@ -292,7 +280,7 @@ async fn pulled_consignments_are_stored_once_with_edits_and_cancellations_and_th
         all[3]["reason"] = json!("consignee closed");
         all[3]["updated_at"] = json!("2026-12-05T09:01:00Z");
     }
-    let changes = run(&app, &key).await;
+    let changes = app.run_source(&key, "palletnet-consignments").await;
     assert_eq!(changes["outcome"], "succeeded", "{changes}");
     assert_eq!(
         (
@@ -304,7 +292,7 @@ async fn pulled_consignments_are_stored_once_with_edits_and_cancellations_and_th
         "{changes}"
     );
     // Nothing new: an empty page, the cursor where it was.
-    let idle = run(&app, &key).await;
+    let idle = app.run_source(&key, "palletnet-consignments").await;
     assert_eq!(
         (idle["items"].as_i64(), idle["cursor_after"].clone()),
         (Some(0), json!("2026-12-05T09:01:00Z")),
@@ -356,15 +344,7 @@ async fn pulled_consignments_are_stored_once_with_edits_and_cancellations_and_th
     assert_eq!(listed[0]["last_run"]["id"], runs[0]["id"], "{listed}");
 
     // The lag: now minus the cursor's time.
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     let lag: f64 = metrics
         .lines()
         .find(|l| {
@@ -435,7 +415,7 @@ next = {{ param = "page_token", from = "$.next_page_token" }}
             run["unchanged"].as_i64(),
         )
     };
-    let first = run(&app, &key).await;
+    let first = app.run_source(&key, "palletnet-consignments").await;
     assert_eq!(
         counts(&first),
         (Some(3), Some(3), Some(0), Some(0)),
@@ -443,7 +423,7 @@ next = {{ param = "page_token", from = "$.next_page_token" }}
     );
     assert_eq!(payloads().await, 2, "two pages, two payloads");
 
-    let again = run(&app, &key).await;
+    let again = app.run_source(&key, "palletnet-consignments").await;
     assert_eq!(
         counts(&again),
         (Some(3), Some(0), Some(0), Some(3)),
@@ -452,7 +432,7 @@ next = {{ param = "page_token", from = "$.next_page_token" }}
     assert_eq!(payloads().await, 2, "nothing stored for unchanged items");
 
     partner.consignments.lock().await[1]["customer"] = json!("CUST-2-NEW");
-    let edited = run(&app, &key).await;
+    let edited = app.run_source(&key, "palletnet-consignments").await;
     assert_eq!(
         counts(&edited),
         (Some(3), Some(0), Some(1), Some(2)),
@@ -762,7 +742,7 @@ async fn oauth2_client_credentials_are_exchanged_once_reused_across_pages_and_re
     })
     .await;
     let key = app.key("palletnet", &[Scope::Ingest, Scope::Read]).await;
-    let first = run(&app, &key).await;
+    let first = app.run_source(&key, "palletnet-consignments").await;
     assert_eq!(
         (
             first["outcome"].clone(),
@@ -777,7 +757,7 @@ async fn oauth2_client_credentials_are_exchanged_once_reused_across_pages_and_re
         1,
         "one token for the three pages"
     );
-    let again = run(&app, &key).await;
+    let again = app.run_source(&key, "palletnet-consignments").await;
     assert_eq!(again["outcome"], "succeeded", "{again}");
     assert_eq!(
         partner.issued.load(Ordering::SeqCst),
@@ -786,13 +766,13 @@ async fn oauth2_client_credentials_are_exchanged_once_reused_across_pages_and_re
     );
     // The partner stops taking the token: the next request gets a new one.
     partner.oldest_token.store(2, Ordering::SeqCst);
-    let renewed = run(&app, &key).await;
+    let renewed = app.run_source(&key, "palletnet-consignments").await;
     assert_eq!(renewed["outcome"], "succeeded", "{renewed}");
     assert_eq!(partner.issued.load(Ordering::SeqCst), 2);
     // Wrong client credentials: the run fails and says what the token endpoint said.
     std::fs::write(&secret, "wrong").unwrap();
     partner.oldest_token.store(3, Ordering::SeqCst);
-    let refused = run(&app, &key).await;
+    let refused = app.run_source(&key, "palletnet-consignments").await;
     assert_eq!(refused["outcome"], "failed", "{refused}");
     assert!(
         refused["error"]

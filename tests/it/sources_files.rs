@@ -38,32 +38,13 @@ map = { identifier = { value = "cartons" }, quantity = { path = "$.cartons", tra
 /// A gateway with the rules above and `source` (a `[[source]]` table) in its sources
 /// directory, its schedule off.
 async fn gateway(source: &str) -> (TestApp, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules");
-    let sources = dir.path().join("sources");
-    std::fs::create_dir_all(&rules).unwrap();
-    std::fs::create_dir_all(&sources).unwrap();
-    std::fs::write(rules.join("dropco.toml"), RULES).unwrap();
-    std::fs::write(sources.join("drop.toml"), source).unwrap();
-    let app = TestApp::spawn_with(|c| {
-        c.rules_dir = rules;
-        c.sources_dir = sources;
-        c.sources_scheduler = false;
-    })
-    .await;
-    (app, dir)
-}
-
-async fn run(app: &TestApp, key: &str, name: &str) -> Value {
-    let response = app
-        .client
-        .post(app.url(&format!("/v1/sources/{name}/run")))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    TestApp::spawn_with_sources(
+        &[("dropco.toml", RULES)],
+        false,
+        &[("drop.toml", source)],
+        |_| {},
+    )
+    .await
 }
 
 fn names(dir: &Path) -> Vec<String> {
@@ -131,7 +112,7 @@ settle = "400ms"
         })
     };
     tokio::time::sleep(Duration::from_millis(150)).await;
-    let first = run(&app, &key, "dropco-inbox").await;
+    let first = app.run_source(&key, "dropco-inbox").await;
     writer.join().unwrap();
     assert_eq!(first["outcome"], "succeeded", "{first}");
     assert_eq!(
@@ -161,7 +142,7 @@ settle = "400ms"
     // Complete now: taken. The same content dropped again is recognised, not stored
     // twice, and moved beside the first with the first one's acknowledgement.
     std::fs::write(path.join("a-again.csv"), csv(&[1, 2])).unwrap();
-    let second = run(&app, &key, "dropco-inbox").await;
+    let second = app.run_source(&key, "dropco-inbox").await;
     assert_eq!(second["outcome"], "succeeded", "{second}");
     assert_eq!(
         (
@@ -219,7 +200,7 @@ content_type = "text/csv"
     std::fs::write(path.join("orders-1"), csv(&[1])).unwrap();
     std::fs::write(path.join("orders-2"), csv(&[2])).unwrap();
     std::fs::write(path.join("orders-2.done"), "").unwrap();
-    let first = run(&app, &key, "dropco-marked").await;
+    let first = app.run_source(&key, "dropco-marked").await;
     assert_eq!(
         (first["pages"].as_i64(), first["created"].as_i64()),
         (Some(1), Some(1)),
@@ -227,7 +208,7 @@ content_type = "text/csv"
     );
     assert_eq!(names(path), ["orders-1"]);
     std::fs::write(path.join("orders-1.done"), "").unwrap();
-    let second = run(&app, &key, "dropco-marked").await;
+    let second = app.run_source(&key, "dropco-marked").await;
     assert_eq!(second["created"], 1, "{second}");
     assert!(names(path).is_empty(), "{:?}", names(path));
     let listed: Value = app.get_json("/v1/sources", &key).await;
@@ -407,7 +388,7 @@ timeout = "10s"
     std::fs::write(path.join("expected-1.csv"), csv(&[1, 2, 3])).unwrap();
     std::fs::write(path.join("expected-2.csv"), csv(&[4])).unwrap();
 
-    let refused = run(&app, &key, "dropco-impostor").await;
+    let refused = app.run_source(&key, "dropco-impostor").await;
     assert_eq!(refused["outcome"], "failed", "{refused}");
     assert!(
         refused["error"]
@@ -418,7 +399,7 @@ timeout = "10s"
     );
     assert_eq!(names(path), ["expected-1.csv", "expected-2.csv"]);
 
-    let taken = run(&app, &key, "dropco-sftp").await;
+    let taken = app.run_source(&key, "dropco-sftp").await;
     assert_eq!(taken["outcome"], "succeeded", "{taken}");
     assert_eq!(
         (taken["pages"].as_i64(), taken["created"].as_i64()),
@@ -463,19 +444,12 @@ timeout = "10s"
 #[tokio::test]
 async fn a_source_file_added_while_serving_is_scheduled_and_a_broken_one_changes_nothing() {
     let inbox = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (rules, sources) = (dir.path().join("rules"), dir.path().join("sources"));
-    std::fs::create_dir_all(&rules).unwrap();
-    std::fs::create_dir_all(&sources).unwrap();
-    std::fs::write(rules.join("dropco.toml"), RULES).unwrap();
-    let (rules_dir, sources_dir) = (rules.clone(), sources.clone());
-    let app = TestApp::spawn_with(|c| {
-        c.rules_dir = rules_dir;
-        c.sources_dir = sources_dir;
+    let (app, dirs) = TestApp::spawn_with_sources(&[("dropco.toml", RULES)], false, &[], |c| {
         c.sources_scheduler = true;
         c.rules_poll_ms = 100;
     })
     .await;
+    let sources = dirs.path().join("sources");
     let key = app.key("dropco", &[Scope::Ingest, Scope::Read]).await;
     assert_eq!(app.get_json("/v1/sources", &key).await, json!([]));
     std::fs::write(inbox.path().join("late.csv"), csv(&[7])).unwrap();

@@ -27,39 +27,8 @@ fn set(text: &str, from: &str, to: &str) -> String {
 
 /// The shipped rules and `sources` (file name, text) in directories of their own.
 async fn gateway(sources: &[(&str, String)]) -> (TestApp, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules");
-    let sources_dir = dir.path().join("sources");
-    std::fs::create_dir_all(&rules).unwrap();
-    std::fs::create_dir_all(&sources_dir).unwrap();
-    for entry in std::fs::read_dir(format!("{ROOT}/rules")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            std::fs::copy(&path, rules.join(path.file_name().unwrap())).unwrap();
-        }
-    }
-    for (name, text) in sources {
-        std::fs::write(sources_dir.join(name), text).unwrap();
-    }
-    let app = TestApp::spawn_with(|c| {
-        c.rules_dir = rules;
-        c.sources_dir = sources_dir;
-        c.sources_scheduler = false;
-    })
-    .await;
-    (app, dir)
-}
-
-async fn run(app: &TestApp, key: &str, name: &str) -> Value {
-    let response = app
-        .client
-        .post(app.url(&format!("/v1/sources/{name}/run")))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    let sources: Vec<(&str, &str)> = sources.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    TestApp::spawn_with_sources(&[], true, &sources, |_| {}).await
 }
 
 #[derive(serde::Deserialize)]
@@ -130,13 +99,13 @@ async fn the_pallet_network_examples_create_then_amend_and_cancel_consignments()
     .await;
     let key = app.key("northwind", &[Scope::Ingest, Scope::Read]).await;
 
-    let first = run(&app, &key, "pallet-network-consignments").await;
+    let first = app.run_source(&key, "pallet-network-consignments").await;
     assert_eq!(
         (first["outcome"].as_str(), first["created"].as_i64()),
         (Some("succeeded"), Some(2)),
         "{first}"
     );
-    let changes = run(&app, &key, "pallet-network-updates").await;
+    let changes = app.run_source(&key, "pallet-network-updates").await;
     assert_eq!(changes["outcome"], "succeeded", "{changes}");
     assert_eq!(
         (
@@ -150,7 +119,7 @@ async fn the_pallet_network_examples_create_then_amend_and_cancel_consignments()
     );
     assert_eq!(changes["cursor_after"], "2026-12-05T09:40:51Z", "{changes}");
     // A refresh that finds the same page again changes nothing.
-    let refresh = run(&app, &key, "pallet-network-updates").await;
+    let refresh = app.run_source(&key, "pallet-network-updates").await;
     assert_eq!(
         (refresh["unchanged"].as_i64(), refresh["updated"].as_i64()),
         (Some(2), Some(0)),
@@ -234,7 +203,7 @@ async fn the_expected_shipments_example_takes_the_csv_drop_from_a_real_sftp_serv
     )
     .unwrap();
     std::fs::write(outbox.path().join("readme.txt"), "not taken").unwrap();
-    let taken = run(&app, &key, "northwind-expected-shipments").await;
+    let taken = app.run_source(&key, "northwind-expected-shipments").await;
     assert_eq!(taken["outcome"], "succeeded", "{taken}");
     let rows = read("tests/feeds/expected-shipments.csv").lines().count() as i64 - 1;
     assert_eq!(

@@ -152,14 +152,7 @@ impl TestApp {
     ) -> (Self, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("a rules directory");
         if with_shipped {
-            let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
-            for file in std::fs::read_dir(shipped).expect("the shipped rules") {
-                let path = file.expect("a rules file").path();
-                if path.extension().is_some_and(|e| e == "toml") {
-                    let name = path.file_name().expect("a file name");
-                    std::fs::copy(&path, dir.path().join(name)).expect("copied");
-                }
-            }
+            copy_shipped_rules(dir.path());
         }
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).expect("a rules file written");
@@ -253,6 +246,76 @@ impl TestApp {
     /// `GET path` with `key`, its body as JSON.
     pub async fn get_json(&self, path: &str, key: &str) -> serde_json::Value {
         self.get(path, key).await.json().await.expect("a JSON body")
+    }
+
+    /// Runs the pull source `name` now (`POST /v1/sources/{name}/run`): the run.
+    pub async fn run_source(&self, key: &str, name: &str) -> serde_json::Value {
+        let response = self
+            .client
+            .post(self.url(&format!("/v1/sources/{name}/run")))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "running {name}");
+        response.json().await.expect("a JSON body")
+    }
+
+    /// `/metrics`, as Prometheus text.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("a text body")
+    }
+
+    /// A gateway reading its rules and pull sources from directories of its own,
+    /// written from (file name, text) pairs, beside copies of the shipped rules when
+    /// `shipped_rules`; its schedule is off unless `adjust` turns it on. Keep the
+    /// directory as long as the app.
+    pub async fn spawn_with_sources(
+        rules: &[(&str, &str)],
+        shipped_rules: bool,
+        sources: &[(&str, &str)],
+        adjust: impl FnOnce(&mut Config),
+    ) -> (Self, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("a directory");
+        let (rules_dir, sources_dir) = (dir.path().join("rules"), dir.path().join("sources"));
+        std::fs::create_dir_all(&rules_dir).expect("rules/");
+        std::fs::create_dir_all(&sources_dir).expect("sources/");
+        if shipped_rules {
+            copy_shipped_rules(&rules_dir);
+        }
+        for (name, text) in rules {
+            std::fs::write(rules_dir.join(name), text).expect("a rules file written");
+        }
+        for (name, text) in sources {
+            std::fs::write(sources_dir.join(name), text).expect("a source file written");
+        }
+        let app = Self::spawn_with(|c| {
+            c.rules_dir = rules_dir;
+            c.sources_dir = sources_dir;
+            c.sources_scheduler = false;
+            adjust(c);
+        })
+        .await;
+        (app, dir)
+    }
+}
+
+/// Copies the shipped rules files into `dir`.
+fn copy_shipped_rules(dir: &std::path::Path) {
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+    for file in std::fs::read_dir(shipped).expect("the shipped rules") {
+        let path = file.expect("a rules file").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let name = path.file_name().expect("a file name");
+            std::fs::copy(&path, dir.join(name)).expect("copied");
+        }
     }
 }
 
