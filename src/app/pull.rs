@@ -111,7 +111,13 @@ pub(crate) async fn run(
         lost.clone(),
     ));
     let result = match &source.kind {
-        Kind::Http(_) => pages(app, source, &principal, &mut record, &lost).await,
+        Kind::Http(http) => {
+            let http = HttpSource {
+                name: &source.name,
+                http,
+            };
+            pages(app, &http, &principal, &mut record, &lost).await
+        }
         Kind::Folder(files) => match Dir::local(files) {
             Ok(dir) => {
                 let taking = Taking {
@@ -192,28 +198,25 @@ pub(crate) async fn run(
 /// went wrong, for the run's record).
 async fn pages(
     app: &App,
-    source: &Definition,
+    http: &HttpSource<'_>,
     principal: &Principal,
     record: &mut source_run::Model,
     lost: &AtomicBool,
 ) -> std::result::Result<(), String> {
-    let Some(http) = source.as_http() else {
-        return Err(format!("source `{}` is not an HTTP source", source.name));
-    };
-    let first = fetch::first_url(&http, record.cursor_before.as_deref())?;
+    let first = fetch::first_url(http, record.cursor_before.as_deref())?;
     let mut url = first.clone();
     let mut high = record.cursor_before.clone();
     for _ in 0..http.http.max_pages {
         let (page, headers) =
-            fetch::fetch(&app.sources.client, app.sources.tokens(), &http, &url).await?;
-        let items = fetch::items(&http, &page);
-        let next = fetch::next_url(&http, &first, &url, &page, items.len())?;
+            fetch::fetch(&app.sources.client, app.sources.tokens(), http, &url).await?;
+        let items = fetch::items(http, &page);
+        let next = fetch::next_url(http, &first, &url, &page, items.len())?;
         if lost.load(Ordering::SeqCst) {
             return Err(lost_lease());
         }
         if !items.is_empty() {
-            high = fetch::high_water(&http, &items, Some(&headers), high);
-            store_page(app, &http, principal, record, &items, high.clone())
+            high = fetch::high_water(http, &items, Some(&headers), high);
+            store_page(app, http, principal, record, &items, high.clone())
                 .await
                 .map_err(|e| format!("storing page {}: {e}", record.pages + 1))?;
         }
