@@ -37,6 +37,9 @@ pub enum Command {
     /// Check pull-source files.
     #[command(subcommand)]
     Sources(SourcesCommand),
+    /// Check outbound files and try their mappings on an event.
+    #[command(subcommand)]
+    Outbound(OutboundCommand),
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
     Schema,
     /// Print the REST API's OpenAPI document, as committed in openapi.json.
@@ -89,6 +92,29 @@ pub enum SourcesCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum OutboundCommand {
+    /// Load the outbound files; print each target, every problem, and credentials
+    /// that cannot be read here; fail on any error.
+    Check {
+        /// Outbound directory (default: the configured `outbound_dir`).
+        dir: Option<PathBuf>,
+    },
+    /// Show which mappings take an event (a webhook body: `type`, `timestamp`,
+    /// `data`) and what each would send, without sending; with `--expect`, fail
+    /// unless the one request sent has that body (compared as JSON).
+    Test {
+        /// The event, as JSON.
+        event: PathBuf,
+        /// The body the event must render to, as JSON.
+        #[arg(long)]
+        expect: Option<PathBuf>,
+        /// Outbound directory (default: the configured `outbound_dir`).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Create a key; the key is printed alone on the last line of stdout.
     Create {
@@ -131,6 +157,10 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             rules_list(&config, dir, business.as_deref())
         }
         Command::Sources(SourcesCommand::Check { dir }) => sources_check(&config, dir),
+        Command::Outbound(OutboundCommand::Check { dir }) => outbound_check(&config, dir),
+        Command::Outbound(OutboundCommand::Test { event, expect, dir }) => {
+            outbound_test(&config, &event, expect.as_deref(), dir)
+        }
         Command::Sources(SourcesCommand::Test { name, page, dir }) => {
             sources_test(&config, &name, &page, dir)
         }
@@ -425,6 +455,136 @@ fn sources_test(
             "{failed} of {} item(s) would be refused",
             report.items.len()
         );
+    }
+    Ok(())
+}
+
+fn load_outbound_dir(dir: &std::path::Path) -> anyhow::Result<crate::outbound::Outbound> {
+    crate::outbound::Outbound::load(dir).map_err(|problems| {
+        for problem in &problems {
+            println!("error: {problem}");
+        }
+        anyhow::anyhow!(
+            "{} error(s) in the outbound files in {}",
+            problems.len(),
+            dir.display()
+        )
+    })
+}
+
+/// `outbound check`: each target on a line, every problem on one, and a warning for
+/// credentials this environment cannot read.
+fn outbound_check(config: &Config, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let dir = dir.unwrap_or_else(|| config.outbound_dir.clone());
+    if !dir.is_dir() {
+        println!("{}: no such directory: no outbound targets", dir.display());
+        return Ok(());
+    }
+    let outbound = load_outbound_dir(&dir)?;
+    for line in outbound.summaries() {
+        println!("{line}");
+    }
+    let warnings = outbound.credential_warnings();
+    for warning in &warnings {
+        println!("warning: {warning}");
+    }
+    println!(
+        "{}: {} target(s) from {} file(s), 0 error(s), {} warning(s)",
+        dir.display(),
+        outbound.len(),
+        outbound.files().len(),
+        warnings.len()
+    );
+    Ok(())
+}
+
+/// `outbound test`: what every mapping of the event's business makes of it.
+fn outbound_test(
+    config: &Config,
+    event: &std::path::Path,
+    expect: Option<&std::path::Path>,
+    dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let dir = dir.unwrap_or_else(|| config.outbound_dir.clone());
+    let outbound = load_outbound_dir(&dir)?;
+    let read_json = |path: &std::path::Path| -> anyhow::Result<serde_json::Value> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+    };
+    let envelope = read_json(event)?;
+    if envelope["type"].as_str().is_none() || !envelope["data"].is_object() {
+        anyhow::bail!(
+            "{} is not an event: give a webhook body with `type` and `data` (as `GET /v1/webhooks/event-types` shows)",
+            event.display()
+        );
+    }
+    let explained = outbound.explain(&envelope);
+    if explained.is_empty() {
+        println!(
+            "no outbound target of business `{}` in {}",
+            envelope["data"]["business"].as_str().unwrap_or("?"),
+            dir.display()
+        );
+    }
+    let mut sent = Vec::new();
+    let mut failures = 0;
+    for e in &explained {
+        match (e.fires, &e.body) {
+            (true, Some(body)) => {
+                println!(
+                    "{} / {}: sends {} {}",
+                    e.target,
+                    e.mapping,
+                    e.method.as_deref().unwrap_or("?"),
+                    e.url.as_deref().unwrap_or("?")
+                );
+                for (name, value) in &e.headers {
+                    println!("  {name}: {value}");
+                }
+                println!("  {body}");
+                sent.push(body.clone());
+            }
+            (true, None) => {
+                failures += 1;
+                println!(
+                    "{} / {}: takes the event but cannot render it: {}",
+                    e.target,
+                    e.mapping,
+                    e.reason.as_deref().unwrap_or("?")
+                );
+            }
+            (false, _) => println!(
+                "{} / {}: does not fire: {}",
+                e.target,
+                e.mapping,
+                e.reason.as_deref().unwrap_or("?")
+            ),
+        }
+    }
+    if failures > 0 {
+        anyhow::bail!("{failures} mapping(s) cannot render the event");
+    }
+    if let Some(expect) = expect {
+        let wanted = read_json(expect)?;
+        match sent.as_slice() {
+            [body] => {
+                let got: serde_json::Value = serde_json::from_str(body)?;
+                if got != wanted {
+                    anyhow::bail!(
+                        "the body differs from {}:\n  expected {}\n  got      {}",
+                        expect.display(),
+                        wanted,
+                        got
+                    );
+                }
+                println!("the body is as {} expects", expect.display());
+            }
+            _ => anyhow::bail!(
+                "--expect needs exactly one request to compare, and the event makes {}",
+                sent.len()
+            ),
+        }
     }
     Ok(())
 }

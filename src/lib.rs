@@ -9,6 +9,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ingest;
+pub mod outbound;
 pub mod rules;
 pub mod sources;
 pub mod store;
@@ -36,6 +37,7 @@ pub async fn run(
     telemetry::metrics_handle();
     let live_rules = Arc::new(load_rules(&config)?);
     let sources = Arc::new(load_sources(&config)?);
+    let outbound = Arc::new(load_outbound(&config)?);
     let db = store::connect(&config).await.with_context(|| {
         format!(
             "cannot open the database at {}",
@@ -58,8 +60,10 @@ pub async fn run(
         shutdown.clone(),
     ));
     tokio::spawn(sources::watch(sources.clone(), poll, shutdown.clone()));
-    // Every writer of this process takes turns on SQLite's single write lock.
-    let gate = store::gate::WriteGate::for_db(&db);
+    tokio::spawn(outbound::watch(outbound.clone(), poll, shutdown.clone()));
+    // Every writer of this process takes turns on SQLite's single write lock, and
+    // routes its events to the outbound targets that want them.
+    let gate = store::gate::WriteGate::for_db(&db).with_router(outbound.clone());
     let id_key = match &config.public_id_key {
         Some(key) => domain::IdKey::parse(key).map_err(anyhow::Error::msg)?,
         None => store::instance::public_id_key(&db, &gate)
@@ -74,7 +78,8 @@ pub async fn run(
     ));
     let dispatcher = if config.webhooks_dispatcher {
         let dispatcher = webhooks::dispatcher::Dispatcher::new(db.clone(), &config, gate.clone())
-            .context("cannot start the webhook dispatcher")?;
+            .context("cannot start the webhook dispatcher")?
+            .with_outbound(outbound.clone());
         Some(tokio::spawn(dispatcher.run(shutdown.clone())))
     } else {
         None
@@ -91,6 +96,7 @@ pub async fn run(
         writer,
         gate,
         sources,
+        outbound,
     };
     if state.config.sources_scheduler {
         app::pull::schedule(state.clone(), shutdown.clone());
@@ -180,6 +186,32 @@ pub fn load_sources(config: &Config) -> anyhow::Result<sources::Registry> {
         Err(problems) => anyhow::bail!(
             "the sources in {} have errors (set FREIGHTGATE_SOURCES_DIR or `sources_dir` to use another directory):\n{}",
             config.sources_dir.display(),
+            problems
+                .iter()
+                .map(|p| format!("error: {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    }
+}
+
+/// Loads the outbound targets; a bad outbound file stops start-up with every problem
+/// listed.
+pub fn load_outbound(config: &Config) -> anyhow::Result<outbound::Outbound> {
+    match outbound::Outbound::load(&config.outbound_dir) {
+        Ok(loaded) => {
+            if !loaded.is_empty() {
+                tracing::info!(
+                    targets = loaded.len(),
+                    dir = %config.outbound_dir.display(),
+                    "outbound targets loaded"
+                );
+            }
+            Ok(loaded)
+        }
+        Err(problems) => anyhow::bail!(
+            "the outbound files in {} have errors (set FREIGHTGATE_OUTBOUND_DIR or `outbound_dir` to use another directory):\n{}",
+            config.outbound_dir.display(),
             problems
                 .iter()
                 .map(|p| format!("error: {p}"))

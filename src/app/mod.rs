@@ -38,6 +38,8 @@ pub struct App {
     pub gate: WriteGate,
     /// The pull sources.
     pub sources: Arc<crate::sources::Registry>,
+    /// The outbound targets.
+    pub outbound: Arc<crate::outbound::Outbound>,
 }
 
 impl App {

@@ -67,6 +67,20 @@ pub async fn create(
     Ok(created)
 }
 
+/// An outbound target's row is declared by the outbound files: it can be paused,
+/// and its deliveries read and replayed, but not changed here.
+fn declared_elsewhere(endpoint: &webhook_endpoint::Model) -> Result<()> {
+    match &endpoint.outbound {
+        Some(name) => Err(Error::Conflict {
+            code: ProblemCode::UnsupportedOperation,
+            detail: format!(
+                "this endpoint stands for outbound target `{name}`, which the outbound files declare: change it there (pausing it, its deliveries and replays work here)"
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Changes the fields given.
 pub async fn update(
     app: &App,
@@ -75,10 +89,11 @@ pub async fn update(
     request: EndpointRequest,
 ) -> Result<webhook_endpoint::Model> {
     who.require(Scope::Webhooks)?;
-    webhooks::find(&app.db, who.business_id, id).await?;
+    declared_elsewhere(&webhooks::find(&app.db, who.business_id, id).await?)?;
     let fields = manage::validate(&app.config, request).await?;
     let txn = app.begin().await?;
     let endpoint = webhooks::find(&txn, who.business_id, id).await?;
+    declared_elsewhere(&endpoint)?;
     let updated = webhooks::update(&txn, endpoint, fields).await?;
     txn.commit().await?;
     Ok(updated)
@@ -89,6 +104,7 @@ pub async fn delete(app: &App, who: &Principal, id: EndpointId) -> Result<()> {
     who.require(Scope::Webhooks)?;
     let txn = app.begin().await?;
     let endpoint = webhooks::find(&txn, who.business_id, id).await?;
+    declared_elsewhere(&endpoint)?;
     webhooks::delete(&txn, endpoint).await?;
     txn.commit().await?;
     Ok(())
@@ -112,7 +128,9 @@ pub async fn set_disabled(
 
 /// The endpoint's signing secret, on explicit request.
 pub async fn secret(app: &App, who: &Principal, id: EndpointId) -> Result<String> {
-    Ok(get(app, who, id).await?.secret)
+    let endpoint = get(app, who, id).await?;
+    declared_elsewhere(&endpoint)?;
+    Ok(endpoint.secret)
 }
 
 /// A new secret; the old one keeps signing beside it for `overlap_secs` (the
@@ -126,6 +144,7 @@ pub async fn rotate(
     who.require(Scope::Webhooks)?;
     let txn = app.begin().await?;
     let endpoint = webhooks::find(&txn, who.business_id, id).await?;
+    declared_elsewhere(&endpoint)?;
     let rotated = manage::rotate(&txn, &app.config, endpoint, overlap_secs).await?;
     txn.commit().await?;
     Ok(rotated)
@@ -419,6 +438,7 @@ pub async fn send_test(
     who.require(Scope::Webhooks)?;
     let txn = app.begin().await?;
     let endpoint = webhooks::find(&txn, who.business_id, id).await?;
+    declared_elsewhere(&endpoint)?;
     let data = crate::store::events::example(event_type);
     let (delivery, message) = outbox::emit_test(&txn, &endpoint, event_type, &data).await?;
     txn.commit().await?;

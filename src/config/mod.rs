@@ -33,6 +33,8 @@ pub struct Config {
     /// Run the pull sources on their schedules in this process (off for API-only
     /// instances; `POST /v1/sources/{name}/run` works either way).
     pub sources_scheduler: bool,
+    /// Directory holding the outbound targets' files (none when it does not exist).
+    pub outbound_dir: PathBuf,
     /// Run pending migrations when `serve` starts.
     pub auto_migrate: bool,
     /// Reject references to facilities that do not exist yet instead of creating them.
@@ -168,6 +170,7 @@ impl Default for Config {
             rules_dir: PathBuf::from("rules"),
             sources_dir: PathBuf::from("sources"),
             sources_scheduler: true,
+            outbound_dir: PathBuf::from("outbound"),
             auto_migrate: true,
             strict_facilities: false,
             max_body_bytes: 5 * 1024 * 1024,

@@ -11,7 +11,7 @@
 
 mod checks;
 mod coerce;
-mod condition;
+pub(crate) mod condition;
 mod datetime;
 mod explain;
 mod fixtures;
@@ -22,13 +22,13 @@ mod loader;
 mod mapping;
 mod model;
 pub(crate) mod path;
-mod raw;
+pub(crate) mod raw;
 mod reader;
 mod rule;
 mod ruleset;
 mod schema;
-mod transform;
-mod value;
+pub(crate) mod transform;
+pub(crate) mod value;
 mod warnings;
 
 pub use explain::{CandidateReport, ConditionFailure, Explanation};

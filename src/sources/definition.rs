@@ -402,10 +402,10 @@ impl RawSource {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawAuth {
-    kind: String,
+pub(crate) struct RawAuth {
+    pub(crate) kind: String,
     token_env: Option<String>,
     token_file: Option<String>,
     user_env: Option<String>,
@@ -1062,7 +1062,8 @@ fn secret(
     }
 }
 
-fn auth(raw: &RawAuth, fail: &mut impl FnMut(&str, String)) -> Option<Auth> {
+/// The credentials of an `auth` table of kind bearer, basic, header or oauth2.
+pub(crate) fn auth(raw: &RawAuth, fail: &mut impl FnMut(&str, String)) -> Option<Auth> {
     match raw.kind.as_str() {
         "bearer" => Some(Auth::Bearer {
             token: secret(&raw.token_env, &raw.token_file, "token", fail)?,

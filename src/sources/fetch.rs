@@ -247,13 +247,15 @@ async fn authorize(
             let token = tokens
                 .get(
                     client,
-                    source,
+                    source.name,
+                    source.http.timeout,
                     token_url,
                     &read(client_id)?,
                     &read(client_secret)?,
                     scope.as_deref(),
                 )
-                .await?;
+                .await
+                .map_err(|e| fetch_error(source, e))?;
             request.bearer_auth(token)
         }
     })
@@ -265,19 +267,22 @@ async fn authorize(
 pub(crate) struct Tokens(tokio::sync::Mutex<std::collections::HashMap<String, (String, Instant)>>);
 
 impl Tokens {
-    /// The source's token, from the cache or from `token_url` (client credentials
-    /// in HTTP basic authentication, as RFC 6749 §2.3.1 recommends).
-    async fn get(
+    /// The token of `name` (a source or an outbound target), from the cache or from
+    /// `token_url` (client credentials in HTTP basic authentication, as RFC 6749
+    /// §2.3.1 recommends).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn get(
         &self,
         client: &reqwest::Client,
-        source: &HttpSource<'_>,
+        name: &str,
+        timeout: Duration,
         token_url: &str,
         client_id: &str,
         client_secret: &str,
         scope: Option<&str>,
     ) -> std::result::Result<String, String> {
         let mut cache = self.0.lock().await;
-        if let Some((token, until)) = cache.get(source.name)
+        if let Some((token, until)) = cache.get(name)
             && Instant::now() < *until
         {
             return Ok(token.clone());
@@ -290,38 +295,32 @@ impl Tokens {
             .post(token_url)
             .basic_auth(client_id, Some(client_secret))
             .form(&form)
-            .timeout(source.http.timeout)
+            .timeout(timeout)
             .send()
             .await
-            .map_err(|e| fetch_error(source, format!("the token request: {e}")))?;
+            .map_err(|e| format!("the token request: {e}"))?;
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         if !status.is_success() {
             let shown: String = text.chars().take(200).collect();
-            return Err(fetch_error(
-                source,
-                format!("the token endpoint answered {status}: {shown}"),
-            ));
+            return Err(format!("the token endpoint answered {status}: {shown}"));
         }
         let answer: Value = serde_json::from_str(&text)
-            .map_err(|e| fetch_error(source, format!("the token answer is not JSON: {e}")))?;
+            .map_err(|e| format!("the token answer is not JSON: {e}"))?;
         let Some(token) = answer["access_token"].as_str().filter(|t| !t.is_empty()) else {
-            return Err(fetch_error(
-                source,
-                "the token answer has no `access_token`".into(),
-            ));
+            return Err("the token answer has no `access_token`".into());
         };
         // Without `expires_in` the token is used until the partner refuses it.
         let life = answer["expires_in"]
             .as_u64()
             .map_or(Duration::from_secs(24 * 3600), Duration::from_secs);
         let until = Instant::now() + life - (life / 10).min(Duration::from_secs(60));
-        cache.insert(source.name.to_string(), (token.to_string(), until));
+        cache.insert(name.to_string(), (token.to_string(), until));
         Ok(token.to_string())
     }
 
-    /// Drops the source's token, so that the next request asks for a new one.
-    async fn forget(&self, name: &str) {
+    /// Drops the token of `name`, so that the next request asks for a new one.
+    pub(crate) async fn forget(&self, name: &str) {
         self.0.lock().await.remove(name);
     }
 }

@@ -27,6 +27,9 @@ pub struct Claimed {
     /// Of `attempts`, those made before the last replay: the retry schedule
     /// counts from here.
     pub attempts_before_replay: i32,
+    /// An outbound target's rendered body and request (none for a webhook, or for
+    /// an outbound delivery whose mapping has not rendered it yet).
+    pub rendered: Option<super::outbox::Rendered>,
 }
 
 /// What a push sends of a message: its id and the stored body bytes.
@@ -75,23 +78,30 @@ pub async fn claim(
                 delivery::Column::EndpointId,
                 delivery::Column::Attempts,
                 delivery::Column::AttemptsBeforeReplay,
+                delivery::Column::Body,
+                delivery::Column::Request,
             ])
             .limit(per_endpoint);
         if txn.get_database_backend() == DbBackend::Postgres {
             query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
         let rows = query
-            .into_tuple::<(i64, i64, i64, i32, i32)>()
+            .into_tuple::<(i64, i64, i64, i32, i32, Option<String>, Option<String>)>()
             .all(txn)
             .await
             .map_err(Error::from_db_err)?;
         claimed.extend(rows.into_iter().map(
-            |(id, message_id, endpoint_id, attempts, attempts_before_replay)| Claimed {
-                id,
-                message_id,
-                endpoint_id,
-                attempts,
-                attempts_before_replay,
+            |(id, message_id, endpoint_id, attempts, attempts_before_replay, body, request)| {
+                Claimed {
+                    id,
+                    message_id,
+                    endpoint_id,
+                    attempts,
+                    attempts_before_replay,
+                    rendered: body
+                        .zip(request)
+                        .map(|(body, request)| super::outbox::Rendered { body, request }),
+                }
             },
         ));
     }
@@ -288,6 +298,9 @@ pub struct AttemptRecord {
     /// The delivery's state afterwards, and when it is pending, its next attempt.
     pub state: DeliveryState,
     pub next_attempt_at: DateTime<Utc>,
+    /// A request an outbound mapping rendered at this attempt (the delivery had
+    /// none): kept, so that later attempts send the same bytes.
+    pub rendered: Option<super::outbox::Rendered>,
 }
 
 /// How a delivery's row changes after an attempt; deliveries that end alike (the
@@ -345,6 +358,19 @@ pub async fn record_attempts(
     for (outcome, ids) in alike {
         for list in stable::id_lists(&ids) {
             set_outcome(txn, owner, &outcome, list, now).await?;
+        }
+    }
+    for r in records {
+        if let Some(rendered) = &r.rendered {
+            delivery::Entity::update_many()
+                .col_expr(delivery::Column::Body, Expr::value(rendered.body.clone()))
+                .col_expr(
+                    delivery::Column::Request,
+                    Expr::value(rendered.request.clone()),
+                )
+                .filter(delivery::Column::Id.eq(r.delivery_id))
+                .exec(txn)
+                .await?;
         }
     }
     Ok(())

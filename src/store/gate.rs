@@ -10,9 +10,15 @@ use std::sync::Arc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-/// The turn-taking of one process's writers on one database.
+use super::outbox::Router;
+
+/// The turn-taking of one process's writers on one database, and the outbound
+/// router their transactions' events go through.
 #[derive(Clone, Default)]
-pub struct WriteGate(Option<Arc<Mutex<()>>>);
+pub struct WriteGate {
+    queue: Option<Arc<Mutex<()>>>,
+    router: Option<Arc<dyn Router>>,
+}
 
 /// A turn at writing; the next writer's turn starts when it is dropped.
 pub type Turn = Option<OwnedMutexGuard<()>>;
@@ -21,14 +27,24 @@ impl WriteGate {
     /// A gate for `db`: queuing on SQLite, open on PostgreSQL.
     pub fn for_db(db: &DatabaseConnection) -> Self {
         match db.get_database_backend() {
-            DbBackend::Sqlite => Self(Some(Arc::new(Mutex::new(())))),
-            _ => Self(None),
+            DbBackend::Sqlite => Self {
+                queue: Some(Arc::new(Mutex::new(()))),
+                router: None,
+            },
+            _ => Self::default(),
         }
+    }
+
+    /// The same gate, whose transactions route events to outbound targets through
+    /// `router`. Without one, no event reaches an outbound target.
+    pub fn with_router(mut self, router: Arc<dyn Router>) -> Self {
+        self.router = Some(router);
+        self
     }
 
     /// Waits for this writer's turn.
     pub async fn turn(&self) -> Turn {
-        match &self.0 {
+        match &self.queue {
             Some(queue) => Some(queue.clone().lock_owned().await),
             None => None,
         }
@@ -38,13 +54,18 @@ impl WriteGate {
     pub async fn begin(&self, db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
         let turn = self.turn().await;
         let txn = super::begin_write(db).await?;
-        Ok(WriteTxn { txn, _turn: turn })
+        Ok(WriteTxn {
+            txn,
+            router: self.router.clone(),
+            _turn: turn,
+        })
     }
 }
 
 /// A write transaction holding its writer's turn.
 pub struct WriteTxn {
     txn: DatabaseTransaction,
+    router: Option<Arc<dyn Router>>,
     _turn: Turn,
 }
 
@@ -57,10 +78,13 @@ impl WriteTxn {
         self.txn.rollback().await
     }
 
-    /// A savepoint inside this transaction, for a [`super::unit::Unit`].
-    pub(super) async fn savepoint(&self) -> Result<DatabaseTransaction, DbErr> {
+    /// A savepoint inside this transaction, for a [`super::unit::Unit`], with the
+    /// transaction's router.
+    pub(super) async fn savepoint(
+        &self,
+    ) -> Result<(DatabaseTransaction, Option<Arc<dyn Router>>), DbErr> {
         use sea_orm::TransactionTrait;
-        self.txn.begin().await
+        Ok((self.txn.begin().await?, self.router.clone()))
     }
 }
 
@@ -78,11 +102,18 @@ pub trait Write: ConnectionTrait + Sync + sealed::Sealed {
     /// What the unit remembers, and the outbox messages waiting for its end;
     /// `None` outside a unit, where each message is written as it is emitted.
     fn unit(&self) -> Option<&super::unit::Memory>;
+
+    /// Where events find the outbound targets that want them.
+    fn router(&self) -> Option<&Arc<dyn Router>>;
 }
 
 impl Write for WriteTxn {
     fn unit(&self) -> Option<&super::unit::Memory> {
         None
+    }
+
+    fn router(&self) -> Option<&Arc<dyn Router>> {
+        self.router.as_ref()
     }
 }
 

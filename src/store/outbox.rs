@@ -28,7 +28,43 @@ pub struct NewEvent {
     pub data: Value,
 }
 
+/// A request an outbound mapping rendered for an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The body bytes every attempt sends.
+    pub body: String,
+    /// The URL, method and headers, as JSON (the `outbound` module reads it back).
+    pub request: String,
+}
+
+/// An outbound target that wants an event: what its mapping rendered, or why it
+/// could not render it.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    pub target: String,
+    pub rendered: std::result::Result<Rendered, String>,
+}
+
+/// Finds the outbound targets that want an event and renders their requests; given
+/// to the [`super::gate::WriteGate`], so every transaction's events go through it.
+pub trait Router: Send + Sync {
+    /// The targets of the event's business (`data.business`) whose mappings take
+    /// the event `envelope` (the body a webhook push carries).
+    fn route(&self, envelope: &Value) -> Vec<Routed>;
+}
+
+/// Where one delivery of a message goes, and what it sends when not the envelope.
+struct Destination {
+    endpoint_id: i64,
+    /// An outbound target's rendered request, or why none could be rendered (the
+    /// delivery is then dead-lettered at once, for an operator to see and replay).
+    rendered: Option<std::result::Result<Rendered, String>>,
+}
+
 fn wants(endpoint: &webhook_endpoint::Model, event: &NewEvent) -> bool {
+    if endpoint.outbound.is_some() {
+        return false;
+    }
     let listed = |list: &Option<Value>, wanted: Option<&str>| match (list, wanted) {
         (Some(Value::Array(items)), Some(w)) => items.iter().any(|i| i.as_str() == Some(w)),
         (Some(Value::Array(_)), None) => false,
@@ -43,7 +79,7 @@ pub struct Pending {
     message: message::ActiveModel,
     webhook_id: String,
     ordering_key: Option<String>,
-    endpoints: Vec<i64>,
+    endpoints: Vec<Destination>,
     at: DateTime<Utc>,
 }
 
@@ -89,14 +125,26 @@ pub async fn emit(db: &impl Write, event: NewEvent) -> Result<Emitted> {
         created_at: Set(now),
         ..Default::default()
     };
-    let endpoints = unit::endpoints(db, event.business_id, || {
+    let mut endpoints: Vec<Destination> = unit::endpoints(db, event.business_id, || {
         endpoints_of(db, event.business_id)
     })
     .await?
     .iter()
     .filter(|e| wants(e, &event))
-    .map(|e| e.id)
+    .map(|e| Destination {
+        endpoint_id: e.id,
+        rendered: None,
+    })
     .collect();
+    if let Some(router) = db.router() {
+        for routed in router.route(&body) {
+            let endpoint_id = outbound_endpoint(db, event.business_id, &routed.target).await?;
+            endpoints.push(Destination {
+                endpoint_id,
+                rendered: Some(routed.rendered),
+            });
+        }
+    }
     let pending = Pending {
         message,
         webhook_id: emitted.webhook_id.clone(),
@@ -108,6 +156,47 @@ pub async fn emit(db: &impl Write, event: NewEvent) -> Result<Emitted> {
         write_pending(db, vec![pending]).await?;
     }
     Ok(emitted)
+}
+
+/// The id of the endpoint row standing for outbound target `name` of the business,
+/// added on first use (and then again if a concurrent writer added it first).
+async fn outbound_endpoint(db: &impl Write, business_id: i64, name: &str) -> Result<i64> {
+    let known = unit::endpoints(db, business_id, || endpoints_of(db, business_id)).await?;
+    if let Some(found) = known.iter().find(|e| e.outbound.as_deref() == Some(name)) {
+        return Ok(found.id);
+    }
+    let existing = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::BusinessId.eq(business_id))
+        .filter(webhook_endpoint::Column::Outbound.eq(name))
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    let id = match existing {
+        Some(row) => row.id,
+        None => {
+            use sea_orm::ActiveModelTrait;
+            let now = Utc::now();
+            webhook_endpoint::ActiveModel {
+                business_id: Set(business_id),
+                url: Set(format!("outbound:{name}")),
+                description: Set(Some(format!(
+                    "outbound target `{name}`, declared in the outbound files"
+                ))),
+                secret: Set(String::new()),
+                disabled: Set(false),
+                outbound: Set(Some(name.to_string())),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(db)
+            .await
+            .map_err(Error::from_db_err)?
+            .id
+        }
+    };
+    unit::forget_endpoints(db, business_id);
+    Ok(id)
 }
 
 async fn endpoints_of(db: &impl Write, business_id: i64) -> Result<Vec<webhook_endpoint::Model>> {
@@ -144,21 +233,32 @@ pub(super) async fn write_pending(db: &impl Write, pending: Vec<Pending>) -> Res
             let message_id = ids.get(&p.webhook_id).copied().ok_or_else(|| {
                 Error::Internal(anyhow::anyhow!("message {} not returned", p.webhook_id))
             })?;
-            deliveries.extend(
-                p.endpoints
-                    .iter()
-                    .map(|&endpoint_id| delivery::ActiveModel {
-                        message_id: Set(message_id),
-                        endpoint_id: Set(endpoint_id),
-                        ordering_key: Set(p.ordering_key.clone()),
-                        state: Set(DeliveryState::Pending),
-                        attempts: Set(0),
-                        next_attempt_at: Set(p.at),
-                        created_at: Set(p.at),
-                        updated_at: Set(p.at),
-                        ..Default::default()
-                    }),
-            );
+            deliveries.extend(p.endpoints.iter().map(|d| {
+                let (state, body, request, error) = match &d.rendered {
+                    None => (DeliveryState::Pending, None, None, None),
+                    Some(Ok(r)) => (
+                        DeliveryState::Pending,
+                        Some(r.body.clone()),
+                        Some(r.request.clone()),
+                        None,
+                    ),
+                    Some(Err(why)) => (DeliveryState::Failed, None, None, Some(why.clone())),
+                };
+                delivery::ActiveModel {
+                    message_id: Set(message_id),
+                    endpoint_id: Set(d.endpoint_id),
+                    ordering_key: Set(p.ordering_key.clone()),
+                    state: Set(state),
+                    attempts: Set(0),
+                    next_attempt_at: Set(p.at),
+                    last_error: Set(error),
+                    body: Set(body),
+                    request: Set(request),
+                    created_at: Set(p.at),
+                    updated_at: Set(p.at),
+                    ..Default::default()
+                }
+            }));
         }
         for rows in stable::chunks(&deliveries) {
             delivery::Entity::insert_many(rows.iter().cloned())

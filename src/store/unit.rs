@@ -61,6 +61,7 @@ impl DeliveryBudget {
 /// [`Unit::commit`], its writes roll back with the outbox messages it emitted.
 pub struct Unit {
     txn: DatabaseTransaction,
+    router: Option<Arc<dyn outbox::Router>>,
     memory: Memory,
 }
 
@@ -70,13 +71,19 @@ impl Write for Unit {
     fn unit(&self) -> Option<&Memory> {
         Some(&self.memory)
     }
+
+    fn router(&self) -> Option<&Arc<dyn outbox::Router>> {
+        self.router.as_ref()
+    }
 }
 
 impl Unit {
     /// Begins a unit inside `txn`.
     pub async fn begin(txn: &WriteTxn) -> Result<Unit> {
+        let (savepoint, router) = txn.savepoint().await?;
         Ok(Unit {
-            txn: txn.savepoint().await?,
+            txn: savepoint,
+            router,
             memory: Memory::default(),
         })
     }
@@ -159,6 +166,13 @@ where
     F: Future<Output = Result<Option<String>>>,
 {
     remembered(db, |s| &mut s.dock_slugs, id, read).await
+}
+
+/// Forgets the business's endpoints, after a row was added for an outbound target.
+pub(super) fn forget_endpoints(db: &impl Write, business_id: i64) {
+    if let Some(memory) = db.unit() {
+        memory.state().endpoints.remove(&business_id);
+    }
 }
 
 /// The business's enabled endpoints, read once per unit.

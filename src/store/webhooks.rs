@@ -76,11 +76,13 @@ pub async fn find(
 }
 
 /// An endpoint by id, for the dispatcher.
-/// How many endpoints the business has (enabled or not).
+/// How many endpoints the business has registered (enabled or not; the rows of
+/// outbound targets do not count).
 pub async fn count(db: &impl ConnectionTrait, business_id: i64) -> Result<u64> {
     use sea_orm::PaginatorTrait;
     webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::BusinessId.eq(business_id))
+        .filter(webhook_endpoint::Column::Outbound.is_null())
         .count(db)
         .await
         .map_err(Error::from_db_err)

@@ -71,6 +71,7 @@ async fn statements_for(orders: usize) -> usize {
         writer,
         gate,
         sources: Arc::new(freightgate::sources::Registry::from_texts(&[]).unwrap()),
+        outbound: Arc::new(freightgate::outbound::Outbound::empty()),
     };
     let mut counted = 0;
     // The second payload is the steady state: facility and dock exist by then.

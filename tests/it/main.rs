@@ -15,6 +15,7 @@ mod ingest;
 mod ingest_cost;
 mod kept;
 mod operator;
+mod outbound;
 mod readers;
 mod readme;
 mod reliability;

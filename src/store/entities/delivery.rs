@@ -21,6 +21,12 @@ pub struct Model {
     pub last_status: Option<i32>,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
+    /// An outbound target's body as its mapping rendered it (none for a webhook).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub body: Option<String>,
+    /// The rendered request's URL, method and headers, as JSON (see `outbound`).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub request: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -21,6 +21,8 @@ pub struct Model {
     pub disabled: bool,
     #[sea_orm(column_type = "Text", nullable)]
     pub disabled_reason: Option<String>,
+    /// The outbound target this row stands for (none: a webhook endpoint).
+    pub outbound: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

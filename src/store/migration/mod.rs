@@ -19,6 +19,7 @@ mod m20261205_000014_cancel_reason_and_exception_time;
 mod m20261205_000015_shipment_measures;
 mod m20261205_000016_sources;
 mod m20261206_000017_source_items;
+mod m20261207_000018_outbound;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_shipment_measures::Migration),
             Box::new(m20261205_000016_sources::Migration),
             Box::new(m20261206_000017_source_items::Migration),
+            Box::new(m20261207_000018_outbound::Migration),
         ]
     }
 }

@@ -308,6 +308,7 @@ mod tests {
             previous_secret_expires_at: None,
             disabled: false,
             disabled_reason: None,
+            outbound: None,
             created_at: now,
             updated_at: now,
         };

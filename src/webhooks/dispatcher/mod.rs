@@ -17,9 +17,11 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use self::lanes::{Change, Job, Lanes, Next, still_fruitless};
-use self::push::{Answer, Target};
+use self::push::{Answer, OutboundPush, Target};
 use crate::config::Config;
 use crate::domain::DeliveryState;
+use crate::outbound::Outbound;
+use crate::sources::fetch::Tokens;
 use crate::store::dispatch::{self, AttemptRecord};
 use crate::store::gate::WriteGate;
 use crate::store::{Db, webhooks};
@@ -83,6 +85,10 @@ struct Inner {
     fruitless: Mutex<Option<(Instant, Vec<i64>)>>,
     /// The endpoint the last claim round ended with; the next starts after it.
     claimed_up_to: Mutex<i64>,
+    /// The outbound targets, for the rows that stand for them.
+    outbound: Arc<Outbound>,
+    /// OAuth 2.0 access tokens of outbound targets.
+    tokens: Tokens,
 }
 
 /// One push's attempt, on its way to the attempt log.
@@ -137,8 +143,20 @@ impl Dispatcher {
                 room: Notify::new(),
                 fruitless: Mutex::new(None),
                 claimed_up_to: Mutex::new(0),
+                outbound: Arc::new(Outbound::empty()),
+                tokens: Tokens::default(),
             }),
         })
+    }
+
+    /// The same dispatcher, sending the deliveries of outbound targets as `outbound`
+    /// declares them. Called before [`Dispatcher::run`].
+    pub fn with_outbound(mut self, outbound: Arc<Outbound>) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.outbound = outbound,
+            None => tracing::error!("the dispatcher is already running; outbound targets not set"),
+        }
+        self
     }
 
     /// Runs until `shutdown`, then gives back what it has not started and waits
@@ -281,7 +299,10 @@ impl Dispatcher {
         let mut messages: HashMap<i64, _> = messages.into_iter().collect();
         let targets: HashMap<i64, Arc<Target>> = endpoints
             .iter()
-            .map(|e| (e.id, Arc::new(Target::new(e, &self.inner.guard))))
+            .map(|e| {
+                let target = Target::new(e, &self.inner.guard, &self.inner.outbound);
+                (e.id, Arc::new(target))
+            })
             .collect();
         // A message is pushed to several endpoints: only the last of them takes it
         // without a copy.
@@ -364,11 +385,29 @@ impl Dispatcher {
         let attempt = job.delivery.attempts + 1;
         let attempted_at = Utc::now();
         let started = Instant::now();
-        let proxied = self.inner.proxied.then_some(&*self.inner.guard);
-        let answer = push::send(&self.inner.client, &job.target, &job.message, proxied).await;
+        let answer = if job.target.is_outbound() {
+            let push = OutboundPush {
+                client: &self.inner.client,
+                guard: &self.inner.guard,
+                proxied: self.inner.proxied,
+                tokens: &self.inner.tokens,
+                timeout: self.inner.settings.timeout,
+            };
+            push::send_outbound(
+                &push,
+                &job.target,
+                job.delivery.rendered.as_ref(),
+                &job.message,
+            )
+            .await
+        } else {
+            let proxied = self.inner.proxied.then_some(&*self.inner.guard);
+            push::send(&self.inner.client, &job.target, &job.message, proxied).await
+        };
         let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
         self.pace(job.delivery.endpoint_id, &answer);
         let (state, next_attempt_at) = self.next_step(&job, attempt, &answer).await;
+        let rendered = answer.rendered;
         let outcome = match state {
             DeliveryState::Delivered => "delivered",
             _ => "failed",
@@ -387,6 +426,7 @@ impl Dispatcher {
             error: answer.error,
             state,
             next_attempt_at,
+            rendered,
         }
     }
 
@@ -396,7 +436,7 @@ impl Dispatcher {
         if answer.status == Some(410) {
             return;
         }
-        let ok = answer.status.is_some_and(|s| (200..300).contains(&s));
+        let ok = answer.ok;
         let change = {
             let mut lanes = lock(&self.inner.lanes);
             lanes.answered(endpoint, ok, answer.retry_after, Instant::now())
@@ -425,9 +465,20 @@ impl Dispatcher {
         answer: &Answer,
     ) -> (DeliveryState, chrono::DateTime<Utc>) {
         let now = Utc::now();
+        if answer.ok {
+            return (DeliveryState::Delivered, now);
+        }
+        if answer.permanent {
+            tracing::warn!(
+                delivery = job.delivery.id,
+                error = answer.error.as_deref(),
+                "outbound delivery dead-lettered: it cannot be sent as it is"
+            );
+            return (DeliveryState::Failed, now);
+        }
         match answer.status {
-            Some(s) if (200..300).contains(&s) => return (DeliveryState::Delivered, now),
-            Some(410) => {
+            // A partner's 410 is about one request; a webhook receiver's, about itself.
+            Some(410) if !job.target.is_outbound() => {
                 self.disable(job.delivery.endpoint_id).await;
                 return (DeliveryState::Failed, now);
             }

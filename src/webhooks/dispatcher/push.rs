@@ -7,8 +7,15 @@ use chrono::Utc;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 
 use crate::config::Config;
+use crate::outbound::definition::{
+    Http as OutboundHttp, Kind, Target as OutboundTarget, TargetAuth,
+};
+use crate::outbound::{Outbound, stored_request};
+use crate::sources::definition::{Auth, Secret};
+use crate::sources::fetch::Tokens;
 use crate::store::dispatch::Payload;
 use crate::store::entities::webhook_endpoint;
+use crate::store::outbox::Rendered;
 use crate::webhooks::signer::{WebhookSecret, signature_header};
 use crate::webhooks::ssrf::{Guard, GuardedResolver};
 
@@ -20,10 +27,24 @@ pub(super) struct Target {
     /// The URL, or why no push can go there.
     url: Result<reqwest::Url, String>,
     secrets: Vec<WebhookSecret>,
+    /// For an outbound target's row: its name, and its definition when the outbound
+    /// files still declare it.
+    outbound: Option<(String, Option<Arc<OutboundTarget>>)>,
 }
 
 impl Target {
-    pub(super) fn new(endpoint: &webhook_endpoint::Model, guard: &Guard) -> Self {
+    pub(super) fn new(
+        endpoint: &webhook_endpoint::Model,
+        guard: &Guard,
+        outbound: &Outbound,
+    ) -> Self {
+        if let Some(name) = &endpoint.outbound {
+            return Self {
+                url: Err(String::new()),
+                secrets: Vec::new(),
+                outbound: Some((name.clone(), outbound.target(name))),
+            };
+        }
         let mut secrets: Vec<WebhookSecret> =
             WebhookSecret::parse(&endpoint.secret).into_iter().collect();
         if endpoint
@@ -39,6 +60,7 @@ impl Target {
         Self {
             url: checked_url(&endpoint.url, guard),
             secrets,
+            outbound: None,
         }
     }
 }
@@ -68,6 +90,12 @@ pub(super) struct Answer {
     pub body: Option<String>,
     pub error: Option<String>,
     pub retry_after: Option<Duration>,
+    /// Delivered: a 2xx, or one of an outbound target's `success` statuses.
+    pub ok: bool,
+    /// No later attempt can go better (the event cannot be rendered): dead-letter now.
+    pub permanent: bool,
+    /// The request an outbound mapping rendered at this attempt, to keep.
+    pub rendered: Option<Rendered>,
 }
 
 impl Answer {
@@ -77,6 +105,16 @@ impl Answer {
             body: None,
             error: Some(error.into()),
             retry_after: None,
+            ok: false,
+            permanent: false,
+            rendered: None,
+        }
+    }
+
+    fn permanent(error: impl Into<String>) -> Self {
+        Self {
+            permanent: true,
+            ..Self::failed(error)
         }
     }
 }
@@ -115,6 +153,7 @@ pub(super) async fn send(
     message: &Payload,
     proxied: Option<&Guard>,
 ) -> Answer {
+    debug_assert!(target.outbound.is_none());
     let url = match &target.url {
         Ok(url) => url.clone(),
         Err(why) => return Answer::failed(why.clone()),
@@ -160,7 +199,178 @@ async fn read_answer(mut response: reqwest::Response) -> Answer {
         body: Some(String::from_utf8_lossy(&body).into_owned()),
         error: None,
         retry_after,
+        ok: (200..300).contains(&status),
+        permanent: false,
+        rendered: None,
     }
+}
+
+/// What an outbound push needs besides its target.
+pub(super) struct OutboundPush<'a> {
+    pub client: &'a reqwest::Client,
+    pub guard: &'a Guard,
+    pub proxied: bool,
+    pub tokens: &'a Tokens,
+    pub timeout: Duration,
+}
+
+impl Target {
+    /// True for an outbound target's row.
+    pub(super) fn is_outbound(&self) -> bool {
+        self.outbound.is_some()
+    }
+}
+
+/// Sends an outbound delivery: its stored request, or (when it has none yet, or was
+/// replayed after its mapping could not render it) the one its mapping renders now.
+pub(super) async fn send_outbound(
+    push: &OutboundPush<'_>,
+    target: &Target,
+    stored: Option<&Rendered>,
+    message: &Payload,
+) -> Answer {
+    let Some((name, definition)) = &target.outbound else {
+        return Answer::permanent("not an outbound target");
+    };
+    let Some(definition) = definition else {
+        return Answer::failed(format!(
+            "outbound target `{name}` is no longer declared in the outbound files"
+        ));
+    };
+    let (rendered, fresh) = match stored {
+        Some(r) => (r.clone(), false),
+        None => {
+            let envelope: serde_json::Value = match serde_json::from_str(&message.body) {
+                Ok(v) => v,
+                Err(e) => return Answer::permanent(format!("the stored event is not JSON: {e}")),
+            };
+            match Outbound::render_for(definition, &envelope) {
+                Some(Ok(r)) => (r, true),
+                Some(Err(why)) => return Answer::permanent(why),
+                None => {
+                    return Answer::permanent(format!(
+                        "no mapping of outbound target `{name}` takes this event any more"
+                    ));
+                }
+            }
+        }
+    };
+    let mut answer = push_rendered(push, name, definition, &rendered, message).await;
+    if fresh {
+        answer.rendered = Some(rendered);
+    }
+    answer
+}
+
+async fn push_rendered(
+    push: &OutboundPush<'_>,
+    name: &str,
+    definition: &OutboundTarget,
+    rendered: &Rendered,
+    message: &Payload,
+) -> Answer {
+    let Kind::Http(http) = &definition.kind;
+    let Some(request) = stored_request(&rendered.request) else {
+        return Answer::permanent("the delivery's stored request cannot be read");
+    };
+    let url = match checked_url(&request.url, push.guard) {
+        Ok(url) => url,
+        Err(why) => return Answer::failed(why),
+    };
+    if push.proxied
+        && let Err(why) = checked_for_proxy(push.guard, &url).await
+    {
+        return Answer::failed(why);
+    }
+    let method =
+        reqwest::Method::from_bytes(request.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+    let mut builder = push.client.request(method, url);
+    for (header, value) in &request.headers {
+        builder = builder.header(header.as_str(), value.as_str());
+    }
+    let builder = match authorize(push, name, http, builder, rendered, message).await {
+        Ok(b) => b,
+        Err(why) => return Answer::failed(why),
+    };
+    let mut answer = match builder.body(rendered.body.clone()).send().await {
+        Ok(response) => read_answer(response).await,
+        Err(e) => Answer::failed(describe(&e)),
+    };
+    if let (Some(codes), Some(status)) = (&http.success, answer.status) {
+        answer.ok = codes.contains(&status);
+    }
+    if answer.status == Some(401)
+        && matches!(
+            http.auth,
+            Some(TargetAuth::Credentials(Auth::OAuth2 { .. }))
+        )
+    {
+        // The next attempt asks for a new token.
+        push.tokens.forget(name).await;
+    }
+    answer
+}
+
+async fn authorize(
+    push: &OutboundPush<'_>,
+    name: &str,
+    http: &OutboundHttp,
+    builder: reqwest::RequestBuilder,
+    rendered: &Rendered,
+    message: &Payload,
+) -> Result<reqwest::RequestBuilder, String> {
+    let read = |secret: &Secret| {
+        secret
+            .read()
+            .map_err(|e| format!("outbound target `{name}`'s credentials: {e}"))
+    };
+    Ok(match &http.auth {
+        None => builder,
+        Some(TargetAuth::Credentials(Auth::Bearer { token })) => builder.bearer_auth(read(token)?),
+        Some(TargetAuth::Credentials(Auth::Basic { user, password })) => {
+            builder.basic_auth(read(user)?, Some(read(password)?))
+        }
+        Some(TargetAuth::Credentials(Auth::Header {
+            name: header,
+            value,
+        })) => builder.header(header.as_str(), read(value)?),
+        Some(TargetAuth::Credentials(Auth::OAuth2 {
+            token_url,
+            client_id,
+            client_secret,
+            scope,
+        })) => {
+            let token = push
+                .tokens
+                .get(
+                    push.client,
+                    name,
+                    push.timeout,
+                    token_url,
+                    &read(client_id)?,
+                    &read(client_secret)?,
+                    scope.as_deref(),
+                )
+                .await
+                .map_err(|e| format!("outbound target `{name}`: {e}"))?;
+            builder.bearer_auth(token)
+        }
+        Some(TargetAuth::StandardWebhooks(secret)) => {
+            let secret = WebhookSecret::parse(&read(secret)?)
+                .map_err(|e| format!("outbound target `{name}`'s signing secret: {e}"))?;
+            let timestamp = Utc::now().timestamp();
+            let signature = signature_header(
+                std::slice::from_ref(&secret),
+                &message.webhook_id,
+                timestamp,
+                rendered.body.as_bytes(),
+            );
+            builder
+                .header("webhook-id", &message.webhook_id)
+                .header("webhook-timestamp", timestamp)
+                .header("webhook-signature", signature)
+        }
+    })
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {

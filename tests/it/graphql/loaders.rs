@@ -94,6 +94,7 @@ async fn statements_for(n: usize) -> usize {
         writer,
         gate,
         sources: Arc::new(freightgate::sources::Registry::from_texts(&[]).unwrap()),
+        outbound: Arc::new(freightgate::outbound::Outbound::empty()),
     };
     let schema = graphql::schema(state);
     let request = async_graphql::Request::new(LISTING)

@@ -15,6 +15,8 @@ use axum::routing::post;
 /// One push as received.
 #[derive(Debug, Clone)]
 pub struct Push {
+    /// The request's path and query.
+    pub path: String,
     pub headers: HeaderMap,
     pub body: String,
     pub at: Instant,
@@ -50,12 +52,17 @@ pub struct Receiver {
 
 async fn receive(
     State(inner): State<Arc<Mutex<Inner>>>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let (answer, delay) = {
         let mut inner = inner.lock().unwrap();
         inner.pushes.push(Push {
+            path: uri
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
             headers,
             body: String::from_utf8_lossy(&body).into_owned(),
             at: Instant::now(),
@@ -93,6 +100,7 @@ impl Receiver {
         let url = format!("http://{}/hooks", listener.local_addr().unwrap());
         let app = Router::new()
             .route("/hooks", post(receive))
+            .route("/{*rest}", post(receive).put(receive).patch(receive))
             .with_state(inner.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self { inner, url }

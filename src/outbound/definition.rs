@@ -1,0 +1,595 @@
+//! Reading and checking outbound files: `[[target]]` entries, each with its
+//! `[[target.mapping]]`s, and the `[lookup.NAME]` tables they share.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::template::{self, Lookups, Template};
+use crate::domain::EventType;
+use crate::rules::condition::{self, Condition, Problems};
+use crate::rules::path::JsonPathExpr;
+use crate::rules::raw::RawCondition;
+use crate::sources::definition::{Auth, RawAuth, Secret};
+
+/// A problem in an outbound file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: Option<usize>,
+    pub target: Option<String>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(target) = &self.target {
+            write!(f, ": target '{target}'")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ": {key}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// One outbound target, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub name: String,
+    /// The business whose events it takes (its slug).
+    pub business: String,
+    pub file: String,
+    pub kind: Kind,
+    pub mappings: Vec<Mapping>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    Http(Box<Http>),
+}
+
+impl Kind {
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
+            Kind::Http(_) => "http",
+        }
+    }
+}
+
+/// Where and how an HTTP target's requests go.
+#[derive(Debug, Clone)]
+pub(crate) struct Http {
+    pub url: UrlTemplate,
+    pub method: reqwest::Method,
+    pub auth: Option<TargetAuth>,
+    /// Headers every request carries.
+    pub headers: Vec<(String, String)>,
+    /// The statuses that count as delivered (none: any 2xx).
+    pub success: Option<Vec<u16>>,
+}
+
+/// How a target's requests are authorised, read at each attempt.
+#[derive(Debug, Clone)]
+pub(crate) enum TargetAuth {
+    /// Bearer, basic, an API-key header, or OAuth 2.0 client credentials.
+    Credentials(Auth),
+    /// Standard Webhooks signature headers with this `whsec_…` secret.
+    StandardWebhooks(Secret),
+}
+
+/// One mapping: which events it takes and what it sends for them.
+#[derive(Debug, Clone)]
+pub(crate) struct Mapping {
+    pub name: String,
+    pub events: Vec<EventType>,
+    pub when: Option<Condition>,
+    pub body: Template,
+    /// Headers rendered from the event (each value a string or number).
+    pub headers: Template,
+    /// This mapping's own URL, instead of the target's.
+    pub url: Option<UrlTemplate>,
+}
+
+/// A URL with `{JSONPATH}` placeholders, filled from the event (each value
+/// percent-encoded).
+#[derive(Debug, Clone)]
+pub(crate) struct UrlTemplate {
+    pub text: String,
+    parts: Vec<UrlPart>,
+}
+
+#[derive(Debug, Clone)]
+enum UrlPart {
+    Text(String),
+    Path(JsonPathExpr),
+}
+
+impl UrlTemplate {
+    fn parse(text: &str) -> Result<Self, String> {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        let mut probe = String::new();
+        while let Some(open) = rest.find('{') {
+            let close = rest[open..]
+                .find('}')
+                .map(|c| open + c)
+                .ok_or("a `{` without its `}`")?;
+            parts.push(UrlPart::Text(rest[..open].to_string()));
+            probe.push_str(&rest[..open]);
+            let path = JsonPathExpr::parse(&rest[open + 1..close])
+                .map_err(|e| format!("the placeholder `{}`: {e}", &rest[open..=close]))?;
+            parts.push(UrlPart::Path(path));
+            probe.push('x');
+            rest = &rest[close + 1..];
+        }
+        parts.push(UrlPart::Text(rest.to_string()));
+        probe.push_str(rest);
+        match reqwest::Url::parse(&probe) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(Self {
+                text: text.to_string(),
+                parts,
+            }),
+            Ok(_) => Err("an http or https URL".into()),
+            Err(e) => Err(format!("not a URL: {e}")),
+        }
+    }
+
+    /// The URL for an event; a placeholder without a value is an error.
+    pub(crate) fn render(&self, event: &Value) -> Result<String, String> {
+        let scope = crate::rules::path::Scope::root(event);
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                UrlPart::Text(t) => out.push_str(t),
+                UrlPart::Path(p) => {
+                    let value = p
+                        .first(&scope)
+                        .filter(|v| !v.is_null())
+                        .ok_or_else(|| format!("url: `{}` has no value", p.text()))?;
+                    let text = match value {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    encode_into(&mut out, &text);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn encode_into(out: &mut String, text: &str) {
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    lookup: BTreeMap<String, toml::Table>,
+    #[serde(default)]
+    target: Vec<toml::Spanned<RawTarget>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    name: String,
+    business: String,
+    kind: String,
+    url: Option<String>,
+    method: Option<String>,
+    auth: Option<toml::Table>,
+    headers: Option<BTreeMap<String, String>>,
+    success: Option<Vec<u16>>,
+    #[serde(default)]
+    mapping: Vec<RawMapping>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMapping {
+    name: String,
+    events: Vec<String>,
+    when: Option<RawCondition>,
+    #[serde(default)]
+    format: Option<String>,
+    body: Option<toml::Table>,
+    headers: Option<toml::Table>,
+    url: Option<String>,
+}
+
+/// Every target of a directory's files, and the files read.
+#[derive(Debug, Default)]
+pub(crate) struct Definitions {
+    pub targets: Vec<Target>,
+    pub files: Vec<String>,
+}
+
+/// Reads every `*.toml` file directly in `dir` (none when it does not exist).
+pub(crate) fn load_dir(dir: &Path) -> Result<Definitions, Vec<Problem>> {
+    let mut files = Vec::new();
+    if dir.is_dir() {
+        let problem = |file: String, message: String| Problem {
+            file,
+            line: None,
+            target: None,
+            key: None,
+            message,
+        };
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            vec![problem(
+                dir.display().to_string(),
+                format!("cannot read the directory: {e}"),
+            )]
+        })?;
+        let mut paths: Vec<_> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| vec![problem(name.clone(), format!("cannot read: {e}"))])?;
+            files.push((name, text));
+        }
+    }
+    load_texts(&files)
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Reads outbound files given as (name, text).
+pub(crate) fn load_texts(files: &[(String, String)]) -> Result<Definitions, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut out = Definitions::default();
+    let mut names: HashMap<String, String> = HashMap::new();
+    for (file, text) in files {
+        out.files.push(file.clone());
+        let raw: RawFile = match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                problems.push(Problem {
+                    file: file.clone(),
+                    line: e.span().map(|s| line_of(text, s.start)),
+                    target: None,
+                    key: None,
+                    message: e.message().trim().to_string(),
+                });
+                continue;
+            }
+        };
+        let mut lookups = Lookups::new();
+        for (name, table) in &raw.lookup {
+            let mut entries = HashMap::new();
+            for (k, v) in table {
+                match crate::rules::value::toml_to_json(v) {
+                    Ok(v) => {
+                        entries.insert(k.clone(), v);
+                    }
+                    Err(e) => problems.push(Problem {
+                        file: file.clone(),
+                        line: None,
+                        target: None,
+                        key: Some(format!("lookup.{name}.{k}")),
+                        message: e,
+                    }),
+                }
+            }
+            lookups.insert(name.clone(), Arc::new(entries));
+        }
+        for entry in raw.target {
+            let line = line_of(text, entry.span().start);
+            let raw = entry.into_inner();
+            let mut found = Problems::new();
+            if let Some(first) = names.get(&raw.name) {
+                found.push((
+                    "name".into(),
+                    format!("a target of this name is already declared in {first}"),
+                ));
+            }
+            names.insert(raw.name.clone(), file.clone());
+            let target = compile_target(raw, file, &lookups, &mut found);
+            let name = target.as_ref().map(|t| t.name.clone());
+            problems.extend(found.into_iter().map(|(key, message)| Problem {
+                file: file.clone(),
+                line: Some(line),
+                target: name.clone(),
+                key: Some(key),
+                message,
+            }));
+            if let Some(target) = target
+                && problems.is_empty()
+            {
+                out.targets.push(target);
+            }
+        }
+    }
+    match problems.is_empty() {
+        true => Ok(out),
+        false => Err(problems),
+    }
+}
+
+fn compile_target(
+    raw: RawTarget,
+    file: &str,
+    lookups: &Lookups,
+    problems: &mut Problems,
+) -> Option<Target> {
+    let valid_name = !raw.name.is_empty()
+        && raw.name.len() <= 64
+        && raw
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if !valid_name {
+        problems.push((
+            "name".into(),
+            "up to 64 characters of a-z, 0-9, `-` and `_`".into(),
+        ));
+    }
+    if raw.business.is_empty() {
+        problems.push((
+            "business".into(),
+            "the slug of the business whose events the target takes".into(),
+        ));
+    }
+    let kind = match raw.kind.as_str() {
+        "http" => compile_http(&raw, problems).map(|h| Kind::Http(Box::new(h))),
+        other => {
+            problems.push((
+                "kind".into(),
+                format!("unknown kind `{other}`; the kinds are: http"),
+            ));
+            None
+        }
+    };
+    if raw.mapping.is_empty() {
+        problems.push((
+            "mapping".into(),
+            "a target needs at least one [[target.mapping]]".into(),
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut mappings = Vec::new();
+    for (i, m) in raw.mapping.iter().enumerate() {
+        if !seen.insert(m.name.clone()) {
+            problems.push((
+                format!("mapping[{i}].name"),
+                format!("the target already has a mapping `{}`", m.name),
+            ));
+        }
+        if let Some(m) = compile_mapping(m, &format!("mapping[{i}]"), lookups, problems) {
+            mappings.push(m);
+        }
+    }
+    Some(Target {
+        name: raw.name,
+        business: raw.business,
+        file: file.to_string(),
+        kind: kind?,
+        mappings,
+    })
+}
+
+fn compile_http(raw: &RawTarget, problems: &mut Problems) -> Option<Http> {
+    let url = match raw.url.as_deref().map(UrlTemplate::parse) {
+        Some(Ok(url)) => Some(url),
+        Some(Err(e)) => {
+            problems.push(("url".into(), e));
+            None
+        }
+        None => {
+            problems.push((
+                "url".into(),
+                "the URL requests go to (placeholders such as `{$.data.shipment_number}` are filled from the event)".into(),
+            ));
+            None
+        }
+    };
+    let method = match raw.method.as_deref().unwrap_or("POST") {
+        "POST" => Some(reqwest::Method::POST),
+        "PUT" => Some(reqwest::Method::PUT),
+        "PATCH" => Some(reqwest::Method::PATCH),
+        other => {
+            problems.push((
+                "method".into(),
+                format!("`{other}` is not one of POST, PUT, PATCH"),
+            ));
+            None
+        }
+    };
+    let auth = raw
+        .auth
+        .as_ref()
+        .and_then(|table| compile_auth(table, problems));
+    let mut headers = Vec::new();
+    for (name, value) in raw.headers.iter().flatten() {
+        let valid = reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_ok()
+            && reqwest::header::HeaderValue::from_str(value).is_ok();
+        if !valid {
+            problems.push((
+                format!("headers.{name}"),
+                "not a valid header name and value".into(),
+            ));
+        }
+        headers.push((name.clone(), value.clone()));
+    }
+    if let Some(codes) = &raw.success
+        && (codes.is_empty() || codes.iter().any(|c| !(100..600).contains(c)))
+    {
+        problems.push((
+            "success".into(),
+            "a list of HTTP status codes (100 to 599)".into(),
+        ));
+    }
+    Some(Http {
+        url: url?,
+        method: method?,
+        auth: match raw.auth {
+            Some(_) => Some(auth?),
+            None => None,
+        },
+        headers,
+        success: raw.success.clone(),
+    })
+}
+
+fn compile_auth(table: &toml::Table, problems: &mut Problems) -> Option<TargetAuth> {
+    let mut fail = |key: &str, message: String| problems.push((key.to_string(), message));
+    if table.get("kind").and_then(toml::Value::as_str) == Some("standard_webhooks") {
+        let env = table.get("secret_env").and_then(toml::Value::as_str);
+        let file = table.get("secret_file").and_then(toml::Value::as_str);
+        let unknown: Vec<&String> = table
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "kind" | "secret_env" | "secret_file"))
+            .collect();
+        if !unknown.is_empty() {
+            fail(
+                "auth",
+                format!("standard_webhooks takes `secret_env` or `secret_file`, not {unknown:?}"),
+            );
+        }
+        return match (env, file) {
+            (Some(name), None) if !name.is_empty() => {
+                Some(TargetAuth::StandardWebhooks(Secret::Env(name.into())))
+            }
+            (None, Some(path)) if !path.is_empty() => {
+                Some(TargetAuth::StandardWebhooks(Secret::File(path.into())))
+            }
+            _ => {
+                fail(
+                    "auth.secret_env",
+                    "give one of `secret_env` and `secret_file`: where the `whsec_…` secret is"
+                        .into(),
+                );
+                None
+            }
+        };
+    }
+    let raw: RawAuth = match toml::Value::Table(table.clone()).try_into() {
+        Ok(raw) => raw,
+        Err(e) => {
+            fail("auth", e.message().trim().to_string());
+            return None;
+        }
+    };
+    let known = ["bearer", "basic", "header", "oauth2"];
+    if !known.contains(&raw.kind.as_str()) {
+        fail(
+            "auth.kind",
+            format!(
+                "unknown kind `{}`; the kinds are: bearer, basic, header, oauth2, standard_webhooks",
+                raw.kind
+            ),
+        );
+        return None;
+    }
+    crate::sources::definition::auth(&raw, &mut fail).map(TargetAuth::Credentials)
+}
+
+fn compile_mapping(
+    raw: &RawMapping,
+    at: &str,
+    lookups: &Lookups,
+    problems: &mut Problems,
+) -> Option<Mapping> {
+    let before = problems.len();
+    let mut events = Vec::new();
+    for (i, name) in raw.events.iter().enumerate() {
+        match EventType::parse(name) {
+            Some(e) => events.push(e),
+            None => problems.push((
+                format!("{at}.events[{i}]"),
+                format!(
+                    "unknown event type `{name}`; the types are: {}",
+                    EventType::ALL
+                        .iter()
+                        .map(|e| e.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+    if raw.events.is_empty() {
+        problems.push((
+            format!("{at}.events"),
+            "list the event types the mapping takes".into(),
+        ));
+    }
+    match raw.format.as_deref() {
+        None | Some("json") => {}
+        Some(other) => problems.push((
+            format!("{at}.format"),
+            format!("unknown format `{other}`; the formats are: json"),
+        )),
+    }
+    let when = raw
+        .when
+        .as_ref()
+        .and_then(|w| condition::compile(w, &format!("{at}.when"), problems));
+    let body = match &raw.body {
+        Some(table) => template::compile(table, &format!("{at}.body"), lookups, problems),
+        None => {
+            problems.push((
+                format!("{at}.body"),
+                "the body to send: a table of the partner's fields".into(),
+            ));
+            Template::default()
+        }
+    };
+    if raw.body.is_some() && body.is_empty() && problems.len() == before {
+        problems.push((format!("{at}.body"), "the body has no fields".into()));
+    }
+    let headers = match &raw.headers {
+        Some(table) => {
+            for name in table.keys() {
+                if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                    problems.push((
+                        format!("{at}.headers.{name}"),
+                        "not a valid header name".into(),
+                    ));
+                }
+            }
+            template::compile(table, &format!("{at}.headers"), lookups, problems)
+        }
+        None => Template::default(),
+    };
+    let url = raw.url.as_deref().and_then(|u| {
+        UrlTemplate::parse(u)
+            .map_err(|e| problems.push((format!("{at}.url"), e)))
+            .ok()
+    });
+    (problems.len() == before).then(|| Mapping {
+        name: raw.name.clone(),
+        events,
+        when,
+        body,
+        headers,
+        url,
+    })
+}

@@ -1,0 +1,292 @@
+//! Outbound mappings: events sent to real partner receivers in the partner's own
+//! JSON, through the outbox and dispatcher (retries, dead letters, replay).
+
+use std::time::Duration;
+
+use freightgate::domain::Scope;
+use serde_json::{Value, json};
+
+use crate::support::TestApp;
+use crate::webhooks::receiver::{Push, Receiver};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// The shipped example, sending to `receiver` with its API key in a file.
+fn shipped_example(receiver: &Receiver, dir: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/outbound/pallet-network-milestones.toml"
+    ))
+    .expect("the shipped example");
+    let key_file = dir.join("pallet-network.key");
+    std::fs::write(&key_file, "pn-secret-key\n").expect("the key file");
+    let base = receiver.url.trim_end_matches("/hooks");
+    text.replace("https://api.pallet-network.example", base)
+        .replace(
+            "value_env = \"PALLET_NETWORK_API_KEY\"",
+            &format!("value_file = {:?}", key_file.display().to_string()),
+        )
+}
+
+/// A gateway with the shipped rules and `files` in its outbound directory.
+async fn spawn(
+    files: impl FnOnce(&std::path::Path) -> Vec<(&'static str, String)>,
+    adjust: impl FnOnce(&mut freightgate::Config),
+) -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("a directory");
+    let outbound = dir.path().join("outbound");
+    std::fs::create_dir_all(&outbound).expect("outbound/");
+    for (name, text) in files(dir.path()) {
+        std::fs::write(outbound.join(name), text).expect("an outbound file");
+    }
+    let app = TestApp::spawn_with(|c| {
+        c.outbound_dir = outbound;
+        adjust(c);
+    })
+    .await;
+    (app, dir)
+}
+
+async fn northwind(app: &TestApp) -> String {
+    app.key(
+        "northwind",
+        &[Scope::Ingest, Scope::Read, Scope::Write, Scope::Webhooks],
+    )
+    .await
+}
+
+async fn ingest(app: &TestApp, key: &str, feed: &str) -> Value {
+    let response =
+        crate::ingest::post(app, key, "application/json", crate::ingest::feed(feed)).await;
+    let status = response.status();
+    let ack: Value = response.json().await.unwrap();
+    assert!(status.is_success(), "{feed}: {status} {ack}");
+    ack
+}
+
+fn kinds(pushes: &[Push]) -> Vec<String> {
+    pushes.iter().map(|p| p.header("x-event-kind")).collect()
+}
+
+#[tokio::test]
+async fn a_pallet_network_receives_milestones_scans_exceptions_and_pods_in_its_own_json() {
+    let receiver = Receiver::start().await;
+    receiver.script(&[(201, None); 10]);
+    let (app, _dir) = spawn(
+        |dir| vec![("pallet-network.toml", shipped_example(&receiver, dir))],
+        |_| {},
+    )
+    .await;
+    let key = northwind(&app).await;
+    let created = ingest(&app, &key, "wms-shipment-with-orders.json").await;
+    let shipment_id = created["results"][0]["id"].as_i64().unwrap();
+    ingest(&app, &key, "shipment-status.json").await;
+    ingest(&app, &key, "dock-pallet-scan.json").await;
+    let raise = "mutation($input: CreateExceptionInput!) { createException(input: $input) { exceptionId } }";
+    let input = json!({"shipmentId": shipment_id, "priority": "HIGH",
+        "customerExceptionDescription": "seal broken on arrival"});
+    let response = app
+        .post_json(
+            "/graphql",
+            &key,
+            &json!({"query": raise, "variables": {"input": input}}),
+        )
+        .await;
+    let answer: Value = response.json().await.unwrap();
+    assert!(answer["errors"].is_null(), "{answer}");
+    ingest(&app, &key, "pod-document.json").await;
+
+    let mut pushes = receiver.wait_for(WAIT, |p| p.len() >= 4).await;
+    assert_eq!(
+        kinds(&pushes)[..2],
+        ["milestone", "scan"],
+        "a shipment's events in the order of its changes"
+    );
+    // The POD is the order's, not the shipment's: it need not wait for the exception.
+    pushes.sort_by_key(|p| {
+        ["milestone", "scan", "exception", "pod"]
+            .iter()
+            .position(|k| *k == p.header("x-event-kind"))
+    });
+    assert_eq!(
+        kinds(&pushes),
+        ["milestone", "scan", "exception", "pod"],
+        "one request per mapped event; shipment.created is not mapped"
+    );
+    for push in &pushes {
+        assert_eq!(push.header("x-api-key"), "pn-secret-key");
+        assert_eq!(push.header("x-depot"), "312");
+        assert_eq!(push.header("content-type"), "application/json");
+    }
+    let milestone = &pushes[0];
+    assert_eq!(milestone.path, "/v1/consignments/NW-SHP-240611-0042/events");
+    assert_eq!(
+        milestone.body,
+        json!({
+            "event_type": "MILESTONE",
+            "milestone": "ARRIVED_AT_DEPOT",
+            "consignment": "NW-SHP-240611-0042",
+            "occurred_at": "2026-06-11T06:21:55Z",
+            "depot": "ROTTERDAM-DC",
+            "vehicle": {"trailer": "BX-482-K", "seal": "SL998812", "carrier": "Van Dijk Transport"},
+        })
+        .to_string(),
+        "the partner's fields, in the mapping's order, as compact JSON"
+    );
+    let scan = pushes[1].json();
+    assert_eq!(scan["pallet"], "PLT-0007731");
+    assert_eq!(scan["consignment"], "NW-SHP-240611-0042");
+    assert!(
+        scan["location"]
+            .as_str()
+            .unwrap()
+            .starts_with("rotterdam-dc/")
+    );
+    let exception = pushes[2].json();
+    assert_eq!(exception["severity"], "CRITICAL");
+    assert_eq!(exception["reason"], "seal broken on arrival");
+    let pod = &pushes[3];
+    assert_eq!(pod.path, "/v1/documents", "the mapping's own URL");
+    assert_eq!(pod.json()["event_type"], "POD");
+    assert!(pod.json()["sha256"].as_str().is_some_and(|s| s.len() == 64));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.pushes().len(), 4, "each once");
+}
+
+/// A target of its own: every order event, to `/orders/{number}`.
+fn orders_target(receiver: &Receiver, success: &str) -> String {
+    format!(
+        r#"
+[[target]]
+name = "erp-orders"
+business = "northwind"
+kind = "http"
+url = "{base}/orders/{{$.data.order_number}}"
+method = "PUT"
+{success}
+
+[[target.mapping]]
+name = "order"
+events = ["order.created", "order.updated"]
+
+[target.mapping.body]
+number = {{ path = "$.data.order_number", required = true }}
+state = "$.data.status"
+event = "$.type"
+"#,
+        base = receiver.url.trim_end_matches("/hooks")
+    )
+}
+
+#[tokio::test]
+async fn a_partner_503_is_retried_with_the_same_bytes_and_a_401_dead_letters_until_replayed() {
+    let receiver = Receiver::start().await;
+    let target = orders_target(&receiver, "");
+    let (app, _dir) = spawn(
+        |_| vec![("erp.toml", target)],
+        |c| {
+            c.webhooks_retry_schedule =
+                freightgate::config::parse_durations("0s,100ms,100ms").unwrap();
+        },
+    )
+    .await;
+    let key = northwind(&app).await;
+    receiver.script(&[(503, Some("0")), (200, None)]);
+    ingest(&app, &key, "tms-order-create.json").await;
+    let pushes = receiver.wait_for(WAIT, |p| p.len() >= 2).await;
+    assert_eq!(pushes[0].body, pushes[1].body, "the same bytes again");
+    assert!(pushes[0].path.starts_with("/orders/"), "{}", pushes[0].path);
+
+    receiver.script(&[(401, None); 3]);
+    ingest(&app, &key, "tms-order-update.json").await;
+    let pushes = receiver.wait_for(WAIT, |p| p.len() >= 5).await;
+    let refused = pushes[2].body.clone();
+    assert!(pushes[2..5].iter().all(|p| p.body == refused));
+
+    let endpoints: Value = app.get_json("/v1/webhooks/endpoints", &key).await;
+    let row = endpoints["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["url"] == "outbound:erp-orders")
+        .expect("the target's row is listed")
+        .clone();
+    let id = row["id"].as_i64().unwrap();
+    let path = format!("/v1/webhooks/endpoints/{id}/deliveries?state=failed");
+    let failed = wait_for_json(&app, &key, &path, |v| {
+        v["deliveries"].as_array().is_some_and(|d| d.len() == 1)
+    })
+    .await;
+    let delivery = &failed["deliveries"][0];
+    assert_eq!(delivery["last_status"], 401);
+    assert_eq!(delivery["attempts"], 3, "the schedule: three attempts");
+
+    let replay = format!(
+        "/v1/webhooks/endpoints/{id}/deliveries/{}/replay",
+        delivery["id"]
+    );
+    let response = app.post_json(&replay, &key, &json!({})).await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let pushes = receiver.wait_for(WAIT, |p| p.len() >= 6).await;
+    assert_eq!(pushes[5].body, refused, "a replay sends what was refused");
+
+    let patch = app
+        .client
+        .patch(app.url(&format!("/v1/webhooks/endpoints/{id}")))
+        .bearer_auth(&key)
+        .json(&json!({"url": "https://example.com/elsewhere"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status(), 409, "the outbound files declare the target");
+}
+
+#[tokio::test]
+async fn a_mapping_that_cannot_render_an_event_dead_letters_it_at_once_and_sends_nothing() {
+    let receiver = Receiver::start().await;
+    let target = orders_target(&receiver, "success = [201]").replace(
+        "state = \"$.data.status\"",
+        "state = \"$.data.status\"\ncustomer = { path = \"$.data.no_such_field\", required = true }",
+    );
+    let (app, _dir) = spawn(
+        |_| vec![("erp.toml", target)],
+        |c| {
+            c.webhooks_retry_schedule = freightgate::config::parse_durations("0s,100ms").unwrap();
+        },
+    )
+    .await;
+    let key = northwind(&app).await;
+    ingest(&app, &key, "tms-order-create.json").await;
+    let endpoints: Value = app.get_json("/v1/webhooks/endpoints", &key).await;
+    let id = endpoints["endpoints"][0]["id"].as_i64().unwrap();
+    let failed = wait_for_json(
+        &app,
+        &key,
+        &format!("/v1/webhooks/endpoints/{id}/deliveries?state=failed"),
+        |v| v["deliveries"].as_array().is_some_and(|d| d.len() == 1),
+    )
+    .await;
+    let error = failed["deliveries"][0]["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("mapping `order`") && error.contains("body.customer: required"),
+        "{error}"
+    );
+    assert!(receiver.pushes().is_empty(), "nothing was sent");
+}
+
+async fn wait_for_json(
+    app: &TestApp,
+    key: &str,
+    path: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let value: Value = app.get_json(path, key).await;
+        if done(&value) {
+            return value;
+        }
+        assert!(started.elapsed() < WAIT, "timed out: {value}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
