@@ -273,6 +273,7 @@ mod tests {
                 endpoint_id: endpoint,
                 attempts: 0,
                 attempts_before_replay: 0,
+                rendered: None,
             },
             message: Payload {
                 webhook_id: format!("msg_{id}"),
@@ -312,7 +313,11 @@ mod tests {
             created_at: now,
             updated_at: now,
         };
-        Arc::new(Target::new(&endpoint, &Guard::new(&[])))
+        Arc::new(Target::new(
+            &endpoint,
+            &Guard::new(&[]),
+            &crate::outbound::Outbound::empty(),
+        ))
     }
 
     #[test]
