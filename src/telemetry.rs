@@ -122,6 +122,16 @@ pub const METRICS: &[(&str, Kind, &str)] = &[
     ),
     ("freightgate_rules_loaded", Kind::Gauge, "Rules in use."),
     (
+        "freightgate_outbound_reloads_total",
+        Kind::Counter,
+        "Readings of the outbound files after a change or SIGHUP, by result (ok, error).",
+    ),
+    (
+        "freightgate_outbound_render_failures_total",
+        Kind::Counter,
+        "Events an outbound target's mapping took but could not render (the delivery is dead-lettered), by target.",
+    ),
+    (
         "freightgate_source_lag_seconds",
         Kind::Gauge,
         "Now minus the source's cursor after its last run, when the cursor is an RFC 3339 time.",

@@ -24,7 +24,8 @@ directory against one server; a guide sets up its own $FG and $KEY.
   an ES module otherwise; Go: `go/` beside this file; Rust: the `rust/` crate, pinned
   by its Cargo.lock); a tampered body must fail.
 - A ```toml block with `[[rule]]` must pass `freightgate rules check`, one with
-  `[[source]]` `freightgate sources check`; any other ```toml block is a
+  `[[source]]` `freightgate sources check`, one with `[[target]]`
+  `freightgate outbound check`; any other ```toml block is a
   configuration file and must load (`--config FILE rules check`).
 
 Before running, the snippets' addresses are pointed at this run: the line
@@ -311,6 +312,11 @@ def check_toml(snippets, bin_path, work, repo):
             sources.mkdir()
             (sources / "snippet.toml").write_text(text)
             command = [bin_path, "sources", "check", str(sources)]
+        elif "[[target]]" in text:
+            outbound = work / f"outbound-snippet-{n}"
+            outbound.mkdir()
+            (outbound / "snippet.toml").write_text(text)
+            command = [bin_path, "outbound", "check", str(outbound)]
         else:
             config = work / f"config-snippet-{n}.toml"
             config.write_text(text)
