@@ -76,14 +76,6 @@ pub async fn run(
         gate.clone(),
         shutdown.clone(),
     ));
-    let dispatcher = if config.webhooks_dispatcher {
-        let dispatcher = webhooks::dispatcher::Dispatcher::new(db.clone(), &config, gate.clone())
-            .context("cannot start the webhook dispatcher")?
-            .with_outbound(outbound.clone());
-        Some(tokio::spawn(dispatcher.run(shutdown.clone())))
-    } else {
-        None
-    };
     let (writer, mut writers) = ingest::writer::Writer::start(
         db.clone(),
         gate.clone(),
@@ -97,6 +89,18 @@ pub async fn run(
         gate,
         sources,
         outbound,
+    };
+    let dispatcher = if state.config.webhooks_dispatcher {
+        let dispatcher =
+            webhooks::dispatcher::Dispatcher::new(db.clone(), &state.config, state.gate.clone())
+                .context("cannot start the webhook dispatcher")?
+                .with_outbound(
+                    state.outbound.clone(),
+                    Arc::new(app::outbound::ReplyIngest(state.clone())),
+                );
+        Some(tokio::spawn(dispatcher.run(shutdown.clone())))
+    } else {
+        None
     };
     if state.config.sources_scheduler {
         app::pull::schedule(state.clone(), shutdown.clone());
@@ -127,6 +131,11 @@ pub async fn run(
             }
         }
     }
+    // The dispatcher lets go of its handle on the queue (partners' replies go through
+    // it) when it stops.
+    if let Some(dispatcher) = dispatcher {
+        dispatcher.await.ok();
+    }
     // The writers end once the server has let go of the queue; payloads still in it
     // were not acknowledged and need no waiting for beyond the grace period.
     let drained = async { while writers.join_next().await.is_some() {} };
@@ -134,9 +143,6 @@ pub async fn run(
         tracing::warn!(
             "payloads still being written after the grace period; they were not acknowledged"
         );
-    }
-    if let Some(dispatcher) = dispatcher {
-        dispatcher.await.ok();
     }
     db.close().await.ok();
     Ok(())

@@ -127,6 +127,11 @@ pub const METRICS: &[(&str, Kind, &str)] = &[
         "Readings of the outbound files after a change or SIGHUP, by result (ok, error).",
     ),
     (
+        "freightgate_outbound_replies_total",
+        Kind::Counter,
+        "Partners' answers to outbound deliveries taken through the rules, by target and outcome (taken, refused).",
+    ),
+    (
         "freightgate_outbound_render_failures_total",
         Kind::Counter,
         "Events an outbound target's mapping took but could not render (the delivery is dead-lettered), by target.",

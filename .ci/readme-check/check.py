@@ -51,7 +51,7 @@ from pathlib import Path
 ELLIPSIS = "…"
 # Fenced languages of the signature-verification snippets (see run_verifiers).
 VERIFIER_LANGS = ("python", "js", "go", "rust")
-SKIP = re.compile(r"^<!-- readme-check: skip \((.+)\) -->$")
+SKIP = re.compile(r"^\s*<!-- readme-check: skip \((.+)\) -->$")
 
 
 def free_port() -> int:

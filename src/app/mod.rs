@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod ingest;
 pub mod orders;
+pub mod outbound;
 pub mod pull;
 pub mod rules;
 pub mod shipments;

@@ -57,6 +57,13 @@ pub enum Source {
         /// rejected), so that pulled again unchanged they are left alone.
         seen: Vec<PulledItem>,
     },
+    /// A partner's answer to an outbound delivery (see `outbound`).
+    Reply {
+        /// The outbound target's name.
+        target: String,
+        /// The delivery it answered.
+        delivery: i64,
+    },
 }
 
 /// A pulled item: its document's position in the payload, its key (the source's
@@ -76,11 +83,12 @@ impl Source {
             Source::Graphql => "graphql",
             Source::Reprocess { .. } => "reprocess",
             Source::Pull { .. } => "pull",
+            Source::Reply { .. } => "reply",
         }
     }
 
     /// Every name, for the listing's filter.
-    pub const NAMES: [&'static str; 4] = ["rest", "graphql", "reprocess", "pull"];
+    pub const NAMES: [&'static str; 5] = ["rest", "graphql", "reprocess", "pull", "reply"];
 }
 
 /// A document's item, ready for the store or already rejected.

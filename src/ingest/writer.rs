@@ -335,7 +335,7 @@ async fn write_one(txn: &WriteTxn, settings: Settings, job: &Payload) -> Result<
         logging_id: &job.logging_id,
         business_id,
         api_key_id: match &job.source {
-            super::Source::Pull { .. } => None,
+            super::Source::Pull { .. } | super::Source::Reply { .. } => None,
             _ => Some(job.principal.key_id),
         },
         content_type: job.content_type.as_deref().unwrap_or(""),
@@ -357,6 +357,10 @@ async fn write_one(txn: &WriteTxn, settings: Settings, job: &Payload) -> Result<
         },
         source_run_id: match &job.source {
             super::Source::Pull { run, .. } => Some(*run),
+            _ => None,
+        },
+        delivery_id: match &job.source {
+            super::Source::Reply { delivery, .. } => Some(*delivery),
             _ => None,
         },
     };

@@ -97,6 +97,8 @@ pub(crate) struct Mapping {
     pub headers: Template,
     /// This mapping's own URL, instead of the target's.
     pub url: Option<UrlTemplate>,
+    /// The partner's answer goes through the ingest rules (see `outbound`).
+    pub reply: bool,
 }
 
 /// A URL with `{JSONPATH}` placeholders, filled from the event (each value
@@ -213,6 +215,8 @@ struct RawMapping {
     body: Option<toml::Table>,
     headers: Option<toml::Table>,
     url: Option<String>,
+    #[serde(default)]
+    reply: bool,
 }
 
 /// Every target of a directory's files, and the files read.
@@ -591,5 +595,6 @@ fn compile_mapping(
         body,
         headers,
         url,
+        reply: raw.reply,
     })
 }

@@ -55,6 +55,9 @@ pub(crate) struct Request {
     pub method: String,
     pub url: String,
     pub headers: Vec<(String, String)>,
+    /// The partner's answer goes through the ingest rules.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reply: bool,
 }
 
 /// What one mapping makes of an event, for `explain` and `outbound test`.
@@ -320,6 +323,7 @@ fn render(
         method: http.method.to_string(),
         url: mapping.url.as_ref().unwrap_or(&http.url).render(envelope)?,
         headers,
+        reply: mapping.reply,
     };
     Ok((request, body.to_string()))
 }

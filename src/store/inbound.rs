@@ -33,6 +33,8 @@ pub struct NewInbound<'a> {
     pub reprocess_of: Option<&'a str>,
     /// For a pulled payload, the source run that fetched it.
     pub source_run_id: Option<i64>,
+    /// For a partner's reply, the outbound delivery it answered.
+    pub delivery_id: Option<i64>,
 }
 
 /// Records a payload; its body is kept as text (invalid UTF-8 replaced).
@@ -53,6 +55,7 @@ pub async fn record(db: &impl Write, p: NewInbound<'_>) -> Result<inbound_payloa
         source: Set(Some(p.source.to_string())),
         reprocess_of: Set(p.reprocess_of.map(str::to_string)),
         source_run_id: Set(p.source_run_id),
+        delivery_id: Set(p.delivery_id),
         ..Default::default()
     }
     .insert(db)

@@ -290,3 +290,98 @@ async fn wait_for_json(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_booked_consignments_reply_sets_the_orders_tracking_number_through_the_rules() {
+    let partner = Receiver::start().await;
+    let base = partner.url.trim_end_matches("/hooks").to_string();
+    partner.respond(
+        "/oauth/token",
+        200,
+        r#"{"access_token": "tok-1", "token_type": "Bearer", "expires_in": 3600}"#,
+    );
+    partner.respond(
+        "/v2/consignments",
+        201,
+        r#"{"consignment": {"id": "c-88123", "tracking_number": "5501234567890",
+            "routing": {"hub": "MIDLANDS", "route": "R12"}}}"#,
+    );
+    let (app, _dir) = spawn(
+        |dir| {
+            std::fs::write(dir.join("id"), "northwind-client").unwrap();
+            std::fs::write(dir.join("secret"), "s3cret").unwrap();
+            let text = std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/examples/outbound/palletforce-consignments.toml"
+            ))
+            .unwrap()
+            .replace("https://api.palletforce.example", &base)
+            .replace(
+                "client_id_env = \"PALLETFORCE_CLIENT_ID\"",
+                &format!(
+                    "client_id_file = {:?}",
+                    dir.join("id").display().to_string()
+                ),
+            )
+            .replace(
+                "client_secret_env = \"PALLETFORCE_CLIENT_SECRET\"",
+                &format!(
+                    "client_secret_file = {:?}",
+                    dir.join("secret").display().to_string()
+                ),
+            );
+            vec![("palletforce.toml", text)]
+        },
+        |_| {},
+    )
+    .await;
+    let key = northwind(&app).await;
+    let ack = ingest(&app, &key, "tms-order-create.json").await;
+    let order_id = ack["results"][0]["id"].as_i64().unwrap();
+    // An order keeps its tracking number among its references.
+    let order = wait_for_json(&app, &key, &format!("/v1/orders/{order_id}"), |o| {
+        o["references"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r["kind"] == "tracking_number"))
+    })
+    .await;
+    let references: Vec<(String, String)> = order["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap().to_string(),
+                r["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for wanted in [
+        ("tracking_number", "5501234567890"),
+        ("network_hub", "MIDLANDS"),
+        ("network_route", "R12"),
+    ] {
+        assert!(
+            references.contains(&(wanted.0.into(), wanted.1.into())),
+            "{references:?}"
+        );
+    }
+    let pushes = partner.pushes();
+    let booked: Vec<&Push> = pushes
+        .iter()
+        .filter(|p| p.path == "/v2/consignments")
+        .collect();
+    assert_eq!(booked.len(), 1, "booked once");
+    assert_eq!(booked[0].header("authorization"), "Bearer tok-1");
+    assert_eq!(booked[0].json()["customer_reference"], "TMS-2026-118734");
+    let token_request = pushes
+        .iter()
+        .find(|p| p.path == "/oauth/token")
+        .expect("a token was asked for");
+    assert!(token_request.body.contains("grant_type=client_credentials"));
+
+    let replies: Value = app.get_json("/v1/ingest?source=reply", &key).await;
+    let items = replies["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{replies}");
+    assert_eq!(items[0]["rule"], "pallet-network-booking-reply");
+}

@@ -31,6 +31,8 @@ pub struct Model {
     pub reprocess_of: Option<String>,
     /// The pull source run that fetched it (`source` is then `pull`).
     pub source_run_id: Option<i64>,
+    /// For a partner's reply, the outbound delivery it answered.
+    pub delivery_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

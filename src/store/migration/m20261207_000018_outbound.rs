@@ -1,7 +1,8 @@
 //! Outbound targets: a webhook endpoint row per target declared in the outbound files
 //! (`outbound` names it; at most one row per business and name), and each delivery's
 //! request as its mapping rendered it (the body bytes and the URL and headers), so
-//! that every attempt sends the same bytes.
+//! that every attempt sends the same bytes. A partner's reply stored as a payload
+//! names the delivery it answered.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -46,10 +47,26 @@ impl MigrationTrait for Migration {
                     .add_column(text_null("request"))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("inbound_payloads")
+                    .add_column(big_integer_null("delivery_id"))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("inbound_payloads")
+                    .drop_column("delivery_id")
+                    .to_owned(),
+            )
+            .await?;
         for column in ["request", "body"] {
             manager
                 .alter_table(

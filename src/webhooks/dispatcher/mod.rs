@@ -47,6 +47,28 @@ const RENEW_EVERY: Duration = Duration::from_secs(1);
 /// A push starts only if its lease outlasts the push's timeout by this much.
 const LEASE_MARGIN: Duration = Duration::from_secs(1);
 
+/// A partner's answer to an outbound delivery whose mapping sends answers through
+/// the ingest rules.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub business_id: i64,
+    pub target: String,
+    pub mapping: String,
+    pub delivery_id: i64,
+    pub status: u16,
+    /// The event the delivery carried (the body a webhook push would carry).
+    pub event: String,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Where partners' answers go: the ingest rules (see `app::outbound`).
+#[async_trait::async_trait]
+pub trait Replies: Send + Sync {
+    /// Takes a reply through the rules; the error says why it was not taken.
+    async fn take(&self, reply: Reply) -> Result<(), String>;
+}
+
 /// How deliveries are retried and bounded.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -89,6 +111,9 @@ struct Inner {
     outbound: Arc<Outbound>,
     /// OAuth 2.0 access tokens of outbound targets.
     tokens: Tokens,
+    /// Where partners' answers go.
+    replies: Option<Arc<dyn Replies>>,
+    reply_limit: usize,
 }
 
 /// One push's attempt, on its way to the attempt log.
@@ -145,15 +170,20 @@ impl Dispatcher {
                 claimed_up_to: Mutex::new(0),
                 outbound: Arc::new(Outbound::empty()),
                 tokens: Tokens::default(),
+                replies: None,
+                reply_limit: config.max_body_bytes,
             }),
         })
     }
 
     /// The same dispatcher, sending the deliveries of outbound targets as `outbound`
     /// declares them. Called before [`Dispatcher::run`].
-    pub fn with_outbound(mut self, outbound: Arc<Outbound>) -> Self {
+    pub fn with_outbound(mut self, outbound: Arc<Outbound>, replies: Arc<dyn Replies>) -> Self {
         match Arc::get_mut(&mut self.inner) {
-            Some(inner) => inner.outbound = outbound,
+            Some(inner) => {
+                inner.outbound = outbound;
+                inner.replies = Some(replies);
+            }
             None => tracing::error!("the dispatcher is already running; outbound targets not set"),
         }
         self
@@ -392,6 +422,7 @@ impl Dispatcher {
                 proxied: self.inner.proxied,
                 tokens: &self.inner.tokens,
                 timeout: self.inner.settings.timeout,
+                reply_limit: self.inner.reply_limit,
             };
             push::send_outbound(
                 &push,
@@ -407,6 +438,27 @@ impl Dispatcher {
         let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
         self.pace(job.delivery.endpoint_id, &answer);
         let (state, next_attempt_at) = self.next_step(&job, attempt, &answer).await;
+        let mut answer = answer;
+        if let Some(body) = answer.reply.take() {
+            let reply = Reply {
+                business_id: body.business_id,
+                target: body.target,
+                mapping: body.mapping,
+                delivery_id: job.delivery.id,
+                status: answer.status.unwrap_or_default(),
+                event: job.message.body.clone(),
+                content_type: body.content_type,
+                body: body.bytes,
+            };
+            let taken = match &self.inner.replies {
+                Some(replies) => replies.take(reply).await,
+                None => Err("this process takes no replies".into()),
+            };
+            if let Err(why) = taken {
+                tracing::warn!(delivery = job.delivery.id, error = %why, "a partner's reply was not taken");
+                answer.error = Some(format!("delivered, but the reply was not taken: {why}"));
+            }
+        }
         let rendered = answer.rendered;
         let outcome = match state {
             DeliveryState::Delivered => "delivered",

@@ -27,9 +27,9 @@ pub(super) struct Target {
     /// The URL, or why no push can go there.
     url: Result<reqwest::Url, String>,
     secrets: Vec<WebhookSecret>,
-    /// For an outbound target's row: its name, and its definition when the outbound
-    /// files still declare it.
-    outbound: Option<(String, Option<Arc<OutboundTarget>>)>,
+    /// For an outbound target's row: its name, its definition when the outbound
+    /// files still declare it, and its business.
+    outbound: Option<(String, Option<Arc<OutboundTarget>>, i64)>,
 }
 
 impl Target {
@@ -42,7 +42,7 @@ impl Target {
             return Self {
                 url: Err(String::new()),
                 secrets: Vec::new(),
-                outbound: Some((name.clone(), outbound.target(name))),
+                outbound: Some((name.clone(), outbound.target(name), endpoint.business_id)),
             };
         }
         let mut secrets: Vec<WebhookSecret> =
@@ -96,6 +96,17 @@ pub(super) struct Answer {
     pub permanent: bool,
     /// The request an outbound mapping rendered at this attempt, to keep.
     pub rendered: Option<Rendered>,
+    /// A partner's whole answer, when its mapping sends answers through the rules.
+    pub reply: Option<ReplyBody>,
+}
+
+/// A partner's answer to keep, with what it answered.
+pub(super) struct ReplyBody {
+    pub business_id: i64,
+    pub target: String,
+    pub mapping: String,
+    pub content_type: Option<String>,
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -108,6 +119,7 @@ impl Answer {
             ok: false,
             permanent: false,
             rendered: None,
+            reply: None,
         }
     }
 
@@ -202,7 +214,54 @@ async fn read_answer(mut response: reqwest::Response) -> Answer {
         ok: (200..300).contains(&status),
         permanent: false,
         rendered: None,
+        reply: None,
     }
+}
+
+/// The whole answer, up to `limit` bytes (`None` beyond), and the logged part.
+async fn read_reply(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> (Answer, Option<(Option<String>, Vec<u8>)>) {
+    let status = response.status().as_u16();
+    let retry_after = retry_after(response.headers());
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let mut body = Vec::new();
+    let mut error = None;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    error = Some(format!(
+                        "the partner's answer is larger than max_body_bytes ({limit}): it was not taken"
+                    ));
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                error = Some(format!("reading the partner's answer: {e}"));
+                break;
+            }
+        }
+    }
+    let logged = String::from_utf8_lossy(&body[..body.len().min(RESPONSE_LOG_BYTES)]).into_owned();
+    let answer = Answer {
+        status: Some(status),
+        body: Some(logged),
+        error: error.clone(),
+        retry_after,
+        ok: (200..300).contains(&status),
+        permanent: false,
+        rendered: None,
+        reply: None,
+    };
+    (answer, error.is_none().then_some((content_type, body)))
 }
 
 /// What an outbound push needs besides its target.
@@ -212,6 +271,8 @@ pub(super) struct OutboundPush<'a> {
     pub proxied: bool,
     pub tokens: &'a Tokens,
     pub timeout: Duration,
+    /// The largest partner answer taken through the rules.
+    pub reply_limit: usize,
 }
 
 impl Target {
@@ -229,7 +290,7 @@ pub(super) async fn send_outbound(
     stored: Option<&Rendered>,
     message: &Payload,
 ) -> Answer {
-    let Some((name, definition)) = &target.outbound else {
+    let Some((name, definition, _)) = &target.outbound else {
         return Answer::permanent("not an outbound target");
     };
     let Some(definition) = definition else {
@@ -255,7 +316,11 @@ pub(super) async fn send_outbound(
             }
         }
     };
+    let business_id = target.outbound.as_ref().map_or(0, |o| o.2);
     let mut answer = push_rendered(push, name, definition, &rendered, message).await;
+    if let Some(reply) = &mut answer.reply {
+        reply.business_id = business_id;
+    }
     if fresh {
         answer.rendered = Some(rendered);
     }
@@ -293,11 +358,25 @@ async fn push_rendered(
         Err(why) => return Answer::failed(why),
     };
     let mut answer = match builder.body(rendered.body.clone()).send().await {
+        Ok(response) if request.reply => {
+            let (mut answer, whole) = read_reply(response, push.reply_limit).await;
+            answer.reply = whole.map(|(content_type, bytes)| ReplyBody {
+                business_id: 0,
+                target: name.to_string(),
+                mapping: request.mapping.clone(),
+                content_type,
+                bytes,
+            });
+            answer
+        }
         Ok(response) => read_answer(response).await,
         Err(e) => Answer::failed(describe(&e)),
     };
     if let (Some(codes), Some(status)) = (&http.success, answer.status) {
         answer.ok = codes.contains(&status);
+    }
+    if !answer.ok {
+        answer.reply = None;
     }
     if answer.status == Some(401)
         && matches!(

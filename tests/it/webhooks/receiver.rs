@@ -41,6 +41,8 @@ struct Inner {
     pushes: Vec<Push>,
     script: VecDeque<(u16, Option<&'static str>)>,
     delay: Option<Duration>,
+    /// Fixed JSON answers by path: (status, body), ahead of the script.
+    bodies: std::collections::HashMap<String, (u16, String)>,
 }
 
 /// A receiver listening on 127.0.0.1.
@@ -56,6 +58,7 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let fixed = inner.lock().unwrap().bodies.get(uri.path()).cloned();
     let (answer, delay) = {
         let mut inner = inner.lock().unwrap();
         inner.pushes.push(Push {
@@ -67,6 +70,13 @@ async fn receive(
             body: String::from_utf8_lossy(&body).into_owned(),
             at: Instant::now(),
         });
+        if let Some((status, body)) = fixed {
+            let mut response = (StatusCode::from_u16(status).unwrap(), body).into_response();
+            response
+                .headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/json"));
+            return response;
+        }
         (inner.script.pop_front().unwrap_or((204, None)), inner.delay)
     };
     if let Some(delay) = delay {
@@ -121,6 +131,15 @@ impl Receiver {
         let mut inner = self.inner.lock().unwrap();
         inner.script.clear();
         inner.pushes.len()
+    }
+
+    /// Answers every request to `path` with `status` and the JSON `body`.
+    pub fn respond(&self, path: &str, status: u16, body: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .bodies
+            .insert(path.to_string(), (status, body.to_string()));
     }
 
     pub fn slow(&self, delay: Duration) {
