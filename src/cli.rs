@@ -101,7 +101,8 @@ pub enum OutboundCommand {
     },
     /// Show which mappings take an event (a webhook body: `type`, `timestamp`,
     /// `data`) and what each would send, without sending; with `--expect`, fail
-    /// unless the one request sent has that body (compared as JSON).
+    /// unless the one request sent has that body (JSON compared as JSON, other
+    /// bodies byte for byte).
     Test {
         /// The event, as JSON.
         event: PathBuf,
@@ -532,17 +533,22 @@ fn outbound_test(
     for e in &explained {
         match (e.fires, &e.body) {
             (true, Some(body)) => {
-                println!(
-                    "{} / {}: sends {} {}",
-                    e.target,
-                    e.mapping,
-                    e.method.as_deref().unwrap_or("?"),
-                    e.url.as_deref().unwrap_or("?")
-                );
+                match &e.file {
+                    Some(file) => println!("{} / {}: writes {file}", e.target, e.mapping),
+                    None => println!(
+                        "{} / {}: sends {} {}",
+                        e.target,
+                        e.mapping,
+                        e.method.as_deref().unwrap_or("?"),
+                        e.url.as_deref().unwrap_or("?")
+                    ),
+                }
                 for (name, value) in &e.headers {
                     println!("  {name}: {value}");
                 }
-                println!("  {body}");
+                for line in body.lines() {
+                    println!("  {line}");
+                }
                 sent.push(body.clone());
             }
             (true, None) => {
@@ -566,25 +572,31 @@ fn outbound_test(
         anyhow::bail!("{failures} mapping(s) cannot render the event");
     }
     if let Some(expect) = expect {
-        let wanted = read_json(expect)?;
-        match sent.as_slice() {
-            [body] => {
-                let got: serde_json::Value = serde_json::from_str(body)?;
-                if got != wanted {
-                    anyhow::bail!(
-                        "the body differs from {}:\n  expected {}\n  got      {}",
-                        expect.display(),
-                        wanted,
-                        got
-                    );
-                }
-                println!("the body is as {} expects", expect.display());
-            }
-            _ => anyhow::bail!(
+        let wanted = std::fs::read_to_string(expect)
+            .with_context(|| format!("cannot read {}", expect.display()))?;
+        let [body] = sent.as_slice() else {
+            anyhow::bail!(
                 "--expect needs exactly one request to compare, and the event makes {}",
                 sent.len()
-            ),
+            );
+        };
+        // JSON is compared as JSON; any other body (CSV) byte for byte.
+        let same = match (
+            serde_json::from_str::<serde_json::Value>(&wanted),
+            serde_json::from_str::<serde_json::Value>(body),
+        ) {
+            (Ok(w), Ok(g)) => w == g,
+            _ => wanted == *body,
+        };
+        if !same {
+            anyhow::bail!(
+                "the body differs from {}:\n  expected {}\n  got      {}",
+                expect.display(),
+                wanted.trim_end(),
+                body.trim_end()
+            );
         }
+        println!("the body is as {} expects", expect.display());
     }
     Ok(())
 }

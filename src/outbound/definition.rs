@@ -13,7 +13,7 @@ use crate::domain::EventType;
 use crate::rules::condition::{self, Condition, Problems};
 use crate::rules::path::JsonPathExpr;
 use crate::rules::raw::RawCondition;
-use crate::sources::definition::{Auth, RawAuth, Secret};
+use crate::sources::definition::{After, Auth, Complete, Files, RawAuth, Secret, Sftp};
 
 /// A problem in an outbound file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,14 +55,48 @@ pub(crate) struct Target {
 #[derive(Debug, Clone)]
 pub(crate) enum Kind {
     Http(Box<Http>),
+    /// Files written into a directory of this machine (or a mounted share).
+    Folder(String),
+    /// Files uploaded to a partner's SFTP server.
+    Sftp(Box<Sftp>),
 }
 
 impl Kind {
     pub(crate) fn as_str(&self) -> &'static str {
         match self {
             Kind::Http(_) => "http",
+            Kind::Folder(_) => "folder",
+            Kind::Sftp(_) => "sftp",
         }
     }
+
+    /// Where requests go, as listed.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Kind::Http(http) => format!("{} {}", http.method, http.url.text),
+            Kind::Folder(path) => format!("folder {path}"),
+            Kind::Sftp(sftp) => format!(
+                "sftp://{}@{}:{}{}",
+                sftp.user, sftp.host, sftp.port, sftp.files.path
+            ),
+        }
+    }
+
+    fn takes_files(&self) -> bool {
+        !matches!(self, Kind::Http(_))
+    }
+}
+
+/// How a mapping writes its body.
+#[derive(Debug, Clone)]
+pub(crate) enum Format {
+    Json,
+    /// One line per node of `rows` (one line without), the body's fields as columns.
+    Csv {
+        rows: Option<JsonPathExpr>,
+        header: bool,
+        delimiter: u8,
+    },
 }
 
 /// Where and how an HTTP target's requests go.
@@ -99,73 +133,132 @@ pub(crate) struct Mapping {
     pub url: Option<UrlTemplate>,
     /// The partner's answer goes through the ingest rules (see `outbound`).
     pub reply: bool,
+    pub format: Format,
+    /// For a file target: the file's name.
+    pub file_name: Option<TextTemplate>,
 }
 
-/// A URL with `{JSONPATH}` placeholders, filled from the event (each value
-/// percent-encoded).
+/// Text with `{JSONPATH}` placeholders, filled from the event.
 #[derive(Debug, Clone)]
-pub(crate) struct UrlTemplate {
+pub(crate) struct TextTemplate {
     pub text: String,
-    parts: Vec<UrlPart>,
+    parts: Vec<Part>,
 }
 
+/// A URL with placeholders, each value percent-encoded.
+pub(crate) type UrlTemplate = TextTemplate;
+
 #[derive(Debug, Clone)]
-enum UrlPart {
+enum Part {
     Text(String),
     Path(JsonPathExpr),
 }
 
-impl UrlTemplate {
-    fn parse(text: &str) -> Result<Self, String> {
+impl TextTemplate {
+    fn parse_text(text: &str) -> Result<Self, String> {
         let mut parts = Vec::new();
         let mut rest = text;
-        let mut probe = String::new();
         while let Some(open) = rest.find('{') {
             let close = rest[open..]
                 .find('}')
                 .map(|c| open + c)
                 .ok_or("a `{` without its `}`")?;
-            parts.push(UrlPart::Text(rest[..open].to_string()));
-            probe.push_str(&rest[..open]);
+            parts.push(Part::Text(rest[..open].to_string()));
             let path = JsonPathExpr::parse(&rest[open + 1..close])
                 .map_err(|e| format!("the placeholder `{}`: {e}", &rest[open..=close]))?;
-            parts.push(UrlPart::Path(path));
-            probe.push('x');
+            parts.push(Part::Path(path));
             rest = &rest[close + 1..];
         }
-        parts.push(UrlPart::Text(rest.to_string()));
-        probe.push_str(rest);
+        parts.push(Part::Text(rest.to_string()));
+        Ok(Self {
+            text: text.to_string(),
+            parts,
+        })
+    }
+
+    /// A URL template: an http or https URL once its placeholders are filled.
+    fn parse(text: &str) -> Result<Self, String> {
+        let template = Self::parse_text(text)?;
+        let probe: String = template
+            .parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => t.as_str(),
+                Part::Path(_) => "x",
+            })
+            .collect();
         match reqwest::Url::parse(&probe) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(Self {
-                text: text.to_string(),
-                parts,
-            }),
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(template),
             Ok(_) => Err("an http or https URL".into()),
             Err(e) => Err(format!("not a URL: {e}")),
         }
     }
 
-    /// The URL for an event; a placeholder without a value is an error.
-    pub(crate) fn render(&self, event: &Value) -> Result<String, String> {
+    /// A file-name template: no directory in its text.
+    fn parse_file_name(text: &str) -> Result<Self, String> {
+        let template = Self::parse_text(text)?;
+        let literal_slash = template
+            .parts
+            .iter()
+            .any(|p| matches!(p, Part::Text(t) if t.contains('/') || t.contains('\\')));
+        if text.trim().is_empty() || literal_slash {
+            return Err(
+                "a file name without a directory, such as `{$.data.shipment_number}.csv`".into(),
+            );
+        }
+        Ok(template)
+    }
+
+    /// The text for an event, each value passed through `escape`; a placeholder
+    /// without a value is an error naming `what`.
+    fn fill(
+        &self,
+        event: &Value,
+        what: &str,
+        escape: fn(&mut String, &str),
+    ) -> Result<String, String> {
         let scope = crate::rules::path::Scope::root(event);
         let mut out = String::new();
         for part in &self.parts {
             match part {
-                UrlPart::Text(t) => out.push_str(t),
-                UrlPart::Path(p) => {
+                Part::Text(t) => out.push_str(t),
+                Part::Path(p) => {
                     let value = p
                         .first(&scope)
                         .filter(|v| !v.is_null())
-                        .ok_or_else(|| format!("url: `{}` has no value", p.text()))?;
+                        .ok_or_else(|| format!("{what}: `{}` has no value", p.text()))?;
                     let text = match value {
                         Value::String(s) => s.clone(),
                         other => other.to_string(),
                     };
-                    encode_into(&mut out, &text);
+                    escape(&mut out, &text);
                 }
             }
         }
         Ok(out)
+    }
+
+    /// The URL for an event.
+    pub(crate) fn render(&self, event: &Value) -> Result<String, String> {
+        self.fill(event, "url", encode_into)
+    }
+
+    /// The file name for an event: characters other than letters, digits, `.`, `-`
+    /// and `_` in a value become `_`.
+    pub(crate) fn render_file_name(&self, event: &Value) -> Result<String, String> {
+        let name = self.fill(event, "file_name", |out, text| {
+            out.extend(text.chars().map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                    c
+                } else {
+                    '_'
+                }
+            }))
+        })?;
+        if name.starts_with('.') {
+            return Err(format!("file_name: `{name}` would be a hidden file"));
+        }
+        Ok(name)
     }
 }
 
@@ -200,6 +293,15 @@ struct RawTarget {
     auth: Option<toml::Table>,
     headers: Option<BTreeMap<String, String>>,
     success: Option<Vec<u16>>,
+    // folder and sftp
+    path: Option<String>,
+    file_name: Option<String>,
+    // sftp
+    host: Option<String>,
+    port: Option<u16>,
+    user: Option<String>,
+    host_key: Option<String>,
+    timeout: Option<String>,
     #[serde(default)]
     mapping: Vec<RawMapping>,
 }
@@ -217,6 +319,10 @@ struct RawMapping {
     url: Option<String>,
     #[serde(default)]
     reply: bool,
+    file_name: Option<String>,
+    rows: Option<String>,
+    header: Option<bool>,
+    delimiter: Option<String>,
 }
 
 /// Every target of a directory's files, and the files read.
@@ -363,14 +469,47 @@ fn compile_target(
     }
     let kind = match raw.kind.as_str() {
         "http" => compile_http(&raw, problems).map(|h| Kind::Http(Box::new(h))),
+        "folder" => folder_path(&raw, problems).map(Kind::Folder),
+        "sftp" => compile_sftp(&raw, problems).map(|s| Kind::Sftp(Box::new(s))),
         other => {
             problems.push((
                 "kind".into(),
-                format!("unknown kind `{other}`; the kinds are: http"),
+                format!("unknown kind `{other}`; the kinds are: http, folder, sftp"),
             ));
             None
         }
     };
+    for (key, given, kinds) in [
+        ("url", raw.url.is_some(), "http"),
+        ("method", raw.method.is_some(), "http"),
+        ("headers", raw.headers.is_some(), "http"),
+        ("success", raw.success.is_some(), "http"),
+        ("path", raw.path.is_some(), "folder and sftp"),
+        ("file_name", raw.file_name.is_some(), "folder and sftp"),
+        ("host", raw.host.is_some(), "sftp"),
+        ("port", raw.port.is_some(), "sftp"),
+        ("user", raw.user.is_some(), "sftp"),
+        ("host_key", raw.host_key.is_some(), "sftp"),
+        ("timeout", raw.timeout.is_some(), "sftp"),
+    ] {
+        if given && !kinds.split(" and ").any(|k| k == raw.kind) {
+            problems.push((
+                key.into(),
+                format!(
+                    "`{key}` belongs to targets of kind {kinds}, not {}",
+                    raw.kind
+                ),
+            ));
+        }
+    }
+    if raw.kind == "folder" && raw.auth.is_some() {
+        problems.push(("auth".into(), "a folder target takes no `auth`".into()));
+    }
+    let default_file_name = raw.file_name.as_deref().and_then(|t| {
+        TextTemplate::parse_file_name(t)
+            .map_err(|e| problems.push(("file_name".into(), e)))
+            .ok()
+    });
     if raw.mapping.is_empty() {
         problems.push((
             "mapping".into(),
@@ -386,7 +525,29 @@ fn compile_target(
                 format!("the target already has a mapping `{}`", m.name),
             ));
         }
-        if let Some(m) = compile_mapping(m, &format!("mapping[{i}]"), lookups, problems) {
+        let at = format!("mapping[{i}]");
+        if let Some(mut m) = compile_mapping(m, &at, lookups, problems) {
+            let files = kind.as_ref().is_some_and(Kind::takes_files);
+            if m.file_name.is_none() {
+                m.file_name = default_file_name.clone();
+            }
+            match (files, m.file_name.is_some()) {
+                (true, false) => problems.push((
+                    format!("{at}.file_name"),
+                    "the name of the file each event writes, such as `{$.data.shipment_number}.csv` (here or on the target)".into(),
+                )),
+                (false, true) if kind.is_some() => problems.push((
+                    format!("{at}.file_name"),
+                    "only folder and sftp targets write files".into(),
+                )),
+                _ => {}
+            }
+            if files && m.reply {
+                problems.push((
+                    format!("{at}.reply"),
+                    "only an http target's partner answers".into(),
+                ));
+            }
             mappings.push(m);
         }
     }
@@ -459,6 +620,73 @@ fn compile_http(raw: &RawTarget, problems: &mut Problems) -> Option<Http> {
         },
         headers,
         success: raw.success.clone(),
+    })
+}
+
+fn folder_path(raw: &RawTarget, problems: &mut Problems) -> Option<String> {
+    match raw.path.as_deref() {
+        Some(path) if !path.trim().is_empty() => Some(path.trim_end_matches('/').to_string()),
+        _ => {
+            problems.push((
+                "path".into(),
+                "the directory the files are written to".into(),
+            ));
+            None
+        }
+    }
+}
+
+fn compile_sftp(raw: &RawTarget, problems: &mut Problems) -> Option<Sftp> {
+    let mut fail = |key: &str, message: String| problems.push((key.to_string(), message));
+    let host = raw.host.clone().filter(|h| !h.is_empty()).or_else(|| {
+        fail("host", "the SFTP server's host name or address".into());
+        None
+    });
+    let user = raw.user.clone().filter(|u| !u.is_empty()).or_else(|| {
+        fail("user", "the user to log in as".into());
+        None
+    });
+    let host_key = crate::sources::definition::host_key(raw.host_key.as_deref(), &mut fail);
+    let auth = match &raw.auth {
+        Some(table) => match toml::Value::Table(table.clone()).try_into::<RawAuth>() {
+            Ok(a) => crate::sources::definition::sftp_auth(&a, &mut fail),
+            Err(e) => {
+                fail("auth", e.message().trim().to_string());
+                None
+            }
+        },
+        None => {
+            fail(
+                "auth",
+                "how to log in: `{ kind = \"key\", key_file = … }` or `{ kind = \"password\", password_env = … }`".into(),
+            );
+            None
+        }
+    };
+    let timeout = match raw.timeout.as_deref().map(humantime::parse_duration) {
+        None => Some(std::time::Duration::from_secs(30)),
+        Some(Ok(t)) if !t.is_zero() => Some(t),
+        Some(_) => {
+            fail("timeout", "a duration such as `30s`".into());
+            None
+        }
+    };
+    let path = folder_path(raw, problems)?;
+    Some(Sftp {
+        host: host?,
+        port: raw.port.unwrap_or(22),
+        user: user?,
+        auth: auth?,
+        host_key: host_key?,
+        timeout: timeout?,
+        files: Files {
+            path,
+            pattern: "*".into(),
+            content_type: None,
+            complete: Complete::Stable(std::time::Duration::ZERO),
+            after: After::Delete,
+            max_files: 0,
+        },
     })
 }
 
@@ -545,13 +773,59 @@ fn compile_mapping(
             "list the event types the mapping takes".into(),
         ));
     }
-    match raw.format.as_deref() {
-        None | Some("json") => {}
-        Some(other) => problems.push((
-            format!("{at}.format"),
-            format!("unknown format `{other}`; the formats are: json"),
-        )),
-    }
+    let csv_only = [
+        ("rows", raw.rows.is_some()),
+        ("header", raw.header.is_some()),
+        ("delimiter", raw.delimiter.is_some()),
+    ];
+    let format = match raw.format.as_deref() {
+        None | Some("json") => {
+            for (key, given) in csv_only {
+                if given {
+                    problems.push((
+                        format!("{at}.{key}"),
+                        "belongs to `format = \"csv\"`".into(),
+                    ));
+                }
+            }
+            Some(Format::Json)
+        }
+        Some("csv") => {
+            let rows = raw.rows.as_deref().and_then(|r| {
+                JsonPathExpr::parse(r)
+                    .map_err(|e| problems.push((format!("{at}.rows"), e)))
+                    .ok()
+            });
+            let delimiter = match raw.delimiter.as_deref() {
+                None => Some(b','),
+                Some(d) if d.len() == 1 && d != "\"" && d != "\n" => Some(d.as_bytes()[0]),
+                Some(_) => {
+                    problems.push((
+                        format!("{at}.delimiter"),
+                        "one ASCII character, such as `;`".into(),
+                    ));
+                    None
+                }
+            };
+            delimiter.map(|delimiter| Format::Csv {
+                rows,
+                header: raw.header.unwrap_or(true),
+                delimiter,
+            })
+        }
+        Some(other) => {
+            problems.push((
+                format!("{at}.format"),
+                format!("unknown format `{other}`; the formats are: json, csv"),
+            ));
+            None
+        }
+    };
+    let file_name = raw.file_name.as_deref().and_then(|t| {
+        TextTemplate::parse_file_name(t)
+            .map_err(|e| problems.push((format!("{at}.file_name"), e)))
+            .ok()
+    });
     let when = raw
         .when
         .as_ref()
@@ -596,5 +870,7 @@ fn compile_mapping(
         headers,
         url,
         reply: raw.reply,
+        format: format.unwrap_or(Format::Json),
+        file_name,
     })
 }

@@ -21,7 +21,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 pub use definition::Problem;
-use definition::{Definitions, Kind, Mapping, Target};
+use definition::{Definitions, Format, Kind, Mapping, Target};
 
 use crate::rules::live::snapshot;
 use crate::rules::path::Scope;
@@ -58,6 +58,9 @@ pub(crate) struct Request {
     /// The partner's answer goes through the ingest rules.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reply: bool,
+    /// For a file target: the file's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 /// What one mapping makes of an event, for `explain` and `outbound test`.
@@ -72,6 +75,8 @@ pub struct Explained {
     pub reason: Option<String>,
     pub method: Option<String>,
     pub url: Option<String>,
+    /// For a file target: the file it would write.
+    pub file: Option<String>,
     pub headers: Vec<(String, String)>,
     /// The body it would send.
     pub body: Option<String>,
@@ -132,7 +137,6 @@ impl Outbound {
             .targets
             .iter()
             .map(|t| {
-                let Kind::Http(http) = &t.kind;
                 let mappings: Vec<String> = t
                     .mappings
                     .iter()
@@ -142,13 +146,12 @@ impl Outbound {
                     })
                     .collect();
                 format!(
-                    "target '{}' ({}): {}, business {}, {} {}, mappings {}",
+                    "target '{}' ({}): {}, business {}, {}, mappings {}",
                     t.name,
                     t.file,
                     t.kind.as_str(),
                     t.business,
-                    http.method,
-                    http.url.text,
+                    t.kind.describe(),
                     mappings.join("; ")
                 )
             })
@@ -160,8 +163,34 @@ impl Outbound {
     pub fn credential_warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
         for t in self.loaded.load().targets.iter() {
-            let Kind::Http(http) = &t.kind;
-            let secrets: Vec<&crate::sources::definition::Secret> = match &http.auth {
+            use crate::sources::definition::SftpAuth;
+            let auth = match &t.kind {
+                Kind::Http(http) => http.auth.as_ref(),
+                Kind::Folder(_) => None,
+                Kind::Sftp(sftp) => {
+                    match &sftp.auth {
+                        SftpAuth::Key { file, passphrase } => {
+                            if let Err(e) = std::fs::metadata(file) {
+                                out.push(format!(
+                                    "target '{}': the key file {}: {e}",
+                                    t.name,
+                                    file.display()
+                                ));
+                            }
+                            if let Some(Err(e)) = passphrase.as_ref().map(|p| p.read()) {
+                                out.push(format!("target '{}': {e}", t.name));
+                            }
+                        }
+                        SftpAuth::Password(p) => {
+                            if let Err(e) = p.read() {
+                                out.push(format!("target '{}': {e}", t.name));
+                            }
+                        }
+                    }
+                    None
+                }
+            };
+            let secrets: Vec<&crate::sources::definition::Secret> = match auth {
                 None => Vec::new(),
                 Some(definition::TargetAuth::StandardWebhooks(s)) => vec![s],
                 Some(definition::TargetAuth::Credentials(auth)) => {
@@ -214,6 +243,7 @@ impl Outbound {
                     reason: None,
                     method: None,
                     url: None,
+                    file: None,
                     headers: Vec::new(),
                     body: None,
                 };
@@ -227,8 +257,11 @@ impl Outbound {
                         e.fires = true;
                         match render(target, mapping, envelope) {
                             Ok((request, body)) => {
-                                e.method = Some(request.method);
-                                e.url = Some(request.url);
+                                if request.file.is_none() {
+                                    e.method = Some(request.method);
+                                    e.url = Some(request.url);
+                                }
+                                e.file = request.file;
                                 e.headers = request.headers;
                                 e.body = Some(body);
                             }
@@ -299,33 +332,110 @@ fn render(
     envelope: &Value,
 ) -> Result<(Request, String), String> {
     let scope = Scope::root(envelope);
-    let body = mapping.body.render(scope, "body")?;
-    let rendered_headers = mapping.headers.render(scope, "headers")?;
-    let Kind::Http(http) = &target.kind;
-    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
-    headers.extend(http.headers.iter().cloned());
-    for (name, value) in rendered_headers.as_object().into_iter().flatten() {
-        let text = match value {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            _ => return Err(format!("headers.{name}: a header's value must be text")),
-        };
-        if reqwest::header::HeaderValue::from_str(&text).is_err() {
-            return Err(format!(
-                "headers.{name}: `{text}` cannot be sent in a header"
-            ));
-        }
-        headers.push((name.to_ascii_lowercase(), text));
-    }
-    let request = Request {
-        mapping: mapping.name.clone(),
-        method: http.method.to_string(),
-        url: mapping.url.as_ref().unwrap_or(&http.url).render(envelope)?,
-        headers,
-        reply: mapping.reply,
+    let (body, content_type) = match &mapping.format {
+        Format::Json => (
+            mapping.body.render(scope, "body")?.to_string(),
+            "application/json",
+        ),
+        Format::Csv {
+            rows,
+            header,
+            delimiter,
+        } => (
+            csv_body(mapping, rows.as_ref(), *header, *delimiter, envelope)?,
+            "text/csv; charset=utf-8",
+        ),
     };
-    Ok((request, body.to_string()))
+    let request = match &target.kind {
+        Kind::Http(http) => {
+            let rendered_headers = mapping.headers.render(scope, "headers")?;
+            let mut headers = vec![("content-type".to_string(), content_type.to_string())];
+            headers.extend(http.headers.iter().cloned());
+            for (name, value) in rendered_headers.as_object().into_iter().flatten() {
+                let text = match value {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => return Err(format!("headers.{name}: a header's value must be text")),
+                };
+                if reqwest::header::HeaderValue::from_str(&text).is_err() {
+                    return Err(format!(
+                        "headers.{name}: `{text}` cannot be sent in a header"
+                    ));
+                }
+                headers.push((name.to_ascii_lowercase(), text));
+            }
+            Request {
+                mapping: mapping.name.clone(),
+                method: http.method.to_string(),
+                url: mapping.url.as_ref().unwrap_or(&http.url).render(envelope)?,
+                headers,
+                reply: mapping.reply,
+                file: None,
+            }
+        }
+        Kind::Folder(_) | Kind::Sftp(_) => {
+            let name = mapping
+                .file_name
+                .as_ref()
+                .ok_or("no file_name")?
+                .render_file_name(envelope)?;
+            Request {
+                mapping: mapping.name.clone(),
+                method: String::new(),
+                url: String::new(),
+                headers: vec![("content-type".to_string(), content_type.to_string())],
+                reply: false,
+                file: Some(name),
+            }
+        }
+    };
+    Ok((request, body))
+}
+
+/// A CSV body: a line per node of `rows` (or one line), a column per field of the
+/// mapping's body, in its order; a field without a value is an empty cell.
+fn csv_body(
+    mapping: &Mapping,
+    rows: Option<&crate::rules::path::JsonPathExpr>,
+    header: bool,
+    delimiter: u8,
+    envelope: &Value,
+) -> Result<String, String> {
+    let root = Scope::root(envelope);
+    let columns = mapping.body.names();
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(Vec::new());
+    let fail = |e: csv::Error| format!("writing CSV: {e}");
+    if header {
+        writer.write_record(&columns).map_err(fail)?;
+    }
+    let nodes = match rows {
+        Some(path) => path.select_located(&root),
+        None => vec![crate::rules::path::Located {
+            value: envelope,
+            path: "$".into(),
+        }],
+    };
+    for (i, node) in nodes.iter().enumerate() {
+        let scope = Scope {
+            root: envelope,
+            current: node.value,
+            current_path: &node.path,
+        };
+        let row = mapping.body.render(scope, &format!("rows[{i}]"))?;
+        let cells = columns.iter().map(|c| match &row[c.as_str()] {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        writer.write_record(cells).map_err(fail)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| format!("writing CSV: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| format!("writing CSV: {e}"))
 }
 
 impl Outbound {

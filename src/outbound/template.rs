@@ -334,6 +334,11 @@ impl Template {
         Ok(Value::Object(out))
     }
 
+    /// The names of its fields, in order.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.fields.iter().map(|(n, _)| n.clone()).collect()
+    }
+
     /// True when the template has no fields.
     pub(crate) fn is_empty(&self) -> bool {
         self.fields.is_empty()

@@ -965,28 +965,7 @@ fn sftp(raw: &RawSource, timeout: Duration, fail: &mut impl FnMut(&str, String))
         fail("user", "the user to log in as".into());
         None
     });
-    let host_key = match &raw.host_key {
-        Some(key) if key.starts_with("SHA256:") => Some(key.clone()),
-        Some(key) => match russh::keys::PublicKey::from_openssh(key) {
-            Ok(_) => Some(key.clone()),
-            Err(e) => {
-                fail(
-                    "host_key",
-                    format!(
-                        "not an OpenSSH public key (`ssh-ed25519 AAAA…`) or fingerprint (`SHA256:…`): {e}"
-                    ),
-                );
-                None
-            }
-        },
-        None => {
-            fail(
-                "host_key",
-                "the server's public key (a line of `ssh-keyscan`, without the host) or its SHA256 fingerprint: freightgate logs in only to the server it expects".into(),
-            );
-            None
-        }
-    };
+    let host_key = host_key(raw.host_key.as_deref(), fail);
     let auth = match &raw.auth {
         Some(a) => sftp_auth(a, fail),
         None => {
@@ -1008,7 +987,34 @@ fn sftp(raw: &RawSource, timeout: Duration, fail: &mut impl FnMut(&str, String))
     })
 }
 
-fn sftp_auth(raw: &RawAuth, fail: &mut impl FnMut(&str, String)) -> Option<SftpAuth> {
+/// A pinned SFTP host key: an OpenSSH public key line or a `SHA256:` fingerprint.
+pub(crate) fn host_key(key: Option<&str>, fail: &mut impl FnMut(&str, String)) -> Option<String> {
+    match key {
+        Some(key) if key.starts_with("SHA256:") => Some(key.to_string()),
+        Some(key) => match russh::keys::PublicKey::from_openssh(key) {
+            Ok(_) => Some(key.to_string()),
+            Err(e) => {
+                fail(
+                    "host_key",
+                    format!(
+                        "not an OpenSSH public key (`ssh-ed25519 AAAA…`) or fingerprint (`SHA256:…`): {e}"
+                    ),
+                );
+                None
+            }
+        },
+        None => {
+            fail(
+                "host_key",
+                "the server's public key (a line of `ssh-keyscan`, without the host) or its SHA256 fingerprint: freightgate logs in only to the server it expects".into(),
+            );
+            None
+        }
+    }
+}
+
+/// How to log in to an SFTP server: `kind = "key"` or `"password"`.
+pub(crate) fn sftp_auth(raw: &RawAuth, fail: &mut impl FnMut(&str, String)) -> Option<SftpAuth> {
     match raw.kind.as_str() {
         "key" => {
             let file = raw.key_file.clone().filter(|f| !f.is_empty()).or_else(|| {

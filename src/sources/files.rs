@@ -199,6 +199,51 @@ impl Dir {
         }
     }
 
+    /// Writes `bytes` as file `name` of the directory (created when missing): under
+    /// a temporary name first (`.NAME.part`), then renamed, so that a reader never
+    /// sees part of it. A file of that name already there with the same size is
+    /// taken for this one, written by an earlier attempt; another is an error.
+    pub(crate) async fn put(&self, name: &str, bytes: &[u8]) -> Result<(), String> {
+        let root = match self {
+            Dir::Local(path) => path.to_string_lossy().into_owned(),
+            Dir::Sftp { path, .. } => path.clone(),
+        };
+        self.ensure_dir(&root).await?;
+        let target = self.join(name);
+        let temporary = self.join(&format!(".{name}.part"));
+        if let Some(size) = self.size(&target).await? {
+            if size == bytes.len() as u64 {
+                return Ok(());
+            }
+            return Err(format!(
+                "{target} is already there, with other content ({size} bytes): not overwritten"
+            ));
+        }
+        self.write(&temporary, bytes).await?;
+        self.rename(&temporary, &target).await
+    }
+
+    /// The size of the file at `path`, if there is one.
+    async fn size(&self, path: &str) -> Result<Option<u64>, String> {
+        match self {
+            Dir::Local(_) => match tokio::fs::metadata(path).await {
+                Ok(meta) => Ok(Some(meta.len())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(format!("looking for {path}: {e}")),
+            },
+            Dir::Sftp { session, .. } => {
+                if !self.exists(path).await? {
+                    return Ok(None);
+                }
+                session
+                    .metadata(path)
+                    .await
+                    .map(|m| m.size)
+                    .map_err(|e| format!("looking at {path}: {e}"))
+            }
+        }
+    }
+
     /// `name` within the directory, or `name` itself when absolute.
     fn join(&self, name: &str) -> String {
         if name.starts_with('/') {

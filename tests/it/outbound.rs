@@ -385,3 +385,102 @@ async fn a_booked_consignments_reply_sets_the_orders_tracking_number_through_the
     assert_eq!(items.len(), 1, "{replies}");
     assert_eq!(items[0]["rule"], "pallet-network-booking-reply");
 }
+
+/// The shipped customer-files example, writing to `target` (the lines from `kind` to
+/// `timeout` replaced).
+fn customer_files(target: &str) -> String {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/outbound/customer-shipment-files.toml"
+    ))
+    .unwrap();
+    let start = text.find("kind = \"sftp\"").unwrap();
+    let end = text.find("timeout = \"30s\"\n").unwrap() + "timeout = \"30s\"\n".len();
+    format!("{}{target}\n{}", &text[..start], &text[end..])
+}
+
+/// A shipment with a scanned pallet that departs: `shipment.completed`.
+async fn complete_a_shipment(app: &TestApp, key: &str) {
+    ingest(app, key, "wms-shipment-with-orders.json").await;
+    ingest(app, key, "dock-pallet-scan.json").await;
+    let departed = json!({"kind": "yard.checkin", "business": "northwind", "facility": "rotterdam-dc",
+        "shipment": "NW-SHP-240611-0042", "status": "DEPARTED", "at": "2026-06-11T16:05:00+02:00"});
+    let response = app.post_json("/v1/ingest", key, &departed).await;
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+/// What a completed shipment's file holds: the header and one line per pallet.
+fn assert_the_customer_file(text: &str) {
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "shipment;departed_at;carrier;trailer;pallet;scanned_at"
+    );
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[1].starts_with("NW-SHP-240611-0042;2026-06-11T14:05:00Z;")
+            && lines[1].contains(";PLT-0007731;"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_completed_shipment_is_written_as_a_csv_file_into_a_folder() {
+    let out = tempfile::tempdir().unwrap();
+    let folder = out.path().join("customer");
+    let target = customer_files(&format!(
+        "kind = \"folder\"\npath = {:?}",
+        folder.display().to_string()
+    ));
+    let (app, _dir) = spawn(|_| vec![("files.toml", target)], |_| {}).await;
+    let key = northwind(&app).await;
+    complete_a_shipment(&app, &key).await;
+    let file = folder.join("NW-SHP-240611-0042.csv");
+    let started = std::time::Instant::now();
+    while !file.exists() {
+        assert!(started.elapsed() < WAIT, "no file in {}", folder.display());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_the_customer_file(&std::fs::read_to_string(&file).unwrap());
+    let names: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["NW-SHP-240611-0042.csv"], "no temporary file left");
+}
+
+#[tokio::test]
+async fn a_completed_shipment_is_uploaded_as_a_csv_file_to_a_real_sftp_server() {
+    let Some(sshd) = crate::sources_files::sshd().await else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let target = customer_files(&format!(
+        "kind = \"sftp\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"{}\"\nhost_key = \"{}\"\nauth = {{ kind = \"key\", key_file = {:?} }}\npath = {:?}\ntimeout = \"10s\"",
+        sshd.port,
+        crate::sources_files::current_user(),
+        sshd.host_key,
+        sshd.client_key.display().to_string(),
+        out.path().display().to_string(),
+    ));
+    let (app, _dir) = spawn(|_| vec![("files.toml", target)], |_| {}).await;
+    let key = northwind(&app).await;
+    complete_a_shipment(&app, &key).await;
+    let file = out.path().join("NW-SHP-240611-0042.csv");
+    let started = std::time::Instant::now();
+    while !file.exists() {
+        assert!(started.elapsed() < WAIT, "nothing uploaded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_the_customer_file(&std::fs::read_to_string(&file).unwrap());
+    let endpoints: Value = app.get_json("/v1/webhooks/endpoints", &key).await;
+    let id = endpoints["endpoints"][0]["id"].as_i64().unwrap();
+    let delivered = wait_for_json(
+        &app,
+        &key,
+        &format!("/v1/webhooks/endpoints/{id}/deliveries?state=delivered"),
+        |v| v["deliveries"].as_array().is_some_and(|d| d.len() == 1),
+    )
+    .await;
+    assert_eq!(delivered["deliveries"][0]["attempts"], 1);
+}

@@ -13,6 +13,7 @@ use crate::outbound::definition::{
 use crate::outbound::{Outbound, stored_request};
 use crate::sources::definition::{Auth, Secret};
 use crate::sources::fetch::Tokens;
+use crate::sources::files::Dir;
 use crate::store::dispatch::Payload;
 use crate::store::entities::webhook_endpoint;
 use crate::store::outbox::Rendered;
@@ -334,9 +335,14 @@ async fn push_rendered(
     rendered: &Rendered,
     message: &Payload,
 ) -> Answer {
-    let Kind::Http(http) = &definition.kind;
     let Some(request) = stored_request(&rendered.request) else {
         return Answer::permanent("the delivery's stored request cannot be read");
+    };
+    let http = match &definition.kind {
+        Kind::Http(http) => http,
+        Kind::Folder(_) | Kind::Sftp(_) => {
+            return write_file(name, &definition.kind, request.file.as_deref(), rendered).await;
+        }
     };
     let url = match checked_url(&request.url, push.guard) {
         Ok(url) => url,
@@ -388,6 +394,39 @@ async fn push_rendered(
         push.tokens.forget(name).await;
     }
     answer
+}
+
+/// Writes a file target's file; a file written counts as delivered.
+async fn write_file(name: &str, kind: &Kind, file: Option<&str>, rendered: &Rendered) -> Answer {
+    let Some(file) = file else {
+        return Answer::permanent(format!(
+            "the delivery to outbound target `{name}` names no file (its target was an http target when it was rendered)"
+        ));
+    };
+    let dir = match kind {
+        Kind::Folder(path) => Ok(Dir::Local(std::path::PathBuf::from(path))),
+        Kind::Sftp(sftp) => Dir::sftp(sftp).await,
+        Kind::Http(_) => Err(format!(
+            "outbound target `{name}` is an http target now: the delivery was a file"
+        )),
+    };
+    let written = match dir {
+        Ok(dir) => dir.put(file, rendered.body.as_bytes()).await,
+        Err(why) => Err(why),
+    };
+    match written {
+        Ok(()) => Answer {
+            status: None,
+            body: Some(format!("wrote {file} ({} bytes)", rendered.body.len())),
+            error: None,
+            retry_after: None,
+            ok: true,
+            permanent: false,
+            rendered: None,
+            reply: None,
+        },
+        Err(why) => Answer::failed(format!("outbound target `{name}`: {why}")),
+    }
 }
 
 async fn authorize(
