@@ -59,6 +59,33 @@ pub(crate) enum Kind {
     Folder(String),
     /// Files uploaded to a partner's SFTP server.
     Sftp(Box<Sftp>),
+    /// Files sent by mail, as attachments.
+    Email(Box<Email>),
+}
+
+/// How a mail target's mails go out.
+#[derive(Debug, Clone)]
+pub(crate) struct Email {
+    pub host: String,
+    pub port: u16,
+    pub tls: MailTls,
+    /// User and password, when the server wants a login.
+    pub login: Option<(Secret, Secret)>,
+    pub from: String,
+    pub to: Vec<String>,
+    pub subject: TextTemplate,
+    pub timeout: std::time::Duration,
+}
+
+/// How the connection to the mail server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MailTls {
+    /// STARTTLS, required (port 587 by default).
+    StartTls,
+    /// TLS from the first byte (port 465 by default).
+    Tls,
+    /// None: a relay on this machine or a test sink only (port 25 by default).
+    None,
 }
 
 impl Kind {
@@ -67,6 +94,7 @@ impl Kind {
             Kind::Http(_) => "http",
             Kind::Folder(_) => "folder",
             Kind::Sftp(_) => "sftp",
+            Kind::Email(_) => "email",
         }
     }
 
@@ -78,6 +106,12 @@ impl Kind {
             Kind::Sftp(sftp) => format!(
                 "sftp://{}@{}:{}{}",
                 sftp.user, sftp.host, sftp.port, sftp.files.path
+            ),
+            Kind::Email(mail) => format!(
+                "mail to {} through {}:{}",
+                mail.to.join(", "),
+                mail.host,
+                mail.port
             ),
         }
     }
@@ -243,6 +277,14 @@ impl TextTemplate {
         self.fill(event, "url", encode_into)
     }
 
+    /// The text for an event, values as they are but for line breaks (a mail's
+    /// subject).
+    pub(crate) fn render_line(&self, event: &Value, what: &str) -> Result<String, String> {
+        self.fill(event, what, |out, text| {
+            out.extend(text.chars().map(|c| if c.is_control() { ' ' } else { c }))
+        })
+    }
+
     /// The file name for an event: characters other than letters, digits, `.`, `-`
     /// and `_` in a value become `_`.
     pub(crate) fn render_file_name(&self, event: &Value) -> Result<String, String> {
@@ -296,12 +338,19 @@ struct RawTarget {
     // folder and sftp
     path: Option<String>,
     file_name: Option<String>,
-    // sftp
+    // sftp and email
     host: Option<String>,
     port: Option<u16>,
+    timeout: Option<String>,
+    // sftp
     user: Option<String>,
     host_key: Option<String>,
-    timeout: Option<String>,
+    // email
+    tls: Option<String>,
+    from: Option<String>,
+    #[serde(default)]
+    to: Vec<String>,
+    subject: Option<String>,
     #[serde(default)]
     mapping: Vec<RawMapping>,
 }
@@ -471,32 +520,43 @@ fn compile_target(
         "http" => compile_http(&raw, problems).map(|h| Kind::Http(Box::new(h))),
         "folder" => folder_path(&raw, problems).map(Kind::Folder),
         "sftp" => compile_sftp(&raw, problems).map(|s| Kind::Sftp(Box::new(s))),
+        "email" => compile_email(&raw, problems).map(|m| Kind::Email(Box::new(m))),
         other => {
             problems.push((
                 "kind".into(),
-                format!("unknown kind `{other}`; the kinds are: http, folder, sftp"),
+                format!("unknown kind `{other}`; the kinds are: http, folder, sftp, email"),
             ));
             None
         }
     };
+    const HTTP: &[&str] = &["http"];
+    const FILES: &[&str] = &["folder", "sftp", "email"];
+    const SERVER: &[&str] = &["sftp", "email"];
+    const SFTP: &[&str] = &["sftp"];
+    const EMAIL: &[&str] = &["email"];
     for (key, given, kinds) in [
-        ("url", raw.url.is_some(), "http"),
-        ("method", raw.method.is_some(), "http"),
-        ("headers", raw.headers.is_some(), "http"),
-        ("success", raw.success.is_some(), "http"),
-        ("path", raw.path.is_some(), "folder and sftp"),
-        ("file_name", raw.file_name.is_some(), "folder and sftp"),
-        ("host", raw.host.is_some(), "sftp"),
-        ("port", raw.port.is_some(), "sftp"),
-        ("user", raw.user.is_some(), "sftp"),
-        ("host_key", raw.host_key.is_some(), "sftp"),
-        ("timeout", raw.timeout.is_some(), "sftp"),
+        ("url", raw.url.is_some(), HTTP),
+        ("method", raw.method.is_some(), HTTP),
+        ("headers", raw.headers.is_some(), HTTP),
+        ("success", raw.success.is_some(), HTTP),
+        ("path", raw.path.is_some(), &["folder", "sftp"][..]),
+        ("file_name", raw.file_name.is_some(), FILES),
+        ("host", raw.host.is_some(), SERVER),
+        ("port", raw.port.is_some(), SERVER),
+        ("timeout", raw.timeout.is_some(), SERVER),
+        ("user", raw.user.is_some(), SFTP),
+        ("host_key", raw.host_key.is_some(), SFTP),
+        ("tls", raw.tls.is_some(), EMAIL),
+        ("from", raw.from.is_some(), EMAIL),
+        ("to", !raw.to.is_empty(), EMAIL),
+        ("subject", raw.subject.is_some(), EMAIL),
     ] {
-        if given && !kinds.split(" and ").any(|k| k == raw.kind) {
+        if given && !kinds.contains(&raw.kind.as_str()) {
             problems.push((
                 key.into(),
                 format!(
-                    "`{key}` belongs to targets of kind {kinds}, not {}",
+                    "`{key}` belongs to targets of kind {}, not {}",
+                    kinds.join(" or "),
                     raw.kind
                 ),
             ));
@@ -687,6 +747,104 @@ fn compile_sftp(raw: &RawTarget, problems: &mut Problems) -> Option<Sftp> {
             after: After::Delete,
             max_files: 0,
         },
+    })
+}
+
+fn compile_email(raw: &RawTarget, problems: &mut Problems) -> Option<Email> {
+    let mut fail = |key: &str, message: String| problems.push((key.to_string(), message));
+    let host = raw.host.clone().filter(|h| !h.is_empty()).or_else(|| {
+        fail("host", "the mail server's host name or address".into());
+        None
+    });
+    let tls = match raw.tls.as_deref().unwrap_or("starttls") {
+        "starttls" => Some(MailTls::StartTls),
+        "tls" => Some(MailTls::Tls),
+        "none" => Some(MailTls::None),
+        other => {
+            fail(
+                "tls",
+                format!("`{other}` is not one of starttls (the default), tls, none"),
+            );
+            None
+        }
+    };
+    let login = match &raw.auth {
+        None => Some(None),
+        Some(table) => match toml::Value::Table(table.clone()).try_into::<RawAuth>() {
+            Ok(a) if a.kind == "basic" => match crate::sources::definition::auth(&a, &mut fail) {
+                Some(Auth::Basic { user, password }) => Some(Some((user, password))),
+                _ => None,
+            },
+            Ok(_) => {
+                fail(
+                    "auth.kind",
+                    "a mail server takes `{ kind = \"basic\", user_env = …, password_env = … }`"
+                        .into(),
+                );
+                None
+            }
+            Err(e) => {
+                fail("auth", e.message().trim().to_string());
+                None
+            }
+        },
+    };
+    let address = |key: &str, text: &str, fail: &mut dyn FnMut(&str, String)| match text
+        .parse::<lettre::Address>(
+    ) {
+        Ok(_) => Some(text.to_string()),
+        Err(e) => {
+            fail(key, format!("`{text}` is not a mail address: {e}"));
+            None
+        }
+    };
+    let from = match raw.from.as_deref() {
+        Some(f) => address("from", f, &mut fail),
+        None => {
+            fail("from", "the address the mails come from".into());
+            None
+        }
+    };
+    if raw.to.is_empty() {
+        fail("to", "the addresses the mails go to: a list".into());
+    }
+    let to: Vec<String> = raw
+        .to
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| address(&format!("to[{i}]"), t, &mut fail))
+        .collect();
+    let subject = match TextTemplate::parse_text(raw.subject.as_deref().unwrap_or("{$.type}")) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            fail("subject", e);
+            None
+        }
+    };
+    let timeout = match raw.timeout.as_deref().map(humantime::parse_duration) {
+        None => Some(std::time::Duration::from_secs(30)),
+        Some(Ok(t)) if !t.is_zero() => Some(t),
+        Some(_) => {
+            fail("timeout", "a duration such as `30s`".into());
+            None
+        }
+    };
+    let tls = tls?;
+    let port = raw.port.unwrap_or(match tls {
+        MailTls::StartTls => 587,
+        MailTls::Tls => 465,
+        MailTls::None => 25,
+    });
+    (to.len() == raw.to.len() && !to.is_empty()).then_some(())?;
+    Some(Email {
+        host: host?,
+        port,
+        tls,
+        login: login?,
+        from: from?,
+        to,
+        subject: subject?,
+        timeout: timeout?,
     })
 }
 

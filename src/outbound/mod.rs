@@ -167,6 +167,16 @@ impl Outbound {
             let auth = match &t.kind {
                 Kind::Http(http) => http.auth.as_ref(),
                 Kind::Folder(_) => None,
+                Kind::Email(mail) => {
+                    if let Some((user, password)) = &mail.login {
+                        for secret in [user, password] {
+                            if let Err(e) = secret.read() {
+                                out.push(format!("target '{}': {e}", t.name));
+                            }
+                        }
+                    }
+                    None
+                }
                 Kind::Sftp(sftp) => {
                     match &sftp.auth {
                         SftpAuth::Key { file, passphrase } => {
@@ -374,17 +384,24 @@ fn render(
                 file: None,
             }
         }
-        Kind::Folder(_) | Kind::Sftp(_) => {
+        Kind::Folder(_) | Kind::Sftp(_) | Kind::Email(_) => {
             let name = mapping
                 .file_name
                 .as_ref()
                 .ok_or("no file_name")?
                 .render_file_name(envelope)?;
+            let mut headers = vec![("content-type".to_string(), content_type.to_string())];
+            if let Kind::Email(mail) = &target.kind {
+                headers.push((
+                    "subject".into(),
+                    mail.subject.render_line(envelope, "subject")?,
+                ));
+            }
             Request {
                 mapping: mapping.name.clone(),
                 method: String::new(),
                 url: String::new(),
-                headers: vec![("content-type".to_string(), content_type.to_string())],
+                headers,
                 reply: false,
                 file: Some(name),
             }

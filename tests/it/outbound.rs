@@ -70,7 +70,7 @@ fn kinds(pushes: &[Push]) -> Vec<String> {
 
 #[tokio::test]
 async fn a_pallet_network_receives_milestones_scans_exceptions_and_pods_in_its_own_json() {
-    let receiver = Receiver::start().await;
+    let receiver = Receiver::start_partner().await;
     receiver.script(&[(201, None); 10]);
     let (app, _dir) = spawn(
         |dir| vec![("pallet-network.toml", shipped_example(&receiver, dir))],
@@ -97,10 +97,11 @@ async fn a_pallet_network_receives_milestones_scans_exceptions_and_pods_in_its_o
     ingest(&app, &key, "pod-document.json").await;
 
     let mut pushes = receiver.wait_for(WAIT, |p| p.len() >= 4).await;
-    assert_eq!(
-        kinds(&pushes)[..2],
-        ["milestone", "scan"],
-        "a shipment's events in the order of its changes"
+    let arrived = kinds(&pushes);
+    let at = |kind: &str| arrived.iter().position(|k| k == kind);
+    assert!(
+        at("milestone") < at("scan") && at("scan") < at("exception"),
+        "a shipment's events in the order of its changes: {arrived:?}"
     );
     // The POD is the order's, not the shipment's: it need not wait for the exception.
     pushes.sort_by_key(|p| {
@@ -180,7 +181,7 @@ event = "$.type"
 
 #[tokio::test]
 async fn a_partner_503_is_retried_with_the_same_bytes_and_a_401_dead_letters_until_replayed() {
-    let receiver = Receiver::start().await;
+    let receiver = Receiver::start_partner().await;
     let target = orders_target(&receiver, "");
     let (app, _dir) = spawn(
         |_| vec![("erp.toml", target)],
@@ -243,7 +244,7 @@ async fn a_partner_503_is_retried_with_the_same_bytes_and_a_401_dead_letters_unt
 
 #[tokio::test]
 async fn a_mapping_that_cannot_render_an_event_dead_letters_it_at_once_and_sends_nothing() {
-    let receiver = Receiver::start().await;
+    let receiver = Receiver::start_partner().await;
     let target = orders_target(&receiver, "success = [201]").replace(
         "state = \"$.data.status\"",
         "state = \"$.data.status\"\ncustomer = { path = \"$.data.no_such_field\", required = true }",
@@ -293,7 +294,7 @@ async fn wait_for_json(
 
 #[tokio::test]
 async fn a_booked_consignments_reply_sets_the_orders_tracking_number_through_the_rules() {
-    let partner = Receiver::start().await;
+    let partner = Receiver::start_partner().await;
     let base = partner.url.trim_end_matches("/hooks").to_string();
     partner.respond(
         "/oauth/token",
@@ -483,4 +484,99 @@ async fn a_completed_shipment_is_uploaded_as_a_csv_file_to_a_real_sftp_server() 
     )
     .await;
     assert_eq!(delivered["deliveries"][0]["attempts"], 1);
+}
+
+/// A local SMTP sink: accepts every mail and keeps what it was sent (the DATA).
+struct SmtpSink {
+    port: u16,
+    mails: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn smtp_sink() -> SmtpSink {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mails: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let kept = mails.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.ok();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
+                        "HELO" | "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 OK\r\n",
+                        "DATA" => {
+                            write.write_all(b"354 go ahead\r\n").await.ok();
+                            let mut data = String::new();
+                            while let Ok(Some(line)) = lines.next_line().await {
+                                if line == "." {
+                                    break;
+                                }
+                                data.push_str(&line);
+                                data.push('\n');
+                            }
+                            kept.lock().unwrap().push(data);
+                            b"250 queued\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.ok();
+                            return;
+                        }
+                        _ => b"502 not here\r\n",
+                    };
+                    write.write_all(answer).await.ok();
+                }
+            });
+        }
+    });
+    SmtpSink { port, mails }
+}
+
+#[tokio::test]
+async fn a_completed_shipments_csv_is_mailed_as_an_attachment() {
+    let sink = smtp_sink().await;
+    let target = customer_files(&format!(
+        "kind = \"email\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"freightgate@northwind.example\"\nto = [\"planning@customer.example\", \"ops@customer.example\"]\nsubject = \"Shipment {{$.data.shipment_number}} is complete\"",
+        sink.port
+    ));
+    let (app, _dir) = spawn(|_| vec![("mail.toml", target)], |_| {}).await;
+    let key = northwind(&app).await;
+    complete_a_shipment(&app, &key).await;
+    let started = std::time::Instant::now();
+    let mail = loop {
+        if let Some(mail) = sink.mails.lock().unwrap().first().cloned() {
+            break mail;
+        }
+        assert!(started.elapsed() < WAIT, "no mail arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        mail.contains("Subject: Shipment NW-SHP-240611-0042 is complete"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("To: planning@customer.example, ops@customer.example"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("filename=\"NW-SHP-240611-0042.csv\""),
+        "{mail}"
+    );
+    // The attachment is quoted-printable: soft line breaks end in `=`.
+    let mail = mail.replace("=\n", "").replace("=3D", "=");
+    let csv_start = mail
+        .find("shipment;departed_at;")
+        .unwrap_or_else(|| panic!("the CSV is attached as it is: {mail}"));
+    assert_the_customer_file(
+        &mail[csv_start
+            ..mail[csv_start..]
+                .find("\n--")
+                .map_or(mail.len(), |e| csv_start + e)],
+    );
+    assert_eq!(sink.mails.lock().unwrap().len(), 1, "mailed once");
 }

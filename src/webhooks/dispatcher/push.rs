@@ -8,7 +8,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 
 use crate::config::Config;
 use crate::outbound::definition::{
-    Http as OutboundHttp, Kind, Target as OutboundTarget, TargetAuth,
+    Email as OutboundEmail, Http as OutboundHttp, Kind, MailTls, Target as OutboundTarget,
+    TargetAuth,
 };
 use crate::outbound::{Outbound, stored_request};
 use crate::sources::definition::{Auth, Secret};
@@ -343,6 +344,7 @@ async fn push_rendered(
         Kind::Folder(_) | Kind::Sftp(_) => {
             return write_file(name, &definition.kind, request.file.as_deref(), rendered).await;
         }
+        Kind::Email(mail) => return send_mail(name, mail, &request, rendered, message).await,
     };
     let url = match checked_url(&request.url, push.guard) {
         Ok(url) => url,
@@ -406,8 +408,8 @@ async fn write_file(name: &str, kind: &Kind, file: Option<&str>, rendered: &Rend
     let dir = match kind {
         Kind::Folder(path) => Ok(Dir::Local(std::path::PathBuf::from(path))),
         Kind::Sftp(sftp) => Dir::sftp(sftp).await,
-        Kind::Http(_) => Err(format!(
-            "outbound target `{name}` is an http target now: the delivery was a file"
+        Kind::Http(_) | Kind::Email(_) => Err(format!(
+            "outbound target `{name}` is of another kind now: the delivery was a file to write"
         )),
     };
     let written = match dir {
@@ -426,6 +428,96 @@ async fn write_file(name: &str, kind: &Kind, file: Option<&str>, rendered: &Rend
             reply: None,
         },
         Err(why) => Answer::failed(format!("outbound target `{name}`: {why}")),
+    }
+}
+
+/// Mails a file target's file as an attachment; a mail the server accepted counts
+/// as delivered.
+async fn send_mail(
+    name: &str,
+    mail: &OutboundEmail,
+    request: &crate::outbound::Request,
+    rendered: &Rendered,
+    message: &Payload,
+) -> Answer {
+    use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
+    use lettre::transport::smtp::authentication::Credentials;
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+    let header = |wanted: &str| {
+        request
+            .headers
+            .iter()
+            .find(|(k, _)| k == wanted)
+            .map(|(_, v)| v.clone())
+    };
+    let file = request.file.clone().unwrap_or_else(|| "event.txt".into());
+    let built = (|| {
+        let content_type = ContentType::parse(
+            &header("content-type").unwrap_or_else(|| "application/octet-stream".into()),
+        )
+        .map_err(|e| e.to_string())?;
+        let mut builder = lettre::Message::builder()
+            .from(mail.from.parse::<Mailbox>().map_err(|e| e.to_string())?)
+            .subject(header("subject").unwrap_or_default())
+            .message_id(Some(format!("<{}@freightgate>", message.webhook_id)));
+        for to in &mail.to {
+            builder = builder.to(to.parse::<Mailbox>().map_err(|e| e.to_string())?);
+        }
+        builder
+            .multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(format!(
+                        "{file} is attached ({} bytes), sent by freightgate for event {}.\n",
+                        rendered.body.len(),
+                        message.webhook_id
+                    )))
+                    .singlepart(
+                        Attachment::new(file.clone()).body(rendered.body.clone(), content_type),
+                    ),
+            )
+            .map_err(|e| e.to_string())
+    })();
+    let email = match built {
+        Ok(email) => email,
+        Err(why) => return Answer::permanent(format!("outbound target `{name}`: the mail: {why}")),
+    };
+    let builder = match mail.tls {
+        MailTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&mail.host),
+        MailTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&mail.host),
+        MailTls::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
+            &mail.host,
+        )),
+    };
+    let mut builder = match builder {
+        Ok(b) => b.port(mail.port).timeout(Some(mail.timeout)),
+        Err(e) => return Answer::failed(format!("outbound target `{name}`: {e}")),
+    };
+    if let Some((user, password)) = &mail.login {
+        match (user.read(), password.read()) {
+            (Ok(user), Ok(password)) => {
+                builder = builder.credentials(Credentials::new(user, password));
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                return Answer::failed(format!("outbound target `{name}`'s credentials: {e}"));
+            }
+        }
+    }
+    match builder.build().send(email).await {
+        Ok(response) => Answer {
+            status: Some(response.code().into()),
+            body: Some(format!(
+                "mailed {file} to {}: {}",
+                mail.to.join(", "),
+                response.message().collect::<Vec<_>>().join(" ")
+            )),
+            error: None,
+            retry_after: None,
+            ok: true,
+            permanent: false,
+            rendered: None,
+            reply: None,
+        },
+        Err(e) => Answer::failed(format!("outbound target `{name}`: mailing {file}: {e}")),
     }
 }
 

@@ -94,7 +94,13 @@ async fn receive(
 impl Receiver {
     pub async fn start() -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        Self::serve(listener)
+        Self::serve(listener, false)
+    }
+
+    /// A partner's API: it takes POST, PUT and PATCH on any path, not only `/hooks`.
+    pub async fn start_partner() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve(listener, true)
     }
 
     /// Starts on a given port (a receiver coming back up).
@@ -102,16 +108,17 @@ impl Receiver {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .unwrap();
-        Self::serve(listener)
+        Self::serve(listener, false)
     }
 
-    fn serve(listener: tokio::net::TcpListener) -> Self {
+    fn serve(listener: tokio::net::TcpListener, any_path: bool) -> Self {
         let inner: Arc<Mutex<Inner>> = Arc::default();
         let url = format!("http://{}/hooks", listener.local_addr().unwrap());
-        let app = Router::new()
-            .route("/hooks", post(receive))
-            .route("/{*rest}", post(receive).put(receive).patch(receive))
-            .with_state(inner.clone());
+        let mut app = Router::new().route("/hooks", post(receive));
+        if any_path {
+            app = app.route("/{*rest}", post(receive).put(receive).patch(receive));
+        }
+        let app = app.with_state(inner.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self { inner, url }
     }
