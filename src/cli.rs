@@ -543,8 +543,8 @@ fn outbound_test(
                         e.url.as_deref().unwrap_or("?")
                     ),
                 }
-                for (name, value) in &e.headers {
-                    println!("  {name}: {value}");
+                for header in &e.headers {
+                    println!("  {}: {}", header.name, header.value);
                 }
                 for line in body.lines() {
                     println!("  {line}");

@@ -10,8 +10,8 @@ source .ci/server.sh
 
 # Every pm.test in the collection runs exactly once per pass (polling requests
 # assert only on their last pass). Raise this when adding tests.
-MIN_ASSERTIONS=123
-MIN_REQUESTS=58
+MIN_ASSERTIONS=127
+MIN_REQUESTS=61
 
 newman_dir=.ci/newman
 (cd "$newman_dir" && npm ci --no-audit --no-fund --silent)
@@ -53,6 +53,18 @@ sed -e "s#https://api.pallet-network.example/v1/depots/312/consignments#http://1
 export FREIGHTGATE_SOURCES_DIR="$work/sources"
 export FREIGHTGATE_SOURCES_SCHEDULER=false
 export PALLET_NETWORK_TOKEN=newman-demo-token
+
+# A partner for the outbound example: a second receiver, and the pallet network's
+# tracking target pointed at it (the yard check-in's milestone goes there).
+partner_receiver_port="$(free_port)"
+mkdir -p "$work/outbound"
+sed -e "s#https://api.pallet-network.example#http://127.0.0.1:$partner_receiver_port#" \
+  examples/outbound/pallet-network-milestones.toml >"$work/outbound/pallet-network-milestones.toml"
+export FREIGHTGATE_OUTBOUND_DIR="$work/outbound"
+export PALLET_NETWORK_API_KEY=newman-partner-key
+python3 tools/webhook_receiver.py --port "$partner_receiver_port" --log "$work/partner-pushes.jsonl" \
+  >"$work/partner-receiver.log" 2>&1 &
+pids+=($!)
 
 key="$("$bin" keys create --business northwind | tail -n 1)"
 python3 tools/webhook_receiver.py --port "$receiver_port" --log "$work/pushes.jsonl" \
@@ -115,4 +127,14 @@ signed = [h for h in headers if h.get("webhook-signature", "").startswith("v1,")
 print(f"receiver took {len(pushes)} pushes, {len(signed)} signed")
 if len(signed) < 6:
     sys.exit("FAIL: expected at least 3 signed pushes per pass at the receiver")
+EOF
+
+# The outbound target's requests reached the partner, in its format, with its key.
+python3 - "$work/partner-pushes.jsonl" <<'EOF'
+import json, os, sys
+pushes = [json.loads(line) for line in open(sys.argv[1])] if os.path.exists(sys.argv[1]) else []
+keyed = [p for p in pushes if {k.lower(): v for k, v in p["headers"].items()}.get("x-api-key") == "newman-partner-key"]
+print(f"partner took {len(pushes)} requests, {len(keyed)} with its API key")
+if not keyed:
+    sys.exit("FAIL: expected the outbound example's requests at the partner")
 EOF

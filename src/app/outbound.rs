@@ -14,8 +14,11 @@ use serde_json::{Value, json};
 
 use super::App;
 use super::ingest::{Answer, IdempotencyKey};
+use crate::domain::EventType;
 use crate::domain::{PublicId, Scope};
+use crate::error::{Error, ProblemCode, Result};
 use crate::ingest::{Incoming, Source};
+use crate::outbound::{Explained, TargetSummary};
 use crate::store::keys::Principal;
 use crate::store::tenancy;
 use crate::webhooks::dispatcher::{Replies, Reply};
@@ -99,4 +102,45 @@ impl Replies for ReplyIngest {
             }
         }
     }
+}
+
+/// The outbound targets of the key's business (scope `read`).
+pub fn targets(app: &App, who: &Principal) -> Result<Vec<TargetSummary>> {
+    who.require(Scope::Read)?;
+    Ok(app.outbound.targets_of(&who.business_slug))
+}
+
+/// What each mapping of the key's business makes of `event` (a webhook body:
+/// `type`, `timestamp`, `data`), without sending (scope `read`). The event is taken
+/// as the business's own: `data.business` is set to it.
+pub fn explain(app: &App, who: &Principal, mut event: Value) -> Result<Vec<Explained>> {
+    who.require(Scope::Read)?;
+    let invalid = |path: &str, detail: String| {
+        Error::Invalid {
+        code: ProblemCode::ValidationFailed,
+        detail: "the body is not an event: give a webhook body with `type` and `data` (examples at GET /v1/webhooks/event-types)".into(),
+        errors: vec![crate::error::FieldError::new(path, detail)],
+    }
+    };
+    let Some(kind) = event["type"].as_str() else {
+        return Err(invalid(
+            "$.type",
+            "the event type, such as `shipment.status_changed`".into(),
+        ));
+    };
+    if EventType::parse(kind).is_none() {
+        let known: Vec<&str> = EventType::ALL.iter().map(|e| e.as_str()).collect();
+        return Err(invalid(
+            "$.type",
+            format!(
+                "`{kind}` is not an event type; the types are: {}",
+                known.join(", ")
+            ),
+        ));
+    }
+    let Some(data) = event.get_mut("data").and_then(Value::as_object_mut) else {
+        return Err(invalid("$.data", "the event's data: an object".into()));
+    };
+    data.insert("business".into(), Value::String(who.business_slug.clone()));
+    Ok(app.outbound.explain(&event))
 }

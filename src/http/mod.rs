@@ -104,6 +104,8 @@ pub fn router(state: App, shedding: Arc<server::Shedding>) -> Router {
         .route("/v1/ingest/{logging_id}", get(ingest::record))
         .route("/v1/ingest/{logging_id}/reprocess", post(ingest::reprocess))
         .route("/v1/rules", get(ingest::rules))
+        .route("/v1/outbound/targets", get(rest::outbound::targets))
+        .route("/v1/outbound/explain", post(rest::outbound::explain))
         .route("/v1/sources", get(rest::sources::list))
         .route("/v1/sources/{name}", get(rest::sources::get))
         .route("/v1/sources/{name}/runs", get(rest::sources::runs))

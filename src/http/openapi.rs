@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::rest::{activity, orders, shipments, sources};
+use super::rest::{activity, orders, outbound, shipments, sources};
 use super::{documents, health, ingest, webhooks};
 use crate::error::{FieldError, Problem};
 
@@ -89,6 +89,8 @@ pub const REFERENCE_PATH: &str = "/docs";
         sources::run,
         sources::pause,
         sources::resume,
+        outbound::targets,
+        outbound::explain,
         documents::content,
         shipments::list,
         shipments::create,
@@ -138,6 +140,7 @@ pub const REFERENCE_PATH: &str = "/docs";
         (name = "orders", description = "Orders and their lines"),
         (name = "keys", description = "The calling key"),
         (name = "sources", description = "Pull sources: partner APIs fetched on a schedule, their runs, pause and resume"),
+        (name = "outbound", description = "Outbound targets: events sent to partners in their own format; what a mapping makes of an event"),
         (name = "webhooks", description = "Webhook endpoints, their deliveries and attempts, and the message pull"),
     )
 )]

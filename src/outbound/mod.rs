@@ -63,6 +63,39 @@ pub(crate) struct Request {
     pub file: Option<String>,
 }
 
+/// A header of a request.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+/// An outbound target, as listed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TargetSummary {
+    pub name: String,
+    pub business: String,
+    /// `http`, `folder`, `sftp` or `email`.
+    pub kind: &'static str,
+    /// Where requests go: `METHOD URL`, `folder PATH`, `sftp://user@host:port/path`
+    /// or `mail to … through host:port`.
+    pub destination: String,
+    /// The file it is declared in.
+    pub file: String,
+    pub mappings: Vec<MappingSummary>,
+}
+
+/// One mapping of a target, as listed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MappingSummary {
+    pub name: String,
+    pub events: Vec<&'static str>,
+    /// `json` or `csv`.
+    pub format: &'static str,
+    /// The partner's answer goes through the ingest rules.
+    pub reply: bool,
+}
+
 /// What one mapping makes of an event, for `explain` and `outbound test`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Explained {
@@ -77,7 +110,7 @@ pub struct Explained {
     pub url: Option<String>,
     /// For a file target: the file it would write.
     pub file: Option<String>,
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<Header>,
     /// The body it would send.
     pub body: Option<String>,
 }
@@ -128,6 +161,36 @@ impl Outbound {
     /// The files read.
     pub fn files(&self) -> Vec<String> {
         self.loaded.load().files.clone()
+    }
+
+    /// The targets of `business`, as listed.
+    pub fn targets_of(&self, business: &str) -> Vec<TargetSummary> {
+        self.loaded
+            .load()
+            .targets
+            .iter()
+            .filter(|t| t.business == business)
+            .map(|t| TargetSummary {
+                name: t.name.clone(),
+                business: t.business.clone(),
+                kind: t.kind.as_str(),
+                destination: t.kind.describe(),
+                file: t.file.clone(),
+                mappings: t
+                    .mappings
+                    .iter()
+                    .map(|m| MappingSummary {
+                        name: m.name.clone(),
+                        events: m.events.iter().map(|e| e.as_str()).collect(),
+                        format: match m.format {
+                            Format::Json => "json",
+                            Format::Csv { .. } => "csv",
+                        },
+                        reply: m.reply,
+                    })
+                    .collect(),
+            })
+            .collect()
     }
 
     /// Each target on a line: `name (file): kind, business B, METHOD URL, mappings A (events), …`.
@@ -272,7 +335,11 @@ impl Outbound {
                                     e.url = Some(request.url);
                                 }
                                 e.file = request.file;
-                                e.headers = request.headers;
+                                e.headers = request
+                                    .headers
+                                    .into_iter()
+                                    .map(|(name, value)| Header { name, value })
+                                    .collect();
                                 e.body = Some(body);
                             }
                             Err(why) => e.reason = Some(why),

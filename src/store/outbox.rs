@@ -125,20 +125,27 @@ pub async fn emit(db: &impl Write, event: NewEvent) -> Result<Emitted> {
         created_at: Set(now),
         ..Default::default()
     };
-    let mut endpoints: Vec<Destination> = unit::endpoints(db, event.business_id, || {
+    let known = unit::endpoints(db, event.business_id, || {
         endpoints_of(db, event.business_id)
     })
-    .await?
-    .iter()
-    .filter(|e| wants(e, &event))
-    .map(|e| Destination {
-        endpoint_id: e.id,
-        rendered: None,
-    })
-    .collect();
+    .await?;
+    let mut endpoints: Vec<Destination> = known
+        .iter()
+        .filter(|e| wants(e, &event))
+        .map(|e| Destination {
+            endpoint_id: e.id,
+            rendered: None,
+        })
+        .collect();
     if let Some(router) = db.router() {
         for routed in router.route(&body) {
-            let endpoint_id = outbound_endpoint(db, event.business_id, &routed.target).await?;
+            let endpoint_id = match known
+                .iter()
+                .find(|e| e.outbound.as_deref() == Some(routed.target.as_str()))
+            {
+                Some(row) => row.id,
+                None => outbound_endpoint(db, event.business_id, &routed.target).await?,
+            };
             endpoints.push(Destination {
                 endpoint_id,
                 rendered: Some(routed.rendered),
@@ -158,13 +165,9 @@ pub async fn emit(db: &impl Write, event: NewEvent) -> Result<Emitted> {
     Ok(emitted)
 }
 
-/// The id of the endpoint row standing for outbound target `name` of the business,
-/// added on first use (and then again if a concurrent writer added it first).
+/// The id of the endpoint row standing for outbound target `name` of the business
+/// (not among the endpoints read), added on first use.
 async fn outbound_endpoint(db: &impl Write, business_id: i64, name: &str) -> Result<i64> {
-    let known = unit::endpoints(db, business_id, || endpoints_of(db, business_id)).await?;
-    if let Some(found) = known.iter().find(|e| e.outbound.as_deref() == Some(name)) {
-        return Ok(found.id);
-    }
     let existing = webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::BusinessId.eq(business_id))
         .filter(webhook_endpoint::Column::Outbound.eq(name))

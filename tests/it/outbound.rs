@@ -580,3 +580,74 @@ async fn a_completed_shipments_csv_is_mailed_as_an_attachment() {
     );
     assert_eq!(sink.mails.lock().unwrap().len(), 1, "mailed once");
 }
+
+#[tokio::test]
+async fn the_api_lists_a_businesss_targets_and_explains_an_event_without_sending() {
+    let receiver = Receiver::start_partner().await;
+    let (app, _dir) = spawn(
+        |dir| vec![("pallet-network.toml", shipped_example(&receiver, dir))],
+        |_| {},
+    )
+    .await;
+    let key = northwind(&app).await;
+    let targets: Value = app.get_json("/v1/outbound/targets", &key).await;
+    assert_eq!(targets[0]["name"], "pallet-network-tracking");
+    assert_eq!(targets[0]["kind"], "http");
+    assert_eq!(targets[0]["mappings"].as_array().unwrap().len(), 4);
+    let other = app.key("acme", &[Scope::Read]).await;
+    assert_eq!(
+        app.get_json("/v1/outbound/targets", &other).await,
+        json!([]),
+        "another business's targets are not shown"
+    );
+
+    let feed = |name: &str| -> Value {
+        let path = format!("{}/tests/feeds/outbound/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let response = app
+        .post_json(
+            "/v1/outbound/explain",
+            &key,
+            &feed("shipment-departed.json"),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let explained: Value = response.json().await.unwrap();
+    let mapping = |name: &str| {
+        explained
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["mapping"] == name)
+            .unwrap()
+            .clone()
+    };
+    let milestone = mapping("milestone");
+    assert_eq!(milestone["fires"], true);
+    assert_eq!(milestone["method"], "POST");
+    let body: Value = serde_json::from_str(milestone["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body, feed("shipment-departed.pallet-network.json"));
+    let scan = mapping("scan");
+    assert_eq!(scan["fires"], false);
+    assert!(
+        scan["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not take shipment.status_changed"),
+        "{scan}"
+    );
+
+    let response = app
+        .post_json(
+            "/v1/outbound/explain",
+            &key,
+            &json!({"type": "shipment.exploded", "data": {}}),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["path"], "$.type", "{problem}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(receiver.pushes().is_empty(), "explain sends nothing");
+}

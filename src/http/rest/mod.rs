@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod body;
 pub mod orders;
+pub mod outbound;
 pub mod shipments;
 pub mod sources;
 
