@@ -111,6 +111,8 @@ struct Inner {
     outbound: Arc<Outbound>,
     /// OAuth 2.0 access tokens of outbound targets.
     tokens: Tokens,
+    /// Outbound targets' secrets read from files.
+    secrets: push::SecretCache,
     /// Where partners' answers go.
     replies: Option<Arc<dyn Replies>>,
     reply_limit: usize,
@@ -170,6 +172,7 @@ impl Dispatcher {
                 claimed_up_to: Mutex::new(0),
                 outbound: Arc::new(Outbound::empty()),
                 tokens: Tokens::default(),
+                secrets: push::SecretCache::default(),
                 replies: None,
                 reply_limit: config.max_body_bytes,
             }),
@@ -423,6 +426,7 @@ impl Dispatcher {
                 tokens: &self.inner.tokens,
                 timeout: self.inner.settings.timeout,
                 reply_limit: self.inner.reply_limit,
+                secrets: &self.inner.secrets,
             };
             push::send_outbound(
                 &push,

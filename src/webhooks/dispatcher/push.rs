@@ -275,6 +275,38 @@ pub(super) struct OutboundPush<'a> {
     pub timeout: Duration,
     /// The largest partner answer taken through the rules.
     pub reply_limit: usize,
+    pub secrets: &'a SecretCache,
+}
+
+/// How long a secret read from a file is used before the file is read again: a
+/// rotated secret is picked up within this, without a file read per push.
+const SECRET_FILE_TTL: Duration = Duration::from_secs(1);
+
+/// Secrets of outbound targets as last read from their files (environment
+/// variables are read each time: that is cheap).
+#[derive(Default)]
+pub(crate) struct SecretCache(
+    std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, (String, std::time::Instant)>>,
+);
+
+impl SecretCache {
+    pub(crate) fn read(&self, secret: &Secret) -> Result<String, String> {
+        let Secret::File(path) = secret else {
+            return secret.read();
+        };
+        let now = std::time::Instant::now();
+        if let Some((value, at)) = self.0.lock().unwrap_or_else(|p| p.into_inner()).get(path)
+            && now.duration_since(*at) < SECRET_FILE_TTL
+        {
+            return Ok(value.clone());
+        }
+        let value = secret.read()?;
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(path.clone(), (value.clone(), now));
+        Ok(value)
+    }
 }
 
 impl Target {
@@ -344,7 +376,9 @@ async fn push_rendered(
         Kind::Folder(_) | Kind::Sftp(_) => {
             return write_file(name, &definition.kind, request.file.as_deref(), rendered).await;
         }
-        Kind::Email(mail) => return send_mail(name, mail, &request, rendered, message).await,
+        Kind::Email(mail) => {
+            return send_mail(name, mail, &request, rendered, message, push.secrets).await;
+        }
     };
     let url = match checked_url(&request.url, push.guard) {
         Ok(url) => url,
@@ -439,6 +473,7 @@ async fn send_mail(
     request: &crate::outbound::Request,
     rendered: &Rendered,
     message: &Payload,
+    secrets: &SecretCache,
 ) -> Answer {
     use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
     use lettre::transport::smtp::authentication::Credentials;
@@ -493,7 +528,7 @@ async fn send_mail(
         Err(e) => return Answer::failed(format!("outbound target `{name}`: {e}")),
     };
     if let Some((user, password)) = &mail.login {
-        match (user.read(), password.read()) {
+        match (secrets.read(user), secrets.read(password)) {
             (Ok(user), Ok(password)) => {
                 builder = builder.credentials(Credentials::new(user, password));
             }
@@ -530,8 +565,8 @@ async fn authorize(
     message: &Payload,
 ) -> Result<reqwest::RequestBuilder, String> {
     let read = |secret: &Secret| {
-        secret
-            .read()
+        push.secrets
+            .read(secret)
             .map_err(|e| format!("outbound target `{name}`'s credentials: {e}"))
     };
     Ok(match &http.auth {
