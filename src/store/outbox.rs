@@ -168,38 +168,50 @@ pub async fn emit(db: &impl Write, event: NewEvent) -> Result<Emitted> {
 /// The id of the endpoint row standing for outbound target `name` of the business
 /// (not among the endpoints read), added on first use.
 async fn outbound_endpoint(db: &impl Write, business_id: i64, name: &str) -> Result<i64> {
-    let existing = webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::BusinessId.eq(business_id))
-        .filter(webhook_endpoint::Column::Outbound.eq(name))
-        .one(db)
-        .await
-        .map_err(Error::from_db_err)?;
-    let id = match existing {
-        Some(row) => row.id,
-        None => {
-            use sea_orm::ActiveModelTrait;
-            let now = Utc::now();
-            webhook_endpoint::ActiveModel {
-                business_id: Set(business_id),
-                url: Set(format!("outbound:{name}")),
-                description: Set(Some(format!(
-                    "outbound target `{name}`, declared in the outbound files"
-                ))),
-                secret: Set(String::new()),
-                disabled: Set(false),
-                outbound: Set(Some(name.to_string())),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(db)
-            .await
-            .map_err(Error::from_db_err)?
-            .id
-        }
+    use sea_orm::sea_query::OnConflict;
+    let row = || {
+        webhook_endpoint::Entity::find()
+            .filter(webhook_endpoint::Column::BusinessId.eq(business_id))
+            .filter(webhook_endpoint::Column::Outbound.eq(name))
+            .one(db)
     };
+    // A paused target's row is not among the enabled endpoints the event read.
+    if let Some(found) = row().await.map_err(Error::from_db_err)? {
+        return Ok(found.id);
+    }
+    let now = Utc::now();
+    // Two writers may add it at once (on PostgreSQL): the second finds the first's.
+    webhook_endpoint::Entity::insert(webhook_endpoint::ActiveModel {
+        business_id: Set(business_id),
+        url: Set(format!("outbound:{name}")),
+        description: Set(Some(format!(
+            "outbound target `{name}`, declared in the outbound files"
+        ))),
+        secret: Set(String::new()),
+        disabled: Set(false),
+        outbound: Set(Some(name.to_string())),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            webhook_endpoint::Column::BusinessId,
+            webhook_endpoint::Column::Outbound,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await
+    .map_err(Error::from_db_err)?;
+    let added = row().await.map_err(Error::from_db_err)?.ok_or_else(|| {
+        Error::Internal(anyhow::anyhow!(
+            "the row of outbound target {name} is not there after adding it"
+        ))
+    })?;
     unit::forget_endpoints(db, business_id);
-    Ok(id)
+    Ok(added.id)
 }
 
 async fn endpoints_of(db: &impl Write, business_id: i64) -> Result<Vec<webhook_endpoint::Model>> {

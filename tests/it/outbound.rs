@@ -651,3 +651,43 @@ async fn the_api_lists_a_businesss_targets_and_explains_an_event_without_sending
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(receiver.pushes().is_empty(), "explain sends nothing");
 }
+
+#[tokio::test]
+async fn a_paused_target_keeps_its_events_and_sends_them_once_resumed() {
+    let receiver = Receiver::start_partner().await;
+    let target = orders_target(&receiver, "");
+    let (app, _dir) = spawn(|_| vec![("erp.toml", target)], |_| {}).await;
+    let key = northwind(&app).await;
+    ingest(&app, &key, "tms-order-create.json").await;
+    receiver.wait_for(WAIT, |p| !p.is_empty()).await;
+    let endpoints: Value = app.get_json("/v1/webhooks/endpoints", &key).await;
+    let id = endpoints["endpoints"][0]["id"].as_i64().unwrap();
+    let paused = app
+        .post_json(
+            &format!("/v1/webhooks/endpoints/{id}/disable"),
+            &key,
+            &json!({}),
+        )
+        .await;
+    assert!(paused.status().is_success(), "{}", paused.status());
+    ingest(&app, &key, "tms-order-update.json").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(receiver.pushes().len(), 1, "nothing goes out while paused");
+    let pending: Value = app
+        .get_json(
+            &format!("/v1/webhooks/endpoints/{id}/deliveries?state=pending"),
+            &key,
+        )
+        .await;
+    assert_eq!(pending["deliveries"].as_array().unwrap().len(), 1, "kept");
+    let resumed = app
+        .post_json(
+            &format!("/v1/webhooks/endpoints/{id}/enable"),
+            &key,
+            &json!({}),
+        )
+        .await;
+    assert!(resumed.status().is_success());
+    let pushes = receiver.wait_for(WAIT, |p| p.len() >= 2).await;
+    assert_eq!(pushes[1].json()["event"], "order.updated");
+}
