@@ -691,3 +691,52 @@ async fn a_paused_target_keeps_its_events_and_sends_them_once_resumed() {
     let pushes = receiver.wait_for(WAIT, |p| p.len() >= 2).await;
     assert_eq!(pushes[1].json()["event"], "order.updated");
 }
+
+#[tokio::test]
+async fn outbound_files_are_read_again_when_they_change_and_a_broken_one_changes_nothing() {
+    let receiver = Receiver::start_partner().await;
+    let target = orders_target(&receiver, "");
+    let dir = tempfile::tempdir().unwrap();
+    let outbound = dir.path().join("outbound");
+    std::fs::create_dir_all(&outbound).unwrap();
+    let file = outbound.join("erp.toml");
+    std::fs::write(&file, &target).unwrap();
+    let app = TestApp::spawn_with(|c| {
+        c.outbound_dir = outbound.clone();
+        c.rules_poll_ms = 100;
+    })
+    .await;
+    let key = northwind(&app).await;
+    let changed = target.replace(
+        "event = \"$.type\"",
+        "event = \"$.type\"\nsource = { value = \"freightgate\" }",
+    );
+    // The file's size changes with its text, so the check sees it at once.
+    std::fs::write(&file, &changed).unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let metrics = app.metrics().await;
+        if metrics.contains("freightgate_outbound_reloads_total{result=\"ok\"} 1") {
+            break;
+        }
+        assert!(started.elapsed() < WAIT, "not reloaded: {metrics}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    std::fs::write(&file, "[[target]]\nname = \"broken\"\n").unwrap();
+    let started = std::time::Instant::now();
+    while !app
+        .metrics()
+        .await
+        .contains("freightgate_outbound_reloads_total{result=\"error\"} 1")
+    {
+        assert!(started.elapsed() < WAIT, "the broken file was not read");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ingest(&app, &key, "tms-order-create.json").await;
+    let pushes = receiver.wait_for(WAIT, |p| !p.is_empty()).await;
+    assert_eq!(
+        pushes[0].json()["source"],
+        "freightgate",
+        "the changed mapping, kept through the broken file"
+    );
+}
