@@ -61,6 +61,21 @@ pub(crate) enum Kind {
     Sftp(Box<Sftp>),
     /// Files sent by mail, as attachments.
     Email(Box<Email>),
+    /// Messages published to NATS JetStream.
+    Nats(Box<Nats>),
+}
+
+/// Where a NATS target publishes.
+#[derive(Debug, Clone)]
+pub(crate) struct Nats {
+    /// `nats://host:port` (or `tls://…`), several separated by commas.
+    pub url: String,
+    /// The subject, with `{JSONPATH}` placeholders.
+    pub subject: TextTemplate,
+    /// A token (`bearer`) or a user and password (`basic`).
+    pub auth: Option<Auth>,
+    /// How long a publish waits for the stream's acknowledgement.
+    pub timeout: std::time::Duration,
 }
 
 /// How a mail target's mails go out.
@@ -95,6 +110,7 @@ impl Kind {
             Kind::Folder(_) => "folder",
             Kind::Sftp(_) => "sftp",
             Kind::Email(_) => "email",
+            Kind::Nats(_) => "nats",
         }
     }
 
@@ -113,11 +129,12 @@ impl Kind {
                 mail.host,
                 mail.port
             ),
+            Kind::Nats(nats) => format!("nats {} subject {}", nats.url, nats.subject.text),
         }
     }
 
     fn takes_files(&self) -> bool {
-        !matches!(self, Kind::Http(_))
+        matches!(self, Kind::Folder(_) | Kind::Sftp(_) | Kind::Email(_))
     }
 }
 
@@ -282,6 +299,20 @@ impl TextTemplate {
     pub(crate) fn render_line(&self, event: &Value, what: &str) -> Result<String, String> {
         self.fill(event, what, |out, text| {
             out.extend(text.chars().map(|c| if c.is_control() { ' ' } else { c }))
+        })
+    }
+
+    /// A NATS subject for an event: characters of a value other than letters, digits,
+    /// `-` and `_` become `_` (a value cannot add tokens or wildcards).
+    pub(crate) fn render_subject(&self, event: &Value) -> Result<String, String> {
+        self.fill(event, "subject", |out, text| {
+            out.extend(text.chars().map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_') {
+                    c
+                } else {
+                    '_'
+                }
+            }))
         })
     }
 
@@ -521,35 +552,37 @@ fn compile_target(
         "folder" => folder_path(&raw, problems).map(Kind::Folder),
         "sftp" => compile_sftp(&raw, problems).map(|s| Kind::Sftp(Box::new(s))),
         "email" => compile_email(&raw, problems).map(|m| Kind::Email(Box::new(m))),
+        "nats" => compile_nats(&raw, problems).map(|n| Kind::Nats(Box::new(n))),
         other => {
             problems.push((
                 "kind".into(),
-                format!("unknown kind `{other}`; the kinds are: http, folder, sftp, email"),
+                format!("unknown kind `{other}`; the kinds are: http, folder, sftp, email, nats"),
             ));
             None
         }
     };
     const HTTP: &[&str] = &["http"];
     const FILES: &[&str] = &["folder", "sftp", "email"];
-    const SERVER: &[&str] = &["sftp", "email"];
+    const SERVER: &[&str] = &["sftp", "email", "nats"];
     const SFTP: &[&str] = &["sftp"];
     const EMAIL: &[&str] = &["email"];
+    const MAIL_OR_NATS: &[&str] = &["email", "nats"];
     for (key, given, kinds) in [
-        ("url", raw.url.is_some(), HTTP),
+        ("url", raw.url.is_some(), &["http", "nats"][..]),
         ("method", raw.method.is_some(), HTTP),
         ("headers", raw.headers.is_some(), HTTP),
         ("success", raw.success.is_some(), HTTP),
         ("path", raw.path.is_some(), &["folder", "sftp"][..]),
         ("file_name", raw.file_name.is_some(), FILES),
-        ("host", raw.host.is_some(), SERVER),
-        ("port", raw.port.is_some(), SERVER),
+        ("host", raw.host.is_some(), &["sftp", "email"][..]),
+        ("port", raw.port.is_some(), &["sftp", "email"][..]),
         ("timeout", raw.timeout.is_some(), SERVER),
         ("user", raw.user.is_some(), SFTP),
         ("host_key", raw.host_key.is_some(), SFTP),
         ("tls", raw.tls.is_some(), EMAIL),
         ("from", raw.from.is_some(), EMAIL),
         ("to", !raw.to.is_empty(), EMAIL),
-        ("subject", raw.subject.is_some(), EMAIL),
+        ("subject", raw.subject.is_some(), MAIL_OR_NATS),
     ] {
         if given && !kinds.contains(&raw.kind.as_str()) {
             problems.push((
@@ -747,6 +780,92 @@ fn compile_sftp(raw: &RawTarget, problems: &mut Problems) -> Option<Sftp> {
             after: After::Delete,
             max_files: 0,
         },
+    })
+}
+
+fn compile_nats(raw: &RawTarget, problems: &mut Problems) -> Option<Nats> {
+    let url = match raw.url.as_deref() {
+        Some(u)
+            if !u.is_empty()
+                && u.split(',').all(|one| {
+                    let one = one.trim();
+                    one.starts_with("nats://") || one.starts_with("tls://")
+                }) =>
+        {
+            Some(u.to_string())
+        }
+        Some(u) => {
+            problems.push((
+                "url".into(),
+                format!(
+                    "`{u}`: a `nats://host:port` (or `tls://…`) URL, several separated by commas"
+                ),
+            ));
+            None
+        }
+        None => {
+            problems.push(("url".into(), "the NATS server: `nats://host:port`".into()));
+            None
+        }
+    };
+    let subject = match raw.subject.as_deref() {
+        Some(text) => match TextTemplate::parse_text(text) {
+            Ok(t) if !text.trim().is_empty() && !text.contains(char::is_whitespace) => Some(t),
+            Ok(_) => {
+                problems.push((
+                    "subject".into(),
+                    "a subject without spaces, such as `freightgate.{$.type}`".into(),
+                ));
+                None
+            }
+            Err(e) => {
+                problems.push(("subject".into(), e));
+                None
+            }
+        },
+        None => {
+            problems.push((
+                "subject".into(),
+                "the subject to publish on, such as `freightgate.{$.data.business}.{$.type}`: a JetStream stream must take it".into(),
+            ));
+            None
+        }
+    };
+    let auth = match &raw.auth {
+        None => Some(None),
+        Some(table) => {
+            let mut fail = |key: &str, message: String| problems.push((key.to_string(), message));
+            match toml::Value::Table(table.clone()).try_into::<RawAuth>() {
+                Ok(a) if a.kind == "bearer" || a.kind == "basic" => {
+                    crate::sources::definition::auth(&a, &mut fail).map(Some)
+                }
+                Ok(_) => {
+                    fail(
+                        "auth.kind",
+                        "NATS takes a token (`kind = \"bearer\"`) or a user and password (`kind = \"basic\"`)".into(),
+                    );
+                    None
+                }
+                Err(e) => {
+                    fail("auth", e.message().trim().to_string());
+                    None
+                }
+            }
+        }
+    };
+    let timeout = match raw.timeout.as_deref().map(humantime::parse_duration) {
+        None => Some(std::time::Duration::from_secs(10)),
+        Some(Ok(t)) if !t.is_zero() => Some(t),
+        Some(_) => {
+            problems.push(("timeout".into(), "a duration such as `10s`".into()));
+            None
+        }
+    };
+    Some(Nats {
+        url: url?,
+        subject: subject?,
+        auth: auth?,
+        timeout: timeout?,
     })
 }
 

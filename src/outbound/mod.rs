@@ -61,6 +61,9 @@ pub(crate) struct Request {
     /// For a file target: the file's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// For a NATS target: the subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
 }
 
 /// A header of a request.
@@ -224,65 +227,62 @@ impl Outbound {
     /// Credentials named by the targets that this environment cannot read (the
     /// dispatcher reads them at each attempt).
     pub fn credential_warnings(&self) -> Vec<String> {
+        use crate::sources::definition::{Auth, Secret, SftpAuth};
         let mut out = Vec::new();
         for t in self.loaded.load().targets.iter() {
-            use crate::sources::definition::SftpAuth;
-            let auth = match &t.kind {
-                Kind::Http(http) => http.auth.as_ref(),
+            let mut secrets: Vec<&Secret> = Vec::new();
+            let mut files: Vec<&std::path::Path> = Vec::new();
+            let auth: Option<&Auth> = match &t.kind {
+                Kind::Http(http) => match &http.auth {
+                    Some(definition::TargetAuth::Credentials(a)) => Some(a),
+                    Some(definition::TargetAuth::StandardWebhooks(s)) => {
+                        secrets.push(s);
+                        None
+                    }
+                    None => None,
+                },
                 Kind::Folder(_) => None,
+                Kind::Nats(nats) => nats.auth.as_ref(),
                 Kind::Email(mail) => {
                     if let Some((user, password)) = &mail.login {
-                        for secret in [user, password] {
-                            if let Err(e) = secret.read() {
-                                out.push(format!("target '{}': {e}", t.name));
-                            }
-                        }
+                        secrets.extend([user, password]);
                     }
                     None
                 }
                 Kind::Sftp(sftp) => {
                     match &sftp.auth {
                         SftpAuth::Key { file, passphrase } => {
-                            if let Err(e) = std::fs::metadata(file) {
-                                out.push(format!(
-                                    "target '{}': the key file {}: {e}",
-                                    t.name,
-                                    file.display()
-                                ));
-                            }
-                            if let Some(Err(e)) = passphrase.as_ref().map(|p| p.read()) {
-                                out.push(format!("target '{}': {e}", t.name));
-                            }
+                            files.push(file);
+                            secrets.extend(passphrase);
                         }
-                        SftpAuth::Password(p) => {
-                            if let Err(e) = p.read() {
-                                out.push(format!("target '{}': {e}", t.name));
-                            }
-                        }
+                        SftpAuth::Password(p) => secrets.push(p),
                     }
                     None
                 }
             };
-            let secrets: Vec<&crate::sources::definition::Secret> = match auth {
-                None => Vec::new(),
-                Some(definition::TargetAuth::StandardWebhooks(s)) => vec![s],
-                Some(definition::TargetAuth::Credentials(auth)) => {
-                    use crate::sources::definition::Auth;
-                    match auth {
-                        Auth::Bearer { token } => vec![token],
-                        Auth::Basic { user, password } => vec![user, password],
-                        Auth::Header { value, .. } => vec![value],
-                        Auth::OAuth2 {
-                            client_id,
-                            client_secret,
-                            ..
-                        } => vec![client_id, client_secret],
-                    }
-                }
-            };
+            match auth {
+                None => {}
+                Some(Auth::Bearer { token }) => secrets.push(token),
+                Some(Auth::Basic { user, password }) => secrets.extend([user, password]),
+                Some(Auth::Header { value, .. }) => secrets.push(value),
+                Some(Auth::OAuth2 {
+                    client_id,
+                    client_secret,
+                    ..
+                }) => secrets.extend([client_id, client_secret]),
+            }
             for secret in secrets {
                 if let Err(e) = secret.read() {
                     out.push(format!("target '{}': {e}", t.name));
+                }
+            }
+            for file in files {
+                if let Err(e) = std::fs::metadata(file) {
+                    out.push(format!(
+                        "target '{}': the key file {}: {e}",
+                        t.name,
+                        file.display()
+                    ));
                 }
             }
         }
@@ -449,8 +449,18 @@ fn render(
                 headers,
                 reply: mapping.reply,
                 file: None,
+                subject: None,
             }
         }
+        Kind::Nats(nats) => Request {
+            mapping: mapping.name.clone(),
+            method: String::new(),
+            url: String::new(),
+            headers: vec![("content-type".to_string(), content_type.to_string())],
+            reply: false,
+            file: None,
+            subject: Some(nats.subject.render_subject(envelope)?),
+        },
         Kind::Folder(_) | Kind::Sftp(_) | Kind::Email(_) => {
             let name = mapping
                 .file_name
@@ -471,6 +481,7 @@ fn render(
                 headers,
                 reply: false,
                 file: Some(name),
+                subject: None,
             }
         }
     };

@@ -740,3 +740,231 @@ async fn outbound_files_are_read_again_when_they_change_and_a_broken_one_changes
         "the changed mapping, kept through the broken file"
     );
 }
+
+/// A NATS server with JetStream of the test's own, so that it can be stopped and
+/// started again: a free port, its store in a temporary directory.
+struct NatsServer {
+    child: Option<std::process::Child>,
+    port: u16,
+    store: tempfile::TempDir,
+}
+
+impl NatsServer {
+    async fn start() -> Option<Self> {
+        let Some(_) = nats_binary() else {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must install nats-server so that NATS targets are tested against a real server"
+            );
+            eprintln!("skipping: nats-server is not installed (apt-get install nats-server)");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut server = Self {
+            child: None,
+            port,
+            store: tempfile::tempdir().unwrap(),
+        };
+        server.up().await;
+        Some(server)
+    }
+
+    async fn up(&mut self) {
+        let child = std::process::Command::new(nats_binary().unwrap())
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-sd",
+            ])
+            .arg(self.store.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nats-server starts");
+        self.child = Some(child);
+        let started = std::time::Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            assert!(started.elapsed() < WAIT, "nats-server did not listen");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn down(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    async fn stream(&self) -> async_nats::jetstream::stream::Stream {
+        let client = async_nats::connect(format!("127.0.0.1:{}", self.port))
+            .await
+            .unwrap();
+        async_nats::jetstream::new(client)
+            .get_or_create_stream(async_nats::jetstream::stream::Config {
+                name: "FREIGHTGATE".into(),
+                subjects: vec!["freightgate.>".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the stream holds `n` messages.
+    async fn wait_for(&self, n: u64) {
+        let started = std::time::Instant::now();
+        loop {
+            let mut stream = self.stream().await;
+            let held = stream.info().await.unwrap().state.messages;
+            if held >= n {
+                return;
+            }
+            assert!(started.elapsed() < WAIT, "the stream holds {held} of {n}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
+
+fn nats_binary() -> Option<&'static str> {
+    [
+        "/usr/sbin/nats-server",
+        "/usr/bin/nats-server",
+        "/usr/local/bin/nats-server",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists())
+}
+
+/// An order created then updated: two events with the order's ordering key.
+async fn order_twice(app: &TestApp, key: &str, number: &str) {
+    for feed in ["tms-order-create.json", "tms-order-update.json"] {
+        let text = crate::ingest::feed(feed).replace("TMS-2026-118734", number);
+        let body: Value = serde_json::from_str(&text).unwrap();
+        let response = app.post_json("/v1/ingest", key, &body).await;
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+}
+
+#[tokio::test]
+async fn events_published_to_nats_jetstream_arrive_once_and_in_order_through_a_server_restart() {
+    let Some(mut nats) = NatsServer::start().await else {
+        return;
+    };
+    nats.stream().await;
+    let target = format!(
+        r#"
+[[target]]
+name = "bus"
+business = "northwind"
+kind = "nats"
+url = "nats://127.0.0.1:{port}"
+subject = "freightgate.{{$.data.business}}.{{$.type}}"
+timeout = "1s"
+
+[[target.mapping]]
+name = "orders"
+events = ["order.created", "order.updated"]
+
+[target.mapping.body]
+order = {{ path = "$.data.order_number", required = true }}
+event = "$.type"
+"#,
+        port = nats.port
+    );
+    let (app, _dir) = spawn(
+        |_| vec![("bus.toml", target)],
+        |c| {
+            c.webhooks_retry_schedule = freightgate::config::parse_durations(
+                "0s,200ms,200ms,500ms,500ms,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
+            )
+            .unwrap();
+        },
+    )
+    .await;
+    let key = northwind(&app).await;
+    for i in 0..4 {
+        order_twice(&app, &key, &format!("BUS-{i}")).await;
+    }
+    nats.wait_for(8).await;
+    nats.down();
+    for i in 4..8 {
+        order_twice(&app, &key, &format!("BUS-{i}")).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    nats.up().await;
+    nats.wait_for(16).await;
+    // Every pending delivery done: nothing more arrives.
+    let endpoints: Value = app.get_json("/v1/webhooks/endpoints", &key).await;
+    let id = endpoints["endpoints"][0]["id"].as_i64().unwrap();
+    let delivered = wait_for_json(
+        &app,
+        &key,
+        &format!("/v1/webhooks/endpoints/{id}/deliveries?state=delivered&limit=100"),
+        |v| v["deliveries"].as_array().is_some_and(|d| d.len() == 16),
+    )
+    .await;
+    assert!(
+        delivered["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["attempts"].as_i64().unwrap() > 1),
+        "the events written while the server was down took more than one attempt"
+    );
+
+    let stream = nats.stream().await;
+    let mut seen = Vec::new();
+    let mut ids = std::collections::BTreeSet::new();
+    for sequence in 1..=16 {
+        let message = stream.get_raw_message(sequence).await.unwrap();
+        assert_eq!(message.subject.as_str(), {
+            let body: Value = serde_json::from_slice(&message.payload).unwrap();
+            // A value's dots would add tokens to the subject: they become `_`.
+            format!(
+                "freightgate.northwind.{}",
+                body["event"].as_str().unwrap().replace('.', "_")
+            )
+        });
+        let id = message
+            .headers
+            .get(async_nats::header::NATS_MESSAGE_ID)
+            .unwrap_or_else(|| panic!("the event's id: {:?}", message.headers))
+            .to_string();
+        assert!(ids.insert(id), "each event once");
+        let body: Value = serde_json::from_slice(&message.payload).unwrap();
+        seen.push((
+            body["order"].as_str().unwrap().to_string(),
+            body["event"].as_str().unwrap().to_string(),
+        ));
+    }
+    let mut stream = nats.stream().await;
+    assert_eq!(
+        stream.info().await.unwrap().state.messages,
+        16,
+        "no duplicate stored"
+    );
+    for i in 0..8 {
+        let order = format!("BUS-{i}");
+        let at = |event: &str| seen.iter().position(|(o, e)| *o == order && e == event);
+        assert!(
+            at("order.created").is_some() && at("order.created") < at("order.updated"),
+            "{order} created before updated: {seen:?}"
+        );
+    }
+}

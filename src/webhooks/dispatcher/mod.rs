@@ -113,6 +113,8 @@ struct Inner {
     tokens: Tokens,
     /// Outbound targets' secrets read from files.
     secrets: push::SecretCache,
+    /// NATS targets' connections.
+    nats: push::NatsClients,
     /// Where partners' answers go.
     replies: Option<Arc<dyn Replies>>,
     reply_limit: usize,
@@ -173,6 +175,7 @@ impl Dispatcher {
                 outbound: Arc::new(Outbound::empty()),
                 tokens: Tokens::default(),
                 secrets: push::SecretCache::default(),
+                nats: push::NatsClients::default(),
                 replies: None,
                 reply_limit: config.max_body_bytes,
             }),
@@ -427,6 +430,7 @@ impl Dispatcher {
                 timeout: self.inner.settings.timeout,
                 reply_limit: self.inner.reply_limit,
                 secrets: &self.inner.secrets,
+                nats: &self.inner.nats,
             };
             push::send_outbound(
                 &push,

@@ -8,8 +8,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 
 use crate::config::Config;
 use crate::outbound::definition::{
-    Email as OutboundEmail, Http as OutboundHttp, Kind, MailTls, Target as OutboundTarget,
-    TargetAuth,
+    Email as OutboundEmail, Http as OutboundHttp, Kind, MailTls, Nats as OutboundNats,
+    Target as OutboundTarget, TargetAuth,
 };
 use crate::outbound::{Outbound, stored_request};
 use crate::sources::definition::{Auth, Secret};
@@ -276,6 +276,7 @@ pub(super) struct OutboundPush<'a> {
     /// The largest partner answer taken through the rules.
     pub reply_limit: usize,
     pub secrets: &'a SecretCache,
+    pub nats: &'a NatsClients,
 }
 
 /// How long a secret read from a file is used before the file is read again: a
@@ -379,6 +380,9 @@ async fn push_rendered(
         Kind::Email(mail) => {
             return send_mail(name, mail, &request, rendered, message, push.secrets).await;
         }
+        Kind::Nats(nats) => {
+            return publish_nats(push, name, nats, &request, rendered, message).await;
+        }
     };
     let url = match checked_url(&request.url, push.guard) {
         Ok(url) => url,
@@ -442,7 +446,7 @@ async fn write_file(name: &str, kind: &Kind, file: Option<&str>, rendered: &Rend
     let dir = match kind {
         Kind::Folder(path) => Ok(Dir::Local(std::path::PathBuf::from(path))),
         Kind::Sftp(sftp) => Dir::sftp(sftp).await,
-        Kind::Http(_) | Kind::Email(_) => Err(format!(
+        Kind::Http(_) | Kind::Email(_) | Kind::Nats(_) => Err(format!(
             "outbound target `{name}` is of another kind now: the delivery was a file to write"
         )),
     };
@@ -462,6 +466,109 @@ async fn write_file(name: &str, kind: &Kind, file: Option<&str>, rendered: &Rend
             reply: None,
         },
         Err(why) => Answer::failed(format!("outbound target `{name}`: {why}")),
+    }
+}
+
+/// NATS connections of outbound targets, one per target, kept between pushes (the
+/// client reconnects by itself when the server goes away).
+#[derive(Default)]
+pub(crate) struct NatsClients(
+    tokio::sync::Mutex<std::collections::HashMap<String, (String, async_nats::Client)>>,
+);
+
+impl NatsClients {
+    async fn get(
+        &self,
+        name: &str,
+        nats: &OutboundNats,
+        secrets: &SecretCache,
+    ) -> Result<async_nats::Client, String> {
+        let mut clients = self.0.lock().await;
+        if let Some((url, client)) = clients.get(name)
+            && *url == nats.url
+        {
+            return Ok(client.clone());
+        }
+        let mut options = async_nats::ConnectOptions::new()
+            .connection_timeout(nats.timeout)
+            .name(format!("freightgate outbound {name}"));
+        match &nats.auth {
+            Some(Auth::Bearer { token }) => options = options.token(secrets.read(token)?),
+            Some(Auth::Basic { user, password }) => {
+                options = options.user_and_password(secrets.read(user)?, secrets.read(password)?)
+            }
+            _ => {}
+        }
+        let servers: Vec<&str> = nats.url.split(',').map(str::trim).collect();
+        let client = options
+            .connect(servers.as_slice())
+            .await
+            .map_err(|e| format!("connecting to {}: {e}", nats.url))?;
+        clients.insert(name.to_string(), (nats.url.clone(), client.clone()));
+        Ok(client)
+    }
+}
+
+/// Publishes a NATS target's message to JetStream with the event's id as
+/// `Nats-Msg-Id` (the stream keeps one of a message published twice within its
+/// duplicate window); the stream's acknowledgement counts as delivered.
+async fn publish_nats(
+    push: &OutboundPush<'_>,
+    name: &str,
+    nats: &OutboundNats,
+    request: &crate::outbound::Request,
+    rendered: &Rendered,
+    message: &Payload,
+) -> Answer {
+    let Some(subject) = request.subject.clone() else {
+        return Answer::permanent(format!(
+            "the delivery to outbound target `{name}` names no subject (its target was of another kind when it was rendered)"
+        ));
+    };
+    let client = match push.nats.get(name, nats, push.secrets).await {
+        Ok(c) => c,
+        Err(why) => return Answer::failed(format!("outbound target `{name}`: {why}")),
+    };
+    let mut jetstream = async_nats::jetstream::new(client);
+    jetstream.set_timeout(nats.timeout);
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", message.webhook_id.as_str());
+    for (header, value) in &request.headers {
+        headers.insert(header.as_str(), value.as_str());
+    }
+    let published = async {
+        jetstream
+            .publish_with_headers(subject.clone(), headers, rendered.body.clone().into())
+            .await?
+            .await
+    };
+    match tokio::time::timeout(nats.timeout + Duration::from_secs(1), published).await {
+        Ok(Ok(ack)) => Answer {
+            status: None,
+            body: Some(format!(
+                "published on {subject}: stream {} sequence {}{}",
+                ack.stream,
+                ack.sequence,
+                if ack.duplicate {
+                    " (a duplicate: the stream kept the first)"
+                } else {
+                    ""
+                }
+            )),
+            error: None,
+            retry_after: None,
+            ok: true,
+            permanent: false,
+            rendered: None,
+            reply: None,
+        },
+        Ok(Err(e)) => Answer::failed(format!(
+            "outbound target `{name}`: publishing on {subject}: {e}"
+        )),
+        Err(_) => Answer::failed(format!(
+            "outbound target `{name}`: no acknowledgement for {subject} within {}",
+            humantime::format_duration(nats.timeout)
+        )),
     }
 }
 
