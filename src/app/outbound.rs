@@ -52,13 +52,7 @@ impl Replies for ReplyIngest {
             .await
             .map_err(|e| e.to_string())?
             .ok_or("the target's business no longer exists")?;
-        let principal = Principal {
-            key_id: 0,
-            business_id: business.id,
-            business_slug: business.slug.clone(),
-            scopes: vec![Scope::Ingest],
-            rate_limit_per_sec: None,
-        };
+        let principal = Principal::ingesting_for(business.id, business.slug.clone());
         let digest = {
             use sha2::Digest;
             hex::encode(sha2::Sha256::digest(&reply.body))

@@ -13,7 +13,6 @@ use serde_json::Value;
 
 use super::App;
 use super::ingest::{Answer, IdempotencyKey};
-use crate::domain::Scope;
 use crate::error::{Error, Result};
 use crate::ingest::ack::{Ack, Status};
 use crate::ingest::{Incoming, PulledItem, Source, writer::Written};
@@ -95,13 +94,7 @@ pub(crate) async fn run(
     let mut record =
         sources::start_run(&txn, &source.name, business.id, trigger.as_str(), cursor).await?;
     txn.commit().await?;
-    let principal = Principal {
-        key_id: 0,
-        business_id: business.id,
-        business_slug: business.slug.clone(),
-        scopes: vec![Scope::Ingest],
-        rate_limit_per_sec: None,
-    };
+    let principal = Principal::ingesting_for(business.id, business.slug.clone());
     let started = std::time::Instant::now();
     let lost = Arc::new(AtomicBool::new(false));
     let beat = tokio::spawn(heartbeat(

@@ -756,14 +756,7 @@ fn compile_sftp(raw: &RawTarget, problems: &mut Problems) -> Option<Sftp> {
             None
         }
     };
-    let timeout = match raw.timeout.as_deref().map(humantime::parse_duration) {
-        None => Some(std::time::Duration::from_secs(30)),
-        Some(Ok(t)) if !t.is_zero() => Some(t),
-        Some(_) => {
-            fail("timeout", "a duration such as `30s`".into());
-            None
-        }
-    };
+    let timeout = timeout_of(raw, 30, problems);
     let path = folder_path(raw, problems)?;
     Some(Sftp {
         host: host?,
@@ -781,6 +774,22 @@ fn compile_sftp(raw: &RawTarget, problems: &mut Problems) -> Option<Sftp> {
             max_files: 0,
         },
     })
+}
+
+/// `timeout`, or `default` when not given.
+fn timeout_of(
+    raw: &RawTarget,
+    default: u64,
+    problems: &mut Problems,
+) -> Option<std::time::Duration> {
+    match raw.timeout.as_deref().map(humantime::parse_duration) {
+        None => Some(std::time::Duration::from_secs(default)),
+        Some(Ok(t)) if !t.is_zero() => Some(t),
+        Some(_) => {
+            problems.push(("timeout".into(), format!("a duration such as `{default}s`")));
+            None
+        }
+    }
 }
 
 fn compile_nats(raw: &RawTarget, problems: &mut Problems) -> Option<Nats> {
@@ -853,14 +862,7 @@ fn compile_nats(raw: &RawTarget, problems: &mut Problems) -> Option<Nats> {
             }
         }
     };
-    let timeout = match raw.timeout.as_deref().map(humantime::parse_duration) {
-        None => Some(std::time::Duration::from_secs(10)),
-        Some(Ok(t)) if !t.is_zero() => Some(t),
-        Some(_) => {
-            problems.push(("timeout".into(), "a duration such as `10s`".into()));
-            None
-        }
-    };
+    let timeout = timeout_of(raw, 10, problems);
     Some(Nats {
         url: url?,
         subject: subject?,
@@ -940,14 +942,7 @@ fn compile_email(raw: &RawTarget, problems: &mut Problems) -> Option<Email> {
             None
         }
     };
-    let timeout = match raw.timeout.as_deref().map(humantime::parse_duration) {
-        None => Some(std::time::Duration::from_secs(30)),
-        Some(Ok(t)) if !t.is_zero() => Some(t),
-        Some(_) => {
-            fail("timeout", "a duration such as `30s`".into());
-            None
-        }
-    };
+    let timeout = timeout_of(raw, 30, problems);
     let tls = tls?;
     let port = raw.port.unwrap_or(match tls {
         MailTls::StartTls => 587,

@@ -39,6 +39,18 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The gateway itself ingesting for a business (a pulled page, a partner's
+    /// reply): no key, scope `ingest` only.
+    pub fn ingesting_for(business_id: i64, business_slug: String) -> Self {
+        Self {
+            key_id: 0,
+            business_id,
+            business_slug,
+            scopes: vec![Scope::Ingest],
+            rate_limit_per_sec: None,
+        }
+    }
+
     /// Fails with 403 unless the key carries `scope` (or `admin`).
     pub fn require(&self, scope: Scope) -> Result<()> {
         if self.scopes.contains(&scope) || self.scopes.contains(&Scope::Admin) {

@@ -125,6 +125,17 @@ impl Answer {
         }
     }
 
+    /// Delivered without an HTTP status (a file written, a mail or a message taken),
+    /// with what was done, for the attempt log.
+    fn done(what: String) -> Self {
+        Self {
+            body: Some(what),
+            error: None,
+            ok: true,
+            ..Self::failed(String::new())
+        }
+    }
+
     fn permanent(error: impl Into<String>) -> Self {
         Self {
             permanent: true,
@@ -455,16 +466,7 @@ async fn write_file(name: &str, kind: &Kind, file: Option<&str>, rendered: &Rend
         Err(why) => Err(why),
     };
     match written {
-        Ok(()) => Answer {
-            status: None,
-            body: Some(format!("wrote {file} ({} bytes)", rendered.body.len())),
-            error: None,
-            retry_after: None,
-            ok: true,
-            permanent: false,
-            rendered: None,
-            reply: None,
-        },
+        Ok(()) => Answer::done(format!("wrote {file} ({} bytes)", rendered.body.len())),
         Err(why) => Answer::failed(format!("outbound target `{name}`: {why}")),
     }
 }
@@ -543,25 +545,16 @@ async fn publish_nats(
             .await
     };
     match tokio::time::timeout(nats.timeout + Duration::from_secs(1), published).await {
-        Ok(Ok(ack)) => Answer {
-            status: None,
-            body: Some(format!(
-                "published on {subject}: stream {} sequence {}{}",
-                ack.stream,
-                ack.sequence,
-                if ack.duplicate {
-                    " (a duplicate: the stream kept the first)"
-                } else {
-                    ""
-                }
-            )),
-            error: None,
-            retry_after: None,
-            ok: true,
-            permanent: false,
-            rendered: None,
-            reply: None,
-        },
+        Ok(Ok(ack)) => Answer::done(format!(
+            "published on {subject}: stream {} sequence {}{}",
+            ack.stream,
+            ack.sequence,
+            if ack.duplicate {
+                " (a duplicate: the stream kept the first)"
+            } else {
+                ""
+            }
+        )),
         Ok(Err(e)) => Answer::failed(format!(
             "outbound target `{name}`: publishing on {subject}: {e}"
         )),
@@ -647,17 +640,11 @@ async fn send_mail(
     match builder.build().send(email).await {
         Ok(response) => Answer {
             status: Some(response.code().into()),
-            body: Some(format!(
+            ..Answer::done(format!(
                 "mailed {file} to {}: {}",
                 mail.to.join(", "),
                 response.message().collect::<Vec<_>>().join(" ")
-            )),
-            error: None,
-            retry_after: None,
-            ok: true,
-            permanent: false,
-            rendered: None,
-            reply: None,
+            ))
         },
         Err(e) => Answer::failed(format!("outbound target `{name}`: mailing {file}: {e}")),
     }
