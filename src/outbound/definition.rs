@@ -1146,3 +1146,137 @@ fn compile_mapping(
         file_name,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn problems(text: &str) -> Vec<String> {
+        match load_texts(&[("t.toml".into(), text.into())]) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems
+                .into_iter()
+                .map(|p| format!("{}: {}", p.key.unwrap_or_default(), p.message))
+                .collect(),
+        }
+    }
+
+    const MAPPING: &str = "\n[[target.mapping]]\nname = \"m\"\nevents = [\"order.created\"]\nbody = { n = \"$.data.order_number\" }\n";
+
+    #[test]
+    fn keys_of_another_kind_and_unknown_kinds_are_named() {
+        let found = problems(&format!(
+            "[[target]]\nname = \"t\"\nbusiness = \"b\"\nkind = \"folder\"\npath = \"/tmp/x\"\nfile_name = \"a.json\"\nurl = \"https://x.example\"\nhost_key = \"SHA256:x\"{MAPPING}"
+        ));
+        assert_eq!(
+            found,
+            [
+                "url: `url` belongs to targets of kind http or nats, not folder",
+                "host_key: `host_key` belongs to targets of kind sftp, not folder"
+            ]
+        );
+        let found = problems(&format!(
+            "[[target]]\nname = \"t\"\nbusiness = \"b\"\nkind = \"ftp\"{MAPPING}"
+        ));
+        assert!(
+            found[0].contains("the kinds are: http, folder, sftp, email, nats"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_target_needs_a_file_name_and_an_http_one_cannot_have_one() {
+        let folder = problems(&format!(
+            "[[target]]\nname = \"t\"\nbusiness = \"b\"\nkind = \"folder\"\npath = \"/tmp/x\"{MAPPING}"
+        ));
+        assert!(
+            folder[0].starts_with("mapping[0].file_name: the name of the file"),
+            "{folder:?}"
+        );
+        let http = problems(
+            "[[target]]\nname = \"t\"\nbusiness = \"b\"\nkind = \"http\"\nurl = \"https://x.example\"\n[[target.mapping]]\nname = \"m\"\nevents = [\"order.created\"]\nfile_name = \"x.csv\"\nbody = { n = \"$.x\" }\n",
+        );
+        assert_eq!(
+            http,
+            ["mapping[0].file_name: only folder and sftp targets write files"]
+        );
+        let slash = problems(&format!(
+            "[[target]]\nname = \"t\"\nbusiness = \"b\"\nkind = \"folder\"\npath = \"/tmp/x\"\nfile_name = \"../{{$.type}}.csv\"{MAPPING}"
+        ));
+        assert!(
+            slash[0].starts_with("file_name: a file name without a directory"),
+            "{slash:?}"
+        );
+    }
+
+    #[test]
+    fn duplicate_names_unknown_events_and_lookups_are_refused() {
+        let text = "[[target]]\nname = \"t\"\nbusiness = \"b\"\nkind = \"http\"\nurl = \"https://x.example\"\n[[target.mapping]]\nname = \"m\"\nevents = [\"order.made\"]\nbody = { n = { path = \"$.x\", lookup = \"none\" } }\n";
+        let found = problems(&format!("{text}{text}"));
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("mapping[0].events[0]: unknown event type `order.made`")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.starts_with("mapping[0].body.n.lookup: no lookup table `none`")),
+            "{found:?}"
+        );
+        assert!(found.iter().any(|p| p.starts_with("name: a target of this name is already declared in t.toml")), "{found:?}");
+    }
+
+    #[test]
+    fn placeholders_are_encoded_for_urls_and_tamed_for_subjects_and_file_names() {
+        let event = json!({"type": "order.created", "data": {"n": "A/B C", "s": "x.*>y"}});
+        let url = TextTemplate::parse("https://x.example/orders/{$.data.n}").unwrap();
+        assert_eq!(
+            url.render(&event).unwrap(),
+            "https://x.example/orders/A%2FB%20C"
+        );
+        let subject = TextTemplate::parse_text("fg.{$.type}.{$.data.s}").unwrap();
+        assert_eq!(
+            subject.render_subject(&event).unwrap(),
+            "fg.order_created.x___y"
+        );
+        let file = TextTemplate::parse_file_name("{$.data.n}.csv").unwrap();
+        assert_eq!(file.render_file_name(&event).unwrap(), "A_B_C.csv");
+        let missing = TextTemplate::parse("https://x.example/{$.data.none}").unwrap();
+        assert_eq!(
+            missing.render(&event).unwrap_err(),
+            "url: `$.data.none` has no value"
+        );
+        assert!(TextTemplate::parse("ftp://x.example/").is_err());
+    }
+
+    #[test]
+    fn mail_and_nats_targets_check_their_addresses_and_servers() {
+        let mail = problems(&format!(
+            "[[target]]\nname = \"t\"\nbusiness = \"b\"\nkind = \"email\"\nhost = \"smtp.example\"\nfrom = \"not an address\"\nto = []\nfile_name = \"x.csv\"{MAPPING}"
+        ));
+        assert!(
+            mail.iter()
+                .any(|p| p.starts_with("from: `not an address` is not a mail address")),
+            "{mail:?}"
+        );
+        assert!(
+            mail.iter().any(|p| p.starts_with("to: the addresses")),
+            "{mail:?}"
+        );
+        let nats = problems(&format!(
+            "[[target]]\nname = \"t\"\nbusiness = \"b\"\nkind = \"nats\"\nurl = \"http://x\"\nsubject = \"a b\"{MAPPING}"
+        ));
+        assert_eq!(nats.len(), 2, "{nats:?}");
+        assert!(
+            nats[0].starts_with("url: `http://x`: a `nats://host:port`"),
+            "{nats:?}"
+        );
+        assert!(
+            nats[1].starts_with("subject: a subject without spaces"),
+            "{nats:?}"
+        );
+    }
+}
