@@ -106,9 +106,12 @@ pub enum OutboundCommand {
     Test {
         /// The event, as JSON.
         event: PathBuf,
-        /// The body the event must render to, as JSON.
+        /// The body the event must render to (JSON, or any other text byte for byte).
         #[arg(long)]
         expect: Option<PathBuf>,
+        /// Only this target's mappings.
+        #[arg(long)]
+        target: Option<String>,
         /// Outbound directory (default: the configured `outbound_dir`).
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -159,9 +162,12 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::Sources(SourcesCommand::Check { dir }) => sources_check(&config, dir),
         Command::Outbound(OutboundCommand::Check { dir }) => outbound_check(&config, dir),
-        Command::Outbound(OutboundCommand::Test { event, expect, dir }) => {
-            outbound_test(&config, &event, expect.as_deref(), dir)
-        }
+        Command::Outbound(OutboundCommand::Test {
+            event,
+            expect,
+            target,
+            dir,
+        }) => outbound_test(&config, &event, expect.as_deref(), target.as_deref(), dir),
         Command::Sources(SourcesCommand::Test { name, page, dir }) => {
             sources_test(&config, &name, &page, dir)
         }
@@ -504,6 +510,7 @@ fn outbound_test(
     config: &Config,
     event: &std::path::Path,
     expect: Option<&std::path::Path>,
+    target: Option<&str>,
     dir: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let dir = dir.unwrap_or_else(|| config.outbound_dir.clone());
@@ -520,7 +527,17 @@ fn outbound_test(
             event.display()
         );
     }
-    let explained = outbound.explain(&envelope);
+    let mut explained = outbound.explain(&envelope);
+    if let Some(target) = target {
+        explained.retain(|e| e.target == target);
+        if explained.is_empty() {
+            anyhow::bail!(
+                "no outbound target `{target}` of business `{}` in {}",
+                envelope["data"]["business"].as_str().unwrap_or("?"),
+                dir.display()
+            );
+        }
+    }
     if explained.is_empty() {
         println!(
             "no outbound target of business `{}` in {}",
@@ -576,7 +593,7 @@ fn outbound_test(
             .with_context(|| format!("cannot read {}", expect.display()))?;
         let [body] = sent.as_slice() else {
             anyhow::bail!(
-                "--expect needs exactly one request to compare, and the event makes {}",
+                "--expect needs exactly one request to compare, and the event makes {} (name one target with --target)",
                 sent.len()
             );
         };
