@@ -336,7 +336,7 @@ pub(super) async fn send_outbound(
     stored: Option<&Rendered>,
     message: &Payload,
 ) -> Answer {
-    let Some((name, definition, _)) = &target.outbound else {
+    let Some((name, definition, business_id)) = &target.outbound else {
         return Answer::permanent("not an outbound target");
     };
     let Some(definition) = definition else {
@@ -362,11 +362,7 @@ pub(super) async fn send_outbound(
             }
         }
     };
-    let business_id = target.outbound.as_ref().map_or(0, |o| o.2);
-    let mut answer = push_rendered(push, name, definition, &rendered, message).await;
-    if let Some(reply) = &mut answer.reply {
-        reply.business_id = business_id;
-    }
+    let mut answer = push_rendered(push, name, *business_id, definition, &rendered, message).await;
     if fresh {
         answer.rendered = Some(rendered);
     }
@@ -376,6 +372,7 @@ pub(super) async fn send_outbound(
 async fn push_rendered(
     push: &OutboundPush<'_>,
     name: &str,
+    business_id: i64,
     definition: &OutboundTarget,
     rendered: &Rendered,
     message: &Payload,
@@ -418,7 +415,7 @@ async fn push_rendered(
         Ok(response) if request.reply => {
             let (mut answer, whole) = read_reply(response, push.reply_limit).await;
             answer.reply = whole.map(|(content_type, bytes)| ReplyBody {
-                business_id: 0,
+                business_id,
                 target: name.to_string(),
                 mapping: request.mapping.clone(),
                 content_type,
