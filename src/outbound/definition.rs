@@ -63,6 +63,23 @@ pub(crate) enum Kind {
     Email(Box<Email>),
     /// Messages published to NATS JetStream.
     Nats(Box<Nats>),
+    /// Messages published to an AMQP 0-9-1 broker (RabbitMQ) with publisher confirms.
+    Amqp(Box<Amqp>),
+}
+
+/// Where an AMQP target publishes.
+#[derive(Debug, Clone)]
+pub(crate) struct Amqp {
+    /// `amqp://host:port/vhost` (or `amqps://…`), without a password: that is `auth`'s.
+    pub url: String,
+    /// The exchange; `""` is the default exchange, where the routing key names a queue.
+    pub exchange: String,
+    /// The routing key, with `{JSONPATH}` placeholders.
+    pub routing_key: TextTemplate,
+    /// A user and password (`basic`); without it, the URL's user (or `guest`).
+    pub auth: Option<Auth>,
+    /// How long a publish waits for the broker's confirmation.
+    pub timeout: std::time::Duration,
 }
 
 /// Where a NATS target publishes.
@@ -111,6 +128,7 @@ impl Kind {
             Kind::Sftp(_) => "sftp",
             Kind::Email(_) => "email",
             Kind::Nats(_) => "nats",
+            Kind::Amqp(_) => "amqp",
         }
     }
 
@@ -130,6 +148,10 @@ impl Kind {
                 mail.port
             ),
             Kind::Nats(nats) => format!("nats {} subject {}", nats.url, nats.subject.text),
+            Kind::Amqp(amqp) => format!(
+                "amqp {} exchange `{}` routing key {}",
+                amqp.url, amqp.exchange, amqp.routing_key.text
+            ),
         }
     }
 
@@ -305,7 +327,24 @@ impl TextTemplate {
     /// A NATS subject for an event: characters of a value other than letters, digits,
     /// `-` and `_` become `_` (a value cannot add tokens or wildcards).
     pub(crate) fn render_subject(&self, event: &Value) -> Result<String, String> {
-        self.fill(event, "subject", |out, text| {
+        self.render_token(event, "subject")
+    }
+
+    /// An AMQP routing key for an event, values escaped as in a NATS subject (a
+    /// value cannot add words to a topic exchange's key); at most 255 bytes.
+    pub(crate) fn render_routing_key(&self, event: &Value) -> Result<String, String> {
+        let key = self.render_token(event, "routing_key")?;
+        if key.len() > 255 {
+            return Err(format!(
+                "routing_key: {} bytes, more than the 255 AMQP allows",
+                key.len()
+            ));
+        }
+        Ok(key)
+    }
+
+    fn render_token(&self, event: &Value, what: &str) -> Result<String, String> {
+        self.fill(event, what, |out, text| {
             out.extend(text.chars().map(|c| {
                 if c.is_ascii_alphanumeric() || matches!(c, '-' | '_') {
                     c
@@ -382,6 +421,9 @@ struct RawTarget {
     #[serde(default)]
     to: Vec<String>,
     subject: Option<String>,
+    // amqp
+    exchange: Option<String>,
+    routing_key: Option<String>,
     #[serde(default)]
     mapping: Vec<RawMapping>,
 }
@@ -553,22 +595,26 @@ fn compile_target(
         "sftp" => compile_sftp(&raw, problems).map(|s| Kind::Sftp(Box::new(s))),
         "email" => compile_email(&raw, problems).map(|m| Kind::Email(Box::new(m))),
         "nats" => compile_nats(&raw, problems).map(|n| Kind::Nats(Box::new(n))),
+        "amqp" => compile_amqp(&raw, problems).map(|a| Kind::Amqp(Box::new(a))),
         other => {
             problems.push((
                 "kind".into(),
-                format!("unknown kind `{other}`; the kinds are: http, folder, sftp, email, nats"),
+                format!(
+                    "unknown kind `{other}`; the kinds are: http, folder, sftp, email, nats, amqp"
+                ),
             ));
             None
         }
     };
     const HTTP: &[&str] = &["http"];
     const FILES: &[&str] = &["folder", "sftp", "email"];
-    const SERVER: &[&str] = &["sftp", "email", "nats"];
+    const SERVER: &[&str] = &["sftp", "email", "nats", "amqp"];
+    const AMQP: &[&str] = &["amqp"];
     const SFTP: &[&str] = &["sftp"];
     const EMAIL: &[&str] = &["email"];
     const MAIL_OR_NATS: &[&str] = &["email", "nats"];
     for (key, given, kinds) in [
-        ("url", raw.url.is_some(), &["http", "nats"][..]),
+        ("url", raw.url.is_some(), &["http", "nats", "amqp"][..]),
         ("method", raw.method.is_some(), HTTP),
         ("headers", raw.headers.is_some(), HTTP),
         ("success", raw.success.is_some(), HTTP),
@@ -583,6 +629,8 @@ fn compile_target(
         ("from", raw.from.is_some(), EMAIL),
         ("to", !raw.to.is_empty(), EMAIL),
         ("subject", raw.subject.is_some(), MAIL_OR_NATS),
+        ("exchange", raw.exchange.is_some(), AMQP),
+        ("routing_key", raw.routing_key.is_some(), AMQP),
     ] {
         if given && !kinds.contains(&raw.kind.as_str()) {
             problems.push((
@@ -840,32 +888,141 @@ fn compile_nats(raw: &RawTarget, problems: &mut Problems) -> Option<Nats> {
             None
         }
     };
-    let auth = match &raw.auth {
-        None => Some(None),
-        Some(table) => {
-            let mut fail = |key: &str, message: String| problems.push((key.to_string(), message));
-            match toml::Value::Table(table.clone()).try_into::<RawAuth>() {
-                Ok(a) if a.kind == "bearer" || a.kind == "basic" => {
-                    crate::sources::definition::auth(&a, &mut fail).map(Some)
-                }
-                Ok(_) => {
-                    fail(
-                        "auth.kind",
-                        "NATS takes a token (`kind = \"bearer\"`) or a user and password (`kind = \"basic\"`)".into(),
-                    );
-                    None
-                }
-                Err(e) => {
-                    fail("auth", e.message().trim().to_string());
-                    None
-                }
-            }
-        }
-    };
+    let auth = broker_auth(
+        raw,
+        &["bearer", "basic"],
+        "NATS takes a token (`kind = \"bearer\"`) or a user and password (`kind = \"basic\"`)",
+        problems,
+    );
     let timeout = timeout_of(raw, 10, problems);
     Some(Nats {
         url: url?,
         subject: subject?,
+        auth: auth?,
+        timeout: timeout?,
+    })
+}
+
+/// A broker target's `auth`, of one of `kinds`; `Some(None)` when there is none.
+fn broker_auth(
+    raw: &RawTarget,
+    kinds: &[&str],
+    which: &str,
+    problems: &mut Problems,
+) -> Option<Option<Auth>> {
+    let Some(table) = &raw.auth else {
+        return Some(None);
+    };
+    let mut fail = |key: &str, message: String| problems.push((key.to_string(), message));
+    match toml::Value::Table(table.clone()).try_into::<RawAuth>() {
+        Ok(a) if kinds.contains(&a.kind.as_str()) => {
+            crate::sources::definition::auth(&a, &mut fail).map(Some)
+        }
+        Ok(_) => {
+            fail("auth.kind", which.to_string());
+            None
+        }
+        Err(e) => {
+            fail("auth", e.message().trim().to_string());
+            None
+        }
+    }
+}
+
+fn compile_amqp(raw: &RawTarget, problems: &mut Problems) -> Option<Amqp> {
+    let url = match raw.url.as_deref() {
+        None => {
+            problems.push((
+                "url".into(),
+                "the broker: `amqp://host:port/vhost` (`%2f` is the vhost `/`)".into(),
+            ));
+            None
+        }
+        Some(u) if !(u.starts_with("amqp://") || u.starts_with("amqps://")) => {
+            problems.push((
+                "url".into(),
+                format!("`{u}`: an `amqp://` or `amqps://` URL"),
+            ));
+            None
+        }
+        Some(u) => match u.parse::<lapin::uri::AMQPUri>() {
+            Ok(_)
+                if u.split_once("://")
+                    .and_then(|(_, rest)| rest.split('/').next())
+                    .and_then(|authority| authority.rsplit_once('@'))
+                    .is_some_and(|(userinfo, _)| userinfo.contains(':')) =>
+            {
+                problems.push((
+                    "url".into(),
+                    "a password in the URL would be shown wherever targets are listed: give it in `auth` (`kind = \"basic\"`, with `password = { env = \"…\" }`)".into(),
+                ));
+                None
+            }
+            Ok(_) => Some(u.to_string()),
+            Err(e) => {
+                problems.push(("url".into(), format!("`{u}`: {e}")));
+                None
+            }
+        },
+    };
+    let exchange = match raw.exchange.as_deref() {
+        None => {
+            problems.push((
+                "exchange".into(),
+                "the exchange to publish to (`\"\"` for the default exchange, where the routing key names a queue)".into(),
+            ));
+            None
+        }
+        Some(e)
+            if e.len() <= 127
+                && e.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')) =>
+        {
+            Some(e.to_string())
+        }
+        Some(e) => {
+            problems.push((
+                "exchange".into(),
+                format!("`{e}`: up to 127 characters of letters, digits, `-`, `_`, `.` and `:`"),
+            ));
+            None
+        }
+    };
+    let routing_key = match raw.routing_key.as_deref() {
+        Some(text) => match TextTemplate::parse_text(text) {
+            Ok(t) if !text.contains(char::is_whitespace) && text.len() <= 255 => Some(t),
+            Ok(_) => {
+                problems.push((
+                    "routing_key".into(),
+                    "a routing key without spaces, up to 255 bytes, such as `shipment.{$.type}`"
+                        .into(),
+                ));
+                None
+            }
+            Err(e) => {
+                problems.push(("routing_key".into(), e));
+                None
+            }
+        },
+        None => {
+            problems.push((
+                "routing_key".into(),
+                "the routing key, such as `freightgate.{$.type}` (with the default exchange, a queue's name)".into(),
+            ));
+            None
+        }
+    };
+    let auth = broker_auth(
+        raw,
+        &["basic"],
+        "AMQP takes a user and password (`kind = \"basic\"`)",
+        problems,
+    );
+    let timeout = timeout_of(raw, 10, problems);
+    Some(Amqp {
+        url: url?,
+        exchange: exchange?,
+        routing_key: routing_key?,
         auth: auth?,
         timeout: timeout?,
     })
@@ -1172,7 +1329,7 @@ mod tests {
         assert_eq!(
             found,
             [
-                "url: `url` belongs to targets of kind http or nats, not folder",
+                "url: `url` belongs to targets of kind http or nats or amqp, not folder",
                 "host_key: `host_key` belongs to targets of kind sftp, not folder"
             ]
         );
@@ -1180,7 +1337,7 @@ mod tests {
             "[[target]]\nname = \"t\"\nbusiness = \"b\"\nkind = \"ftp\"{MAPPING}"
         ));
         assert!(
-            found[0].contains("the kinds are: http, folder, sftp, email, nats"),
+            found[0].contains("the kinds are: http, folder, sftp, email, nats, amqp"),
             "{found:?}"
         );
     }
@@ -1278,5 +1435,85 @@ mod tests {
             nats[1].starts_with("subject: a subject without spaces"),
             "{nats:?}"
         );
+    }
+
+    #[test]
+    fn amqp_targets_check_their_broker_exchange_routing_key_and_login() {
+        let amqp = |rest: &str| {
+            problems(&format!(
+                "[[target]]\nname = \"t\"\nbusiness = \"b\"\nkind = \"amqp\"\n{rest}{MAPPING}"
+            ))
+        };
+        let good = "url = \"amqp://broker:5672/%2f\"\nexchange = \"freightgate\"\nrouting_key = \"fg.{$.type}\"\n";
+        assert_eq!(amqp(good), Vec::<String>::new());
+        let missing = amqp("");
+        assert_eq!(missing.len(), 3, "{missing:?}");
+        assert!(missing[0].starts_with("url: the broker"), "{missing:?}");
+        assert!(
+            missing[1].starts_with("exchange: the exchange"),
+            "{missing:?}"
+        );
+        assert!(
+            missing[2].starts_with("routing_key: the routing key"),
+            "{missing:?}"
+        );
+        let wrong = amqp(
+            "url = \"http://broker\"\nexchange = \"a b\"\nrouting_key = \"a b\"\nauth = { kind = \"bearer\", token_env = \"T\" }\nsubject = \"x\"\n",
+        );
+        assert!(
+            wrong
+                .iter()
+                .any(|p| p.starts_with("url: `http://broker`: an `amqp://`")),
+            "{wrong:?}"
+        );
+        assert!(
+            wrong
+                .iter()
+                .any(|p| p.starts_with("exchange: `a b`: up to 127")),
+            "{wrong:?}"
+        );
+        assert!(
+            wrong
+                .iter()
+                .any(|p| p.starts_with("routing_key: a routing key without spaces")),
+            "{wrong:?}"
+        );
+        assert!(
+            wrong
+                .iter()
+                .any(|p| p.starts_with("auth.kind: AMQP takes a user and password")),
+            "{wrong:?}"
+        );
+        assert!(
+            wrong.iter().any(|p| p.starts_with(
+                "subject: `subject` belongs to targets of kind email or nats, not amqp"
+            )),
+            "{wrong:?}"
+        );
+        let password =
+            amqp("url = \"amqp://fg:secret@broker/%2f\"\nexchange = \"\"\nrouting_key = \"q\"\n");
+        assert_eq!(password.len(), 1, "{password:?}");
+        assert!(
+            password[0].starts_with("url: a password in the URL would be shown"),
+            "{password:?}"
+        );
+        // A user without a password is no secret; the default exchange is named "".
+        assert_eq!(
+            amqp("url = \"amqps://fg@broker/prod\"\nexchange = \"\"\nrouting_key = \"orders\"\n"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_routing_key_keeps_values_to_one_word_and_to_255_bytes() {
+        let key = TextTemplate::parse_text("fg.{$.type}.{$.data.n}").unwrap();
+        let event = serde_json::json!({"type": "order.created", "data": {"n": "A#1*"}});
+        assert_eq!(
+            key.render_routing_key(&event).unwrap(),
+            "fg.order_created.A_1_"
+        );
+        let long = serde_json::json!({"type": "x".repeat(300), "data": {"n": 1}});
+        let error = key.render_routing_key(&long).unwrap_err();
+        assert!(error.contains("more than the 255 AMQP allows"), "{error}");
     }
 }

@@ -61,7 +61,7 @@ pub(crate) struct Request {
     /// For a file target: the file's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
-    /// For a NATS target: the subject.
+    /// For a NATS target: the subject; for an AMQP target: the routing key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
 }
@@ -243,6 +243,7 @@ impl Outbound {
                 },
                 Kind::Folder(_) => None,
                 Kind::Nats(nats) => nats.auth.as_ref(),
+                Kind::Amqp(amqp) => amqp.auth.as_ref(),
                 Kind::Email(mail) => {
                     if let Some((user, password)) = &mail.login {
                         secrets.extend([user, password]);
@@ -460,6 +461,15 @@ fn render(
             reply: false,
             file: None,
             subject: Some(nats.subject.render_subject(envelope)?),
+        },
+        Kind::Amqp(amqp) => Request {
+            mapping: mapping.name.clone(),
+            method: String::new(),
+            url: String::new(),
+            headers: vec![("content-type".to_string(), content_type.to_string())],
+            reply: false,
+            file: None,
+            subject: Some(amqp.routing_key.render_routing_key(envelope)?),
         },
         Kind::Folder(_) | Kind::Sftp(_) | Kind::Email(_) => {
             let name = mapping

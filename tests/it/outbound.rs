@@ -968,3 +968,379 @@ event = "$.type"
         );
     }
 }
+
+/// A RabbitMQ node of the test's own (the machine's broker is shared), so that it
+/// can be stopped and started again: free ports, its own node name, cookie and
+/// database in a temporary directory; durable queues and persistent messages
+/// outlive a restart as they would in production.
+struct RabbitNode {
+    child: Option<std::process::Child>,
+    port: u16,
+    home: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn rabbit_binary() -> Option<&'static str> {
+    [
+        "/usr/lib/rabbitmq/bin/rabbitmq-server",
+        "/usr/sbin/rabbitmq-server",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists())
+}
+
+impl RabbitNode {
+    async fn start() -> Option<Self> {
+        let Some(_) = rabbit_binary() else {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must install rabbitmq-server so that AMQP targets are tested against a real broker"
+            );
+            eprintln!(
+                "skipping: rabbitmq-server is not installed (apt-get install rabbitmq-server)"
+            );
+            return None;
+        };
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("plugins"), "[].\n").unwrap();
+        std::fs::write(home.path().join("rabbitmq.conf"), "loopback_users = none\n").unwrap();
+        let mut node = Self {
+            child: None,
+            port: free_port(),
+            home,
+        };
+        node.up().await;
+        Some(node)
+    }
+
+    async fn up(&mut self) {
+        let home = self.home.path();
+        let child = std::process::Command::new(rabbit_binary().unwrap())
+            .env("HOME", home)
+            .env(
+                "RABBITMQ_NODENAME",
+                format!("freightgate{}@localhost", self.port),
+            )
+            .env("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
+            .env("RABBITMQ_NODE_PORT", self.port.to_string())
+            .env("RABBITMQ_DIST_PORT", free_port().to_string())
+            .env("RABBITMQ_MNESIA_BASE", home.join("db"))
+            .env("RABBITMQ_LOG_BASE", home.join("log"))
+            .env("RABBITMQ_ENABLED_PLUGINS_FILE", home.join("plugins"))
+            .env("RABBITMQ_CONFIG_FILE", home.join("rabbitmq"))
+            .env("RABBITMQ_PID_FILE", home.join("pid"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("rabbitmq-server starts");
+        self.child = Some(child);
+        let started = std::time::Instant::now();
+        loop {
+            if lapin::Connection::connect(&self.url(), lapin::ConnectionProperties::default())
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "rabbitmq-server did not listen"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Stops the node as `rabbitmqctl stop` or a service manager would (SIGTERM).
+    fn down(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let started = std::time::Instant::now();
+            while child.try_wait().ok().flatten().is_none() {
+                if started.elapsed() > Duration::from_secs(30) {
+                    let _ = child.kill();
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("amqp://127.0.0.1:{}/%2f", self.port)
+    }
+
+    async fn channel(&self) -> lapin::Channel {
+        let connection =
+            lapin::Connection::connect(&self.url(), lapin::ConnectionProperties::default())
+                .await
+                .unwrap();
+        connection.create_channel().await.unwrap()
+    }
+
+    /// A durable topic exchange `freightgate` and a durable queue taking
+    /// `freightgate.#` from it.
+    async fn declare(&self) {
+        use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+        use lapin::types::FieldTable;
+        let channel = self.channel().await;
+        channel
+            .exchange_declare(
+                "freightgate".into(),
+                lapin::ExchangeKind::Topic,
+                ExchangeDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        channel
+            .queue_declare(
+                "orders".into(),
+                QueueDeclareOptions::durable(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        channel
+            .queue_bind(
+                "orders".into(),
+                "freightgate".into(),
+                "freightgate.#".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+    }
+
+    /// How many messages the queue holds.
+    async fn held(&self) -> u32 {
+        use lapin::options::QueueDeclareOptions;
+        let channel = self.channel().await;
+        channel
+            .queue_declare(
+                "orders".into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .unwrap()
+            .message_count()
+    }
+
+    async fn wait_for(&self, n: u32) {
+        let started = std::time::Instant::now();
+        loop {
+            let held = self.held().await;
+            if held >= n {
+                return;
+            }
+            assert!(
+                started.elapsed() < WAIT * 2,
+                "the queue holds {held} of {n}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for RabbitNode {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
+
+#[tokio::test]
+async fn events_published_to_rabbitmq_are_confirmed_and_arrive_in_order_through_a_broker_restart() {
+    let Some(mut rabbit) = RabbitNode::start().await else {
+        return;
+    };
+    rabbit.declare().await;
+    // The shipped example, logging in with the broker's user from files.
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/outbound/shipment-events-amqp.toml"
+    ))
+    .expect("the shipped example");
+    let credentials = tempfile::tempdir().unwrap();
+    let (user, password) = (
+        credentials.path().join("user"),
+        credentials.path().join("password"),
+    );
+    std::fs::write(&user, "guest\n").unwrap();
+    std::fs::write(&password, "guest\n").unwrap();
+    let shipped = shipped
+        .replace("amqp://127.0.0.1:5672/%2f", &rabbit.url())
+        .replace(
+            "user_env = \"RABBITMQ_USER\", password_env = \"RABBITMQ_PASSWORD\"",
+            &format!("user_file = {user:?}, password_file = {password:?}"),
+        );
+    assert!(shipped.contains(&rabbit.url()) && shipped.contains("user_file"));
+    let nowhere = format!(
+        r#"
+# A routing key no queue is bound to: the broker returns the message, and the
+# delivery is a failed attempt, never a silent drop.
+[[target]]
+name = "nowhere"
+business = "northwind"
+kind = "amqp"
+url = "{url}"
+exchange = ""
+routing_key = "no-such-queue"
+timeout = "2s"
+
+[[target.mapping]]
+name = "created"
+events = ["order.created"]
+
+[target.mapping.body]
+order = "$.data.order_number"
+"#,
+        url = rabbit.url()
+    );
+    let (app, _dir) = spawn(
+        |_| vec![("events.toml", shipped), ("nowhere.toml", nowhere)],
+        |c| {
+            c.webhooks_retry_schedule = freightgate::config::parse_durations(
+                "0s,200ms,200ms,500ms,500ms,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
+            )
+            .unwrap();
+        },
+    )
+    .await;
+    let key = northwind(&app).await;
+    for i in 0..4 {
+        order_twice(&app, &key, &format!("BUS-{i}")).await;
+    }
+    rabbit.wait_for(8).await;
+    rabbit.down();
+    for i in 4..8 {
+        order_twice(&app, &key, &format!("BUS-{i}")).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    rabbit.up().await;
+    rabbit.wait_for(16).await;
+
+    let endpoints: Value = app.get_json("/v1/webhooks/endpoints", &key).await;
+    let id_of = |name: &str| {
+        endpoints["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["url"] == format!("outbound:{name}"))
+            .unwrap_or_else(|| panic!("the row of {name}: {endpoints}"))["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let delivered = wait_for_json(
+        &app,
+        &key,
+        &format!(
+            "/v1/webhooks/endpoints/{}/deliveries?state=delivered&limit=100",
+            id_of("shipment-events-rabbitmq")
+        ),
+        |v| v["deliveries"].as_array().is_some_and(|d| d.len() == 16),
+    )
+    .await;
+    assert!(
+        delivered["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["attempts"].as_i64().unwrap() > 1),
+        "the events written while the broker was down took more than one attempt"
+    );
+
+    // Consume the queue: every event, each once by its message id, in order per order.
+    let channel = rabbit.channel().await;
+    let mut seen = Vec::new();
+    let mut ids = std::collections::BTreeMap::new();
+    while let Some(message) = channel
+        .basic_get(
+            "orders".into(),
+            lapin::options::BasicGetOptions { no_ack: true },
+        )
+        .await
+        .unwrap()
+    {
+        let properties = &message.delivery.properties;
+        assert_eq!(
+            properties.delivery_mode(),
+            &Some(2),
+            "persistent, so a restart keeps it"
+        );
+        let id = properties
+            .message_id()
+            .as_ref()
+            .expect("the event's id as message_id")
+            .to_string();
+        *ids.entry(id).or_insert(0) += 1;
+        let body: Value = serde_json::from_slice(&message.delivery.data).unwrap();
+        assert_eq!(
+            message.delivery.routing_key.as_str(),
+            format!(
+                "freightgate.northwind.{}",
+                body["event"].as_str().unwrap().replace('.', "_")
+            )
+        );
+        seen.push((
+            body["order"].as_str().unwrap().to_string(),
+            body["event"].as_str().unwrap().to_string(),
+        ));
+    }
+    assert_eq!(ids.len(), 16, "every event arrived: {seen:?}");
+    assert!(
+        ids.values().all(|n| *n == 1),
+        "no event was published twice: {ids:?}"
+    );
+    for i in 0..8 {
+        let order = format!("BUS-{i}");
+        let at = |event: &str| seen.iter().position(|(o, e)| *o == order && e == event);
+        assert!(
+            at("order.created").is_some() && at("order.created") < at("order.updated"),
+            "{order} created before updated: {seen:?}"
+        );
+    }
+
+    // The unroutable target's events are failed attempts that say why.
+    let pending = wait_for_json(
+        &app,
+        &key,
+        &format!(
+            "/v1/webhooks/endpoints/{}/deliveries?limit=100",
+            id_of("nowhere")
+        ),
+        |v| {
+            v["deliveries"].as_array().is_some_and(|d| {
+                d.len() == 8
+                    && d.iter().any(|d| {
+                        d["last_error"]
+                            .as_str()
+                            .is_some_and(|e| e.contains("312 NO_ROUTE (no queue is bound"))
+                    })
+            })
+        },
+    )
+    .await;
+    assert!(
+        pending["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["state"] != "delivered"),
+        "{pending}"
+    );
+}

@@ -2,6 +2,7 @@
 //! one lane per endpoint, and records the attempts of many pushes in one
 //! transaction. A slow or failing endpoint only ever fills its own lane.
 
+mod brokers;
 mod lanes;
 mod push;
 mod record;
@@ -114,7 +115,7 @@ struct Inner {
     /// Outbound targets' secrets read from files.
     secrets: push::SecretCache,
     /// NATS targets' connections.
-    nats: push::NatsClients,
+    brokers: brokers::Brokers,
     /// Where partners' answers go.
     replies: Option<Arc<dyn Replies>>,
     reply_limit: usize,
@@ -175,7 +176,7 @@ impl Dispatcher {
                 outbound: Arc::new(Outbound::empty()),
                 tokens: Tokens::default(),
                 secrets: push::SecretCache::default(),
-                nats: push::NatsClients::default(),
+                brokers: brokers::Brokers::default(),
                 replies: None,
                 reply_limit: config.max_body_bytes,
             }),
@@ -430,7 +431,7 @@ impl Dispatcher {
                 timeout: self.inner.settings.timeout,
                 reply_limit: self.inner.reply_limit,
                 secrets: &self.inner.secrets,
-                nats: &self.inner.nats,
+                brokers: &self.inner.brokers,
             };
             push::send_outbound(
                 &push,

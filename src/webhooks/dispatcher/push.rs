@@ -8,8 +8,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 
 use crate::config::Config;
 use crate::outbound::definition::{
-    Email as OutboundEmail, Http as OutboundHttp, Kind, MailTls, Nats as OutboundNats,
-    Target as OutboundTarget, TargetAuth,
+    Email as OutboundEmail, Http as OutboundHttp, Kind, MailTls, Target as OutboundTarget,
+    TargetAuth,
 };
 use crate::outbound::{Outbound, stored_request};
 use crate::sources::definition::{Auth, Secret};
@@ -20,6 +20,8 @@ use crate::store::entities::webhook_endpoint;
 use crate::store::outbox::Rendered;
 use crate::webhooks::signer::{WebhookSecret, signature_header};
 use crate::webhooks::ssrf::{Guard, GuardedResolver};
+
+use super::brokers;
 
 /// Largest part of a receiver's answer kept in the attempt log.
 const RESPONSE_LOG_BYTES: usize = 4096;
@@ -112,7 +114,7 @@ pub(super) struct ReplyBody {
 }
 
 impl Answer {
-    fn failed(error: impl Into<String>) -> Self {
+    pub(super) fn failed(error: impl Into<String>) -> Self {
         Self {
             status: None,
             body: None,
@@ -127,7 +129,7 @@ impl Answer {
 
     /// Delivered without an HTTP status (a file written, a mail or a message taken),
     /// with what was done, for the attempt log.
-    fn done(what: String) -> Self {
+    pub(super) fn done(what: String) -> Self {
         Self {
             body: Some(what),
             error: None,
@@ -136,7 +138,7 @@ impl Answer {
         }
     }
 
-    fn permanent(error: impl Into<String>) -> Self {
+    pub(super) fn permanent(error: impl Into<String>) -> Self {
         Self {
             permanent: true,
             ..Self::failed(error)
@@ -287,7 +289,7 @@ pub(super) struct OutboundPush<'a> {
     /// The largest partner answer taken through the rules.
     pub reply_limit: usize,
     pub secrets: &'a SecretCache,
-    pub nats: &'a NatsClients,
+    pub brokers: &'a brokers::Brokers,
 }
 
 /// How long a secret read from a file is used before the file is read again: a
@@ -389,7 +391,10 @@ async fn push_rendered(
             return send_mail(name, mail, &request, rendered, message, push.secrets).await;
         }
         Kind::Nats(nats) => {
-            return publish_nats(push, name, nats, &request, rendered, message).await;
+            return brokers::publish_nats(push, name, nats, &request, rendered, message).await;
+        }
+        Kind::Amqp(amqp) => {
+            return brokers::publish_amqp(push, name, amqp, &request, rendered, message).await;
         }
     };
     let url = match checked_url(&request.url, push.guard) {
@@ -454,7 +459,7 @@ async fn write_file(name: &str, kind: &Kind, file: Option<&str>, rendered: &Rend
     let dir = match kind {
         Kind::Folder(path) => Ok(Dir::Local(std::path::PathBuf::from(path))),
         Kind::Sftp(sftp) => Dir::sftp(sftp).await,
-        Kind::Http(_) | Kind::Email(_) | Kind::Nats(_) => Err(format!(
+        Kind::Http(_) | Kind::Email(_) | Kind::Nats(_) | Kind::Amqp(_) => Err(format!(
             "outbound target `{name}` is of another kind now: the delivery was a file to write"
         )),
     };
@@ -465,100 +470,6 @@ async fn write_file(name: &str, kind: &Kind, file: Option<&str>, rendered: &Rend
     match written {
         Ok(()) => Answer::done(format!("wrote {file} ({} bytes)", rendered.body.len())),
         Err(why) => Answer::failed(format!("outbound target `{name}`: {why}")),
-    }
-}
-
-/// NATS connections of outbound targets, one per target, kept between pushes (the
-/// client reconnects by itself when the server goes away).
-#[derive(Default)]
-pub(crate) struct NatsClients(
-    tokio::sync::Mutex<std::collections::HashMap<String, (String, async_nats::Client)>>,
-);
-
-impl NatsClients {
-    async fn get(
-        &self,
-        name: &str,
-        nats: &OutboundNats,
-        secrets: &SecretCache,
-    ) -> Result<async_nats::Client, String> {
-        let mut clients = self.0.lock().await;
-        if let Some((url, client)) = clients.get(name)
-            && *url == nats.url
-        {
-            return Ok(client.clone());
-        }
-        let mut options = async_nats::ConnectOptions::new()
-            .connection_timeout(nats.timeout)
-            .name(format!("freightgate outbound {name}"));
-        match &nats.auth {
-            Some(Auth::Bearer { token }) => options = options.token(secrets.read(token)?),
-            Some(Auth::Basic { user, password }) => {
-                options = options.user_and_password(secrets.read(user)?, secrets.read(password)?)
-            }
-            _ => {}
-        }
-        let servers: Vec<&str> = nats.url.split(',').map(str::trim).collect();
-        let client = options
-            .connect(servers.as_slice())
-            .await
-            .map_err(|e| format!("connecting to {}: {e}", nats.url))?;
-        clients.insert(name.to_string(), (nats.url.clone(), client.clone()));
-        Ok(client)
-    }
-}
-
-/// Publishes a NATS target's message to JetStream with the event's id as
-/// `Nats-Msg-Id` (the stream keeps one of a message published twice within its
-/// duplicate window); the stream's acknowledgement counts as delivered.
-async fn publish_nats(
-    push: &OutboundPush<'_>,
-    name: &str,
-    nats: &OutboundNats,
-    request: &crate::outbound::Request,
-    rendered: &Rendered,
-    message: &Payload,
-) -> Answer {
-    let Some(subject) = request.subject.clone() else {
-        return Answer::permanent(format!(
-            "the delivery to outbound target `{name}` names no subject (its target was of another kind when it was rendered)"
-        ));
-    };
-    let client = match push.nats.get(name, nats, push.secrets).await {
-        Ok(c) => c,
-        Err(why) => return Answer::failed(format!("outbound target `{name}`: {why}")),
-    };
-    let mut jetstream = async_nats::jetstream::new(client);
-    jetstream.set_timeout(nats.timeout);
-    let mut headers = async_nats::HeaderMap::new();
-    headers.insert("Nats-Msg-Id", message.webhook_id.as_str());
-    for (header, value) in &request.headers {
-        headers.insert(header.as_str(), value.as_str());
-    }
-    let published = async {
-        jetstream
-            .publish_with_headers(subject.clone(), headers, rendered.body.clone().into())
-            .await?
-            .await
-    };
-    match tokio::time::timeout(nats.timeout + Duration::from_secs(1), published).await {
-        Ok(Ok(ack)) => Answer::done(format!(
-            "published on {subject}: stream {} sequence {}{}",
-            ack.stream,
-            ack.sequence,
-            if ack.duplicate {
-                " (a duplicate: the stream kept the first)"
-            } else {
-                ""
-            }
-        )),
-        Ok(Err(e)) => Answer::failed(format!(
-            "outbound target `{name}`: publishing on {subject}: {e}"
-        )),
-        Err(_) => Answer::failed(format!(
-            "outbound target `{name}`: no acknowledgement for {subject} within {}",
-            humantime::format_duration(nats.timeout)
-        )),
     }
 }
 
