@@ -170,6 +170,36 @@ pub(crate) enum Format {
         header: bool,
         delimiter: u8,
     },
+    /// Fixed-width text by a layout declared as a reader's is (see `writers`).
+    FixedWidth(Arc<crate::rules::formats::fixed::Layout>),
+    /// A UN/EDIFACT interchange from documents in the EDIFACT reader's shape.
+    Edifact,
+    /// An ANSI X12 interchange from documents in the X12 reader's shape.
+    X12,
+}
+
+impl Format {
+    /// As written in a mapping's `format`.
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv { .. } => "csv",
+            Format::FixedWidth(_) => "fixed_width",
+            Format::Edifact => "edifact",
+            Format::X12 => "x12",
+        }
+    }
+
+    /// The body's media type.
+    pub(crate) fn content_type(&self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv { .. } => "text/csv; charset=utf-8",
+            Format::FixedWidth(_) => "text/plain; charset=utf-8",
+            Format::Edifact => "application/edifact",
+            Format::X12 => "application/edi-x12",
+        }
+    }
 }
 
 /// Where and how an HTTP target's requests go.
@@ -445,6 +475,7 @@ struct RawMapping {
     rows: Option<String>,
     header: Option<bool>,
     delimiter: Option<String>,
+    fixed_width: Option<crate::rules::raw::RawFixedWidth>,
 }
 
 /// Every target of a directory's files, and the files read.
@@ -1207,18 +1238,18 @@ fn compile_mapping(
         ("header", raw.header.is_some()),
         ("delimiter", raw.delimiter.is_some()),
     ];
-    let format = match raw.format.as_deref() {
-        None | Some("json") => {
-            for (key, given) in csv_only {
-                if given {
-                    problems.push((
-                        format!("{at}.{key}"),
-                        "belongs to `format = \"csv\"`".into(),
-                    ));
-                }
+    if raw.format.as_deref() != Some("csv") {
+        for (key, given) in csv_only {
+            if given {
+                problems.push((
+                    format!("{at}.{key}"),
+                    "belongs to `format = \"csv\"`".into(),
+                ));
             }
-            Some(Format::Json)
         }
+    }
+    let format = match raw.format.as_deref() {
+        None | Some("json") => Some(Format::Json),
         Some("csv") => {
             let rows = raw.rows.as_deref().and_then(|r| {
                 JsonPathExpr::parse(r)
@@ -1242,14 +1273,46 @@ fn compile_mapping(
                 delimiter,
             })
         }
+        Some("fixed_width") => {
+            let mut found = Vec::new();
+            let layout = match &raw.fixed_width {
+                Some(layout) => {
+                    crate::rules::reader::layout(&raw.name, layout, encoding_rs::UTF_8, &mut found)
+                }
+                None => {
+                    found.push((
+                        "fixed_width".into(),
+                        "the layout: `record_type` and `[[target.mapping.fixed_width.record]]`s, as a reader declares them".into(),
+                    ));
+                    None
+                }
+            };
+            for (key, message) in found {
+                problems.push((
+                    format!("{at}.{key}"),
+                    message.replace("[[reader.", "[[target.mapping."),
+                ));
+            }
+            layout.map(|l| Format::FixedWidth(Arc::new(l)))
+        }
+        Some("edifact") => Some(Format::Edifact),
+        Some("x12") => Some(Format::X12),
         Some(other) => {
             problems.push((
                 format!("{at}.format"),
-                format!("unknown format `{other}`; the formats are: json, csv"),
+                format!(
+                    "unknown format `{other}`; the formats are: json, csv, fixed_width, edifact, x12"
+                ),
             ));
             None
         }
     };
+    if raw.fixed_width.is_some() && raw.format.as_deref() != Some("fixed_width") {
+        problems.push((
+            format!("{at}.fixed_width"),
+            "belongs to `format = \"fixed_width\"`".into(),
+        ));
+    }
     let file_name = raw.file_name.as_deref().and_then(|t| {
         TextTemplate::parse_file_name(t)
             .map_err(|e| problems.push((format!("{at}.file_name"), e)))
@@ -1501,6 +1564,46 @@ mod tests {
         assert_eq!(
             amqp("url = \"amqps://fg@broker/prod\"\nexchange = \"\"\nrouting_key = \"orders\"\n"),
             Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn writer_formats_check_their_settings() {
+        let mapping = |rest: &str| {
+            problems(&format!(
+                "[[target]]\nname = \"t\"\nbusiness = \"b\"\nkind = \"folder\"\npath = \"/tmp/x\"\nfile_name = \"a.txt\"\n[[target.mapping]]\nname = \"m\"\nevents = [\"order.created\"]\nbody = {{ n = \"$.data.order_number\" }}\n{rest}"
+            ))
+        };
+        assert_eq!(mapping("format = \"edifact\"\n"), Vec::<String>::new());
+        assert_eq!(mapping("format = \"x12\"\n"), Vec::<String>::new());
+        let found = mapping("format = \"x12\"\ndelimiter = \";\"\n");
+        assert_eq!(
+            found,
+            ["mapping[0].delimiter: belongs to `format = \"csv\"`"]
+        );
+        let found = mapping("format = \"fixed_width\"\n");
+        assert!(
+            found[0].starts_with("mapping[0].fixed_width: the layout"),
+            "{found:?}"
+        );
+        let found = mapping(
+            "format = \"fixed_width\"\n[target.mapping.fixed_width]\nrecord_type = [1, 3]\n[[target.mapping.fixed_width.record]]\ntype = \"ORD\"\nfields = { n = [0, 5] }\n",
+        );
+        assert!(
+            found[0].starts_with(
+                "mapping[0].fixed_width.record[0].fields.n: columns are `[start, width]`"
+            ),
+            "{found:?}"
+        );
+        let found = mapping("format = \"json\"\n[target.mapping.fixed_width]\nrecord = []\n");
+        assert_eq!(
+            found,
+            ["mapping[0].fixed_width: belongs to `format = \"fixed_width\"`"]
+        );
+        let found = mapping("format = \"xml\"\n");
+        assert!(
+            found[0].ends_with("the formats are: json, csv, fixed_width, edifact, x12"),
+            "{found:?}"
         );
     }
 

@@ -9,6 +9,7 @@
 
 pub(crate) mod definition;
 pub(crate) mod template;
+pub(crate) mod writers;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -93,7 +94,7 @@ pub struct TargetSummary {
 pub struct MappingSummary {
     pub name: String,
     pub events: Vec<&'static str>,
-    /// `json` or `csv`.
+    /// `json`, `csv`, `fixed_width`, `edifact` or `x12`.
     pub format: &'static str,
     /// The partner's answer goes through the ingest rules.
     pub reply: bool,
@@ -185,10 +186,7 @@ impl Outbound {
                     .map(|m| MappingSummary {
                         name: m.name.clone(),
                         events: m.events.iter().map(|e| e.as_str()).collect(),
-                        format: match m.format {
-                            Format::Json => "json",
-                            Format::Csv { .. } => "csv",
-                        },
+                        format: m.format.as_str(),
                         reply: m.reply,
                     })
                     .collect(),
@@ -410,19 +408,19 @@ fn render(
     envelope: &Value,
 ) -> Result<(Request, String), String> {
     let scope = Scope::root(envelope);
-    let (body, content_type) = match &mapping.format {
-        Format::Json => (
-            mapping.body.render(scope, "body")?.to_string(),
-            "application/json",
-        ),
+    let content_type = mapping.format.content_type();
+    let body = match &mapping.format {
+        Format::Json => mapping.body.render(scope, "body")?.to_string(),
         Format::Csv {
             rows,
             header,
             delimiter,
-        } => (
-            csv_body(mapping, rows.as_ref(), *header, *delimiter, envelope)?,
-            "text/csv; charset=utf-8",
-        ),
+        } => csv_body(mapping, rows.as_ref(), *header, *delimiter, envelope)?,
+        Format::FixedWidth(layout) => {
+            writers::fixed_width(layout, &mapping.body.render(scope, "body")?)?
+        }
+        Format::Edifact => writers::edifact(&mapping.body.render(scope, "body")?)?,
+        Format::X12 => writers::x12(&mapping.body.render(scope, "body")?)?,
     };
     let request = match &target.kind {
         Kind::Http(http) => {

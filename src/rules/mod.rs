@@ -23,7 +23,7 @@ mod mapping;
 mod model;
 pub(crate) mod path;
 pub(crate) mod raw;
-mod reader;
+pub(crate) mod reader;
 mod rule;
 mod ruleset;
 mod schema;

@@ -137,7 +137,7 @@ fn columns(value: &[i64], at: String, problems: &mut Vec<(String, String)>) -> O
     }
 }
 
-fn layout(
+pub(crate) fn layout(
     name: &str,
     raw: &RawFixedWidth,
     encoding: &'static encoding_rs::Encoding,

@@ -1344,3 +1344,57 @@ order = "$.data.order_number"
         "{pending}"
     );
 }
+
+#[tokio::test]
+async fn a_completed_shipment_is_written_as_edifact_x12_and_fixed_width_files_its_readers_read_back()
+ {
+    let out = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/outbound/customer-edi-files.toml"
+    ))
+    .expect("the shipped example");
+    let folder = |name: &str| out.path().join(name);
+    let targets = shipped
+        .replace(
+            "/srv/edi/outbox/iftsta",
+            &folder("iftsta").display().to_string(),
+        )
+        .replace("/srv/edi/outbox/x12", &folder("x12").display().to_string())
+        .replace(
+            "/srv/edi/outbox/as400",
+            &folder("as400").display().to_string(),
+        );
+    let (app, _dir) = spawn(|_| vec![("edi.toml", targets)], |_| {}).await;
+    let key = northwind(&app).await;
+    complete_a_shipment(&app, &key).await;
+    let wait_for = |path: std::path::PathBuf| async move {
+        let started = std::time::Instant::now();
+        while !path.exists() {
+            assert!(started.elapsed() < WAIT, "no file {}", path.display());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        std::fs::read(&path).unwrap()
+    };
+    let iftsta = wait_for(folder("iftsta").join("IFTSTA-NW-SHP-240611-0042.edi")).await;
+    let documents = freightgate::rules::formats::edifact::read(&iftsta, 10)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&iftsta)));
+    assert_eq!(documents[0]["BGM"][0]["BGM02"], "NW-SHP-240611-0042");
+    assert_eq!(
+        documents[0]["CNI"][0]["STS"][0]["PCI"][0]["PCI02"],
+        "PLT-0007731"
+    );
+    let x12 = wait_for(folder("x12").join("214-NW-SHP-240611-0042.x12")).await;
+    let documents = freightgate::rules::formats::x12::read(&x12, 10)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&x12)));
+    assert_eq!(documents[0]["B10"][0]["B1001"], "NW-SHP-240611-0042");
+    assert_eq!(documents[0]["LX"][0]["MS2"][0]["MS202"], "BX-482-K");
+    let text = wait_for(folder("as400").join("DESP-NW-SHP-240611-0042.txt")).await;
+    let text = String::from_utf8(text).unwrap();
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    assert!(
+        lines[0].starts_with("SHPNW-SHP-240611-0042  2026061114"),
+        "{text:?}"
+    );
+    assert!(lines[1].starts_with("PALPLT-0007731"), "{text:?}");
+}

@@ -85,7 +85,7 @@ impl<'a> Line<'a> {
 
 /// Reads `text` by `layout` into documents; more than `max` documents is
 /// `Err(None)`, an unreadable line `Err(Some(why))`.
-pub(super) fn read(
+pub(crate) fn read(
     text: &str,
     layout: &Layout,
     max: usize,
