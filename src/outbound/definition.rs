@@ -13,33 +13,8 @@ use crate::domain::EventType;
 use crate::rules::condition::{self, Condition, Problems};
 use crate::rules::path::JsonPathExpr;
 use crate::rules::raw::RawCondition;
+pub use crate::sources::definition::Problem;
 use crate::sources::definition::{After, Auth, Complete, Files, RawAuth, Secret, Sftp};
-
-/// A problem in an outbound file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub file: String,
-    pub line: Option<usize>,
-    pub target: Option<String>,
-    pub key: Option<String>,
-    pub message: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-        }
-        if let Some(target) = &self.target {
-            write!(f, ": target '{target}'")?;
-        }
-        if let Some(key) = &self.key {
-            write!(f, ": {key}")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
 
 /// One outbound target, checked.
 #[derive(Debug, Clone)]
@@ -492,7 +467,7 @@ pub(crate) fn load_dir(dir: &Path) -> Result<Definitions, Vec<Problem>> {
         let problem = |file: String, message: String| Problem {
             file,
             line: None,
-            target: None,
+            entry: None,
             key: None,
             message,
         };
@@ -537,7 +512,7 @@ pub(crate) fn load_texts(files: &[(String, String)]) -> Result<Definitions, Vec<
                 problems.push(Problem {
                     file: file.clone(),
                     line: e.span().map(|s| line_of(text, s.start)),
-                    target: None,
+                    entry: None,
                     key: None,
                     message: e.message().trim().to_string(),
                 });
@@ -555,7 +530,7 @@ pub(crate) fn load_texts(files: &[(String, String)]) -> Result<Definitions, Vec<
                     Err(e) => problems.push(Problem {
                         file: file.clone(),
                         line: None,
-                        target: None,
+                        entry: None,
                         key: Some(format!("lookup.{name}.{k}")),
                         message: e,
                     }),
@@ -579,7 +554,7 @@ pub(crate) fn load_texts(files: &[(String, String)]) -> Result<Definitions, Vec<
             problems.extend(found.into_iter().map(|(key, message)| Problem {
                 file: file.clone(),
                 line: Some(line),
-                target: name.clone(),
+                entry: name.clone().map(|n| ("target", n)),
                 key: Some(key),
                 message,
             }));

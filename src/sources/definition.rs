@@ -21,12 +21,14 @@ pub(crate) struct Definitions {
     pub files: Vec<String>,
 }
 
-/// A problem in a source file.
+/// A problem in a source or outbound file: the file, the line, the entry it is in
+/// (`source 'NAME'`, `target 'NAME'`), the key and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub file: String,
     pub line: Option<usize>,
-    pub source: Option<String>,
+    /// What kind of entry (`source`, `target`) and its name.
+    pub entry: Option<(&'static str, String)>,
     pub key: Option<String>,
     pub message: String,
 }
@@ -37,8 +39,8 @@ impl std::fmt::Display for Problem {
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
-        if let Some(source) = &self.source {
-            write!(f, ": source '{source}'")?;
+        if let Some((kind, name)) = &self.entry {
+            write!(f, ": {kind} '{name}'")?;
         }
         if let Some(key) = &self.key {
             write!(f, ": {key}")?;
@@ -457,7 +459,7 @@ pub(crate) fn load_dir(dir: &Path) -> Result<Definitions, Vec<Problem>> {
                 vec![Problem {
                     file: dir.display().to_string(),
                     line: None,
-                    source: None,
+                    entry: None,
                     key: None,
                     message: format!("cannot read the directory: {e}"),
                 }]
@@ -475,7 +477,7 @@ pub(crate) fn load_dir(dir: &Path) -> Result<Definitions, Vec<Problem>> {
                 vec![Problem {
                     file: name.clone(),
                     line: None,
-                    source: None,
+                    entry: None,
                     key: None,
                     message: format!("cannot read: {e}"),
                 }]
@@ -499,7 +501,7 @@ pub(crate) fn load_sources(files: &[(String, String)]) -> Result<Definitions, Ve
                 problems.push(Problem {
                     file: file.clone(),
                     line: e.span().map(|s| line_of(text, s.start)),
-                    source: None,
+                    entry: None,
                     key: None,
                     message: e.message().trim().to_string(),
                 });
@@ -513,7 +515,7 @@ pub(crate) fn load_sources(files: &[(String, String)]) -> Result<Definitions, Ve
                 problems.push(Problem {
                     file: file.clone(),
                     line: Some(line),
-                    source: Some(raw.name.clone()),
+                    entry: Some(("source", raw.name.clone())),
                     key: Some(key.to_string()),
                     message,
                 })

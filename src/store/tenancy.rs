@@ -4,7 +4,7 @@
 use super::gate::Write;
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::entities::{business, dock, facility};
 use crate::domain::Slug;
@@ -15,22 +15,27 @@ pub async fn ensure_business(db: &impl Write, slug: &Slug) -> Result<business::M
     if let Some(found) = find_business(db, slug).await? {
         return Ok(found);
     }
-    let inserted = business::ActiveModel {
+    // Another writer may add it at once: on PostgreSQL a failed INSERT would abort
+    // the enclosing transaction, so a conflict is no error and the row is read back.
+    business::Entity::insert(business::ActiveModel {
         slug: Set(slug.to_string()),
         name: Set(slug.to_string()),
         created_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .insert(db)
-    .await;
-    match inserted {
-        Ok(model) => Ok(model),
-        // Another request created it between our lookup and insert.
-        Err(e) if e.sql_err().is_some() => find_business(db, slug)
-            .await?
-            .ok_or_else(|| Error::from_db_err(e)),
-        Err(e) => Err(Error::from_db_err(e)),
-    }
+    })
+    .on_conflict(
+        OnConflict::column(business::Column::Slug)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await
+    .map_err(Error::from_db_err)?;
+    find_business(db, slug).await?.ok_or_else(|| {
+        Error::Internal(anyhow::anyhow!(
+            "business {slug} is not there after adding it"
+        ))
+    })
 }
 
 /// Finds a business by slug.

@@ -27,13 +27,20 @@ use super::brokers;
 const RESPONSE_LOG_BYTES: usize = 4096;
 
 /// Where and how an endpoint's pushes go, prepared once per claim round.
-pub(super) struct Target {
-    /// The URL, or why no push can go there.
-    url: Result<reqwest::Url, String>,
-    secrets: Vec<WebhookSecret>,
-    /// For an outbound target's row: its name, its definition when the outbound
-    /// files still declare it, and its business.
-    outbound: Option<(String, Option<Arc<OutboundTarget>>, i64)>,
+pub(super) enum Target {
+    /// A webhook endpoint: the signed envelope to its URL.
+    Webhook {
+        /// The URL, or why no push can go there.
+        url: Result<reqwest::Url, String>,
+        secrets: Vec<WebhookSecret>,
+    },
+    /// An outbound target's row.
+    Outbound {
+        name: String,
+        /// Its definition, while the outbound files still declare it.
+        definition: Option<Arc<OutboundTarget>>,
+        business_id: i64,
+    },
 }
 
 impl Target {
@@ -43,10 +50,10 @@ impl Target {
         outbound: &Outbound,
     ) -> Self {
         if let Some(name) = &endpoint.outbound {
-            return Self {
-                url: Err(String::new()),
-                secrets: Vec::new(),
-                outbound: Some((name.clone(), outbound.target(name), endpoint.business_id)),
+            return Self::Outbound {
+                name: name.clone(),
+                definition: outbound.target(name),
+                business_id: endpoint.business_id,
             };
         }
         let mut secrets: Vec<WebhookSecret> =
@@ -61,10 +68,9 @@ impl Target {
         {
             secrets.push(old);
         }
-        Self {
+        Self::Webhook {
             url: checked_url(&endpoint.url, guard),
             secrets,
-            outbound: None,
         }
     }
 }
@@ -180,10 +186,13 @@ pub(super) async fn send(
     message: &Payload,
     proxied: Option<&Guard>,
 ) -> Answer {
-    debug_assert!(target.outbound.is_none());
-    let url = match &target.url {
-        Ok(url) => url.clone(),
-        Err(why) => return Answer::failed(why.clone()),
+    let (url, secrets) = match target {
+        Target::Webhook {
+            url: Ok(url),
+            secrets,
+        } => (url.clone(), secrets),
+        Target::Webhook { url: Err(why), .. } => return Answer::failed(why.clone()),
+        Target::Outbound { .. } => return Answer::permanent("an outbound target's row"),
     };
     if let Some(guard) = proxied
         && let Err(why) = checked_for_proxy(guard, &url).await
@@ -192,7 +201,7 @@ pub(super) async fn send(
     }
     let timestamp = Utc::now().timestamp();
     let signature = signature_header(
-        &target.secrets,
+        secrets,
         &message.webhook_id,
         timestamp,
         message.body.as_bytes(),
@@ -210,34 +219,30 @@ pub(super) async fn send(
     }
 }
 
-async fn read_answer(mut response: reqwest::Response) -> Answer {
-    let status = response.status().as_u16();
-    let retry_after = retry_after(response.headers());
-    let mut body = Vec::new();
-    while body.len() < RESPONSE_LOG_BYTES {
-        match response.chunk().await {
-            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-            _ => break,
-        }
-    }
-    body.truncate(RESPONSE_LOG_BYTES);
-    Answer {
-        status: Some(status),
-        body: Some(String::from_utf8_lossy(&body).into_owned()),
-        error: None,
-        retry_after,
-        ok: (200..300).contains(&status),
-        permanent: false,
-        rendered: None,
-        reply: None,
-    }
+/// The answer, with up to [`RESPONSE_LOG_BYTES`] of its body for the log (the rest
+/// is not read).
+async fn read_answer(response: reqwest::Response) -> Answer {
+    read_response(response, RESPONSE_LOG_BYTES, false).await.0
 }
 
 /// The whole answer, up to `limit` bytes (`None` beyond), and the logged part.
 async fn read_reply(
-    mut response: reqwest::Response,
+    response: reqwest::Response,
     limit: usize,
 ) -> (Answer, Option<(Option<String>, Vec<u8>)>) {
+    let (answer, content_type, body) = read_response(response, limit, true).await;
+    let taken = answer.error.is_none().then_some((content_type, body));
+    (answer, taken)
+}
+
+/// The answer's status and body: up to `limit` bytes, the rest unread; with
+/// `whole`, a body larger than `limit` (or one that breaks off) is the answer's
+/// error instead. The log keeps the first [`RESPONSE_LOG_BYTES`].
+async fn read_response(
+    mut response: reqwest::Response,
+    limit: usize,
+    whole: bool,
+) -> (Answer, Option<String>, Vec<u8>) {
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
     let content_type = response
@@ -249,34 +254,37 @@ async fn read_reply(
     let mut error = None;
     loop {
         match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > limit {
+            Ok(Some(chunk)) if body.len() + chunk.len() > limit => {
+                if whole {
                     error = Some(format!(
                         "the partner's answer is larger than max_body_bytes ({limit}): it was not taken"
                     ));
-                    break;
+                } else {
+                    body.extend_from_slice(&chunk[..limit - body.len()]);
                 }
-                body.extend_from_slice(&chunk);
+                break;
             }
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
             Ok(None) => break,
-            Err(e) => {
+            Err(e) if whole => {
                 error = Some(format!("reading the partner's answer: {e}"));
                 break;
             }
+            Err(_) => break,
         }
     }
     let logged = String::from_utf8_lossy(&body[..body.len().min(RESPONSE_LOG_BYTES)]).into_owned();
     let answer = Answer {
         status: Some(status),
         body: Some(logged),
-        error: error.clone(),
+        error,
         retry_after,
         ok: (200..300).contains(&status),
         permanent: false,
         rendered: None,
         reply: None,
     };
-    (answer, error.is_none().then_some((content_type, body)))
+    (answer, content_type, body)
 }
 
 /// What an outbound push needs besides its target.
@@ -326,7 +334,7 @@ impl SecretCache {
 impl Target {
     /// True for an outbound target's row.
     pub(super) fn is_outbound(&self) -> bool {
-        self.outbound.is_some()
+        matches!(self, Target::Outbound { .. })
     }
 }
 
@@ -338,7 +346,12 @@ pub(super) async fn send_outbound(
     stored: Option<&Rendered>,
     message: &Payload,
 ) -> Answer {
-    let Some((name, definition, business_id)) = &target.outbound else {
+    let Target::Outbound {
+        name,
+        definition,
+        business_id,
+    } = target
+    else {
         return Answer::permanent("not an outbound target");
     };
     let Some(definition) = definition else {
