@@ -127,6 +127,11 @@ pub const METRICS: &[(&str, Kind, &str)] = &[
         "Readings of the outbound files after a change or SIGHUP, by result (ok, error).",
     ),
     (
+        "freightgate_outbound_batches_total",
+        Kind::Counter,
+        "Batch files made by outbound mappings with `batch`, one per period that gathered events, by target.",
+    ),
+    (
         "freightgate_outbound_replies_total",
         Kind::Counter,
         "Partners' answers to outbound deliveries taken through the rules, by target and outcome (taken, refused).",

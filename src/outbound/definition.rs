@@ -214,6 +214,9 @@ pub(crate) struct Mapping {
     pub format: Format,
     /// For a file target: the file's name.
     pub file_name: Option<TextTemplate>,
+    /// One file per period of this length (aligned to the Unix epoch, so `1h`
+    /// periods start on the hour) instead of one per event.
+    pub batch: Option<std::time::Duration>,
 }
 
 /// Text with `{JSONPATH}` placeholders, filled from the event.
@@ -451,6 +454,7 @@ struct RawMapping {
     header: Option<bool>,
     delimiter: Option<String>,
     fixed_width: Option<crate::rules::raw::RawFixedWidth>,
+    batch: Option<String>,
 }
 
 /// Every target of a directory's files, and the files read.
@@ -688,6 +692,12 @@ fn compile_target(
                     "only folder and sftp targets write files".into(),
                 )),
                 _ => {}
+            }
+            if m.batch.is_some() && !files && kind.is_some() {
+                problems.push((
+                    format!("{at}.batch"),
+                    "only folder, sftp and email targets batch events into files".into(),
+                ));
             }
             if files && m.reply {
                 problems.push((
@@ -1329,6 +1339,31 @@ fn compile_mapping(
             .map_err(|e| problems.push((format!("{at}.url"), e)))
             .ok()
     });
+    let batch = match raw.batch.as_deref().map(humantime::parse_duration) {
+        None => None,
+        Some(Ok(period)) if period >= std::time::Duration::from_secs(1) => {
+            if period.subsec_nanos() != 0 {
+                problems.push((
+                    format!("{at}.batch"),
+                    "a period of whole seconds, such as `1h` or `15m`".into(),
+                ));
+            }
+            if raw.reply {
+                problems.push((
+                    format!("{at}.batch"),
+                    "a batched mapping takes no `reply`".into(),
+                ));
+            }
+            Some(period)
+        }
+        Some(_) => {
+            problems.push((
+                format!("{at}.batch"),
+                "the period each file gathers, such as `1h` or `15m` (at least `1s`)".into(),
+            ));
+            None
+        }
+    };
     (problems.len() == before).then(|| Mapping {
         name: raw.name.clone(),
         events,
@@ -1339,6 +1374,7 @@ fn compile_mapping(
         reply: raw.reply,
         format: format.unwrap_or(Format::Json),
         file_name,
+        batch,
     })
 }
 
@@ -1579,6 +1615,34 @@ mod tests {
         assert!(
             found[0].ends_with("the formats are: json, csv, fixed_width, edifact, x12"),
             "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_batch_is_a_period_of_whole_seconds_for_file_targets_only() {
+        let target = |kind: &str, mapping: &str| {
+            problems(&format!(
+                "[[target]]\nname = \"t\"\nbusiness = \"b\"\n{kind}\n[[target.mapping]]\nname = \"m\"\nevents = [\"order.created\"]\nbody = {{ n = \"$.data.order_number\" }}\n{mapping}"
+            ))
+        };
+        let folder = "kind = \"folder\"\npath = \"/tmp/x\"\nfile_name = \"a-{$.data.period}.json\"";
+        assert_eq!(target(folder, "batch = \"1h\"\n"), Vec::<String>::new());
+        assert_eq!(
+            target(folder, "batch = \"0s\"\n"),
+            [
+                "mapping[0].batch: the period each file gathers, such as `1h` or `15m` (at least `1s`)"
+            ]
+        );
+        assert_eq!(
+            target(folder, "batch = \"1500ms\"\n"),
+            ["mapping[0].batch: a period of whole seconds, such as `1h` or `15m`"]
+        );
+        assert_eq!(
+            target(
+                "kind = \"http\"\nurl = \"https://x.example\"",
+                "batch = \"1h\"\n"
+            ),
+            ["mapping[0].batch: only folder, sftp and email targets batch events into files"]
         );
     }
 

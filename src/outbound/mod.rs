@@ -17,6 +17,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -26,7 +27,7 @@ use definition::{Definitions, Format, Kind, Mapping, Target};
 
 use crate::rules::live::snapshot;
 use crate::rules::path::Scope;
-use crate::store::outbox::{Rendered, Routed, Router};
+use crate::store::outbox::{BatchPart, Rendered, Routed, Router};
 
 /// The outbound targets this process knows, read again when their files change.
 pub struct Outbound {
@@ -98,6 +99,9 @@ pub struct MappingSummary {
     pub format: &'static str,
     /// The partner's answer goes through the ingest rules.
     pub reply: bool,
+    /// For a batched mapping: the period each file gathers (`1h`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 /// What one mapping makes of an event, for `explain` and `outbound test`.
@@ -188,6 +192,7 @@ impl Outbound {
                         events: m.events.iter().map(|e| e.as_str()).collect(),
                         format: m.format.as_str(),
                         reply: m.reply,
+                        batch: m.batch.map(|b| humantime::format_duration(b).to_string()),
                     })
                     .collect(),
             })
@@ -206,7 +211,15 @@ impl Outbound {
                     .iter()
                     .map(|m| {
                         let events: Vec<&str> = m.events.iter().map(|e| e.as_str()).collect();
-                        format!("{} ({})", m.name, events.join(", "))
+                        match m.batch {
+                            Some(b) => format!(
+                                "{} ({}; a file every {})",
+                                m.name,
+                                events.join(", "),
+                                humantime::format_duration(b)
+                            ),
+                            None => format!("{} ({})", m.name, events.join(", ")),
+                        }
                     })
                     .collect();
                 format!(
@@ -407,21 +420,18 @@ fn render(
     mapping: &Mapping,
     envelope: &Value,
 ) -> Result<(Request, String), String> {
-    let scope = Scope::root(envelope);
     let content_type = mapping.format.content_type();
-    let body = match &mapping.format {
-        Format::Json => mapping.body.render(scope, "body")?.to_string(),
-        Format::Csv {
-            rows,
-            header,
-            delimiter,
-        } => csv_body(mapping, rows.as_ref(), *header, *delimiter, envelope)?,
-        Format::FixedWidth(layout) => {
-            writers::fixed_width(layout, &mapping.body.render(scope, "body")?)?
+    let body = write_body(mapping, documents(mapping, envelope)?)?;
+    // A batched mapping's file is named for its period: what one event renders is
+    // that file as if the event were the period's only one.
+    let names = match mapping.batch {
+        Some(period) => {
+            let (start, end) = period_of(envelope, period);
+            batch_envelope(target, mapping, start, end, 1)
         }
-        Format::Edifact => writers::edifact(&mapping.body.render(scope, "body")?)?,
-        Format::X12 => writers::x12(&mapping.body.render(scope, "body")?)?,
+        None => envelope.clone(),
     };
+    let scope = Scope::root(envelope);
     let request = match &target.kind {
         Kind::Http(http) => {
             let rendered_headers = mapping.headers.render(scope, "headers")?;
@@ -474,12 +484,12 @@ fn render(
                 .file_name
                 .as_ref()
                 .ok_or("no file_name")?
-                .render_file_name(envelope)?;
+                .render_file_name(&names)?;
             let mut headers = vec![("content-type".to_string(), content_type.to_string())];
             if let Kind::Email(mail) = &target.kind {
                 headers.push((
                     "subject".into(),
-                    mail.subject.render_line(envelope, "subject")?,
+                    mail.subject.render_line(&names, "subject")?,
                 ));
             }
             Request {
@@ -496,24 +506,17 @@ fn render(
     Ok((request, body))
 }
 
-/// A CSV body: a line per node of `rows` (or one line), a column per field of the
-/// mapping's body, in its order; a field without a value is an empty cell.
-fn csv_body(
-    mapping: &Mapping,
-    rows: Option<&crate::rules::path::JsonPathExpr>,
-    header: bool,
-    delimiter: u8,
-    envelope: &Value,
-) -> Result<String, String> {
+/// What a mapping renders for an event, as documents: for CSV a row per node of
+/// `rows` (or one row), for the other formats the body (a list's elements, when the
+/// body is a list).
+fn documents(mapping: &Mapping, envelope: &Value) -> Result<Vec<Value>, String> {
     let root = Scope::root(envelope);
-    let columns = mapping.body.names();
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .from_writer(Vec::new());
-    let fail = |e: csv::Error| format!("writing CSV: {e}");
-    if header {
-        writer.write_record(&columns).map_err(fail)?;
-    }
+    let Format::Csv { rows, .. } = &mapping.format else {
+        return Ok(match mapping.body.render(root, "body")? {
+            Value::Array(items) if mapping.batch.is_some() => items,
+            one => vec![one],
+        });
+    };
     let nodes = match rows {
         Some(path) => path.select_located(&root),
         None => vec![crate::rules::path::Located {
@@ -521,24 +524,102 @@ fn csv_body(
             path: "$".into(),
         }],
     };
-    for (i, node) in nodes.iter().enumerate() {
-        let scope = Scope {
-            root: envelope,
-            current: node.value,
-            current_path: &node.path,
-        };
-        let row = mapping.body.render(scope, &format!("rows[{i}]"))?;
-        let cells = columns.iter().map(|c| match &row[c.as_str()] {
-            Value::Null => String::new(),
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        });
-        writer.write_record(cells).map_err(fail)?;
+    nodes
+        .iter()
+        .enumerate()
+        .map(|(i, node)| {
+            let scope = Scope {
+                root: envelope,
+                current: node.value,
+                current_path: &node.path,
+            };
+            mapping.body.render(scope, &format!("rows[{i}]"))
+        })
+        .collect()
+}
+
+/// The body of a file (or request) holding `documents`: JSON (the one document, or a
+/// list of them), CSV (a line per row, a column per field of the mapping's body, in
+/// its order; a field without a value is an empty cell), or by the format's writer.
+fn write_body(mapping: &Mapping, mut documents: Vec<Value>) -> Result<String, String> {
+    let body = if documents.len() == 1 && mapping.batch.is_none() {
+        documents.pop().unwrap_or_default()
+    } else {
+        Value::Array(documents)
+    };
+    match &mapping.format {
+        Format::Json => Ok(body.to_string()),
+        Format::Csv {
+            header, delimiter, ..
+        } => {
+            let columns = mapping.body.names();
+            let mut writer = csv::WriterBuilder::new()
+                .delimiter(*delimiter)
+                .from_writer(Vec::new());
+            let fail = |e: csv::Error| format!("writing CSV: {e}");
+            if *header {
+                writer.write_record(&columns).map_err(fail)?;
+            }
+            let rows = match body {
+                Value::Array(rows) => rows,
+                one => vec![one],
+            };
+            for row in rows {
+                let cells = columns.iter().map(|c| match &row[c.as_str()] {
+                    Value::Null => String::new(),
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                });
+                writer.write_record(cells).map_err(fail)?;
+            }
+            let bytes = writer
+                .into_inner()
+                .map_err(|e| format!("writing CSV: {e}"))?;
+            String::from_utf8(bytes).map_err(|e| format!("writing CSV: {e}"))
+        }
+        Format::FixedWidth(layout) => writers::fixed_width(layout, &body),
+        Format::Edifact => writers::edifact(&body),
+        Format::X12 => writers::x12(&body),
     }
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| format!("writing CSV: {e}"))?;
-    String::from_utf8(bytes).map_err(|e| format!("writing CSV: {e}"))
+}
+
+/// The period of `length` (aligned to the Unix epoch) an event's timestamp falls in.
+fn period_of(envelope: &Value, length: Duration) -> (DateTime<Utc>, DateTime<Utc>) {
+    let at = envelope["timestamp"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map_or_else(Utc::now, |t| t.with_timezone(&Utc));
+    let seconds = i64::try_from(length.as_secs()).unwrap_or(i64::MAX).max(1);
+    let start = at.timestamp().div_euclid(seconds) * seconds;
+    let start = DateTime::from_timestamp(start, 0).unwrap_or(at);
+    (start, start + chrono::Duration::seconds(seconds))
+}
+
+/// What a batch file's name and mail subject are rendered from: `type`
+/// `outbound.batch`, `timestamp` (the period's end) and `data` with the business,
+/// target, mapping, the period (`period_start`, `period_end`, and `period`, its
+/// start as `20261206T0100Z`) and the number of events.
+pub(crate) fn batch_envelope(
+    target: &Target,
+    mapping: &Mapping,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    events: usize,
+) -> Value {
+    let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    serde_json::json!({
+        "type": "outbound.batch",
+        "timestamp": stamp(end),
+        "data": {
+            "business": target.business,
+            "target": target.name,
+            "mapping": mapping.name,
+            "period_start": stamp(start),
+            "period_end": stamp(end),
+            "period": start.format("%Y%m%dT%H%MZ").to_string(),
+            "events": events,
+        }
+    })
 }
 
 impl Outbound {
@@ -558,16 +639,76 @@ impl Outbound {
                     body,
                     request: serde_json::to_string(&request).unwrap_or_default(),
                 })
-                .map_err(|why| {
-                    metrics::counter!("freightgate_outbound_render_failures_total", "target" => target.name.clone())
-                        .increment(1);
-                    format!(
-                        "outbound target `{}`, mapping `{}`: {why}",
-                        target.name, mapping.name
-                    )
-                }),
+                .map_err(|why| render_failure(target, mapping, why)),
         )
     }
+
+    /// A batch's file from the documents of its parts (each a JSON list, in the
+    /// order the events came), named for its period.
+    pub(crate) fn render_batch(
+        target: &Target,
+        mapping: &Mapping,
+        parts: &[&str],
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<(Value, Rendered), String> {
+        let names = batch_envelope(target, mapping, start, end, parts.len());
+        let mut documents = Vec::new();
+        for part in parts {
+            match serde_json::from_str::<Value>(part) {
+                Ok(Value::Array(items)) => documents.extend(items),
+                _ => {
+                    return Err(format!(
+                        "outbound target `{}`, mapping `{}`: a stored part of the batch is not a JSON list",
+                        target.name, mapping.name
+                    ));
+                }
+            }
+        }
+        let rendered = (|| {
+            let body = write_body(mapping, documents)?;
+            let mut headers = vec![(
+                "content-type".to_string(),
+                mapping.format.content_type().to_string(),
+            )];
+            if let Kind::Email(mail) = &target.kind {
+                headers.push((
+                    "subject".into(),
+                    mail.subject.render_line(&names, "subject")?,
+                ));
+            }
+            let file = mapping
+                .file_name
+                .as_ref()
+                .ok_or("no file_name")?
+                .render_file_name(&names)?;
+            let request = Request {
+                mapping: mapping.name.clone(),
+                method: String::new(),
+                url: String::new(),
+                headers,
+                reply: false,
+                file: Some(file),
+                subject: None,
+            };
+            Ok(Rendered {
+                body,
+                request: serde_json::to_string(&request).unwrap_or_default(),
+            })
+        })()
+        .map_err(|why: String| render_failure(target, mapping, why))?;
+        Ok((names, rendered))
+    }
+}
+
+/// Why a mapping could not render an event (or a batch), counted.
+fn render_failure(target: &Target, mapping: &Mapping, why: String) -> String {
+    metrics::counter!("freightgate_outbound_render_failures_total", "target" => target.name.clone())
+        .increment(1);
+    format!(
+        "outbound target `{}`, mapping `{}`: {why}",
+        target.name, mapping.name
+    )
 }
 
 impl Router for Outbound {
@@ -582,9 +723,37 @@ impl Router for Outbound {
             .iter()
             .filter(|t| t.business == business)
             .filter_map(|t| {
+                let mapping = t.mappings.iter().find(|m| takes(m, envelope).is_ok())?;
+                if let Some(period) = mapping.batch {
+                    // The event's documents wait for the end of its period; one that
+                    // cannot be rendered is dead-lettered at once, as any.
+                    match documents(mapping, envelope) {
+                        Ok(documents) => {
+                            let (period_start, due_at) = period_of(envelope, period);
+                            return Some(Routed {
+                                target: t.name.clone(),
+                                rendered: Err(String::new()),
+                                part: Some(BatchPart {
+                                    mapping: mapping.name.clone(),
+                                    period_start,
+                                    due_at,
+                                    documents: Value::Array(documents).to_string(),
+                                }),
+                            });
+                        }
+                        Err(why) => {
+                            return Some(Routed {
+                                target: t.name.clone(),
+                                rendered: Err(render_failure(t, mapping, why)),
+                                part: None,
+                            });
+                        }
+                    }
+                }
                 Self::render_for(t, envelope).map(|rendered| Routed {
                     target: t.name.clone(),
                     rendered,
+                    part: None,
                 })
             })
             .collect()

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use super::entities::{delivery, message, webhook_endpoint};
+use super::entities::{delivery, message, outbound_batch_part, webhook_endpoint};
 use super::{stable, unit};
 use crate::domain::{DeliveryState, EventType};
 use crate::error::{Error, Result};
@@ -43,6 +43,19 @@ pub struct Rendered {
 pub struct Routed {
     pub target: String,
     pub rendered: std::result::Result<Rendered, String>,
+    /// For a batched mapping: the event's part of its period's file, kept until the
+    /// period ends (then `rendered` is not used).
+    pub part: Option<BatchPart>,
+}
+
+/// An event's part of a batch file.
+#[derive(Debug, Clone)]
+pub struct BatchPart {
+    pub mapping: String,
+    pub period_start: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    /// A JSON list of the documents (or CSV rows) the event rendered.
+    pub documents: String,
 }
 
 /// Finds the outbound targets that want an event and renders their requests; given
@@ -146,6 +159,10 @@ pub async fn emit(db: &impl Write, event: NewEvent) -> Result<Emitted> {
                 Some(row) => row.id,
                 None => outbound_endpoint(db, event.business_id, &routed.target).await?,
             };
+            if let Some(part) = routed.part {
+                batch_part(db, endpoint_id, part, now).await?;
+                continue;
+            }
             endpoints.push(Destination {
                 endpoint_id,
                 rendered: Some(routed.rendered),
@@ -163,6 +180,104 @@ pub async fn emit(db: &impl Write, event: NewEvent) -> Result<Emitted> {
         write_pending(db, vec![pending]).await?;
     }
     Ok(emitted)
+}
+
+/// Keeps an event's part of a batch file, in the change's transaction.
+async fn batch_part(
+    db: &impl Write,
+    endpoint_id: i64,
+    part: BatchPart,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    outbound_batch_part::Entity::insert(outbound_batch_part::ActiveModel {
+        endpoint_id: Set(endpoint_id),
+        mapping: Set(part.mapping),
+        period_start: Set(part.period_start),
+        due_at: Set(part.due_at),
+        documents: Set(part.documents),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(db)
+    .await
+    .map_err(Error::from_db_err)?;
+    Ok(())
+}
+
+/// Batch parts whose period has ended, oldest first.
+pub async fn due_batch_parts(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<outbound_batch_part::Model>> {
+    outbound_batch_part::Entity::find()
+        .filter(outbound_batch_part::Column::DueAt.lte(now))
+        .order_by_asc(outbound_batch_part::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+        .map_err(Error::from_db_err)
+}
+
+/// Turns a period's parts into one delivery of the batch's file to their target
+/// `endpoint`: a message carrying `envelope` (left out of pulls and subscriptions,
+/// as a test message is) and its delivery with the rendered file, or dead-lettered
+/// with why it could not be rendered. False, and nothing written, when another
+/// dispatcher took some of the parts first (the caller rolls back).
+pub async fn write_batch(
+    db: &impl Write,
+    endpoint: &webhook_endpoint::Model,
+    part_ids: &[i64],
+    envelope: &Value,
+    ordering_key: String,
+    rendered: std::result::Result<Rendered, String>,
+) -> Result<bool> {
+    use sea_orm::ActiveModelTrait;
+    let taken = outbound_batch_part::Entity::delete_many()
+        .filter(outbound_batch_part::Column::Id.is_in(part_ids.iter().copied()))
+        .exec(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    if taken.rows_affected != part_ids.len() as u64 {
+        return Ok(false);
+    }
+    let now = Utc::now();
+    let message = message::ActiveModel {
+        webhook_id: Set(format!("msg_{}", uuid::Uuid::now_v7().simple())),
+        business_id: Set(endpoint.business_id),
+        facility_id: Set(None),
+        event_type: Set(envelope["type"].as_str().unwrap_or_default().to_string()),
+        ordering_key: Set(Some(ordering_key.clone())),
+        body: Set(envelope.to_string()),
+        created_at: Set(now),
+        is_test: Set(true),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(Error::from_db_err)?;
+    let (state, body, request, error) = match rendered {
+        Ok(r) => (DeliveryState::Pending, Some(r.body), Some(r.request), None),
+        Err(why) => (DeliveryState::Failed, None, None, Some(why)),
+    };
+    delivery::ActiveModel {
+        message_id: Set(message.id),
+        endpoint_id: Set(endpoint.id),
+        ordering_key: Set(Some(ordering_key)),
+        state: Set(state),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        last_error: Set(error),
+        body: Set(body),
+        request: Set(request),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(Error::from_db_err)?;
+    Ok(true)
 }
 
 /// The id of the endpoint row standing for outbound target `name` of the business

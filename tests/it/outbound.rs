@@ -1398,3 +1398,88 @@ async fn a_completed_shipment_is_written_as_edifact_x12_and_fixed_width_files_it
     );
     assert!(lines[1].starts_with("PALPLT-0007731"), "{text:?}");
 }
+
+#[tokio::test]
+async fn a_batched_mapping_writes_one_file_per_period_with_every_event_of_it() {
+    let out = tempfile::tempdir().unwrap();
+    let folder = out.path().join("daily");
+    let target = format!(
+        r#"
+[[target]]
+name = "order-digest"
+business = "northwind"
+kind = "folder"
+path = {folder:?}
+
+[[target.mapping]]
+name = "orders"
+events = ["order.created"]
+format = "csv"
+batch = "4s"
+file_name = "orders-{{$.data.period}}-{{$.data.events}}.csv"
+
+[target.mapping.body]
+order = {{ path = "$.data.order_number", required = true }}
+status = "$.data.status"
+"#,
+        folder = folder.display().to_string()
+    );
+    let (app, _dir) = spawn(|_| vec![("digest.toml", target)], |_| {}).await;
+    let key = northwind(&app).await;
+    // Start just after a period begins, so that the four orders share one.
+    let now = chrono::Utc::now();
+    let into = (now.timestamp() % 4) as f64 + f64::from(now.timestamp_subsec_millis()) / 1000.0;
+    if into > 1.0 {
+        tokio::time::sleep(Duration::from_secs_f64(4.0 - into + 0.05)).await;
+    }
+    for i in 0..4 {
+        order_twice(&app, &key, &format!("DIGEST-{i}")).await;
+    }
+    // Nothing is written before the period ends.
+    assert!(
+        !folder.exists() || std::fs::read_dir(&folder).unwrap().next().is_none(),
+        "a file before the period ended"
+    );
+    let started = std::time::Instant::now();
+    let file = loop {
+        let names: Vec<std::path::PathBuf> = std::fs::read_dir(&folder)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        if let [one] = names.as_slice() {
+            break one.clone();
+        }
+        assert!(names.len() < 2, "{names:?}");
+        assert!(started.elapsed() < WAIT, "no batch file");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("orders-") && name.ends_with("Z-4.csv"),
+        "the name is the period's start and the number of events: {name}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "order,status", "{text}");
+    let orders: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(
+        orders,
+        ["DIGEST-0", "DIGEST-1", "DIGEST-2", "DIGEST-3"],
+        "every event once, in order: {text}"
+    );
+    // The file is one delivery of the target's row, delivered.
+    let endpoints: Value = app.get_json("/v1/webhooks/endpoints", &key).await;
+    let id = endpoints["endpoints"][0]["id"].as_i64().unwrap();
+    let deliveries = wait_for_json(
+        &app,
+        &key,
+        &format!("/v1/webhooks/endpoints/{id}/deliveries?limit=100"),
+        |v| v["deliveries"][0]["state"] == "delivered",
+    )
+    .await;
+    let list = deliveries["deliveries"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{deliveries}");
+    assert_eq!(list[0]["event_type"], "outbound.batch");
+}

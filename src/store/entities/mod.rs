@@ -15,6 +15,7 @@ pub mod instance_setting;
 pub mod message;
 pub mod order;
 pub mod order_item;
+pub mod outbound_batch_part;
 pub mod pallet;
 pub mod pallet_order;
 pub mod reference;

@@ -2,6 +2,7 @@
 //! one lane per endpoint, and records the attempts of many pushes in one
 //! transaction. A slow or failing endpoint only ever fills its own lane.
 
+mod batches;
 mod brokers;
 mod lanes;
 mod push;
@@ -119,6 +120,8 @@ struct Inner {
     /// Where partners' answers go.
     replies: Option<Arc<dyn Replies>>,
     reply_limit: usize,
+    /// When the dispatcher last looked for batch files to make.
+    batches_looked: Mutex<Option<Instant>>,
 }
 
 /// One push's attempt, on its way to the attempt log.
@@ -179,6 +182,7 @@ impl Dispatcher {
                 brokers: brokers::Brokers::default(),
                 replies: None,
                 reply_limit: config.max_body_bytes,
+                batches_looked: Mutex::new(None),
             }),
         })
     }
@@ -215,7 +219,9 @@ impl Dispatcher {
                     self.renew().await;
                     continue;
                 }
-                _ = poll.tick() => {}
+                _ = poll.tick() => {
+                    self.make_batches().await;
+                }
                 _ = self.inner.room.notified() => {}
             }
             while workers.try_join_next().is_some() {}
