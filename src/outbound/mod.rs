@@ -462,48 +462,51 @@ fn render(
             }
         }
         Kind::Nats(nats) => Request {
-            mapping: mapping.name.clone(),
-            method: String::new(),
-            url: String::new(),
-            headers: vec![("content-type".to_string(), content_type.to_string())],
-            reply: false,
-            file: None,
             subject: Some(nats.subject.render_subject(envelope)?),
+            ..Request::of(mapping, content_type)
         },
         Kind::Amqp(amqp) => Request {
+            subject: Some(amqp.routing_key.render_routing_key(envelope)?),
+            ..Request::of(mapping, content_type)
+        },
+        Kind::Folder(_) | Kind::Sftp(_) | Kind::Email(_) => file_request(target, mapping, &names)?,
+    };
+    Ok((request, body))
+}
+
+/// A file target's request: the file's name and, for mail, the subject, both
+/// rendered from `names` (the event, or a batch).
+fn file_request(target: &Target, mapping: &Mapping, names: &Value) -> Result<Request, String> {
+    let mut request = Request::of(mapping, mapping.format.content_type());
+    if let Kind::Email(mail) = &target.kind {
+        request.headers.push((
+            "subject".into(),
+            mail.subject.render_line(names, "subject")?,
+        ));
+    }
+    request.file = Some(
+        mapping
+            .file_name
+            .as_ref()
+            .ok_or("no file_name")?
+            .render_file_name(names)?,
+    );
+    Ok(request)
+}
+
+impl Request {
+    /// A request of `mapping` with its body's content type and nothing else yet.
+    fn of(mapping: &Mapping, content_type: &str) -> Self {
+        Request {
             mapping: mapping.name.clone(),
             method: String::new(),
             url: String::new(),
             headers: vec![("content-type".to_string(), content_type.to_string())],
             reply: false,
             file: None,
-            subject: Some(amqp.routing_key.render_routing_key(envelope)?),
-        },
-        Kind::Folder(_) | Kind::Sftp(_) | Kind::Email(_) => {
-            let name = mapping
-                .file_name
-                .as_ref()
-                .ok_or("no file_name")?
-                .render_file_name(&names)?;
-            let mut headers = vec![("content-type".to_string(), content_type.to_string())];
-            if let Kind::Email(mail) = &target.kind {
-                headers.push((
-                    "subject".into(),
-                    mail.subject.render_line(&names, "subject")?,
-                ));
-            }
-            Request {
-                mapping: mapping.name.clone(),
-                method: String::new(),
-                url: String::new(),
-                headers,
-                reply: false,
-                file: Some(name),
-                subject: None,
-            }
+            subject: None,
         }
-    };
-    Ok((request, body))
+    }
 }
 
 /// What a mapping renders for an event, as documents: for CSV a row per node of
@@ -667,30 +670,7 @@ impl Outbound {
         }
         let rendered = (|| {
             let body = write_body(mapping, documents)?;
-            let mut headers = vec![(
-                "content-type".to_string(),
-                mapping.format.content_type().to_string(),
-            )];
-            if let Kind::Email(mail) = &target.kind {
-                headers.push((
-                    "subject".into(),
-                    mail.subject.render_line(&names, "subject")?,
-                ));
-            }
-            let file = mapping
-                .file_name
-                .as_ref()
-                .ok_or("no file_name")?
-                .render_file_name(&names)?;
-            let request = Request {
-                mapping: mapping.name.clone(),
-                method: String::new(),
-                url: String::new(),
-                headers,
-                reply: false,
-                file: Some(file),
-                subject: None,
-            };
+            let request = file_request(target, mapping, &names)?;
             Ok(Rendered {
                 body,
                 request: serde_json::to_string(&request).unwrap_or_default(),
@@ -727,7 +707,13 @@ impl Router for Outbound {
                 if let Some(period) = mapping.batch {
                     // The event's documents wait for the end of its period; one that
                     // cannot be rendered is dead-lettered at once, as any.
-                    match documents(mapping, envelope) {
+                    // Written alone first: what the writer refuses (a value wider
+                    // than its columns, say) is refused now, for this event, not
+                    // later for the whole batch.
+                    let checked = documents(mapping, envelope).and_then(|documents| {
+                        write_body(mapping, documents.clone()).map(|_| documents)
+                    });
+                    match checked {
                         Ok(documents) => {
                             let (period_start, due_at) = period_of(envelope, period);
                             return Some(Routed {

@@ -391,6 +391,48 @@ fn required(segment: &Map<String, Value>, key: &str, what: &str) -> Result<Strin
         .ok_or_else(|| format!("{key}: missing; {what}"))
 }
 
+/// A message (EDIFACT) or transaction set (X12): its header, which the document
+/// gives, its segments, and a trailer that counts them and repeats the reference.
+struct Message {
+    header: &'static str,
+    trailer: &'static str,
+    /// The header's element the trailer repeats.
+    reference: &'static str,
+    /// What the header holds, for the error when a document has none.
+    what: &'static str,
+    /// The envelope's segments, written apart from a document's own.
+    envelope: &'static [&'static str],
+}
+
+impl Message {
+    fn write(
+        &self,
+        document: &Map<String, Value>,
+        d: usize,
+        syntax: &Syntax,
+        out: &mut String,
+    ) -> Result<(), String> {
+        let at = format!("body[{d}]");
+        let header = envelope(document, self.header, &at, self.what)?;
+        let reference = required(header, self.reference, "the reference its trailer repeats")?;
+        let mut body = vec![segment_of(
+            self.header,
+            header,
+            &format!("{at}.{}", self.header),
+        )?];
+        segments(document, &at, self.envelope, &mut body)?;
+        body.push(Segment {
+            tag: self.trailer.into(),
+            elements: vec![
+                vec![vec![(body.len() + 1).to_string()]],
+                vec![vec![reference]],
+            ],
+        });
+        body.iter()
+            .try_for_each(|segment| syntax.write(segment, out))
+    }
+}
+
 // ---------------------------------------------------------------------------
 // EDIFACT
 
@@ -445,32 +487,15 @@ pub(crate) fn edifact(body: &Value) -> Result<String, String> {
     if let Some(ung) = ung {
         syntax.write(&segment_of("UNG", ung, "body[0].UNG")?, &mut out)?;
     }
+    let message = Message {
+        header: "UNH",
+        trailer: "UNT",
+        reference: "UNH01",
+        what: "the message header: reference (`UNH01`) and type (`UNH02` IFTSTA, `UNH02_2` D, `UNH02_3` 01B, `UNH02_4` UN)",
+        envelope: &["UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"],
+    };
     for (d, document) in documents.iter().enumerate() {
-        let at = format!("body[{d}]");
-        let unh = envelope(
-            document,
-            "UNH",
-            &at,
-            "the message header: reference (`UNH01`) and type (`UNH02` IFTSTA, `UNH02_2` D, `UNH02_3` 01B, `UNH02_4` UN)",
-        )?;
-        let reference = required(unh, "UNH01", "the message reference")?;
-        let mut body = vec![segment_of("UNH", unh, &format!("{at}.UNH"))?];
-        segments(
-            document,
-            &at,
-            &["UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"],
-            &mut body,
-        )?;
-        body.push(Segment {
-            tag: "UNT".into(),
-            elements: vec![
-                vec![vec![(body.len() + 1).to_string()]],
-                vec![vec![reference]],
-            ],
-        });
-        for segment in &body {
-            syntax.write(segment, &mut out)?;
-        }
+        message.write(document, d, &syntax, &mut out)?;
     }
     if let Some(ung) = ung {
         let group = required(ung, "UNG05", "the group's reference")?;
@@ -615,32 +640,15 @@ pub(crate) fn x12(body: &Value) -> Result<String, String> {
     )?;
     let group = required(gs, "GS06", "the group control number")?;
     syntax.write(&segment_of("GS", gs, "body[0].GS")?, &mut out)?;
+    let set = Message {
+        header: "ST",
+        trailer: "SE",
+        reference: "ST02",
+        what: "the transaction set header: its identifier (`ST01` 214) and control number (`ST02`)",
+        envelope: &["ISA", "GS", "ST", "SE", "GE", "IEA"],
+    };
     for (d, document) in documents.iter().enumerate() {
-        let at = format!("body[{d}]");
-        let st = envelope(
-            document,
-            "ST",
-            &at,
-            "the transaction set header: its identifier (`ST01` 214) and control number (`ST02`)",
-        )?;
-        let reference = required(st, "ST02", "the transaction set control number")?;
-        let mut body = vec![segment_of("ST", st, &format!("{at}.ST"))?];
-        segments(
-            document,
-            &at,
-            &["ISA", "GS", "ST", "SE", "GE", "IEA"],
-            &mut body,
-        )?;
-        body.push(Segment {
-            tag: "SE".into(),
-            elements: vec![
-                vec![vec![(body.len() + 1).to_string()]],
-                vec![vec![reference]],
-            ],
-        });
-        for segment in &body {
-            syntax.write(segment, &mut out)?;
-        }
+        set.write(document, d, &syntax, &mut out)?;
     }
     for (tag, count, reference) in [("GE", documents.len(), group), ("IEA", 1, control_written)] {
         syntax.write(

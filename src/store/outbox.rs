@@ -222,7 +222,7 @@ pub async fn due_batch_parts(
 /// Turns a period's parts into one delivery of the batch's file to their target
 /// `endpoint`: a message carrying `envelope` (left out of pulls and subscriptions,
 /// as a test message is) and its delivery with the rendered file, or dead-lettered
-/// with why it could not be rendered. False, and nothing written, when another
+/// with why it could not be rendered (and the parts' documents as its body). False, and nothing written, when another
 /// dispatcher took some of the parts first (the caller rolls back).
 pub async fn write_batch(
     db: &impl Write,
@@ -230,7 +230,7 @@ pub async fn write_batch(
     part_ids: &[i64],
     envelope: &Value,
     ordering_key: String,
-    rendered: std::result::Result<Rendered, String>,
+    rendered: std::result::Result<Rendered, (String, String)>,
 ) -> Result<bool> {
     use sea_orm::ActiveModelTrait;
     let taken = outbound_batch_part::Entity::delete_many()
@@ -258,22 +258,20 @@ pub async fn write_batch(
     .map_err(Error::from_db_err)?;
     let (state, body, request, error) = match rendered {
         Ok(r) => (DeliveryState::Pending, Some(r.body), Some(r.request), None),
-        Err(why) => (DeliveryState::Failed, None, None, Some(why)),
+        // The parts' documents stay with the dead letter, so nothing is lost.
+        Err((why, documents)) => (DeliveryState::Failed, Some(documents), None, Some(why)),
     };
-    delivery::ActiveModel {
-        message_id: Set(message.id),
-        endpoint_id: Set(endpoint.id),
-        ordering_key: Set(Some(ordering_key)),
-        state: Set(state),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        last_error: Set(error),
-        body: Set(body),
-        request: Set(request),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
+    new_delivery(
+        (message.id, endpoint.id),
+        Some(ordering_key),
+        NewState {
+            state,
+            body,
+            request,
+            error,
+        },
+        now,
+    )
     .insert(db)
     .await
     .map_err(Error::from_db_err)?;
@@ -374,20 +372,17 @@ pub(super) async fn write_pending(db: &impl Write, pending: Vec<Pending>) -> Res
                     ),
                     Some(Err(why)) => (DeliveryState::Failed, None, None, Some(why.clone())),
                 };
-                delivery::ActiveModel {
-                    message_id: Set(message_id),
-                    endpoint_id: Set(d.endpoint_id),
-                    ordering_key: Set(p.ordering_key.clone()),
-                    state: Set(state),
-                    attempts: Set(0),
-                    next_attempt_at: Set(p.at),
-                    last_error: Set(error),
-                    body: Set(body),
-                    request: Set(request),
-                    created_at: Set(p.at),
-                    updated_at: Set(p.at),
-                    ..Default::default()
-                }
+                new_delivery(
+                    (message_id, d.endpoint_id),
+                    p.ordering_key.clone(),
+                    NewState {
+                        state,
+                        body,
+                        request,
+                        error,
+                    },
+                    p.at,
+                )
             }));
         }
         for rows in stable::chunks(&deliveries) {
@@ -398,6 +393,38 @@ pub(super) async fn write_pending(db: &impl Write, pending: Vec<Pending>) -> Res
         }
     }
     Ok(())
+}
+
+/// How a new delivery starts: its state, what it sends (an outbound target's
+/// rendered body and request) and why it failed when it starts dead-lettered.
+struct NewState {
+    state: DeliveryState,
+    body: Option<String>,
+    request: Option<String>,
+    error: Option<String>,
+}
+
+/// A new delivery of message `ids.0` to endpoint `ids.1`, due at `at`.
+fn new_delivery(
+    ids: (i64, i64),
+    ordering_key: Option<String>,
+    start: NewState,
+    at: DateTime<Utc>,
+) -> delivery::ActiveModel {
+    delivery::ActiveModel {
+        message_id: Set(ids.0),
+        endpoint_id: Set(ids.1),
+        ordering_key: Set(ordering_key),
+        state: Set(start.state),
+        attempts: Set(0),
+        next_attempt_at: Set(at),
+        last_error: Set(start.error),
+        body: Set(start.body),
+        request: Set(start.request),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
 }
 
 /// Writes a test message of `event_type` with `data` and its one delivery, to
@@ -424,17 +451,17 @@ pub async fn emit_test(
     .insert(db)
     .await
     .map_err(Error::from_db_err)?;
-    let delivery = delivery::ActiveModel {
-        message_id: Set(message.id),
-        endpoint_id: Set(endpoint.id),
-        ordering_key: Set(None),
-        state: Set(DeliveryState::Pending),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
+    let delivery = new_delivery(
+        (message.id, endpoint.id),
+        None,
+        NewState {
+            state: DeliveryState::Pending,
+            body: None,
+            request: None,
+            error: None,
+        },
+        now,
+    )
     .insert(db)
     .await
     .map_err(Error::from_db_err)?;

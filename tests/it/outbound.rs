@@ -861,6 +861,70 @@ async fn order_twice(app: &TestApp, key: &str, number: &str) {
     }
 }
 
+/// A broker of the test's own, which it can stop and start again.
+trait OwnBroker {
+    async fn up(&mut self);
+    fn down(&mut self);
+    /// Waits until the broker holds `n` messages.
+    async fn wait_for(&self, n: u32);
+}
+
+impl OwnBroker for NatsServer {
+    async fn up(&mut self) {
+        NatsServer::up(self).await
+    }
+    fn down(&mut self) {
+        NatsServer::down(self)
+    }
+    async fn wait_for(&self, n: u32) {
+        NatsServer::wait_for(self, u64::from(n)).await
+    }
+}
+
+impl OwnBroker for RabbitNode {
+    async fn up(&mut self) {
+        RabbitNode::up(self).await
+    }
+    fn down(&mut self) {
+        RabbitNode::down(self)
+    }
+    async fn wait_for(&self, n: u32) {
+        RabbitNode::wait_for(self, n).await
+    }
+}
+
+/// A gateway with `files` as its outbound files that writes eight orders, two
+/// events each: four before `broker` stops, four while it is down; it answers once
+/// the broker, started again, holds all sixteen.
+async fn orders_through_a_restart(
+    broker: &mut impl OwnBroker,
+    files: Vec<(&'static str, String)>,
+) -> (TestApp, tempfile::TempDir, String) {
+    let (app, dir) = spawn(
+        |_| files,
+        |c| {
+            c.webhooks_retry_schedule = freightgate::config::parse_durations(
+                "0s,200ms,200ms,500ms,500ms,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
+            )
+            .unwrap();
+        },
+    )
+    .await;
+    let key = northwind(&app).await;
+    for i in 0..4 {
+        order_twice(&app, &key, &format!("BUS-{i}")).await;
+    }
+    broker.wait_for(8).await;
+    broker.down();
+    for i in 4..8 {
+        order_twice(&app, &key, &format!("BUS-{i}")).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    broker.up().await;
+    broker.wait_for(16).await;
+    (app, dir, key)
+}
+
 #[tokio::test]
 async fn events_published_to_nats_jetstream_arrive_once_and_in_order_through_a_server_restart() {
     let Some(mut nats) = NatsServer::start().await else {
@@ -887,28 +951,7 @@ event = "$.type"
 "#,
         port = nats.port
     );
-    let (app, _dir) = spawn(
-        |_| vec![("bus.toml", target)],
-        |c| {
-            c.webhooks_retry_schedule = freightgate::config::parse_durations(
-                "0s,200ms,200ms,500ms,500ms,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
-            )
-            .unwrap();
-        },
-    )
-    .await;
-    let key = northwind(&app).await;
-    for i in 0..4 {
-        order_twice(&app, &key, &format!("BUS-{i}")).await;
-    }
-    nats.wait_for(8).await;
-    nats.down();
-    for i in 4..8 {
-        order_twice(&app, &key, &format!("BUS-{i}")).await;
-    }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    nats.up().await;
-    nats.wait_for(16).await;
+    let (app, _dir, key) = orders_through_a_restart(&mut nats, vec![("bus.toml", target)]).await;
     // Every pending delivery done: nothing more arrives.
     let endpoints: Value = app.get_json("/v1/webhooks/endpoints", &key).await;
     let id = endpoints["endpoints"][0]["id"].as_i64().unwrap();
@@ -1211,28 +1254,11 @@ order = "$.data.order_number"
 "#,
         url = rabbit.url()
     );
-    let (app, _dir) = spawn(
-        |_| vec![("events.toml", shipped), ("nowhere.toml", nowhere)],
-        |c| {
-            c.webhooks_retry_schedule = freightgate::config::parse_durations(
-                "0s,200ms,200ms,500ms,500ms,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
-            )
-            .unwrap();
-        },
+    let (app, _dir, key) = orders_through_a_restart(
+        &mut rabbit,
+        vec![("events.toml", shipped), ("nowhere.toml", nowhere)],
     )
     .await;
-    let key = northwind(&app).await;
-    for i in 0..4 {
-        order_twice(&app, &key, &format!("BUS-{i}")).await;
-    }
-    rabbit.wait_for(8).await;
-    rabbit.down();
-    for i in 4..8 {
-        order_twice(&app, &key, &format!("BUS-{i}")).await;
-    }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    rabbit.up().await;
-    rabbit.wait_for(16).await;
 
     let endpoints: Value = app.get_json("/v1/webhooks/endpoints", &key).await;
     let id_of = |name: &str| {

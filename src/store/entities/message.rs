@@ -18,8 +18,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub body: String,
     pub created_at: DateTimeUtc,
-    /// An example sent to one endpoint on request: left out of the pull and
-    /// subscriptions.
+    /// Not an event of the business: an example sent to one endpoint on request,
+    /// or an outbound batch file's message. Left out of the pull and subscriptions.
     pub is_test: bool,
 }
 

@@ -107,6 +107,13 @@ impl Dispatcher {
                 )),
             ),
         };
+        let rendered = rendered.map_err(|why| {
+            let documents: Vec<serde_json::Value> = texts
+                .iter()
+                .map(|t| serde_json::from_str(t).unwrap_or_else(|_| json!(t)))
+                .collect();
+            (why, serde_json::Value::Array(documents).to_string())
+        });
         let ids: Vec<i64> = parts.iter().map(|p| p.id).collect();
         let txn = inner.writes.begin(&inner.db).await?;
         let written = outbox::write_batch(
