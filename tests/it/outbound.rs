@@ -925,6 +925,39 @@ async fn orders_through_a_restart(
     (app, dir, key)
 }
 
+/// Waits until the target's row has delivered the sixteen events of
+/// [`orders_through_a_restart`], those written while the broker was down after more
+/// than one attempt.
+async fn sixteen_delivered_some_retried(app: &TestApp, key: &str, endpoint: i64) {
+    let delivered = wait_for_json(
+        app,
+        key,
+        &format!("/v1/webhooks/endpoints/{endpoint}/deliveries?state=delivered&limit=100"),
+        |v| v["deliveries"].as_array().is_some_and(|d| d.len() == 16),
+    )
+    .await;
+    assert!(
+        delivered["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["attempts"].as_i64().unwrap() > 1),
+        "the events written while the broker was down took more than one attempt"
+    );
+}
+
+/// Of the (order, event) pairs consumed, each order's creation came before its update.
+fn assert_each_order_created_before_updated(seen: &[(String, String)]) {
+    for i in 0..8 {
+        let order = format!("BUS-{i}");
+        let at = |event: &str| seen.iter().position(|(o, e)| *o == order && e == event);
+        assert!(
+            at("order.created").is_some() && at("order.created") < at("order.updated"),
+            "{order} created before updated: {seen:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn events_published_to_nats_jetstream_arrive_once_and_in_order_through_a_server_restart() {
     let Some(mut nats) = NatsServer::start().await else {
@@ -955,21 +988,7 @@ event = "$.type"
     // Every pending delivery done: nothing more arrives.
     let endpoints: Value = app.get_json("/v1/webhooks/endpoints", &key).await;
     let id = endpoints["endpoints"][0]["id"].as_i64().unwrap();
-    let delivered = wait_for_json(
-        &app,
-        &key,
-        &format!("/v1/webhooks/endpoints/{id}/deliveries?state=delivered&limit=100"),
-        |v| v["deliveries"].as_array().is_some_and(|d| d.len() == 16),
-    )
-    .await;
-    assert!(
-        delivered["deliveries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["attempts"].as_i64().unwrap() > 1),
-        "the events written while the server was down took more than one attempt"
-    );
+    sixteen_delivered_some_retried(&app, &key, id).await;
 
     let stream = nats.stream().await;
     let mut seen = Vec::new();
@@ -1002,14 +1021,7 @@ event = "$.type"
         16,
         "no duplicate stored"
     );
-    for i in 0..8 {
-        let order = format!("BUS-{i}");
-        let at = |event: &str| seen.iter().position(|(o, e)| *o == order && e == event);
-        assert!(
-            at("order.created").is_some() && at("order.created") < at("order.updated"),
-            "{order} created before updated: {seen:?}"
-        );
-    }
+    assert_each_order_created_before_updated(&seen);
 }
 
 /// A RabbitMQ node of the test's own (the machine's broker is shared), so that it
@@ -1271,24 +1283,7 @@ order = "$.data.order_number"
             .as_i64()
             .unwrap()
     };
-    let delivered = wait_for_json(
-        &app,
-        &key,
-        &format!(
-            "/v1/webhooks/endpoints/{}/deliveries?state=delivered&limit=100",
-            id_of("shipment-events-rabbitmq")
-        ),
-        |v| v["deliveries"].as_array().is_some_and(|d| d.len() == 16),
-    )
-    .await;
-    assert!(
-        delivered["deliveries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["attempts"].as_i64().unwrap() > 1),
-        "the events written while the broker was down took more than one attempt"
-    );
+    sixteen_delivered_some_retried(&app, &key, id_of("shipment-events-rabbitmq")).await;
 
     // Consume the queue: every event, each once by its message id, in order per order.
     let channel = rabbit.channel().await;
@@ -1332,14 +1327,7 @@ order = "$.data.order_number"
         ids.values().all(|n| *n == 1),
         "no event was published twice: {ids:?}"
     );
-    for i in 0..8 {
-        let order = format!("BUS-{i}");
-        let at = |event: &str| seen.iter().position(|(o, e)| *o == order && e == event);
-        assert!(
-            at("order.created").is_some() && at("order.created") < at("order.updated"),
-            "{order} created before updated: {seen:?}"
-        );
-    }
+    assert_each_order_created_before_updated(&seen);
 
     // The unroutable target's events are failed attempts that say why.
     let pending = wait_for_json(
