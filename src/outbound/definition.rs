@@ -151,6 +151,8 @@ pub(crate) enum Format {
     Edifact,
     /// An ANSI X12 interchange from documents in the X12 reader's shape.
     X12,
+    /// Text from a template with `{JSONPATH}` placeholders (values as they are).
+    Text(TextTemplate),
 }
 
 impl Format {
@@ -162,6 +164,7 @@ impl Format {
             Format::FixedWidth(_) => "fixed_width",
             Format::Edifact => "edifact",
             Format::X12 => "x12",
+            Format::Text(_) => "text",
         }
     }
 
@@ -173,6 +176,7 @@ impl Format {
             Format::FixedWidth(_) => "text/plain; charset=utf-8",
             Format::Edifact => "application/edifact",
             Format::X12 => "application/edi-x12",
+            Format::Text(_) => "text/plain; charset=utf-8",
         }
     }
 }
@@ -240,17 +244,23 @@ impl TextTemplate {
         let mut parts = Vec::new();
         let mut rest = text;
         while let Some(open) = rest.find('{') {
+            if rest[open + 1..].starts_with('{') {
+                // `{{` is a literal `{` (and `}}` a `}`).
+                parts.push(Part::Text(rest[..=open].replace("}}", "}")));
+                rest = &rest[open + 2..];
+                continue;
+            }
             let close = rest[open..]
                 .find('}')
                 .map(|c| open + c)
                 .ok_or("a `{` without its `}`")?;
-            parts.push(Part::Text(rest[..open].to_string()));
+            parts.push(Part::Text(rest[..open].replace("}}", "}")));
             let path = JsonPathExpr::parse(&rest[open + 1..close])
                 .map_err(|e| format!("the placeholder `{}`: {e}", &rest[open..=close]))?;
             parts.push(Part::Path(path));
             rest = &rest[close + 1..];
         }
-        parts.push(Part::Text(rest.to_string()));
+        parts.push(Part::Text(rest.replace("}}", "}")));
         Ok(Self {
             text: text.to_string(),
             parts,
@@ -317,6 +327,11 @@ impl TextTemplate {
             }
         }
         Ok(out)
+    }
+
+    /// The text for an event, values as they are (a text body).
+    pub(crate) fn render_raw(&self, event: &Value) -> Result<String, String> {
+        self.fill(event, "template", |out, text| out.push_str(text))
     }
 
     /// The URL for an event.
@@ -455,6 +470,7 @@ struct RawMapping {
     delimiter: Option<String>,
     fixed_width: Option<crate::rules::raw::RawFixedWidth>,
     batch: Option<String>,
+    template: Option<String>,
 }
 
 /// Every target of a directory's files, and the files read.
@@ -1280,18 +1296,40 @@ fn compile_mapping(
             }
             layout.map(|l| Format::FixedWidth(Arc::new(l)))
         }
+        Some("text") => match raw.template.as_deref().map(TextTemplate::parse_text) {
+            Some(Ok(t)) => Some(Format::Text(t)),
+            Some(Err(e)) => {
+                problems.push((format!("{at}.template"), e));
+                None
+            }
+            None => {
+                problems.push((
+                    format!("{at}.template"),
+                    "the text to send, with `{JSONPATH}` placeholders (`{{` for a literal `{`)"
+                        .into(),
+                ));
+                None
+            }
+        },
         Some("edifact") => Some(Format::Edifact),
         Some("x12") => Some(Format::X12),
         Some(other) => {
             problems.push((
                 format!("{at}.format"),
                 format!(
-                    "unknown format `{other}`; the formats are: json, csv, fixed_width, edifact, x12"
+                    "unknown format `{other}`; the formats are: json, csv, fixed_width, edifact, x12, text"
                 ),
             ));
             None
         }
     };
+    let text = raw.format.as_deref() == Some("text");
+    if raw.template.is_some() && !text {
+        problems.push((
+            format!("{at}.template"),
+            "belongs to `format = \"text\"`".into(),
+        ));
+    }
     if raw.fixed_width.is_some() && raw.format.as_deref() != Some("fixed_width") {
         problems.push((
             format!("{at}.fixed_width"),
@@ -1308,7 +1346,15 @@ fn compile_mapping(
         .as_ref()
         .and_then(|w| condition::compile(w, &format!("{at}.when"), problems));
     let body = match &raw.body {
+        Some(_) if text => {
+            problems.push((
+                format!("{at}.body"),
+                "a text mapping writes its `template`, not a `body`".into(),
+            ));
+            Template::default()
+        }
         Some(table) => template::compile(table, &format!("{at}.body"), lookups, problems),
+        None if text => Template::default(),
         None => {
             problems.push((
                 format!("{at}.body"),
@@ -1611,9 +1657,22 @@ mod tests {
             found,
             ["mapping[0].fixed_width: belongs to `format = \"fixed_width\"`"]
         );
+        let found = mapping("format = \"text\"\n");
+        assert_eq!(
+            found,
+            [
+                "mapping[0].template: the text to send, with `{JSONPATH}` placeholders (`{{` for a literal `{`)",
+                "mapping[0].body: a text mapping writes its `template`, not a `body`"
+            ]
+        );
+        let found = mapping("template = \"x\"\n");
+        assert_eq!(
+            found,
+            ["mapping[0].template: belongs to `format = \"text\"`"]
+        );
         let found = mapping("format = \"xml\"\n");
         assert!(
-            found[0].ends_with("the formats are: json, csv, fixed_width, edifact, x12"),
+            found[0].ends_with("the formats are: json, csv, fixed_width, edifact, x12, text"),
             "{found:?}"
         );
     }

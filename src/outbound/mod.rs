@@ -514,6 +514,9 @@ impl Request {
 /// body is a list).
 fn documents(mapping: &Mapping, envelope: &Value) -> Result<Vec<Value>, String> {
     let root = Scope::root(envelope);
+    if let Format::Text(template) = &mapping.format {
+        return Ok(vec![Value::String(template.render_raw(envelope)?)]);
+    }
     let Format::Csv { rows, .. } = &mapping.format else {
         return Ok(match mapping.body.render(root, "body")? {
             Value::Array(items) if mapping.batch.is_some() => items,
@@ -583,6 +586,12 @@ fn write_body(mapping: &Mapping, mut documents: Vec<Value>) -> Result<String, St
         Format::FixedWidth(layout) => writers::fixed_width(layout, &body),
         Format::Edifact => writers::edifact(&body),
         Format::X12 => writers::x12(&body),
+        // Each event's text, one after the other.
+        Format::Text(_) => Ok(match body {
+            Value::Array(texts) => texts.iter().filter_map(Value::as_str).collect(),
+            Value::String(text) => text,
+            _ => String::new(),
+        }),
     }
 }
 
@@ -761,4 +770,70 @@ pub async fn watch(outbound: Arc<Outbound>, interval: Duration, shutdown: Cancel
 /// The stored request of a delivery, read back.
 pub(crate) fn stored_request(text: &str) -> Option<Request> {
     serde_json::from_str(text).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn target(mapping: &str) -> Target {
+        let text = format!(
+            "[[target]]\nname = \"t\"\nbusiness = \"b\"\nkind = \"folder\"\npath = \"/tmp/x\"\nfile_name = \"f-{{$.data.period}}.txt\"\n[[target.mapping]]\nname = \"m\"\nevents = [\"order.created\"]\n{mapping}"
+        );
+        let definitions = definition::load_texts(&[("t.toml".into(), text)])
+            .unwrap_or_else(|p| panic!("{}", p[0]));
+        definitions.targets.into_iter().next().unwrap()
+    }
+
+    fn event(number: &str) -> Value {
+        json!({"type": "order.created", "timestamp": "2026-12-06T10:15:00.000Z",
+               "data": {"business": "b", "order_number": number, "status": "OPEN"}})
+    }
+
+    #[test]
+    fn a_text_template_fills_its_placeholders_and_keeps_doubled_braces_literal() {
+        let t = target(
+            "format = \"text\"\nfile_name = \"f.txt\"\ntemplate = \"ORDER {$.data.order_number} {{status: {$.data.status}}}\\n\"",
+        );
+        let rendered = Outbound::render_for(&t, &event("A-1")).unwrap().unwrap();
+        assert_eq!(rendered.body, "ORDER A-1 {status: OPEN}\n");
+        let request = stored_request(&rendered.request).unwrap();
+        assert_eq!(request.headers[0].1, "text/plain; charset=utf-8");
+        let missing = json!({"type": "order.created", "timestamp": "2026-12-06T10:15:00.000Z",
+                             "data": {"business": "b", "order_number": "A-2"}});
+        let error = Outbound::render_for(&t, &missing).unwrap().unwrap_err();
+        assert!(
+            error.ends_with("template: `$.data.status` has no value"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_batch_writes_its_parts_in_order_as_one_file_named_for_its_period() {
+        let csv = target(
+            "format = \"csv\"\nbatch = \"1h\"\n[target.mapping.body]\norder = \"$.data.order_number\"\nstatus = \"$.data.status\"",
+        );
+        let mapping = &csv.mappings[0];
+        let parts: Vec<String> = ["A-1", "A-2", "A-3"]
+            .iter()
+            .map(|n| Value::Array(documents(mapping, &event(n)).unwrap()).to_string())
+            .collect();
+        let texts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let (start, end) = period_of(&event("A-1"), Duration::from_secs(3600));
+        assert_eq!(start.to_rfc3339(), "2026-12-06T10:00:00+00:00");
+        let (names, rendered) = Outbound::render_batch(&csv, mapping, &texts, start, end).unwrap();
+        assert_eq!(names["data"]["events"], 3);
+        assert_eq!(
+            rendered.body,
+            "order,status\nA-1,OPEN\nA-2,OPEN\nA-3,OPEN\n"
+        );
+        let request = stored_request(&rendered.request).unwrap();
+        assert_eq!(request.file.as_deref(), Some("f-20261206T1000Z.txt"));
+        let json = target("batch = \"1h\"\nbody = { order = \"$.data.order_number\" }");
+        let one = Value::Array(documents(&json.mappings[0], &event("B-1")).unwrap()).to_string();
+        let (_, rendered) =
+            Outbound::render_batch(&json, &json.mappings[0], &[&one, &one], start, end).unwrap();
+        assert_eq!(rendered.body, r#"[{"order":"B-1"},{"order":"B-1"}]"#);
+    }
 }
