@@ -46,7 +46,7 @@ pub struct OrderQuery {
     pub direction: Option<OrderDirection>,
     pub status: Option<OrderStatus>,
     /// The requested date (ship date for outbound, delivery date for inbound) is at
-    /// or after `start` and before `end`.
+    /// or after `start` and before `end`; for an order without one, its creation time.
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
     /// Changed at or after.
@@ -172,15 +172,28 @@ pub async fn orders(
     Ok(slice(rows, page.limit))
 }
 
+/// Orders of `direction` whose requested date (`column`) falls in the query's
+/// window, or, for an order without one, whose creation time does.
 fn date_window(direction: OrderDirection, column: order::Column, query: &OrderQuery) -> Condition {
-    let mut condition = Condition::all().add(order::Column::Direction.eq(direction));
-    if let Some(start) = query.start {
-        condition = condition.add(column.gte(start));
-    }
-    if let Some(end) = query.end {
-        condition = condition.add(column.lt(end));
-    }
-    condition
+    let within = |at: order::Column| {
+        let mut condition = Condition::all();
+        if let Some(start) = query.start {
+            condition = condition.add(at.gte(start));
+        }
+        if let Some(end) = query.end {
+            condition = condition.add(at.lt(end));
+        }
+        condition
+    };
+    Condition::all()
+        .add(order::Column::Direction.eq(direction))
+        .add(
+            Condition::any().add(within(column)).add(
+                Condition::all()
+                    .add(column.is_null())
+                    .add(within(order::Column::CreatedAt)),
+            ),
+        )
 }
 
 /// The facilities of a business, by slug.

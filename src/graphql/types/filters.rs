@@ -56,9 +56,11 @@ impl ShipmentFilter {
 pub struct OrdersFilter {
     pub direction: Option<OrderDirection>,
     /// The requested date (ship date for outbound orders, delivery date for
-    /// inbound ones) is at or after this ISO 8601 timestamp or date.
+    /// inbound ones) is at or after this ISO 8601 timestamp or date; an order
+    /// without a requested date is matched by its creation time.
     pub start_date: Option<String>,
-    /// The requested date is before this ISO 8601 timestamp or date.
+    /// The requested date (or, without one, the creation time) is before this ISO
+    /// 8601 timestamp or date.
     pub end_date: Option<String>,
 }
 

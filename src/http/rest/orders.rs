@@ -287,9 +287,10 @@ pub struct OrderListParams {
     pub facility: Option<String>,
     pub status: Option<OrderStatus>,
     pub direction: Option<OrderDirection>,
-    /// The requested date (ship date outbound, delivery date inbound) is at or after (RFC 3339).
+    /// The requested date (ship date outbound, delivery date inbound) is at or after
+    /// (RFC 3339); an order without one is matched by its creation time.
     pub requested_from: Option<String>,
-    /// The requested date is before (RFC 3339).
+    /// The requested date (or, without one, the creation time) is before (RFC 3339).
     pub requested_to: Option<String>,
     /// Changed at or after (RFC 3339).
     pub updated_since: Option<String>,

@@ -102,6 +102,52 @@ async fn a_shipment_scheduled_with_orders_attached_reads_back_with_its_items() {
 }
 
 #[tokio::test]
+async fn an_order_without_a_requested_date_is_listed_by_its_creation_time() {
+    let app = TestApp::spawn().await;
+    let key = writer(&app).await;
+    let id = schedule(&app, &key, "northwind", "NW-3").await;
+    let mut input = order_input("SO-NODATE", id);
+    input.as_object_mut().unwrap().remove("requestedShipDate");
+    let today = chrono::Utc::now().date_naive();
+    data(&app, &key, CREATE_OR_UPDATE_ORDER, json!({"input": input})).await;
+    if chrono::Utc::now().date_naive() != today {
+        return; // created across midnight: "today" is ambiguous
+    }
+    let listing = |start: chrono::NaiveDate, end: chrono::NaiveDate| {
+        format!(
+            "{{ businesses {{ facilities {{ orders(filter: {{startDate: \"{start}\", endDate: \"{end}\"}}) {{ orderNumber }} }} }} }}"
+        )
+    };
+    let day = chrono::Duration::days(1);
+    let read = data(&app, &key, &listing(today, today + day), json!({})).await;
+    assert_eq!(
+        read["businesses"][0]["facilities"][0]["orders"],
+        json!([{"orderNumber": "SO-NODATE"}]),
+        "created today, so today's listing has it"
+    );
+    let read = data(&app, &key, &listing(today - day, today), json!({})).await;
+    assert_eq!(
+        read["businesses"][0]["facilities"][0]["orders"],
+        json!([]),
+        "not yesterday's"
+    );
+    // The REST listing reads the same window.
+    let rest: serde_json::Value = app
+        .get_json(
+            &format!("/v1/orders?requested_from={today}T00:00:00Z"),
+            &key,
+        )
+        .await;
+    let numbers: Vec<&str> = rest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["order_number"].as_str())
+        .collect();
+    assert_eq!(numbers, ["SO-NODATE"], "{rest}");
+}
+
+#[tokio::test]
 async fn items_are_added_and_deleted_and_the_last_deletion_closes_the_order() {
     let app = TestApp::spawn().await;
     let key = writer(&app).await;
