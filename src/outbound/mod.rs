@@ -645,14 +645,21 @@ impl Outbound {
             .mappings
             .iter()
             .find(|m| takes(m, envelope).is_ok())?;
-        Some(
-            render(target, mapping, envelope)
-                .map(|(request, body)| Rendered {
-                    body,
-                    request: serde_json::to_string(&request).unwrap_or_default(),
-                })
-                .map_err(|why| render_failure(target, mapping, why)),
-        )
+        Some(Self::render_with(target, mapping, envelope))
+    }
+
+    /// The request `mapping` (which takes the event) renders for it.
+    fn render_with(
+        target: &Target,
+        mapping: &Mapping,
+        envelope: &Value,
+    ) -> Result<Rendered, String> {
+        render(target, mapping, envelope)
+            .map(|(request, body)| Rendered {
+                body,
+                request: serde_json::to_string(&request).unwrap_or_default(),
+            })
+            .map_err(|why| render_failure(target, mapping, why))
     }
 
     /// A batch's file from the documents of its parts (each a JSON list, in the
@@ -745,9 +752,9 @@ impl Router for Outbound {
                         }
                     }
                 }
-                Self::render_for(t, envelope).map(|rendered| Routed {
+                Some(Routed {
                     target: t.name.clone(),
-                    rendered,
+                    rendered: Self::render_with(t, mapping, envelope),
                     part: None,
                 })
             })
