@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod ingest;
+pub mod master;
 pub mod orders;
 pub mod outbound;
 pub mod pull;

@@ -9,6 +9,7 @@ use super::{App, Expected, FacilityScope, Listing, Version, next_after};
 use crate::domain::PublicId;
 use crate::domain::{ItemsMode, OrderNumber, Scope, Slug, UpdateMode};
 use crate::domain::{OrderId, ShipmentId};
+use crate::config::Strict;
 use crate::error::{Error, Result};
 use crate::store::entities::order;
 use crate::store::gate::WriteTxn;
@@ -92,6 +93,40 @@ pub async fn list(
     Ok(Listing::new(items, next))
 }
 
+/// Refuses an order whose customer or SKUs the strict settings do not know, naming
+/// the field (`$.customer`, `$.items[2].sku`).
+async fn check_references(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    facility_id: i64,
+    fields: &OrderFields,
+    strict: Strict,
+) -> Result<()> {
+    if !strict.parties && !strict.skus {
+        return Ok(());
+    }
+    let unknown = crate::store::master::unknown_in_order(
+        db,
+        who.business_id,
+        facility_id,
+        fields,
+        strict.parties,
+        strict.skus,
+    )
+    .await?;
+    match unknown {
+        None => Ok(()),
+        Some(unknown) => Err(Error::Invalid {
+            code: unknown.code,
+            errors: vec![crate::error::FieldError::new(
+                format!("$.{}", unknown.field),
+                unknown.detail.clone(),
+            )],
+            detail: unknown.detail,
+        }),
+    }
+}
+
 /// An order may only name a shipment of the key's business.
 async fn linked_shipment_exists(
     db: &impl ConnectionTrait,
@@ -136,7 +171,7 @@ pub async fn upsert(
     order: OrderUpsert,
 ) -> Result<(order::Model, bool)> {
     let txn = app.begin().await?;
-    let saved = upsert_in(&txn, who, order, app.config.strict_facilities).await?;
+    let saved = upsert_in(&txn, who, order, app.config.strict()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -146,7 +181,7 @@ pub(super) async fn upsert_in(
     txn: &WriteTxn,
     who: &Principal,
     order: OrderUpsert,
-    strict: bool,
+    strict: Strict,
 ) -> Result<(order::Model, bool)> {
     who.require(Scope::Write)?;
     let OrderUpsert {
@@ -156,7 +191,8 @@ pub(super) async fn upsert_in(
         existing,
     } = order;
     linked_shipment_exists(txn, who, &fields).await?;
-    let facility = tenancy::facility(txn, who.business_id, &facility, strict).await?;
+    let facility = tenancy::facility(txn, who.business_id, &facility, strict.facilities).await?;
+    check_references(txn, who, facility.id, &fields, strict).await?;
     let found = match existing {
         OnExisting::Refuse => None,
         OnExisting::Update(_) => orders::find_by_number(txn, facility.id, &number).await?,
@@ -186,7 +222,7 @@ pub async fn create(
         fields,
         existing: OnExisting::Refuse,
     };
-    let (created, _) = upsert_in(&txn, who, order, app.config.strict_facilities).await?;
+    let (created, _) = upsert_in(&txn, who, order, app.config.strict()).await?;
     let answer = view(&txn, created).await?;
     txn.commit().await?;
     Ok(answer)
@@ -213,6 +249,7 @@ pub async fn update(
     let found = find_locked(&txn, who, id).await?;
     Version::of_order(&found).check(expected)?;
     linked_shipment_exists(&txn, who, &fields).await?;
+    check_references(&txn, who, found.facility_id, &fields, app.config.strict()).await?;
     let updated = orders::update(&txn, found, fields, mode, ItemsMode::Overwrite).await?;
     let answer = view(&txn, updated).await?;
     txn.commit().await?;
@@ -243,6 +280,7 @@ async fn add_items_in(
     id: OrderId,
     items: Vec<ItemFields>,
     expected: Option<&Expected>,
+    strict: Strict,
 ) -> Result<order::Model> {
     who.require(Scope::Write)?;
     let found = find_locked(txn, who, id).await?;
@@ -251,6 +289,7 @@ async fn add_items_in(
         items: Some(items),
         ..OrderFields::default()
     };
+    check_references(txn, who, found.facility_id, &fields, strict).await?;
     orders::update(txn, found, fields, UpdateMode::Patch, ItemsMode::Append).await
 }
 
@@ -263,7 +302,7 @@ pub async fn add_items(
     expected: Option<&Expected>,
 ) -> Result<OrderView> {
     let txn = app.begin().await?;
-    let updated = add_items_in(&txn, who, id, items, expected).await?;
+    let updated = add_items_in(&txn, who, id, items, expected, app.config.strict()).await?;
     let answer = view(&txn, updated).await?;
     txn.commit().await?;
     Ok(answer)

@@ -217,9 +217,9 @@ pub async fn upsert(
     orders: Vec<OrderUpsert>,
 ) -> Result<(shipment::Model, bool)> {
     who.require(Scope::Write)?;
-    let strict = app.config.strict_facilities;
+    let strict = app.config.strict();
     let txn = app.begin().await?;
-    let facility = tenancy::facility(&txn, who.business_id, facility, strict).await?;
+    let facility = tenancy::facility(&txn, who.business_id, facility, strict.facilities).await?;
     let saved = match shipments::find_by_number(&txn, facility.id, number).await? {
         Some(existing) => (
             shipments::update(&txn, existing, fields, UpdateMode::Patch).await?,

@@ -39,6 +39,11 @@ pub struct Config {
     pub auto_migrate: bool,
     /// Reject references to facilities that do not exist yet instead of creating them.
     pub strict_facilities: bool,
+    /// An order's customer must be the code of a customer party (`unknown_customer`
+    /// otherwise), and a resource's owner the code of a party (`unknown_party`).
+    pub strict_parties: bool,
+    /// An order line's SKU must be a SKU of the order's facility (`unknown_sku`).
+    pub strict_skus: bool,
     /// Largest accepted request body, in bytes or with a unit (`5MB`, `512KiB`).
     #[serde(with = "values::byte_size")]
     pub max_body_bytes: usize,
@@ -173,6 +178,8 @@ impl Default for Config {
             outbound_dir: PathBuf::from("outbound"),
             auto_migrate: true,
             strict_facilities: false,
+            strict_parties: false,
+            strict_skus: false,
             max_body_bytes: 5 * 1024 * 1024,
             db_max_connections: 16,
             db_acquire_timeout_ms: 5_000,
@@ -430,6 +437,24 @@ impl Config {
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
+
+    /// Which references must name records that exist.
+    pub fn strict(&self) -> Strict {
+        Strict {
+            facilities: self.strict_facilities,
+            parties: self.strict_parties,
+            skus: self.strict_skus,
+        }
+    }
+}
+
+/// Which references must name records that exist (settings `strict_facilities`,
+/// `strict_parties`, `strict_skus`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Strict {
+    pub facilities: bool,
+    pub parties: bool,
+    pub skus: bool,
 }
 
 /// Figment's errors name the key and the source; we add the environment variable's

@@ -43,6 +43,15 @@ event_types! {
     OrderCancelled => "order.cancelled",
     DocumentAttached => "document.attached",
     ExceptionCreated => "exception.created",
+    PartyCreated => "party.created",
+    PartyUpdated => "party.updated",
+    PartyArchived => "party.archived",
+    ResourceCreated => "resource.created",
+    ResourceUpdated => "resource.updated",
+    ResourceArchived => "resource.archived",
+    SkuCreated => "sku.created",
+    SkuUpdated => "sku.updated",
+    SkuArchived => "sku.archived",
 }
 
 impl EventType {
@@ -62,6 +71,17 @@ impl EventType {
             EventType::OrderCancelled => "an order is cancelled",
             EventType::DocumentAttached => "a document is attached to a shipment or order",
             EventType::ExceptionCreated => "an exception is raised on a shipment or pallet",
+            EventType::PartyCreated => "a customer or subcontractor is created (or an archived one restored)",
+            EventType::PartyUpdated => "a party's fields change",
+            EventType::PartyArchived => "a party is archived",
+            EventType::ResourceCreated => {
+                "a driver, vehicle or trailer is created (or an archived one restored)"
+            }
+            EventType::ResourceUpdated => "a resource's fields or availability change",
+            EventType::ResourceArchived => "a resource is archived",
+            EventType::SkuCreated => "a facility's SKU is created (or a deleted one restored)",
+            EventType::SkuUpdated => "a SKU's fields change",
+            EventType::SkuArchived => "a SKU is deleted (kept archived)",
         }
     }
 

@@ -139,6 +139,11 @@ identifier!(
     /// An order's number, unique within its facility.
     OrderNumber, "order number", 128
 );
+identifier!(
+    /// A master-data record's code: a party's or resource's, unique within the
+    /// business, or a SKU's id, unique within its facility.
+    MasterCode, "code", 128
+);
 
 /// A URL-safe name for a business, facility or dock: letters, digits, `.`, `_`, `-`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

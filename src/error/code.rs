@@ -73,6 +73,9 @@ problem_codes! {
     ShipmentCancelled => "shipment_cancelled",
     AmbiguousReference => "ambiguous_reference",
     UnknownFacility => "unknown_facility",
+    UnknownCustomer => "unknown_customer",
+    UnknownParty => "unknown_party",
+    UnknownSku => "unknown_sku",
     MalformedDocument => "malformed_document",
     Rejected => "rejected",
     UnsupportedOperation => "unsupported_operation",
@@ -112,6 +115,9 @@ impl ProblemCode {
                 | ProblemCode::MalformedDocument
                 | ProblemCode::AmbiguousReference
                 | ProblemCode::UnknownFacility
+                | ProblemCode::UnknownCustomer
+                | ProblemCode::UnknownParty
+                | ProblemCode::UnknownSku
                 | ProblemCode::Rejected
         )
     }

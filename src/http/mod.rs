@@ -99,6 +99,30 @@ pub fn router(state: App, shedding: Arc<server::Shedding>) -> Router {
             "/v1/orders/{id}/items/{key}",
             axum::routing::delete(rest::orders::remove_item),
         )
+        .route("/v1/parties", get(rest::master::list_parties))
+        .route(
+            "/v1/parties/{code}",
+            get(rest::master::get_party)
+                .put(rest::master::put_party)
+                .patch(rest::master::patch_party)
+                .delete(rest::master::archive_party),
+        )
+        .route("/v1/resources", get(rest::master::list_resources))
+        .route(
+            "/v1/resources/{code}",
+            get(rest::master::get_resource)
+                .put(rest::master::put_resource)
+                .patch(rest::master::patch_resource)
+                .delete(rest::master::archive_resource),
+        )
+        .route("/v1/facilities/{facility}/skus", get(rest::master::list_skus))
+        .route(
+            "/v1/facilities/{facility}/skus/{sku_id}",
+            get(rest::master::get_sku)
+                .put(rest::master::put_sku)
+                .patch(rest::master::patch_sku)
+                .delete(rest::master::archive_sku),
+        )
         .route("/v1/ingest", post(ingest::ingest).get(ingest::list))
         .route("/v1/ingest/explain", post(ingest::explain))
         .route("/v1/ingest/{logging_id}", get(ingest::record))

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::rest::{activity, orders, outbound, shipments, sources};
+use super::rest::{activity, master, orders, outbound, shipments, sources};
 use super::{documents, health, ingest, webhooks};
 use crate::error::{FieldError, Problem};
 
@@ -110,6 +110,21 @@ pub const REFERENCE_PATH: &str = "/docs";
         orders::cancel,
         orders::add_items,
         orders::remove_item,
+        master::list_parties,
+        master::get_party,
+        master::put_party,
+        master::patch_party,
+        master::archive_party,
+        master::list_resources,
+        master::get_resource,
+        master::put_resource,
+        master::patch_resource,
+        master::archive_resource,
+        master::list_skus,
+        master::get_sku,
+        master::put_sku,
+        master::patch_sku,
+        master::archive_sku,
         webhooks::create,
         webhooks::list,
         webhooks::get,
@@ -138,6 +153,7 @@ pub const REFERENCE_PATH: &str = "/docs";
         (name = "operations", description = "Probes and metrics, without a key"),
         (name = "shipments", description = "Shipments, their status history, orders and attachments"),
         (name = "orders", description = "Orders and their lines"),
+        (name = "master data", description = "Customers and subcontractors, drivers, vehicles and trailers, and each facility's SKUs"),
         (name = "keys", description = "The calling key"),
         (name = "sources", description = "Pull sources: partner APIs fetched on a schedule, their runs, pause and resume"),
         (name = "outbound", description = "Outbound targets: events sent to partners in their own format; what a mapping makes of an event"),

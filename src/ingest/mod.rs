@@ -99,6 +99,8 @@ enum Prepared {
         rule: RuleSummary,
         path: String,
         document: Value,
+        /// Where each field naming master data was read, by canonical path.
+        references: std::collections::BTreeMap<String, String>,
     },
 }
 
@@ -320,6 +322,11 @@ fn prepare_document(
                     result,
                     rule: rule.clone(),
                     document: mapped.document,
+                    references: mapped
+                        .references
+                        .into_iter()
+                        .map(|(field, path)| (field, locate(location, &path)))
+                        .collect(),
                 }
             } else {
                 Prepared::Rejected(result)
@@ -350,7 +357,7 @@ fn labelled(mut result: ItemResult, rule: &RuleSummary) -> ItemResult {
 
 async fn apply_all(
     txn: &WriteTxn,
-    strict_facilities: bool,
+    strict: crate::config::Strict,
     max_deliveries: usize,
     principal: &Principal,
     prepared: &[Prepared],
@@ -358,7 +365,7 @@ async fn apply_all(
     let mut results = Vec::with_capacity(prepared.len());
     let mut budget = store::unit::DeliveryBudget::new(max_deliveries);
     for item in prepared {
-        let (mut result, rule, path, document) = match item {
+        let (mut result, rule, path, document, references) = match item {
             Prepared::Rejected(result) => {
                 results.push(result.clone());
                 continue;
@@ -368,7 +375,8 @@ async fn apply_all(
                 rule,
                 path,
                 document,
-            } => (result.clone(), rule, path, document),
+                references,
+            } => (result.clone(), rule, path, document, references),
         };
         // One unit per item, on its own savepoint: its events share their lookups and
         // are written together at its end.
@@ -376,9 +384,10 @@ async fn apply_all(
         let cx = Context {
             db: &unit,
             business_id: principal.business_id,
-            strict_facilities,
+            strict,
             rule,
             path: path.clone(),
+            references,
         };
         match apply::apply(&cx, document).await {
             Ok(applied) => {

@@ -77,7 +77,7 @@ pub struct Settings {
     pub writers: usize,
     /// Payloads per transaction at most.
     pub batch: usize,
-    pub strict_facilities: bool,
+    pub strict: crate::config::Strict,
     /// Webhook deliveries one payload may create.
     pub max_deliveries: usize,
 }
@@ -92,7 +92,7 @@ impl Settings {
         Self {
             writers,
             batch: config.ingest_batch_max,
-            strict_facilities: config.strict_facilities,
+            strict: config.strict(),
             max_deliveries: config.webhooks_max_deliveries_per_payload,
         }
     }
@@ -308,7 +308,7 @@ async fn write_one(txn: &WriteTxn, settings: Settings, job: &Payload) -> Result<
         Ok(prepared) => {
             let results = apply_all(
                 txn,
-                settings.strict_facilities,
+                settings.strict,
                 settings.max_deliveries,
                 &job.principal,
                 prepared,

@@ -33,6 +33,12 @@ pub enum Entity {
     Reference,
     /// An operational exception on a shipment or pallet.
     Exception,
+    /// A customer or subcontractor (master data; cancel archives it).
+    Party,
+    /// A driver, vehicle or trailer (master data; cancel archives it).
+    Resource,
+    /// A facility's SKU (master data; cancel archives it).
+    Sku,
 }
 
 /// What to do when a create finds an existing record with the same identity.
@@ -155,6 +161,11 @@ pub struct MappedItem {
     pub document: serde_json::Value,
     /// Validation findings for this item.
     pub findings: Vec<Finding>,
+    /// Where each field naming a master-data record (an order's `customer`, an
+    /// item's `sku`, a resource's `owner`) was read, by canonical path
+    /// (`items[2].sku`) to payload path.
+    #[serde(skip)]
+    pub references: std::collections::BTreeMap<String, String>,
 }
 
 impl MappedItem {
@@ -201,12 +212,17 @@ impl Entity {
             Entity::Document => "document",
             Entity::Reference => "reference",
             Entity::Exception => "exception",
+            Entity::Party => "party",
+            Entity::Resource => "resource",
+            Entity::Sku => "sku",
         }
     }
 
     pub(crate) fn parse(s: &str) -> Option<Self> {
         use Entity::*;
-        [Shipment, Order, Pallet, Document, Reference, Exception]
+        [
+            Shipment, Order, Pallet, Document, Reference, Exception, Party, Resource, Sku,
+        ]
             .into_iter()
             .find(|e| e.as_str() == s)
     }
@@ -215,7 +231,11 @@ impl Entity {
     pub fn operations(self) -> &'static [Operation] {
         use Operation::*;
         match self {
-            Entity::Shipment | Entity::Order => &[Create, Update, Cancel],
+            Entity::Shipment
+            | Entity::Order
+            | Entity::Party
+            | Entity::Resource
+            | Entity::Sku => &[Create, Update, Cancel],
             Entity::Pallet | Entity::Document | Entity::Reference => &[Attach],
             Entity::Exception => &[Create, Attach],
         }

@@ -132,6 +132,7 @@ impl RuleSet {
                 source_path: path,
                 document: Value::Null,
                 findings: vec![finding],
+                references: BTreeMap::new(),
             }];
         }
         items
@@ -161,6 +162,7 @@ impl RuleSet {
             sources: BTreeMap::new(),
             missing: BTreeMap::new(),
             track_paths: !rule.checks.is_empty(),
+            references: BTreeMap::new(),
         };
         let doc = eval_document(&rule.mapping, scope, &mut ctx, rule.identity());
         run_checks(&rule.checks, &doc, scope, &mut ctx);
@@ -169,6 +171,7 @@ impl RuleSet {
             source_path: path.to_string(),
             document: Value::Object(doc),
             findings: ctx.findings,
+            references: ctx.references,
         }
     }
 }

@@ -446,5 +446,62 @@ pub fn example(event_type: EventType) -> Value {
             };
             exception_data(&e, &s, Some("PLT-0007731"), business(), facility())
         }
+        EventType::PartyCreated | EventType::PartyUpdated | EventType::PartyArchived => {
+            master_example(
+                event_type,
+                "party",
+                "HENDRIKS",
+                json!({"role": "CUSTOMER", "name": "Hendriks Retail BV", "city": "Utrecht",
+                       "country": "NL", "email": "planning@hendriks.example"}),
+                at,
+            )
+        }
+        EventType::ResourceCreated | EventType::ResourceUpdated | EventType::ResourceArchived => {
+            master_example(
+                event_type,
+                "resource",
+                "TRK-07",
+                json!({"kind": "VEHICLE", "name": "DAF XF 480", "owner": "VANDIJK",
+                       "license_plate": "BX-482-K",
+                       "availability": [{"start": "2026-06-12T05:00:00Z", "end": "2026-06-12T17:00:00Z"}]}),
+                at,
+            )
+        }
+        EventType::SkuCreated | EventType::SkuUpdated | EventType::SkuArchived => master_example(
+            event_type,
+            "sku",
+            "8712345000017",
+            json!({"description": "Stroopwafels 12x200g", "unit_of_measure": "CASE",
+                   "cases_per_pallet": 80}),
+            at,
+        ),
     }
+}
+
+fn master_example(
+    event_type: EventType,
+    entity: &str,
+    code: &str,
+    data: Value,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Value {
+    let archived = matches!(
+        event_type,
+        EventType::PartyArchived | EventType::ResourceArchived | EventType::SkuArchived
+    );
+    let record = super::entities::master_record::Model {
+        id: 1,
+        business_id: 1,
+        entity: entity.into(),
+        facility_scope: i64::from(entity == "sku"),
+        code: code.into(),
+        kind: None,
+        name: None,
+        data,
+        archived_at: archived.then_some(at),
+        created_at: at,
+        updated_at: at,
+    };
+    let facility = (entity == "sku").then_some("rotterdam-dc");
+    super::master::view(&record, "northwind", facility)
 }

@@ -12,6 +12,7 @@ pub mod instance;
 pub mod key_cache;
 pub mod keys;
 pub mod listing;
+pub mod master;
 pub mod migration;
 pub mod order_items;
 pub mod orders;

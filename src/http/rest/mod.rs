@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod body;
+pub mod master;
 pub mod orders;
 pub mod outbound;
 pub mod shipments;

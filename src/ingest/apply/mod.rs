@@ -2,6 +2,7 @@
 //! transaction: create, update or cancel shipments and orders, attach the rest.
 
 mod attachments;
+mod master;
 mod records;
 
 use crate::store::gate::Write;
@@ -91,10 +92,13 @@ impl From<Error> for Failure {
 pub struct Context<'a, C> {
     pub db: &'a C,
     pub business_id: i64,
-    pub strict_facilities: bool,
+    pub strict: crate::config::Strict,
     pub rule: &'a RuleSummary,
     /// Where the document sits in the sender's payload, for error paths.
     pub path: String,
+    /// Where each field naming master data was read, by canonical path
+    /// (`customer`, `orders[1].items[0].sku`).
+    pub references: &'a std::collections::BTreeMap<String, String>,
 }
 
 /// Applies one canonical document according to its rule.
@@ -113,6 +117,9 @@ pub async fn apply<C: Write>(
         (_, Entity::Document) => attachments::document(cx, document).await,
         (_, Entity::Reference) => attachments::reference(cx, document).await,
         (_, Entity::Exception) => attachments::exception(cx, document).await,
+        (operation, Entity::Party) => master::party(cx, operation, document).await,
+        (operation, Entity::Resource) => master::resource(cx, operation, document).await,
+        (operation, Entity::Sku) => master::sku(cx, operation, document).await,
         (operation, entity) => Err(Failure::Rejected(Issue::new(
             ProblemCode::UnsupportedOperation,
             &cx.path,
@@ -127,6 +134,40 @@ pub async fn apply<C: Write>(
 impl<C: Write> Context<'_, C> {
     fn reject(&self, code: ProblemCode, detail: impl Into<String>) -> Failure {
         Failure::Rejected(Issue::new(code, &self.path, detail))
+    }
+
+    /// Refuses a reference to master data that names no record, at the path the
+    /// sender wrote it (`prefix` places a carried order: `orders[1].`).
+    fn refuse_unknown(&self, prefix: &str, unknown: crate::store::master::Unknown) -> Failure {
+        let field = format!("{prefix}{}", unknown.field);
+        let path = self.references.get(&field).unwrap_or(&self.path);
+        Failure::Rejected(Issue::new(unknown.code, path, unknown.detail))
+    }
+
+    /// Refuses an order whose customer or SKUs the strict settings do not know.
+    async fn check_order_references(
+        &self,
+        prefix: &str,
+        facility_id: i64,
+        fields: &crate::store::orders::OrderFields,
+    ) -> Result<(), Failure> {
+        let skus = self.strict.skus && self.rule.items_mode != crate::rules::ItemsMode::Delete;
+        if !self.strict.parties && !skus {
+            return Ok(());
+        }
+        match crate::store::master::unknown_in_order(
+            self.db,
+            self.business_id,
+            facility_id,
+            fields,
+            self.strict.parties,
+            skus,
+        )
+        .await?
+        {
+            Some(unknown) => Err(self.refuse_unknown(prefix, unknown)),
+            None => Ok(()),
+        }
     }
 
     /// Reads the canonical document into `T`.
@@ -147,7 +188,7 @@ impl<C: Write> Context<'_, C> {
     /// strict) or the business's default facility.
     async fn facility_for_create(&self, name: Option<&str>) -> Result<facility::Model, Failure> {
         let slug = self.slug("facility", name.unwrap_or(DEFAULT_FACILITY))?;
-        tenancy::facility(self.db, self.business_id, &slug, self.strict_facilities)
+        tenancy::facility(self.db, self.business_id, &slug, self.strict.facilities)
             .await
             .map_err(|e| Failure::from_error(e, &self.path))
     }

@@ -144,7 +144,7 @@ async fn upsert_orders<C: Write>(
     // New orders that follow each other are created together; an existing order, or
     // a number repeated in the document, first writes the ones before it.
     let mut fresh = Vec::new();
-    for entry in read {
+    for (index, entry) in read.into_iter().enumerate() {
         let (number, o) = match entry {
             Ok(read) => read,
             Err(failure) => {
@@ -154,6 +154,8 @@ async fn upsert_orders<C: Write>(
         };
         let (mut fields, references) = o.into_fields();
         fields.shipment_id = Some(shipment_id);
+        cx.check_order_references(&format!("orders[{index}]."), facility.id, &fields)
+            .await?;
         if known.contains_key(number.as_str()) || fresh.iter().any(|f: &Fresh| f.0 == number) {
             create_orders(cx, facility, &mut fresh, &mut known).await?;
         }
@@ -238,6 +240,7 @@ pub(super) async fn create_order<C: Write>(
     let existing = orders::find_by_number(cx.db, facility.id, &number).await?;
     let (mut fields, references) = o.into_fields();
     fields.shipment_id = shipment_id;
+    cx.check_order_references("", facility.id, &fields).await?;
     let (order, created) = match existing {
         Some(_) if cx.rule.on_duplicate == DuplicatePolicy::Reject => {
             return Err(cx.reject(
@@ -280,6 +283,8 @@ pub(super) async fn update_order<C: Write>(
     let shipment_id = linked_shipment(cx, &o).await?;
     let (mut fields, references) = o.into_fields();
     fields.shipment_id = shipment_id;
+    cx.check_order_references("", found.facility_id, &fields)
+        .await?;
     let order = orders::update(
         cx.db,
         found,

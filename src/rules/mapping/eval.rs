@@ -19,6 +19,8 @@ pub(crate) struct EvalCtx {
     pub missing: BTreeMap<String, String>,
     /// Whether to fill `sources` and `missing`: only a rule's own checks read them.
     pub track_paths: bool,
+    /// Canonical path → payload path of every field naming a master-data record.
+    pub references: BTreeMap<String, String>,
 }
 
 /// How a mapped field turned out.

@@ -89,6 +89,9 @@ pub(super) fn eval_scalar(
         {
             ctx.sources.insert(canon.to_string(), path.clone());
         }
+        if def.refers && matches!(refined, Refined::Value(_)) {
+            ctx.references.insert(canon.to_string(), path.clone());
+        }
         if first_path.is_none() {
             first_path = Some(path);
         }

@@ -9,6 +9,17 @@ const fn opt(name: &'static str, ty: super::FieldType) -> FieldDef {
         name,
         ty,
         req: Req::Optional,
+        refers: false,
+    }
+}
+/// An optional field naming a master-data record (a customer, a SKU, an owner):
+/// where the sender wrote it is kept, so that an unknown one is refused there.
+const fn refers(name: &'static str, ty: super::FieldType) -> FieldDef {
+    FieldDef {
+        name,
+        ty,
+        req: Req::Optional,
+        refers: true,
     }
 }
 const fn on_create(name: &'static str, ty: super::FieldType) -> FieldDef {
@@ -16,6 +27,7 @@ const fn on_create(name: &'static str, ty: super::FieldType) -> FieldDef {
         name,
         ty,
         req: Req::Create,
+        refers: false,
     }
 }
 const fn always(name: &'static str, ty: super::FieldType) -> FieldDef {
@@ -23,6 +35,7 @@ const fn always(name: &'static str, ty: super::FieldType) -> FieldDef {
         name,
         ty,
         req: Req::Always,
+        refers: false,
     }
 }
 
@@ -94,7 +107,7 @@ static ITEM: ObjectSchema = ObjectSchema {
     fields: &[
         opt("identifier", Str),
         opt("lpn", Str),
-        opt("sku", Str),
+        refers("sku", Str),
         opt("description", Str),
         opt("upc", Str),
         on_create("quantity", NonNegative),
@@ -121,7 +134,12 @@ static ORDER: ObjectSchema = ObjectSchema {
     fields: &[
         always("order_number", Str),
         opt("facility", Str),
-        on_create("customer", Str),
+        FieldDef {
+            name: "customer",
+            ty: Str,
+            req: Req::Create,
+            refers: true,
+        },
         opt("direction", Enum(DIRECTIONS)),
         opt("order_type", Str),
         opt("purchase_order", Str),
@@ -238,6 +256,85 @@ static EXCEPTION: ObjectSchema = ObjectSchema {
     check: ObjectCheck::None,
 };
 
+const PARTY_ROLES: &[&str] = &["CUSTOMER", "SUBCONTRACTOR"];
+const RESOURCE_KINDS: &[&str] = &["DRIVER", "VEHICLE", "TRAILER"];
+
+static CONTACT: ObjectSchema = ObjectSchema {
+    name: "contact",
+    fields: &[
+        opt("name", Str),
+        opt("role", Str),
+        opt("phone", Str),
+        opt("email", Email),
+    ],
+    any_of: &[],
+    check: ObjectCheck::None,
+};
+
+static MASTER_PARTY: ObjectSchema = ObjectSchema {
+    name: "party",
+    fields: &[
+        always("code", Str),
+        on_create("role", Enum(PARTY_ROLES)),
+        opt("name", Str),
+        opt("address_one", Str),
+        opt("address_two", Str),
+        opt("city", Str),
+        opt("state", Str),
+        opt("postal_code", Str),
+        opt("country", Country),
+        opt("phone", Str),
+        opt("email", Email),
+        opt("vat_number", Str),
+        opt("contacts", ObjectList(&CONTACT)),
+        opt("notes", Str),
+    ],
+    any_of: &[],
+    check: ObjectCheck::None,
+};
+
+static AVAILABILITY: ObjectSchema = ObjectSchema {
+    name: "availability window",
+    fields: &[always("start", DateTime), always("end", DateTime)],
+    any_of: &[],
+    check: ObjectCheck::Window,
+};
+
+static RESOURCE: ObjectSchema = ObjectSchema {
+    name: "resource",
+    fields: &[
+        always("code", Str),
+        on_create("kind", Enum(RESOURCE_KINDS)),
+        opt("name", Str),
+        refers("owner", Str),
+        opt("license_plate", Str),
+        opt("phone", Str),
+        opt("email", Email),
+        opt("availability", ObjectList(&AVAILABILITY)),
+        opt("notes", Str),
+    ],
+    any_of: &[],
+    check: ObjectCheck::None,
+};
+
+static SKU: ObjectSchema = ObjectSchema {
+    name: "sku",
+    fields: &[
+        always("sku_id", Str),
+        opt("facility", Str),
+        opt("description", Str),
+        opt("unit_of_measure", Str),
+        opt("unit_of_weight", Str),
+        opt("alternate_sku_ids", StrList),
+        opt("sku_metadata", Str),
+        opt("cases_per_pallet", Count),
+        opt("cases_per_layer", Count),
+        opt("layers_per_pallet", Count),
+    ],
+    any_of: &[],
+    check: ObjectCheck::None,
+};
+
 /// The field registry of an entity.
 pub(crate) fn entity_schema(entity: Entity) -> &'static ObjectSchema {
     match entity {
@@ -247,6 +344,9 @@ pub(crate) fn entity_schema(entity: Entity) -> &'static ObjectSchema {
         Entity::Document => &DOCUMENT,
         Entity::Reference => &REFERENCE,
         Entity::Exception => &EXCEPTION,
+        Entity::Party => &MASTER_PARTY,
+        Entity::Resource => &RESOURCE,
+        Entity::Sku => &SKU,
     }
 }
 
@@ -258,5 +358,7 @@ pub(crate) fn default_identity(entity: Entity) -> &'static [&'static str] {
         Entity::Pallet => &["pallet_id"],
         Entity::Document | Entity::Exception => &[],
         Entity::Reference => &["kind", "value"],
+        Entity::Party | Entity::Resource => &["code"],
+        Entity::Sku => &["sku_id"],
     }
 }

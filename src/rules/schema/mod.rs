@@ -53,6 +53,8 @@ pub(crate) struct FieldDef {
     pub name: &'static str,
     pub ty: FieldType,
     pub req: Req,
+    /// Names a master-data record: the payload path it came from is kept.
+    pub refers: bool,
 }
 
 /// Extra whole-object checks.

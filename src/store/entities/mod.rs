@@ -11,6 +11,7 @@ pub mod facility;
 pub mod idempotency_key;
 pub mod inbound_body;
 pub mod inbound_payload;
+pub mod master_record;
 pub mod instance_setting;
 pub mod message;
 pub mod order;

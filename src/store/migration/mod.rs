@@ -21,6 +21,7 @@ mod m20261205_000016_sources;
 mod m20261206_000017_source_items;
 mod m20261207_000018_outbound;
 mod m20261208_000019_outbound_batches;
+mod m20261209_000020_master_data;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_source_items::Migration),
             Box::new(m20261207_000018_outbound::Migration),
             Box::new(m20261208_000019_outbound_batches::Migration),
+            Box::new(m20261209_000020_master_data::Migration),
         ]
     }
 }
