@@ -319,8 +319,13 @@ pub async fn upsert_skus(
         }
     }
     let txn = app.begin().await?;
-    let facility =
-        tenancy::facility(&txn, who.business_id, facility, app.config.strict_facilities).await?;
+    let facility = tenancy::facility(
+        &txn,
+        who.business_id,
+        facility,
+        app.config.strict_facilities,
+    )
+    .await?;
     let mut counts = SkuCounts::default();
     for (id, fields) in skus {
         let key = Key {

@@ -71,7 +71,9 @@ impl EventType {
             EventType::OrderCancelled => "an order is cancelled",
             EventType::DocumentAttached => "a document is attached to a shipment or order",
             EventType::ExceptionCreated => "an exception is raised on a shipment or pallet",
-            EventType::PartyCreated => "a customer or subcontractor is created (or an archived one restored)",
+            EventType::PartyCreated => {
+                "a customer or subcontractor is created (or an archived one restored)"
+            }
             EventType::PartyUpdated => "a party's fields change",
             EventType::PartyArchived => "a party is archived",
             EventType::ResourceCreated => {

@@ -115,7 +115,10 @@ pub fn router(state: App, shedding: Arc<server::Shedding>) -> Router {
                 .patch(rest::master::patch_resource)
                 .delete(rest::master::archive_resource),
         )
-        .route("/v1/facilities/{facility}/skus", get(rest::master::list_skus))
+        .route(
+            "/v1/facilities/{facility}/skus",
+            get(rest::master::list_skus),
+        )
         .route(
             "/v1/facilities/{facility}/skus/{sku_id}",
             get(rest::master::get_sku)

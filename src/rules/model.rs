@@ -223,19 +223,17 @@ impl Entity {
         [
             Shipment, Order, Pallet, Document, Reference, Exception, Party, Resource, Sku,
         ]
-            .into_iter()
-            .find(|e| e.as_str() == s)
+        .into_iter()
+        .find(|e| e.as_str() == s)
     }
 
     /// Operations that make sense for this entity.
     pub fn operations(self) -> &'static [Operation] {
         use Operation::*;
         match self {
-            Entity::Shipment
-            | Entity::Order
-            | Entity::Party
-            | Entity::Resource
-            | Entity::Sku => &[Create, Update, Cancel],
+            Entity::Shipment | Entity::Order | Entity::Party | Entity::Resource | Entity::Sku => {
+                &[Create, Update, Cancel]
+            }
             Entity::Pallet | Entity::Document | Entity::Reference => &[Attach],
             Entity::Exception => &[Create, Attach],
         }

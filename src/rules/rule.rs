@@ -208,7 +208,13 @@ fn compile_body(
 /// A cancel stores its target, when it happened and why; any other field mapped in a
 /// cancel rule would be read from the sender and then lost, so it is a load error.
 fn dropped_by_cancel(mapping: &Mapping, entity: Entity, identity: &[String], p: &mut Problems) {
-    let mut kept = vec!["facility", "notes"];
+    let master = matches!(entity, Entity::Party | Entity::Resource | Entity::Sku);
+    // Archiving master data keeps no reason: only a SKU's facility finds it.
+    let mut kept = if master {
+        vec!["facility"]
+    } else {
+        vec!["facility", "notes"]
+    };
     if entity == Entity::Shipment {
         kept.push("status_occurred_at");
     }
@@ -218,9 +224,14 @@ fn dropped_by_cancel(mapping: &Mapping, entity: Entity, identity: &[String], p: 
             p.push((
                 format!("map.{name}"),
                 format!(
-                    "a cancel stores the {entity} it finds by {}, `notes` as the reason{}; \
+                    "a cancel stores the {entity} it finds by {}{}{}; \
                      `{name}` would be read and then dropped: remove it, or map it in an update rule",
                     identity.join(", "),
+                    if master {
+                        " (archived)"
+                    } else {
+                        ", `notes` as the reason"
+                    },
                     if entity == Entity::Shipment {
                         " and `status_occurred_at` as when"
                     } else {

@@ -144,12 +144,7 @@ fn text_of(data: &Map<String, Value>, field: &str) -> Option<String> {
 /// Creates or changes the record under `key` with `data` (the record's fields
 /// without its code), publishing `*.created`, `*.updated` or nothing when nothing
 /// changed.
-pub async fn save(
-    db: &impl Write,
-    key: &Key,
-    data: Map<String, Value>,
-    how: How,
-) -> Result<Saved> {
+pub async fn save(db: &impl Write, key: &Key, data: Map<String, Value>, how: How) -> Result<Saved> {
     let data = compact(data);
     let mut existing = find_locked(db, key).await?;
     if existing.is_none() {
@@ -224,7 +219,10 @@ fn required_kind(entity: MasterEntity, data: &Map<String, Value>) -> Result<()> 
         Some(field) if text_of(data, field).is_none() => {
             let error = FieldError::new(
                 format!("$.{field}"),
-                format!("Missing required field: {field} (a new {} needs it)", entity.noun()),
+                format!(
+                    "Missing required field: {field} (a new {} needs it)",
+                    entity.noun()
+                ),
             );
             Err(Error::Invalid {
                 code: ProblemCode::ValidationFailed,

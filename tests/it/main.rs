@@ -14,6 +14,7 @@ mod idempotency;
 mod ingest;
 mod ingest_cost;
 mod kept;
+mod master;
 mod operator;
 mod outbound;
 mod readers;

@@ -129,8 +129,7 @@ pub(super) async fn sku<C: Write>(
     doc: &Value,
 ) -> Result<Applied, Failure> {
     let code = code(cx, doc, "sku_id")?;
-    let (_, data) =
-        fields::<C, SkuFields>(cx, doc, &["sku_id", "facility"], |f| f.problems("$"))?;
+    let (_, data) = fields::<C, SkuFields>(cx, doc, &["sku_id", "facility"], |f| f.problems("$"))?;
     let named = doc.get("facility").and_then(Value::as_str);
     let facility_id = if operation == Operation::Create {
         cx.facility_for_create(named).await?.id
