@@ -302,7 +302,10 @@ async fn strict_references_refuse_unknown_customers_and_skus_where_the_sender_wr
         ack["results"][0]["errors"][0]["code"], "unknown_customer",
         "{ack}"
     );
-    assert_eq!(ack["results"][0]["errors"][0]["path"], "$.business", "{ack}");
+    assert_eq!(
+        ack["results"][0]["errors"][0]["path"], "$.business",
+        "{ack}"
+    );
 
     let put = send(
         &app,
@@ -326,7 +329,10 @@ async fn strict_references_refuse_unknown_customers_and_skus_where_the_sender_wr
     }
     let (status, ack) = ingest(&app, &key, "wms-shipment-with-orders.json").await;
     assert_eq!(status, 422, "{ack}");
-    assert_eq!(ack["results"][0]["errors"][0]["code"], "unknown_sku", "{ack}");
+    assert_eq!(
+        ack["results"][0]["errors"][0]["code"], "unknown_sku",
+        "{ack}"
+    );
     assert_eq!(
         ack["results"][0]["errors"][0]["path"], "$.orders[0].items[1].sku",
         "{ack}"
@@ -368,4 +374,101 @@ async fn strict_references_refuse_unknown_customers_and_skus_where_the_sender_wr
     let order = json!({"order_number": "SO-10", "facility": "rotterdam-dc", "customer": "northwind", "items": []});
     let refused = send(&app, Method::POST, "/v1/orders", &key, Some(order)).await;
     assert_problem(refused, 422, "unknown_customer").await;
+}
+
+const UPSERT_SKUS: &str = "mutation($input: UpsertSKUInput!) {
+    upsertSKUs(input: $input) { numRecordsAdded numRecordsUpdated } }";
+const DELETE_SKUS: &str = "mutation($input: DeleteSKUInput!) {
+    deleteSKUs(input: $input) { numRecordsDeleted } }";
+const FACILITY_SKUS: &str = "query($id: String!) { businesses { facilities { slug
+    SKUs { business_slug facility_slug sku_id description unit_of_measure alternate_sku_ids sku_metadata created_at updated_at }
+    SKU(id: $id) { sku_id description } } } }";
+
+#[tokio::test]
+async fn the_kargo_sku_operations_behave_as_its_schema_documents() {
+    use crate::graphql::{data, error_code};
+    let app = TestApp::spawn().await;
+    let key = key(&app).await;
+    let input = json!({"input": {"business_slug": "northwind", "facility_slug": "rotterdam-dc", "SKUs": [
+        {"sku_id": "CHAIR-OAK-02", "description": "Oak chair", "unit_of_measure": "CASE",
+         "alternate_sku_ids": ["8712345000017"], "sku_metadata": "{\"colour\":\"oak\"}"},
+        {"sku_id": "TABLE-OAK-01", "description": "Oak table"}
+    ]}});
+    let added = data(&app, &key, UPSERT_SKUS, input).await;
+    assert_eq!(
+        added["upsertSKUs"],
+        json!({"numRecordsAdded": 2, "numRecordsUpdated": 0})
+    );
+    // A partial update: the fields not sent stay.
+    let input = json!({"input": {"business_slug": "northwind", "facility_slug": "rotterdam-dc", "SKUs": [
+        {"sku_id": "CHAIR-OAK-02", "description": "Oak chair, set of 2"},
+        {"sku_id": "LAMP-BRASS-11"}
+    ]}});
+    let changed = data(&app, &key, UPSERT_SKUS, input).await;
+    assert_eq!(
+        changed["upsertSKUs"],
+        json!({"numRecordsAdded": 1, "numRecordsUpdated": 1})
+    );
+    let read = data(&app, &key, FACILITY_SKUS, json!({"id": "CHAIR-OAK-02"})).await;
+    let facility = &read["businesses"][0]["facilities"][0];
+    assert_eq!(facility["SKUs"].as_array().map(Vec::len), Some(3), "{read}");
+    let chair = &facility["SKUs"][0];
+    assert_eq!(chair["business_slug"], "northwind");
+    assert_eq!(chair["facility_slug"], "rotterdam-dc");
+    assert_eq!(chair["description"], "Oak chair, set of 2");
+    assert_eq!(
+        chair["unit_of_measure"], "CASE",
+        "kept from the first upsert"
+    );
+    assert_eq!(chair["alternate_sku_ids"], json!(["8712345000017"]));
+    assert_eq!(chair["sku_metadata"], "{\"colour\":\"oak\"}");
+    assert!(chair["created_at"].is_string() && chair["updated_at"].is_string());
+    assert_eq!(facility["SKU"]["sku_id"], "CHAIR-OAK-02");
+
+    let deleted = data(
+        &app,
+        &key,
+        DELETE_SKUS,
+        json!({"input": {"business_slug": "northwind", "facility_slug": "rotterdam-dc",
+            "SKUIDs": ["CHAIR-OAK-02", "NEVER-THERE"]}}),
+    )
+    .await;
+    assert_eq!(deleted["deleteSKUs"]["numRecordsDeleted"], 1);
+    let read = data(&app, &key, FACILITY_SKUS, json!({"id": "CHAIR-OAK-02"})).await;
+    let facility = &read["businesses"][0]["facilities"][0];
+    assert!(facility["SKU"].is_null(), "a deleted SKU is gone: {read}");
+    assert_eq!(facility["SKUs"].as_array().map(Vec::len), Some(2));
+
+    // The same SKU twice in one call is refused, and nothing is written.
+    let twice = json!({"input": {"business_slug": "northwind", "facility_slug": "rotterdam-dc", "SKUs": [
+        {"sku_id": "X-1"}, {"sku_id": "X-1", "description": "again"}
+    ]}});
+    assert_eq!(
+        error_code(&app, &key, UPSERT_SKUS, twice).await,
+        "validation_failed"
+    );
+    // Another business's slug is refused.
+    let foreign = json!({"input": {"business_slug": "acme", "facility_slug": "rotterdam-dc", "SKUIDs": ["TABLE-OAK-01"]}});
+    assert_eq!(
+        error_code(&app, &key, DELETE_SKUS, foreign).await,
+        "forbidden"
+    );
+    // Each change is announced.
+    let messages = app.get_json("/v1/messages", &key).await;
+    let kinds: Vec<&str> = messages["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "sku.created",
+            "sku.created",
+            "sku.updated",
+            "sku.created",
+            "sku.archived"
+        ]
+    );
 }

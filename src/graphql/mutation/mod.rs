@@ -5,6 +5,7 @@ pub mod inputs;
 mod order;
 mod payload;
 mod shipment;
+mod sku;
 
 use async_graphql::MergedObject;
 
@@ -13,6 +14,7 @@ use async_graphql::MergedObject;
 pub struct MutationRoot(
     shipment::ShipmentMutations,
     order::OrderMutations,
+    sku::SkuMutations,
     payload::PayloadMutations,
     super::webhooks::WebhookMutations,
     super::operator::OperatorMutations,

@@ -5,11 +5,13 @@ use async_graphql::{Context, Object, Result, SimpleObject};
 use super::filters::{OrdersFilter, ShipmentFilter};
 use super::order::Order;
 use super::shipment::Shipment;
+use crate::domain::{MasterEntity, SkuFields};
 use crate::domain::{PublicId, public_id};
 use crate::graphql::context::{db, loader, who};
 use crate::graphql::loaders::DocksOf;
-use crate::store::entities::{business, dock, facility};
+use crate::store::entities::{business, dock, facility, master_record};
 use crate::store::listing::{self, Page};
+use crate::store::master;
 
 /// Most rows a legacy (unpaginated) list returns; page with the connections beyond.
 pub const LEGACY_LIST_LIMIT: u64 = 1000;
@@ -116,6 +118,79 @@ impl Facility {
         let found = listing::orders(db(ctx)?, who(ctx)?.business_id, &query, page).await?;
         crate::graphql::prime::orders(ctx, ctx.look_ahead(), &found.rows).await?;
         Ok(found.rows.into_iter().map(Order).collect())
+    }
+
+    /// The SKUs of this facility, oldest first (at most 1000); deleted ones are not
+    /// listed.
+    #[graphql(name = "SKUs")]
+    async fn skus(&self, ctx: &Context<'_>) -> Result<Vec<Sku>> {
+        let who = who(ctx)?;
+        let query = master::Query {
+            facility_id: Some(self.0.id),
+            ..Default::default()
+        };
+        let page = Page {
+            after: None,
+            limit: LEGACY_LIST_LIMIT,
+        };
+        let found =
+            master::list(db(ctx)?, who.business_id, MasterEntity::Sku, &query, page).await?;
+        Ok(found
+            .rows
+            .into_iter()
+            .map(|row| Sku::new(row, &who.business_slug, &self.0.slug))
+            .collect())
+    }
+
+    /// A SKU of this facility by its id; null when there is none (or it was deleted).
+    #[graphql(name = "SKU")]
+    async fn sku(&self, ctx: &Context<'_>, id: String) -> Result<Option<Sku>> {
+        let who = who(ctx)?;
+        let key = master::Key {
+            business_id: who.business_id,
+            entity: MasterEntity::Sku,
+            facility_id: Some(self.0.id),
+            code: id,
+        };
+        let found = master::find(db(ctx)?, &key).await?;
+        Ok(found
+            .filter(|row| row.archived_at.is_none())
+            .map(|row| Sku::new(row, &who.business_slug, &self.0.slug)))
+    }
+}
+
+/// A SKU expected at a facility, in Kargo's shape.
+#[derive(SimpleObject)]
+#[graphql(name = "SKU", rename_fields = "snake_case")]
+pub struct Sku {
+    pub business_slug: String,
+    pub facility_slug: String,
+    pub sku_id: String,
+    pub description: Option<String>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub unit_of_measure: Option<String>,
+    pub alternate_sku_ids: Option<Vec<String>>,
+    pub sku_metadata: Option<String>,
+}
+
+impl Sku {
+    fn new(row: master_record::Model, business: &str, facility: &str) -> Self {
+        let fields: SkuFields = serde_json::from_value(row.data).unwrap_or_default();
+        let time = |t: chrono::DateTime<chrono::Utc>| {
+            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        };
+        Self {
+            business_slug: business.to_string(),
+            facility_slug: facility.to_string(),
+            sku_id: row.code,
+            description: fields.description,
+            created_at: Some(time(row.created_at)),
+            updated_at: Some(time(row.updated_at)),
+            unit_of_measure: fields.unit_of_measure,
+            alternate_sku_ids: fields.alternate_sku_ids,
+            sku_metadata: fields.sku_metadata,
+        }
     }
 }
 
