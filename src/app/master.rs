@@ -233,8 +233,8 @@ fn check<F: Fields>(fields: &F) -> Result<()> {
 }
 
 /// Creates or changes the record `code` (scope `write`): `Replace` makes `fields`
-/// the record (a `PUT`), `Patch` changes the fields given. An archived record is
-/// restored by a `Replace`.
+/// the record (a `PUT`), `Patch` changes the fields given and clears those named in
+/// `clear`. An archived record is restored by a `Replace`.
 pub async fn save<F: Fields>(
     app: &App,
     who: &Principal,
@@ -242,6 +242,7 @@ pub async fn save<F: Fields>(
     code_text: &str,
     fields: F,
     merge: Merge,
+    clear: &[String],
 ) -> Result<Saved<F>> {
     who.require(Scope::Write)?;
     check(&fields)?;
@@ -262,7 +263,7 @@ pub async fn save<F: Fields>(
         Merge::Replace => How::Create(Some(Merge::Replace)),
         Merge::Patch => How::Update(Merge::Patch),
     };
-    let saved = master::save(&txn, &key, data, how).await?;
+    let saved = master::save(&txn, &key, data, how, clear).await?;
     txn.commit().await?;
     Ok(Saved {
         created: matches!(saved.change, Change::Created | Change::Restored),
@@ -335,7 +336,7 @@ pub async fn upsert_skus(
             code: id,
         };
         let data = master::stored_fields(&fields)?;
-        let saved = master::save(&txn, &key, data, How::Create(Some(Merge::Patch))).await?;
+        let saved = master::save(&txn, &key, data, How::Create(Some(Merge::Patch)), &[]).await?;
         match saved.change {
             Change::Created | Change::Restored => counts.added += 1,
             Change::Updated | Change::Unchanged => counts.updated += 1,

@@ -153,7 +153,7 @@ pub struct SkuFields {
 }
 
 /// The limit on each text field of a master record.
-pub const MAX_TEXT: usize = 4000;
+pub const MAX_TEXT: usize = 1024;
 
 fn check_text(at: &str, value: Option<&str>, errors: &mut Vec<FieldError>) {
     if let Some(text) = value {

@@ -143,8 +143,14 @@ fn text_of(data: &Map<String, Value>, field: &str) -> Option<String> {
 
 /// Creates or changes the record under `key` with `data` (the record's fields
 /// without its code), publishing `*.created`, `*.updated` or nothing when nothing
-/// changed.
-pub async fn save(db: &impl Write, key: &Key, data: Map<String, Value>, how: How) -> Result<Saved> {
+/// changed. A patch also removes the fields named in `clear`.
+pub async fn save(
+    db: &impl Write,
+    key: &Key,
+    data: Map<String, Value>,
+    how: How,
+    clear: &[String],
+) -> Result<Saved> {
     let data = compact(data);
     let mut existing = find_locked(db, key).await?;
     if existing.is_none() {
@@ -190,6 +196,9 @@ pub async fn save(db: &impl Write, key: &Key, data: Map<String, Value>, how: How
         Merge::Patch => {
             let mut merged = stored.data.as_object().cloned().unwrap_or_default();
             merged.extend(data);
+            for field in clear {
+                merged.remove(field);
+            }
             merged
         }
     };

@@ -198,6 +198,30 @@ async fn parties_resources_and_skus_are_rest_resources() {
         "a PATCH keeps the rest"
     );
     assert_eq!(body["city"], "Breda");
+    let cleared = send(
+        &app,
+        Method::PATCH,
+        "/v1/parties/VANDIJK",
+        &key,
+        Some(json!({"city": null})),
+    )
+    .await;
+    let body: Value = cleared.json().await.unwrap();
+    assert!(
+        body["city"].is_null(),
+        "a PATCH clears what it sends as null: {body}"
+    );
+    assert_eq!(body["name"], "Van Dijk Transport BV");
+    let roleless = send(
+        &app,
+        Method::PATCH,
+        "/v1/parties/VANDIJK",
+        &key,
+        Some(json!({"role": null})),
+    )
+    .await;
+    let problem = assert_problem(roleless, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["path"], "$.role", "{problem}");
 
     // Refusals name the field.
     let no_role = send(

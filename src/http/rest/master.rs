@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::body::{Body, invalid};
+use super::body::{Body, PatchBody, invalid};
 use super::{PageParams, Reader, Writer, text_param};
 use crate::app::master::{self as use_case, Fields, Filter, Record};
 use crate::app::{App, Listing};
@@ -71,6 +71,18 @@ fn facility(slug: &str) -> Result<Slug> {
     Slug::parse(slug).map_err(|e| invalid("$.facility".into(), e))
 }
 
+/// The top-level members a `PATCH` clears (a JSON Merge Patch's `null`s); the
+/// record's `required` member cannot be cleared.
+fn clearable(nulls: &[String], required: &str) -> Result<Vec<String>> {
+    match nulls.iter().find(|n| n.as_str() == required) {
+        Some(n) => Err(invalid(
+            format!("$.{n}"),
+            "cannot be cleared: leave it out to keep it, or send a value".into(),
+        )),
+        None => Ok(nulls.iter().filter(|n| !n.contains('.')).cloned().collect()),
+    }
+}
+
 async fn put<F: Fields>(
     app: &App,
     who: &Principal,
@@ -78,8 +90,9 @@ async fn put<F: Fields>(
     code: &str,
     fields: F,
     merge: Merge,
+    clear: &[String],
 ) -> Result<Response> {
-    let saved = use_case::save(app, who, facility, code, fields, merge).await?;
+    let saved = use_case::save(app, who, facility, code, fields, merge, clear).await?;
     let status = if saved.created {
         StatusCode::CREATED
     } else {
@@ -135,10 +148,11 @@ pub async fn put_party(
     Path(code): Path<String>,
     Body(body): Body<PartyFields>,
 ) -> Result<Response> {
-    put(&app, &who, None, &code, body, Merge::Replace).await
+    put(&app, &who, None, &code, body, Merge::Replace, &[]).await
 }
 
-/// Changes the fields the body gives; the others stay (scope `write`).
+/// Changes the fields the body gives and clears those sent as `null` (a JSON Merge
+/// Patch); the others stay (scope `write`).
 #[utoipa::path(patch, path = "/v1/parties/{code}", operation_id = "patchParty", tag = "master data",
     params(("code" = String, Path, description = "The party's code")),
     request_body = PartyFields,
@@ -147,9 +161,18 @@ pub async fn patch_party(
     State(app): State<App>,
     Writer(who): Writer,
     Path(code): Path<String>,
-    Body(body): Body<PartyFields>,
+    PatchBody { change, nulls }: PatchBody<PartyFields>,
 ) -> Result<Response> {
-    put(&app, &who, None, &code, body, Merge::Patch).await
+    put(
+        &app,
+        &who,
+        None,
+        &code,
+        change,
+        Merge::Patch,
+        &clearable(&nulls, "role")?,
+    )
+    .await
 }
 
 /// Archives the party: it is kept, so orders and keys naming it still resolve, but
@@ -219,10 +242,11 @@ pub async fn put_resource(
     Path(code): Path<String>,
     Body(body): Body<ResourceFields>,
 ) -> Result<Response> {
-    put(&app, &who, None, &code, body, Merge::Replace).await
+    put(&app, &who, None, &code, body, Merge::Replace, &[]).await
 }
 
-/// Changes the fields the body gives; the others stay (scope `write`).
+/// Changes the fields the body gives and clears those sent as `null` (a JSON Merge
+/// Patch); the others stay (scope `write`).
 #[utoipa::path(patch, path = "/v1/resources/{code}", operation_id = "patchResource", tag = "master data",
     params(("code" = String, Path, description = "The resource's code")),
     request_body = ResourceFields,
@@ -231,9 +255,18 @@ pub async fn patch_resource(
     State(app): State<App>,
     Writer(who): Writer,
     Path(code): Path<String>,
-    Body(body): Body<ResourceFields>,
+    PatchBody { change, nulls }: PatchBody<ResourceFields>,
 ) -> Result<Response> {
-    put(&app, &who, None, &code, body, Merge::Patch).await
+    put(
+        &app,
+        &who,
+        None,
+        &code,
+        change,
+        Merge::Patch,
+        &clearable(&nulls, "kind")?,
+    )
+    .await
 }
 
 /// Archives the resource (scope `write`).
@@ -302,10 +335,11 @@ pub async fn put_sku(
     Body(body): Body<SkuFields>,
 ) -> Result<Response> {
     let facility = facility(&slug)?;
-    put(&app, &who, Some(&facility), &sku, body, Merge::Replace).await
+    put(&app, &who, Some(&facility), &sku, body, Merge::Replace, &[]).await
 }
 
-/// Changes the fields the body gives; the others stay (scope `write`).
+/// Changes the fields the body gives and clears those sent as `null` (a JSON Merge
+/// Patch); the others stay (scope `write`).
 #[utoipa::path(patch, path = "/v1/facilities/{facility}/skus/{sku_id}", operation_id = "patchSku", tag = "master data",
     params(("facility" = String, Path, description = "The facility's slug"),
         ("sku_id" = String, Path, description = "The SKU's id")),
@@ -315,10 +349,20 @@ pub async fn patch_sku(
     State(app): State<App>,
     Writer(who): Writer,
     Path((slug, sku)): Path<(String, String)>,
-    Body(body): Body<SkuFields>,
+    PatchBody { change, nulls }: PatchBody<SkuFields>,
 ) -> Result<Response> {
     let facility = facility(&slug)?;
-    put(&app, &who, Some(&facility), &sku, body, Merge::Patch).await
+    let clear = clearable(&nulls, "")?;
+    put(
+        &app,
+        &who,
+        Some(&facility),
+        &sku,
+        change,
+        Merge::Patch,
+        &clear,
+    )
+    .await
 }
 
 /// Deletes the SKU: it is archived, no longer listed nor accepted by `strict_skus`

@@ -77,7 +77,7 @@ async fn carry_out<C: Write>(
             ));
         }
     };
-    let saved = master::save(cx.db, &key, data, how)
+    let saved = master::save(cx.db, &key, data, how, &[])
         .await
         .map_err(|e| Failure::from_error(e, &cx.path))?;
     let created = matches!(saved.change, Change::Created | Change::Restored);
