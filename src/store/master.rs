@@ -424,10 +424,11 @@ pub async fn unknown_in_order(
     parties: bool,
     skus: bool,
 ) -> Result<Option<Unknown>> {
-    if parties && let Some(customer) = fields.customer.as_deref() {
-        if let Some(unknown) = unknown_party(db, business_id, customer, "customer").await? {
-            return Ok(Some(unknown));
-        }
+    if parties
+        && let Some(customer) = fields.customer.as_deref()
+        && let Some(unknown) = unknown_party(db, business_id, customer, "customer").await?
+    {
+        return Ok(Some(unknown));
     }
     if !skus {
         return Ok(None);
