@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::domain::{Scope, Slug};
+use crate::domain::{KeyRole, MasterCode, Scope, Slug};
 use crate::rules;
 use crate::store;
 
@@ -139,6 +139,14 @@ pub enum KeysCommand {
         /// the configured `rate_limit_per_sec`.
         #[arg(long, value_name = "PER_SEC", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         rate_limit: Option<u32>,
+        /// Whom the key acts for: `tenant` (the business itself: everything of the
+        /// business) or `customer` (one customer, named by --party: only its own
+        /// orders and their shipments).
+        #[arg(long, default_value = "tenant", value_parser = ["tenant", "customer"])]
+        role: String,
+        /// The code of the customer party a `customer` key acts for.
+        #[arg(long, value_name = "CODE")]
+        party: Option<String>,
     },
     /// List keys (never their secret part).
     List,
@@ -284,7 +292,23 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
             scopes,
             name,
             rate_limit,
+            role,
+            party,
         } => {
+            let role = match (role.as_str(), party) {
+                ("customer", Some(code)) => KeyRole::Customer(
+                    MasterCode::parse(&code)
+                        .map_err(|e| anyhow::anyhow!("--party: {e}"))?
+                        .to_string(),
+                ),
+                ("customer", None) => {
+                    anyhow::bail!(
+                        "--role customer needs --party CODE: the customer the key acts for"
+                    )
+                }
+                (_, Some(_)) => anyhow::bail!("--party only goes with --role customer"),
+                _ => KeyRole::Tenant,
+            };
             let slug = Slug::parse(&business).map_err(|e| anyhow::anyhow!("--business: {e}"))?;
             if !new_business
                 && store::tenancy::find_business(&db, &slug).await?.is_none()
@@ -302,15 +326,19 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
             }
             let txn = store::gate::WriteGate::for_db(&db).begin(&db).await?;
             let created =
-                store::keys::create_with_rate_limit(&txn, &slug, &name, &scopes, rate_limit)
+                store::keys::create_with_role(&txn, &slug, &name, &scopes, rate_limit, &role)
                     .await?;
             txn.commit().await?;
             let limit = match rate_limit {
                 Some(n) => format!("{n} requests/s"),
                 None => "the default rate limit".into(),
             };
+            let acting = match role.customer() {
+                Some(code) => format!(", acting for customer `{code}` only"),
+                None => String::new(),
+            };
             println!(
-                "Created API key {} for business `{}` with scopes {} and {limit}.",
+                "Created API key {} for business `{}` with scopes {} and {limit}{acting}.",
                 created.key.id, created.business.slug, created.key.scopes
             );
             println!("It is shown only this once; store it now.");

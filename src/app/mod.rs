@@ -2,6 +2,7 @@
 //! door. REST, GraphQL and the doors to come parse a request, call a use case here and
 //! render what it answers; nothing here knows of HTTP routing or GraphQL.
 
+pub mod access;
 pub mod activity;
 pub mod ingest;
 pub mod master;

@@ -25,10 +25,19 @@ fn not_found(what: &'static str, id: impl Into<PublicId>) -> Error {
     }
 }
 
-/// The order `id` of the key's business, or `not_found`.
+/// Whether the key may see `order`: a customer key only its own.
+pub(crate) fn sees(who: &Principal, order: &order::Model) -> bool {
+    who.role
+        .customer()
+        .is_none_or(|c| order.customer.as_deref() == Some(c))
+}
+
+/// The order `id` of the key's business (a customer key: of its own), or
+/// `not_found`.
 pub async fn find(db: &impl ConnectionTrait, who: &Principal, id: OrderId) -> Result<order::Model> {
     orders::find(db, who.business_id, id)
         .await?
+        .filter(|o| sees(who, o))
         .ok_or_else(|| not_found("order", id))
 }
 
@@ -36,7 +45,39 @@ pub async fn find(db: &impl ConnectionTrait, who: &Principal, id: OrderId) -> Re
 async fn find_locked(txn: &WriteTxn, who: &Principal, id: OrderId) -> Result<order::Model> {
     orders::find_locked(txn, who.business_id, id)
         .await?
+        .filter(|o| sees(who, o))
         .ok_or_else(|| not_found("order", id))
+}
+
+/// A customer key writes orders for its own customer only: `customer` is set to it
+/// (another customer is `forbidden`). The business plans its shipments: the key
+/// cannot put an order on a shipment or take it off one (`shipment` is the order's
+/// shipment now, kept as it is).
+fn for_own_customer(
+    who: &Principal,
+    fields: &mut OrderFields,
+    shipment: Option<i64>,
+) -> Result<()> {
+    let Some(own) = who.role.customer() else {
+        return Ok(());
+    };
+    if let Some(named) = fields.customer.as_deref()
+        && named != own
+    {
+        return Err(Error::Forbidden(format!(
+            "this key acts for customer `{own}` and cannot write orders of `{named}`"
+        )));
+    }
+    let moved = fields.shipment_id.is_some() && fields.shipment_id != shipment;
+    if moved || fields.cleared.has("shipment_id") {
+        return Err(Error::Forbidden(
+            "a customer key cannot put an order on a shipment or take it off one; the business plans its shipments"
+                .into(),
+        ));
+    }
+    fields.customer = Some(own.to_string());
+    fields.shipment_id = shipment;
+    Ok(())
 }
 
 async fn view(db: &impl ConnectionTrait, order: order::Model) -> Result<OrderView> {
@@ -77,6 +118,7 @@ pub async fn list(
 ) -> Result<Listing<OrderSummary>> {
     who.require(Scope::Read)?;
     let mut query = filter.query;
+    query.customer = who.role.customer().map(str::to_owned);
     match FacilityScope::of(app, who.business_id, filter.facility.as_ref()).await? {
         FacilityScope::All => {}
         FacilityScope::Only(id) => query.facility_id = Some(id),
@@ -187,9 +229,10 @@ pub(super) async fn upsert_in(
     let OrderUpsert {
         facility,
         number,
-        fields,
+        mut fields,
         existing,
     } = order;
+    for_own_customer(who, &mut fields, None)?;
     linked_shipment_exists(txn, who, &fields).await?;
     let facility = tenancy::facility(txn, who.business_id, &facility, strict.facilities).await?;
     check_references(txn, who, facility.id, &fields, strict).await?;
@@ -197,6 +240,23 @@ pub(super) async fn upsert_in(
         OnExisting::Refuse => None,
         OnExisting::Update(_) => orders::find_by_number(txn, facility.id, &number).await?,
     };
+    if let Some(found) = &found
+        && !sees(who, found)
+    {
+        return Err(Error::Conflict {
+            code: crate::error::ProblemCode::Duplicate,
+            detail: format!(
+                "order `{number}` already exists in facility `{}`",
+                facility.slug
+            ),
+        });
+    }
+    if let Some(found) = &found
+        && who.role.customer().is_some()
+    {
+        // A customer's upsert keeps the order on the shipment the business put it on.
+        fields.shipment_id = found.shipment_id;
+    }
     match (found, existing) {
         (Some(found), OnExisting::Update(items)) => Ok((
             orders::update(txn, found, fields, UpdateMode::Patch, items).await?,
@@ -248,6 +308,7 @@ pub async fn update(
     let txn = app.begin().await?;
     let found = find_locked(&txn, who, id).await?;
     Version::of_order(&found).check(expected)?;
+    for_own_customer(who, &mut fields, found.shipment_id)?;
     linked_shipment_exists(&txn, who, &fields).await?;
     check_references(&txn, who, found.facility_id, &fields, app.config.strict()).await?;
     let updated = orders::update(&txn, found, fields, mode, ItemsMode::Overwrite).await?;

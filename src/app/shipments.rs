@@ -31,15 +31,26 @@ fn not_found(id: ShipmentId) -> Error {
     }
 }
 
-/// The shipment `id` of the key's business, or `not_found`.
+/// The shipment `id` of the key's business, or `not_found`. A customer key finds
+/// only shipments carrying one of its orders.
 pub async fn find(
     db: &impl ConnectionTrait,
     who: &Principal,
     id: ShipmentId,
 ) -> Result<shipment::Model> {
-    shipments::find(db, who.business_id, id)
+    let found = shipments::find(db, who.business_id, id)
         .await?
-        .ok_or_else(|| not_found(id))
+        .ok_or_else(|| not_found(id))?;
+    if let Some(customer) = who.role.customer() {
+        let carried = orders::for_shipment(db, found.id).await?;
+        if !carried
+            .iter()
+            .any(|o| o.order.customer.as_deref() == Some(customer))
+        {
+            return Err(not_found(id));
+        }
+    }
+    Ok(found)
 }
 
 /// The shipment `id`, locked for the rest of the transaction, or `not_found`.
@@ -53,7 +64,27 @@ async fn find_locked(txn: &WriteTxn, who: &Principal, id: ShipmentId) -> Result<
 pub async fn get(app: &App, who: &Principal, id: ShipmentId) -> Result<ShipmentView> {
     who.require(Scope::Read)?;
     let found = find(&app.db, who, id).await?;
-    view(&app.db, found).await
+    match who.role.customer() {
+        None => view(&app.db, found).await,
+        Some(customer) => customer_view(&app.db, found, customer).await,
+    }
+}
+
+/// A shipment as a customer key sees it: its own orders only, and nothing attached
+/// (pallets, documents, references and exceptions may name other customers' orders).
+async fn customer_view(
+    db: &impl ConnectionTrait,
+    s: shipment::Model,
+    customer: &str,
+) -> Result<ShipmentView> {
+    let mut full = view(db, s).await?;
+    full.orders
+        .retain(|o| o.order.customer.as_deref() == Some(customer));
+    full.pallets.clear();
+    full.documents.clear();
+    full.references.clear();
+    full.exceptions.clear();
+    Ok(full)
 }
 
 async fn view(db: &impl ConnectionTrait, s: shipment::Model) -> Result<ShipmentView> {
@@ -166,6 +197,7 @@ pub async fn list(
 ) -> Result<Listing<ShipmentSummary>> {
     who.require(Scope::Read)?;
     let mut query = filter.query;
+    query.customer = who.role.customer().map(str::to_owned);
     match FacilityScope::of(app, who.business_id, filter.facility.as_ref()).await? {
         FacilityScope::All => {}
         FacilityScope::Only(id) => query.facility_id = Some(id),

@@ -251,3 +251,41 @@ impl SkuFields {
         errors
     }
 }
+
+/// Whom an API key acts for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum KeyRole {
+    /// The business itself: its keys see and change everything of the business.
+    #[default]
+    Tenant,
+    /// One customer, by its party code: the key sees and changes only that
+    /// customer's orders, and reads the shipments that carry them.
+    Customer(String),
+}
+
+impl KeyRole {
+    /// The role's name as written in `keys create --role` and `keys list`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            KeyRole::Tenant => "tenant",
+            KeyRole::Customer(_) => "customer",
+        }
+    }
+
+    /// The customer a customer key is bound to.
+    pub fn customer(&self) -> Option<&str> {
+        match self {
+            KeyRole::Customer(code) => Some(code),
+            KeyRole::Tenant => None,
+        }
+    }
+
+    /// The role stored as `role` and `party`; an unknown stored role reads as a
+    /// customer of no party, which sees nothing.
+    pub fn from_stored(role: Option<&str>, party: Option<&str>) -> Self {
+        match role {
+            None | Some("tenant") => KeyRole::Tenant,
+            Some(_) => KeyRole::Customer(party.unwrap_or_default().to_string()),
+        }
+    }
+}

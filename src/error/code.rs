@@ -118,6 +118,7 @@ impl ProblemCode {
                 | ProblemCode::UnknownCustomer
                 | ProblemCode::UnknownParty
                 | ProblemCode::UnknownSku
+                | ProblemCode::Forbidden
                 | ProblemCode::Rejected
         )
     }

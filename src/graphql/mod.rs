@@ -12,6 +12,7 @@ pub mod prime;
 mod public_id;
 pub mod query;
 mod result_scope;
+mod roles;
 pub mod sources;
 pub mod subscription;
 pub mod types;
@@ -54,6 +55,7 @@ fn builder(
     .limit_depth(config.graphql_max_depth)
     .limit_complexity(config.graphql_max_complexity)
     .extension(errors::ErrorCodes)
+    .extension(roles::RoleGate)
     .extension(result_scope::ResultScope)
     .extension(expansion::ExpansionLimit(config.graphql_max_complexity));
     if !config.graphql_introspection {

@@ -33,6 +33,11 @@ impl FromRequestParts<App> for Principal {
             None => keys::authenticate(&state.db, token).await?,
         };
         let principal = found.ok_or(Error::Unauthorized(AuthFailure::Unknown))?;
+        let route = parts
+            .extensions
+            .get::<axum::extract::MatchedPath>()
+            .map(|p| p.as_str());
+        crate::app::access::http(&principal, parts.method.as_str(), route)?;
         tracing::Span::current().record("business", principal.business_slug.as_str());
         if let Some(limits) = parts.extensions.get::<Arc<RateLimits>>() {
             limits.check(&principal)?;

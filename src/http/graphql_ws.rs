@@ -261,6 +261,7 @@ async fn authenticate(session: Arc<Session>, payload: Value) -> async_graphql::R
         .await?
         .ok_or(Error::Unauthorized(AuthFailure::Unknown))?;
     session.limits.check(&principal)?;
+    crate::app::access::subscriptions(&principal)?;
     let _ = session.key.set(key);
     let mut data = Data::default();
     data.insert(graphql::request_data(principal, session.app.db.clone()));

@@ -279,6 +279,7 @@ mod tests {
             business_slug: "acme".into(),
             scopes: Vec::new(),
             rate_limit_per_sec,
+            role: Default::default(),
         }
     }
 

@@ -142,7 +142,12 @@ impl Ack {
             outcome: Outcome::Rejected,
             results,
             refusal: Some(Refusal {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
+                // Every item refused for the key's role: the key may not do this.
+                status: if code == ProblemCode::Forbidden {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                },
                 code,
                 detail,
                 problem: None,

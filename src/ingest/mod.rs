@@ -388,6 +388,7 @@ async fn apply_all(
             rule,
             path: path.clone(),
             references,
+            customer: principal.role.customer(),
         };
         match apply::apply(&cx, document).await {
             Ok(applied) => {

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::entities::{api_key, business};
 use super::tenancy;
-use crate::domain::{Scope, Slug};
+use crate::domain::{KeyRole, MasterEntity, Scope, Slug};
 use crate::error::{Error, Result};
 
 /// Every key starts with this, so leaked keys are easy to recognise in scanners.
@@ -36,6 +36,8 @@ pub struct Principal {
     pub scopes: Vec<Scope>,
     /// The key's own requests-per-second limit, overriding the configured default.
     pub rate_limit_per_sec: Option<u32>,
+    /// Whom the key acts for: the tenant, or one of its customers.
+    pub role: KeyRole,
 }
 
 impl Principal {
@@ -48,6 +50,7 @@ impl Principal {
             business_slug,
             scopes: vec![Scope::Ingest],
             rate_limit_per_sec: None,
+            role: KeyRole::Tenant,
         }
     }
 
@@ -99,7 +102,52 @@ pub async fn create_with_rate_limit(
     scopes: &[Scope],
     rate_limit_per_sec: Option<u32>,
 ) -> Result<CreatedKey> {
+    create_with_role(
+        db,
+        business,
+        name,
+        scopes,
+        rate_limit_per_sec,
+        &KeyRole::Tenant,
+    )
+    .await
+}
+
+/// Creates a key acting for `role`. A customer key's party must be a customer of
+/// the business that is not archived.
+pub async fn create_with_role(
+    db: &impl Write,
+    business: &Slug,
+    name: &str,
+    scopes: &[Scope],
+    rate_limit_per_sec: Option<u32>,
+    role: &KeyRole,
+) -> Result<CreatedKey> {
     let business = tenancy::ensure_business(db, business).await?;
+    if let Some(code) = role.customer() {
+        let key = super::master::Key {
+            business_id: business.id,
+            entity: MasterEntity::Party,
+            facility_id: None,
+            code: code.to_string(),
+        };
+        let party = super::master::find(db, &key).await?;
+        let why = match &party {
+            None => Some("is not a party of the business"),
+            Some(p) if p.archived_at.is_some() => Some("is archived"),
+            Some(p) if p.kind.as_deref() != Some("CUSTOMER") => Some("is not a customer"),
+            Some(_) => None,
+        };
+        if let Some(why) = why {
+            return Err(Error::invalid_field(
+                "party",
+                format!(
+                    "party `{code}` {why}; a customer key needs a customer party of business `{}`",
+                    business.slug
+                ),
+            ));
+        }
+    }
     let plaintext = generate();
     let key = api_key::ActiveModel {
         business_id: Set(business.id),
@@ -109,6 +157,8 @@ pub async fn create_with_rate_limit(
         scopes: Set(Scope::join(scopes)),
         created_at: Set(Utc::now()),
         rate_limit_per_sec: Set(rate_limit_per_sec.map(clamp_i32)),
+        role: Set(role.customer().map(|_| role.name().to_string())),
+        party: Set(role.customer().map(str::to_owned)),
         ..Default::default()
     }
     .insert(db)
@@ -240,6 +290,7 @@ pub async fn authenticate_hash(db: &impl ConnectionTrait, hash: &str) -> Result<
             business_slug: business.slug,
             scopes: Scope::parse_list(&key.scopes).unwrap_or_default(),
             rate_limit_per_sec: key.rate_limit_per_sec.and_then(|n| u32::try_from(n).ok()),
+            role: KeyRole::from_stored(key.role.as_deref(), key.party.as_deref()),
         })
     }))
 }

@@ -37,6 +37,8 @@ pub struct ShipmentQuery {
     pub dock_slugs: Option<Vec<String>>,
     pub direction: Option<ShipmentDirection>,
     pub status: Option<ShipmentStatus>,
+    /// Only shipments carrying an order of this customer (a customer key's view).
+    pub customer: Option<String>,
 }
 
 /// Which orders a listing returns; `None` means "no restriction".
@@ -51,6 +53,8 @@ pub struct OrderQuery {
     pub end: Option<DateTime<Utc>>,
     /// Changed at or after.
     pub since: Option<DateTime<Utc>>,
+    /// Only this customer's orders (a customer key's view).
+    pub customer: Option<String>,
 }
 
 pub(crate) fn slice<T>(mut rows: Vec<T>, limit: u64) -> Slice<T> {
@@ -96,6 +100,9 @@ pub async fn shipments(
         let ids = dock_ids(db, business_id, query.facility_id, slugs).await?;
         select = select.filter(C::DockId.is_in(ids));
     }
+    if let Some(customer) = &query.customer {
+        select = select.filter(C::Id.in_subquery(carrying_orders_of(business_id, customer)));
+    }
     if let Some(after) = page.after {
         select = select.filter(C::Id.gt(after));
     }
@@ -106,6 +113,17 @@ pub async fn shipments(
         .await
         .map_err(Error::from_db_err)?;
     Ok(slice(rows, page.limit))
+}
+
+/// The ids of the shipments carrying an order of `customer`.
+pub fn carrying_orders_of(business_id: i64, customer: &str) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(order::Column::ShipmentId)
+        .from(order::Entity)
+        .and_where(order::Column::BusinessId.eq(business_id))
+        .and_where(order::Column::Customer.eq(customer))
+        .and_where(order::Column::ShipmentId.is_not_null())
+        .to_owned()
 }
 
 async fn dock_ids(
@@ -144,6 +162,9 @@ pub async fn orders(
     }
     if let Some(since) = query.since {
         select = select.filter(C::UpdatedAt.gte(since));
+    }
+    if let Some(customer) = &query.customer {
+        select = select.filter(C::Customer.eq(customer.as_str()));
     }
     if query.start.is_some() || query.end.is_some() {
         select = select.filter(

@@ -22,6 +22,7 @@ mod readme;
 mod reliability;
 mod reload;
 mod rest;
+mod roles;
 mod rules;
 mod secrets;
 mod shipment_orders;

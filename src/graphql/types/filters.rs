@@ -40,6 +40,7 @@ impl ShipmentFilter {
             ));
         }
         Ok(ShipmentQuery {
+            customer: None,
             facility_id: None,
             since: parse_time_opt("filter.since", self.since.as_deref())?,
             before: parse_time_opt("filter.before", self.before.as_deref())?,
@@ -68,6 +69,7 @@ impl OrdersFilter {
     /// The store query this filter means.
     pub fn into_query(self) -> Result<OrderQuery, Error> {
         Ok(OrderQuery {
+            customer: None,
             facility_id: None,
             direction: self.direction.map(Into::into),
             status: None,

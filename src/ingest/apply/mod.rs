@@ -99,6 +99,9 @@ pub struct Context<'a, C> {
     /// Where each field naming master data was read, by canonical path
     /// (`customer`, `orders[1].items[0].sku`).
     pub references: &'a std::collections::BTreeMap<String, String>,
+    /// The customer a customer key acts for: it may only create, change and cancel
+    /// that customer's orders.
+    pub customer: Option<&'a str>,
 }
 
 /// Applies one canonical document according to its rule.
@@ -106,6 +109,17 @@ pub async fn apply<C: Write>(
     cx: &Context<'_, C>,
     document: &serde_json::Value,
 ) -> Result<Applied, Failure> {
+    if let Some(customer) = cx.customer
+        && cx.rule.entity != Entity::Order
+    {
+        return Err(cx.reject(
+            ProblemCode::Forbidden,
+            format!(
+                "the rule `{}` makes a {}; a key acting for customer `{customer}` may only send orders",
+                cx.rule.name, cx.rule.entity
+            ),
+        ));
+    }
     match (cx.rule.operation, cx.rule.entity) {
         (Operation::Create, Entity::Shipment) => records::create_shipment(cx, document).await,
         (Operation::Update, Entity::Shipment) => records::update_shipment(cx, document).await,
@@ -272,11 +286,52 @@ impl<C: Write> Context<'_, C> {
                 "Missing required field: order_number",
             )
         })?;
-        self.find_order(number, facility).await?.ok_or_else(|| {
-            self.reject(
-                ProblemCode::NotFound,
-                format!("order `{number}` does not exist"),
-            )
-        })
+        self.find_order(number, facility)
+            .await?
+            .filter(|o| self.owns(o))
+            .ok_or_else(|| {
+                self.reject(
+                    ProblemCode::NotFound,
+                    format!("order `{number}` does not exist"),
+                )
+            })
+    }
+
+    /// Whether the sender may see `order`: a customer key only its own.
+    fn owns(&self, order: &order::Model) -> bool {
+        self.customer
+            .is_none_or(|c| order.customer.as_deref() == Some(c))
+    }
+
+    /// A customer key's order is its customer's: another customer named is refused
+    /// (at the path it was read from), none becomes its own, and it cannot name a
+    /// shipment.
+    fn for_own_customer(
+        &self,
+        prefix: &str,
+        fields: &mut crate::store::orders::OrderFields,
+    ) -> Result<(), Failure> {
+        let Some(own) = self.customer else {
+            return Ok(());
+        };
+        if let Some(named) = fields.customer.as_deref()
+            && named != own
+        {
+            let field = format!("{prefix}customer");
+            let path = self.references.get(&field).unwrap_or(&self.path);
+            return Err(Failure::Rejected(Issue::new(
+                ProblemCode::Forbidden,
+                path,
+                format!("this key acts for customer `{own}` and cannot send orders of `{named}`"),
+            )));
+        }
+        if fields.shipment_id.is_some() {
+            return Err(self.reject(
+                ProblemCode::Forbidden,
+                "a key acting for a customer cannot put an order on a shipment",
+            ));
+        }
+        fields.customer = Some(own.to_string());
+        Ok(())
     }
 }

@@ -240,7 +240,17 @@ pub(super) async fn create_order<C: Write>(
     let existing = orders::find_by_number(cx.db, facility.id, &number).await?;
     let (mut fields, references) = o.into_fields();
     fields.shipment_id = shipment_id;
+    cx.for_own_customer("", &mut fields)?;
     cx.check_order_references("", facility.id, &fields).await?;
+    if existing.as_ref().is_some_and(|o| !cx.owns(o)) {
+        return Err(cx.reject(
+            ProblemCode::Duplicate,
+            format!(
+                "order `{number}` already exists in facility `{}`",
+                facility.slug
+            ),
+        ));
+    }
     let (order, created) = match existing {
         Some(_) if cx.rule.on_duplicate == DuplicatePolicy::Reject => {
             return Err(cx.reject(
@@ -283,6 +293,15 @@ pub(super) async fn update_order<C: Write>(
     let shipment_id = linked_shipment(cx, &o).await?;
     let (mut fields, references) = o.into_fields();
     fields.shipment_id = shipment_id;
+    if cx.customer.is_some() && fields.customer.is_none() {
+        // An update that leaves the customer out keeps it: it is the key's own.
+        fields.customer = found.customer.clone();
+    }
+    cx.for_own_customer("", &mut fields)?;
+    if cx.customer.is_some() {
+        // The business plans its shipments: a customer's update keeps the order's.
+        fields.shipment_id = found.shipment_id;
+    }
     cx.check_order_references("", found.facility_id, &fields)
         .await?;
     let order = orders::update(

@@ -17,6 +17,10 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     /// Requests per second this key may make; the configured default when `None`.
     pub rate_limit_per_sec: Option<i32>,
+    /// `customer` for a key bound to a party; `None` for the tenant's own keys.
+    pub role: Option<String>,
+    /// The code of the party a role-bound key acts for.
+    pub party: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
