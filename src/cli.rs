@@ -347,8 +347,8 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
         KeysCommand::List => {
             let keys = store::keys::list(&db).await?;
             println!(
-                "{:<6} {:<20} {:<14} {:<12} {:<32} {:<25} {:<10} status",
-                "id", "business", "prefix", "name", "scopes", "created", "rate/s"
+                "{:<6} {:<20} {:<14} {:<12} {:<32} {:<25} {:<10} {:<8} role",
+                "id", "business", "prefix", "name", "scopes", "created", "rate/s", "status"
             );
             for (key, business) in keys {
                 let status = if key.revoked_at.is_some() {
@@ -359,8 +359,12 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
                 let rate = key
                     .rate_limit_per_sec
                     .map_or_else(|| "default".to_string(), |n| n.to_string());
+                let role = match KeyRole::from_stored(key.role.as_deref(), key.party.as_deref()) {
+                    KeyRole::Customer(code) => format!("customer {code}"),
+                    KeyRole::Tenant => "tenant".to_string(),
+                };
                 println!(
-                    "{:<6} {:<20} {:<14} {:<12} {:<32} {:<25} {:<10} {status}",
+                    "{:<6} {:<20} {:<14} {:<12} {:<32} {:<25} {:<10} {status:<8} {role}",
                     key.id,
                     business,
                     format!("{}…", key.prefix),

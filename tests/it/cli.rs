@@ -929,3 +929,85 @@ fn every_metric_in_the_code_is_described_and_prefixed() {
         );
     }
 }
+
+#[tokio::test]
+async fn keys_create_binds_a_customer_key_to_a_customer_party() {
+    let app = TestApp::spawn().await;
+    let tenant = app
+        .key("northwind", &[freightgate::domain::Scope::Write])
+        .await;
+    let put = app
+        .client
+        .put(app.url("/v1/parties/HENDRIKS"))
+        .bearer_auth(&tenant)
+        .json(&serde_json::json!({"role": "CUSTOMER"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 201);
+    let url = &app.database.url;
+    let missing = freightgate(
+        url,
+        &[
+            "keys",
+            "create",
+            "--business",
+            "northwind",
+            "--role",
+            "customer",
+        ],
+    );
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("--role customer needs --party CODE")
+    );
+    let unknown = freightgate(
+        url,
+        &[
+            "keys",
+            "create",
+            "--business",
+            "northwind",
+            "--role",
+            "customer",
+            "--party",
+            "NOBODY",
+        ],
+    );
+    assert!(!unknown.status.success());
+    let said = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        said.contains("party `NOBODY` is not a party of the business"),
+        "{said}"
+    );
+    let created = freightgate(
+        url,
+        &[
+            "keys",
+            "create",
+            "--business",
+            "northwind",
+            "--role",
+            "customer",
+            "--party",
+            "HENDRIKS",
+        ],
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let text = stdout(&created);
+    assert!(
+        text.contains("acting for customer `HENDRIKS` only"),
+        "{text}"
+    );
+    let key = text.lines().last().unwrap();
+    let refused = app.get("/v1/messages?since=0", key).await;
+    assert_problem(refused, 403, "forbidden").await;
+    let orders = app.get("/v1/orders", key).await;
+    assert_eq!(orders.status(), 200);
+    let listed = stdout(&freightgate(url, &["keys", "list"]));
+    assert!(listed.contains("customer HENDRIKS"), "{listed}");
+}
