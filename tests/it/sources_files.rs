@@ -461,16 +461,18 @@ async fn a_source_file_added_while_serving_is_scheduled_and_a_broken_one_changes
         ),
     )
     .unwrap();
+    // The file is moved once its payload is stored: wait for both.
+    let processed = inbox.path().join("processed/late.csv");
     let mut stored = 0;
     for _ in 0..100 {
         stored = order::Entity::find().count(&app.db).await.unwrap();
-        if stored == 1 {
+        if stored == 1 && processed.exists() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(stored, 1, "the new source ran on its schedule");
-    assert!(inbox.path().join("processed/late.csv").exists());
+    assert!(processed.exists(), "the processed file is moved aside");
 
     std::fs::write(sources.join("broken.toml"), "[[source]]\nname = \"x\"\n").unwrap();
     tokio::time::sleep(Duration::from_millis(600)).await;
