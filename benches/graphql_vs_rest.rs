@@ -3,47 +3,17 @@
 //!
 //! `cargo bench --bench graphql_vs_rest` (`FG_BENCH_SECS` per side, default 10).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use freightgate::Config;
 use freightgate::domain::{Scope, Slug};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-const CONCURRENCY: usize = 8;
+#[path = "common/closed_loop.rs"]
+mod closed_loop;
 
-async fn drive(
-    requests: impl Fn() -> reqwest::RequestBuilder + Send + Sync + 'static,
-    secs: u64,
-) -> f64 {
-    let requests = Arc::new(requests);
-    let (done, stop) = (
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(AtomicBool::new(false)),
-    );
-    let started = Instant::now();
-    let workers: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (requests, done, stop) = (requests.clone(), done.clone(), stop.clone());
-            tokio::spawn(async move {
-                while !stop.load(Ordering::Relaxed) {
-                    let response = requests().send().await.unwrap();
-                    assert!(response.status().is_success());
-                    response.bytes().await.unwrap();
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.await.unwrap();
-    }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
-}
+use closed_loop::{CONCURRENCY, drive};
 
 #[tokio::main]
 async fn main() {
