@@ -21,20 +21,6 @@ async fn ingest(app: &TestApp, key: &str, feed: &str) -> (u16, Value) {
     crate::ingest::post_json(app, key, feed).await
 }
 
-async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    key: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut request = app.client.request(method, app.url(path)).bearer_auth(key);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.expect("request")
-}
-
 #[tokio::test]
 async fn a_customer_from_the_erp_is_pushed_out_created_updated_and_archived() {
     let app = TestApp::spawn().await;
@@ -160,37 +146,37 @@ async fn parties_resources_and_skus_are_rest_resources() {
     let app = TestApp::spawn().await;
     let key = key(&app).await;
     use reqwest::Method;
-    let created = send(&app, Method::PUT, "/v1/parties/VANDIJK", &key, Some(json!({
+    let created = app.send(Method::PUT, "/v1/parties/VANDIJK", &key, Some(json!({
         "role": "SUBCONTRACTOR", "name": "Van Dijk Transport", "city": "Tilburg", "country": "nl"
     }))).await;
     assert_eq!(created.status(), 201);
     let body: Value = created.json().await.unwrap();
     assert_eq!(body["code"], "VANDIJK");
     assert_eq!(body["country"], "NL");
-    let replaced = send(
-        &app,
-        Method::PUT,
-        "/v1/parties/VANDIJK",
-        &key,
-        Some(json!({
-            "role": "SUBCONTRACTOR", "name": "Van Dijk Transport BV"
-        })),
-    )
-    .await;
+    let replaced = app
+        .send(
+            Method::PUT,
+            "/v1/parties/VANDIJK",
+            &key,
+            Some(json!({
+                "role": "SUBCONTRACTOR", "name": "Van Dijk Transport BV"
+            })),
+        )
+        .await;
     assert_eq!(replaced.status(), 200);
     let body: Value = replaced.json().await.unwrap();
     assert!(
         body["city"].is_null(),
         "a PUT clears what it leaves out: {body}"
     );
-    let patched = send(
-        &app,
-        Method::PATCH,
-        "/v1/parties/VANDIJK",
-        &key,
-        Some(json!({"city": "Breda"})),
-    )
-    .await;
+    let patched = app
+        .send(
+            Method::PATCH,
+            "/v1/parties/VANDIJK",
+            &key,
+            Some(json!({"city": "Breda"})),
+        )
+        .await;
     assert_eq!(patched.status(), 200);
     let body: Value = patched.json().await.unwrap();
     assert_eq!(
@@ -198,79 +184,79 @@ async fn parties_resources_and_skus_are_rest_resources() {
         "a PATCH keeps the rest"
     );
     assert_eq!(body["city"], "Breda");
-    let cleared = send(
-        &app,
-        Method::PATCH,
-        "/v1/parties/VANDIJK",
-        &key,
-        Some(json!({"city": null})),
-    )
-    .await;
+    let cleared = app
+        .send(
+            Method::PATCH,
+            "/v1/parties/VANDIJK",
+            &key,
+            Some(json!({"city": null})),
+        )
+        .await;
     let body: Value = cleared.json().await.unwrap();
     assert!(
         body["city"].is_null(),
         "a PATCH clears what it sends as null: {body}"
     );
     assert_eq!(body["name"], "Van Dijk Transport BV");
-    let roleless = send(
-        &app,
-        Method::PATCH,
-        "/v1/parties/VANDIJK",
-        &key,
-        Some(json!({"role": null})),
-    )
-    .await;
+    let roleless = app
+        .send(
+            Method::PATCH,
+            "/v1/parties/VANDIJK",
+            &key,
+            Some(json!({"role": null})),
+        )
+        .await;
     let problem = assert_problem(roleless, 422, "validation_failed").await;
     assert_eq!(problem["errors"][0]["path"], "$.role", "{problem}");
 
     // Refusals name the field.
-    let no_role = send(
-        &app,
-        Method::PUT,
-        "/v1/parties/NEW",
-        &key,
-        Some(json!({"name": "x"})),
-    )
-    .await;
+    let no_role = app
+        .send(
+            Method::PUT,
+            "/v1/parties/NEW",
+            &key,
+            Some(json!({"name": "x"})),
+        )
+        .await;
     let problem = assert_problem(no_role, 422, "validation_failed").await;
     assert_eq!(problem["errors"][0]["path"], "$.role", "{problem}");
-    let unknown = send(
-        &app,
-        Method::PUT,
-        "/v1/parties/NEW",
-        &key,
-        Some(json!({"role": "CUSTOMER", "colour": "red"})),
-    )
-    .await;
+    let unknown = app
+        .send(
+            Method::PUT,
+            "/v1/parties/NEW",
+            &key,
+            Some(json!({"role": "CUSTOMER", "colour": "red"})),
+        )
+        .await;
     assert_problem(unknown, 422, "").await;
-    let backwards = send(
-        &app,
-        Method::PUT,
-        "/v1/resources/TRK-1",
-        &key,
-        Some(json!({
-            "kind": "VEHICLE",
-            "availability": [{"start": "2026-06-12T10:00:00Z", "end": "2026-06-12T09:00:00Z"}]
-        })),
-    )
-    .await;
+    let backwards = app
+        .send(
+            Method::PUT,
+            "/v1/resources/TRK-1",
+            &key,
+            Some(json!({
+                "kind": "VEHICLE",
+                "availability": [{"start": "2026-06-12T10:00:00Z", "end": "2026-06-12T09:00:00Z"}]
+            })),
+        )
+        .await;
     let problem = assert_problem(backwards, 422, "validation_failed").await;
     assert_eq!(
         problem["errors"][0]["path"], "$.availability[0].end",
         "{problem}"
     );
-    let missing = send(
-        &app,
-        Method::PATCH,
-        "/v1/parties/NOBODY",
-        &key,
-        Some(json!({"city": "x"})),
-    )
-    .await;
+    let missing = app
+        .send(
+            Method::PATCH,
+            "/v1/parties/NOBODY",
+            &key,
+            Some(json!({"city": "x"})),
+        )
+        .await;
     assert_problem(missing, 404, "not_found").await;
 
     // SKUs live in a facility.
-    let sku = send(&app, Method::PUT, "/v1/facilities/rotterdam-dc/skus/CHAIR-OAK-02", &key, Some(json!({
+    let sku = app.send(Method::PUT, "/v1/facilities/rotterdam-dc/skus/CHAIR-OAK-02", &key, Some(json!({
         "description": "Oak chair", "unit_of_measure": "CASE", "alternate_sku_ids": ["8712345000017"], "cases_per_pallet": 40
     }))).await;
     assert_eq!(sku.status(), 201);
@@ -282,27 +268,27 @@ async fn parties_resources_and_skus_are_rest_resources() {
         .get("/v1/facilities/amsterdam/skus/CHAIR-OAK-02", &key)
         .await;
     assert_problem(elsewhere, 404, "not_found").await;
-    let deleted = send(
-        &app,
-        Method::DELETE,
-        "/v1/facilities/rotterdam-dc/skus/CHAIR-OAK-02",
-        &key,
-        None,
-    )
-    .await;
+    let deleted = app
+        .send(
+            Method::DELETE,
+            "/v1/facilities/rotterdam-dc/skus/CHAIR-OAK-02",
+            &key,
+            None,
+        )
+        .await;
     assert_eq!(deleted.status(), 200);
     let listed = app.get_json("/v1/facilities/rotterdam-dc/skus", &key).await;
     assert_eq!(listed["items"], json!([]));
 
     let reader = app.key("northwind", &[Scope::Read]).await;
-    let refused = send(
-        &app,
-        Method::PUT,
-        "/v1/parties/X",
-        &reader,
-        Some(json!({"role": "CUSTOMER"})),
-    )
-    .await;
+    let refused = app
+        .send(
+            Method::PUT,
+            "/v1/parties/X",
+            &reader,
+            Some(json!({"role": "CUSTOMER"})),
+        )
+        .await;
     assert_problem(refused, 403, "forbidden").await;
     let other = app.key("acme", &[Scope::Read]).await;
     let hidden = app.get("/v1/parties/VANDIJK", &other).await;
@@ -331,24 +317,24 @@ async fn strict_references_refuse_unknown_customers_and_skus_where_the_sender_wr
         "{ack}"
     );
 
-    let put = send(
-        &app,
-        Method::PUT,
-        "/v1/parties/northwind",
-        &key,
-        Some(json!({"role": "CUSTOMER"})),
-    )
-    .await;
-    assert_eq!(put.status(), 201);
-    for sku in ["CHAIR-OAK-02", "LAMP-BRASS-11"] {
-        let put = send(
-            &app,
+    let put = app
+        .send(
             Method::PUT,
-            &format!("/v1/facilities/rotterdam-dc/skus/{sku}"),
+            "/v1/parties/northwind",
             &key,
-            Some(json!({})),
+            Some(json!({"role": "CUSTOMER"})),
         )
         .await;
+    assert_eq!(put.status(), 201);
+    for sku in ["CHAIR-OAK-02", "LAMP-BRASS-11"] {
+        let put = app
+            .send(
+                Method::PUT,
+                &format!("/v1/facilities/rotterdam-dc/skus/{sku}"),
+                &key,
+                Some(json!({})),
+            )
+            .await;
         assert_eq!(put.status(), 201);
     }
     let (status, ack) = ingest(&app, &key, "wms-shipment-with-orders.json").await;
@@ -364,14 +350,14 @@ async fn strict_references_refuse_unknown_customers_and_skus_where_the_sender_wr
     let none = app.get_json("/v1/shipments", &key).await;
     assert_eq!(none["items"], json!([]), "a refused payload writes nothing");
 
-    let put = send(
-        &app,
-        Method::PUT,
-        "/v1/facilities/rotterdam-dc/skus/TABLE-OAK-01",
-        &key,
-        Some(json!({"description": "Oak table"})),
-    )
-    .await;
+    let put = app
+        .send(
+            Method::PUT,
+            "/v1/facilities/rotterdam-dc/skus/TABLE-OAK-01",
+            &key,
+            Some(json!({"description": "Oak table"})),
+        )
+        .await;
     assert_eq!(put.status(), 201);
     let (status, ack) = ingest(&app, &key, "wms-shipment-with-orders.json").await;
     assert_eq!(status, 201, "{ack}");
@@ -381,22 +367,30 @@ async fn strict_references_refuse_unknown_customers_and_skus_where_the_sender_wr
         "order_number": "SO-9", "facility": "rotterdam-dc", "customer": "UNKNOWN",
         "items": [{"sku": "CHAIR-OAK-02", "quantity": 1}]
     });
-    let refused = send(&app, Method::POST, "/v1/orders", &key, Some(order)).await;
+    let refused = app
+        .send(Method::POST, "/v1/orders", &key, Some(order))
+        .await;
     let problem = assert_problem(refused, 422, "unknown_customer").await;
     assert_eq!(problem["errors"][0]["path"], "$.customer", "{problem}");
     let order = json!({
         "order_number": "SO-9", "facility": "rotterdam-dc", "customer": "northwind",
         "items": [{"sku": "CHAIR-OAK-02", "quantity": 1}, {"sku": "GHOST", "quantity": 1}]
     });
-    let refused = send(&app, Method::POST, "/v1/orders", &key, Some(order)).await;
+    let refused = app
+        .send(Method::POST, "/v1/orders", &key, Some(order))
+        .await;
     let problem = assert_problem(refused, 422, "unknown_sku").await;
     assert_eq!(problem["errors"][0]["path"], "$.items[1].sku", "{problem}");
 
     // An archived customer is unknown again.
-    let archived = send(&app, Method::DELETE, "/v1/parties/northwind", &key, None).await;
+    let archived = app
+        .send(Method::DELETE, "/v1/parties/northwind", &key, None)
+        .await;
     assert_eq!(archived.status(), 200);
     let order = json!({"order_number": "SO-10", "facility": "rotterdam-dc", "customer": "northwind", "items": []});
-    let refused = send(&app, Method::POST, "/v1/orders", &key, Some(order)).await;
+    let refused = app
+        .send(Method::POST, "/v1/orders", &key, Some(order))
+        .await;
     assert_problem(refused, 422, "unknown_customer").await;
 }
 

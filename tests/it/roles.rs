@@ -2,28 +2,12 @@
 //! customer's orders and read the shipments carrying them; every other operation is
 //! refused. Tenant keys see everything of the business.
 
-use std::time::Duration;
-
 use freightgate::domain::{KeyRole, Scope, Slug};
 use freightgate::store;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, assert_problem, written};
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    key: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut request = app.client.request(method, app.url(path)).bearer_auth(key);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.expect("request")
-}
 
 async fn customer_key(app: &TestApp, party: &str) -> Result<String, String> {
     let slug = Slug::parse("northwind").unwrap();
@@ -74,20 +58,19 @@ async fn world() -> World {
         ("DEBOER", "CUSTOMER"),
         ("VANDIJK", "SUBCONTRACTOR"),
     ] {
-        let put = send(
-            &app,
-            Method::PUT,
-            &format!("/v1/parties/{code}"),
-            &tenant,
-            Some(json!({"role": role})),
-        )
-        .await;
+        let put = app
+            .send(
+                Method::PUT,
+                &format!("/v1/parties/{code}"),
+                &tenant,
+                Some(json!({"role": role})),
+            )
+            .await;
         assert_eq!(put.status(), 201);
     }
     let shipment = |number: &str| json!({"shipment_number": number, "facility": "rotterdam-dc"});
     let shared = created(
-        send(
-            &app,
+        app.send(
             Method::POST,
             "/v1/shipments",
             &tenant,
@@ -97,8 +80,7 @@ async fn world() -> World {
     )
     .await;
     let other = created(
-        send(
-            &app,
+        app.send(
             Method::POST,
             "/v1/shipments",
             &tenant,
@@ -112,8 +94,7 @@ async fn world() -> World {
                "shipment_id": shipment["id"], "items": [{"sku": "CHAIR-OAK-02", "quantity": 2}]})
     };
     let own = created(
-        send(
-            &app,
+        app.send(
             Method::POST,
             "/v1/orders",
             &tenant,
@@ -123,8 +104,7 @@ async fn world() -> World {
     )
     .await;
     let theirs = created(
-        send(
-            &app,
+        app.send(
             Method::POST,
             "/v1/orders",
             &tenant,
@@ -134,8 +114,7 @@ async fn world() -> World {
     )
     .await;
     created(
-        send(
-            &app,
+        app.send(
             Method::POST,
             "/v1/orders",
             &tenant,
@@ -168,14 +147,9 @@ async fn a_customer_key_needs_a_customer_party_that_is_not_archived() {
     );
     let unknown = customer_key(&w.app, "NOBODY").await.unwrap_err();
     assert!(unknown.contains("is not a party"), "{unknown}");
-    send(
-        &w.app,
-        Method::DELETE,
-        "/v1/parties/DEBOER",
-        &w.tenant,
-        None,
-    )
-    .await;
+    w.app
+        .send(Method::DELETE, "/v1/parties/DEBOER", &w.tenant, None)
+        .await;
     let archived = customer_key(&w.app, "DEBOER").await.unwrap_err();
     assert!(archived.contains("is archived"), "{archived}");
 }
@@ -212,7 +186,7 @@ async fn a_customer_key_reads_and_changes_only_its_own_orders_over_rest() {
         ),
         (Method::DELETE, format!("{other}/items/CHAIR-OAK-02"), None),
     ] {
-        let refused = send(app, method.clone(), &path, key, body).await;
+        let refused = app.send(method.clone(), &path, key, body).await;
         assert_problem(refused, 404, "not_found").await;
     }
     let untouched = app.get_json(&other, &w.tenant).await;
@@ -221,8 +195,7 @@ async fn a_customer_key_reads_and_changes_only_its_own_orders_over_rest() {
 
     // Its own orders: created for its customer, whatever it leaves out.
     let new = created(
-        send(
-            app,
+        app.send(
             Method::POST,
             "/v1/orders",
             key,
@@ -232,41 +205,41 @@ async fn a_customer_key_reads_and_changes_only_its_own_orders_over_rest() {
     )
     .await;
     assert_eq!(new["customer"], "HENDRIKS");
-    let foreign = send(
-        app,
-        Method::POST,
-        "/v1/orders",
-        key,
-        Some(json!({"order_number": "SO-H-3", "customer": "DEBOER"})),
-    )
-    .await;
+    let foreign = app
+        .send(
+            Method::POST,
+            "/v1/orders",
+            key,
+            Some(json!({"order_number": "SO-H-3", "customer": "DEBOER"})),
+        )
+        .await;
     assert_problem(foreign, 403, "forbidden").await;
-    let on_shipment = send(
-        app,
-        Method::POST,
-        "/v1/orders",
-        key,
-        Some(json!({"order_number": "SO-H-4", "shipment_id": w.shared_shipment})),
-    )
-    .await;
+    let on_shipment = app
+        .send(
+            Method::POST,
+            "/v1/orders",
+            key,
+            Some(json!({"order_number": "SO-H-4", "shipment_id": w.shared_shipment})),
+        )
+        .await;
     assert_problem(on_shipment, 403, "forbidden").await;
-    let taken = send(
-        app,
-        Method::POST,
-        "/v1/orders",
-        key,
-        Some(json!({"order_number": "SO-D-1", "facility": "rotterdam-dc"})),
-    )
-    .await;
+    let taken = app
+        .send(
+            Method::POST,
+            "/v1/orders",
+            key,
+            Some(json!({"order_number": "SO-D-1", "facility": "rotterdam-dc"})),
+        )
+        .await;
     assert_problem(taken, 409, "duplicate").await;
-    let changed = send(
-        app,
-        Method::PUT,
-        &format!("/v1/orders/{}", w.own_order),
-        key,
-        Some(json!({"notes": "ring first"})),
-    )
-    .await;
+    let changed = app
+        .send(
+            Method::PUT,
+            &format!("/v1/orders/{}", w.own_order),
+            key,
+            Some(json!({"notes": "ring first"})),
+        )
+        .await;
     assert_eq!(changed.status(), 200);
     let changed: Value = changed.json().await.unwrap();
     assert_eq!(
@@ -291,14 +264,14 @@ async fn a_customer_key_reads_and_changes_only_its_own_orders_over_rest() {
         .await;
     assert_problem(hidden, 404, "not_found").await;
 
-    let cancelled = send(
-        app,
-        Method::POST,
-        &format!("/v1/orders/{}/cancel", w.own_order),
-        key,
-        None,
-    )
-    .await;
+    let cancelled = app
+        .send(
+            Method::POST,
+            &format!("/v1/orders/{}/cancel", w.own_order),
+            key,
+            None,
+        )
+        .await;
     assert_eq!(cancelled.status(), 200);
 
     // The tenant sees everything.
@@ -337,7 +310,7 @@ async fn every_other_door_is_closed_to_a_customer_key() {
         (Method::GET, "/v1/shipments/1/pallets"),
         (Method::GET, "/v1/shipments/1/documents"),
     ] {
-        let refused = send(app, method.clone(), path, key, Some(json!({}))).await;
+        let refused = app.send(method.clone(), path, key, Some(json!({}))).await;
         let problem = assert_problem(refused, 403, "forbidden").await;
         assert!(
             problem["detail"]
@@ -444,17 +417,7 @@ async fn over_graphql_a_customer_key_may_only_write_its_own_orders() {
 
 #[tokio::test]
 async fn a_customer_key_cannot_open_subscriptions() {
-    use futures_util::StreamExt;
-    use tokio_tungstenite::tungstenite::Message;
     let w = world().await;
     let mut socket = crate::support::graphql_ws(&w.app.base, &w.hendriks).await;
-    let answer = tokio::time::timeout(Duration::from_secs(10), socket.next())
-        .await
-        .unwrap();
-    let refused = match answer {
-        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => true,
-        Some(Ok(Message::Text(text))) => !text.contains("connection_ack"),
-        _ => false,
-    };
-    assert!(refused);
+    assert!(crate::support::refused_session(&mut socket).await);
 }

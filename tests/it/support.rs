@@ -219,6 +219,21 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `method path` with `key` and, when given, a JSON body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, self.url(path)).bearer_auth(key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -370,6 +385,21 @@ pub async fn graphql_ws(base: &str, key: &str) -> GraphqlWs {
     let init = serde_json::json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {key}")}});
     socket.send(Message::text(init.to_string())).await.unwrap();
     socket
+}
+
+/// Whether the server refused a websocket session after its `connection_init`: it
+/// closed, or answered anything but `connection_ack`, within 10 s.
+pub async fn refused_session(socket: &mut GraphqlWs) -> bool {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let answer = tokio::time::timeout(Duration::from_secs(10), socket.next())
+        .await
+        .expect("an answer within 10 s");
+    match answer {
+        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => true,
+        Some(Ok(Message::Text(text))) => !text.contains("connection_ack"),
+        _ => false,
+    }
 }
 
 /// The next text frame of a websocket as JSON; panics on a close or after 10 s.
