@@ -41,14 +41,10 @@ pub async fn find(
     let found = shipments::find(db, who.business_id, id)
         .await?
         .ok_or_else(|| not_found(id))?;
-    if let Some(customer) = who.role.customer() {
-        let carried = orders::for_shipment(db, found.id).await?;
-        if !carried
-            .iter()
-            .any(|o| o.order.customer.as_deref() == Some(customer))
-        {
-            return Err(not_found(id));
-        }
+    if let Some(customer) = who.role.customer()
+        && !orders::shipment_carries_customer(db, found.id, customer).await?
+    {
+        return Err(not_found(id));
     }
     Ok(found)
 }
@@ -77,32 +73,49 @@ async fn customer_view(
     s: shipment::Model,
     customer: &str,
 ) -> Result<ShipmentView> {
-    let mut full = view(db, s).await?;
-    full.orders
-        .retain(|o| o.order.customer.as_deref() == Some(customer));
-    full.pallets.clear();
-    full.documents.clear();
-    full.references.clear();
-    full.exceptions.clear();
-    Ok(full)
+    let mut slugs = Slugs::default();
+    let summary = slugs.summary(db, s).await?;
+    let id = summary.id.internal();
+    let history = shipments::history(db, id).await?;
+    let mut orders = orders::for_shipment(db, id).await?;
+    orders.retain(|o| o.order.customer.as_deref() == Some(customer));
+    let order_views = order_views(db, orders, &mut slugs).await?;
+    Ok(ShipmentView::new(
+        summary,
+        history,
+        order_views,
+        Attached::default(),
+    ))
+}
+
+/// The views of a shipment's orders, with their references.
+async fn order_views(
+    db: &impl ConnectionTrait,
+    orders: Vec<crate::store::orders::OrderWithItems>,
+    slugs: &mut Slugs,
+) -> Result<Vec<OrderView>> {
+    let Some(business_id) = orders.first().map(|o| o.order.business_id) else {
+        return Ok(Vec::new());
+    };
+    let order_ids: Vec<i64> = orders.iter().map(|o| o.order.id).collect();
+    let mut order_references =
+        crate::store::batch::references_of_orders(db, business_id, &order_ids).await?;
+    let mut views = Vec::with_capacity(orders.len());
+    for order in orders {
+        let facility = slugs.facility(db, order.order.facility_id).await?;
+        let references = order_references.remove(&order.order.id).unwrap_or_default();
+        views.push(OrderView::new(order, facility, references));
+    }
+    Ok(views)
 }
 
 async fn view(db: &impl ConnectionTrait, s: shipment::Model) -> Result<ShipmentView> {
-    let business_id = s.business_id;
     let mut slugs = Slugs::default();
     let summary = slugs.summary(db, s).await?;
     let id = summary.id.internal();
     let history = shipments::history(db, id).await?;
     let orders = orders::for_shipment(db, id).await?;
-    let order_ids: Vec<i64> = orders.iter().map(|o| o.order.id).collect();
-    let mut order_references =
-        crate::store::batch::references_of_orders(db, business_id, &order_ids).await?;
-    let mut order_views = Vec::new();
-    for order in orders {
-        let facility = slugs.facility(db, order.order.facility_id).await?;
-        let references = order_references.remove(&order.order.id).unwrap_or_default();
-        order_views.push(OrderView::new(order, facility, references));
-    }
+    let order_views = order_views(db, orders, &mut slugs).await?;
     let attached = Attached {
         pallets: pallet_views(db, id, &mut slugs).await?,
         documents: attach::documents_of(db, id)

@@ -619,6 +619,25 @@ pub async fn items(db: &impl ConnectionTrait, order_id: i64) -> Result<Vec<order
         .map_err(Error::from_db_err)
 }
 
+/// Whether the shipment carries an order of `customer`, in one indexed query.
+pub async fn shipment_carries_customer(
+    db: &impl ConnectionTrait,
+    shipment_id: i64,
+    customer: &str,
+) -> Result<bool> {
+    use sea_orm::QuerySelect;
+    let found = order::Entity::find()
+        .select_only()
+        .column(order::Column::Id)
+        .filter(order::Column::ShipmentId.eq(shipment_id))
+        .filter(order::Column::Customer.eq(customer))
+        .into_tuple::<i64>()
+        .one(db)
+        .await
+        .map_err(Error::from_db_err)?;
+    Ok(found.is_some())
+}
+
 /// The orders assigned to a shipment, each with its items, in two queries.
 pub async fn for_shipment(
     db: &impl ConnectionTrait,

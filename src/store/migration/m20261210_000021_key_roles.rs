@@ -26,10 +26,30 @@ impl MigrationTrait for Migration {
                     .add_column(string_len_null("party", 128))
                     .to_owned(),
             )
+            .await?;
+        // A customer key lists its orders, and the shipments carrying them, by
+        // customer.
+        manager
+            .create_index(
+                Index::create()
+                    .name("orders_customer")
+                    .table("orders")
+                    .col("business_id")
+                    .col("customer")
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("orders_customer")
+                    .table("orders")
+                    .to_owned(),
+            )
+            .await?;
         for column in ["party", "role"] {
             manager
                 .alter_table(
