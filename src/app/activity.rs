@@ -18,6 +18,11 @@ pub struct KeyInfo {
     pub name: String,
     /// What the key may do: `ingest`, `read`, `write`, `webhooks`, `admin`.
     pub scopes: Vec<String>,
+    /// Whom it acts for: `tenant` (the business itself) or `customer`.
+    pub role: String,
+    /// The code of the customer a `customer` key acts for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
 }
 
 /// The calling key's business, name and scopes (any valid key may ask).
@@ -32,6 +37,8 @@ pub async fn key(app: &App, principal: &Principal) -> Result<KeyInfo> {
             .iter()
             .map(|s| s.name().to_string())
             .collect(),
+        role: principal.role.name().to_string(),
+        party: principal.role.customer().map(str::to_owned),
     })
 }
 

@@ -322,6 +322,8 @@ async fn every_other_door_is_closed_to_a_customer_key() {
     }
     let me = app.get_json("/v1/key", key).await;
     assert_eq!(me["business"], "northwind", "{me}");
+    assert_eq!(me["role"], "customer", "{me}");
+    assert_eq!(me["party"], "HENDRIKS", "{me}");
 }
 
 #[tokio::test]
