@@ -260,6 +260,25 @@ pub async fn revoke(db: &impl Write, id: i64) -> Result<api_key::Model> {
     Ok(revoked)
 }
 
+/// Revokes the keys acting for party `code` of the business (its customer keys):
+/// an archived party's keys stop working. Returns how many were revoked.
+pub async fn revoke_for_party(db: &impl Write, business_id: i64, code: &str) -> Result<u64> {
+    use sea_orm::sea_query::Expr;
+    let revoked = api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(api_key::Column::BusinessId.eq(business_id))
+        .filter(api_key::Column::Party.eq(code))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .exec(db)
+        .await
+        .map_err(Error::from_db_err)?
+        .rows_affected;
+    if revoked > 0 {
+        super::key_cache::invalidate_all();
+    }
+    Ok(revoked)
+}
+
 /// Whether `presented` could be a key at all (prefix and length), before any lookup.
 pub fn well_formed(presented: &str) -> bool {
     presented.starts_with(KEY_PREFIX) && presented.len() <= 128

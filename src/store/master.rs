@@ -285,7 +285,8 @@ async fn insert(
 }
 
 /// Archives the record under `key`, publishing `*.archived`; archiving an archived
-/// record changes nothing. `not_found` when there is none.
+/// record changes nothing. An archived party's keys are revoked. `not_found` when
+/// there is none.
 pub async fn archive(db: &impl Write, key: &Key) -> Result<Saved> {
     let stored = find_locked(db, key).await?.ok_or_else(|| Error::NotFound {
         what: key.entity.noun(),
@@ -302,6 +303,10 @@ pub async fn archive(db: &impl Write, key: &Key) -> Result<Saved> {
     active.archived_at = Set(Some(now));
     active.updated_at = Set(now);
     let record = active.update(db).await.map_err(Error::from_db_err)?;
+    if key.entity == MasterEntity::Party {
+        // A customer that is no longer one has no keys acting for it.
+        super::keys::revoke_for_party(db, key.business_id, &key.code).await?;
+    }
     publish(db, &record, Change::Archived).await?;
     Ok(Saved {
         record,

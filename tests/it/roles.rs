@@ -418,6 +418,20 @@ async fn over_graphql_a_customer_key_may_only_write_its_own_orders() {
 }
 
 #[tokio::test]
+async fn archiving_the_customer_revokes_its_keys() {
+    let w = world().await;
+    assert_eq!(w.app.get("/v1/orders", &w.hendriks).await.status(), 200);
+    let archived = w
+        .app
+        .send(Method::DELETE, "/v1/parties/HENDRIKS", &w.tenant, None)
+        .await;
+    assert_eq!(archived.status(), 200);
+    let refused = w.app.get("/v1/orders", &w.hendriks).await;
+    assert_problem(refused, 401, "unauthorized").await;
+    assert_eq!(w.app.get("/v1/orders", &w.tenant).await.status(), 200);
+}
+
+#[tokio::test]
 async fn a_customer_key_cannot_open_subscriptions() {
     let w = world().await;
     let mut socket = crate::support::graphql_ws(&w.app.base, &w.hendriks).await;
