@@ -627,7 +627,7 @@ async fn the_key_says_whose_it_is_and_what_it_may_do() {
     let me: Value = app.get_json("/v1/key", &key).await;
     assert_eq!(
         me,
-        json!({"business": "acme", "name": "test", "scopes": ["ingest", "webhooks"]})
+        json!({"business": "acme", "name": "test", "scopes": ["ingest", "webhooks"], "role": "tenant"})
     );
     let refused = app.get("/v1/key", "fgk_not_a_key").await;
     assert_eq!(refused.status(), 401);
