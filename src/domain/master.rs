@@ -147,10 +147,16 @@ pub struct SkuFields {
     pub alternate_sku_ids: Option<Vec<String>>,
     /// Free text, often JSON, kept as sent.
     pub sku_metadata: Option<String>,
+    #[schema(minimum = 0, maximum = 1000000)]
     pub cases_per_pallet: Option<u32>,
+    #[schema(minimum = 0, maximum = 1000000)]
     pub cases_per_layer: Option<u32>,
+    #[schema(minimum = 0, maximum = 1000000)]
     pub layers_per_pallet: Option<u32>,
 }
+
+/// The largest count a SKU's pallet geometry takes.
+pub const MAX_SKU_COUNT: u32 = 1_000_000;
 
 /// The limit on each text field of a master record.
 pub const MAX_TEXT: usize = 1024;
@@ -240,6 +246,18 @@ impl SkuFields {
             ("sku_metadata", &self.sku_metadata),
         ] {
             check_text(&format!("{at}.{name}"), value.as_deref(), &mut errors);
+        }
+        for (name, value) in [
+            ("cases_per_pallet", self.cases_per_pallet),
+            ("cases_per_layer", self.cases_per_layer),
+            ("layers_per_pallet", self.layers_per_pallet),
+        ] {
+            if value.is_some_and(|n| n > MAX_SKU_COUNT) {
+                errors.push(FieldError::new(
+                    format!("{at}.{name}"),
+                    format!("must be at most {MAX_SKU_COUNT}"),
+                ));
+            }
         }
         for (i, alternate) in self.alternate_sku_ids.iter().flatten().enumerate() {
             check_text(

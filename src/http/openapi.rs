@@ -146,7 +146,7 @@ pub const REFERENCE_PATH: &str = "/docs";
         webhooks::messages,
     ),
     components(schemas(Problem, FieldError)),
-    modifiers(&BearerKey, &SharedAnswers),
+    modifiers(&BearerKey, &SharedAnswers, &OpenRecords),
     security(("api_key" = [])),
     tags(
         (name = "ingest", description = "The unified endpoint: any sender's documents, classified and mapped by the rules"),
@@ -177,6 +177,48 @@ impl Modify for BearerKey {
                     .build(),
             ),
         );
+    }
+}
+
+/// A master record's view flattens its fields (whose request schema refuses unknown
+/// members) beside its id, code and times: inside the view's `allOf`, the fields'
+/// `additionalProperties: false` would refuse the view's own members. The request
+/// schemas keep it.
+struct OpenRecords;
+
+impl Modify for OpenRecords {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        fn open(value: &mut serde_json::Value) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    if let Some(serde_json::Value::Array(parts)) = map.get_mut("allOf") {
+                        for part in parts.iter_mut() {
+                            if let Some(part) = part.as_object_mut() {
+                                part.remove("additionalProperties");
+                            }
+                        }
+                    }
+                    map.values_mut().for_each(open);
+                }
+                serde_json::Value::Array(items) => items.iter_mut().for_each(open),
+                _ => {}
+            }
+        }
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for (name, schema) in components.schemas.iter_mut() {
+            if !(name.starts_with("Record_") || name.starts_with("Listing_Record_")) {
+                continue;
+            }
+            let Ok(mut value) = serde_json::to_value(&*schema) else {
+                continue;
+            };
+            open(&mut value);
+            if let Ok(opened) = serde_json::from_value(value) {
+                *schema = opened;
+            }
+        }
     }
 }
 
