@@ -359,14 +359,19 @@ pub async fn list(
     Ok(Slice { rows, has_more })
 }
 
-/// A record as views and events show it: its id, code, business and facility, its
-/// fields, and when it was created, changed and archived.
-pub fn view(record: &master_record::Model, business: &str, facility: Option<&str>) -> Value {
-    let entity = match record.entity.as_str() {
+/// The entity a stored record is.
+fn entity_of(record: &master_record::Model) -> MasterEntity {
+    match record.entity.as_str() {
         "sku" => MasterEntity::Sku,
         "resource" => MasterEntity::Resource,
         _ => MasterEntity::Party,
-    };
+    }
+}
+
+/// A record as views and events show it: its id, code, business and facility, its
+/// fields, and when it was created, changed and archived.
+pub fn view(record: &master_record::Model, business: &str, facility: Option<&str>) -> Value {
+    let entity = entity_of(record);
     let mut out = Map::new();
     out.insert("id".into(), json!(PublicId::from(record.id)));
     out.insert(code_field(entity).into(), json!(record.code));
@@ -386,11 +391,7 @@ pub fn view(record: &master_record::Model, business: &str, facility: Option<&str
 }
 
 async fn publish(db: &impl Write, record: &master_record::Model, change: Change) -> Result<()> {
-    let entity = match record.entity.as_str() {
-        "sku" => MasterEntity::Sku,
-        "resource" => MasterEntity::Resource,
-        _ => MasterEntity::Party,
-    };
+    let entity = entity_of(record);
     let Some(event_type) = event_type(entity, change) else {
         return Ok(());
     };
