@@ -140,11 +140,12 @@ pub enum KeysCommand {
         #[arg(long, value_name = "PER_SEC", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         rate_limit: Option<u32>,
         /// Whom the key acts for: `tenant` (the business itself: everything of the
-        /// business) or `customer` (one customer, named by --party: only its own
-        /// orders and their shipments).
-        #[arg(long, default_value = "tenant", value_parser = ["tenant", "customer"])]
+        /// business), `customer` (one customer, named by --party: only its own
+        /// orders and their shipments) or `subcontractor` (one subcontractor, named
+        /// by --party: only the shipments assigned to it, and their stops).
+        #[arg(long, default_value = "tenant", value_parser = ["tenant", "customer", "subcontractor"])]
         role: String,
-        /// The code of the customer party a `customer` key acts for.
+        /// The code of the party a `customer` or `subcontractor` key acts for.
         #[arg(long, value_name = "CODE")]
         party: Option<String>,
     },
@@ -296,18 +297,23 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
             party,
         } => {
             let role = match (role.as_str(), party) {
-                ("customer", Some(code)) => KeyRole::Customer(
-                    MasterCode::parse(&code)
-                        .map_err(|e| anyhow::anyhow!("--party: {e}"))?
-                        .to_string(),
-                ),
-                ("customer", None) => {
-                    anyhow::bail!(
-                        "--role customer needs --party CODE: the customer the key acts for"
-                    )
+                ("tenant", None) => KeyRole::Tenant,
+                ("tenant", Some(_)) => {
+                    anyhow::bail!("--party goes with --role customer or --role subcontractor")
                 }
-                (_, Some(_)) => anyhow::bail!("--party only goes with --role customer"),
-                _ => KeyRole::Tenant,
+                (role, None) => {
+                    anyhow::bail!("--role {role} needs --party CODE: the {role} the key acts for")
+                }
+                (role, Some(code)) => {
+                    let code = MasterCode::parse(&code)
+                        .map_err(|e| anyhow::anyhow!("--party: {e}"))?
+                        .to_string();
+                    if role == "subcontractor" {
+                        KeyRole::Subcontractor(code)
+                    } else {
+                        KeyRole::Customer(code)
+                    }
+                }
             };
             let slug = Slug::parse(&business).map_err(|e| anyhow::anyhow!("--business: {e}"))?;
             if !new_business
@@ -333,8 +339,8 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
                 Some(n) => format!("{n} requests/s"),
                 None => "the default rate limit".into(),
             };
-            let acting = match role.customer() {
-                Some(code) => format!(", acting for customer `{code}` only"),
+            let acting = match role.party() {
+                Some(code) => format!(", acting for {} `{code}` only", role.name()),
                 None => String::new(),
             };
             println!(
@@ -359,9 +365,10 @@ async fn keys(config: &Config, command: KeysCommand) -> anyhow::Result<()> {
                 let rate = key
                     .rate_limit_per_sec
                     .map_or_else(|| "default".to_string(), |n| n.to_string());
-                let role = match KeyRole::from_stored(key.role.as_deref(), key.party.as_deref()) {
-                    KeyRole::Customer(code) => format!("customer {code}"),
-                    KeyRole::Tenant => "tenant".to_string(),
+                let role = KeyRole::from_stored(key.role.as_deref(), key.party.as_deref());
+                let role = match role.party() {
+                    Some(code) => format!("{} {code}", role.name()),
+                    None => role.name().to_string(),
                 };
                 println!(
                     "{:<6} {:<20} {:<14} {:<12} {:<32} {:<25} {:<10} {status:<8} {role}",

@@ -1,10 +1,11 @@
 //! What a key may do beyond its scopes, decided here for every door. A tenant key
-//! (the business itself) is limited by its scopes only. A customer key may use only
-//! the operations listed below: any other REST route, GraphQL field or subscription
-//! is `403 forbidden`, so that a door added later is closed to it until it is listed
-//! here. What the listed operations read and change is narrowed to the customer's own
-//! orders and the shipments that carry them, in the use cases (`orders::find`,
-//! `shipments::find`, the listings) and in ingest.
+//! (the business itself) is limited by its scopes only. A customer or subcontractor
+//! key may use only the operations listed below: any other REST route, GraphQL field
+//! or subscription is `403 forbidden`, so that a door added later is closed to it
+//! until it is listed here. What the listed operations read and change is narrowed
+//! in the use cases (`orders::find`, `shipments::find`, the listings, the messages
+//! and endpoints) and in ingest: a customer's own orders and the shipments that carry
+//! them; a subcontractor's assigned shipments and the events about them.
 
 use crate::domain::KeyRole;
 use crate::error::{Error, Result};
@@ -28,6 +29,28 @@ const CUSTOMER_ROUTES: &[(&str, &str)] = &[
     ("GET", "/graphql"),
 ];
 
+/// The REST routes a subcontractor key may call.
+const SUBCONTRACTOR_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/v1/key"),
+    ("GET", "/v1/shipments"),
+    ("GET", "/v1/shipments/{id}"),
+    ("GET", "/v1/shipments/{id}/pallets"),
+    ("GET", "/v1/shipments/{id}/documents"),
+    ("GET", "/v1/shipments/{id}/references"),
+    ("GET", "/v1/shipments/{id}/exceptions"),
+    ("PATCH", "/v1/shipments/{id}/stops/{seq}"),
+    ("POST", "/v1/ingest"),
+    ("GET", "/v1/messages"),
+    ("GET", "/v1/webhooks/event-types"),
+    ("GET", "/v1/webhooks/endpoints"),
+    ("POST", "/v1/webhooks/endpoints"),
+    ("GET", "/v1/webhooks/endpoints/{id}"),
+    ("DELETE", "/v1/webhooks/endpoints/{id}"),
+    ("GET", "/v1/webhooks/endpoints/{id}/secret"),
+    ("POST", "/graphql"),
+    ("GET", "/graphql"),
+];
+
 /// The GraphQL root fields a customer key may use: order writes, whose answers
 /// carry no other customer's data.
 const CUSTOMER_FIELDS: &[&str] = &[
@@ -38,50 +61,65 @@ const CUSTOMER_FIELDS: &[&str] = &[
     "deleteItemsFromOrder",
 ];
 
+/// The GraphQL root fields a subcontractor key may use: `shipment(id)` finds only
+/// the shipments assigned to it.
+const SUBCONTRACTOR_FIELDS: &[&str] = &["ping", "shipment"];
+
 fn refuse(who: &Principal, what: String) -> Error {
-    Error::Forbidden(format!(
-        "a {} key may not use {what}; it may read and change its own orders (GET/POST /v1/orders, \
-         /v1/orders/{{id}}, POST /v1/ingest, GraphQL's order mutations) and read the shipments that carry them",
-        who.role.name()
-    ))
+    let may = match &who.role {
+        KeyRole::Subcontractor(_) => {
+            "it may read the shipments assigned to it (GET /v1/shipments, /v1/shipments/{id}), report on their stops \
+             (PATCH /v1/shipments/{id}/stops/{seq}, POST /v1/ingest), pull its events (GET /v1/messages) and keep its own webhook endpoints"
+        }
+        _ => {
+            "it may read and change its own orders (GET/POST /v1/orders, /v1/orders/{id}, POST /v1/ingest, \
+             GraphQL's order mutations) and read the shipments that carry them"
+        }
+    };
+    Error::Forbidden(format!("a {} key may not use {what}; {may}", who.role.name()))
+}
+
+/// The routes and GraphQL root fields a role-bound key may use; `None` for a
+/// tenant key, which may use all.
+fn allowed(role: &KeyRole) -> Option<(&'static [(&'static str, &'static str)], &'static [&'static str])> {
+    match role {
+        KeyRole::Tenant => None,
+        KeyRole::Customer(_) => Some((CUSTOMER_ROUTES, CUSTOMER_FIELDS)),
+        KeyRole::Subcontractor(_) => Some((SUBCONTRACTOR_ROUTES, SUBCONTRACTOR_FIELDS)),
+    }
 }
 
 /// Whether the key may call the REST route `route` (as declared, e.g.
 /// `/v1/orders/{id}`) with `method`.
 pub fn http(who: &Principal, method: &str, route: Option<&str>) -> Result<()> {
-    match &who.role {
-        KeyRole::Tenant => Ok(()),
-        KeyRole::Customer(_) => {
-            let allowed = route.is_some_and(|route| {
-                CUSTOMER_ROUTES
-                    .iter()
-                    .any(|(m, r)| *m == method && *r == route)
-            });
-            if allowed {
-                Ok(())
-            } else {
-                Err(refuse(
-                    who,
-                    format!("{method} {}", route.unwrap_or("this path")),
-                ))
-            }
-        }
+    let Some((routes, _)) = allowed(&who.role) else {
+        return Ok(());
+    };
+    let listed =
+        route.is_some_and(|route| routes.iter().any(|(m, r)| *m == method && *r == route));
+    if listed {
+        Ok(())
+    } else {
+        Err(refuse(
+            who,
+            format!("{method} {}", route.unwrap_or("this path")),
+        ))
     }
 }
 
 /// Whether the key may resolve anything under the GraphQL root field `field`.
 pub fn graphql(who: &Principal, field: &str) -> Result<()> {
-    match &who.role {
-        KeyRole::Tenant => Ok(()),
-        KeyRole::Customer(_) if CUSTOMER_FIELDS.contains(&field) => Ok(()),
-        KeyRole::Customer(_) => Err(refuse(who, format!("the GraphQL field `{field}`"))),
+    match allowed(&who.role) {
+        None => Ok(()),
+        Some((_, fields)) if fields.contains(&field) => Ok(()),
+        Some(_) => Err(refuse(who, format!("the GraphQL field `{field}`"))),
     }
 }
 
 /// Whether the key may open subscriptions (`/graphql/ws`).
 pub fn subscriptions(who: &Principal) -> Result<()> {
-    match &who.role {
-        KeyRole::Tenant => Ok(()),
-        KeyRole::Customer(_) => Err(refuse(who, "subscriptions".into())),
+    match allowed(&who.role) {
+        None => Ok(()),
+        Some(_) => Err(refuse(who, "subscriptions".into())),
     }
 }

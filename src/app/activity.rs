@@ -18,9 +18,10 @@ pub struct KeyInfo {
     pub name: String,
     /// What the key may do: `ingest`, `read`, `write`, `webhooks`, `admin`.
     pub scopes: Vec<String>,
-    /// Whom it acts for: `tenant` (the business itself) or `customer`.
+    /// Whom it acts for: `tenant` (the business itself), `customer` or
+    /// `subcontractor`.
     pub role: String,
-    /// The code of the customer a `customer` key acts for.
+    /// The code of the party a `customer` or `subcontractor` key acts for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub party: Option<String>,
 }
@@ -38,7 +39,7 @@ pub async fn key(app: &App, principal: &Principal) -> Result<KeyInfo> {
             .map(|s| s.name().to_string())
             .collect(),
         role: principal.role.name().to_string(),
-        party: principal.role.customer().map(str::to_owned),
+        party: principal.role.party().map(str::to_owned),
     })
 }
 

@@ -8,7 +8,7 @@ use sea_orm::ConnectionTrait;
 use super::orders::OrderUpsert;
 use super::views::{
     Attached, DocumentView, ExceptionView, OrderView, PalletView, ReferenceView, ShipmentSummary,
-    ShipmentView,
+    ShipmentView, StopView,
 };
 use super::{App, Expected, FacilityScope, Listing, Version, next_after};
 use crate::domain::PublicId;
@@ -22,7 +22,7 @@ use crate::store::gate::WriteTxn;
 use crate::store::keys::Principal;
 use crate::store::listing::{self, Page, ShipmentQuery};
 use crate::store::shipments::ShipmentFields;
-use crate::store::{attach, orders, shipments, tenancy};
+use crate::store::{attach, orders, shipments, tenancy, trips};
 
 fn not_found(id: ShipmentId) -> Error {
     Error::NotFound {
@@ -32,7 +32,8 @@ fn not_found(id: ShipmentId) -> Error {
 }
 
 /// The shipment `id` of the key's business, or `not_found`. A customer key finds
-/// only shipments carrying one of its orders.
+/// only shipments carrying one of its orders; a subcontractor key only those
+/// assigned to it.
 pub async fn find(
     db: &impl ConnectionTrait,
     who: &Principal,
@@ -46,13 +47,24 @@ pub async fn find(
     {
         return Err(not_found(id));
     }
+    if !assigned_to_key(who, &found) {
+        return Err(not_found(id));
+    }
     Ok(found)
+}
+
+/// Whether a subcontractor key may see the shipment (any other key: yes).
+fn assigned_to_key(who: &Principal, s: &shipment::Model) -> bool {
+    who.role
+        .subcontractor()
+        .is_none_or(|party| s.subcontractor.as_deref() == Some(party))
 }
 
 /// The shipment `id`, locked for the rest of the transaction, or `not_found`.
 async fn find_locked(txn: &WriteTxn, who: &Principal, id: ShipmentId) -> Result<shipment::Model> {
     shipments::find_locked(txn, who.business_id, id)
         .await?
+        .filter(|s| assigned_to_key(who, s))
         .ok_or_else(|| not_found(id))
 }
 
@@ -117,6 +129,11 @@ async fn view(db: &impl ConnectionTrait, s: shipment::Model) -> Result<ShipmentV
     let orders = orders::for_shipment(db, id).await?;
     let order_views = order_views(db, orders, &mut slugs).await?;
     let attached = Attached {
+        stops: trips::stops_of(db, id)
+            .await?
+            .into_iter()
+            .map(StopView::from)
+            .collect(),
         pallets: pallet_views(db, id, &mut slugs).await?,
         documents: attach::documents_of(db, id)
             .await?
@@ -211,6 +228,7 @@ pub async fn list(
     who.require(Scope::Read)?;
     let mut query = filter.query;
     query.customer = who.role.customer().map(str::to_owned);
+    query.subcontractor = who.role.subcontractor().map(str::to_owned);
     match FacilityScope::of(app, who.business_id, filter.facility.as_ref()).await? {
         FacilityScope::All => {}
         FacilityScope::Only(id) => query.facility_id = Some(id),
@@ -386,4 +404,36 @@ pub async fn exceptions(app: &App, who: &Principal, id: ShipmentId) -> Result<Ve
     let found = find(&app.db, who, id).await?;
     let rows = attach::exceptions_of(&app.db, found.id).await?;
     Ok(rows.into_iter().map(ExceptionView::from).collect())
+}
+
+/// Reports how a stop of the shipment went: its status, actual times or a note
+/// (scope `write`). A subcontractor key reports on the shipments assigned to it.
+/// Publishes `stop.updated` and, for an assigned trip, `trip.updated`.
+pub async fn report_stop(
+    app: &App,
+    who: &Principal,
+    id: ShipmentId,
+    stop: trips::StopFields,
+) -> Result<ShipmentView> {
+    who.require(Scope::Write)?;
+    let txn = app.begin().await?;
+    let found = find_locked(&txn, who, id).await?;
+    if !trips::stops_of(&txn, found.id)
+        .await?
+        .iter()
+        .any(|s| s.seq == stop.seq)
+    {
+        return Err(Error::NotFound {
+            what: "stop",
+            id: format!("{} of shipment {id}", stop.seq),
+        });
+    }
+    let fields = ShipmentFields {
+        stops: Some(vec![stop]),
+        ..ShipmentFields::default()
+    };
+    let updated = shipments::update(&txn, found, fields, UpdateMode::Patch).await?;
+    let answer = view(&txn, updated).await?;
+    txn.commit().await?;
+    Ok(answer)
 }

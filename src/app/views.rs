@@ -7,11 +7,12 @@ use serde::Serialize;
 use super::Version;
 use crate::domain::{
     DimensionUnit, DocumentType, ExceptionPriority, OrderDirection, OrderStatus, PalletDirection,
-    PublicId, QuantityUnit, ShipmentDirection, ShipmentStatus, WeightUnit,
+    PublicId, QuantityUnit, ShipmentDirection, ShipmentStatus, StopKind, StopStatus, WeightUnit,
 };
 use crate::store::attach::DocumentMeta;
 use crate::store::entities::{
     exception, order, order_item, pallet, reference, shipment, shipment_status_event,
+    shipment_stop,
 };
 use crate::store::orders::OrderWithItems;
 
@@ -51,6 +52,8 @@ pub struct ShipmentSummary {
     /// Free fields as the sender gave them (any JSON value).
     #[schema(value_type = Option<Value>)]
     pub additional_fields: Option<serde_json::Value>,
+    /// The subcontractor party the trip is assigned to.
+    pub subcontractor: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The shipment's version, as its `ETag` carries it.
@@ -65,6 +68,8 @@ pub struct ShipmentView {
     #[serde(flatten)]
     pub shipment: ShipmentSummary,
     pub status_history: Vec<StatusEventView>,
+    /// The trip's stops, by `seq`.
+    pub stops: Vec<StopView>,
     pub orders: Vec<OrderView>,
     /// Pallet events at its docks, oldest first.
     pub pallets: Vec<PalletView>,
@@ -76,9 +81,45 @@ pub struct ShipmentView {
     pub exceptions: Vec<ExceptionView>,
 }
 
-/// What is attached to a shipment, for its view.
+/// One stop of a shipment's trip: where, the planned window, and how it went.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StopView {
+    pub seq: i32,
+    pub kind: StopKind,
+    pub location: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub address: Option<serde_json::Value>,
+    pub planned_from: Option<DateTime<Utc>>,
+    pub planned_to: Option<DateTime<Utc>>,
+    pub status: StopStatus,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub departed_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<shipment_stop::Model> for StopView {
+    fn from(s: shipment_stop::Model) -> Self {
+        Self {
+            seq: s.seq,
+            kind: s.kind,
+            location: s.location,
+            address: s.address,
+            planned_from: s.planned_from,
+            planned_to: s.planned_to,
+            status: s.status,
+            arrived_at: s.arrived_at,
+            departed_at: s.departed_at,
+            note: s.note,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// What is attached to a shipment, for its view (and its trip's stops).
 #[derive(Debug, Default)]
 pub struct Attached {
+    pub stops: Vec<StopView>,
     pub pallets: Vec<PalletView>,
     pub documents: Vec<DocumentView>,
     pub references: Vec<ReferenceView>,
@@ -138,6 +179,7 @@ impl ShipmentSummary {
             purchase_order: s.purchase_order,
             customer_shipment_identifier: s.customer_shipment_identifier,
             additional_fields: s.additional_fields,
+            subcontractor: s.subcontractor,
             created_at: s.created_at,
             updated_at: s.updated_at,
             version,
@@ -164,6 +206,7 @@ impl ShipmentView {
                     note: e.note,
                 })
                 .collect(),
+            stops: attached.stops,
             orders,
             pallets: attached.pallets,
             documents: attached.documents,

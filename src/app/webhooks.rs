@@ -30,16 +30,37 @@ fn limit(asked: Option<u64>) -> Result<u64> {
     }
 }
 
-/// The business's endpoints (scope `webhooks`).
+/// The endpoint `id` of the business, or `not_found`. A role-bound key finds only
+/// the endpoints made with its party's keys.
+async fn find(
+    db: &impl sea_orm::ConnectionTrait,
+    who: &Principal,
+    id: EndpointId,
+) -> Result<webhook_endpoint::Model> {
+    let found = webhooks::find(db, who.business_id, id).await?;
+    match who.role.party() {
+        Some(party) if found.party.as_deref() != Some(party) => Err(Error::NotFound {
+            what: "webhook endpoint",
+            id: id.to_string(),
+        }),
+        _ => Ok(found),
+    }
+}
+
+/// The business's endpoints (scope `webhooks`); a role-bound key's own only.
 pub async fn list(app: &App, who: &Principal) -> Result<Vec<webhook_endpoint::Model>> {
     who.require(Scope::Webhooks)?;
-    webhooks::list_for(&app.db, who.business_id).await
+    let mut all = webhooks::list_for(&app.db, who.business_id).await?;
+    if let Some(party) = who.role.party() {
+        all.retain(|e| e.party.as_deref() == Some(party));
+    }
+    Ok(all)
 }
 
 /// One endpoint of the business (scope `webhooks`).
 pub async fn get(app: &App, who: &Principal, id: EndpointId) -> Result<webhook_endpoint::Model> {
     who.require(Scope::Webhooks)?;
-    webhooks::find(&app.db, who.business_id, id).await
+    find(&app.db, who, id).await
 }
 
 /// Registers an endpoint with a new secret. The URL is checked (and resolved)
@@ -50,7 +71,8 @@ pub async fn create(
     request: EndpointRequest,
 ) -> Result<webhook_endpoint::Model> {
     who.require(Scope::Webhooks)?;
-    let fields = manage::validate(&app.config, request).await?;
+    let mut fields = manage::validate(&app.config, request).await?;
+    fields.party = who.role.party().map(str::to_owned);
     let txn = app.begin().await?;
     let max = app.config.webhooks_max_endpoints_per_business;
     if webhooks::count(&txn, who.business_id).await? >= max as u64 {
@@ -89,10 +111,10 @@ pub async fn update(
     request: EndpointRequest,
 ) -> Result<webhook_endpoint::Model> {
     who.require(Scope::Webhooks)?;
-    declared_elsewhere(&webhooks::find(&app.db, who.business_id, id).await?)?;
+    declared_elsewhere(&find(&app.db, who, id).await?)?;
     let fields = manage::validate(&app.config, request).await?;
     let txn = app.begin().await?;
-    let endpoint = webhooks::find(&txn, who.business_id, id).await?;
+    let endpoint = find(&txn, who, id).await?;
     declared_elsewhere(&endpoint)?;
     let updated = webhooks::update(&txn, endpoint, fields).await?;
     txn.commit().await?;
@@ -103,7 +125,7 @@ pub async fn update(
 pub async fn delete(app: &App, who: &Principal, id: EndpointId) -> Result<()> {
     who.require(Scope::Webhooks)?;
     let txn = app.begin().await?;
-    let endpoint = webhooks::find(&txn, who.business_id, id).await?;
+    let endpoint = find(&txn, who, id).await?;
     declared_elsewhere(&endpoint)?;
     webhooks::delete(&txn, endpoint).await?;
     txn.commit().await?;
@@ -120,7 +142,7 @@ pub async fn set_disabled(
     who.require(Scope::Webhooks)?;
     let reason = disabled.then(|| "disabled through the API".to_string());
     let txn = app.begin().await?;
-    let endpoint = webhooks::find(&txn, who.business_id, id).await?;
+    let endpoint = find(&txn, who, id).await?;
     let changed = webhooks::set_disabled(&txn, endpoint, disabled, reason).await?;
     txn.commit().await?;
     Ok(changed)
@@ -143,7 +165,7 @@ pub async fn rotate(
 ) -> Result<webhook_endpoint::Model> {
     who.require(Scope::Webhooks)?;
     let txn = app.begin().await?;
-    let endpoint = webhooks::find(&txn, who.business_id, id).await?;
+    let endpoint = find(&txn, who, id).await?;
     declared_elsewhere(&endpoint)?;
     let rotated = manage::rotate(&txn, &app.config, endpoint, overlap_secs).await?;
     txn.commit().await?;
@@ -296,7 +318,7 @@ pub async fn replay(
 ) -> Result<Delivery> {
     who.require(Scope::Webhooks)?;
     let txn = app.begin().await?;
-    webhooks::find(&txn, who.business_id, id).await?;
+    find(&txn, who, id).await?;
     let replayed = webhooks::replay(&txn, id.internal(), delivery_id.internal()).await?;
     let message = outbox::message_by_id(&txn, replayed.message_id).await?;
     txn.commit().await?;
@@ -321,7 +343,7 @@ pub async fn recover(
         ));
     }
     let txn = app.begin().await?;
-    webhooks::find(&txn, who.business_id, id).await?;
+    find(&txn, who, id).await?;
     let requeued = webhooks::recover(&txn, id.internal(), since, until).await?;
     txn.commit().await?;
     Ok(requeued)
@@ -377,6 +399,7 @@ pub async fn messages(
         at,
         facility_id,
         None,
+        who.role.subcontractor(),
         limit(asked)?,
     )
     .await?;
@@ -437,7 +460,7 @@ pub async fn send_test(
 ) -> Result<Delivery> {
     who.require(Scope::Webhooks)?;
     let txn = app.begin().await?;
-    let endpoint = webhooks::find(&txn, who.business_id, id).await?;
+    let endpoint = find(&txn, who, id).await?;
     declared_elsewhere(&endpoint)?;
     let data = crate::store::events::example(event_type);
     let (delivery, message) = outbox::emit_test(&txn, &endpoint, event_type, &data).await?;

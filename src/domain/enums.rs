@@ -471,3 +471,59 @@ pub enum KeyState {
     #[sea_orm(string_value = "complete")]
     Complete,
 }
+
+/// What happens at a trip's stop.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StopKind {
+    #[sea_orm(string_value = "PICKUP")]
+    Pickup,
+    #[sea_orm(string_value = "DELIVERY")]
+    Delivery,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// How a trip's stop went, as the one executing it reports.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StopStatus {
+    #[sea_orm(string_value = "PLANNED")]
+    Planned,
+    #[sea_orm(string_value = "EN_ROUTE")]
+    EnRoute,
+    #[sea_orm(string_value = "ARRIVED")]
+    Arrived,
+    #[sea_orm(string_value = "COMPLETED")]
+    Completed,
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+    #[sea_orm(string_value = "SKIPPED")]
+    Skipped,
+}

@@ -52,6 +52,10 @@ event_types! {
     SkuCreated => "sku.created",
     SkuUpdated => "sku.updated",
     SkuArchived => "sku.archived",
+    TripCreated => "trip.created",
+    TripUpdated => "trip.updated",
+    TripCancelled => "trip.cancelled",
+    StopUpdated => "stop.updated",
 }
 
 impl EventType {
@@ -84,6 +88,14 @@ impl EventType {
             EventType::SkuCreated => "a facility's SKU is created (or a deleted one restored)",
             EventType::SkuUpdated => "a SKU's fields change",
             EventType::SkuArchived => "a SKU is deleted (kept archived)",
+            EventType::TripCreated => "a shipment is assigned to a subcontractor; with its stops",
+            EventType::TripUpdated => {
+                "an assigned shipment, its stops or their status change; with its stops"
+            }
+            EventType::TripCancelled => {
+                "an assigned shipment is unassigned, moved to another subcontractor or cancelled"
+            }
+            EventType::StopUpdated => "a stop's status or actual times change",
         }
     }
 

@@ -279,6 +279,9 @@ pub enum KeyRole {
     /// One customer, by its party code: the key sees and changes only that
     /// customer's orders, and reads the shipments that carry them.
     Customer(String),
+    /// One subcontractor, by its party code: the key sees only the shipments
+    /// assigned to it, and reports how their stops went.
+    Subcontractor(String),
 }
 
 impl KeyRole {
@@ -287,6 +290,7 @@ impl KeyRole {
         match self {
             KeyRole::Tenant => "tenant",
             KeyRole::Customer(_) => "customer",
+            KeyRole::Subcontractor(_) => "subcontractor",
         }
     }
 
@@ -294,6 +298,22 @@ impl KeyRole {
     pub fn customer(&self) -> Option<&str> {
         match self {
             KeyRole::Customer(code) => Some(code),
+            KeyRole::Tenant | KeyRole::Subcontractor(_) => None,
+        }
+    }
+
+    /// The subcontractor a subcontractor key is bound to.
+    pub fn subcontractor(&self) -> Option<&str> {
+        match self {
+            KeyRole::Subcontractor(code) => Some(code),
+            KeyRole::Tenant | KeyRole::Customer(_) => None,
+        }
+    }
+
+    /// The party a role-bound key acts for.
+    pub fn party(&self) -> Option<&str> {
+        match self {
+            KeyRole::Customer(code) | KeyRole::Subcontractor(code) => Some(code),
             KeyRole::Tenant => None,
         }
     }
@@ -303,6 +323,9 @@ impl KeyRole {
     pub fn from_stored(role: Option<&str>, party: Option<&str>) -> Self {
         match role {
             None | Some("tenant") => KeyRole::Tenant,
+            Some("subcontractor") => {
+                KeyRole::Subcontractor(party.unwrap_or_default().to_string())
+            }
             Some(_) => KeyRole::Customer(party.unwrap_or_default().to_string()),
         }
     }

@@ -15,7 +15,7 @@ use crate::domain::Scope;
 use crate::error::Error;
 use crate::store::keys::Principal;
 use crate::store::listing::{self, Page, Slice};
-use crate::store::{Db, outbox, shipments, tenancy};
+use crate::store::{Db, outbox, tenancy};
 
 /// Page size when `first` is not given, and the largest accepted.
 const DEFAULT_PAGE: i32 = 50;
@@ -84,6 +84,7 @@ impl LegacyQueries {
             Some(since),
             facility_id,
             Some(LEGACY_TYPES),
+            None,
             1000,
         )
         .await?;
@@ -110,17 +111,10 @@ impl LegacyQueries {
     /// A shipment of the key's business by id.
     async fn shipment(&self, ctx: &Context<'_>, id: PublicId) -> Result<Shipment> {
         let who = principal(ctx, Scope::Read)?;
-        let found = shipments::find(db(ctx)?, who.business_id, id.into()).await?;
-        if let Some(shipment) = &found {
-            super::prime::shipments(ctx, ctx.look_ahead(), std::slice::from_ref(shipment)).await?;
-        }
-        found.map(Shipment).ok_or_else(|| {
-            Error::NotFound {
-                what: "shipment",
-                id: id.to_string(),
-            }
-            .into()
-        })
+        // The use case's find: a subcontractor key finds only its assigned shipments.
+        let found = crate::app::shipments::find(db(ctx)?, &who, id.into()).await?;
+        super::prime::shipments(ctx, ctx.look_ahead(), std::slice::from_ref(&found)).await?;
+        Ok(Shipment(found))
     }
 
     /// Shipments of the key's business, oldest first, paged forward.

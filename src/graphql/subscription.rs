@@ -196,6 +196,7 @@ impl Feed {
             None,
             facility_id,
             Some(LEGACY_TYPES),
+            None,
             1_000,
         )
         .await

@@ -72,6 +72,10 @@ pub fn router(state: App, shedding: Arc<server::Shedding>) -> Router {
         .route("/v1/shipments/{id}/cancel", post(rest::shipments::cancel))
         .route("/v1/shipments/{id}/pallets", get(rest::shipments::pallets))
         .route(
+            "/v1/shipments/{id}/stops/{seq}",
+            axum::routing::patch(rest::shipments::report_stop),
+        )
+        .route(
             "/v1/shipments/{id}/documents",
             get(rest::shipments::documents),
         )

@@ -102,6 +102,7 @@ pub const REFERENCE_PATH: &str = "/docs";
         shipments::documents,
         shipments::references,
         shipments::exceptions,
+        shipments::report_stop,
         orders::list,
         orders::create,
         orders::get,

@@ -77,6 +77,42 @@ pub struct ShipmentDoc {
     pub notes: Option<String>,
     pub references: Vec<Reference>,
     pub orders: Vec<Value>,
+    pub subcontractor: Option<String>,
+    pub stops: Option<Vec<StopDoc>>,
+}
+
+/// A canonical stop of a shipment's trip.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StopDoc {
+    pub seq: i64,
+    pub kind: Option<crate::domain::StopKind>,
+    pub location: Option<String>,
+    pub address: Option<Value>,
+    pub planned_from: Time,
+    pub planned_to: Time,
+    pub status: Option<crate::domain::StopStatus>,
+    pub arrived_at: Time,
+    pub departed_at: Time,
+    pub note: Option<String>,
+}
+
+impl StopDoc {
+    fn fields(&self) -> crate::store::trips::StopFields {
+        crate::store::trips::StopFields {
+            // Out of range is refused by the store, at this stop's path.
+            seq: i32::try_from(self.seq).unwrap_or(i32::MAX),
+            kind: self.kind,
+            location: self.location.clone(),
+            address: self.address.clone(),
+            planned_from: utc(self.planned_from),
+            planned_to: utc(self.planned_to),
+            status: self.status,
+            arrived_at: utc(self.arrived_at),
+            departed_at: utc(self.departed_at),
+            note: self.note.clone(),
+        }
+    }
 }
 
 impl ShipmentDoc {
@@ -108,6 +144,11 @@ impl ShipmentDoc {
                 .notes
                 .as_ref()
                 .map(|n| serde_json::json!({ "notes": n })),
+            subcontractor: self.subcontractor.clone(),
+            stops: self
+                .stops
+                .as_ref()
+                .map(|stops| stops.iter().map(StopDoc::fields).collect()),
             ..Default::default()
         }
     }

@@ -389,6 +389,7 @@ async fn apply_all(
             path: path.clone(),
             references,
             customer: principal.role.customer(),
+            subcontractor: principal.role.subcontractor(),
         };
         match apply::apply(&cx, document).await {
             Ok(applied) => {

@@ -53,6 +53,7 @@ async fn publish(
         event_type,
         ordering_key: Some(ordering_key),
         data: data(business, facility),
+        audience: None,
     };
     outbox::emit(db, event).await.map(|_| ())
 }
@@ -340,6 +341,7 @@ pub fn example(event_type: EventType) -> Value {
         purchase_order: None,
         customer_shipment_identifier: None,
         additional_fields: None,
+        subcontractor: None,
         created_at: at,
         updated_at: at,
     };
@@ -398,6 +400,10 @@ pub fn example(event_type: EventType) -> Value {
         | EventType::ShipmentUpdated
         | EventType::ShipmentStatusChanged
         | EventType::ShipmentCancelled => shipment_data(&s, business(), facility(), dock),
+        EventType::TripCreated
+        | EventType::TripUpdated
+        | EventType::TripCancelled
+        | EventType::StopUpdated => super::trips::example(event_type, &s),
         EventType::ShipmentCompleted => {
             let mut data = shipment_data(&s, business(), facility(), dock);
             data["orders"] = json!([completed_order(&o)]);

@@ -113,8 +113,8 @@ pub async fn create_with_rate_limit(
     .await
 }
 
-/// Creates a key acting for `role`. A customer key's party must be a customer of
-/// the business that is not archived.
+/// Creates a key acting for `role`. A role-bound key's party must be a party of the
+/// business with that role (a customer or a subcontractor) that is not archived.
 pub async fn create_with_role(
     db: &impl Write,
     business: &Slug,
@@ -124,26 +124,30 @@ pub async fn create_with_role(
     role: &KeyRole,
 ) -> Result<CreatedKey> {
     let business = tenancy::ensure_business(db, business).await?;
-    if let Some(code) = role.customer() {
+    if let Some(code) = role.party() {
         let key = super::master::Key {
             business_id: business.id,
             entity: MasterEntity::Party,
             facility_id: None,
             code: code.to_string(),
         };
+        let wanted = role.name().to_ascii_uppercase();
         let party = super::master::find(db, &key).await?;
         let why = match &party {
-            None => Some("is not a party of the business"),
-            Some(p) if p.archived_at.is_some() => Some("is archived"),
-            Some(p) if p.kind.as_deref() != Some("CUSTOMER") => Some("is not a customer"),
+            None => Some("is not a party of the business".to_string()),
+            Some(p) if p.archived_at.is_some() => Some("is archived".to_string()),
+            Some(p) if p.kind.as_deref() != Some(wanted.as_str()) => {
+                Some(format!("is not a {}", role.name()))
+            }
             Some(_) => None,
         };
         if let Some(why) = why {
             return Err(Error::invalid_field(
                 "party",
                 format!(
-                    "party `{code}` {why}; a customer key needs a customer party of business `{}`",
-                    business.slug
+                    "party `{code}` {why}; a {role} key needs a {role} party of business `{}`",
+                    business.slug,
+                    role = role.name(),
                 ),
             ));
         }
@@ -157,8 +161,8 @@ pub async fn create_with_role(
         scopes: Set(Scope::join(scopes)),
         created_at: Set(Utc::now()),
         rate_limit_per_sec: Set(rate_limit_per_sec.map(clamp_i32)),
-        role: Set(role.customer().map(|_| role.name().to_string())),
-        party: Set(role.customer().map(str::to_owned)),
+        role: Set(role.party().map(|_| role.name().to_string())),
+        party: Set(role.party().map(str::to_owned)),
         ..Default::default()
     }
     .insert(db)

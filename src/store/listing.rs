@@ -39,6 +39,8 @@ pub struct ShipmentQuery {
     pub status: Option<ShipmentStatus>,
     /// Only shipments carrying an order of this customer (a customer key's view).
     pub customer: Option<String>,
+    /// Only shipments assigned to this subcontractor (a subcontractor key's view).
+    pub subcontractor: Option<String>,
 }
 
 /// Which orders a listing returns; `None` means "no restriction".
@@ -99,6 +101,9 @@ pub async fn shipments(
     if let Some(slugs) = &query.dock_slugs {
         let ids = dock_ids(db, business_id, query.facility_id, slugs).await?;
         select = select.filter(C::DockId.is_in(ids));
+    }
+    if let Some(subcontractor) = &query.subcontractor {
+        select = select.filter(C::Subcontractor.eq(subcontractor.as_str()));
     }
     if let Some(customer) = &query.customer {
         select = select.filter(C::Id.in_subquery(carrying_orders_of(business_id, customer)));

@@ -406,6 +406,7 @@ async fn publish(db: &impl Write, record: &master_record::Model, change: Change)
         event_type,
         ordering_key: Some(format!("{}:{}", record.entity, record.id)),
         data: view(record, &business, facility.as_deref()),
+        audience: None,
     };
     outbox::emit(db, event).await.map(|_| ())
 }

@@ -21,6 +21,7 @@ pub mod shipments;
 pub mod sources;
 pub mod stable;
 pub mod tenancy;
+pub mod trips;
 pub mod unit;
 pub mod webhooks;
 

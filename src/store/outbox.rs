@@ -26,6 +26,8 @@ pub struct NewEvent {
     /// Events with the same key reach an endpoint in the order they were written.
     pub ordering_key: Option<String>,
     pub data: Value,
+    /// The party the event concerns besides the business (a trip's subcontractor).
+    pub audience: Option<String>,
 }
 
 /// A request an outbound mapping rendered for an event.
@@ -76,6 +78,10 @@ struct Destination {
 
 fn wants(endpoint: &webhook_endpoint::Model, event: &NewEvent) -> bool {
     if endpoint.outbound.is_some() {
+        return false;
+    }
+    // A party's endpoint receives only the events concerning that party.
+    if endpoint.party.is_some() && endpoint.party != event.audience {
         return false;
     }
     let listed = |list: &Option<Value>, wanted: Option<&str>| match (list, wanted) {
@@ -136,6 +142,7 @@ pub async fn emit(db: &impl Write, event: NewEvent) -> Result<Emitted> {
         ordering_key: Set(event.ordering_key.clone()),
         body: Set(emitted.body.clone()),
         created_at: Set(now),
+        audience: Set(event.audience.clone()),
         ..Default::default()
     };
     let known = unit::endpoints(db, event.business_id, || {
@@ -477,12 +484,16 @@ pub async fn messages_after(
     since: Option<DateTime<Utc>>,
     facility_id: Option<i64>,
     types: Option<&[&str]>,
+    audience: Option<&str>,
     limit: u64,
 ) -> Result<Vec<message::Model>> {
     let mut query = message::Entity::find()
         .filter(message::Column::BusinessId.eq(business_id))
         .filter(message::Column::Id.gt(after_id))
         .filter(message::Column::IsTest.eq(false));
+    if let Some(audience) = audience {
+        query = query.filter(message::Column::Audience.eq(audience));
+    }
     if let Some(types) = types {
         query = query.filter(message::Column::EventType.is_in(types.iter().copied()));
     }

@@ -44,6 +44,12 @@ pub struct ShipmentFields {
     pub purchase_order: Option<String>,
     pub customer_shipment_identifier: Option<String>,
     pub additional_fields: Option<serde_json::Value>,
+    /// The subcontractor party the trip is assigned to; cleared (unassigned) when
+    /// `cleared` names `subcontractor`, or on replace.
+    pub subcontractor: Option<String>,
+    /// Stops to save, each found by its `seq`: with `Patch` the others stay, with
+    /// `Replace` they go. `None` leaves the stops as they are.
+    pub stops: Option<Vec<super::trips::StopFields>>,
     /// What a patch clears besides.
     pub cleared: super::Cleared,
 }
@@ -93,6 +99,7 @@ pub async fn create(
             reason: None,
         }
     });
+    let stops = fields.stops.take();
     let now = Utc::now();
     let status = fields.status.unwrap_or(ShipmentStatus::New);
     let occurred_at = fields.status_occurred_at.unwrap_or(now);
@@ -115,6 +122,15 @@ pub async fn create(
     })?;
     record_status(db, created.id, status, occurred_at, None).await?;
     events::shipment(db, EventType::ShipmentCreated, &created).await?;
+    let reported = match stops {
+        Some(stops) => {
+            super::trips::save_stops(db, &created, stops, UpdateMode::Replace)
+                .await?
+                .reported
+        }
+        None => Vec::new(),
+    };
+    super::trips::announce(db, None, &created, &reported).await?;
     if completes(None, status) {
         events::shipment_completed(db, &created).await?;
     }
@@ -145,6 +161,14 @@ async fn apply_fields(
     if let Some(direction) = f.direction {
         active.direction = Set(direction);
     }
+    if let Some(code) = &f.subcontractor {
+        let unchanged = matches!(&active.subcontractor,
+            ActiveValue::Unchanged(Some(current)) if current == code);
+        if !unchanged {
+            super::trips::check_subcontractor(db, facility.business_id, code).await?;
+        }
+    }
+    put!(active, f.cleared, mode, subcontractor, f.subcontractor);
     put!(active, f.cleared, mode, dock_id, dock_id);
     put!(
         active,
@@ -262,6 +286,8 @@ pub async fn update(
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("shipment without facility")))?;
     let previous_status = existing.status;
+    let previous_subcontractor = existing.subcontractor.clone();
+    let stops = fields.stops.take();
     let new_status = fields.status.filter(|s| *s != previous_status);
     let occurred_at = fields.status_occurred_at.unwrap_or_else(Utc::now);
     let id = existing.id;
@@ -274,6 +300,15 @@ pub async fn update(
     active.updated_at = Set(Utc::now());
     let updated = active.update(db).await.map_err(Error::from_db_err)?;
     events::shipment(db, EventType::ShipmentUpdated, &updated).await?;
+    let reported = match stops {
+        Some(stops) => {
+            super::trips::save_stops(db, &updated, stops, mode)
+                .await?
+                .reported
+        }
+        None => Vec::new(),
+    };
+    super::trips::announce(db, previous_subcontractor.as_deref(), &updated, &reported).await?;
     if let Some(status) = new_status {
         record_status(db, id, status, occurred_at, None).await?;
         events::shipment(db, EventType::ShipmentStatusChanged, &updated).await?;
@@ -313,6 +348,7 @@ pub async fn cancel(
     )
     .await?;
     events::shipment(db, EventType::ShipmentCancelled, &updated).await?;
+    super::trips::announce_cancelled(db, &updated).await?;
     Ok(updated)
 }
 

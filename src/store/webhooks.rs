@@ -22,6 +22,9 @@ pub struct EndpointFields {
     pub description: Option<Option<String>>,
     pub event_types: Option<Option<Vec<String>>>,
     pub facilities: Option<Option<Vec<String>>>,
+    /// On create only: the party whose events alone the endpoint receives (an
+    /// endpoint made with a subcontractor's key).
+    pub party: Option<String>,
 }
 
 fn list(values: Option<Vec<String>>) -> Option<Value> {
@@ -50,6 +53,7 @@ pub async fn create(
         description: Set(fields.description.flatten()),
         event_types: Set(list(fields.event_types.flatten())),
         facilities: Set(list(fields.facilities.flatten())),
+        party: Set(fields.party),
         secret: Set(secret.to_string()),
         disabled: Set(false),
         created_at: Set(now),

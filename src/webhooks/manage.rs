@@ -59,6 +59,7 @@ pub async fn validate(config: &Config, request: EndpointRequest) -> Result<Endpo
         description: request.description.map(Some),
         event_types: request.event_types.map(Some),
         facilities: request.facilities.map(Some),
+        party: None,
     })
 }
 

@@ -29,6 +29,9 @@ impl Sample {
             ("$.orders[0]", "shipment_number", _) => json!("KEPT-SHP-1"),
             ("$", "shipment_number", _) => json!("KEPT-SHP-1"),
             ("$", "status", _) => json!("AT_FACILITY"),
+            // A trip goes to an existing subcontractor; its stops are numbered 1….
+            ("$", "subcontractor", _) => json!("KEPT-SUB"),
+            ("$.stops[0]", "seq", _) => json!(1),
             (_, _, "text") => json!(format!("kept-{}-{n}", field.name)),
             (_, _, "number") => json!(f64::from(n) + 0.25),
             (_, _, "count") => json!(n),
@@ -107,7 +110,18 @@ async fn every_field_a_rule_maps_onto_a_shipment_is_stored_and_read_back() {
         "[[rule]]\nname = \"everything\"\nbusiness = \"kept\"\noperation = \"create\"\nentity = \"shipment\"\nmatch = {{ path = \"$.shipment_number\", equals = \"KEPT-SHP-1\" }}\nmap = {map}\n"
     );
     let (app, _rules) = TestApp::spawn_with_rules(&[("kept.toml", &rules)], false).await;
-    let key = app.key("kept", &[Scope::Ingest, Scope::Read]).await;
+    let key = app
+        .key("kept", &[Scope::Ingest, Scope::Read, Scope::Write])
+        .await;
+    let party = app
+        .send(
+            reqwest::Method::PUT,
+            "/v1/parties/KEPT-SUB",
+            &key,
+            Some(json!({"role": "SUBCONTRACTOR"})),
+        )
+        .await;
+    assert_eq!(party.status(), 201);
     let answer = post(&app, &key, "application/json", payload.to_string()).await;
     let status = answer.status();
     let answer: Value = answer.json().await.unwrap();
@@ -141,6 +155,8 @@ async fn every_field_a_rule_maps_onto_a_shipment_is_stored_and_read_back() {
         "$.orders[0].pickup_window.start",
         "$.driver.license_plate",
         "$.references[0].value",
+        "$.stops[0].address.city",
+        "$.stops[0].note",
     ] {
         assert!(
             sample.expected.iter().any(|(at, _)| at == nested),

@@ -33,4 +33,5 @@ mod status;
 mod store;
 mod support;
 mod tenants;
+mod trips;
 mod webhooks;

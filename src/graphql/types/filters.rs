@@ -41,6 +41,7 @@ impl ShipmentFilter {
         }
         Ok(ShipmentQuery {
             customer: None,
+            subcontractor: None,
             facility_id: None,
             since: parse_time_opt("filter.since", self.since.as_deref())?,
             before: parse_time_opt("filter.before", self.before.as_deref())?,

@@ -69,10 +69,7 @@ fn page(after: Option<String>, limit: Option<u64>) -> Result<crate::store::listi
 
 /// The `{facility}` path segment; a malformed one is `400 invalid_path_parameter`.
 fn facility(slug: &str) -> Result<Slug> {
-    Slug::parse(slug).map_err(|e| crate::error::Error::BadRequest {
-        code: crate::error::ProblemCode::InvalidPathParameter,
-        detail: format!("facility: {e}"),
-    })
+    Slug::parse(slug).map_err(|e| super::bad_path(format!("facility: {e}")))
 }
 
 /// The top-level members a `PATCH` clears (a JSON Merge Patch's `null`s); the

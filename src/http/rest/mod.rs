@@ -70,6 +70,14 @@ pub(crate) fn bad_query(detail: String) -> Error {
     }
 }
 
+/// A malformed path segment: `400 invalid_path_parameter`.
+pub(crate) fn bad_path(detail: String) -> Error {
+    Error::BadRequest {
+        code: ProblemCode::InvalidPathParameter,
+        detail,
+    }
+}
+
 /// Longest text a search filter takes.
 pub const MAX_FILTER_CHARS: usize = 256;
 

@@ -15,7 +15,8 @@ use crate::app::views::{
 };
 use crate::app::{App, Listing};
 use crate::domain::{
-    Measure, ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, UpdateMode, WeightUnit,
+    MasterCode, Measure, ShipmentDirection, ShipmentNumber, ShipmentStatus, Slug, StopKind,
+    StopStatus, UpdateMode, WeightUnit,
 };
 use crate::domain::{PublicId, ShipmentId};
 use crate::error::Result;
@@ -24,6 +25,7 @@ use crate::http::openapi::{ReadProblems, WriteProblems};
 use crate::store::keys::Principal;
 use crate::store::listing::ShipmentQuery;
 use crate::store::shipments::ShipmentFields;
+use crate::store::trips::StopFields;
 
 /// Declares a shipment body: the fields every shipment body has, plus `$own`.
 macro_rules! shipment_body {
@@ -78,6 +80,14 @@ macro_rules! shipment_body {
             /// Free fields kept as given.
             #[schema(value_type = Option<Object>)]
             pub additional_fields: Option<serde_json::Map<String, serde_json::Value>>,
+            /// The code of the subcontractor party the trip is assigned to; `null`
+            /// unassigns it (a patch).
+            #[schema(min_length = 1, max_length = 128, pattern = "^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
+            pub subcontractor: Option<String>,
+            /// The trip's stops, each found by `seq`: a patch changes the stops
+            /// given and keeps the others; a replace keeps only those given.
+            #[schema(max_items = 100)]
+            pub stops: Option<Vec<StopBody>>,
         }
 
         impl $name {
@@ -109,6 +119,24 @@ macro_rules! shipment_body {
                     purchase_order: self.purchase_order,
                     customer_shipment_identifier: self.customer_shipment_identifier,
                     additional_fields: self.additional_fields.map(serde_json::Value::Object),
+                    subcontractor: self
+                        .subcontractor
+                        .map(|code| {
+                            MasterCode::parse(&code)
+                                .map(|c| c.to_string())
+                                .map_err(|e| e.at("$.subcontractor"))
+                        })
+                        .transpose()?,
+                    stops: self
+                        .stops
+                        .map(|stops| {
+                            stops
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, stop)| stop.fields(&format!("$.stops[{i}]")))
+                                .collect::<Result<Vec<_>>>()
+                        })
+                        .transpose()?,
                     cleared: super::cleared(nulls, CLEARABLE)?,
                 })
             }
@@ -146,7 +174,101 @@ const CLEARABLE: &[(&str, &[&str])] = &[
     ),
     ("additional_fields", &["additional_fields"]),
     ("additional_fields.*", &[]),
+    ("subcontractor", &["subcontractor"]),
 ];
+
+/// The longest stop location, in characters.
+const MAX_LOCATION_CHARS: usize = 256;
+/// The longest stop note, in characters.
+const MAX_NOTE_CHARS: usize = 1024;
+
+fn bounded(path: String, value: Option<String>, max: usize) -> Result<Option<String>> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(invalid(
+            path,
+            format!("{} characters; at most {max}", v.chars().count()),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// One stop of a trip.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StopBody {
+    /// The stop's place in the trip, 1 to 100.
+    #[schema(minimum = 1, maximum = 100)]
+    pub seq: u32,
+    /// Needed for a new stop.
+    pub kind: Option<StopKind>,
+    /// A name for the place (a customer's site, a depot).
+    #[schema(max_length = 256)]
+    pub location: Option<String>,
+    /// The address, as the sender writes it.
+    #[serde(default, deserialize_with = "super::body::object")]
+    #[schema(value_type = Option<Object>)]
+    pub address: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The planned window's start.
+    #[serde(default, deserialize_with = "super::body::timestamp")]
+    pub planned_from: Option<DateTime<Utc>>,
+    /// The planned window's end.
+    #[serde(default, deserialize_with = "super::body::timestamp")]
+    pub planned_to: Option<DateTime<Utc>>,
+    pub status: Option<StopStatus>,
+    #[serde(default, deserialize_with = "super::body::timestamp")]
+    pub arrived_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "super::body::timestamp")]
+    pub departed_at: Option<DateTime<Utc>>,
+    #[schema(max_length = 1024)]
+    pub note: Option<String>,
+}
+
+/// How a stop went: its status, actual times and a note. `ARRIVED` sets
+/// `arrived_at`, and `COMPLETED` or `FAILED` set `departed_at`, to now when not given.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StopReport {
+    pub status: Option<StopStatus>,
+    #[serde(default, deserialize_with = "super::body::timestamp")]
+    pub arrived_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "super::body::timestamp")]
+    pub departed_at: Option<DateTime<Utc>>,
+    /// Why a stop failed or was skipped, or what the driver noted.
+    #[schema(max_length = 1024)]
+    pub note: Option<String>,
+}
+
+impl StopBody {
+    fn fields(self, at: &str) -> Result<StopFields> {
+        let seq = i32::try_from(self.seq).unwrap_or(i32::MAX);
+        let report = StopReport {
+            status: self.status,
+            arrived_at: self.arrived_at,
+            departed_at: self.departed_at,
+            note: self.note,
+        };
+        let mut fields = report.fields(at, seq)?;
+        fields.kind = self.kind;
+        fields.location = bounded(format!("{at}.location"), self.location, MAX_LOCATION_CHARS)?;
+        fields.address = self.address.map(serde_json::Value::Object);
+        fields.planned_from = self.planned_from;
+        fields.planned_to = self.planned_to;
+        Ok(fields)
+    }
+}
+
+impl StopReport {
+    fn fields(self, at: &str, seq: i32) -> Result<StopFields> {
+        Ok(StopFields {
+            seq,
+            status: self.status,
+            arrived_at: self.arrived_at,
+            departed_at: self.departed_at,
+            note: bounded(format!("{at}.note"), self.note, MAX_NOTE_CHARS)?,
+            ..StopFields::default()
+        })
+    }
+}
 
 shipment_body!(
     /// A new shipment. `facility` defaults to `default`.
@@ -470,4 +592,43 @@ pub async fn exceptions(
     Path(id): Path<PublicId>,
 ) -> Result<Response> {
     Ok(axum::Json(shipments::exceptions(&app, &who, id.into()).await?).into_response())
+}
+
+/// Reports how one stop of the shipment's trip went: its status, actual times or a
+/// note. The one way for a subcontractor's key to report over REST; a tenant key may
+/// use it too. Publishes `stop.updated`, and `trip.updated` when the shipment is
+/// assigned.
+#[utoipa::path(patch, path = "/v1/shipments/{id}/stops/{seq}", operation_id = "reportStop", tag = "shipments",
+    params(("id" = i64, Path, description = "The shipment's id"),
+        ("seq" = u32, Path, minimum = 1, maximum = 100, description = "The stop's place in the trip")),
+    request_body = StopReport,
+    responses(
+        (status = 200, description = "The shipment with its stops", body = ShipmentView,
+            headers(("ETag" = String, description = "The shipment's new version"))),
+        WriteProblems,
+    ))]
+#[tracing::instrument(skip_all, fields(shipment_id = %id, seq))]
+pub async fn report_stop(
+    State(app): State<App>,
+    Writer(who): Writer,
+    Path((id, seq)): Path<(PublicId, u32)>,
+    Body(body): Body<StopReport>,
+) -> Result<Response> {
+    let seq = i32::try_from(seq)
+        .ok()
+        .filter(|s| (1..=crate::store::trips::MAX_STOPS as i32).contains(s))
+        .ok_or_else(|| {
+            super::bad_path(format!(
+                "seq: {seq} is not a stop number (1 to {})",
+                crate::store::trips::MAX_STOPS
+            ))
+        })?;
+    let stop = body.fields("$", seq)?;
+    let changed = shipments::report_stop(&app, &who, id.into(), stop).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        &changed.shipment.version,
+        None,
+        &changed,
+    ))
 }

@@ -102,7 +102,14 @@ pub struct Context<'a, C> {
     /// The customer a customer key acts for: it may only create, change and cancel
     /// that customer's orders.
     pub customer: Option<&'a str>,
+    /// The subcontractor a subcontractor key acts for: it may only report on the
+    /// shipments assigned to it (their stops, pallet scans, documents, exceptions).
+    pub subcontractor: Option<&'a str>,
 }
+
+/// What a subcontractor key's shipment update may carry besides the shipment's number
+/// and facility: its stops.
+const SUBCONTRACTOR_SHIPMENT_FIELDS: &[&str] = &["shipment_number", "facility", "stops"];
 
 /// Applies one canonical document according to its rule.
 pub async fn apply<C: Write>(
@@ -119,6 +126,37 @@ pub async fn apply<C: Write>(
                 cx.rule.name, cx.rule.entity
             ),
         ));
+    }
+    if let Some(party) = cx.subcontractor {
+        let reports = matches!(
+            (cx.rule.operation, cx.rule.entity),
+            (Operation::Update, Entity::Shipment)
+                | (_, Entity::Pallet | Entity::Document | Entity::Exception)
+        );
+        if !reports {
+            return Err(cx.reject(
+                ProblemCode::Forbidden,
+                format!(
+                    "the rule `{}` makes a {} {}; a key acting for subcontractor `{party}` may only update its shipments' stops and attach pallets, documents and exceptions to them",
+                    cx.rule.name, cx.rule.operation, cx.rule.entity
+                ),
+            ));
+        }
+        if cx.rule.entity == Entity::Shipment
+            && let Some(beyond) = document.as_object().and_then(|fields| {
+                fields
+                    .iter()
+                    .find(|(k, v)| !v.is_null() && !SUBCONTRACTOR_SHIPMENT_FIELDS.contains(&k.as_str()))
+            })
+        {
+            return Err(cx.reject(
+                ProblemCode::Forbidden,
+                format!(
+                    "the rule `{}` maps the shipment's `{}`; a key acting for subcontractor `{party}` may only change a shipment's stops",
+                    cx.rule.name, beyond.0
+                ),
+            ));
+        }
     }
     match (cx.rule.operation, cx.rule.entity) {
         (Operation::Create, Entity::Shipment) => records::create_shipment(cx, document).await,
@@ -239,8 +277,12 @@ impl<C: Write> Context<'_, C> {
     ) -> Result<Option<shipment::Model>, Failure> {
         let parsed = ShipmentNumber::parse(number).map_err(|e| self.reject(e.code, e.detail))?;
         let facility_id = self.facility_for_lookup(facility).await?;
-        let found =
+        let mut found =
             shipments::find_in_business(self.db, self.business_id, facility_id, &parsed).await?;
+        if let Some(party) = self.subcontractor {
+            // A subcontractor's key finds only the shipments assigned to it.
+            found.retain(|s| s.subcontractor.as_deref() == Some(party));
+        }
         self.single(found, "shipment", number)
     }
 
@@ -297,10 +339,27 @@ impl<C: Write> Context<'_, C> {
             })
     }
 
-    /// Whether the sender may see `order`: a customer key only its own.
+    /// Whether the sender may see `order`: a customer key only its own, a
+    /// subcontractor key none (it names its shipments instead).
     fn owns(&self, order: &order::Model) -> bool {
-        self.customer
-            .is_none_or(|c| order.customer.as_deref() == Some(c))
+        self.subcontractor.is_none()
+            && self
+                .customer
+                .is_none_or(|c| order.customer.as_deref() == Some(c))
+    }
+
+    /// Refuses a subcontractor that names no subcontractor party, at the path the
+    /// sender wrote it.
+    async fn check_subcontractor(&self, code: Option<&str>) -> Result<(), Failure> {
+        let Some(code) = code else { return Ok(()) };
+        match crate::store::trips::check_subcontractor(self.db, self.business_id, code).await {
+            Ok(()) => Ok(()),
+            Err(crate::Error::Invalid { code, detail, .. }) => {
+                let path = self.references.get("subcontractor").unwrap_or(&self.path);
+                Err(Failure::Rejected(Issue::new(code, path, detail)))
+            }
+            Err(other) => Err(Failure::Fatal(other)),
+        }
     }
 
     /// A customer key's order is its customer's: another customer named is refused

@@ -54,6 +54,7 @@ pub(super) async fn create_shipment<C: Write>(
     let number = ShipmentNumber::parse(raw).map_err(|e| cx.reject(e.code, e.detail))?;
     let facility = cx.facility_for_create(s.facility.as_deref()).await?;
     let dock = s.dock.as_deref().map(|d| cx.slug("dock", d)).transpose()?;
+    cx.check_subcontractor(s.subcontractor.as_deref()).await?;
     let existing = shipments::find_by_number(cx.db, facility.id, &number).await?;
     let (shipment, created) = match existing {
         Some(_) if cx.rule.on_duplicate == DuplicatePolicy::Reject => {
@@ -88,7 +89,28 @@ pub(super) async fn update_shipment<C: Write>(
         .require_shipment(s.shipment_number.as_deref(), s.facility.as_deref())
         .await?;
     let dock = s.dock.as_deref().map(|d| cx.slug("dock", d)).transpose()?;
-    let shipment = shipments::update(cx.db, found, s.fields(dock), update_mode(cx.rule))
+    cx.check_subcontractor(s.subcontractor.as_deref()).await?;
+    if cx.subcontractor.is_some() {
+        // A subcontractor reports on the planned stops; it does not add any.
+        let planned = crate::store::trips::stops_of(cx.db, found.id).await?;
+        for stop in s.stops.iter().flatten() {
+            if !planned.iter().any(|p| i64::from(p.seq) == stop.seq) {
+                return Err(cx.reject(
+                    ProblemCode::NotFound,
+                    format!(
+                        "shipment `{}` has no stop {}",
+                        found.shipment_number, stop.seq
+                    ),
+                ));
+            }
+        }
+    }
+    // A subcontractor reports on its stops: the rest of the shipment stays.
+    let mode = match cx.subcontractor {
+        Some(_) => UpdateMode::Patch,
+        None => update_mode(cx.rule),
+    };
+    let shipment = shipments::update(cx.db, found, s.fields(dock), mode)
         .await
         .map_err(|e| Failure::from_error(e, &cx.path))?;
     add_references(cx, Target::Shipment(shipment.id), &s.references).await?;

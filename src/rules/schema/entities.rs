@@ -95,6 +95,34 @@ static DRIVER: ObjectSchema = ObjectSchema {
     check: ObjectCheck::None,
 };
 
+const STOP_KINDS: &[&str] = &["PICKUP", "DELIVERY", "OTHER"];
+const STOP_STATUSES: &[&str] = &[
+    "PLANNED",
+    "EN_ROUTE",
+    "ARRIVED",
+    "COMPLETED",
+    "FAILED",
+    "SKIPPED",
+];
+
+static STOP: ObjectSchema = ObjectSchema {
+    name: "stop",
+    fields: &[
+        always("seq", Count),
+        opt("kind", Enum(STOP_KINDS)),
+        opt("location", Str),
+        opt("address", Object(&PARTY)),
+        opt("planned_from", DateTime),
+        opt("planned_to", DateTime),
+        opt("status", Enum(STOP_STATUSES)),
+        opt("arrived_at", DateTime),
+        opt("departed_at", DateTime),
+        opt("note", Str),
+    ],
+    any_of: &[],
+    check: ObjectCheck::None,
+};
+
 static REFERENCE_ENTRY: ObjectSchema = ObjectSchema {
     name: "reference",
     fields: &[always("kind", Str), always("value", Str)],
@@ -192,6 +220,8 @@ static SHIPMENT: ObjectSchema = ObjectSchema {
         opt("notes", Str),
         opt("references", ObjectList(&REFERENCE_ENTRY)),
         opt("orders", ObjectList(&ORDER)),
+        refers("subcontractor", Str),
+        opt("stops", ObjectList(&STOP)),
     ],
     any_of: &[],
     check: ObjectCheck::None,

@@ -21,6 +21,9 @@ pub struct Model {
     /// Not an event of the business: an example sent to one endpoint on request,
     /// or an outbound batch file's message. Left out of the pull and subscriptions.
     pub is_test: bool,
+    /// The party the event concerns besides the business (a trip's subcontractor):
+    /// its keys pull the message, and its endpoints receive it.
+    pub audience: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

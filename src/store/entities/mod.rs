@@ -22,6 +22,7 @@ pub mod pallet_order;
 pub mod reference;
 pub mod shipment;
 pub mod shipment_status_event;
+pub mod shipment_stop;
 pub mod source_item;
 pub mod source_run;
 pub mod source_state;

@@ -38,6 +38,8 @@ pub struct Model {
     pub purchase_order: Option<String>,
     pub customer_shipment_identifier: Option<String>,
     pub additional_fields: Option<Json>,
+    /// The subcontractor party the trip is assigned to.
+    pub subcontractor: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

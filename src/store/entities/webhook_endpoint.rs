@@ -23,6 +23,8 @@ pub struct Model {
     pub disabled_reason: Option<String>,
     /// The outbound target this row stands for (none: a webhook endpoint).
     pub outbound: Option<String>,
+    /// Made by a subcontractor's key: receives only the events concerning that party.
+    pub party: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -23,6 +23,7 @@ mod m20261207_000018_outbound;
 mod m20261208_000019_outbound_batches;
 mod m20261209_000020_master_data;
 mod m20261210_000021_key_roles;
+mod m20261211_000022_trips;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000019_outbound_batches::Migration),
             Box::new(m20261209_000020_master_data::Migration),
             Box::new(m20261210_000021_key_roles::Migration),
+            Box::new(m20261211_000022_trips::Migration),
         ]
     }
 }

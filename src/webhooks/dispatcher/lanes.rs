@@ -310,6 +310,7 @@ mod tests {
             disabled: false,
             disabled_reason: None,
             outbound: None,
+            party: None,
             created_at: now,
             updated_at: now,
         };
