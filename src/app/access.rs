@@ -76,12 +76,20 @@ fn refuse(who: &Principal, what: String) -> Error {
              GraphQL's order mutations) and read the shipments that carry them"
         }
     };
-    Error::Forbidden(format!("a {} key may not use {what}; {may}", who.role.name()))
+    Error::Forbidden(format!(
+        "a {} key may not use {what}; {may}",
+        who.role.name()
+    ))
 }
 
 /// The routes and GraphQL root fields a role-bound key may use; `None` for a
 /// tenant key, which may use all.
-fn allowed(role: &KeyRole) -> Option<(&'static [(&'static str, &'static str)], &'static [&'static str])> {
+fn allowed(
+    role: &KeyRole,
+) -> Option<(
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+)> {
     match role {
         KeyRole::Tenant => None,
         KeyRole::Customer(_) => Some((CUSTOMER_ROUTES, CUSTOMER_FIELDS)),
@@ -95,8 +103,7 @@ pub fn http(who: &Principal, method: &str, route: Option<&str>) -> Result<()> {
     let Some((routes, _)) = allowed(&who.role) else {
         return Ok(());
     };
-    let listed =
-        route.is_some_and(|route| routes.iter().any(|(m, r)| *m == method && *r == route));
+    let listed = route.is_some_and(|route| routes.iter().any(|(m, r)| *m == method && *r == route));
     if listed {
         Ok(())
     } else {

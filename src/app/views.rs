@@ -11,8 +11,7 @@ use crate::domain::{
 };
 use crate::store::attach::DocumentMeta;
 use crate::store::entities::{
-    exception, order, order_item, pallet, reference, shipment, shipment_status_event,
-    shipment_stop,
+    exception, order, order_item, pallet, reference, shipment, shipment_status_event, shipment_stop,
 };
 use crate::store::orders::OrderWithItems;
 

@@ -323,9 +323,7 @@ impl KeyRole {
     pub fn from_stored(role: Option<&str>, party: Option<&str>) -> Self {
         match role {
             None | Some("tenant") => KeyRole::Tenant,
-            Some("subcontractor") => {
-                KeyRole::Subcontractor(party.unwrap_or_default().to_string())
-            }
+            Some("subcontractor") => KeyRole::Subcontractor(party.unwrap_or_default().to_string()),
             Some(_) => KeyRole::Customer(party.unwrap_or_default().to_string()),
         }
     }

@@ -85,7 +85,10 @@ pub fn check(stops: &[StopFields]) -> Result<()> {
             return Err(invalid(
                 format!("$.stops[{i}].seq"),
                 ProblemCode::ValidationFailed,
-                format!("seq {} is out of range: stops are numbered 1 to {MAX_STOPS}", stop.seq),
+                format!(
+                    "seq {} is out of range: stops are numbered 1 to {MAX_STOPS}",
+                    stop.seq
+                ),
             ));
         }
         if !seen.insert(stop.seq) {
@@ -124,7 +127,9 @@ pub async fn check_subcontractor(
     let why = match super::master::find(db, &key).await? {
         None => "is not a party of this business",
         Some(p) if p.archived_at.is_some() => "is archived",
-        Some(p) if p.kind.as_deref() != Some("SUBCONTRACTOR") => "is a party, but not a subcontractor",
+        Some(p) if p.kind.as_deref() != Some("SUBCONTRACTOR") => {
+            "is a party, but not a subcontractor"
+        }
         Some(_) => return Ok(()),
     };
     Err(invalid(
@@ -190,8 +195,17 @@ pub async fn save_stops(
                 let stored = active.update(db).await.map_err(Error::from_db_err)?;
                 saved.changed = true;
                 if reports
-                    && (stored.status, stored.arrived_at, stored.departed_at, &stored.note)
-                        != (before.status, before.arrived_at, before.departed_at, &before.note)
+                    && (
+                        stored.status,
+                        stored.arrived_at,
+                        stored.departed_at,
+                        &stored.note,
+                    ) != (
+                        before.status,
+                        before.arrived_at,
+                        before.departed_at,
+                        &before.note,
+                    )
                 {
                     saved.reported.push(stored);
                 }
@@ -471,7 +485,9 @@ pub fn example(event_type: EventType, s: &shipment::Model) -> Value {
             } else {
                 StopStatus::Planned
             },
-            arrived_at: (event_type == EventType::StopUpdated).then_some(at).flatten(),
+            arrived_at: (event_type == EventType::StopUpdated)
+                .then_some(at)
+                .flatten(),
             departed_at: None,
             note: None,
             updated_at: s.updated_at,

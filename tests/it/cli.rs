@@ -1010,4 +1010,42 @@ async fn keys_create_binds_a_customer_key_to_a_customer_party() {
     assert_eq!(orders.status(), 200);
     let listed = stdout(&freightgate(url, &["keys", "list"]));
     assert!(listed.contains("customer HENDRIKS"), "{listed}");
+
+    // A subcontractor key needs a subcontractor party: a customer is refused.
+    let args = |party: &'static str| {
+        [
+            "keys",
+            "create",
+            "--business",
+            "northwind",
+            "--role",
+            "subcontractor",
+            "--party",
+            party,
+        ]
+    };
+    let wrong = freightgate(url, &args("HENDRIKS"));
+    assert!(!wrong.status.success());
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert!(said.contains("is not a subcontractor"), "{said}");
+    let put = app
+        .client
+        .put(app.url("/v1/parties/VANDIJK"))
+        .bearer_auth(&tenant)
+        .json(&serde_json::json!({"role": "SUBCONTRACTOR"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 201);
+    let created = freightgate(url, &args("VANDIJK"));
+    let text = stdout(&created);
+    assert!(
+        text.contains("acting for subcontractor `VANDIJK` only"),
+        "{text}"
+    );
+    let key = text.lines().last().unwrap();
+    let shipments = app.get_json("/v1/shipments", key).await;
+    assert_eq!(shipments["items"], serde_json::json!([]), "{shipments}");
+    let listed = stdout(&freightgate(url, &["keys", "list"]));
+    assert!(listed.contains("subcontractor VANDIJK"), "{listed}");
 }

@@ -145,13 +145,13 @@ async fn a_subcontractor_sees_exactly_its_assigned_shipments_and_loses_them_when
 
     let trip = |number: &str, subcontractor: Option<&str>| {
         json!({"shipment_number": number, "facility": "rotterdam-dc", "subcontractor": subcontractor,
-               "stops": [
-                   {"seq": 1, "kind": "PICKUP", "location": "Rotterdam DC",
-                    "planned_from": "2026-06-11T06:00:00Z", "planned_to": "2026-06-11T07:00:00Z"},
-                   {"seq": 2, "kind": "DELIVERY", "location": "Hendriks Utrecht",
-                    "address": {"city": "Utrecht", "country": "NL"},
-                    "planned_from": "2026-06-11T09:00:00Z"}
-               ]})
+        "stops": [
+            {"seq": 1, "kind": "PICKUP", "location": "Rotterdam DC",
+             "planned_from": "2026-06-11T06:00:00Z", "planned_to": "2026-06-11T07:00:00Z"},
+            {"seq": 2, "kind": "DELIVERY", "location": "Hendriks Utrecht",
+             "address": {"city": "Utrecht", "country": "NL"},
+             "planned_from": "2026-06-11T09:00:00Z"}
+        ]})
     };
     let mine = ok(
         app.send(
@@ -204,7 +204,11 @@ async fn a_subcontractor_sees_exactly_its_assigned_shipments_and_loses_them_when
     let listed = app.get_json("/v1/shipments", &w.vandijk).await;
     assert_eq!(numbers(&listed), ["TRIP-1"]);
     let all = app.get_json("/v1/shipments", tenant).await;
-    assert_eq!(numbers(&all), ["TRIP-1", "TRIP-2", "TRIP-3"], "the tenant sees all");
+    assert_eq!(
+        numbers(&all),
+        ["TRIP-1", "TRIP-2", "TRIP-3"],
+        "the tenant sees all"
+    );
     let mine_id = mine["id"].as_i64().unwrap();
     let theirs_id = theirs["id"].as_i64().unwrap();
     let read = app
@@ -270,7 +274,9 @@ async fn a_subcontractor_sees_exactly_its_assigned_shipments_and_loses_them_when
         (Method::GET, "/v1/parties".to_string()),
         (Method::GET, "/v1/webhooks/deliveries".to_string()),
     ] {
-        let refused = app.send(method.clone(), &path, &w.vandijk, Some(json!({}))).await;
+        let refused = app
+            .send(method.clone(), &path, &w.vandijk, Some(json!({})))
+            .await;
         let problem = assert_problem(refused, 403, "forbidden").await;
         assert!(
             problem["detail"]
@@ -283,7 +289,8 @@ async fn a_subcontractor_sees_exactly_its_assigned_shipments_and_loses_them_when
 
     // Through the unified endpoint it reports with its own system's message.
     let plain = |feed: &str| crate::ingest::feed(feed);
-    let mut arrived: Value = serde_json::from_str(&plain("subcontractor-stop-arrived.json")).unwrap();
+    let mut arrived: Value =
+        serde_json::from_str(&plain("subcontractor-stop-arrived.json")).unwrap();
     arrived["tripRef"] = json!("TRIP-1");
     let ack = crate::ingest::post(app, &w.vandijk, "application/json", arrived.to_string()).await;
     ok(ack, 200).await;
@@ -291,7 +298,10 @@ async fn a_subcontractor_sees_exactly_its_assigned_shipments_and_loses_them_when
         .get_json(&format!("/v1/shipments/{mine_id}"), tenant)
         .await;
     assert_eq!(read["stops"][1]["status"], "ARRIVED", "{read}");
-    assert_eq!(read["stops"][1]["arrived_at"], "2026-06-11T07:12:00Z", "{read}");
+    assert_eq!(
+        read["stops"][1]["arrived_at"], "2026-06-11T07:12:00Z",
+        "{read}"
+    );
     // Another's trip is unknown to it, and a plan is not its to send.
     arrived["tripRef"] = json!("TRIP-2");
     let ack = crate::ingest::post(app, &w.vandijk, "application/json", arrived.to_string()).await;
@@ -422,7 +432,10 @@ async fn a_trip_plan_from_the_tms_is_assigned_and_its_stops_reported_through_rul
         stop["note"],
         "Consignee refused 2 pallets: damaged wrapping"
     );
-    assert_eq!(read["stops"][0]["status"], "PLANNED", "the other stop is as planned");
+    assert_eq!(
+        read["stops"][0]["status"], "PLANNED",
+        "the other stop is as planned"
+    );
     assert_eq!(stop["address"]["city"], "Utrecht");
     // A plan naming an unknown haulier is refused where the sender wrote it.
     let mut unknown: Value =

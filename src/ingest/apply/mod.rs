@@ -144,9 +144,9 @@ pub async fn apply<C: Write>(
         }
         if cx.rule.entity == Entity::Shipment
             && let Some(beyond) = document.as_object().and_then(|fields| {
-                fields
-                    .iter()
-                    .find(|(k, v)| !v.is_null() && !SUBCONTRACTOR_SHIPMENT_FIELDS.contains(&k.as_str()))
+                fields.iter().find(|(k, v)| {
+                    !v.is_null() && !SUBCONTRACTOR_SHIPMENT_FIELDS.contains(&k.as_str())
+                })
             })
         {
             return Err(cx.reject(
