@@ -75,6 +75,7 @@ async fn publish(
                 data: serde_json::json!({"business": business.1, "facility": "rotterdam-dc",
                     "id": i, "order_number": format!("SO-{round}-{i}"), "direction": "OUTBOUND",
                     "status": "CREATED", "customer": "ACME-UK", "updated_at": "2026-12-05T10:00:00Z"}),
+                audience: None,
             };
             outbox::emit(&txn, event).await.unwrap();
         }

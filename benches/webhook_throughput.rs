@@ -86,6 +86,7 @@ async fn publish(
                 event_type: freightgate::domain::EventType::OrderCreated,
                 ordering_key: Some(format!("order:{round}:{i}")),
                 data: serde_json::json!({"id": i, "order_number": format!("SO-{i}"), "status": "CREATED"}),
+                audience: None,
             };
             body = outbox::emit(&txn, event).await.unwrap().body;
         }

@@ -82,25 +82,32 @@ fn refuse(who: &Principal, what: String) -> Error {
     ))
 }
 
-/// The routes and GraphQL root fields a role-bound key may use; `None` for a
-/// tenant key, which may use all.
-fn allowed(
-    role: &KeyRole,
-) -> Option<(
-    &'static [(&'static str, &'static str)],
-    &'static [&'static str],
-)> {
+/// What a role-bound key may use: REST routes (method, route as declared) and
+/// GraphQL root fields.
+struct Allowed {
+    routes: &'static [(&'static str, &'static str)],
+    fields: &'static [&'static str],
+}
+
+/// What the key's role may use; `None` for a tenant key, which may use all.
+fn allowed(role: &KeyRole) -> Option<Allowed> {
     match role {
         KeyRole::Tenant => None,
-        KeyRole::Customer(_) => Some((CUSTOMER_ROUTES, CUSTOMER_FIELDS)),
-        KeyRole::Subcontractor(_) => Some((SUBCONTRACTOR_ROUTES, SUBCONTRACTOR_FIELDS)),
+        KeyRole::Customer(_) => Some(Allowed {
+            routes: CUSTOMER_ROUTES,
+            fields: CUSTOMER_FIELDS,
+        }),
+        KeyRole::Subcontractor(_) => Some(Allowed {
+            routes: SUBCONTRACTOR_ROUTES,
+            fields: SUBCONTRACTOR_FIELDS,
+        }),
     }
 }
 
 /// Whether the key may call the REST route `route` (as declared, e.g.
 /// `/v1/orders/{id}`) with `method`.
 pub fn http(who: &Principal, method: &str, route: Option<&str>) -> Result<()> {
-    let Some((routes, _)) = allowed(&who.role) else {
+    let Some(Allowed { routes, .. }) = allowed(&who.role) else {
         return Ok(());
     };
     let listed = route.is_some_and(|route| routes.iter().any(|(m, r)| *m == method && *r == route));
@@ -118,7 +125,7 @@ pub fn http(who: &Principal, method: &str, route: Option<&str>) -> Result<()> {
 pub fn graphql(who: &Principal, field: &str) -> Result<()> {
     match allowed(&who.role) {
         None => Ok(()),
-        Some((_, fields)) if fields.contains(&field) => Ok(()),
+        Some(Allowed { fields, .. }) if fields.contains(&field) => Ok(()),
         Some(_) => Err(refuse(who, format!("the GraphQL field `{field}`"))),
     }
 }

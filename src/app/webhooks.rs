@@ -392,16 +392,14 @@ pub async fn messages(
         ),
         None => None,
     };
-    let rows = outbox::messages_after(
-        &app.db,
-        who.business_id,
+    let query = outbox::MessageQuery {
         after_id,
-        at,
+        since: at,
         facility_id,
-        None,
-        who.role.subcontractor(),
-        limit(asked)?,
-    )
+        types: None,
+        audience: who.role.subcontractor(),
+    };
+    let rows = outbox::messages_after(&app.db, who.business_id, &query, limit(asked)?)
     .await?;
     let next = match rows.last() {
         Some(last) => last.id,

@@ -77,16 +77,13 @@ impl LegacyQueries {
             None => None,
         };
         let facility_id = facility.as_ref().map(|(id, _)| *id);
-        let rows = outbox::messages_after(
-            db,
-            who.business_id,
-            0,
-            Some(since),
+        let query = outbox::MessageQuery {
+            since: Some(since),
             facility_id,
-            Some(LEGACY_TYPES),
-            None,
-            1000,
-        )
+            types: Some(LEGACY_TYPES),
+            ..Default::default()
+        };
+        let rows = outbox::messages_after(db, who.business_id, &query, 1000)
         .await?;
         let mut facilities: std::collections::HashMap<i64, String> = facility.into_iter().collect();
         let mut messages = Vec::with_capacity(rows.len());
@@ -112,7 +109,7 @@ impl LegacyQueries {
     async fn shipment(&self, ctx: &Context<'_>, id: PublicId) -> Result<Shipment> {
         let who = principal(ctx, Scope::Read)?;
         // The use case's find: a subcontractor key finds only its assigned shipments.
-        let found = crate::app::shipments::find(db(ctx)?, &who, id.into()).await?;
+        let found = crate::app::shipments::find(db(ctx)?, who, id.into()).await?;
         super::prime::shipments(ctx, ctx.look_ahead(), std::slice::from_ref(&found)).await?;
         Ok(Shipment(found))
     }

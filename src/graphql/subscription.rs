@@ -189,16 +189,13 @@ impl Feed {
     /// Fell behind the fan-out: reads what it missed from the database.
     async fn catch_up(&mut self) {
         let facility_id = self.facility.as_ref().map(|(id, _)| *id);
-        let Ok(found) = outbox::messages_after(
-            &self.db,
-            self.business_id,
-            self.after,
-            None,
+        let query = outbox::MessageQuery {
+            after_id: self.after,
             facility_id,
-            Some(LEGACY_TYPES),
-            None,
-            1_000,
-        )
+            types: Some(LEGACY_TYPES),
+            ..Default::default()
+        };
+        let Ok(found) = outbox::messages_after(&self.db, self.business_id, &query, 1_000)
         .await
         else {
             return;

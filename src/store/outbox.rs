@@ -475,32 +475,41 @@ pub async fn emit_test(
     Ok((delivery, message))
 }
 
-/// Messages of the business after `after_id`, oldest first; optionally one facility
-/// and only some event types.
+/// Which of a business's messages to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MessageQuery<'a> {
+    /// Only messages with a greater id.
+    pub after_id: i64,
+    /// Only messages written after this time.
+    pub since: Option<DateTime<Utc>>,
+    pub facility_id: Option<i64>,
+    /// Only these event types.
+    pub types: Option<&'a [&'a str]>,
+    /// Only the messages concerning this party (a subcontractor key's pull).
+    pub audience: Option<&'a str>,
+}
+
+/// Messages of the business matching `q`, oldest first, at most `limit`.
 pub async fn messages_after(
     db: &impl ConnectionTrait,
     business_id: i64,
-    after_id: i64,
-    since: Option<DateTime<Utc>>,
-    facility_id: Option<i64>,
-    types: Option<&[&str]>,
-    audience: Option<&str>,
+    q: &MessageQuery<'_>,
     limit: u64,
 ) -> Result<Vec<message::Model>> {
     let mut query = message::Entity::find()
         .filter(message::Column::BusinessId.eq(business_id))
-        .filter(message::Column::Id.gt(after_id))
+        .filter(message::Column::Id.gt(q.after_id))
         .filter(message::Column::IsTest.eq(false));
-    if let Some(audience) = audience {
+    if let Some(audience) = q.audience {
         query = query.filter(message::Column::Audience.eq(audience));
     }
-    if let Some(types) = types {
+    if let Some(types) = q.types {
         query = query.filter(message::Column::EventType.is_in(types.iter().copied()));
     }
-    if let Some(since) = since {
+    if let Some(since) = q.since {
         query = query.filter(message::Column::CreatedAt.gt(since));
     }
-    if let Some(facility_id) = facility_id {
+    if let Some(facility_id) = q.facility_id {
         query = query.filter(message::Column::FacilityId.eq(facility_id));
     }
     query
