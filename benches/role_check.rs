@@ -1,9 +1,11 @@
-//! What a customer key's role check costs: `GET /v1/orders/{id}` and
-//! `GET /v1/shipments/{id}` with a tenant key and with a customer key reading the same
-//! customer's order and its shipment, closed loop, the sides alternating in one run.
+//! What a role-bound key's check costs, beside a tenant key reading the same record in
+//! the same run, closed loop, the sides alternating: a customer key on
+//! `GET /v1/orders/{id}` and `GET /v1/shipments/{id}` (its order and the shipment
+//! carrying it), and a subcontractor key on `GET /v1/shipments/{id}` and GraphQL
+//! `shipment(id)` (the shipment assigned to it).
 //!
 //! `cargo bench --bench role_check` (`FG_BENCH_SECS` per side and round, default 5;
-//! `FG_BENCH_ROUNDS`, default 3). The goal: customer ÷ tenant ≥ 0.95.
+//! `FG_BENCH_ROUNDS`, default 3). The goal: role-bound ÷ tenant ≥ 0.95.
 
 #[path = "common/closed_loop.rs"]
 mod closed_loop;
@@ -106,25 +108,116 @@ async fn main() {
     .plaintext;
     txn.commit().await.unwrap();
 
+    // The same shipment assigned to a subcontractor, and that subcontractor's key.
+    for (method, path, body) in [
+        (
+            "PUT",
+            "/v1/parties/VANDIJK".to_string(),
+            json!({"role": "SUBCONTRACTOR"}),
+        ),
+        (
+            "PATCH",
+            format!("/v1/shipments/{shipment}"),
+            json!({"subcontractor": "VANDIJK",
+                   "stops": [{"seq": 1, "kind": "PICKUP"}, {"seq": 2, "kind": "DELIVERY"}]}),
+        ),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let answer = client
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(&tenant)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success(), "{path}: {}", answer.status());
+    }
+    let txn = gate.begin(&db).await.unwrap();
+    let role = KeyRole::Subcontractor("VANDIJK".into());
+    let subcontractor = freightgate::store::keys::create_with_role(
+        &txn,
+        &slug,
+        "bench-subcontractor",
+        Scope::DEFAULT,
+        None,
+        &role,
+    )
+    .await
+    .unwrap()
+    .plaintext;
+    txn.commit().await.unwrap();
+
     println!(
         "closed loop, {CONCURRENCY} connections, {secs} s per side, {rounds} rounds, sides alternating"
     );
-    for path in [
-        format!("/v1/orders/{order}"),
-        format!("/v1/shipments/{shipment}"),
-    ] {
-        let (mut as_tenant, mut as_customer) = (Vec::new(), Vec::new());
+    let graphql = json!({
+        "query": "query($id: Int!) { shipment(id: $id) { id shipmentNumber status orders { orderNumber } } }",
+        "variables": {"id": shipment},
+    });
+    // A GraphQL refusal would answer 200 too: both keys must read the shipment.
+    for key in [&tenant, &subcontractor] {
+        let answer: serde_json::Value = client
+            .post(format!("{base}/graphql"))
+            .bearer_auth(key)
+            .json(&graphql)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            answer["errors"].is_null() && answer["data"]["shipment"]["id"].is_number(),
+            "{answer}"
+        );
+    }
+    let cases = [
+        ("customer", &customer, format!("/v1/orders/{order}"), None),
+        (
+            "customer",
+            &customer,
+            format!("/v1/shipments/{shipment}"),
+            None,
+        ),
+        (
+            "subcontractor",
+            &subcontractor,
+            format!("/v1/shipments/{shipment}"),
+            None,
+        ),
+        (
+            "subcontractor",
+            &subcontractor,
+            "/graphql".to_string(),
+            Some(graphql),
+        ),
+    ];
+    for (role, role_key, path, body) in cases {
+        let (mut as_tenant, mut as_role) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
-            for (key, into) in [(&tenant, &mut as_tenant), (&customer, &mut as_customer)] {
+            for (key, into) in [(&tenant, &mut as_tenant), (role_key, &mut as_role)] {
                 let (c, k, url) = (client.clone(), key.clone(), format!("{base}{path}"));
-                into.push(drive(move || c.get(&url).bearer_auth(&k), secs).await);
+                let body = body.clone();
+                into.push(
+                    drive(
+                        move || match &body {
+                            Some(query) => c.post(&url).bearer_auth(&k).json(query),
+                            None => c.get(&url).bearer_auth(&k),
+                        },
+                        secs,
+                    )
+                    .await,
+                );
             }
         }
-        let (t, c) = (median(as_tenant.clone()), median(as_customer.clone()));
-        println!("GET {path}");
+        let (t, r) = (median(as_tenant.clone()), median(as_role.clone()));
+        match body {
+            Some(_) => println!("POST {path} shipment(id)"),
+            None => println!("GET {path}"),
+        }
         println!("  tenant key:   {as_tenant:.0?} requests/s, median {t:.0}");
-        println!("  customer key: {as_customer:.0?} requests/s, median {c:.0}");
-        println!("  customer / tenant: {:.3}", c / t);
+        println!("  {role} key: {as_role:.0?} requests/s, median {r:.0}");
+        println!("  {role} / tenant: {:.3}", r / t);
     }
     shutdown.cancel();
 }

@@ -399,8 +399,7 @@ pub async fn messages(
         types: None,
         audience: who.role.subcontractor(),
     };
-    let rows = outbox::messages_after(&app.db, who.business_id, &query, limit(asked)?)
-    .await?;
+    let rows = outbox::messages_after(&app.db, who.business_id, &query, limit(asked)?).await?;
     let next = match rows.last() {
         Some(last) => last.id,
         // Nothing at or after the time yet: everything written so far is older, so

@@ -83,8 +83,7 @@ impl LegacyQueries {
             types: Some(LEGACY_TYPES),
             ..Default::default()
         };
-        let rows = outbox::messages_after(db, who.business_id, &query, 1000)
-        .await?;
+        let rows = outbox::messages_after(db, who.business_id, &query, 1000).await?;
         let mut facilities: std::collections::HashMap<i64, String> = facility.into_iter().collect();
         let mut messages = Vec::with_capacity(rows.len());
         for m in rows {

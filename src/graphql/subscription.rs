@@ -195,8 +195,7 @@ impl Feed {
             types: Some(LEGACY_TYPES),
             ..Default::default()
         };
-        let Ok(found) = outbox::messages_after(&self.db, self.business_id, &query, 1_000)
-        .await
+        let Ok(found) = outbox::messages_after(&self.db, self.business_id, &query, 1_000).await
         else {
             return;
         };

@@ -451,6 +451,51 @@ async fn a_trip_plan_from_the_tms_is_assigned_and_its_stops_reported_through_rul
 }
 
 #[tokio::test]
+async fn a_subcontractor_scans_pallets_and_sends_pods_for_its_trips_only() {
+    let w = world().await;
+    let (app, tenant) = (&w.app, w.tenant.as_str());
+    let feed = crate::ingest::feed;
+    let post = |key: &str, body: String| {
+        let key = key.to_string();
+        async move { crate::ingest::post(app, &key, "application/json", body).await }
+    };
+    // The WMS announces the shipment with its orders; the planner gives it to VANDIJK.
+    let ack = ok(
+        post(tenant, feed("wms-shipment-with-orders.json")).await,
+        201,
+    )
+    .await;
+    let id = ack["results"][0]["id"].as_i64().unwrap();
+    // Before it is assigned, the subcontractor cannot scan onto it.
+    let early = ok(post(&w.vandijk, feed("dock-pallet-scan.json")).await, 422).await;
+    assert!(early.to_string().contains("not_found"), "{early}");
+    ok(
+        app.send(
+            Method::PATCH,
+            &format!("/v1/shipments/{id}"),
+            tenant,
+            Some(json!({"subcontractor": "VANDIJK"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    ok(post(&w.vandijk, feed("dock-pallet-scan.json")).await, 200).await;
+    ok(post(&w.vandijk, feed("pod-document.json")).await, 200).await;
+    // Another subcontractor's POD for the same order is refused, as unknown.
+    let foreign = ok(post(&w.bosman, feed("pod-document.json")).await, 422).await;
+    assert!(foreign.to_string().contains("does not exist"), "{foreign}");
+    let read = app.get_json(&format!("/v1/shipments/{id}"), tenant).await;
+    assert_eq!(read["pallets"][0]["pallet_id"], "PLT-0007731", "{read}");
+    assert_eq!(read["documents"][0]["document_type"], "POD", "{read}");
+    assert_eq!(
+        read["documents"].as_array().map(Vec::len),
+        Some(1),
+        "{read}"
+    );
+}
+
+#[tokio::test]
 async fn over_graphql_a_subcontractor_key_reads_only_its_assigned_shipments() {
     use crate::graphql::{data, error_code};
     let w = world().await;

@@ -8,7 +8,7 @@ mod records;
 use crate::store::gate::Write;
 use serde::Serialize;
 
-use crate::domain::{OrderNumber, ShipmentNumber, Slug};
+use crate::domain::{OrderNumber, ShipmentId, ShipmentNumber, Slug};
 use crate::error::{Error, ProblemCode};
 use crate::rules::{Entity, Operation, RuleSummary};
 use crate::store::entities::{facility, order, shipment};
@@ -328,24 +328,37 @@ impl<C: Write> Context<'_, C> {
                 "Missing required field: order_number",
             )
         })?;
-        self.find_order(number, facility)
+        let found = self
+            .find_order(number, facility)
             .await?
-            .filter(|o| self.owns(o))
-            .ok_or_else(|| {
-                self.reject(
-                    ProblemCode::NotFound,
-                    format!("order `{number}` does not exist"),
-                )
-            })
+            .filter(|o| self.owns(o));
+        let found = match (found, self.subcontractor) {
+            // A subcontractor finds the orders its assigned shipments carry.
+            (Some(order), Some(party)) => {
+                let carrier = match order.shipment_id {
+                    Some(id) => {
+                        shipments::find(self.db, self.business_id, ShipmentId::new(id)).await?
+                    }
+                    None => None,
+                };
+                carrier
+                    .is_some_and(|s| s.subcontractor.as_deref() == Some(party))
+                    .then_some(order)
+            }
+            (found, _) => found,
+        };
+        found.ok_or_else(|| {
+            self.reject(
+                ProblemCode::NotFound,
+                format!("order `{number}` does not exist"),
+            )
+        })
     }
 
-    /// Whether the sender may see `order`: a customer key only its own, a
-    /// subcontractor key none (it names its shipments instead).
+    /// Whether the sender may see `order`: a customer key only its own.
     fn owns(&self, order: &order::Model) -> bool {
-        self.subcontractor.is_none()
-            && self
-                .customer
-                .is_none_or(|c| order.customer.as_deref() == Some(c))
+        self.customer
+            .is_none_or(|c| order.customer.as_deref() == Some(c))
     }
 
     /// Refuses a subcontractor that names no subcontractor party, at the path the
