@@ -135,6 +135,11 @@ macro_rules! shipment_body {
                                 .enumerate()
                                 .map(|(i, stop)| stop.fields(&format!("$.stops[{i}]")))
                                 .collect::<Result<Vec<_>>>()
+                                .and_then(|stops| {
+                                    // Numbering and windows, before any version check.
+                                    crate::store::trips::check(&stops)?;
+                                    Ok(stops)
+                                })
                         })
                         .transpose()?,
                     cleared: super::cleared(nulls, CLEARABLE)?,
