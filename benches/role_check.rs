@@ -93,20 +93,23 @@ async fn main() {
         .await
         .unwrap();
     let order = orders["items"][0]["id"].as_i64().unwrap();
-    let txn = gate.begin(&db).await.unwrap();
-    let role = KeyRole::Customer("northwind".into());
-    let customer = freightgate::store::keys::create_with_role(
-        &txn,
-        &slug,
-        "bench-customer",
-        Scope::DEFAULT,
-        None,
-        &role,
-    )
-    .await
-    .unwrap()
-    .plaintext;
-    txn.commit().await.unwrap();
+    // A key acting for `role`, made as `keys create --role … --party …` makes it.
+    let role_key = async |role: KeyRole| {
+        let txn = gate.begin(&db).await.unwrap();
+        let created = freightgate::store::keys::create_with_role(
+            &txn,
+            &slug,
+            role.name(),
+            Scope::DEFAULT,
+            None,
+            &role,
+        )
+        .await
+        .unwrap();
+        txn.commit().await.unwrap();
+        created.plaintext
+    };
+    let customer = role_key(KeyRole::Customer("northwind".into())).await;
 
     // The same shipment assigned to a subcontractor, and that subcontractor's key.
     for (method, path, body) in [
@@ -132,20 +135,7 @@ async fn main() {
             .unwrap();
         assert!(answer.status().is_success(), "{path}: {}", answer.status());
     }
-    let txn = gate.begin(&db).await.unwrap();
-    let role = KeyRole::Subcontractor("VANDIJK".into());
-    let subcontractor = freightgate::store::keys::create_with_role(
-        &txn,
-        &slug,
-        "bench-subcontractor",
-        Scope::DEFAULT,
-        None,
-        &role,
-    )
-    .await
-    .unwrap()
-    .plaintext;
-    txn.commit().await.unwrap();
+    let subcontractor = role_key(KeyRole::Subcontractor("VANDIJK".into())).await;
 
     println!(
         "closed loop, {CONCURRENCY} connections, {secs} s per side, {rounds} rounds, sides alternating"

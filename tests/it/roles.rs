@@ -20,6 +20,21 @@ async fn customer_key(app: &TestApp, party: &str) -> Result<String, String> {
     .map_err(|e| e.to_string())
 }
 
+/// Creates the parties (code, role) of the business with `tenant`'s key.
+pub(crate) async fn put_parties(app: &TestApp, tenant: &str, parties: &[(&str, &str)]) {
+    for (code, role) in parties {
+        let put = app
+            .send(
+                Method::PUT,
+                &format!("/v1/parties/{code}"),
+                tenant,
+                Some(json!({"role": role})),
+            )
+            .await;
+        assert_eq!(put.status(), 201, "{code}");
+    }
+}
+
 async fn created(response: reqwest::Response) -> Value {
     assert_eq!(response.status(), 201, "created");
     response.json().await.unwrap()
@@ -53,21 +68,16 @@ async fn world() -> World {
             &[Scope::Ingest, Scope::Read, Scope::Write, Scope::Webhooks],
         )
         .await;
-    for (code, role) in [
-        ("HENDRIKS", "CUSTOMER"),
-        ("DEBOER", "CUSTOMER"),
-        ("VANDIJK", "SUBCONTRACTOR"),
-    ] {
-        let put = app
-            .send(
-                Method::PUT,
-                &format!("/v1/parties/{code}"),
-                &tenant,
-                Some(json!({"role": role})),
-            )
-            .await;
-        assert_eq!(put.status(), 201);
-    }
+    put_parties(
+        &app,
+        &tenant,
+        &[
+            ("HENDRIKS", "CUSTOMER"),
+            ("DEBOER", "CUSTOMER"),
+            ("VANDIJK", "SUBCONTRACTOR"),
+        ],
+    )
+    .await;
     let shipment = |number: &str| json!({"shipment_number": number, "facility": "rotterdam-dc"});
     let shared = created(
         app.send(

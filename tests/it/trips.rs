@@ -67,21 +67,16 @@ async fn world() -> World {
             &[Scope::Ingest, Scope::Read, Scope::Write, Scope::Webhooks],
         )
         .await;
-    for (code, role) in [
-        ("HENDRIKS", "CUSTOMER"),
-        ("VANDIJK", "SUBCONTRACTOR"),
-        ("BOSMAN", "SUBCONTRACTOR"),
-    ] {
-        let put = app
-            .send(
-                Method::PUT,
-                &format!("/v1/parties/{code}"),
-                &tenant,
-                Some(json!({"role": role})),
-            )
-            .await;
-        ok(put, 201).await;
-    }
+    crate::roles::put_parties(
+        &app,
+        &tenant,
+        &[
+            ("HENDRIKS", "CUSTOMER"),
+            ("VANDIJK", "SUBCONTRACTOR"),
+            ("BOSMAN", "SUBCONTRACTOR"),
+        ],
+    )
+    .await;
     let vandijk = role_key(&app, KeyRole::Subcontractor("VANDIJK".into()))
         .await
         .expect("a subcontractor key");
