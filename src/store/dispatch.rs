@@ -262,6 +262,28 @@ pub async fn renew(
     Ok(renewed)
 }
 
+/// Which of `ids` `owner` leases now.
+pub async fn leased_by(
+    db: &impl ConnectionTrait,
+    owner: &str,
+    ids: &[i64],
+) -> Result<std::collections::HashSet<i64>> {
+    use sea_orm::QuerySelect;
+    let mut mine = std::collections::HashSet::new();
+    for list in stable::id_lists(ids) {
+        let found: Vec<i64> = delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::Id)
+            .filter(delivery::Column::Id.is_in(list))
+            .filter(delivery::Column::LeaseOwner.eq(owner))
+            .into_tuple()
+            .all(db)
+            .await?;
+        mine.extend(found);
+    }
+    Ok(mine)
+}
+
 /// An update of the deliveries `owner` still leases among `ids` that ends the lease.
 fn without_lease(owner: &str, ids: Vec<i64>) -> sea_orm::UpdateMany<delivery::Entity> {
     delivery::Entity::update_many()

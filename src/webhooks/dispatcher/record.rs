@@ -69,14 +69,27 @@ impl Dispatcher {
             let held = lock(&inner.lanes).held();
             let renewed = dispatch::renew(&txn, &inner.owner, &held, Utc::now() + lease).await?;
             if renewed < held.len() as u64 {
-                // Leases ran out while renewals failed and another dispatcher took
-                // some over: what still waits here may be theirs now.
-                tracing::warn!(
-                    lost = held.len() as u64 - renewed,
-                    "webhook leases were taken over after they ran out; giving back what waits"
-                );
-                let waiting = lock(&inner.lanes).drain(None);
-                dispatch::release(&txn, &inner.owner, &waiting).await?;
+                // On PostgreSQL an attempt log may commit while this renewal runs:
+                // the update waited for it and found those leases cleared, and the
+                // log took them off `held` before committing. Only a delivery that
+                // is neither leased here nor finished here was taken over.
+                let mine = dispatch::leased_by(&txn, &inner.owner, &held).await?;
+                let still_held: std::collections::HashSet<i64> =
+                    lock(&inner.lanes).held().into_iter().collect();
+                let lost = held
+                    .iter()
+                    .filter(|id| !mine.contains(id) && still_held.contains(id))
+                    .count();
+                if lost > 0 {
+                    // Leases ran out while renewals failed and another dispatcher
+                    // took some over: what still waits here may be theirs now.
+                    tracing::warn!(
+                        lost,
+                        "webhook leases were taken over after they ran out; giving back what waits"
+                    );
+                    let waiting = lock(&inner.lanes).drain(None);
+                    dispatch::release(&txn, &inner.owner, &waiting).await?;
+                }
             }
             txn.commit().await?;
             Ok::<_, Error>(())
