@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::entities::{api_key, business};
 use super::tenancy;
-use crate::domain::{KeyRole, MasterEntity, Scope, Slug};
+use crate::domain::{KeyRole, Scope, Slug};
 use crate::error::{Error, Result};
 
 /// Every key starts with this, so leaked keys are easy to recognise in scanners.
@@ -125,21 +125,15 @@ pub async fn create_with_role(
 ) -> Result<CreatedKey> {
     let business = tenancy::ensure_business(db, business).await?;
     if let Some(code) = role.party() {
-        let key = super::master::Key {
-            business_id: business.id,
-            entity: MasterEntity::Party,
-            facility_id: None,
-            code: code.to_string(),
-        };
+        use super::master::PartyStanding;
         let wanted = role.name().to_ascii_uppercase();
-        let party = super::master::find(db, &key).await?;
-        let why = match &party {
-            None => Some("is not a party of the business".to_string()),
-            Some(p) if p.archived_at.is_some() => Some("is archived".to_string()),
-            Some(p) if p.kind.as_deref() != Some(wanted.as_str()) => {
-                Some(format!("is not a {}", role.name()))
-            }
-            Some(_) => None,
+        let standing =
+            super::master::party_standing(db, business.id, code, Some(wanted.as_str())).await?;
+        let why = match standing {
+            PartyStanding::Missing => Some("is not a party of the business".to_string()),
+            PartyStanding::Archived => Some("is archived".to_string()),
+            PartyStanding::OtherRole => Some(format!("is not a {}", role.name())),
+            PartyStanding::Usable => None,
         };
         if let Some(why) = why {
             return Err(Error::invalid_field(

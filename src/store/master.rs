@@ -477,6 +477,39 @@ pub async fn unknown_in_order(
         }))
 }
 
+/// What stands between a party code and a usable party of the business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartyStanding {
+    /// A party of the business, not archived, with the role asked for.
+    Usable,
+    Missing,
+    Archived,
+    /// A party, but not of the role asked for.
+    OtherRole,
+}
+
+/// Whether `code` names a party of the business that is not archived and, when
+/// `role` is given (`CUSTOMER`, `SUBCONTRACTOR`), has that role.
+pub async fn party_standing(
+    db: &impl ConnectionTrait,
+    business_id: i64,
+    code: &str,
+    role: Option<&str>,
+) -> Result<PartyStanding> {
+    let key = Key {
+        business_id,
+        entity: MasterEntity::Party,
+        facility_id: None,
+        code: code.to_string(),
+    };
+    Ok(match find(db, &key).await? {
+        None => PartyStanding::Missing,
+        Some(p) if p.archived_at.is_some() => PartyStanding::Archived,
+        Some(p) if role.is_some_and(|r| p.kind.as_deref() != Some(r)) => PartyStanding::OtherRole,
+        Some(_) => PartyStanding::Usable,
+    })
+}
+
 /// `None` when `code` names a party of the business that is not archived and, for
 /// `field = "customer"`, is a customer.
 pub async fn unknown_party(
@@ -485,26 +518,18 @@ pub async fn unknown_party(
     code: &str,
     field: &str,
 ) -> Result<Option<Unknown>> {
-    let key = Key {
-        business_id,
-        entity: MasterEntity::Party,
-        facility_id: None,
-        code: code.to_string(),
-    };
-    let found = find(db, &key).await?;
     let customer = field == "customer";
     let code_name = if customer {
         ProblemCode::UnknownCustomer
     } else {
         ProblemCode::UnknownParty
     };
-    let why = match &found {
-        None => "is not a party of this business",
-        Some(p) if p.archived_at.is_some() => "is archived",
-        Some(p) if customer && p.kind.as_deref() != Some("CUSTOMER") => {
-            "is a party, but not a customer"
-        }
-        Some(_) => return Ok(None),
+    let role = customer.then_some("CUSTOMER");
+    let why = match party_standing(db, business_id, code, role).await? {
+        PartyStanding::Missing => "is not a party of this business",
+        PartyStanding::Archived => "is archived",
+        PartyStanding::OtherRole => "is a party, but not a customer",
+        PartyStanding::Usable => return Ok(None),
     };
     Ok(Some(Unknown {
         field: field.to_string(),

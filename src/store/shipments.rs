@@ -122,15 +122,7 @@ pub async fn create(
     })?;
     record_status(db, created.id, status, occurred_at, None).await?;
     events::shipment(db, EventType::ShipmentCreated, &created).await?;
-    let reported = match stops {
-        Some(stops) => {
-            super::trips::save_stops(db, &created, stops, UpdateMode::Replace)
-                .await?
-                .reported
-        }
-        None => Vec::new(),
-    };
-    super::trips::announce(db, None, &created, &reported).await?;
+    super::trips::changed(db, None, &created, stops, UpdateMode::Replace).await?;
     if completes(None, status) {
         events::shipment_completed(db, &created).await?;
     }
@@ -300,15 +292,7 @@ pub async fn update(
     active.updated_at = Set(Utc::now());
     let updated = active.update(db).await.map_err(Error::from_db_err)?;
     events::shipment(db, EventType::ShipmentUpdated, &updated).await?;
-    let reported = match stops {
-        Some(stops) => {
-            super::trips::save_stops(db, &updated, stops, mode)
-                .await?
-                .reported
-        }
-        None => Vec::new(),
-    };
-    super::trips::announce(db, previous_subcontractor.as_deref(), &updated, &reported).await?;
+    super::trips::changed(db, previous_subcontractor.as_deref(), &updated, stops, mode).await?;
     if let Some(status) = new_status {
         record_status(db, id, status, occurred_at, None).await?;
         events::shipment(db, EventType::ShipmentStatusChanged, &updated).await?;
@@ -348,7 +332,7 @@ pub async fn cancel(
     )
     .await?;
     events::shipment(db, EventType::ShipmentCancelled, &updated).await?;
-    super::trips::announce_cancelled(db, &updated).await?;
+    super::trips::cancelled(db, &updated).await?;
     Ok(updated)
 }
 

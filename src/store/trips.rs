@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::entities::{shipment, shipment_stop};
 use super::gate::Write;
 use super::outbox::{self, NewEvent};
-use crate::domain::{EventType, MasterEntity, PublicId, StopKind, StopStatus, UpdateMode};
+use crate::domain::{EventType, PublicId, StopKind, StopStatus, UpdateMode};
 use crate::error::{Error, FieldError, ProblemCode, Result};
 
 /// The most stops one shipment may have.
@@ -118,19 +118,14 @@ pub async fn check_subcontractor(
     business_id: i64,
     code: &str,
 ) -> Result<()> {
-    let key = super::master::Key {
-        business_id,
-        entity: MasterEntity::Party,
-        facility_id: None,
-        code: code.to_string(),
-    };
-    let why = match super::master::find(db, &key).await? {
-        None => "is not a party of this business",
-        Some(p) if p.archived_at.is_some() => "is archived",
-        Some(p) if p.kind.as_deref() != Some("SUBCONTRACTOR") => {
-            "is a party, but not a subcontractor"
-        }
-        Some(_) => return Ok(()),
+    use super::master::PartyStanding;
+    let standing =
+        super::master::party_standing(db, business_id, code, Some("SUBCONTRACTOR")).await?;
+    let why = match standing {
+        PartyStanding::Missing => "is not a party of this business",
+        PartyStanding::Archived => "is archived",
+        PartyStanding::OtherRole => "is a party, but not a subcontractor",
+        PartyStanding::Usable => return Ok(()),
     };
     Err(invalid(
         "$.subcontractor".into(),
@@ -141,24 +136,16 @@ pub async fn check_subcontractor(
     ))
 }
 
-/// What saving stops changed.
-#[derive(Debug, Default)]
-pub struct Saved {
-    /// Whether any stop was added, changed or removed.
-    pub changed: bool,
-    /// The stops whose status, actual times or note changed, as stored now.
-    pub reported: Vec<shipment_stop::Model>,
-}
-
 /// Saves `given` on the shipment: each stop is found by its `seq` and changed in
 /// the fields given, or added (a new stop needs its `kind`). With `Replace`, the
-/// stops not given are removed.
-pub async fn save_stops(
+/// stops not given are removed. Answers the stops whose status, actual times or
+/// note changed, as stored now.
+async fn save_stops(
     db: &impl Write,
     shipment: &shipment::Model,
     given: Vec<StopFields>,
     mode: UpdateMode,
-) -> Result<Saved> {
+) -> Result<Vec<shipment_stop::Model>> {
     check(&given)?;
     let mut existing: HashMap<i32, shipment_stop::Model> = stops_of(db, shipment.id)
         .await?
@@ -166,7 +153,7 @@ pub async fn save_stops(
         .map(|s| (s.seq, s))
         .collect();
     let now = Utc::now();
-    let mut saved = Saved::default();
+    let mut reported = Vec::new();
     for (i, stop) in given.into_iter().enumerate() {
         let reports = stop.reports();
         match existing.remove(&stop.seq) {
@@ -174,7 +161,7 @@ pub async fn save_stops(
                 let before = found.clone();
                 let mut active = found.into_active_model();
                 if let Some(kind) = stop.kind {
-                    active.kind = Set(kind);
+                    active.kind.set_ne(kind);
                 }
                 set(&mut active.location, stop.location);
                 set(&mut active.address, stop.address);
@@ -184,16 +171,15 @@ pub async fn save_stops(
                 set(&mut active.departed_at, stop.departed_at);
                 set(&mut active.note, stop.note);
                 if let Some(status) = stop.status {
-                    active.status = Set(status);
+                    active.status.set_ne(status);
                     stamp(&mut active, status, now);
                 }
-                let after = apply_preview(&active, &before);
-                if after == before {
+                // A stop sent again as it is writes nothing.
+                if !active.is_changed() {
                     continue;
                 }
                 active.updated_at = Set(now);
                 let stored = active.update(db).await.map_err(Error::from_db_err)?;
-                saved.changed = true;
                 if reports
                     && (
                         stored.status,
@@ -207,7 +193,7 @@ pub async fn save_stops(
                         &before.note,
                     )
                 {
-                    saved.reported.push(stored);
+                    reported.push(stored);
                 }
             }
             None => {
@@ -239,9 +225,8 @@ pub async fn save_stops(
                 };
                 stamp(&mut active, status, now);
                 let stored = active.insert(db).await.map_err(Error::from_db_err)?;
-                saved.changed = true;
                 if status != StopStatus::Planned {
-                    saved.reported.push(stored);
+                    reported.push(stored);
                 }
             }
         }
@@ -253,46 +238,18 @@ pub async fn save_stops(
             .exec(db)
             .await
             .map_err(Error::from_db_err)?;
-        saved.changed = true;
     }
-    Ok(saved)
+    Ok(reported)
 }
 
-/// Sets a column to a given value; an absent one leaves it.
+/// Sets a column to a given value that differs from the stored one; an absent one
+/// leaves it.
 fn set<T>(slot: &mut sea_orm::ActiveValue<Option<T>>, value: Option<T>)
 where
-    Option<T>: Into<sea_orm::Value>,
+    Option<T>: Into<sea_orm::Value> + PartialEq,
 {
     if value.is_some() {
-        *slot = Set(value);
-    }
-}
-
-/// The row an active model would store, to tell a change from a repeat.
-fn apply_preview(
-    active: &shipment_stop::ActiveModel,
-    before: &shipment_stop::Model,
-) -> shipment_stop::Model {
-    fn take<T: Clone + Into<sea_orm::Value>>(v: &sea_orm::ActiveValue<T>, old: &T) -> T {
-        match v {
-            sea_orm::ActiveValue::Set(x) | sea_orm::ActiveValue::Unchanged(x) => x.clone(),
-            sea_orm::ActiveValue::NotSet => old.clone(),
-        }
-    }
-    shipment_stop::Model {
-        id: before.id,
-        shipment_id: before.shipment_id,
-        seq: before.seq,
-        kind: take(&active.kind, &before.kind),
-        location: take(&active.location, &before.location),
-        address: take(&active.address, &before.address),
-        planned_from: take(&active.planned_from, &before.planned_from),
-        planned_to: take(&active.planned_to, &before.planned_to),
-        status: take(&active.status, &before.status),
-        arrived_at: take(&active.arrived_at, &before.arrived_at),
-        departed_at: take(&active.departed_at, &before.departed_at),
-        note: take(&active.note, &before.note),
-        updated_at: before.updated_at,
+        slot.set_ne(value);
     }
 }
 
@@ -397,17 +354,38 @@ async fn publish(
     .map(|_| ())
 }
 
-/// Publishes what a change to a shipment means for its subcontractors: a stop's
-/// report (`stop.updated`), the trip assigned (`trip.created`), changed
-/// (`trip.updated`), or taken away (`trip.cancelled`, to the one it was assigned to).
-/// `before` is the subcontractor before the change (`None` for a new shipment).
-pub async fn announce(
+/// Saves the shipment's `stops` when given (see [`save_stops`]), then publishes what
+/// the change means for its subcontractors (see [`announce`]). `before` is the
+/// subcontractor before the change (`None` for a new shipment).
+pub async fn changed(
     db: &impl Write,
     before: Option<&str>,
     s: &shipment::Model,
+    stops: Option<Vec<StopFields>>,
+    mode: UpdateMode,
+) -> Result<()> {
+    let reported = match stops {
+        Some(stops) => save_stops(db, s, stops, mode).await?,
+        None => Vec::new(),
+    };
+    announce(db, before, s.subcontractor.as_deref(), s, &reported).await
+}
+
+/// `trip.cancelled` for a cancelled shipment that was assigned.
+pub async fn cancelled(db: &impl Write, s: &shipment::Model) -> Result<()> {
+    announce(db, s.subcontractor.as_deref(), None, s, &[]).await
+}
+
+/// Publishes a stop's report (`stop.updated`), and the trip assigned to `after`
+/// (`trip.created`), changed while assigned (`trip.updated`), or taken away from
+/// `before` (`trip.cancelled`).
+async fn announce(
+    db: &impl Write,
+    before: Option<&str>,
+    after: Option<&str>,
+    s: &shipment::Model,
     reported: &[shipment_stop::Model],
 ) -> Result<()> {
-    let after = s.subcontractor.as_deref();
     if before.is_none() && after.is_none() && reported.is_empty() {
         return Ok(());
     }
@@ -437,19 +415,6 @@ pub async fn announce(
         }
     }
     Ok(())
-}
-
-/// `trip.cancelled` for a cancelled shipment that was assigned.
-pub async fn announce_cancelled(db: &impl Write, s: &shipment::Model) -> Result<()> {
-    let Some(party) = s.subcontractor.as_deref() else {
-        return Ok(());
-    };
-    let (business, facility) = super::tenancy::slugs(db, s.business_id, Some(s.facility_id))
-        .await?
-        .unwrap_or_default();
-    let stops = stops_of(db, s.id).await?;
-    let data = trip_body(s, &business, facility.as_deref(), &stops);
-    publish(db, EventType::TripCancelled, s, Some(party), data).await
 }
 
 /// An example of a trip event's body, for the event catalogue.
