@@ -6,6 +6,7 @@
 //! `cargo bench --bench load` (add `-- --help` for the options; set `FG_BENCH_POSTGRES`
 //! to a PostgreSQL URL whose user may create databases to include PostgreSQL).
 
+mod drain;
 mod drive;
 mod fanout;
 mod http;
@@ -38,7 +39,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     pub soak: u64,
     /// Only these scenarios (comma-separated): floor, explain, ingest, write-floor, graphql,
-    /// webhooks, slow-connections, fanout, listing.
+    /// webhooks, slow-connections, fanout, listing, drain.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Server binary to measure instead of the one this build made, e.g. an earlier

@@ -706,6 +706,9 @@ pub async fn run_all(args: Args, programs: Programs, pinning: Pinning) {
             crate::listing::scenario(&mut ctx, Some(pg)).await;
         }
     }
+    if ctx.args.wants("drain") {
+        crate::drain::scenario(&mut ctx).await;
+    }
     if ctx.args.soak > 0 {
         soak(&mut ctx).await;
     }

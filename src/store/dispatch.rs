@@ -1,14 +1,14 @@
 //! The dispatcher's side of the outbox: claims with a lease, lease renewal, and the
 //! attempt log written for many deliveries in one transaction.
 
-use super::gate::Write;
+use super::gate::{Write, WriteGate};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 
 use super::entities::{delivery, delivery_attempt, message, webhook_endpoint};
@@ -58,63 +58,84 @@ pub async fn due_endpoints(
 /// `per_endpoint` for each endpoint of `due_at` (from [`due_endpoints`]), skipping
 /// deliveries with an earlier undelivered one of the same ordering key. Each
 /// endpoint's backlog is read through its own range of the due index, so a long
-/// backlog of one endpoint costs the others nothing. On PostgreSQL concurrent
-/// dispatchers skip each other's rows (SKIP LOCKED).
+/// backlog of one endpoint costs the others nothing.
+///
+/// On PostgreSQL each endpoint's claim is one statement (an UPDATE of the rows a
+/// `FOR UPDATE SKIP LOCKED` subquery picks, returning them), in its own transaction:
+/// concurrent dispatchers skip each other's rows, and a claim costs one round trip
+/// instead of five. On SQLite the reads and the lease are one transaction on the
+/// process's write turn.
 pub async fn claim(
-    txn: &impl Write,
+    gate: &WriteGate,
+    db: &DatabaseConnection,
     owner: &str,
     now: DateTime<Utc>,
     lease: Duration,
     per_endpoint: u64,
     due_at: Vec<i64>,
 ) -> Result<Vec<Claimed>> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let mut claimed = Vec::new();
+        for endpoint in due_at {
+            let picked = due(now, endpoint, DbBackend::Postgres)
+                .select_only()
+                .column(delivery::Column::Id)
+                .limit(per_endpoint)
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .into_query();
+            let mut rows = leased(owner, now + lease)
+                .filter(delivery::Column::Id.in_subquery(picked))
+                .exec_with_returning(db)
+                .await
+                .map_err(Error::from_db_err)?;
+            // RETURNING promises no order: the due order is (next attempt, id).
+            rows.sort_by_key(|d| (d.next_attempt_at, d.id));
+            claimed.extend(rows.into_iter().map(Claimed::from));
+        }
+        return Ok(claimed);
+    }
+    let txn = gate.begin(db).await?;
     let mut claimed = Vec::new();
     for endpoint in due_at {
-        let mut query = due(now, endpoint)
-            .select_only()
-            .columns([
-                delivery::Column::Id,
-                delivery::Column::MessageId,
-                delivery::Column::EndpointId,
-                delivery::Column::Attempts,
-                delivery::Column::AttemptsBeforeReplay,
-                delivery::Column::Body,
-                delivery::Column::Request,
-            ])
-            .limit(per_endpoint);
-        if txn.get_database_backend() == DbBackend::Postgres {
-            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let rows = query
-            .into_tuple::<(i64, i64, i64, i32, i32, Option<String>, Option<String>)>()
-            .all(txn)
+        let rows = due(now, endpoint, DbBackend::Sqlite)
+            .limit(per_endpoint)
+            .all(&txn)
             .await
             .map_err(Error::from_db_err)?;
-        claimed.extend(rows.into_iter().map(
-            |(id, message_id, endpoint_id, attempts, attempts_before_replay, body, request)| {
-                Claimed {
-                    id,
-                    message_id,
-                    endpoint_id,
-                    attempts,
-                    attempts_before_replay,
-                    rendered: body
-                        .zip(request)
-                        .map(|(body, request)| super::outbox::Rendered { body, request }),
-                }
-            },
-        ));
+        claimed.extend(rows.into_iter().map(Claimed::from));
     }
     let ids: Vec<i64> = claimed.iter().map(|d| d.id).collect();
     for list in stable::id_lists(&ids) {
-        delivery::Entity::update_many()
-            .col_expr(delivery::Column::LeaseOwner, Expr::value(owner))
-            .col_expr(delivery::Column::LeaseExpiresAt, Expr::value(now + lease))
+        leased(owner, now + lease)
             .filter(delivery::Column::Id.is_in(list))
-            .exec(txn)
+            .exec(&txn)
             .await?;
     }
+    txn.commit().await?;
     Ok(claimed)
+}
+
+/// An update giving deliveries to `owner` until `until`.
+fn leased(owner: &str, until: DateTime<Utc>) -> sea_orm::UpdateMany<delivery::Entity> {
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::LeaseOwner, Expr::value(owner))
+        .col_expr(delivery::Column::LeaseExpiresAt, Expr::value(until))
+}
+
+impl From<delivery::Model> for Claimed {
+    fn from(d: delivery::Model) -> Self {
+        Claimed {
+            id: d.id,
+            message_id: d.message_id,
+            endpoint_id: d.endpoint_id,
+            attempts: d.attempts,
+            attempts_before_replay: d.attempts_before_replay,
+            rendered: d
+                .body
+                .zip(d.request)
+                .map(|(body, request)| super::outbox::Rendered { body, request }),
+        }
+    }
 }
 
 /// Up to `limit` endpoints with due work, fair between businesses: each business's
@@ -216,7 +237,19 @@ pub async fn payloads(
 
 /// `endpoint`'s deliveries due at `now`, oldest due first: pending, not leased,
 /// endpoint enabled, and no earlier undelivered one of the same ordering key.
-fn due(now: DateTime<Utc>, endpoint: i64) -> sea_orm::Select<delivery::Entity> {
+///
+/// The ordering check probes the partial index of pending deliveries
+/// (`ix_deliveries_pending_order`) once per candidate. On PostgreSQL `OFFSET 0` keeps
+/// the check a per-row probe: turned into an anti join, it was planned as one scan
+/// of the endpoint's whole pending range per candidate whenever the statistics
+/// thought few deliveries pending (a fresh table, or one that is usually drained),
+/// and a claim of 256 from a backlog of 10,000 took 0.9 s instead of 2 ms.
+fn due(now: DateTime<Utc>, endpoint: i64, backend: DbBackend) -> sea_orm::Select<delivery::Entity> {
+    let fence = if backend == DbBackend::Postgres {
+        " OFFSET 0"
+    } else {
+        ""
+    };
     delivery::Entity::find()
         .filter(delivery::Column::EndpointId.eq(endpoint))
         .filter(delivery::Column::State.eq(DeliveryState::Pending))
@@ -231,7 +264,7 @@ fn due(now: DateTime<Utc>, endpoint: i64) -> sea_orm::Select<delivery::Entity> {
         ))
         .filter(Expr::cust(format!(
             "NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = deliveries.endpoint_id \
-             AND p.ordering_key = deliveries.ordering_key AND p.id < deliveries.id AND p.state = '{}')",
+             AND p.ordering_key = deliveries.ordering_key AND p.id < deliveries.id AND p.state = '{}'{fence})",
             DeliveryState::Pending.as_str()
         )))
         // Walks the endpoint's range of the due index in its own order, so a claim

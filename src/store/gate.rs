@@ -6,18 +6,21 @@
 //! is open.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 use super::outbox::Router;
 
-/// The turn-taking of one process's writers on one database, and the outbound
-/// router their transactions' events go through.
+/// The turn-taking of one process's writers on one database, the outbound router
+/// their transactions' events go through, and the bell their commits ring when they
+/// wrote deliveries (the dispatcher claims them at once instead of at its next poll).
 #[derive(Clone, Default)]
 pub struct WriteGate {
     queue: Option<Arc<Mutex<()>>>,
     router: Option<Arc<dyn Router>>,
+    deliveries: Arc<Notify>,
 }
 
 /// A turn at writing; the next writer's turn starts when it is dropped.
@@ -29,7 +32,7 @@ impl WriteGate {
         match db.get_database_backend() {
             DbBackend::Sqlite => Self {
                 queue: Some(Arc::new(Mutex::new(()))),
-                router: None,
+                ..Self::default()
             },
             _ => Self::default(),
         }
@@ -57,8 +60,16 @@ impl WriteGate {
         Ok(WriteTxn {
             txn,
             router: self.router.clone(),
+            wrote_deliveries: Arc::default(),
+            deliveries: self.deliveries.clone(),
             _turn: turn,
         })
+    }
+
+    /// Completes once a transaction of this gate has committed new deliveries since
+    /// the last time it completed (one permit: many commits ring it once).
+    pub async fn deliveries_committed(&self) {
+        self.deliveries.notified().await;
     }
 }
 
@@ -66,12 +77,19 @@ impl WriteGate {
 pub struct WriteTxn {
     txn: DatabaseTransaction,
     router: Option<Arc<dyn Router>>,
+    /// Set when the transaction (or a unit inside it) wrote deliveries.
+    wrote_deliveries: Arc<AtomicBool>,
+    deliveries: Arc<Notify>,
     _turn: Turn,
 }
 
 impl WriteTxn {
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+        self.txn.commit().await?;
+        if self.wrote_deliveries.load(Ordering::Relaxed) {
+            self.deliveries.notify_one();
+        }
+        Ok(())
     }
 
     pub async fn rollback(self) -> Result<(), DbErr> {
@@ -80,12 +98,22 @@ impl WriteTxn {
 
     /// A savepoint inside this transaction, for a [`super::unit::Unit`], with the
     /// transaction's router.
-    pub(super) async fn savepoint(
-        &self,
-    ) -> Result<(DatabaseTransaction, Option<Arc<dyn Router>>), DbErr> {
+    pub(super) async fn savepoint(&self) -> Result<Savepoint, DbErr> {
         use sea_orm::TransactionTrait;
-        Ok((self.txn.begin().await?, self.router.clone()))
+        Ok(Savepoint {
+            txn: self.txn.begin().await?,
+            router: self.router.clone(),
+            wrote_deliveries: self.wrote_deliveries.clone(),
+        })
     }
+}
+
+/// A savepoint of a [`WriteTxn`] with what a unit inside it shares with it.
+pub(super) struct Savepoint {
+    pub txn: DatabaseTransaction,
+    pub router: Option<Arc<dyn Router>>,
+    /// The enclosing transaction's mark of written deliveries.
+    pub wrote_deliveries: Arc<AtomicBool>,
 }
 
 mod sealed {
@@ -105,6 +133,10 @@ pub trait Write: ConnectionTrait + Sync + sealed::Sealed {
 
     /// Where events find the outbound targets that want them.
     fn router(&self) -> Option<&Arc<dyn Router>>;
+
+    /// Notes that this transaction wrote deliveries: its commit rings the
+    /// dispatcher's bell.
+    fn wrote_deliveries(&self);
 }
 
 impl Write for WriteTxn {
@@ -114,6 +146,10 @@ impl Write for WriteTxn {
 
     fn router(&self) -> Option<&Arc<dyn Router>> {
         self.router.as_ref()
+    }
+
+    fn wrote_deliveries(&self) {
+        self.wrote_deliveries.store(true, Ordering::Relaxed);
     }
 }
 

@@ -141,6 +141,28 @@ pub fn own_pool(db: &DatabaseConnection, max: u32) -> DatabaseConnection {
     }
 }
 
+/// The webhook dispatcher's own connections. On SQLite one: its writes queue for the
+/// single writer anyway, and one connection keeps its caches warm. On PostgreSQL
+/// three, so a claim need not wait while the attempt log commits, and with
+/// `synchronous_commit` off: its commits (leases, attempts, renewals) do not wait
+/// for the WAL flush. A crash of PostgreSQL can lose the last few of them, and
+/// every such loss ends in a retry, never in a lost delivery: a lost lease lets
+/// the delivery be claimed again, a lost attempt record sends it again (receivers
+/// deduplicate on `webhook-id`, as Standard Webhooks asks of them).
+pub fn dispatcher_pool(db: &DatabaseConnection) -> DatabaseConnection {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            let options = pool.options().clone().max_connections(3);
+            let connect = (*pool.connect_options())
+                .clone()
+                .options([("synchronous_commit", "off")]);
+            options.min_connections(0).connect_lazy_with(connect).into()
+        }
+        _ => own_pool(db, 1),
+    }
+}
+
 /// Pool gauges for `/metrics`: (open connections, idle connections).
 pub fn pool_stats(db: &DatabaseConnection) -> (u32, usize) {
     match db.get_database_backend() {

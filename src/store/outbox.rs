@@ -282,6 +282,7 @@ pub async fn write_batch(
     .insert(db)
     .await
     .map_err(Error::from_db_err)?;
+    db.wrote_deliveries();
     Ok(true)
 }
 
@@ -398,6 +399,9 @@ pub(super) async fn write_pending(db: &impl Write, pending: Vec<Pending>) -> Res
                 .await
                 .map_err(Error::from_db_err)?;
         }
+        if !deliveries.is_empty() {
+            db.wrote_deliveries();
+        }
     }
     Ok(())
 }
@@ -472,6 +476,7 @@ pub async fn emit_test(
     .insert(db)
     .await
     .map_err(Error::from_db_err)?;
+    db.wrote_deliveries();
     Ok((delivery, message))
 }
 

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use sea_orm::DatabaseTransaction;
@@ -63,6 +64,8 @@ pub struct Unit {
     txn: DatabaseTransaction,
     router: Option<Arc<dyn outbox::Router>>,
     memory: Memory,
+    /// The enclosing transaction's mark of written deliveries.
+    wrote_deliveries: Arc<AtomicBool>,
 }
 
 delegate_connection!(Unit, txn);
@@ -75,16 +78,21 @@ impl Write for Unit {
     fn router(&self) -> Option<&Arc<dyn outbox::Router>> {
         self.router.as_ref()
     }
+
+    fn wrote_deliveries(&self) {
+        self.wrote_deliveries.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Unit {
     /// Begins a unit inside `txn`.
     pub async fn begin(txn: &WriteTxn) -> Result<Unit> {
-        let (savepoint, router) = txn.savepoint().await?;
+        let savepoint = txn.savepoint().await?;
         Ok(Unit {
-            txn: savepoint,
-            router,
+            txn: savepoint.txn,
+            router: savepoint.router,
             memory: Memory::default(),
+            wrote_deliveries: savepoint.wrote_deliveries,
         })
     }
 

@@ -149,7 +149,9 @@ pub async fn update(
         active.facilities = Set(list(facilities));
     }
     active.updated_at = Set(Utc::now());
-    active.update(db).await.map_err(Error::from_db_err)
+    let replayed = active.update(db).await.map_err(Error::from_db_err)?;
+    db.wrote_deliveries();
+    Ok(replayed)
 }
 
 /// Enables or disables an endpoint; `reason` says why it was disabled.
@@ -163,7 +165,9 @@ pub async fn set_disabled(
     active.disabled = Set(disabled);
     active.disabled_reason = Set(if disabled { reason } else { None });
     active.updated_at = Set(Utc::now());
-    active.update(db).await.map_err(Error::from_db_err)
+    let replayed = active.update(db).await.map_err(Error::from_db_err)?;
+    db.wrote_deliveries();
+    Ok(replayed)
 }
 
 /// Disables an endpoint by id (the receiver answered 410 Gone).
@@ -369,7 +373,9 @@ pub async fn replay(
     active.lease_owner = Set(None);
     active.lease_expires_at = Set(None);
     active.updated_at = Set(Utc::now());
-    active.update(db).await.map_err(Error::from_db_err)
+    let replayed = active.update(db).await.map_err(Error::from_db_err)?;
+    db.wrote_deliveries();
+    Ok(replayed)
 }
 
 /// Re-queues the deliveries matching `query` (its state: `failed` or `delivered`) to
@@ -392,6 +398,9 @@ pub async fn replay_matching(db: &impl Write, query: &DeliveryQuery) -> Result<u
         update = update.filter(C::State.eq(DeliveryState::Failed));
     }
     let result = update.exec(db).await.map_err(Error::from_db_err)?;
+    if result.rows_affected > 0 {
+        db.wrote_deliveries();
+    }
     Ok(result.rows_affected)
 }
 

@@ -24,6 +24,7 @@ mod m20261208_000019_outbound_batches;
 mod m20261209_000020_master_data;
 mod m20261210_000021_key_roles;
 mod m20261211_000022_trips;
+mod m20261212_000023_pending_order_index;
 
 /// The ordered list of freightgate's migrations.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000020_master_data::Migration),
             Box::new(m20261210_000021_key_roles::Migration),
             Box::new(m20261211_000022_trips::Migration),
+            Box::new(m20261212_000023_pending_order_index::Migration),
         ]
     }
 }

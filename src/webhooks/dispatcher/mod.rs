@@ -142,11 +142,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Dispatcher {
     /// A dispatcher for `config`, with a lease owner name of its own.
-    /// Its statements run on one connection of its own (see [`crate::store::own_pool`]):
-    /// they are already one at a time, and the caches stay warm. `gate` is the write
-    /// queue the process's other writers use.
+    /// Its statements run on connections of its own (see
+    /// [`crate::store::dispatcher_pool`]). `gate` is the write queue the process's
+    /// other writers use.
     pub fn new(db: Db, config: &Config, gate: WriteGate) -> anyhow::Result<Self> {
-        let db = crate::store::own_pool(&db, 1);
+        let db = crate::store::dispatcher_pool(&db);
         let guard = Arc::new(Guard::from_config(config));
         let timeout = Duration::from_millis(config.webhooks_timeout_ms);
         let settings = Settings {
@@ -223,6 +223,8 @@ impl Dispatcher {
                     self.make_batches().await;
                 }
                 _ = self.inner.room.notified() => {}
+                // This process committed deliveries: claim them now, not at the poll.
+                _ = self.inner.writes.deliveries_committed() => {}
             }
             while workers.try_join_next().is_some() {}
             for endpoint in self.claim().await {
@@ -269,10 +271,16 @@ impl Dispatcher {
             if due.is_empty() {
                 return Ok(Vec::new());
             }
-            let txn = inner.writes.begin(&inner.db).await?;
-            let claimed =
-                dispatch::claim(&txn, &inner.owner, now, lease, CLAIM_PER_ENDPOINT, due).await?;
-            txn.commit().await?;
+            let claimed = dispatch::claim(
+                &inner.writes,
+                &inner.db,
+                &inner.owner,
+                now,
+                lease,
+                CLAIM_PER_ENDPOINT,
+                due,
+            )
+            .await?;
             Ok::<_, crate::error::Error>(claimed)
         }
         .await;

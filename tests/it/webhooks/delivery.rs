@@ -1,7 +1,6 @@
 //! Delivery: signatures, retries, Retry-After, 410, dead letters, replay, pull,
 //! isolation, rotation and several dispatchers on one database.
 
-use crate::support::written;
 use std::time::Duration;
 
 use freightgate::domain::Scope;
@@ -530,11 +529,10 @@ async fn a_claim_round_gives_a_business_with_one_endpoint_a_turn_beside_one_with
         .await
         .unwrap();
     let lease = chrono::Duration::seconds(30);
-    let claimed = written(&app.db, async |t| {
-        dispatch::claim(t, "fairness-test", now, lease, 1, due).await
-    })
-    .await
-    .unwrap();
+    let gate = freightgate::store::gate::WriteGate::for_db(&app.db);
+    let claimed = dispatch::claim(&gate, &app.db, "fairness-test", now, lease, 1, due)
+        .await
+        .unwrap();
     let endpoints: Vec<i64> = claimed
         .iter()
         .map(|c| crate::support::public_id(c.endpoint_id))
