@@ -1,4 +1,5 @@
-//! Classification cost as the rule set grows: 10, 100 and 1000 rules.
+//! Classification cost as the rule set grows: 10, 100, 1000 and 10,000 rules; and
+//! the time to load (or reload) 10,000 rules from a directory of 100 files.
 //!
 //! The synthetic sets look like a real gateway's: many senders, each with a
 //! handful of rules (create / update / cancel / status). Some senders are
@@ -6,7 +7,7 @@
 //! discriminator values, and some use field names nobody else uses.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use freightgate::rules::{RuleSet, load_str};
+use freightgate::rules::{RuleSet, load_dir, load_str};
 use serde_json::{Value, json};
 use std::hint::black_box;
 use std::time::Duration;
@@ -23,6 +24,14 @@ map = { name = "$.name", address_one = "$.street", city = "$.city", postal_code 
 [rule.map.items]
 path = "$.order.lines[*]"
 map = { sku = "$.sku", quantity = "$.qty", weight_per_unit = { path = "$.lb", transform = ["lb_to_kg"] } }
+"#;
+
+/// A cancel keeps the order number and the reason only (the loader refuses a cancel
+/// rule that maps fields it would drop).
+const CANCEL_MAPPING: &str = r#"
+[rule.map]
+order_number = "$.order.id"
+notes = "$.order.notes"
 "#;
 
 /// Rule `n` of sender `k`: one of four operations, discriminated the way that sender's shape allows.
@@ -56,15 +65,19 @@ fn sender_rule(k: usize, n: usize) -> String {
             ),
         };
         out.push_str(&format!(
-            "[[rule]]\nname = \"sender-{k}-{op}-{code}\"\n{scope}\noperation = \"{op}\"\nentity = \"order\"\nmatch = {condition}\n{MAPPING}\n"
+            "[[rule]]\nname = \"sender-{k}-{op}-{code}\"\n{scope}\noperation = \"{op}\"\nentity = \"order\"\nmatch = {condition}\n{}\n",
+            if op == "cancel" { CANCEL_MAPPING } else { MAPPING }
         ));
     }
     out
 }
 
+fn rules_text(rules: std::ops::Range<usize>) -> String {
+    rules.map(|i| sender_rule(i / 4, i % 4)).collect()
+}
+
 fn rule_set(rules: usize) -> RuleSet {
-    let text: String = (0..rules).map(|i| sender_rule(i / 4, i % 4)).collect();
-    match load_str("bench.toml", &text) {
+    match load_str("bench.toml", &rules_text(0..rules)) {
         Ok((set, _)) => set,
         Err(report) => panic!("benchmark rules must load: {report}"),
     }
@@ -99,7 +112,7 @@ fn bench_classify(c: &mut Criterion) {
         ("own-paths", "biz-x", payload(2, "CREATE")),
         ("no-match", "biz-x", payload(999_999, "CREATE")),
     ];
-    for size in [10usize, 100, 1000] {
+    for size in [10usize, 100, 1000, 10_000] {
         let set = rule_set(size);
         assert_eq!(set.len(), size);
         for (label, business, p) in &cases {
@@ -113,5 +126,30 @@ fn bench_classify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_classify);
+/// Loading 10,000 rules from 100 files, as a start or a reload reads them (a reload
+/// builds the new set beside the old one, which requests in flight keep using).
+fn bench_load(c: &mut Criterion) {
+    const RULES: usize = 10_000;
+    const FILES: usize = 100;
+    let dir = std::env::temp_dir().join(format!("fg-bench-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let per_file = RULES / FILES;
+    for f in 0..FILES {
+        let text = rules_text(f * per_file..(f + 1) * per_file);
+        std::fs::write(dir.join(format!("sender-{f:03}.toml")), text).expect("write rules");
+    }
+    let (set, _) = load_dir(&dir).expect("benchmark rules must load");
+    assert_eq!(set.len(), RULES);
+    let mut group = c.benchmark_group("load");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    group.bench_function(BenchmarkId::new("dir", RULES), |b| {
+        b.iter(|| black_box(load_dir(&dir).expect("load")).0.len())
+    });
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, bench_classify, bench_load);
 criterion_main!(benches);

@@ -14,6 +14,7 @@ mod listing;
 mod payload;
 mod procs;
 mod scenarios;
+mod soak;
 mod stats;
 mod webhooks;
 mod write_floor;
@@ -35,9 +36,14 @@ pub struct Args {
     /// PostgreSQL URL (a user that may CREATE DATABASE); PostgreSQL rows are skipped without it.
     #[arg(long, env = "FG_BENCH_POSTGRES")]
     pub postgres: Option<String>,
-    /// Seconds of the ingest soak (SQLite, fixed rate) that samples RSS for growth; 0 skips it.
+    /// Seconds of the soak (ingest at half its closed-loop rate with webhooks delivered,
+    /// on SQLite and, with `--postgres`, PostgreSQL) that samples RSS for growth; 0 skips it.
     #[arg(long, default_value_t = 0)]
     pub soak: u64,
+    /// Seconds at the start of the soak that are warm-up: the RSS drift counts from
+    /// their end.
+    #[arg(long, default_value_t = 300)]
+    pub soak_warmup: u64,
     /// Only these scenarios (comma-separated): floor, explain, ingest, write-floor, graphql,
     /// webhooks, slow-connections, fanout, listing, drain.
     #[arg(long, value_delimiter = ',')]

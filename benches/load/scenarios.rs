@@ -488,34 +488,6 @@ async fn hold_half_header(
     }
 }
 
-/// Ingest on SQLite at a fixed rate for `--soak` seconds, sampling RSS every 10 s.
-async fn soak(ctx: &mut Ctx) {
-    let rate = ctx
-        .closed_rate("3 ingest, SQLite")
-        .map_or(100.0, |r| r / 2.0);
-    let db = Db::fresh(None).await;
-    let server = ctx.server(&db, &[]).await;
-    let op = ingest_op(ctx, &server, false);
-    let pid = server.proc.pid();
-    let mut samples = vec![];
-    let mut errors = 0;
-    let chunks = ctx.args.soak.div_ceil(10);
-    for _ in 0..chunks {
-        let out = drive::open(rate, Duration::from_secs(10), op.clone()).await;
-        errors += out.errors + out.dropped;
-        samples.push(procs::memory_mb(pid, "VmRSS").unwrap_or(0.0));
-    }
-    let list: Vec<String> = samples.iter().map(|s| format!("{s:.0}")).collect();
-    ctx.notes.push(format!(
-        "soak: ingest on SQLite at {rate:.0}/s for {} s, {errors} error(s); server RSS every 10 s (MB): {}; peak {:.1} MB",
-        chunks * 10,
-        list.join(" "),
-        server.proc.peak_rss_mb().unwrap_or(0.0)
-    ));
-    drop(server);
-    db.remove().await;
-}
-
 fn ratios(ctx: &Ctx) -> Vec<Ratio> {
     let rate = |s: &str| ctx.closed_rate(s);
     let div = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b);
@@ -710,7 +682,7 @@ pub async fn run_all(args: Args, programs: Programs, pinning: Pinning) {
         crate::drain::scenario(&mut ctx).await;
     }
     if ctx.args.soak > 0 {
-        soak(&mut ctx).await;
+        crate::soak::scenario(&mut ctx).await;
     }
     println!("\n{}\n", ctx.pinning.description);
     println!(

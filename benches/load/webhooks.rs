@@ -27,11 +27,16 @@ enum Behaviour {
 }
 
 #[derive(Clone, Default)]
-struct Receiver {
-    url: String,
-    count: Arc<AtomicU64>,
+pub struct Receiver {
+    pub url: String,
+    pub count: Arc<AtomicU64>,
     bytes: Arc<AtomicU64>,
     last: Arc<Mutex<Option<Instant>>>,
+}
+
+/// A receiver answering 204 at once.
+pub async fn healthy_receiver() -> Receiver {
+    receiver(Behaviour::Healthy).await
 }
 
 async fn receiver(behaviour: Behaviour) -> Receiver {

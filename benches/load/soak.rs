@@ -1,0 +1,95 @@
+//! The soak: ingest at half its closed-loop rate for `--soak` seconds with every
+//! event pushed to a webhook receiver, on SQLite and (with `--postgres`) PostgreSQL.
+//! Every 10 s it samples the server's RSS, the ingest and delivery rates; the drift
+//! of RSS after `--soak-warmup` is the figure. The samples are written to
+//! `target/soak-<database>.csv` for `benches/scripts/plots.py`.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crate::drive;
+use crate::procs;
+use crate::scenarios::{Ctx, Db, expect, ingest_op};
+
+const SAMPLE: Duration = Duration::from_secs(10);
+
+pub async fn scenario(ctx: &mut Ctx) {
+    soak(ctx, None).await;
+    if let Some(pg) = ctx.args.postgres.clone() {
+        soak(ctx, Some(&pg)).await;
+    }
+}
+
+async fn soak(ctx: &mut Ctx, postgres: Option<&str>) {
+    let receiver = crate::webhooks::healthy_receiver().await;
+    let db = Db::fresh(postgres).await;
+    let label = db.label();
+    let allow = ("FREIGHTGATE_WEBHOOKS_ALLOW_NETWORKS", "127.0.0.0/8");
+    let server = ctx.server(&db, &[allow]).await;
+    let sent = ctx
+        .client
+        .post(format!("{}/v1/webhooks/endpoints", server.proc.base))
+        .bearer_auth(&server.key)
+        .json(&serde_json::json!({ "url": receiver.url }))
+        .send();
+    expect(sent.await, 201).await.expect("register endpoint");
+    let op = ingest_op(ctx, &server, false);
+    let pid = server.proc.pid();
+    let max = drive::closed(ctx.args.concurrency, SAMPLE, op.clone()).await;
+    let rate = (max.ok as f64 / max.elapsed.as_secs_f64() / 2.0).max(1.0);
+    eprintln!("  soak on {label}: ingest at {rate:.0}/s (half of a 10 s closed loop)");
+    let mut csv = String::from("seconds,rss_mb,ingested_per_s,delivered_per_s\n");
+    let (mut errors, mut samples) = (0, Vec::new());
+    let started = Instant::now();
+    let mut delivered = receiver.count.load(Ordering::Relaxed);
+    for _ in 0..ctx.args.soak.div_ceil(SAMPLE.as_secs()) {
+        let out = drive::open(rate, SAMPLE, op.clone()).await;
+        errors += out.errors + out.dropped;
+        let rss = procs::memory_mb(pid, "VmRSS").unwrap_or(0.0);
+        let now = receiver.count.load(Ordering::Relaxed);
+        let secs = started.elapsed().as_secs();
+        let per_s = |n: u64| n as f64 / out.elapsed.as_secs_f64();
+        csv.push_str(&format!(
+            "{secs},{rss:.1},{:.1},{:.1}\n",
+            per_s(out.ok),
+            per_s(now - delivered)
+        ));
+        delivered = now;
+        samples.push((secs, rss));
+    }
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/target/soak-").to_string()
+        + &label.to_lowercase()
+        + ".csv";
+    if let Err(e) = std::fs::write(&file, csv) {
+        eprintln!("  cannot write {file}: {e}");
+    }
+    let after: Vec<f64> = samples
+        .iter()
+        .filter(|(t, _)| *t >= ctx.args.soak_warmup)
+        .map(|(_, rss)| *rss)
+        .collect();
+    let drift = match (after.first(), after.iter().copied().reduce(f64::min)) {
+        (Some(start), Some(low)) => {
+            let high = after.iter().copied().fold(low, f64::max);
+            format!(
+                "after the {} s warm-up RSS went from {start:.1} MB to {:.1} MB (range {low:.1}–{high:.1} MB, {:+.1} % … {:+.1} % of the first)",
+                ctx.args.soak_warmup,
+                after.last().copied().unwrap_or(*start),
+                (low / start - 1.0) * 100.0,
+                (high / start - 1.0) * 100.0
+            )
+        }
+        _ => format!(
+            "shorter than its {} s warm-up: no drift figure",
+            ctx.args.soak_warmup
+        ),
+    };
+    ctx.notes.push(format!(
+        "soak on {label}: ingest at {rate:.0}/s with webhooks for {} s, {errors} error(s), {} pushes received; {drift}; peak {:.1} MB; samples in {file}",
+        started.elapsed().as_secs(),
+        receiver.count.load(Ordering::Relaxed),
+        server.proc.peak_rss_mb().unwrap_or(0.0)
+    ));
+    drop(server);
+    db.remove().await;
+}
