@@ -834,12 +834,16 @@ async fn metrics_to_alert_on_hold_between_retries_and_every_one_has_help() {
             .text()
             .await
             .unwrap();
-        if text.contains(r#"freightgate_webhook_attempts_total{outcome="failed"} 1"#) {
+        // The counter moves when the push fails, the queue's gauges once the attempt
+        // log has committed it: wait for both.
+        if text.contains(r#"freightgate_webhook_attempts_total{outcome="failed"} 1"#)
+            && text.contains("freightgate_webhook_endpoints_failing 1")
+        {
             break;
         }
         assert!(
             started.elapsed() < Duration::from_secs(15),
-            "no failed attempt counted: {text}"
+            "no failed attempt counted and recorded: {text}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
