@@ -66,12 +66,7 @@ async fn receiver(clock: Arc<Clock>) -> String {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind receiver");
-    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
+    crate::webhooks::serve(app, "/hooks").await
 }
 
 async fn subscribe(ctx: &Ctx, server: &Server, url: &str) {

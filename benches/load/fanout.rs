@@ -38,11 +38,7 @@ async fn receiver(path: &str) -> (String, mpsc::UnboundedReceiver<Instant>) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind receiver");
-    let url = format!("http://{}{path}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = crate::webhooks::serve(app, path).await;
     (url, rx)
 }
 

@@ -59,12 +59,18 @@ async fn receiver(behaviour: Behaviour) -> Receiver {
             }
         }),
     );
+    let url = serve(app, "/hooks").await;
+    Receiver { url, ..r }
+}
+
+/// Serves `app` on a free loopback port in the harness; answers the URL of `path` there.
+pub async fn serve(app: axum::Router, path: &str) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind receiver");
-    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let url = format!("http://{}{path}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    Receiver { url, ..r }
+    url
 }
 
 /// Messages are written with the dispatcher off; then the server restarts with it on

@@ -149,7 +149,6 @@ async fn fair_turns(
     after: i64,
     limit: u64,
 ) -> Result<Vec<i64>> {
-    use sea_orm::QueryTrait;
     use sea_orm::sea_query::{Order, SelectStatement};
     let rotated = |column: &str| Expr::cust_with_values(format!(r#"("{column}" <= $1)"#), [after]);
     let mut candidates: SelectStatement = due_rows_by_endpoint(now, busy)
