@@ -242,7 +242,7 @@ async fn purge_idempotency_keys(
             _ = ticker.tick() => match purge_turn(&db, &gate).await {
                 Ok(0) => {}
                 Ok(purged) => tracing::debug!(purged, "expired idempotency keys deleted"),
-                Err(e) => tracing::warn!(error = %e, "could not purge idempotency keys"),
+                Err(e) => tracing::warn!(error = %e.report(), "could not purge idempotency keys"),
             },
         }
     }

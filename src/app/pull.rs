@@ -68,7 +68,7 @@ async fn heartbeat(app: App, name: String, owner: String, lost: Arc<AtomicBool>)
             }
             // The next beat tries again; the lease outlasts two missed beats.
             Err(e) => {
-                tracing::warn!(source = name, error = %e, "could not renew the source's lease")
+                tracing::warn!(source = name, error = %e.report(), "could not renew the source's lease")
             }
         }
     }
@@ -507,7 +507,7 @@ async fn source_schedule(app: App, source: Arc<Definition>, stop: CancellationTo
             .flatten()
             .is_some_and(|s| s.paused);
         if !paused && let Err(e) = run(&app, &source, Trigger::Schedule).await {
-            tracing::warn!(source = source.name, error = %e, "the source's run could not start");
+            tracing::warn!(source = source.name, error = %e.report(), "the source's run could not start");
         }
         due = next_due(&source, Utc::now());
     }

@@ -157,6 +157,19 @@ pub enum Error {
 }
 
 impl Error {
+    /// The error and its causes, for logs: the display form of a database or
+    /// internal error says only "internal error", which is what clients get.
+    pub fn report(&self) -> String {
+        let mut report = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(e) = cause {
+            report.push_str(": ");
+            report.push_str(&e.to_string());
+            cause = e.source();
+        }
+        report
+    }
+
     /// A validation error on one field.
     pub fn invalid_field(path: impl Into<String>, detail: impl Into<String>) -> Self {
         let field = FieldError::new(path, detail);
@@ -479,5 +492,15 @@ mod tests {
     fn internal_errors_do_not_leak_their_cause() {
         let error = Error::Internal(anyhow::anyhow!("password=hunter2"));
         assert_eq!(error.problem().detail, "internal error");
+    }
+
+    #[test]
+    fn a_report_for_the_log_carries_the_causes() {
+        let error = Error::Database(DbErr::Custom("pool timed out".into()));
+        assert_eq!(error.to_string(), "internal error");
+        assert_eq!(
+            error.report(),
+            "internal error: Custom Error: pool timed out"
+        );
     }
 }

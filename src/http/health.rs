@@ -65,7 +65,9 @@ pub async fn metrics(State(state): State<App>) -> impl IntoResponse {
             metrics::gauge!("freightgate_webhook_endpoints_failing")
                 .set(backlog.failing_endpoints as f64);
         }
-        Ok(Err(e)) => tracing::debug!(error = %e, "cannot count the delivery queue for /metrics"),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e.report(), "cannot count the delivery queue for /metrics")
+        }
         Err(_) => tracing::debug!("counting the delivery queue for /metrics took over 2 s"),
     }
     (

@@ -276,7 +276,7 @@ async fn rollback(txn: WriteTxn) {
 /// that could be mistaken for an acknowledgement.
 fn fail_all(jobs: Vec<Job>, error: DbErr) {
     let error = Error::from_db_err(error);
-    tracing::warn!(error = %error, payloads = jobs.len(), "group commit failed; nothing of it was written");
+    tracing::warn!(error = %error.report(), payloads = jobs.len(), "group commit failed; nothing of it was written");
     let unavailable = matches!(error, Error::Unavailable(_));
     let detail = error.to_string();
     for job in jobs {

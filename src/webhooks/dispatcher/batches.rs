@@ -36,7 +36,7 @@ impl Dispatcher {
         let parts = match outbox::due_batch_parts(&inner.db, Utc::now(), PARTS_PER_LOOK).await {
             Ok(parts) => parts,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot read the outbound batches that are due");
+                tracing::warn!(error = %e.report(), "cannot read the outbound batches that are due");
                 return false;
             }
         };
@@ -55,7 +55,7 @@ impl Dispatcher {
                 Err(e) => tracing::warn!(
                     endpoint = endpoint_id,
                     mapping,
-                    error = %e,
+                    error = %e.report(),
                     "cannot make an outbound batch file; trying again"
                 ),
             }

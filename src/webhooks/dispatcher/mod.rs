@@ -298,14 +298,14 @@ impl Dispatcher {
                 claimed
             }
             Err(e) => {
-                tracing::warn!(error = %e, "cannot claim webhook deliveries");
+                tracing::warn!(error = %e.report(), "cannot claim webhook deliveries");
                 return Vec::new();
             }
         };
         let jobs = match self.prepare(claimed).await {
             Ok(jobs) => jobs,
             Err((e, ids)) => {
-                tracing::warn!(error = %e, "cannot load claimed webhook deliveries");
+                tracing::warn!(error = %e.report(), "cannot load claimed webhook deliveries");
                 self.give_back(&ids).await;
                 return Vec::new();
             }
@@ -587,7 +587,7 @@ impl Dispatcher {
         }
         .await;
         if let Err(e) = disabled {
-            tracing::warn!(error = %e, "cannot disable an endpoint that answered 410");
+            tracing::warn!(error = %e.report(), "cannot disable an endpoint that answered 410");
         }
         tracing::warn!(endpoint, "endpoint answered 410 Gone and is disabled");
         let waiting = lock(&self.inner.lanes).drain(Some(endpoint));

@@ -46,7 +46,7 @@ impl Dispatcher {
                 Err(e) => Err(e),
             };
             if let Err(e) = committed {
-                tracing::warn!(error = %e, attempts = records.len(), "cannot record webhook attempts; their leases will expire and they are retried");
+                tracing::warn!(error = %e.report(), attempts = records.len(), "cannot record webhook attempts; their leases will expire and they are retried");
             }
             if room {
                 inner.room.notify_one();
@@ -97,7 +97,7 @@ impl Dispatcher {
         .await;
         match renewed {
             Ok(()) => *lock(&inner.leased_until) = started + inner.settings.lease,
-            Err(e) => tracing::warn!(error = %e, "cannot renew webhook leases"),
+            Err(e) => tracing::warn!(error = %e.report(), "cannot renew webhook leases"),
         }
     }
 
@@ -113,7 +113,7 @@ impl Dispatcher {
         }
         .await;
         if let Err(e) = released {
-            tracing::warn!(error = %e, "cannot give back webhook claims; they wait for their lease");
+            tracing::warn!(error = %e.report(), "cannot give back webhook claims; they wait for their lease");
         }
     }
 }
