@@ -120,6 +120,16 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<usize, DbErr> {
 /// cache and prepared statements warm instead of rotating through the shared pool,
 /// where each SQLite connection's cache is invalidated by the others' writes.
 pub fn own_pool(db: &DatabaseConnection, max: u32) -> DatabaseConnection {
+    pool_beside(db, max, &[])
+}
+
+/// A pool of at most `max` connections to `db`'s database, with `db`'s settings;
+/// `postgres_settings` are set on each PostgreSQL connection as it opens.
+fn pool_beside(
+    db: &DatabaseConnection,
+    max: u32,
+    postgres_settings: &[(&str, &str)],
+) -> DatabaseConnection {
     match db.get_database_backend() {
         DbBackend::Sqlite => {
             let pool = db.get_sqlite_connection_pool();
@@ -132,10 +142,10 @@ pub fn own_pool(db: &DatabaseConnection, max: u32) -> DatabaseConnection {
         DbBackend::Postgres => {
             let pool = db.get_postgres_connection_pool();
             let options = pool.options().clone().max_connections(max);
-            options
-                .min_connections(0)
-                .connect_lazy_with((*pool.connect_options()).clone())
-                .into()
+            let connect = (*pool.connect_options())
+                .clone()
+                .options(postgres_settings.iter().copied());
+            options.min_connections(0).connect_lazy_with(connect).into()
         }
         _ => db.clone(),
     }
@@ -151,14 +161,7 @@ pub fn own_pool(db: &DatabaseConnection, max: u32) -> DatabaseConnection {
 /// deduplicate on `webhook-id`, as Standard Webhooks asks of them).
 pub fn dispatcher_pool(db: &DatabaseConnection) -> DatabaseConnection {
     match db.get_database_backend() {
-        DbBackend::Postgres => {
-            let pool = db.get_postgres_connection_pool();
-            let options = pool.options().clone().max_connections(3);
-            let connect = (*pool.connect_options())
-                .clone()
-                .options([("synchronous_commit", "off")]);
-            options.min_connections(0).connect_lazy_with(connect).into()
-        }
+        DbBackend::Postgres => pool_beside(db, 3, &[("synchronous_commit", "off")]),
         _ => own_pool(db, 1),
     }
 }

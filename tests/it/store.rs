@@ -374,6 +374,35 @@ async fn sqlite_databases_run_in_wal_mode() {
     assert_eq!(mode, "wal");
 }
 
+/// The dispatcher's connections on PostgreSQL commit without waiting for the WAL
+/// flush; every other pool keeps the server's default.
+#[tokio::test]
+async fn only_the_dispatchers_postgres_connections_commit_asynchronously() {
+    let database = TestDb::new().await;
+    if !database.is_postgres() {
+        return;
+    }
+    let db = database.connect().await;
+    use sea_orm::{ConnectionTrait, Statement};
+    async fn setting(db: &sea_orm::DatabaseConnection) -> String {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SHOW synchronous_commit",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get("", "synchronous_commit").unwrap()
+    }
+    assert_eq!(
+        setting(&freightgate::store::dispatcher_pool(&db)).await,
+        "off"
+    );
+    assert_eq!(setting(&freightgate::store::own_pool(&db, 1)).await, "on");
+    assert_eq!(setting(&db).await, "on");
+}
+
 /// A value of a built statement as a SQL literal, for `EXECUTE`.
 fn literal(value: &sea_orm::Value) -> String {
     match value {
