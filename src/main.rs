@@ -4,7 +4,10 @@ use freightgate::config::Config;
 
 // A request allocates and frees many small strings and JSON nodes (a payload's
 // values, an explanation's reports); mimalloc's per-thread free lists serve those
-// with far less work than glibc's malloc (see BENCHMARKS.md).
+// with far less work than glibc's malloc (see BENCHMARKS.md). The feature
+// `system-allocator` builds with glibc's instead, for heap profilers that hook
+// malloc (heaptrack).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

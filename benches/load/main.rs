@@ -11,6 +11,7 @@ mod drive;
 mod fanout;
 mod http;
 mod listing;
+mod paths;
 mod payload;
 mod procs;
 mod scenarios;
@@ -44,8 +45,12 @@ pub struct Args {
     /// their end.
     #[arg(long, default_value_t = 300)]
     pub soak_warmup: u64,
+    /// Payloads per second of the soak instead of half its closed-loop rate (to run
+    /// two builds side by side at one rate).
+    #[arg(long)]
+    pub soak_rate: Option<f64>,
     /// Only these scenarios (comma-separated): floor, explain, ingest, write-floor, graphql,
-    /// webhooks, slow-connections, fanout, listing, drain.
+    /// webhooks, slow-connections, fanout, listing, drain, paths.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Server binary to measure instead of the one this build made, e.g. an earlier

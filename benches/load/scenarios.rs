@@ -116,23 +116,29 @@ impl Ctx {
     }
 
     /// Creates the key (which migrates the fresh database), then serves on the server core.
-    pub async fn server(&self, db: &Db, extra: &[(&str, &str)]) -> Server {
-        let dir = Scratch::new("server");
+    /// A new API key of `business` (`freightgate keys create`, which also migrates).
+    pub fn key(&self, db: &Db, business: &str) -> String {
+        let dir = Scratch::new("keys");
         let out = std::process::Command::new(&self.programs.server)
-            .args(["keys", "create", "--business", "northwind"])
+            .args(["keys", "create", "--business", business])
             .envs(self.server_env(db))
             .current_dir(&dir.0)
             .stderr(Stdio::inherit())
             .output()
             .expect("run freightgate keys create");
         assert!(out.status.success(), "freightgate keys create failed");
-        let key = String::from_utf8(out.stdout)
+        String::from_utf8(out.stdout)
             .expect("utf-8")
             .lines()
             .last()
             .expect("key line")
             .trim()
-            .to_string();
+            .to_string()
+    }
+
+    pub async fn server(&self, db: &Db, extra: &[(&str, &str)]) -> Server {
+        let dir = Scratch::new("server");
+        let key = self.key(db, "northwind");
         let port = procs::free_port();
         let child = self
             .pinning
@@ -596,6 +602,42 @@ fn ratios(ctx: &Ctx) -> Vec<Ratio> {
             false,
         ),
         ratio(
+            "REST create ÷ ingest of the same order, SQLite",
+            div(
+                rate(&crate::paths::rest_name("SQLite")),
+                rate(&crate::paths::ingest_name("SQLite")),
+            ),
+            1.0,
+            true,
+        ),
+        ratio(
+            "the same on PostgreSQL",
+            div(
+                rate(&crate::paths::rest_name("PostgreSQL")),
+                rate(&crate::paths::ingest_name("PostgreSQL")),
+            ),
+            1.0,
+            true,
+        ),
+        ratio(
+            "pulled ÷ POSTed items/s, SQLite",
+            div(
+                rate(&crate::paths::pull_name("SQLite")),
+                rate(&crate::paths::ingest_name("SQLite")),
+            ),
+            0.9,
+            true,
+        ),
+        ratio(
+            "the same on PostgreSQL",
+            div(
+                rate(&crate::paths::pull_name("PostgreSQL")),
+                rate(&crate::paths::ingest_name("PostgreSQL")),
+            ),
+            0.9,
+            true,
+        ),
+        ratio(
             "ingest with 2,000 slow connections ÷ without",
             div(rate(SLOW_HELD), rate(SLOW_BASELINE)),
             0.8,
@@ -680,6 +722,12 @@ pub async fn run_all(args: Args, programs: Programs, pinning: Pinning) {
     }
     if ctx.args.wants("drain") {
         crate::drain::scenario(&mut ctx).await;
+    }
+    if ctx.args.wants("paths") {
+        crate::paths::scenario(&mut ctx, None).await;
+        if let Some(pg) = ctx.args.postgres.clone() {
+            crate::paths::scenario(&mut ctx, Some(pg)).await;
+        }
     }
     if ctx.args.soak > 0 {
         crate::soak::scenario(&mut ctx).await;

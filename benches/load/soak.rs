@@ -1,8 +1,11 @@
 //! The soak: ingest at half its closed-loop rate for `--soak` seconds with every
 //! event pushed to a webhook receiver, on SQLite and (with `--postgres`) PostgreSQL.
-//! Every 10 s it samples the server's RSS, the ingest and delivery rates; the drift
-//! of RSS after `--soak-warmup` is the figure. The samples are written to
-//! `target/soak-<database>.csv` for `benches/scripts/plots.py`.
+//! With both, the two servers soak side by side (an hour each would otherwise take
+//! two): they share the server core, so each one's closed loop, and so its rate,
+//! is measured beside the other's. Every 10 s each samples its server's RSS, the
+//! ingest and delivery rates; the drift of RSS after `--soak-warmup` is the figure.
+//! The samples are written to `target/soak-<database>.csv` for
+//! `benches/scripts/plots.py`.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -14,13 +17,18 @@ use crate::scenarios::{Ctx, Db, expect, ingest_op};
 const SAMPLE: Duration = Duration::from_secs(10);
 
 pub async fn scenario(ctx: &mut Ctx) {
-    soak(ctx, None).await;
-    if let Some(pg) = ctx.args.postgres.clone() {
-        soak(ctx, Some(&pg)).await;
-    }
+    let notes = match ctx.args.postgres.clone() {
+        Some(pg) => {
+            let (sqlite, postgres) = tokio::join!(soak(ctx, None), soak(ctx, Some(&pg)));
+            vec![sqlite, postgres]
+        }
+        None => vec![soak(ctx, None).await],
+    };
+    ctx.notes.extend(notes);
 }
 
-async fn soak(ctx: &mut Ctx, postgres: Option<&str>) {
+/// One database's soak; returns its note.
+async fn soak(ctx: &Ctx, postgres: Option<&str>) -> String {
     let receiver = crate::webhooks::healthy_receiver().await;
     let db = Db::fresh(postgres).await;
     let label = db.label();
@@ -35,9 +43,18 @@ async fn soak(ctx: &mut Ctx, postgres: Option<&str>) {
     expect(sent.await, 201).await.expect("register endpoint");
     let op = ingest_op(ctx, &server, false);
     let pid = server.proc.pid();
-    let max = drive::closed(ctx.args.concurrency, SAMPLE, op.clone()).await;
-    let rate = (max.ok as f64 / max.elapsed.as_secs_f64() / 2.0).max(1.0);
-    eprintln!("  soak on {label}: ingest at {rate:.0}/s (half of a 10 s closed loop)");
+    let rate = match ctx.args.soak_rate {
+        Some(rate) => {
+            eprintln!("  soak on {label}: ingest at {rate:.0}/s (--soak-rate)");
+            rate
+        }
+        None => {
+            let max = drive::closed(ctx.args.concurrency, SAMPLE, op.clone()).await;
+            let rate = (max.ok as f64 / max.elapsed.as_secs_f64() / 2.0).max(1.0);
+            eprintln!("  soak on {label}: ingest at {rate:.0}/s (half of a 10 s closed loop)");
+            rate
+        }
+    };
     let mut csv = String::from("seconds,rss_mb,ingested_per_s,delivered_per_s\n");
     let (mut errors, mut samples) = (0, Vec::new());
     let started = Instant::now();
@@ -84,12 +101,13 @@ async fn soak(ctx: &mut Ctx, postgres: Option<&str>) {
             ctx.args.soak_warmup
         ),
     };
-    ctx.notes.push(format!(
+    let note = format!(
         "soak on {label}: ingest at {rate:.0}/s with webhooks for {} s, {errors} error(s), {} pushes received; {drift}; peak {:.1} MB; samples in {file}",
         started.elapsed().as_secs(),
         receiver.count.load(Ordering::Relaxed),
         server.proc.peak_rss_mb().unwrap_or(0.0)
-    ));
+    );
     drop(server);
     db.remove().await;
+    note
 }
