@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::drive::Outcome;
 use crate::procs::{self, Scratch};
-use crate::scenarios::{Ctx, Db, expect};
+use crate::scenarios::{Ctx, Db, post_op};
 
 /// The business of rule `bavaria-erp-order`.
 const BUSINESS: &str = "bavaria-buero";
@@ -101,7 +101,7 @@ async fn partner(run: String, total: Arc<AtomicU64>) -> String {
 
 pub async fn scenario(ctx: &mut Ctx, postgres: Option<String>) {
     let total = Arc::new(AtomicU64::new(0));
-    let url = partner(ctx.run.clone(), total.clone()).await;
+    let partner_url = partner(ctx.run.clone(), total.clone()).await;
     let sources = Scratch::new("sources");
     std::fs::write(
         sources.0.join("bench.toml"),
@@ -111,7 +111,7 @@ name = "{SOURCE}"
 business = "{BUSINESS}"
 kind = "http"
 every = "24h"
-url = "{url}"
+url = "{partner_url}"
 items = "$.orders[*]"
 next = {{ page = "page", first = 1 }}
 max_pages = 100000
@@ -134,8 +134,10 @@ max_pages = 100000
     let db = Db::fresh(postgres.as_deref()).await;
     let server = ctx.server(&db, &env).await;
     let key = ctx.key(&db, BUSINESS);
-    let op = poster(ctx, &server.proc.base, "/v1/ingest", &key, |n| {
-        erp_order(&n)
+    let prefix = format!("{}-I", ctx.run);
+    let url = format!("{}/v1/ingest", server.proc.base);
+    let op = post_op(ctx, &url, &key, None, move |n| {
+        erp_order(&format!("{prefix}{n}")).to_string()
     });
     let posted = ctx
         .measure(&ingest_name(db_label), server.proc.pid(), op)
@@ -147,8 +149,10 @@ max_pages = 100000
     let db = Db::fresh(postgres.as_deref()).await;
     let server = ctx.server(&db, &env).await;
     let key = ctx.key(&db, BUSINESS);
-    let op = poster(ctx, &server.proc.base, "/v1/orders", &key, |n| {
-        canonical_order(&n)
+    let prefix = format!("{}-R", ctx.run);
+    let url = format!("{}/v1/orders", server.proc.base);
+    let op = post_op(ctx, &url, &key, None, move |n| {
+        canonical_order(&format!("{prefix}{n}")).to_string()
     });
     ctx.measure(&rest_name(db_label), server.proc.pid(), op)
         .await;
@@ -199,36 +203,4 @@ max_pages = 100000
     drop(server);
     db.remove().await;
     drop(sources);
-}
-
-/// A closed-loop operation posting `body(number)` as JSON to `path`, expecting 201;
-/// numbers are unique per operation.
-fn poster(
-    ctx: &Ctx,
-    base: &str,
-    path: &str,
-    key: &str,
-    body: fn(String) -> Value,
-) -> impl Fn(u64) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
-+ Clone
-+ Send
-+ Sync
-+ 'static {
-    let (client, key, url) = (ctx.client.clone(), key.to_string(), format!("{base}{path}"));
-    let prefix = format!(
-        "{}-{}",
-        ctx.run,
-        if path.ends_with("ingest") { "I" } else { "R" }
-    );
-    let next = Arc::new(AtomicU64::new(0));
-    move |_| {
-        let n = next.fetch_add(1, Ordering::Relaxed);
-        let sent = client
-            .post(&url)
-            .bearer_auth(&key)
-            .header("content-type", "application/json")
-            .body(body(format!("{prefix}{n}")).to_string())
-            .send();
-        Box::pin(async move { expect(sent.await, 201).await })
-    }
 }

@@ -115,7 +115,6 @@ impl Ctx {
         ]
     }
 
-    /// Creates the key (which migrates the fresh database), then serves on the server core.
     /// A new API key of `business` (`freightgate keys create`, which also migrates).
     pub fn key(&self, db: &Db, business: &str) -> String {
         let dir = Scratch::new("keys");
@@ -136,6 +135,7 @@ impl Ctx {
             .to_string()
     }
 
+    /// Creates the key (which migrates the fresh database), then serves on the server core.
     pub async fn server(&self, db: &Db, extra: &[(&str, &str)]) -> Server {
         let dir = Scratch::new("server");
         let key = self.key(db, "northwind");
@@ -299,31 +299,46 @@ async fn explain(ctx: &mut Ctx) {
     db.remove().await;
 }
 
+/// A closed-loop operation, boxed so scenarios can hand it around.
+pub type Op = std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
 /// `POST /v1/ingest` of unique 5 KB WMS payloads (each creates a shipment and its orders).
 pub fn ingest_op(
     ctx: &Ctx,
     server: &Server,
     idempotent: bool,
-) -> impl Fn(u64) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
-+ Clone
-+ Send
-+ Sync
-+ 'static {
-    let (client, run, orders) = (ctx.client.clone(), ctx.run.clone(), ctx.orders);
-    let (url, key) = (
-        format!("{}/v1/ingest", server.proc.base),
-        server.key.clone(),
-    );
-    let next = Arc::new(AtomicU64::new(0));
+) -> impl Fn(u64) -> Op + Clone + Send + Sync + 'static {
+    let (run, orders) = (ctx.run.clone(), ctx.orders);
+    post_op(
+        ctx,
+        &format!("{}/v1/ingest", server.proc.base),
+        &server.key,
+        idempotent.then(|| ctx.run.clone()),
+        move |n| payload::wms(&run, n, orders).to_string(),
+    )
+}
+
+/// Each call posts `body(n)` as JSON to `url` with `key`, `n` counting from 0 per
+/// operation, and expects 201; with `idempotency`, under the Idempotency-Key
+/// `{idempotency}-{n}`.
+pub fn post_op<B: Fn(u64) -> String + Send + Sync + 'static>(
+    ctx: &Ctx,
+    url: &str,
+    key: &str,
+    idempotency: Option<String>,
+    body: B,
+) -> impl Fn(u64) -> Op + Clone + Send + Sync + 'static + use<B> {
+    let (client, url, key) = (ctx.client.clone(), url.to_string(), key.to_string());
+    let (next, body) = (Arc::new(AtomicU64::new(0)), Arc::new(body));
     move |_| {
         let n = next.fetch_add(1, Ordering::Relaxed);
         let mut request = client
             .post(&url)
             .bearer_auth(&key)
             .header("content-type", "application/json")
-            .body(payload::wms(&run, n, orders).to_string());
-        if idempotent {
-            request = request.header("idempotency-key", format!("{run}-{n}"));
+            .body(body(n));
+        if let Some(prefix) = &idempotency {
+            request = request.header("idempotency-key", format!("{prefix}-{n}"));
         }
         let sent = request.send();
         Box::pin(async move { expect(sent.await, 201).await })

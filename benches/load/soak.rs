@@ -50,7 +50,7 @@ async fn soak(ctx: &Ctx, postgres: Option<&str>) -> String {
         }
         None => {
             let max = drive::closed(ctx.args.concurrency, SAMPLE, op.clone()).await;
-            let rate = (max.ok as f64 / max.elapsed.as_secs_f64() / 2.0).max(1.0);
+            let rate = (crate::stats::rate(max.ok, max.elapsed) / 2.0).max(1.0);
             eprintln!("  soak on {label}: ingest at {rate:.0}/s (half of a 10 s closed loop)");
             rate
         }
