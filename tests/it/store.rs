@@ -361,17 +361,21 @@ async fn sqlite_databases_run_in_wal_mode() {
         return;
     }
     let db = database.connect().await;
+    assert_eq!(
+        setting(&db, "PRAGMA journal_mode", "journal_mode").await,
+        "wal"
+    );
+}
+
+/// The one value `sql` answers, in column `column`.
+async fn setting(db: &Db, sql: &str, column: &str) -> String {
     use sea_orm::{ConnectionTrait, Statement};
     let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "PRAGMA journal_mode",
-        ))
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
         .await
         .unwrap()
         .unwrap();
-    let mode: String = row.try_get("", "journal_mode").unwrap();
-    assert_eq!(mode, "wal");
+    row.try_get("", column).unwrap()
 }
 
 /// The dispatcher's connections on PostgreSQL commit without waiting for the WAL
@@ -383,24 +387,13 @@ async fn only_the_dispatchers_postgres_connections_commit_asynchronously() {
         return;
     }
     let db = database.connect().await;
-    use sea_orm::{ConnectionTrait, Statement};
-    async fn setting(db: &sea_orm::DatabaseConnection) -> String {
-        let row = db
-            .query_one_raw(Statement::from_string(
-                db.get_database_backend(),
-                "SHOW synchronous_commit",
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        row.try_get("", "synchronous_commit").unwrap()
-    }
+    let commit = async |db: &Db| setting(db, "SHOW synchronous_commit", "synchronous_commit").await;
     assert_eq!(
-        setting(&freightgate::store::dispatcher_pool(&db)).await,
+        commit(&freightgate::store::dispatcher_pool(&db)).await,
         "off"
     );
-    assert_eq!(setting(&freightgate::store::own_pool(&db, 1)).await, "on");
-    assert_eq!(setting(&db).await, "on");
+    assert_eq!(commit(&freightgate::store::own_pool(&db, 1)).await, "on");
+    assert_eq!(commit(&db).await, "on");
 }
 
 /// A value of a built statement as a SQL literal, for `EXECUTE`.
