@@ -187,9 +187,19 @@ async fn kill_9_under_ingest_load_loses_no_acknowledged_payload_and_retries_get_
         })
         .collect();
     let started = Instant::now();
-    while acks.lock().unwrap().len() < 40 {
-        assert!(started.elapsed() < Duration::from_secs(20), "no load");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    // The kill comes under load and while a push is held by the receiver: one that
+    // arrived under 50 ms ago has 150 ms left, so its answer cannot have been recorded.
+    let in_flight = |pushes: &[crate::webhooks::receiver::Push]| {
+        pushes
+            .last()
+            .is_some_and(|p| p.at.elapsed() < Duration::from_millis(50))
+    };
+    while acks.lock().unwrap().len() < 40 || !in_flight(&receiver.pushes()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no load, or no push in flight"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let killed = Command::new("kill")
         .args(["-9", &first.0.id().to_string()])
