@@ -12,6 +12,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBacken
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 use super::outbox::Router;
+use super::unit::Carried;
 
 /// The turn-taking of one process's writers on one database, the outbound router
 /// their transactions' events go through, and the bell their commits ring when they
@@ -62,6 +63,7 @@ impl WriteGate {
             router: self.router.clone(),
             wrote_deliveries: Arc::default(),
             deliveries: self.deliveries.clone(),
+            carried: Carried::default(),
             _turn: turn,
         })
     }
@@ -80,6 +82,8 @@ pub struct WriteTxn {
     /// Set when the transaction (or a unit inside it) wrote deliveries.
     wrote_deliveries: Arc<AtomicBool>,
     deliveries: Arc<Notify>,
+    /// What its committed units looked up, for the next one.
+    carried: Carried,
     _turn: Turn,
 }
 
@@ -104,6 +108,7 @@ impl WriteTxn {
             txn: self.txn.begin().await?,
             router: self.router.clone(),
             wrote_deliveries: self.wrote_deliveries.clone(),
+            carried: self.carried.clone(),
         })
     }
 }
@@ -114,6 +119,8 @@ pub(super) struct Savepoint {
     pub router: Option<Arc<dyn Router>>,
     /// The enclosing transaction's mark of written deliveries.
     pub wrote_deliveries: Arc<AtomicBool>,
+    /// The lookups the transaction's earlier units handed on.
+    pub carried: Carried,
 }
 
 mod sealed {
@@ -137,6 +144,9 @@ pub trait Write: ConnectionTrait + Sync + sealed::Sealed {
     /// Notes that this transaction wrote deliveries: its commit rings the
     /// dispatcher's bell.
     fn wrote_deliveries(&self);
+
+    /// The lookups the transaction's committed units handed on.
+    fn carried(&self) -> &Carried;
 }
 
 impl Write for WriteTxn {
@@ -150,6 +160,10 @@ impl Write for WriteTxn {
 
     fn wrote_deliveries(&self) {
         self.wrote_deliveries.store(true, Ordering::Relaxed);
+    }
+
+    fn carried(&self) -> &Carried {
+        &self.carried
     }
 }
 

@@ -95,8 +95,21 @@ pub async fn slugs(
         .map_err(Error::from_db_err)
 }
 
-/// Resolves `slug` within the business, creating the facility unless `strict`.
+/// Resolves `slug` within the business, creating the facility unless `strict`; once
+/// per write transaction when it runs in units (facilities are never renamed).
 pub async fn facility(
+    db: &impl Write,
+    business_id: i64,
+    slug: &Slug,
+    strict: bool,
+) -> Result<facility::Model> {
+    super::unit::facility(db, business_id, slug.as_str(), || {
+        find_or_create_facility(db, business_id, slug, strict)
+    })
+    .await
+}
+
+async fn find_or_create_facility(
     db: &impl Write,
     business_id: i64,
     slug: &Slug,

@@ -4,6 +4,11 @@
 //! written together at its end, in multi-row statements, on the unit's own
 //! connection: still inside the change's transaction, before it commits.
 //!
+//! What a unit looked up (slugs, endpoints, facilities) is handed on to the next
+//! unit of its transaction when it commits, so a payload of many items, or a batch
+//! of payloads, reads each once per transaction. A unit that rolls back takes it
+//! with it: the next one starts from nothing.
+//!
 //! A [`Unit`] is itself a [`Write`] connection: the store's write functions find its
 //! memory through [`Write::unit`]. Outside a unit (a plain [`WriteTxn`]) every event
 //! is written at once, as it is emitted.
@@ -15,19 +20,26 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use sea_orm::DatabaseTransaction;
 
-use super::entities::webhook_endpoint;
+use super::entities::{facility, webhook_endpoint};
 use super::gate::{Write, WriteTxn, delegate_connection};
 use super::outbox::{self, Pending};
 use crate::error::{Error, Result};
 
-/// What one unit remembers. Nothing here can change while the unit runs: the unit
-/// neither renames businesses or facilities nor edits endpoints, and a unit that
-/// rolls back takes its memory with it.
+/// What units look up. Nothing here changes inside a write transaction except
+/// through the unit itself: no write path renames businesses or facilities or
+/// edits endpoints, and the one that adds an endpoint row (an outbound target's)
+/// forgets the business's endpoints ([`forget_endpoints`]).
 #[derive(Default)]
-struct State {
+pub struct Lookups {
     slugs: HashMap<(i64, Option<i64>), (String, Option<String>)>,
     endpoints: HashMap<i64, Arc<Vec<webhook_endpoint::Model>>>,
     dock_slugs: HashMap<i64, Option<String>>,
+    facilities: HashMap<(i64, String), facility::Model>,
+}
+
+#[derive(Default)]
+struct State {
+    lookups: Lookups,
     pending: Vec<Pending>,
 }
 
@@ -40,6 +52,32 @@ impl Memory {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The lookups a write transaction's committed units handed on, waiting for its
+/// next unit. Empty while a unit runs (it holds them) and after one rolled back.
+#[derive(Clone, Default)]
+pub struct Carried(Arc<Mutex<Lookups>>);
+
+impl Carried {
+    fn lookups(&self) -> MutexGuard<'_, Lookups> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn take(&self) -> Lookups {
+        std::mem::take(&mut *self.lookups())
+    }
+
+    fn put(&self, lookups: Lookups) {
+        *self.lookups() = lookups;
+    }
+
+    /// Forgets the business's endpoints (a row was added outside a unit).
+    pub(super) fn forget_endpoints(&self, business_id: i64) {
+        self.lookups().endpoints.remove(&business_id);
     }
 }
 
@@ -64,6 +102,8 @@ pub struct Unit {
     txn: DatabaseTransaction,
     router: Option<Arc<dyn outbox::Router>>,
     memory: Memory,
+    /// Where the lookups go when the unit commits.
+    carried: Carried,
     /// The enclosing transaction's mark of written deliveries.
     wrote_deliveries: Arc<AtomicBool>,
 }
@@ -82,23 +122,33 @@ impl Write for Unit {
     fn wrote_deliveries(&self) {
         self.wrote_deliveries.store(true, Ordering::Relaxed);
     }
+
+    fn carried(&self) -> &Carried {
+        &self.carried
+    }
 }
 
 impl Unit {
     /// Begins a unit inside `txn`.
     pub async fn begin(txn: &WriteTxn) -> Result<Unit> {
         let savepoint = txn.savepoint().await?;
+        let lookups = savepoint.carried.take();
         Ok(Unit {
             txn: savepoint.txn,
             router: savepoint.router,
-            memory: Memory::default(),
+            memory: Memory(Mutex::new(State {
+                lookups,
+                pending: Vec::new(),
+            })),
+            carried: savepoint.carried,
             wrote_deliveries: savepoint.wrote_deliveries,
         })
     }
 
-    /// Writes the outbox messages the unit emitted and releases its savepoint. When
-    /// they would create more deliveries than `budget` has left, nothing of the unit
-    /// is kept and the answer is `too_many_deliveries`.
+    /// Writes the outbox messages the unit emitted and releases its savepoint, then
+    /// hands its lookups on to the transaction's next unit. When the messages would
+    /// create more deliveries than `budget` has left, nothing of the unit is kept and
+    /// the answer is `too_many_deliveries`.
     pub async fn commit(self, budget: &mut DeliveryBudget) -> Result<()> {
         let pending = std::mem::take(&mut self.memory.state().pending);
         let deliveries: usize = pending.iter().map(Pending::deliveries).sum();
@@ -107,10 +157,14 @@ impl Unit {
         }
         budget.left -= deliveries;
         outbox::write_pending(&self, pending).await?;
-        Ok(self.txn.commit().await?)
+        self.txn.commit().await?;
+        self.carried
+            .put(std::mem::take(&mut self.memory.state().lookups));
+        Ok(())
     }
 
-    /// Undoes what the unit wrote; its emitted messages are never written.
+    /// Undoes what the unit wrote; its emitted messages are never written, and what
+    /// it looked up is forgotten (it may name rows that are gone now).
     pub async fn rollback(self) -> Result<()> {
         Ok(self.txn.rollback().await?)
     }
@@ -130,7 +184,7 @@ pub(super) fn defer(db: &impl Write, pending: Pending) -> Option<Pending> {
 /// `key`'s entry in `db`'s unit memory, else what `read` finds (then remembered).
 async fn remembered<K, V, F>(
     db: &impl Write,
-    map: fn(&mut State) -> &mut HashMap<K, V>,
+    map: fn(&mut Lookups) -> &mut HashMap<K, V>,
     key: K,
     read: impl FnOnce() -> F,
 ) -> Result<V>
@@ -141,18 +195,18 @@ where
 {
     if let Some(found) = db
         .unit()
-        .and_then(|m| map(&mut m.state()).get(&key).cloned())
+        .and_then(|m| map(&mut m.state().lookups).get(&key).cloned())
     {
         return Ok(found);
     }
     let found = read().await?;
     if let Some(memory) = db.unit() {
-        map(&mut memory.state()).insert(key, found.clone());
+        map(&mut memory.state().lookups).insert(key, found.clone());
     }
     Ok(found)
 }
 
-/// The slugs of a business and one of its facilities, read once per unit.
+/// The slugs of a business and one of its facilities, read once per transaction.
 pub(super) async fn slugs<F>(
     db: &impl Write,
     key: (i64, Option<i64>),
@@ -164,7 +218,7 @@ where
     remembered(db, |s| &mut s.slugs, key, read).await
 }
 
-/// A dock's slug, read once per unit.
+/// A dock's slug, read once per transaction.
 pub(super) async fn dock_slug<F>(
     db: &impl Write,
     id: i64,
@@ -178,12 +232,34 @@ where
 
 /// Forgets the business's endpoints, after a row was added for an outbound target.
 pub(super) fn forget_endpoints(db: &impl Write, business_id: i64) {
-    if let Some(memory) = db.unit() {
-        memory.state().endpoints.remove(&business_id);
+    match db.unit() {
+        Some(memory) => {
+            memory.state().lookups.endpoints.remove(&business_id);
+        }
+        None => db.carried().forget_endpoints(business_id),
     }
 }
 
-/// The business's enabled endpoints, read once per unit.
+/// A facility of the business found (or made) by slug, once per transaction.
+pub(super) async fn facility<F>(
+    db: &impl Write,
+    business_id: i64,
+    slug: &str,
+    read: impl FnOnce() -> F,
+) -> Result<facility::Model>
+where
+    F: Future<Output = Result<facility::Model>>,
+{
+    remembered(
+        db,
+        |s| &mut s.facilities,
+        (business_id, slug.to_string()),
+        read,
+    )
+    .await
+}
+
+/// The business's enabled endpoints, read once per transaction.
 pub(super) async fn endpoints<F>(
     db: &impl Write,
     business_id: i64,

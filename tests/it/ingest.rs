@@ -861,3 +861,56 @@ async fn a_refused_item_is_found_by_the_number_the_sender_sent() {
     assert_eq!(items.len(), 1, "{found}");
     assert_eq!(items[0]["logging_id"], logging_id.as_str(), "{found}");
 }
+
+/// Orders whose facility the sender names, one rule linking them to a trip.
+const DEPOT_ORDER_RULES: &str = r#"
+[[rule]]
+name = "depot-order-on-trip"
+operation = "create"
+entity = "order"
+identity = ["order_number", "facility"]
+match = { path = "$.kind", equals = "on-trip" }
+map = { order_number = "$.order", facility = "$.depot", shipment_number = "$.trip", customer = { value = "DEPOT" }, direction = { value = "OUTBOUND" } }
+
+[[rule]]
+name = "depot-order"
+operation = "create"
+entity = "order"
+identity = ["order_number", "facility"]
+match = { path = "$.kind", equals = "plain" }
+map = { order_number = "$.order", facility = "$.depot", customer = { value = "DEPOT" }, direction = { value = "OUTBOUND" } }
+"#;
+
+#[tokio::test]
+async fn an_item_after_a_rejected_one_does_not_use_what_the_rejected_one_created() {
+    let (app, _rules) =
+        TestApp::spawn_with_rules(&[("depot.toml", DEPOT_ORDER_RULES)], false).await;
+    let key = app.key("acme", &[Scope::Ingest, Scope::Read]).await;
+    // The first item creates facility `new-depot`, then is rejected (no such trip),
+    // which undoes the facility; the second must create it again, not reuse the
+    // first one's row.
+    let payload = json!([
+        { "kind": "on-trip", "order": "DEP-1", "depot": "new-depot", "trip": "NO-SUCH-TRIP" },
+        { "kind": "plain", "order": "DEP-2", "depot": "new-depot" },
+        { "kind": "plain", "order": "DEP-3", "depot": "new-depot" }
+    ]);
+    let answer = post(&app, &key, "application/json", payload.to_string()).await;
+    let status = answer.status();
+    let ack: Value = answer.json().await.unwrap();
+    assert!(status.is_success(), "{status} {ack}");
+    let results = ack["results"].as_array().unwrap();
+    assert_eq!(results[0]["status"], "rejected", "{ack}");
+    assert_eq!(results[0]["errors"][0]["code"], "not_found", "{ack}");
+    for result in &results[1..] {
+        assert_eq!(result["status"], "accepted", "{ack}");
+    }
+    let listed = app.get_json("/v1/orders?facility=new-depot", &key).await;
+    let mut numbers: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["order_number"].as_str().unwrap())
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, ["DEP-2", "DEP-3"], "{listed}");
+}

@@ -36,12 +36,31 @@ fn schedule(n: usize, orders: usize) -> String {
     .to_string()
 }
 
+/// `documents` ERP orders (rule `bavaria-erp-order`) in one payload, as a pull source
+/// stores a page: numbered after payload `n`.
+fn erp_orders(n: usize, documents: usize) -> String {
+    let feed = include_str!("../feeds/erp-flat-order.json");
+    let mut orders = Vec::with_capacity(documents);
+    for j in 0..documents {
+        let mut order: serde_json::Value = serde_json::from_str(feed).unwrap();
+        order["AuftragNr"] = format!("45{n:04}{j:04}").into();
+        orders.push(order);
+    }
+    serde_json::Value::from(orders).to_string()
+}
+
 /// Statements the ingest of schedule `n` with `orders` orders runs.
 async fn statements_for(orders: usize) -> usize {
+    statements_of("northwind", |n| schedule(n, orders)).await
+}
+
+/// Statements the second of two payloads of `business`, `payload(0)` and
+/// `payload(1)`, runs.
+async fn statements_of(business: &str, payload: impl Fn(usize) -> String) -> usize {
     let database = TestDb::new().await;
     let mut db = database.connect().await;
     let created = written(&db, async |t| {
-        keys::create(t, &Slug::parse("northwind").unwrap(), "t", &[Scope::Ingest]).await
+        keys::create(t, &Slug::parse(business).unwrap(), "t", &[Scope::Ingest]).await
     })
     .await
     .unwrap();
@@ -82,7 +101,7 @@ async fn statements_for(orders: usize) -> usize {
             Incoming {
                 principal: &principal,
                 content_type: Some("application/json"),
-                body: schedule(n, orders).into(),
+                body: payload(n).into(),
                 key: None,
                 source: freightgate::ingest::Source::Rest,
             },
@@ -112,4 +131,19 @@ async fn a_shipment_with_orders_costs_a_bounded_number_of_statements_per_order()
         "1 order: {one} statements, 8 orders: {eight}: more orders should not cost more statements"
     );
     assert!(one <= 16, "a shipment with one order took {one} statements");
+}
+
+#[tokio::test]
+async fn a_payload_of_many_documents_looks_up_facility_slugs_and_endpoints_once() {
+    let one = statements_of("bavaria-buero", |n| erp_orders(n, 1)).await;
+    let nine = statements_of("bavaria-buero", |n| erp_orders(n, 9)).await;
+    assert!(one > 0, "no statement was counted");
+    // Each further document is its own unit (its savepoint's statements are not
+    // counted here): its order looked up, the order, its items and its message
+    // written. The facility, the slugs and the endpoints were read by the first unit
+    // and handed on.
+    assert!(
+        nine <= one + 8 * 4,
+        "1 document: {one} statements, 9 documents: {nine}: more than 4 per further document"
+    );
 }
