@@ -75,7 +75,36 @@ pub async fn digests(
     keys: &[&str],
 ) -> Result<std::collections::HashMap<String, String>> {
     let mut out = std::collections::HashMap::new();
-    // Within the bind-parameter limits of both databases.
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // One index lookup per key, whatever the planner knows of the table: with
+        // `item_key IN (…)` and no statistics yet (a new source's first runs, before
+        // autovacuum analyzed it), PostgreSQL scanned every row of the source for
+        // each page, a cost that grew with every page stored.
+        let statement = sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            r#"SELECT s.item_key, s.digest
+               FROM jsonb_array_elements_text($2) AS k(key)
+               CROSS JOIN LATERAL (
+                 SELECT item_key, digest FROM source_items
+                 WHERE source = $1 AND item_key = k.key LIMIT 1
+               ) AS s"#,
+            [name.into(), serde_json::json!(keys).into()],
+        );
+        for row in db
+            .query_all_raw(statement)
+            .await
+            .map_err(Error::from_db_err)?
+        {
+            out.insert(
+                row.try_get::<String>("", "item_key")
+                    .map_err(Error::from_db_err)?,
+                row.try_get::<String>("", "digest")
+                    .map_err(Error::from_db_err)?,
+            );
+        }
+        return Ok(out);
+    }
+    // Within SQLite's bind-parameter limit.
     for chunk in keys.chunks(500) {
         let rows = source_item::Entity::find()
             .filter(source_item::Column::Source.eq(name))
