@@ -76,20 +76,7 @@ pub async fn digests(
 ) -> Result<std::collections::HashMap<String, String>> {
     let mut out = std::collections::HashMap::new();
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        // One index lookup per key, whatever the planner knows of the table: with
-        // `item_key IN (…)` and no statistics yet (a new source's first runs, before
-        // autovacuum analyzed it), PostgreSQL scanned every row of the source for
-        // each page, a cost that grew with every page stored.
-        let statement = sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            r#"SELECT s.item_key, s.digest
-               FROM jsonb_array_elements_text($2) AS k(key)
-               CROSS JOIN LATERAL (
-                 SELECT item_key, digest FROM source_items
-                 WHERE source = $1 AND item_key = k.key LIMIT 1
-               ) AS s"#,
-            [name.into(), serde_json::json!(keys).into()],
-        );
+        let statement = digests_statement_postgres(name, keys);
         for row in db
             .query_all_raw(statement)
             .await
@@ -115,6 +102,23 @@ pub async fn digests(
         out.extend(rows.into_iter().map(|r| (r.item_key, r.digest)));
     }
     Ok(out)
+}
+
+/// The digests of `keys` on PostgreSQL: one index lookup per key, whatever the
+/// planner knows of the table. With `item_key IN (…)` and no statistics yet (a new
+/// source's first runs, before autovacuum analyzed it), PostgreSQL scanned every row
+/// of the source for each page, a cost that grew with every page stored.
+pub fn digests_statement_postgres(name: &str, keys: &[&str]) -> sea_orm::Statement {
+    sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        r#"SELECT s.item_key, s.digest
+           FROM jsonb_array_elements_text($2) AS k(key)
+           CROSS JOIN LATERAL (
+             SELECT item_key, digest FROM source_items
+             WHERE source = $1 AND item_key = k.key LIMIT 1
+           ) AS s"#,
+        [name.into(), serde_json::json!(keys).into()],
+    )
 }
 
 /// Records that items of `name` were stored with these (key, digest) pairs.

@@ -1075,7 +1075,39 @@ impl RabbitNode {
         Some(node)
     }
 
+    /// Starts the node (again) and waits until it takes AMQP connections. A node
+    /// that exits before it listens (its distribution port taken meanwhile, say) is
+    /// started again; one that never listens fails the test with its log's tail.
     async fn up(&mut self) {
+        self.spawn();
+        let started = std::time::Instant::now();
+        loop {
+            if lapin::Connection::connect(&self.url(), lapin::ConnectionProperties::default())
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|child| child.try_wait().ok().flatten());
+            if let Some(status) = exited {
+                eprintln!(
+                    "rabbitmq-server exited ({status}) before it listened; starting it again"
+                );
+                self.spawn();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(90),
+                "rabbitmq-server did not listen; the end of its log:\n{}",
+                self.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn spawn(&mut self) {
         let home = self.home.path();
         let child = std::process::Command::new(rabbit_binary().unwrap())
             .env("HOME", home)
@@ -1096,20 +1128,24 @@ impl RabbitNode {
             .spawn()
             .expect("rabbitmq-server starts");
         self.child = Some(child);
-        let started = std::time::Instant::now();
-        loop {
-            if lapin::Connection::connect(&self.url(), lapin::ConnectionProperties::default())
-                .await
-                .is_ok()
-            {
-                return;
+    }
+
+    /// The last lines of the node's log files.
+    fn log_tail(&self) -> String {
+        let Ok(entries) = std::fs::read_dir(self.home.path().join("log")) else {
+            return "(no log directory)".into();
+        };
+        let mut tail = String::new();
+        for entry in entries.flatten() {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            tail.push_str(&format!("== {}\n", entry.path().display()));
+            for line in &lines[lines.len().saturating_sub(30)..] {
+                tail.push_str(line);
+                tail.push('\n');
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "rabbitmq-server did not listen"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        tail
     }
 
     /// Stops the node as `rabbitmqctl stop` or a service manager would (SIGTERM).
@@ -1119,11 +1155,22 @@ impl RabbitNode {
                 .args(["-TERM", &child.id().to_string()])
                 .status();
             let started = std::time::Instant::now();
+            let mut forced = false;
             while child.try_wait().ok().flatten().is_none() {
-                if started.elapsed() > Duration::from_secs(30) {
+                if started.elapsed() > Duration::from_secs(30) && !forced {
                     let _ = child.kill();
+                    forced = true;
                 }
                 std::thread::sleep(Duration::from_millis(100));
+            }
+            // The script killed, the Erlang VM it started may still run and keep the
+            // port from the next start: it goes too.
+            let vm = std::fs::read_to_string(self.home.path().join("pid")).unwrap_or_default();
+            let cmdline = std::fs::read(format!("/proc/{}/cmdline", vm.trim())).unwrap_or_default();
+            if forced && String::from_utf8_lossy(&cmdline).contains("beam") {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", vm.trim()])
+                    .status();
             }
         }
     }

@@ -401,8 +401,36 @@ fn literal(value: &sea_orm::Value) -> String {
     match value {
         sea_orm::Value::BigInt(Some(n)) => n.to_string(),
         sea_orm::Value::String(Some(s)) => format!("'{}'", s.replace('\'', "''")),
+        sea_orm::Value::Json(Some(j)) => format!("'{}'::jsonb", j.to_string().replace('\'', "''")),
         other => panic!("unexpected value in the lookup: {other:?}"),
     }
+}
+
+/// PostgreSQL's generic plan of `statement`, the plan a long-lived connection
+/// caches once a statement has run a few times.
+async fn generic_plan(db: &freightgate::store::Db, statement: &sea_orm::Statement) -> String {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+
+    let values = statement.values.as_ref().unwrap();
+    let args: Vec<String> = values.0.iter().map(literal).collect();
+    let txn = db.begin().await.unwrap();
+    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
+        .await
+        .unwrap();
+    txn.execute_unprepared(&format!("PREPARE probed AS {}", statement.sql))
+        .await
+        .unwrap();
+    let explain = format!("EXPLAIN EXECUTE probed({})", args.join(", "));
+    let plan: Vec<String> = txn
+        .query_all_raw(Statement::from_string(DbBackend::Postgres, explain))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    txn.execute_unprepared("DEALLOCATE probed").await.unwrap();
+    txn.rollback().await.unwrap();
+    plan.join("\n")
 }
 
 /// On PostgreSQL the lookup of a facility's orders by number seeks the unique
@@ -410,7 +438,7 @@ fn literal(value: &sea_orm::Value) -> String {
 /// long-lived connection caches: no part of it filters the facility's orders.
 #[tokio::test]
 async fn order_lookup_by_number_seeks_the_index_for_each_number_under_a_generic_plan() {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+    use sea_orm::DbBackend;
 
     let database = TestDb::new().await;
     if !database.is_postgres() {
@@ -421,32 +449,34 @@ async fn order_lookup_by_number_seeks_the_index_for_each_number_under_a_generic_
     let statement =
         orders::by_numbers_statement(DbBackend::Postgres, dc.id, &["SO-1", "SO-2", "SO-3"])
             .unwrap();
-    let values = statement.values.as_ref().unwrap();
-    let args: Vec<String> = values.0.iter().map(literal).collect();
-    let txn = db.begin().await.unwrap();
-    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
-        .await
-        .unwrap();
-    txn.execute_unprepared(&format!("PREPARE order_lookup AS {}", statement.sql))
-        .await
-        .unwrap();
-    let explain = format!("EXPLAIN EXECUTE order_lookup({})", args.join(", "));
-    let plan: Vec<String> = txn
-        .query_all_raw(Statement::from_string(DbBackend::Postgres, explain))
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.try_get_by_index::<String>(0).unwrap())
-        .collect();
-    txn.execute_unprepared("DEALLOCATE order_lookup")
-        .await
-        .unwrap();
-    txn.rollback().await.unwrap();
-    let plan = plan.join("\n");
+    let plan = generic_plan(&db, &statement).await;
     let seeks = plan
         .lines()
         .filter(|l| l.contains("Index Cond") && l.contains("order_number"))
         .count();
     assert_eq!(seeks, 3, "one seek by facility and number each:\n{plan}");
+    assert!(!plan.contains("Filter"), "nothing filtered:\n{plan}");
+}
+
+/// On PostgreSQL a pulled page's stored digests are read by one seek of the
+/// (source, item key) key per item, under a generic plan and on a table without
+/// statistics: no part of it filters the source's items.
+#[tokio::test]
+async fn pulled_digests_seek_the_key_for_each_item_under_a_generic_plan() {
+    let database = TestDb::new().await;
+    if !database.is_postgres() {
+        return; // SQLite has no generic plans.
+    }
+    let db = database.connect().await;
+    let statement = freightgate::store::sources::digests_statement_postgres(
+        "partner-orders",
+        &["A-1", "A-2", "A-3"],
+    );
+    let plan = generic_plan(&db, &statement).await;
+    assert!(
+        plan.lines()
+            .any(|l| l.contains("Index Cond") && l.contains("item_key") && l.contains("source")),
+        "a seek by source and item key:\n{plan}"
+    );
     assert!(!plan.contains("Filter"), "nothing filtered:\n{plan}");
 }
