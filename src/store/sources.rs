@@ -2,10 +2,10 @@
 //! one instance run a source at a time, and the record of each run.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict, UnionType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
 use super::entities::{source_item, source_run, source_state};
@@ -68,34 +68,20 @@ pub async fn advance(db: &impl Write, name: &str, cursor: &str) -> Result<()> {
     Ok(())
 }
 
-/// The digests stored for the items of `name` with these keys, by key.
+/// The digests stored for the items of `name` with these keys, by key, in one
+/// statement per 256 keys (lists padded to a few fixed lengths, see
+/// [`super::stable`]; the statement is [`digests_statement`]).
 pub async fn digests(
     db: &impl ConnectionTrait,
     name: &str,
     keys: &[&str],
 ) -> Result<std::collections::HashMap<String, String>> {
-    let mut out = std::collections::HashMap::new();
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        let statement = digests_statement_postgres(name, keys);
-        for row in db
-            .query_all_raw(statement)
-            .await
-            .map_err(Error::from_db_err)?
-        {
-            out.insert(
-                row.try_get::<String>("", "item_key")
-                    .map_err(Error::from_db_err)?,
-                row.try_get::<String>("", "digest")
-                    .map_err(Error::from_db_err)?,
-            );
-        }
-        return Ok(out);
-    }
-    // Within SQLite's bind-parameter limit.
-    for chunk in keys.chunks(500) {
-        let rows = source_item::Entity::find()
-            .filter(source_item::Column::Source.eq(name))
-            .filter(source_item::Column::ItemKey.is_in(chunk.iter().copied()))
+    let mut out = std::collections::HashMap::with_capacity(keys.len());
+    for list in super::stable::id_lists(keys) {
+        let Some(statement) = digests_statement(db.get_database_backend(), name, &list) else {
+            continue;
+        };
+        let rows = source_item::Model::find_by_statement(statement)
             .all(db)
             .await
             .map_err(Error::from_db_err)?;
@@ -104,21 +90,28 @@ pub async fn digests(
     Ok(out)
 }
 
-/// The digests of `keys` on PostgreSQL: one index lookup per key, whatever the
-/// planner knows of the table. With `item_key IN (…)` and no statistics yet (a new
-/// source's first runs, before autovacuum analyzed it), PostgreSQL scanned every row
-/// of the source for each page, a cost that grew with every page stored.
-pub fn digests_statement_postgres(name: &str, keys: &[&str]) -> sea_orm::Statement {
-    sea_orm::Statement::from_sql_and_values(
-        sea_orm::DbBackend::Postgres,
-        r#"SELECT s.item_key, s.digest
-           FROM jsonb_array_elements_text($2) AS k(key)
-           CROSS JOIN LATERAL (
-             SELECT item_key, digest FROM source_items
-             WHERE source = $1 AND item_key = k.key LIMIT 1
-           ) AS s"#,
-        [name.into(), serde_json::json!(keys).into()],
-    )
+/// The lookup of the digests of `keys`; `None` for no keys.
+///
+/// One equality lookup per key joined by `UNION ALL`, as
+/// [`super::orders::by_numbers_statement`] does for orders: each part is a seek of the
+/// (source, item key) primary key under any plan. With `item_key IN (…)` and no
+/// statistics yet (a new source's first runs, before autovacuum analyzed it),
+/// PostgreSQL scanned every row of the source for each page, a cost that grew with
+/// every page stored.
+pub fn digests_statement(
+    backend: sea_orm::DbBackend,
+    name: &str,
+    keys: &[&str],
+) -> Option<sea_orm::Statement> {
+    let mut parts = keys.iter().map(|key| {
+        source_item::Entity::find()
+            .filter(source_item::Column::Source.eq(name))
+            .filter(source_item::Column::ItemKey.eq(*key))
+            .into_query()
+    });
+    let mut query = parts.next()?;
+    query.unions(parts.map(|part| (UnionType::All, part)));
+    Some(backend.build(&query))
 }
 
 /// Records that items of `name` were stored with these (key, digest) pairs.

@@ -463,20 +463,27 @@ async fn order_lookup_by_number_seeks_the_index_for_each_number_under_a_generic_
 /// statistics: no part of it filters the source's items.
 #[tokio::test]
 async fn pulled_digests_seek_the_key_for_each_item_under_a_generic_plan() {
+    use sea_orm::DbBackend;
+
     let database = TestDb::new().await;
     if !database.is_postgres() {
         return; // SQLite has no generic plans.
     }
     let db = database.connect().await;
-    let statement = freightgate::store::sources::digests_statement_postgres(
+    let statement = freightgate::store::sources::digests_statement(
+        DbBackend::Postgres,
         "partner-orders",
         &["A-1", "A-2", "A-3"],
-    );
+    )
+    .expect("three keys");
     let plan = generic_plan(&db, &statement).await;
-    assert!(
-        plan.lines()
-            .any(|l| l.contains("Index Cond") && l.contains("item_key") && l.contains("source")),
-        "a seek by source and item key:\n{plan}"
+    let seeks = plan
+        .lines()
+        .filter(|l| l.contains("Index Cond") && l.contains("item_key") && l.contains("source"))
+        .count();
+    assert_eq!(
+        seeks, 3,
+        "a seek by source and item key for each key:\n{plan}"
     );
     assert!(!plan.contains("Filter"), "nothing filtered:\n{plan}");
 }
