@@ -113,7 +113,7 @@ pub const METRICS: &[(&str, Kind, &str)] = &[
     (
         "freightgate_ingest_group_commit_payloads",
         Kind::Histogram,
-        "Payloads written per group-commit transaction.",
+        "Payloads (and the REST and GraphQL creates queued with them) written per group-commit transaction.",
     ),
     (
         "freightgate_ingest_group_commit_seconds",

@@ -27,6 +27,8 @@ use crate::store::Db;
 use crate::store::entities::{order, shipment};
 use crate::store::gate::{WriteGate, WriteTxn};
 use crate::store::listing::Slice;
+use crate::store::unit::Unit;
+use futures_util::future::BoxFuture;
 
 /// What every use case can reach: the store, the rules, the ingest writer and the
 /// settings. Cheap to clone; every door holds one.
@@ -50,6 +52,21 @@ impl App {
     /// the use cases write.
     pub async fn begin(&self) -> Result<WriteTxn> {
         Ok(self.gate.begin(&self.db).await?)
+    }
+
+    /// Runs `task` in the ingest writers' group commit, on a unit (a savepoint) of its
+    /// own, and answers once its transaction committed: a create shares the commit,
+    /// the write turn and the lookups (facility, slugs, endpoints) of the payloads
+    /// and creates queued beside it, where a transaction of its own would pay for
+    /// each. An error undoes only the task's writes. The task may run more than once
+    /// (a batch is written again when another of its jobs fails on our side), so it
+    /// takes what it writes by clone.
+    pub async fn grouped<T, F>(&self, task: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'a> Fn(&'a Unit) -> BoxFuture<'a, Result<T>> + Send + Sync + 'static,
+    {
+        self.writer.run(task).await
     }
 }
 

@@ -12,7 +12,7 @@ use crate::domain::{ItemsMode, OrderNumber, Scope, Slug, UpdateMode};
 use crate::domain::{OrderId, ShipmentId};
 use crate::error::{Error, Result};
 use crate::store::entities::order;
-use crate::store::gate::WriteTxn;
+use crate::store::gate::{Write, WriteTxn};
 use crate::store::keys::Principal;
 use crate::store::listing::{self, OrderQuery, Page};
 use crate::store::orders::{self, ItemFields, OrderFields, OrderWithItems};
@@ -212,15 +212,18 @@ pub async fn upsert(
     who: &Principal,
     order: OrderUpsert,
 ) -> Result<(order::Model, bool)> {
-    let txn = app.begin().await?;
-    let saved = upsert_in(&txn, who, order, app.config.strict()).await?;
-    txn.commit().await?;
-    Ok(saved)
+    let strict = app.config.strict();
+    let who = who.clone();
+    app.grouped(move |unit| {
+        let (who, order) = (who.clone(), order.clone());
+        Box::pin(async move { upsert_in(unit, &who, order, strict).await })
+    })
+    .await
 }
 
 /// [`upsert`] inside the caller's transaction.
 pub(super) async fn upsert_in(
-    txn: &WriteTxn,
+    txn: &impl Write,
     who: &Principal,
     order: OrderUpsert,
     strict: Strict,
@@ -275,17 +278,22 @@ pub async fn create(
     number: OrderNumber,
     fields: OrderFields,
 ) -> Result<OrderView> {
-    let txn = app.begin().await?;
+    let strict = app.config.strict();
+    let who = who.clone();
     let order = OrderUpsert {
         facility,
         number,
         fields,
         existing: OnExisting::Refuse,
     };
-    let (created, _) = upsert_in(&txn, who, order, app.config.strict()).await?;
-    let answer = view(&txn, created).await?;
-    txn.commit().await?;
-    Ok(answer)
+    app.grouped(move |unit| {
+        let (who, order) = (who.clone(), order.clone());
+        Box::pin(async move {
+            let (created, _) = upsert_in(unit, &who, order, strict).await?;
+            view(unit, created).await
+        })
+    })
+    .await
 }
 
 /// Changes an order (scope `write`): `Replace` clears what `fields` leaves out and

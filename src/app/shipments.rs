@@ -254,18 +254,17 @@ pub async fn create(
     fields: ShipmentFields,
 ) -> Result<ShipmentView> {
     who.require(Scope::Write)?;
-    let txn = app.begin().await?;
-    let facility = tenancy::facility(
-        &txn,
-        who.business_id,
-        &facility,
-        app.config.strict_facilities,
-    )
-    .await?;
-    let created = shipments::create(&txn, &facility, &number, fields).await?;
-    let answer = view(&txn, created).await?;
-    txn.commit().await?;
-    Ok(answer)
+    let strict = app.config.strict_facilities;
+    let business_id = who.business_id;
+    app.grouped(move |unit| {
+        let (facility, number, fields) = (facility.clone(), number.clone(), fields.clone());
+        Box::pin(async move {
+            let facility = tenancy::facility(unit, business_id, &facility, strict).await?;
+            let created = shipments::create(unit, &facility, &number, fields).await?;
+            view(unit, created).await
+        })
+    })
+    .await
 }
 
 /// Creates the facility's shipment `number`, or changes the given fields of the one
@@ -281,24 +280,31 @@ pub async fn upsert(
 ) -> Result<(shipment::Model, bool)> {
     who.require(Scope::Write)?;
     let strict = app.config.strict();
-    let txn = app.begin().await?;
-    let facility = tenancy::facility(&txn, who.business_id, facility, strict.facilities).await?;
-    let saved = match shipments::find_by_number(&txn, facility.id, number).await? {
-        Some(existing) => (
-            shipments::update(&txn, existing, fields, UpdateMode::Patch).await?,
-            false,
-        ),
-        None => (
-            shipments::create(&txn, &facility, number, fields).await?,
-            true,
-        ),
-    };
-    for mut order in orders {
-        order.fields.shipment_id = Some(saved.0.id);
-        super::orders::upsert_in(&txn, who, order, strict).await?;
-    }
-    txn.commit().await?;
-    Ok(saved)
+    let (who, facility, number) = (who.clone(), facility.clone(), number.clone());
+    app.grouped(move |unit| {
+        let (who, facility, number) = (who.clone(), facility.clone(), number.clone());
+        let (fields, orders) = (fields.clone(), orders.clone());
+        Box::pin(async move {
+            let facility =
+                tenancy::facility(unit, who.business_id, &facility, strict.facilities).await?;
+            let saved = match shipments::find_by_number(unit, facility.id, &number).await? {
+                Some(existing) => (
+                    shipments::update(unit, existing, fields, UpdateMode::Patch).await?,
+                    false,
+                ),
+                None => (
+                    shipments::create(unit, &facility, &number, fields).await?,
+                    true,
+                ),
+            };
+            for mut order in orders {
+                order.fields.shipment_id = Some(saved.0.id);
+                super::orders::upsert_in(unit, &who, order, strict).await?;
+            }
+            Ok(saved)
+        })
+    })
+    .await
 }
 
 /// Records an exception on a shipment of the key's business, or on one of its

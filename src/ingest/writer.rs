@@ -3,12 +3,18 @@
 //! transaction and answers each only after that transaction committed. SQLite has a
 //! single writer anyway: this turns its lock, which the waiting connections poll in
 //! a sleeping busy handler, into one queue, and many commits into one.
+//!
+//! The other doors' writes (a REST or GraphQL create) can join the same queue as a
+//! [`Task`]: each runs on a unit (a savepoint) of its own in the batch's transaction,
+//! so a task that fails undoes only itself, and is answered after the commit too.
 
+use std::any::Any;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use sea_orm::DbErr;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinSet;
@@ -21,6 +27,7 @@ use crate::store::entities::idempotency_key;
 use crate::store::gate::{WriteGate, WriteTxn};
 use crate::store::idempotency::{self, Claim, Window};
 use crate::store::keys::Principal;
+use crate::store::unit::{DeliveryBudget, Unit};
 use crate::store::{self, Db, inbound};
 
 /// Payloads that may wait for a writer; requests beyond it wait to enqueue.
@@ -57,9 +64,27 @@ pub(super) struct Payload {
     pub source: super::Source,
 }
 
+/// Store work of another door, run on a unit of its own in a batch's transaction. It
+/// may run more than once: when another job of its batch fails on our side, the
+/// batch is rolled back and written again without that job.
+pub type Task =
+    Box<dyn for<'a> Fn(&'a Unit) -> BoxFuture<'a, Result<Box<dyn Any + Send>>> + Send + Sync>;
+
+enum Work {
+    Payload(Box<Payload>),
+    Task(Task),
+}
+
+/// What a job wrote, given to its request once the transaction committed.
+enum Done {
+    Payload(Written),
+    /// A task's result; its error is in the job's answer, not here.
+    Task(Box<dyn Any + Send>),
+}
+
 struct Job {
-    payload: Payload,
-    answer: oneshot::Sender<Result<Written>>,
+    work: Work,
+    answer: oneshot::Sender<Result<Done>>,
     /// The request's span, so the acknowledgement's log line carries its request id.
     span: tracing::Span,
 }
@@ -130,15 +155,50 @@ impl Writer {
 
     /// Queues the job and waits for its commit.
     pub(super) async fn submit(&self, payload: Payload) -> Result<Written> {
+        match self
+            .queue_and_wait(Work::Payload(Box::new(payload)))
+            .await?
+        {
+            Done::Payload(written) => Ok(written),
+            Done::Task(_) => Err(mixed_up()),
+        }
+    }
+
+    /// Runs `task` on a unit of its own in the writers' next transaction and gives
+    /// its result once that transaction committed. An error undoes what the task
+    /// wrote and nothing else of the batch. `task` may run more than once (see
+    /// [`Task`]), so it takes what it writes by clone.
+    pub async fn run<T, F>(&self, task: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'a> Fn(&'a Unit) -> BoxFuture<'a, Result<T>> + Send + Sync + 'static,
+    {
+        let task: Task = Box::new(move |unit| {
+            let ran = task(unit);
+            Box::pin(async move { ran.await.map(|t| Box::new(t) as Box<dyn Any + Send>) })
+        });
+        match self.queue_and_wait(Work::Task(task)).await? {
+            Done::Task(result) => result.downcast().map(|t| *t).map_err(|_| mixed_up()),
+            Done::Payload(_) => Err(mixed_up()),
+        }
+    }
+
+    async fn queue_and_wait(&self, work: Work) -> Result<Done> {
         let (answer, answered) = oneshot::channel();
         let job = Job {
-            payload,
+            work,
             answer,
             span: tracing::Span::current(),
         };
         self.queue.send(job).await.map_err(|_| stopped())?;
         answered.await.map_err(|_| stopped())?
     }
+}
+
+fn mixed_up() -> Error {
+    Error::Internal(anyhow::anyhow!(
+        "the ingest writer answered a job with another kind's result"
+    ))
 }
 
 fn stopped() -> Error {
@@ -232,10 +292,12 @@ async fn commit(db: &Db, gate: &WriteGate, settings: Settings, mut jobs: Vec<Job
         metrics::histogram!("freightgate_ingest_group_commit_seconds")
             .record(started.elapsed().as_secs_f64());
         for (job, written) in jobs.into_iter().zip(written) {
-            if let Written::Fresh(ack) = &written {
+            if let (Work::Payload(payload), Ok(Done::Payload(Written::Fresh(ack)))) =
+                (&job.work, &written)
+            {
                 job.span.in_scope(|| {
                     tracing::info!(
-                        logging_id = job.payload.logging_id,
+                        logging_id = payload.logging_id,
                         outcome = ack.outcome.as_str(),
                         status = ack.status().as_u16(),
                         "payload acknowledged"
@@ -243,27 +305,52 @@ async fn commit(db: &Db, gate: &WriteGate, settings: Settings, mut jobs: Vec<Job
                 });
                 count(ack);
             }
-            let _ = job.answer.send(Ok(written));
+            let _ = job.answer.send(written);
         }
         return;
     }
 }
 
-/// Every job's writes, or the index of the first that failed and why.
+/// Every job's writes (a task's own error among them), or the index of the first
+/// job that failed on our side and why.
 async fn write_all(
     txn: &WriteTxn,
     settings: Settings,
     jobs: &[Job],
-) -> std::result::Result<Vec<Written>, (usize, Error)> {
+) -> std::result::Result<Vec<Result<Done>>, (usize, Error)> {
     let mut written = Vec::with_capacity(jobs.len());
     for (index, job) in jobs.iter().enumerate() {
-        written.push(
-            write_one(txn, settings, &job.payload)
+        let done = match &job.work {
+            Work::Payload(payload) => Ok(Done::Payload(
+                write_one(txn, settings, payload)
+                    .await
+                    .map_err(|e| (index, e))?,
+            )),
+            Work::Task(task) => run_task(txn, task)
                 .await
-                .map_err(|e| (index, e))?,
-        );
+                .map_err(|e| (index, e))?
+                .map(Done::Task),
+        };
+        written.push(done);
     }
     Ok(written)
+}
+
+/// A task on a unit of its own: its error (`Ok(Err(…))`) rolls back only the unit.
+/// An error in the unit's own begin, release or rollback is the batch's.
+async fn run_task(txn: &WriteTxn, task: &Task) -> Result<Result<Box<dyn Any + Send>>> {
+    let unit = Unit::begin(txn).await?;
+    match task(&unit).await {
+        Ok(done) => {
+            // The other doors' writes have no delivery budget of their own.
+            unit.commit(&mut DeliveryBudget::new(usize::MAX)).await?;
+            Ok(Ok(done))
+        }
+        Err(error) => {
+            unit.rollback().await?;
+            Ok(Err(error))
+        }
+    }
 }
 
 async fn rollback(txn: WriteTxn) {

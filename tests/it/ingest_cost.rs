@@ -57,49 +57,15 @@ async fn statements_for(orders: usize) -> usize {
 /// Statements the second of two payloads of `business`, `payload(0)` and
 /// `payload(1)`, runs.
 async fn statements_of(business: &str, payload: impl Fn(usize) -> String) -> usize {
-    let database = TestDb::new().await;
-    let mut db = database.connect().await;
-    let created = written(&db, async |t| {
-        keys::create(t, &Slug::parse(business).unwrap(), "t", &[Scope::Ingest]).await
-    })
-    .await
-    .unwrap();
-    let principal = keys::authenticate(&db, &created.plaintext)
-        .await
-        .unwrap()
-        .unwrap();
-    let counter = Arc::new(AtomicUsize::new(0));
-    let seen = counter.clone();
-    db.set_metric_callback(move |_| {
-        seen.fetch_add(1, Ordering::SeqCst);
-    });
-    let config = config_for(&database.url);
-    let gate = WriteGate::for_db(&db);
-    let settings = ingest::writer::Settings::from_config(&config);
-    // The writers' statements run on a pool of their own: count those too.
-    let mut own = freightgate::store::own_pool(&db, settings.writers as u32);
-    let seen = counter.clone();
-    own.set_metric_callback(move |_| {
-        seen.fetch_add(1, Ordering::SeqCst);
-    });
-    let (writer, _writers) = ingest::writer::Writer::start_on(own, gate.clone(), settings);
-    let state = App {
-        db: db.clone(),
-        rules: Arc::new(freightgate::load_rules(&config).unwrap()),
-        config: Arc::new(config),
-        writer,
-        gate,
-        sources: Arc::new(freightgate::sources::Registry::from_texts(&[]).unwrap()),
-        outbound: Arc::new(freightgate::outbound::Outbound::empty()),
-    };
-    let mut counted = 0;
+    let counted = Counted::new(business).await;
+    let mut statements = 0;
     // The second payload is the steady state: facility and dock exist by then.
     for n in 0..2 {
-        counter.store(0, Ordering::SeqCst);
+        counted.counter.store(0, Ordering::SeqCst);
         let answer = freightgate::app::ingest::ingest(
-            &state,
+            &counted.app,
             Incoming {
-                principal: &principal,
+                principal: &counted.principal,
                 content_type: Some("application/json"),
                 body: payload(n).into(),
                 key: None,
@@ -113,9 +79,75 @@ async fn statements_of(business: &str, payload: impl Fn(usize) -> String) -> usi
             panic!("a payload without a key was answered as a repeat")
         };
         assert_eq!(ack.status(), 201, "{}", ack.body());
-        counted = counter.load(Ordering::SeqCst);
+        statements = counted.counter.load(Ordering::SeqCst);
     }
-    counted
+    statements
+}
+
+/// An application whose statements are counted, on a fresh database, with a key of
+/// `business` that may ingest, read and write.
+struct Counted {
+    app: App,
+    principal: keys::Principal,
+    plaintext: String,
+    counter: Arc<AtomicUsize>,
+    /// The ingest writers run while this is held.
+    _writers: tokio::task::JoinSet<()>,
+    _database: TestDb,
+}
+
+impl Counted {
+    async fn new(business: &str) -> Self {
+        let database = TestDb::new().await;
+        let mut db = database.connect().await;
+        let created = written(&db, async |t| {
+            keys::create(
+                t,
+                &Slug::parse(business).unwrap(),
+                "t",
+                &[Scope::Ingest, Scope::Read, Scope::Write],
+            )
+            .await
+        })
+        .await
+        .unwrap();
+        let principal = keys::authenticate(&db, &created.plaintext)
+            .await
+            .unwrap()
+            .unwrap();
+        let counter = Arc::new(AtomicUsize::new(0));
+        let seen = counter.clone();
+        db.set_metric_callback(move |_| {
+            seen.fetch_add(1, Ordering::SeqCst);
+        });
+        let config = config_for(&database.url);
+        let gate = WriteGate::for_db(&db);
+        let settings = ingest::writer::Settings::from_config(&config);
+        // The writers' statements run on a pool of their own: count those too.
+        let mut own = freightgate::store::own_pool(&db, settings.writers as u32);
+        let seen = counter.clone();
+        own.set_metric_callback(move |_| {
+            seen.fetch_add(1, Ordering::SeqCst);
+        });
+        let (writer, writers) = ingest::writer::Writer::start_on(own, gate.clone(), settings);
+        let app = App {
+            db: db.clone(),
+            rules: Arc::new(freightgate::load_rules(&config).unwrap()),
+            config: Arc::new(config),
+            writer,
+            gate,
+            sources: Arc::new(freightgate::sources::Registry::from_texts(&[]).unwrap()),
+            outbound: Arc::new(freightgate::outbound::Outbound::empty()),
+        };
+        Self {
+            app,
+            principal,
+            plaintext: created.plaintext,
+            counter,
+            _writers: writers,
+            _database: database,
+        }
+    }
 }
 
 #[tokio::test]
@@ -145,5 +177,52 @@ async fn a_payload_of_many_documents_looks_up_facility_slugs_and_endpoints_once(
     assert!(
         nine <= one + 8 * 4,
         "1 document: {one} statements, 9 documents: {nine}: more than 4 per further document"
+    );
+}
+
+/// The canonical order that rule `bavaria-erp-order` makes of `erp_orders(n, 1)`.
+fn canonical_order(n: usize) -> serde_json::Value {
+    serde_json::json!({
+        "order_number": format!("45{n:04}{:04}", 0),
+        "customer": "K-10021",
+        "direction": "OUTBOUND",
+        "requested_delivery_date": "2026-05-20T12:00:00Z",
+        "consignee": { "name": "Müller Bürobedarf GmbH", "address_one": "Hauptstraße 12",
+            "postal_code": "80331", "city": "München", "country": "DE" },
+        "items": [
+            { "sku": "DESK-200", "quantity": 4, "quantity_unit": "UNIT",
+              "weight_per_unit": 40.00676, "weight_unit": "KILOGRAM" },
+            { "sku": "CHAIR-80", "quantity": 12, "quantity_unit": "UNIT",
+              "weight_per_unit": 12.02017, "weight_unit": "KILOGRAM" }
+        ]
+    })
+}
+
+#[tokio::test]
+async fn a_rest_order_create_costs_no_more_statements_than_ingest_of_the_same_order() {
+    use tower::ServiceExt;
+
+    let ingested = statements_of("bavaria-buero", |n| erp_orders(n, 1)).await;
+    let counted = Counted::new("bavaria-buero").await;
+    let router = freightgate::http::router(counted.app.clone(), Default::default());
+    let mut created = 0;
+    for n in 0..2 {
+        counted.counter.store(0, Ordering::SeqCst);
+        let request = axum::http::Request::post("/v1/orders")
+            .header("authorization", format!("Bearer {}", counted.plaintext))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(canonical_order(n).to_string()))
+            .unwrap();
+        let answer = router.clone().oneshot(request).await.unwrap();
+        let status = answer.status();
+        let body = axum::body::to_bytes(answer.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        created = counted.counter.load(Ordering::SeqCst);
+    }
+    assert!(
+        created <= ingested,
+        "REST create: {created} statements, ingest of the same order: {ingested}"
     );
 }

@@ -1,5 +1,6 @@
 //! Group commit: payloads that queue up together share a transaction, and each is
-//! acknowledged only after that transaction committed.
+//! acknowledged only after that transaction committed. The other doors' creates
+//! (REST, GraphQL) queue with them.
 
 use std::time::Duration;
 
@@ -69,4 +70,87 @@ async fn payloads_queued_behind_the_write_lock_are_acknowledged_only_after_they_
             "10 queued payloads took {transactions} transactions"
         );
     }
+}
+
+#[tokio::test]
+async fn rest_creates_queued_together_commit_together_and_a_duplicate_fails_alone() {
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limit_per_sec = 0;
+        c.ingest_writers = 1;
+    })
+    .await;
+    let key = app
+        .key(
+            "acme",
+            &[
+                freightgate::domain::Scope::Write,
+                freightgate::domain::Scope::Read,
+            ],
+        )
+        .await;
+    let client = bounded_client();
+    let lock = hold_writes(&app).await;
+    // Ten orders, and the fourth's number once more.
+    let numbers = (0..10)
+        .map(|n| format!("RC-{n}"))
+        .chain(["RC-3".to_string()]);
+    let requests: Vec<_> = numbers
+        .map(|number| {
+            let (client, key, url) = (client.clone(), key.clone(), app.url("/v1/orders"));
+            tokio::spawn(async move {
+                let order = serde_json::json!({
+                    "order_number": number, "customer": "C-1",
+                    "items": [{"sku": "SKU-1", "quantity": 2}, {"sku": "SKU-2", "quantity": 1}]
+                });
+                let answer = client
+                    .post(url)
+                    .bearer_auth(key)
+                    .json(&order)
+                    .send()
+                    .await
+                    .expect("an answer");
+                let status = answer.status().as_u16();
+                (status, answer.text().await.expect("a body"))
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        requests.iter().all(|r| !r.is_finished()),
+        "no create may be answered while its transaction cannot commit"
+    );
+    assert_eq!(stored(&app.db).await.0, 0);
+    lock.rollback().await.expect("release the lock");
+    let mut answers = Vec::new();
+    for request in requests {
+        answers.push(request.await.expect("request task"));
+    }
+    let created = answers.iter().filter(|(s, _)| *s == 201).count();
+    let refused: Vec<_> = answers.iter().filter(|(s, _)| *s != 201).collect();
+    assert_eq!(created, 10, "{answers:?}");
+    assert_eq!(refused.len(), 1, "{answers:?}");
+    assert_eq!(refused[0].0, 409, "{answers:?}");
+    assert!(refused[0].1.contains("duplicate"), "{answers:?}");
+    for (_, body) in answers.iter().filter(|(s, _)| *s == 201) {
+        let view: serde_json::Value = serde_json::from_str(body).expect("an order");
+        assert_eq!(view["items"].as_array().map(Vec::len), Some(2), "{view}");
+        assert_eq!(view["facility"], "default", "{view}");
+    }
+    assert_eq!(
+        stored(&app.db).await.0,
+        10,
+        "every order answered 201 is stored, and only those"
+    );
+    let lines = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM order_items",
+        ))
+        .await
+        .expect("count lines")
+        .expect("a row");
+    assert_eq!(lines.try_get::<i64>("", "n").expect("n"), 20);
+    // (How many transactions they took is not countable here: on PostgreSQL each
+    // create's rows carry its savepoint's own transaction id.)
 }

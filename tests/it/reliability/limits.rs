@@ -213,30 +213,34 @@ async fn an_exhausted_database_pool_answers_503_instead_of_hanging() {
     let key = app
         .key("acme", &[Scope::Ingest, Scope::Read, Scope::Write])
         .await;
+    let created = app
+        .send(
+            reqwest::Method::POST,
+            "/v1/orders",
+            &key,
+            Some(serde_json::json!({"order_number": "POOL-1", "items": []})),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let order: serde_json::Value = created.json().await.unwrap();
     let client = bounded_client();
     let lock = hold_writes(&app).await;
-    // This GraphQL mutation takes the pool's only connection and waits on the lock
-    // with it (ingest would not: its writers have connections of their own).
+    // This change takes the pool's only connection and waits on the lock with it
+    // (ingest and creates would not: their writers have connections of their own).
     let holder = {
-        let (client, key, url) = (client.clone(), key.clone(), app.url("/graphql"));
-        let mutation = serde_json::json!({
-            "query": "mutation($input: OrderInput!) { createOrder(input: $input) { success } }",
-            "variables": {"input": {
-                "businessSlug": "acme", "facilitySlug": "dc", "orderNumber": "POOL-1",
-                "direction": "OUTBOUND", "items": [{"identifier": "L1", "sku": "S", "quantity": 1}]
-            }}
-        });
+        let (client, key) = (client.clone(), key.clone());
+        let url = app.url(&format!("/v1/orders/{}", order["id"].as_i64().unwrap()));
         tokio::spawn(async move {
             client
-                .post(url)
+                .patch(url)
                 .bearer_auth(key)
-                .json(&mutation)
+                .json(&serde_json::json!({"customer": "C-2"}))
                 .send()
                 .await
                 .expect("an answer")
                 .json::<serde_json::Value>()
                 .await
-                .expect("a GraphQL answer")
+                .expect("an order")
         })
     };
     let started = Instant::now();
@@ -262,8 +266,8 @@ async fn an_exhausted_database_pool_answers_503_instead_of_hanging() {
     lock.rollback().await.unwrap();
     let answer = holder.await.unwrap();
     assert_eq!(
-        answer["data"]["createOrder"]["success"], true,
-        "the waiting mutation completes once the lock is gone: {answer}"
+        answer["customer"], "C-2",
+        "the waiting change completes once the lock is gone: {answer}"
     );
     assert_problem(app.get("/v1/shipments/1", &key).await, 404, "not_found").await;
 }
