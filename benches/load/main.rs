@@ -49,6 +49,10 @@ pub struct Args {
     /// two builds side by side at one rate).
     #[arg(long)]
     pub soak_rate: Option<f64>,
+    /// Payloads ingested for the webhook scenario before its dispatcher starts (each
+    /// emits several events, each pushed to every endpoint).
+    #[arg(long, default_value_t = 1000)]
+    pub webhook_payloads: u64,
     /// Only these scenarios (comma-separated): floor, explain, ingest, write-floor, graphql,
     /// webhooks, slow-connections, fanout, listing, drain, paths.
     #[arg(long, value_delimiter = ',')]

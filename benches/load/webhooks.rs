@@ -14,8 +14,6 @@ use crate::scenarios::{Ctx, Db, expect, ingest_op};
 pub const ALONE: &str = "6 webhooks: dispatcher, healthy endpoint alone";
 pub const MIXED: &str = "6 webhooks: dispatcher, healthy + slow 2 s + failing";
 pub const PLAIN: &str = "6 webhooks: plain reqwest loop, same bodies";
-/// Payloads ingested before the dispatcher starts; each emits several events.
-const PAYLOADS: u64 = 1000;
 /// The server's default `webhooks_per_endpoint_concurrency`, used by the plain loop too.
 const CONCURRENCY: usize = 4;
 
@@ -97,12 +95,13 @@ async fn dispatched(ctx: &mut Ctx, with_bad: bool) -> (u64, f64) {
         expect(sent.await, 201).await.expect("register endpoint");
     }
     let op = ingest_op(ctx, &writer, false);
+    let payloads = ctx.args.webhook_payloads;
     let next = Arc::new(AtomicU64::new(0));
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let (op, next) = (op.clone(), next.clone());
             tokio::spawn(async move {
-                while next.fetch_add(1, Ordering::Relaxed) < PAYLOADS {
+                while next.fetch_add(1, Ordering::Relaxed) < payloads {
                     op(0).await.expect("ingest for webhooks");
                 }
             })
