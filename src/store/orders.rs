@@ -4,7 +4,6 @@ use super::gate::Write;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::UnionType;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
     IntoActiveModel, QueryFilter, QueryOrder, QueryTrait, Set, Statement,
@@ -598,15 +597,15 @@ pub fn by_numbers_statement(
     facility_id: i64,
     numbers: &[&str],
 ) -> Option<Statement> {
-    let mut parts = numbers.iter().map(|number| {
-        order::Entity::find()
-            .filter(order::Column::FacilityId.eq(facility_id))
-            .filter(order::Column::OrderNumber.eq(*number))
-            .into_query()
-    });
-    let mut query = parts.next()?;
-    query.unions(parts.map(|part| (UnionType::All, part)));
-    Some(backend.build(&query))
+    stable::union_all(
+        backend,
+        numbers.iter().map(|number| {
+            order::Entity::find()
+                .filter(order::Column::FacilityId.eq(facility_id))
+                .filter(order::Column::OrderNumber.eq(*number))
+                .into_query()
+        }),
+    )
 }
 
 /// An order's items in position order.

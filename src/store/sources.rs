@@ -2,7 +2,7 @@
 //! one instance run a source at a time, and the record of each run.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, OnConflict, UnionType};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
@@ -103,15 +103,15 @@ pub fn digests_statement(
     name: &str,
     keys: &[&str],
 ) -> Option<sea_orm::Statement> {
-    let mut parts = keys.iter().map(|key| {
-        source_item::Entity::find()
-            .filter(source_item::Column::Source.eq(name))
-            .filter(source_item::Column::ItemKey.eq(*key))
-            .into_query()
-    });
-    let mut query = parts.next()?;
-    query.unions(parts.map(|part| (UnionType::All, part)));
-    Some(backend.build(&query))
+    super::stable::union_all(
+        backend,
+        keys.iter().map(|key| {
+            source_item::Entity::find()
+                .filter(source_item::Column::Source.eq(name))
+                .filter(source_item::Column::ItemKey.eq(*key))
+                .into_query()
+        }),
+    )
 }
 
 /// Records that items of `name` were stored with these (key, digest) pairs.

@@ -39,6 +39,20 @@ pub fn id_lists<T: Clone>(ids: &[T]) -> impl Iterator<Item = Vec<T>> + '_ {
     })
 }
 
+/// `parts` as one statement joined by `UNION ALL`; `None` for no parts. A list of
+/// equality lookups written this way is a seek of the index for each part under any
+/// plan, where an `IN` list may be planned as a filter over every row (see
+/// [`super::orders::by_numbers_statement`]).
+pub fn union_all(
+    backend: sea_orm::DbBackend,
+    parts: impl IntoIterator<Item = sea_orm::sea_query::SelectStatement>,
+) -> Option<sea_orm::Statement> {
+    let mut parts = parts.into_iter();
+    let mut query = parts.next()?;
+    query.unions(parts.map(|part| (sea_orm::sea_query::UnionType::All, part)));
+    Some(backend.build(&query))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
