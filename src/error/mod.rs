@@ -365,11 +365,13 @@ fn db_unavailable(error: &DbErr) -> bool {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed
         | sqlx::Error::Protocol(_) => true,
-        // SQLSTATE class 08 (connection exception) and 57P (operator intervention:
-        // shutdown, crash recovery, the server starting up).
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        // SQLSTATE class 08 (connection exception), 57P (operator intervention:
+        // shutdown, crash recovery, the server starting up), and a transaction that
+        // lost a deadlock (40P01) or a serialization conflict (40001) to a
+        // concurrent one: the same request succeeds when sent again.
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "40P01" || code == "40001"
+        }),
         _ => false,
     }
 }

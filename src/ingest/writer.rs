@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use sea_orm::DbErr;
 use tokio::sync::{Mutex, mpsc, oneshot};
@@ -320,20 +321,37 @@ async fn write_all(
 ) -> std::result::Result<Vec<Result<Done>>, (usize, Error)> {
     let mut written = Vec::with_capacity(jobs.len());
     for (index, job) in jobs.iter().enumerate() {
-        let done = match &job.work {
-            Work::Payload(payload) => Ok(Done::Payload(
-                write_one(txn, settings, payload)
-                    .await
-                    .map_err(|e| (index, e))?,
-            )),
-            Work::Task(task) => run_task(txn, task)
-                .await
-                .map_err(|e| (index, e))?
-                .map(Done::Task),
+        let done = async {
+            Ok(match &job.work {
+                Work::Payload(payload) => {
+                    Ok(Done::Payload(write_one(txn, settings, payload).await?))
+                }
+                Work::Task(task) => run_task(txn, task).await?.map(Done::Task),
+            })
         };
-        written.push(done);
+        // A job that panics is the batch's failure, like any error on our side: the
+        // batch is written again without it, and the writer lives on.
+        let done = std::panic::AssertUnwindSafe(done)
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                Err(Error::Internal(anyhow::anyhow!(
+                    "writing the request panicked: {}",
+                    panic_message(&*panic)
+                )))
+            });
+        written.push(done.map_err(|e| (index, e))?);
     }
     Ok(written)
+}
+
+/// What a panic said, when it said it with a string.
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message")
 }
 
 /// A task on a unit of its own: its error (`Ok(Err(…))`) rolls back only the unit.

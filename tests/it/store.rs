@@ -487,3 +487,40 @@ async fn pulled_digests_seek_the_key_for_each_item_under_a_generic_plan() {
     );
     assert!(!plan.contains("Filter"), "nothing filtered:\n{plan}");
 }
+
+#[tokio::test]
+async fn a_write_that_loses_a_deadlock_is_unavailable_for_a_retry_not_an_internal_error() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+
+    let database = TestDb::new().await;
+    if !database.is_postgres() {
+        return; // SQLite has one writer: no deadlocks between transactions.
+    }
+    let db = database.connect().await;
+    db.execute_unprepared(
+        "CREATE TABLE deadlock_probe (id int PRIMARY KEY, n int); \
+         INSERT INTO deadlock_probe VALUES (1, 0), (2, 0)",
+    )
+    .await
+    .unwrap();
+    let first = db.begin().await.unwrap();
+    let second = db.begin().await.unwrap();
+    let touch = |id: i32| format!("UPDATE deadlock_probe SET n = n + 1 WHERE id = {id}");
+    first.execute_unprepared(&touch(1)).await.unwrap();
+    second.execute_unprepared(&touch(2)).await.unwrap();
+    // Each now waits for the row the other holds: PostgreSQL breaks the cycle by
+    // failing one of them (after `deadlock_timeout`).
+    let (two, one) = (touch(2), touch(1));
+    let (a, b) = tokio::join!(
+        first.execute_unprepared(&two),
+        second.execute_unprepared(&one)
+    );
+    let lost = match (a, b) {
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => e,
+        other => panic!("one of the two should lose the deadlock: {other:?}"),
+    };
+    assert!(
+        matches!(Error::from_db_err(lost), Error::Unavailable(_)),
+        "a deadlock's loser is told to retry (503)"
+    );
+}

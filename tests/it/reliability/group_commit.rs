@@ -154,3 +154,37 @@ async fn rest_creates_queued_together_commit_together_and_a_duplicate_fails_alon
     // (How many transactions they took is not countable here: on PostgreSQL each
     // create's rows carry its savepoint's own transaction id.)
 }
+
+#[tokio::test]
+async fn a_write_that_panics_is_answered_with_an_error_and_the_writer_lives_on() {
+    let counted = crate::ingest_cost::Counted::new("acme").await;
+    let app = &counted.app;
+    let panicked: freightgate::error::Result<()> = app
+        .grouped(|_unit| {
+            Box::pin(async {
+                if std::hint::black_box(true) {
+                    panic!("a bug in a write");
+                }
+                Ok(())
+            })
+        })
+        .await;
+    let error = panicked.expect_err("a panic is an error");
+    assert!(
+        error.to_string().contains("a bug in a write")
+            || format!("{error:?}").contains("a bug in a write"),
+        "{error:?}"
+    );
+    // The one writer (SQLite has one) still writes.
+    let written = app
+        .grouped(|unit| {
+            Box::pin(async move {
+                use sea_orm::ConnectionTrait;
+                unit.execute_unprepared("SELECT 1").await?;
+                Ok(7)
+            })
+        })
+        .await
+        .expect("the writer answers after a panic");
+    assert_eq!(written, 7);
+}
