@@ -56,22 +56,15 @@ fn erp_order(number: &str) -> Value {
     })
 }
 
-/// The canonical order the rule makes of `erp_order(number)`.
+/// The canonical order the rule makes of `erp_order(number)`
+/// (`tests/fixtures/erp-flat-order.canonical.json`).
 fn canonical_order(number: &str) -> Value {
-    json!({
-        "order_number": number,
-        "customer": "K-10021",
-        "direction": "OUTBOUND",
-        "requested_delivery_date": "2026-05-20T12:00:00Z",
-        "consignee": { "name": "Müller Bürobedarf GmbH", "address_one": "Hauptstraße 12",
-            "postal_code": "80331", "city": "München", "country": "DE" },
-        "items": [
-            { "sku": "DESK-200", "quantity": 4, "quantity_unit": "UNIT",
-              "weight_per_unit": 40.00676, "weight_unit": "KILOGRAM" },
-            { "sku": "CHAIR-80", "quantity": 12, "quantity_unit": "UNIT",
-              "weight_per_unit": 12.02017, "weight_unit": "KILOGRAM" }
-        ]
-    })
+    let mut order: Value = serde_json::from_str(include_str!(
+        "../../tests/fixtures/erp-flat-order.canonical.json"
+    ))
+    .expect("the canonical order fixture");
+    order["order_number"] = number.into();
+    order
 }
 
 /// The partner's API: `GET /orders?page=N` (from 1) answers the page's documents

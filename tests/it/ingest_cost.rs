@@ -187,20 +187,10 @@ async fn a_payload_of_many_documents_looks_up_facility_slugs_and_endpoints_once(
 
 /// The canonical order that rule `bavaria-erp-order` makes of `erp_orders(n, 1)`.
 fn canonical_order(n: usize) -> serde_json::Value {
-    serde_json::json!({
-        "order_number": format!("45{n:04}{:04}", 0),
-        "customer": "K-10021",
-        "direction": "OUTBOUND",
-        "requested_delivery_date": "2026-05-20T12:00:00Z",
-        "consignee": { "name": "Müller Bürobedarf GmbH", "address_one": "Hauptstraße 12",
-            "postal_code": "80331", "city": "München", "country": "DE" },
-        "items": [
-            { "sku": "DESK-200", "quantity": 4, "quantity_unit": "UNIT",
-              "weight_per_unit": 40.00676, "weight_unit": "KILOGRAM" },
-            { "sku": "CHAIR-80", "quantity": 12, "quantity_unit": "UNIT",
-              "weight_per_unit": 12.02017, "weight_unit": "KILOGRAM" }
-        ]
-    })
+    let mut order: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/erp-flat-order.canonical.json")).unwrap();
+    order["order_number"] = format!("45{n:04}{:04}", 0).into();
+    order
 }
 
 #[tokio::test]
