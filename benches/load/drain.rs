@@ -37,6 +37,8 @@ pub fn latency_name(db: &str) -> String {
 #[derive(Default)]
 struct Clock {
     sent: Mutex<HashMap<String, Instant>>,
+    /// When each order's request was answered.
+    answered: Mutex<HashMap<String, Instant>>,
     received: Mutex<HashMap<String, Instant>>,
     pushes: AtomicU64,
     duplicates: AtomicU64,
@@ -96,9 +98,10 @@ async fn write_orders(ctx: &Ctx, server: &Server, clock: &Arc<Clock>) {
                     let number = format!("DR-{run}-{n}");
                     let body = serde_json::json!({"order_number": number, "facility": "rotterdam-dc",
                         "items": [{"sku": "A", "quantity": 1}]});
-                    clock.sent.lock().unwrap().insert(number, Instant::now());
+                    clock.sent.lock().unwrap().insert(number.clone(), Instant::now());
                     let sent = client.post(&url).bearer_auth(&key).json(&body).send();
                     expect(sent.await, 201).await.expect("write an order");
+                    clock.answered.lock().unwrap().insert(number, Instant::now());
                 }
             })
         })
@@ -205,8 +208,36 @@ async fn latency(ctx: &mut Ctx, postgres: Option<&str>) {
         pid,
     );
     note_extra(ctx, &name, &clock, pg, delivered);
+    ctx.notes.push(format!("{name}: {}", split(&clock)));
     drop(server);
     db.remove().await;
+}
+
+/// Where the send-to-receipt time goes: the order's request (send to answer) and
+/// the delivery after it (answer to receipt; 0 for a push that arrived first).
+fn split(clock: &Clock) -> String {
+    let sent = clock.sent.lock().unwrap();
+    let answered = clock.answered.lock().unwrap();
+    let received = clock.received.lock().unwrap();
+    let us = |d: Duration| d.as_micros().min(u32::MAX as u128) as u32;
+    let (mut request, mut delivery) = (Vec::new(), Vec::new());
+    for (number, at) in answered.iter() {
+        if let Some(start) = sent.get(number) {
+            request.push(us(at.saturating_duration_since(*start)));
+        }
+        if let Some(arrival) = received.get(number) {
+            delivery.push(us(arrival.saturating_duration_since(*at)));
+        }
+    }
+    let show = |us: &mut Vec<u32>| match crate::stats::Latency::of(us) {
+        Some(l) => format!("p50 {:.1} ms, p99 {:.1} ms", l.p50, l.p99),
+        None => "none".to_string(),
+    };
+    format!(
+        "the request {}; from its answer to the push's receipt {}",
+        show(&mut request),
+        show(&mut delivery)
+    )
 }
 
 /// The orders whose push arrived, counted from `from` to the last arrival; with

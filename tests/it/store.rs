@@ -524,3 +524,24 @@ async fn a_write_that_loses_a_deadlock_is_unavailable_for_a_retry_not_an_interna
         "a deadlock's loser is told to retry (503)"
     );
 }
+
+#[tokio::test]
+async fn the_dispatcher_opens_its_connections_before_its_first_claim() {
+    use freightgate::store::{dispatcher_pool, open_connections, pool_stats};
+    let database = TestDb::new().await;
+    let pool = dispatcher_pool(&database.connect().await);
+    assert_eq!(pool_stats(&pool).0, 0, "opened lazily");
+    open_connections(&pool).await;
+    let expected = if database.is_postgres() { 3 } else { 1 };
+    assert_eq!(pool_stats(&pool).0, expected, "every connection open");
+    // They go back to the pool once sqlx has checked them, on a task of its own.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while pool_stats(&pool).1 < expected as usize && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        pool_stats(&pool),
+        (expected, expected as usize),
+        "and idle again"
+    );
+}

@@ -203,6 +203,7 @@ impl Dispatcher {
     /// Runs until `shutdown`, then gives back what it has not started and waits
     /// briefly for pushes in flight.
     pub async fn run(self, shutdown: CancellationToken) {
+        crate::store::open_connections(&self.inner.db).await;
         let (outcomes, recorded) = mpsc::unbounded_channel();
         let recorder = tokio::spawn(self.clone().record(recorded));
         let mut workers = JoinSet::new();
@@ -268,6 +269,7 @@ impl Dispatcher {
             let now = Utc::now();
             let due =
                 dispatch::due_endpoints(&inner.db, now, &full, after, CLAIM_ENDPOINTS).await?;
+
             if due.is_empty() {
                 return Ok(Vec::new());
             }
