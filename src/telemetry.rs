@@ -254,7 +254,33 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
         // Fails only if another recorder is installed; ours then stays unused.
         if metrics::set_global_recorder(recorder).is_ok() {
             describe_metrics();
+            start_upkeep(handle.clone());
         }
         handle
     })
 }
+
+/// How often histogram samples are folded into their buckets between scrapes.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The recorder keeps each histogram sample (a request's duration, a group
+/// commit's size) until it is folded into the buckets, which a scrape of
+/// `/metrics` does. A gateway nobody scrapes would keep them all: about 8 bytes a
+/// sample, three samples for each request at most, without end. A thread of its own
+/// folds them every few seconds whether or not anyone scrapes.
+fn start_upkeep(handle: PrometheusHandle) {
+    let started = std::thread::Builder::new()
+        .name(UPKEEP_THREAD.into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = started {
+        tracing::warn!(error = %e, "cannot start the metrics upkeep; histogram samples are folded only when /metrics is scraped");
+    }
+}
+
+/// The name of the thread that folds histogram samples.
+pub const UPKEEP_THREAD: &str = "metrics-upkeep";

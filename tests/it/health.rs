@@ -66,3 +66,25 @@ async fn every_response_carries_a_request_id_and_a_sent_one_is_kept() {
         .unwrap();
     assert_eq!(kept.headers()["x-request-id"], "trace-me-42");
 }
+
+/// Histogram samples wait in the recorder until they are folded into buckets; a
+/// thread folds them every few seconds, so a gateway nobody scrapes does not keep
+/// every request's sample.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn histogram_samples_are_folded_without_a_scrape() {
+    let _app = TestApp::spawn().await;
+    freightgate::telemetry::metrics_handle();
+    let threads: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_string())
+        .collect();
+    assert!(
+        threads
+            .iter()
+            .any(|name| name == freightgate::telemetry::UPKEEP_THREAD),
+        "no {} thread among {threads:?}",
+        freightgate::telemetry::UPKEEP_THREAD
+    );
+}
