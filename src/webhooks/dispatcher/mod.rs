@@ -122,6 +122,9 @@ struct Inner {
     reply_limit: usize,
     /// When the dispatcher last looked for batch files to make.
     batches_looked: Mutex<Option<Instant>>,
+    /// Held by each of the dispatcher's own write transactions (see
+    /// [`Dispatcher::begin_own`]).
+    own_writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// One push's attempt, on its way to the attempt log.
@@ -183,6 +186,7 @@ impl Dispatcher {
                 replies: None,
                 reply_limit: config.max_body_bytes,
                 batches_looked: Mutex::new(None),
+                own_writes: Arc::default(),
             }),
         })
     }
@@ -428,6 +432,26 @@ impl Dispatcher {
         }
     }
 
+    /// A write transaction of the dispatcher's own (attempt log, lease renewal,
+    /// give-back), one at a time. On SQLite the write gate orders them anyway; on
+    /// PostgreSQL nothing did, and an attempt log and a renewal running side by
+    /// side update the same deliveries in different orders: under a soak they
+    /// deadlocked about every four minutes, the log lost, and its attempts were sent
+    /// again once their leases ran out.
+    async fn begin_own(
+        &self,
+    ) -> Result<
+        (
+            tokio::sync::OwnedMutexGuard<()>,
+            crate::store::gate::WriteTxn,
+        ),
+        sea_orm::DbErr,
+    > {
+        let own = self.inner.own_writes.clone().lock_owned().await;
+        let txn = self.inner.writes.begin(&self.inner.db).await?;
+        Ok((own, txn))
+    }
+
     fn lease_covers_a_push(&self) -> bool {
         let until = *lock(&self.inner.leased_until);
         until.saturating_duration_since(Instant::now()) > self.inner.settings.timeout + LEASE_MARGIN
@@ -583,7 +607,7 @@ impl Dispatcher {
     async fn disable(&self, endpoint: i64) {
         let reason = "the receiver answered 410 Gone";
         let disabled = async {
-            let txn = self.inner.writes.begin(&self.inner.db).await?;
+            let (_own, txn) = self.begin_own().await?;
             webhooks::disable_by_id(&txn, endpoint, reason).await?;
             Ok::<_, crate::error::Error>(txn.commit().await?)
         }

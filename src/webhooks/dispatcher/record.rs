@@ -26,10 +26,10 @@ impl Dispatcher {
             }
             let (endpoints, records): (Vec<i64>, Vec<AttemptRecord>) =
                 batch.drain(..).map(|o| (o.endpoint_id, o.record)).unzip();
-            let recorded = match inner.writes.begin(&inner.db).await {
-                Ok(txn) => dispatch::record_attempts(&txn, &inner.owner, &records)
+            let recorded = match self.begin_own().await {
+                Ok((own, txn)) => dispatch::record_attempts(&txn, &inner.owner, &records)
                     .await
-                    .map(|()| txn),
+                    .map(|()| (own, txn)),
                 Err(e) => Err(e.into()),
             };
             // Still on the write turn (the transaction holds it): a renewal never
@@ -42,7 +42,7 @@ impl Dispatcher {
                 }
             }
             let committed = match recorded {
-                Ok(txn) => txn.commit().await.map_err(Error::from),
+                Ok((_own, txn)) => txn.commit().await.map_err(Error::from),
                 Err(e) => Err(e),
             };
             if let Err(e) = committed {
@@ -63,7 +63,7 @@ impl Dispatcher {
         let started = Instant::now();
         let lease = chrono::Duration::from_std(inner.settings.lease).unwrap_or_default();
         let renewed = async {
-            let txn = inner.writes.begin(&inner.db).await?;
+            let (_own, txn) = self.begin_own().await?;
             // Read on the write turn, so it never counts a lease the attempt log has
             // just cleared.
             let held = lock(&inner.lanes).held();
@@ -107,7 +107,7 @@ impl Dispatcher {
         }
         let inner = &self.inner;
         let released = async {
-            let txn = inner.writes.begin(&inner.db).await?;
+            let (_own, txn) = self.begin_own().await?;
             dispatch::release(&txn, &inner.owner, ids).await?;
             Ok::<_, Error>(txn.commit().await?)
         }
