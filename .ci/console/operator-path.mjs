@@ -140,7 +140,7 @@ try {
   // Find the rejected payload.
   await page.getByRole("link", { name: "Rejected, last hour" }).click();
   await page.getByRole("heading", { name: "Payloads" }).waitFor();
-  assert.equal(await page.getByLabel("Outcome").inputValue(), "rejected");
+  assert.equal(await page.getByRole("combobox", { name: "Outcome" }).inputValue(), "rejected");
   const row = page.getByRole("row", { name: new RegExp(rejectedId) });
   await row.waitFor();
   assert.equal(await page.locator("tbody tr").count(), 1, "only the rejected payload is listed");
@@ -209,7 +209,7 @@ try {
   // Find the dead-lettered delivery.
   await page.getByRole("link", { name: "Webhooks" }).click();
   await page.getByRole("heading", { name: "Webhooks", exact: true }).waitFor();
-  await page.getByLabel("State").selectOption("failed");
+  await page.getByRole("combobox", { name: "State" }).selectOption("failed");
   await page.getByRole("button", { name: "Filter" }).click();
   const dead = page.locator("tbody tr", { hasText: "failed (dead letter)" }).first();
   await dead.waitFor();
