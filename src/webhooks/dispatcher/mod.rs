@@ -273,7 +273,6 @@ impl Dispatcher {
             let now = Utc::now();
             let due =
                 dispatch::due_endpoints(&inner.db, now, &full, after, CLAIM_ENDPOINTS).await?;
-
             if due.is_empty() {
                 return Ok(Vec::new());
             }
@@ -433,7 +432,7 @@ impl Dispatcher {
     }
 
     /// A write transaction of the dispatcher's own (attempt log, lease renewal,
-    /// give-back), one at a time. On SQLite the write gate orders them anyway; on
+    /// give-back, 410 disable), one at a time. On SQLite the write gate orders them anyway; on
     /// PostgreSQL nothing did, and an attempt log and a renewal running side by
     /// side update the same deliveries in different orders: under a soak they
     /// deadlocked about every four minutes, the log lost, and its attempts were sent
