@@ -97,12 +97,26 @@ pub async fn claim(
     let txn = gate.begin(db).await?;
     let mut claimed = Vec::new();
     for endpoint in due_at {
-        let rows = due(now, endpoint, DbBackend::Sqlite)
+        // Only what a push needs: the row's timestamps are text on SQLite, and
+        // reading them back would parse three dates per delivery.
+        use delivery::Column as D;
+        let rows: Vec<ClaimedColumns> = due(now, endpoint, DbBackend::Sqlite)
+            .select_only()
+            .columns([
+                D::Id,
+                D::MessageId,
+                D::EndpointId,
+                D::Attempts,
+                D::AttemptsBeforeReplay,
+                D::Body,
+                D::Request,
+            ])
             .limit(per_endpoint)
+            .into_tuple()
             .all(&txn)
             .await
             .map_err(Error::from_db_err)?;
-        claimed.extend(rows.into_iter().map(Claimed::from));
+        claimed.extend(rows.into_iter().map(Claimed::from_columns));
     }
     let ids: Vec<i64> = claimed.iter().map(|d| d.id).collect();
     for list in stable::id_lists(&ids) {
@@ -115,6 +129,14 @@ pub async fn claim(
     Ok(claimed)
 }
 
+/// The pending state as a literal of the statement's text. Compared with a bound
+/// value, SQLite checks the value against the partial index of pending deliveries
+/// and prepares the statement again at each new binding (see
+/// [`stable::literal_limit`]).
+fn pending() -> Expr {
+    Expr::cust(format!("'{}'", DeliveryState::Pending.as_str()))
+}
+
 /// An update giving deliveries to `owner` until `until`.
 fn leased(owner: &str, until: DateTime<Utc>) -> sea_orm::UpdateMany<delivery::Entity> {
     delivery::Entity::update_many()
@@ -122,19 +144,38 @@ fn leased(owner: &str, until: DateTime<Utc>) -> sea_orm::UpdateMany<delivery::En
         .col_expr(delivery::Column::LeaseExpiresAt, Expr::value(until))
 }
 
-impl From<delivery::Model> for Claimed {
-    fn from(d: delivery::Model) -> Self {
+/// A claimed delivery's columns: id, message, endpoint, attempts, attempts before
+/// the last replay, rendered body and request.
+type ClaimedColumns = (i64, i64, i64, i32, i32, Option<String>, Option<String>);
+
+impl Claimed {
+    fn from_columns(
+        (id, message_id, endpoint_id, attempts, attempts_before_replay, body, request): ClaimedColumns,
+    ) -> Self {
         Claimed {
-            id: d.id,
-            message_id: d.message_id,
-            endpoint_id: d.endpoint_id,
-            attempts: d.attempts,
-            attempts_before_replay: d.attempts_before_replay,
-            rendered: d
-                .body
-                .zip(d.request)
+            id,
+            message_id,
+            endpoint_id,
+            attempts,
+            attempts_before_replay,
+            rendered: body
+                .zip(request)
                 .map(|(body, request)| super::outbox::Rendered { body, request }),
         }
+    }
+}
+
+impl From<delivery::Model> for Claimed {
+    fn from(d: delivery::Model) -> Self {
+        Claimed::from_columns((
+            d.id,
+            d.message_id,
+            d.endpoint_id,
+            d.attempts,
+            d.attempts_before_replay,
+            d.body,
+            d.request,
+        ))
     }
 }
 
@@ -169,7 +210,8 @@ async fn fair_turns(
         .order_by(Alias::new("id"), Order::Asc)
         .limit(limit)
         .to_owned();
-    let rows = db.query_all(&fair).await.map_err(Error::from_db_err)?;
+    let fair = stable::literal_limit(db.get_database_backend().build(&fair));
+    let rows = db.query_all_raw(fair).await.map_err(Error::from_db_err)?;
     rows.iter()
         .map(|row| row.try_get::<i64>("", "id").map_err(Error::from_db_err))
         .collect()
@@ -193,7 +235,7 @@ fn due_rows_by_endpoint(
             Expr::col((d.clone(), D::EndpointId))
                 .equals((webhook_endpoint::Entity, webhook_endpoint::Column::Id)),
         )
-        .and_where(Expr::col((d.clone(), D::State)).eq(DeliveryState::Pending.as_str()))
+        .and_where(Expr::col((d.clone(), D::State)).eq(pending()))
         .and_where(Expr::col((d, D::NextAttemptAt)).lte(now))
         .and_where(leased_by_none)
         .to_owned();
@@ -251,7 +293,7 @@ fn due(now: DateTime<Utc>, endpoint: i64, backend: DbBackend) -> sea_orm::Select
     };
     delivery::Entity::find()
         .filter(delivery::Column::EndpointId.eq(endpoint))
-        .filter(delivery::Column::State.eq(DeliveryState::Pending))
+        .filter(Expr::col((delivery::Entity, delivery::Column::State)).eq(pending()))
         .filter(delivery::Column::NextAttemptAt.lte(now))
         .filter(
             Condition::any()

@@ -167,7 +167,9 @@ impl Write for WriteTxn {
     }
 }
 
-/// `ConnectionTrait` for a wrapper of a `DatabaseTransaction` in field `$field`.
+/// `ConnectionTrait` for a wrapper of a `DatabaseTransaction` in field `$field`. On
+/// SQLite a trailing `LIMIT ?` goes into the text as its number (see
+/// [`super::stable::literal_limit`]).
 macro_rules! delegate_connection {
     ($type:ty, $field:ident) => {
         #[async_trait::async_trait]
@@ -180,7 +182,9 @@ macro_rules! delegate_connection {
                 &self,
                 stmt: sea_orm::Statement,
             ) -> Result<sea_orm::ExecResult, sea_orm::DbErr> {
-                self.$field.execute_raw(stmt).await
+                self.$field
+                    .execute_raw(crate::store::stable::literal_limit(stmt))
+                    .await
             }
 
             async fn execute_unprepared(
@@ -194,14 +198,18 @@ macro_rules! delegate_connection {
                 &self,
                 stmt: sea_orm::Statement,
             ) -> Result<Option<sea_orm::QueryResult>, sea_orm::DbErr> {
-                self.$field.query_one_raw(stmt).await
+                self.$field
+                    .query_one_raw(crate::store::stable::literal_limit(stmt))
+                    .await
             }
 
             async fn query_all_raw(
                 &self,
                 stmt: sea_orm::Statement,
             ) -> Result<Vec<sea_orm::QueryResult>, sea_orm::DbErr> {
-                self.$field.query_all_raw(stmt).await
+                self.$field
+                    .query_all_raw(crate::store::stable::literal_limit(stmt))
+                    .await
             }
 
             fn support_returning(&self) -> bool {

@@ -545,3 +545,28 @@ async fn the_dispatcher_opens_its_connections_before_its_first_claim() {
         "and idle again"
     );
 }
+
+#[tokio::test]
+async fn sqlite_connections_are_kept_for_the_life_of_the_process() {
+    use freightgate::store::dispatcher_pool;
+    let database = TestDb::new().await;
+    let db = database.connect().await;
+    let lifetimes = |db: &sea_orm::DatabaseConnection| {
+        if database.is_postgres() {
+            db.get_postgres_connection_pool()
+                .options()
+                .get_max_lifetime()
+        } else {
+            db.get_sqlite_connection_pool().options().get_max_lifetime()
+        }
+    };
+    for pool in [db.clone(), dispatcher_pool(&db)] {
+        if database.is_postgres() {
+            // A PostgreSQL connection's server process is replaced now and then.
+            assert!(lifetimes(&pool).is_some());
+        } else {
+            // Closing one would only throw its page cache away.
+            assert_eq!(lifetimes(&pool), None);
+        }
+    }
+}
