@@ -56,7 +56,7 @@ impl Replies for NoReplies {
 
 /// Writes `n` `order.created` events of the business, in transactions of 500.
 async fn publish(
-    db: &sea_orm::DatabaseConnection,
+    db: &store::Db,
     gate: &store::gate::WriteGate,
     business: (i64, &str),
     round: usize,
@@ -86,7 +86,7 @@ async fn publish(
 
 /// Time until the receiver has `n` more requests and no delivery is pending.
 async fn dispatched(
-    db: &sea_orm::DatabaseConnection,
+    db: &store::Db,
     config: &Config,
     outbound: &Arc<Outbound>,
     received: &AtomicUsize,

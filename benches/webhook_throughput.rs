@@ -68,12 +68,7 @@ async fn plain_loop(url: &str, body: &str, n: usize) -> Duration {
 
 /// Writes `n` messages for the endpoint, in transactions of 500 as a busy ingest
 /// would; answers the last body.
-async fn publish(
-    db: &sea_orm::DatabaseConnection,
-    business_id: i64,
-    round: usize,
-    n: usize,
-) -> String {
+async fn publish(db: &store::Db, business_id: i64, round: usize, n: usize) -> String {
     let mut body = String::new();
     let gate = store::gate::WriteGate::for_db(db);
     for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
@@ -96,12 +91,7 @@ async fn publish(
 }
 
 /// Time until the receiver has every push and the database records every delivery.
-async fn dispatched(
-    db: &sea_orm::DatabaseConnection,
-    config: &Config,
-    received: &AtomicUsize,
-    n: usize,
-) -> Duration {
+async fn dispatched(db: &store::Db, config: &Config, received: &AtomicUsize, n: usize) -> Duration {
     let before = received.load(Ordering::Relaxed);
     let shutdown = CancellationToken::new();
     let started = Instant::now();

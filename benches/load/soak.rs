@@ -56,12 +56,17 @@ async fn soak(ctx: &Ctx, postgres: Option<&str>) -> String {
         }
     };
     let mut csv = String::from("seconds,rss_mb,ingested_per_s,delivered_per_s\n");
-    let (mut errors, mut samples) = (0, Vec::new());
+    let (mut errors, mut dropped, mut samples) = (0, 0, Vec::new());
+    let mut first_error: Option<String> = None;
     let started = Instant::now();
     let mut delivered = receiver.count.load(Ordering::Relaxed);
     for _ in 0..ctx.args.soak.div_ceil(SAMPLE.as_secs()) {
         let out = drive::open(rate, SAMPLE, op.clone()).await;
-        errors += out.errors + out.dropped;
+        errors += out.errors;
+        dropped += out.dropped;
+        if first_error.is_none() {
+            first_error = out.first_error.clone();
+        }
         let rss = procs::memory_mb(pid, "VmRSS").unwrap_or(0.0);
         let now = receiver.count.load(Ordering::Relaxed);
         let secs = started.elapsed().as_secs();
@@ -102,8 +107,9 @@ async fn soak(ctx: &Ctx, postgres: Option<&str>) -> String {
         ),
     };
     let note = format!(
-        "soak on {label}: ingest at {rate:.0}/s with webhooks for {} s, {errors} error(s), {} pushes received; {drift}; peak {:.1} MB; samples in {file}",
+        "soak on {label}: ingest at {rate:.0}/s with webhooks for {} s, {errors} error(s){}, {dropped} not sent (the harness's in-flight cap was full), {} pushes received; {drift}; peak {:.1} MB; samples in {file}",
         started.elapsed().as_secs(),
+        first_error.map_or_else(String::new, |e| format!(" (the first: {e})")),
         receiver.count.load(Ordering::Relaxed),
         server.proc.peak_rss_mb().unwrap_or(0.0)
     );

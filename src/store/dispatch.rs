@@ -30,6 +30,9 @@ pub struct Claimed {
     /// An outbound target's rendered body and request (none for a webhook, or for
     /// an outbound delivery whose mapping has not rendered it yet).
     pub rendered: Option<super::outbox::Rendered>,
+    /// The message's payload, when the claim read it (SQLite's claims do; see
+    /// [`payloads`] for the others).
+    pub payload: Option<Payload>,
 }
 
 /// What a push sends of a message: its id and the stored body bytes.
@@ -98,9 +101,11 @@ pub async fn claim(
     let mut claimed = Vec::new();
     for endpoint in due_at {
         // Only what a push needs: the row's timestamps are text on SQLite, and
-        // reading them back would parse three dates per delivery.
+        // reading them back would parse three dates per delivery. The message's
+        // payload comes in the same statement, a seek of its primary key per row,
+        // instead of a second query for the batch.
         use delivery::Column as D;
-        let rows: Vec<ClaimedColumns> = due(now, endpoint, DbBackend::Sqlite)
+        let rows: Vec<ClaimedWithPayload> = due(now, endpoint, DbBackend::Sqlite)
             .select_only()
             .columns([
                 D::Id,
@@ -111,12 +116,20 @@ pub async fn claim(
                 D::Body,
                 D::Request,
             ])
+            .columns([message::Column::WebhookId, message::Column::Body])
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                delivery::Entity::belongs_to(message::Entity)
+                    .from(D::MessageId)
+                    .to(message::Column::Id)
+                    .into(),
+            )
             .limit(per_endpoint)
             .into_tuple()
             .all(&txn)
             .await
             .map_err(Error::from_db_err)?;
-        claimed.extend(rows.into_iter().map(Claimed::from_columns));
+        claimed.extend(rows.into_iter().map(Claimed::with_payload));
     }
     let ids: Vec<i64> = claimed.iter().map(|d| d.id).collect();
     for list in stable::id_lists(&ids) {
@@ -148,6 +161,19 @@ fn leased(owner: &str, until: DateTime<Utc>) -> sea_orm::UpdateMany<delivery::En
 /// the last replay, rendered body and request.
 type ClaimedColumns = (i64, i64, i64, i32, i32, Option<String>, Option<String>);
 
+/// [`ClaimedColumns`] followed by the message's webhook id and body.
+type ClaimedWithPayload = (
+    i64,
+    i64,
+    i64,
+    i32,
+    i32,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
 impl Claimed {
     fn from_columns(
         (id, message_id, endpoint_id, attempts, attempts_before_replay, body, request): ClaimedColumns,
@@ -161,6 +187,21 @@ impl Claimed {
             rendered: body
                 .zip(request)
                 .map(|(body, request)| super::outbox::Rendered { body, request }),
+            payload: None,
+        }
+    }
+}
+
+impl Claimed {
+    fn with_payload(
+        (id, message_id, endpoint_id, attempts, before, body, request, webhook_id, payload): ClaimedWithPayload,
+    ) -> Self {
+        Claimed {
+            payload: Some(Payload {
+                webhook_id,
+                body: payload,
+            }),
+            ..Claimed::from_columns((id, message_id, endpoint_id, attempts, before, body, request))
         }
     }
 }

@@ -33,7 +33,45 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::config::Config;
 
-pub use sea_orm::DatabaseConnection as Db;
+/// The process's pool of database connections. It runs statements as the pool does,
+/// except that on SQLite a trailing `LIMIT ?` is written into the statement's text
+/// as its number (see [`stable::literal_limit`]): the API's lookups by id and its
+/// listings run outside any transaction, and each of them was otherwise parsed and
+/// planned again at every execution. Everything else of the pool (transactions, its
+/// backend, its gauges) is reached through `Deref`.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: DatabaseConnection,
+}
+
+impl Db {
+    /// Closes the pool's connections (at shutdown).
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.pool.close().await
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = DatabaseConnection;
+
+    fn deref(&self) -> &DatabaseConnection {
+        &self.pool
+    }
+}
+
+impl std::ops::DerefMut for Db {
+    fn deref_mut(&mut self) -> &mut DatabaseConnection {
+        &mut self.pool
+    }
+}
+
+impl From<DatabaseConnection> for Db {
+    fn from(pool: DatabaseConnection) -> Self {
+        Self { pool }
+    }
+}
+
+gate::delegate_connection!(Db, pool);
 
 /// What a cancel carries besides its target: when it happened and why, as the
 /// canceller said. Both are kept (the shipment's status entry, the order's reason).
@@ -67,7 +105,7 @@ const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// Opens the pool described by `config`. SQLite files are created when missing and
 /// run in WAL mode so readers never wait for the writer.
-pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(config: &Config) -> Result<Db, DbErr> {
     let mut options = ConnectOptions::new(config.database_url.clone());
     options
         .max_connections(config.db_max_connections)
@@ -94,7 +132,7 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         });
     }
     match Database::connect(options).await {
-        Ok(db) => Ok(db),
+        Ok(db) => Ok(db.into()),
         Err(e) => Err(why_not_connected(config, e).await),
     }
 }
@@ -131,8 +169,8 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<usize, DbErr> {
 /// first used. For a worker whose statements should find their connection's page
 /// cache and prepared statements warm instead of rotating through the shared pool,
 /// where each SQLite connection's cache is invalidated by the others' writes.
-pub fn own_pool(db: &DatabaseConnection, max: u32) -> DatabaseConnection {
-    pool_beside(db, max, &[])
+pub fn own_pool(db: &DatabaseConnection, max: u32) -> Db {
+    pool_beside(db, max, &[]).into()
 }
 
 /// A pool of at most `max` connections to `db`'s database, with `db`'s settings;
@@ -171,9 +209,9 @@ fn pool_beside(
 /// every such loss ends in a retry, never in a lost delivery: a lost lease lets
 /// the delivery be claimed again, a lost attempt record sends it again (receivers
 /// deduplicate on `webhook-id`, as Standard Webhooks asks of them).
-pub fn dispatcher_pool(db: &DatabaseConnection) -> DatabaseConnection {
+pub fn dispatcher_pool(db: &DatabaseConnection) -> Db {
     match db.get_database_backend() {
-        DbBackend::Postgres => pool_beside(db, 3, &[("synchronous_commit", "off")]),
+        DbBackend::Postgres => pool_beside(db, 3, &[("synchronous_commit", "off")]).into(),
         _ => own_pool(db, 1),
     }
 }

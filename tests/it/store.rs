@@ -570,3 +570,29 @@ async fn sqlite_connections_are_kept_for_the_life_of_the_process() {
         }
     }
 }
+
+/// Reads outside a transaction go through the pool's own `ConnectionTrait`: on
+/// SQLite their limit is a number in the statement's text, so a cached statement is
+/// not prepared again at every execution; on PostgreSQL it stays bound.
+#[tokio::test]
+async fn reads_through_the_pool_carry_their_limit_as_a_number_on_sqlite() {
+    use freightgate::store::entities::business;
+    use sea_orm::EntityTrait;
+    use std::sync::{Arc, Mutex};
+    let database = TestDb::new().await;
+    let mut db = database.connect().await;
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    db.set_metric_callback(move |info| log.lock().unwrap().push(info.statement.sql.clone()));
+    business::Entity::find().one(&db).await.unwrap();
+    let statements = seen.lock().unwrap().clone();
+    let read = statements
+        .iter()
+        .find(|sql| sql.contains("businesses"))
+        .expect("the read's statement");
+    if database.is_postgres() {
+        assert!(read.ends_with("LIMIT $1"), "{read}");
+    } else {
+        assert!(read.ends_with("LIMIT 1"), "{read}");
+    }
+}

@@ -274,6 +274,7 @@ mod tests {
                 attempts: 0,
                 attempts_before_replay: 0,
                 rendered: None,
+                payload: None,
             },
             message: Payload {
                 webhook_id: format!("msg_{id}"),

@@ -334,14 +334,25 @@ impl Dispatcher {
         still_fruitless(lock(&self.inner.fruitless).as_ref(), full, Instant::now())
     }
 
-    /// Loads the messages and endpoints of a claim, two queries for the batch.
+    /// Loads the endpoints of a claim and the messages it did not read itself, a
+    /// query each for the batch.
     async fn prepare(
         &self,
-        claimed: Vec<dispatch::Claimed>,
+        mut claimed: Vec<dispatch::Claimed>,
     ) -> Result<Vec<Job>, (crate::error::Error, Vec<i64>)> {
         let db = &self.inner.db;
         let ids: Vec<i64> = claimed.iter().map(|d| d.id).collect();
-        let mut message_ids: Vec<i64> = claimed.iter().map(|d| d.message_id).collect();
+        let mut read: HashMap<i64, dispatch::Payload> = HashMap::new();
+        for d in &mut claimed {
+            if let Some(payload) = d.payload.take() {
+                read.insert(d.message_id, payload);
+            }
+        }
+        let mut message_ids: Vec<i64> = claimed
+            .iter()
+            .map(|d| d.message_id)
+            .filter(|id| !read.contains_key(id))
+            .collect();
         let mut endpoint_ids: Vec<i64> = claimed.iter().map(|d| d.endpoint_id).collect();
         message_ids.sort_unstable();
         message_ids.dedup();
@@ -353,6 +364,7 @@ impl Dispatcher {
         );
         let (messages, endpoints) = loaded.map_err(|e| (e, ids))?;
         let mut messages: HashMap<i64, _> = messages.into_iter().collect();
+        messages.extend(read);
         let targets: HashMap<i64, Arc<Target>> = endpoints
             .iter()
             .map(|e| {
