@@ -529,7 +529,8 @@ async fn a_write_that_loses_a_deadlock_is_unavailable_for_a_retry_not_an_interna
 async fn the_dispatcher_opens_its_connections_before_its_first_claim() {
     use freightgate::store::{dispatcher_pool, open_connections, pool_stats};
     let database = TestDb::new().await;
-    let pool = dispatcher_pool(&database.connect().await);
+    let db = database.connect().await;
+    let pool = dispatcher_pool(&db);
     assert_eq!(pool_stats(&pool).0, 0, "opened lazily");
     open_connections(&pool).await;
     let expected = if database.is_postgres() { 3 } else { 1 };
