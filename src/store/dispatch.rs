@@ -46,7 +46,7 @@ pub struct Payload {
 /// are taken from just after `after`, wrapping round, so every endpoint gets its
 /// turn (see [`fair_turns`]).
 pub async fn due_endpoints(
-    db: &sea_orm::DatabaseConnection,
+    db: &super::Db,
     now: DateTime<Utc>,
     busy: &[i64],
     after: i64,
@@ -190,9 +190,7 @@ impl Claimed {
             payload: None,
         }
     }
-}
 
-impl Claimed {
     fn with_payload(
         (id, message_id, endpoint_id, attempts, before, body, request, webhook_id, payload): ClaimedWithPayload,
     ) -> Self {
@@ -225,7 +223,7 @@ impl From<delivery::Model> for Claimed {
 /// one's second, and so on. A business with a thousand endpoints then gets no more
 /// turns in a round than a business with one, for as long as both have work.
 async fn fair_turns(
-    db: &sea_orm::DatabaseConnection,
+    db: &super::Db,
     now: DateTime<Utc>,
     busy: &[i64],
     after: i64,
@@ -251,7 +249,8 @@ async fn fair_turns(
         .order_by(Alias::new("id"), Order::Asc)
         .limit(limit)
         .to_owned();
-    let fair = stable::literal_limit(db.get_database_backend().build(&fair));
+    // Through `Db`, whose statements carry their limit as a number on SQLite.
+    let fair = db.get_database_backend().build(&fair);
     let rows = db.query_all_raw(fair).await.map_err(Error::from_db_err)?;
     rows.iter()
         .map(|row| row.try_get::<i64>("", "id").map_err(Error::from_db_err))
