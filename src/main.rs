@@ -11,8 +11,31 @@ use freightgate::config::Config;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// What mimalloc holds from the system now (its committed memory), for `/metrics`.
+#[cfg(not(feature = "system-allocator"))]
+fn mimalloc_committed() -> u64 {
+    let mut committed = 0usize;
+    // SAFETY: every out-parameter but one is null, which mi_process_info allows;
+    // `committed` outlives the call.
+    unsafe {
+        libmimalloc_sys::mi_process_info(
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &mut committed,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
+    }
+    committed as u64
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    #[cfg(not(feature = "system-allocator"))]
+    freightgate::telemetry::set_heap_reader(mimalloc_committed);
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,

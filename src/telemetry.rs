@@ -96,6 +96,11 @@ pub const METRICS: &[(&str, Kind, &str)] = &[
         "Database pool connections by state (open, idle), at scrape time.",
     ),
     (
+        "freightgate_memory_bytes",
+        Kind::Gauge,
+        "Memory at scrape time, by part: resident (the process's resident set), heap (what mimalloc, Rust's allocator, holds from the system), sqlite (what SQLite's page caches and statements hold, on SQLite), c_heap_in_use and c_heap_free (glibc's malloc, where C code such as SQLite allocates: in use, and held but free).",
+    ),
+    (
         "freightgate_db_pool_max_connections",
         Kind::Gauge,
         "The database pool's size (db_max_connections).",
@@ -237,6 +242,53 @@ fn describe_metrics() {
         }
     }
     metrics::gauge!("freightgate_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+}
+
+/// Reads how many bytes the process's global allocator holds from the system; set by
+/// the binary that installs it (see [`set_heap_reader`]).
+static HEAP_READER: OnceLock<fn() -> u64> = OnceLock::new();
+
+/// Tells `/metrics` how to read the global allocator's holding (the `heap` part of
+/// `freightgate_memory_bytes`). Only the first call counts.
+pub fn set_heap_reader(read: fn() -> u64) {
+    let _ = HEAP_READER.set(read);
+}
+
+/// Sets `freightgate_memory_bytes` by part, so a growing or swinging resident set
+/// can be placed: Rust's heap, SQLite's caches, or glibc's arenas around them.
+/// `sqlite` says whether the database is SQLite (its count is process-wide).
+pub fn record_memory(sqlite: bool) {
+    let gauge = |part: &'static str, bytes: u64| {
+        metrics::gauge!("freightgate_memory_bytes", "part" => part).set(bytes as f64);
+    };
+    if let Some(resident) = resident_bytes() {
+        gauge("resident", resident);
+    }
+    if let Some(read) = HEAP_READER.get() {
+        gauge("heap", read());
+    }
+    if sqlite {
+        // SAFETY: sqlite3_memory_used reads SQLite's global counter under its own
+        // mutex; it takes no arguments and may be called from any thread.
+        let used = unsafe { libsqlite3_sys::sqlite3_memory_used() };
+        gauge("sqlite", u64::try_from(used).unwrap_or(0));
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallinfo2 takes no arguments and returns a plain struct; glibc
+        // takes each arena's lock while it counts.
+        let info = unsafe { libc::mallinfo2() };
+        gauge("c_heap_in_use", (info.uordblks + info.hblkhd) as u64);
+        gauge("c_heap_free", info.fordblks as u64);
+    }
+}
+
+/// The resident set from `/proc/self/status` (Linux), in bytes.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    let kib: u64 = line.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// The process-wide Prometheus recorder, installed on first use.

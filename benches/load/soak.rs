@@ -27,6 +27,27 @@ pub async fn scenario(ctx: &mut Ctx) {
     ctx.notes.extend(notes);
 }
 
+/// The server's own account of its memory (`freightgate_memory_bytes` by part) as
+/// CSV columns in MB: mimalloc's heap, SQLite's share, glibc's heap in use and
+/// held free. A part the server does not show (SQLite's on PostgreSQL) is empty.
+async fn memory_parts(ctx: &Ctx, base: &str) -> String {
+    let text = match ctx.client.get(format!("{base}/metrics")).send().await {
+        Ok(response) => response.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    ["heap", "sqlite", "c_heap_in_use", "c_heap_free"]
+        .iter()
+        .map(|part| {
+            let prefix = format!("freightgate_memory_bytes{{part=\"{part}\"}} ");
+            text.lines()
+                .find_map(|line| line.strip_prefix(prefix.as_str()))
+                .and_then(|value| value.trim().parse::<f64>().ok())
+                .map_or_else(String::new, |bytes| format!("{:.1}", bytes / 1e6))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// One database's soak; returns its note.
 async fn soak(ctx: &Ctx, postgres: Option<&str>) -> String {
     let receiver = crate::webhooks::healthy_receiver().await;
@@ -55,7 +76,9 @@ async fn soak(ctx: &Ctx, postgres: Option<&str>) -> String {
             rate
         }
     };
-    let mut csv = String::from("seconds,rss_mb,ingested_per_s,delivered_per_s\n");
+    let mut csv = String::from(
+        "seconds,rss_mb,ingested_per_s,delivered_per_s,heap_mb,sqlite_mb,c_heap_in_use_mb,c_heap_free_mb\n",
+    );
     let (mut errors, mut dropped, mut samples) = (0, 0, Vec::new());
     let mut first_error: Option<String> = None;
     let started = Instant::now();
@@ -71,8 +94,9 @@ async fn soak(ctx: &Ctx, postgres: Option<&str>) -> String {
         let now = receiver.count.load(Ordering::Relaxed);
         let secs = started.elapsed().as_secs();
         let per_s = |n: u64| n as f64 / out.elapsed.as_secs_f64();
+        let parts = memory_parts(ctx, &server.proc.base).await;
         csv.push_str(&format!(
-            "{secs},{rss:.1},{:.1},{:.1}\n",
+            "{secs},{rss:.1},{:.1},{:.1},{parts}\n",
             per_s(out.ok),
             per_s(now - delivered)
         ));

@@ -116,7 +116,14 @@ def soak_panel(rows, x0, y0, w, h, title):
     def x(t):
         return x0 + t / t_max * w
 
-    body = axes(x0, y0, w, h, title, "seconds", "RSS MB (blue)")
+    # The server's own account of its memory, where the run recorded it.
+    parts = [(key, label) for key, label in (("heap_mb", "mimalloc heap"),
+                                             ("sqlite_mb", "SQLite"),
+                                             ("c_heap_in_use_mb", "glibc in use"))
+             if rows and rows[0].get(key)]
+
+    body = axes(x0, y0, w, h, title, "seconds",
+                "RSS MB (blue)" + ("; dashed: " + ", ".join(l for _, l in parts) if parts else ""))
     body += (f'<text x="{x0 + w + 45}" y="{y0 + h / 2}" text-anchor="middle" '
              f'transform="rotate(90 {x0 + w + 45} {y0 + h / 2})">per second (ingested green, delivered orange)</text>\n')
     body += f'<line x1="{x0 + w}" y1="{y0}" x2="{x0 + w}" y2="{y0 + h}" stroke="black"/>\n'
@@ -133,6 +140,12 @@ def soak_panel(rows, x0, y0, w, h, title):
         return f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>\n'
 
     body += line(rss, rss_top, COLOURS[0])
+    for n, (key, label) in enumerate(parts):
+        values = [float(r[key] or 0) for r in rows]
+        dashed = line(values, rss_top, (COLOURS[1], COLOURS[3], COLOURS[5])[n])
+        body += dashed.replace("/>", ' stroke-dasharray="6 4"/>')
+        body += (f'<text x="{x(seconds[-1]) - 4}" y="{y0 + h - values[-1] / rss_top * h - 4:.1f}" '
+                 f'text-anchor="end" font-size="11">{esc(label)}</text>\n')
     body += line([a for a, _ in rates], rate_top, COLOURS[2])
     body += line([b for _, b in rates], rate_top, COLOURS[4])
     return body

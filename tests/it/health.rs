@@ -51,6 +51,32 @@ async fn metrics_count_requests_by_route_and_status_and_show_the_pool() {
     );
 }
 
+/// The memory gauges place a growing resident set: the process's own figure, and on
+/// SQLite what SQLite itself holds (the test binary keeps the system allocator, so
+/// mimalloc's part is absent here).
+#[tokio::test]
+async fn metrics_show_the_resident_set_and_sqlite_s_share_of_it() {
+    let app = TestApp::spawn().await;
+    let text = app.metrics().await;
+    let part = |name: &str| -> Option<f64> {
+        let prefix = format!("freightgate_memory_bytes{{part=\"{name}\"}} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .map(|value| value.parse().unwrap())
+    };
+    let resident = part("resident").expect("the resident set is shown");
+    assert!(resident > 1e6, "resident {resident} bytes:\n{text}");
+    if !app.database.is_postgres() {
+        let sqlite = part("sqlite").expect("SQLite's share is shown on SQLite");
+        assert!(
+            sqlite > 0.0 && sqlite < resident,
+            "sqlite {sqlite} of {resident} bytes"
+        );
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    assert!(part("c_heap_in_use").unwrap() > 0.0, "{text}");
+}
+
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_a_sent_one_is_kept() {
     let app = TestApp::spawn().await;
