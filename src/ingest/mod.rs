@@ -362,49 +362,104 @@ async fn apply_all(
     principal: &Principal,
     prepared: &[Prepared],
 ) -> Result<Vec<ItemResult>> {
-    let mut results = Vec::with_capacity(prepared.len());
     let mut budget = store::unit::DeliveryBudget::new(max_deliveries);
+    let ready = prepared
+        .iter()
+        .filter(|p| matches!(p, Prepared::Ready { .. }))
+        .count();
+    // Most payloads have no item the store refuses. Their items share one unit: one
+    // savepoint for the payload instead of one per item, and their outbox messages
+    // written together in multi-row statements. The first refusal undoes the lot,
+    // and the payload is written again an item to a unit, so that only the refused
+    // item is left out.
+    if ready > 1 {
+        let unit = Unit::begin(txn).await?;
+        let mut results = Vec::with_capacity(prepared.len());
+        for item in prepared {
+            match apply_item(&unit, strict, principal, item).await {
+                Ok(result) => results.push(result),
+                Err(Failure::Rejected(_)) => {
+                    unit.rollback().await?;
+                    return apply_apart(txn, &mut budget, strict, principal, prepared).await;
+                }
+                Err(Failure::Fatal(error)) => return Err(error),
+            }
+        }
+        unit.commit(&mut budget).await?;
+        return Ok(results);
+    }
+    apply_apart(txn, &mut budget, strict, principal, prepared).await
+}
+
+/// The payload's items one unit each, on a savepoint of its own: a refused item
+/// undoes only itself.
+async fn apply_apart(
+    txn: &WriteTxn,
+    budget: &mut store::unit::DeliveryBudget,
+    strict: crate::config::Strict,
+    principal: &Principal,
+    prepared: &[Prepared],
+) -> Result<Vec<ItemResult>> {
+    let mut results = Vec::with_capacity(prepared.len());
     for item in prepared {
-        let (mut result, rule, path, document, references) = match item {
+        let result = match item {
             Prepared::Rejected(result) => {
                 results.push(result.clone());
                 continue;
             }
-            Prepared::Ready {
-                result,
-                rule,
-                path,
-                document,
-                references,
-            } => (result.clone(), rule, path, document, references),
+            Prepared::Ready { result, .. } => result,
         };
-        // One unit per item, on its own savepoint: its events share their lookups and
-        // are written together at its end.
+        // Its events share their lookups and are written together at its end.
         let unit = Unit::begin(txn).await?;
-        let cx = Context {
-            db: &unit,
-            business_id: principal.business_id,
-            strict,
-            rule,
-            path: path.clone(),
-            references,
-            customer: principal.role.customer(),
-            subcontractor: principal.role.subcontractor(),
-        };
-        match apply::apply(&cx, document).await {
-            Ok(applied) => {
-                unit.commit(&mut budget).await?;
-                accept(&mut result, applied);
+        match apply_item(&unit, strict, principal, item).await {
+            Ok(result) => {
+                unit.commit(budget).await?;
+                results.push(result);
             }
             Err(Failure::Rejected(issue)) => {
                 unit.rollback().await?;
+                let mut result = result.clone();
                 result.errors.push(issue);
+                results.push(result);
             }
             Err(Failure::Fatal(error)) => return Err(error),
         }
-        results.push(result);
     }
     Ok(results)
+}
+
+/// Applies one item on `unit` and answers its result; an item refused before the
+/// store answers as it was.
+async fn apply_item(
+    unit: &Unit,
+    strict: crate::config::Strict,
+    principal: &Principal,
+    item: &Prepared,
+) -> std::result::Result<ItemResult, Failure> {
+    let (result, rule, path, document, references) = match item {
+        Prepared::Rejected(result) => return Ok(result.clone()),
+        Prepared::Ready {
+            result,
+            rule,
+            path,
+            document,
+            references,
+        } => (result, rule, path, document, references),
+    };
+    let cx = Context {
+        db: unit,
+        business_id: principal.business_id,
+        strict,
+        rule,
+        path: path.clone(),
+        references,
+        customer: principal.role.customer(),
+        subcontractor: principal.role.subcontractor(),
+    };
+    let applied = apply::apply(&cx, document).await?;
+    let mut result = result.clone();
+    accept(&mut result, applied);
+    Ok(result)
 }
 
 fn accept(result: &mut ItemResult, applied: Applied) {

@@ -363,6 +363,62 @@ async fn an_ndjson_batch_acknowledges_each_line_and_stores_only_the_good_ones() 
     assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 2);
 }
 
+/// A payload's items share one savepoint until the store refuses one of them; then
+/// the payload is written again an item to a savepoint. Either way only the refused
+/// item is left out: the items around it, and their events, are kept once.
+#[tokio::test]
+async fn an_item_the_store_refuses_leaves_out_only_itself_and_its_events() {
+    use freightgate::store::entities::{message, order};
+    use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest]).await;
+    let batch = feed("batch-orders.ndjson");
+    let mut lines: Vec<&str> = batch.lines().take(2).collect();
+    let unknown = json!({
+        "operation": "DELETE",
+        "order_identifier": "TMS-2026-999999",
+        "customer": { "code": "ACME-UK" },
+        "reason": "Customer cancelled"
+    })
+    .to_string();
+    lines.insert(1, unknown.as_str());
+    let body = lines.join("\n");
+    let response = post(&app, &key, "application/x-ndjson", body).await;
+    assert_eq!(response.status(), 207);
+    let ack: Value = response.json().await.unwrap();
+    assert_eq!(
+        statuses(&ack),
+        ["accepted", "rejected", "accepted"],
+        "{ack}"
+    );
+    assert_eq!(ack["results"][1]["errors"][0]["code"], "not_found", "{ack}");
+    assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 2);
+    let bodies: Vec<String> = message::Entity::find()
+        .order_by_asc(message::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    let about = |number: &str| bodies.iter().filter(|b| b.contains(number)).count();
+    assert!(about("TMS-2026-200001") > 0, "{bodies:?}");
+    assert_eq!(
+        about("TMS-2026-200001"),
+        about("TMS-2026-200002"),
+        "{bodies:?}"
+    );
+    assert_eq!(about("TMS-2026-999999"), 0, "{bodies:?}");
+    assert_eq!(
+        bodies.len(),
+        about("TMS-2026-200001") + about("TMS-2026-200002"),
+        "{bodies:?}"
+    );
+    // In the order of the items.
+    let first_of = |number: &str| bodies.iter().position(|b| b.contains(number)).unwrap();
+    assert!(first_of("TMS-2026-200001") < first_of("TMS-2026-200002"));
+}
+
 async fn rejected(app: &TestApp, key: &str, name: &str) -> Value {
     let response = post(app, key, "application/json", feed(name)).await;
     assert_problem(response, 422, "").await
