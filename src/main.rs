@@ -32,8 +32,67 @@ fn mimalloc_committed() -> u64 {
     committed as u64
 }
 
+/// Turns transparent huge pages off for this process, unless `MIMALLOC_ALLOW_THP`
+/// is set (`1` keeps them). mimalloc asks the kernel for huge pages on its regions
+/// (`madvise`), and a 2 MB page stays resident while any byte of it is in use: the
+/// server's resident set then moves in 2 MB steps and grows for an hour under
+/// steady load, where without them it stays flat (BENCHMARKS.md, memory).
+/// Applies to this process's later page faults, mimalloc's regions included.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn without_transparent_huge_pages() {
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_some() {
+        return;
+    }
+    // SAFETY: PR_SET_THP_DISABLE takes integer arguments only and changes a flag of
+    // this process; it reads and writes none of our memory.
+    let refused = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) } != 0;
+    if refused {
+        // Kernels before 3.15 lack the call: the server runs as before.
+        eprintln!("freightgate: transparent huge pages stay on (prctl refused)");
+    }
+}
+
+/// glibc's arenas for C code, unless `MALLOC_ARENA_MAX` or `GLIBC_TUNABLES` says.
+#[cfg(all(
+    target_os = "linux",
+    target_env = "gnu",
+    not(feature = "system-allocator")
+))]
+const C_HEAP_ARENAS: libc::c_int = 2;
+
+/// Caps glibc's arenas at [`C_HEAP_ARENAS`]. Rust's allocations go to mimalloc; what
+/// uses glibc's heap is SQLite, whose connections each run on a thread of their own.
+/// glibc gives each such thread an arena (up to eight per core), and memory a
+/// connection frees (its page cache, dropped whenever another connection writes)
+/// stays in that connection's arena: the more connections a burst opened, the more
+/// was held, for as long as they stay in the pool. With two arenas shared by all of
+/// them, one connection's freed memory serves the next.
+#[cfg(all(
+    target_os = "linux",
+    target_env = "gnu",
+    not(feature = "system-allocator")
+))]
+fn fewer_c_heap_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some()
+        || std::env::var_os("GLIBC_TUNABLES").is_some()
+    {
+        return;
+    }
+    // SAFETY: mallopt takes two integers and takes the main arena's lock; M_ARENA_MAX
+    // bounds the arenas created from now on.
+    unsafe { libc::mallopt(libc::M_ARENA_MAX, C_HEAP_ARENAS) };
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    without_transparent_huge_pages();
+    #[cfg(all(
+        target_os = "linux",
+        target_env = "gnu",
+        not(feature = "system-allocator")
+    ))]
+    fewer_c_heap_arenas();
     #[cfg(not(feature = "system-allocator"))]
     freightgate::telemetry::set_heap_reader(mimalloc_committed);
     let cli = Cli::parse();

@@ -126,29 +126,6 @@ async fn until_received(clock: &Clock) {
     }
 }
 
-/// CPU ticks of every `postgres` process now, by pid: PostgreSQL's backends are not
-/// the harness's children, so its cost is read process by process.
-fn postgres_ticks() -> HashMap<u32, u64> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return HashMap::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|c| c.trim() == "postgres")
-        })
-        .map(|pid| (pid, procs::cpu_ticks(pid)))
-        .collect()
-}
-
-/// PostgreSQL's CPU ticks between two readings (backends that ended in between are lost).
-fn postgres_spent(before: &HashMap<u32, u64>) -> u64 {
-    postgres_ticks()
-        .into_iter()
-        .map(|(pid, now)| now.saturating_sub(before.get(&pid).copied().unwrap_or(0)))
-        .sum()
-}
-
 async fn drain(ctx: &mut Ctx, postgres: Option<&str>) {
     let clock = Arc::new(Clock::default());
     let url = receiver(clock.clone()).await;
@@ -160,14 +137,14 @@ async fn drain(ctx: &mut Ctx, postgres: Option<&str>) {
     subscribe(ctx, &writer, &url).await;
     write_orders(ctx, &writer, &clock).await;
     drop(writer);
-    let pg_before = postgres.map(|_| postgres_ticks());
+    let pg_before = postgres.map(|_| procs::postgres_ticks());
     let server = ctx.server(&db, &[ALLOW]).await;
     let pid = server.proc.pid();
     let ready = Instant::now();
     let ticks_before = procs::cpu_ticks(pid);
     until_received(&clock).await;
     let ticks = procs::cpu_ticks(pid) - ticks_before;
-    let pg = pg_before.map(|b| postgres_spent(&b));
+    let pg = pg_before.map(|b| procs::postgres_spent(&b));
     let out = arrivals(&clock, ready, false);
     let delivered = out.ok;
     ctx.push(
@@ -190,13 +167,13 @@ async fn latency(ctx: &mut Ctx, postgres: Option<&str>) {
     let server = ctx.server(&db, &[ALLOW]).await;
     subscribe(ctx, &server, &url).await;
     let pid = server.proc.pid();
-    let pg_before = postgres.map(|_| postgres_ticks());
+    let pg_before = postgres.map(|_| procs::postgres_ticks());
     let ticks_before = procs::cpu_ticks(pid);
     let started = Instant::now();
     write_orders(ctx, &server, &clock).await;
     until_received(&clock).await;
     let ticks = procs::cpu_ticks(pid) - ticks_before;
-    let pg = pg_before.map(|b| postgres_spent(&b));
+    let pg = pg_before.map(|b| procs::postgres_spent(&b));
     let out = arrivals(&clock, started, true);
     let delivered = out.ok;
     let name = latency_name(label);

@@ -162,6 +162,7 @@ max_pages = 100000
     let server = ctx.server(&db, &env).await;
     let key = ctx.key(&db, BUSINESS);
     let pid = server.proc.pid();
+    let pg_before = postgres.as_ref().map(|_| procs::postgres_ticks());
     let before = procs::cpu_ticks(pid);
     let started = Instant::now();
     let sent = ctx
@@ -172,6 +173,7 @@ max_pages = 100000
         .await;
     let elapsed = started.elapsed();
     let ticks = procs::cpu_ticks(pid) - before;
+    let pg_ticks = pg_before.map(|b| procs::postgres_spent(&b));
     let answer: Value = match sent {
         Ok(r) => r.json().await.unwrap_or(Value::Null),
         Err(e) => json!({ "error": e.to_string() }),
@@ -186,6 +188,9 @@ max_pages = 100000
         out.errors = items.saturating_sub(created).max(1);
         out.first_error = Some(format!("run of {items} items answered {answer}"));
     }
+    if let Some(pg_ticks) = pg_ticks {
+        note_pull_time(ctx, db_label, elapsed, ticks, pg_ticks, created);
+    }
     ctx.push(
         &pull_name(db_label),
         format!("one run, {items} items"),
@@ -196,4 +201,28 @@ max_pages = 100000
     drop(server);
     db.remove().await;
     drop(sources);
+}
+
+/// Where a pulled item's time goes: a run stores its pages one after another on one
+/// writer, so the server and PostgreSQL take turns; when their CPU per item adds up to
+/// the wall time per item, that chain is the limit, not waiting on anything else.
+fn note_pull_time(
+    ctx: &mut Ctx,
+    db: &str,
+    elapsed: std::time::Duration,
+    server_ticks: u64,
+    pg_ticks: u64,
+    items: u64,
+) {
+    let per_item_ms = |seconds: f64| seconds * 1000.0 / items.max(1) as f64;
+    let tps = ctx.ticks_per_sec as f64;
+    let wall = per_item_ms(elapsed.as_secs_f64());
+    let server = per_item_ms(server_ticks as f64 / tps);
+    let pg = per_item_ms(pg_ticks as f64 / tps);
+    ctx.notes.push(format!(
+        "{}: per item {wall:.3} ms of wall time, the server's CPU {server:.3} ms, \
+         PostgreSQL's {pg:.3} ms (every postgres process); together {:.0} % of the wall time",
+        pull_name(db),
+        (server + pg) / wall.max(f64::EPSILON) * 100.0
+    ));
 }

@@ -1,6 +1,7 @@
 //! Child processes (the release server, the floors) pinned to the server core, and
 //! what `/proc` says about their CPU time and memory.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -82,6 +83,29 @@ pub fn cpu_ticks(pid: u32) -> u64 {
     };
     // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the name.
     field(11) + field(12)
+}
+
+/// CPU ticks of every `postgres` process now, by pid: PostgreSQL's backends are not
+/// the harness's children, so its cost is read process by process.
+pub fn postgres_ticks() -> HashMap<u32, u64> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return HashMap::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(|pid| (pid, cpu_ticks(pid)))
+        .collect()
+}
+
+/// PostgreSQL's CPU ticks between two readings (backends that ended in between are lost).
+pub fn postgres_spent(before: &HashMap<u32, u64>) -> u64 {
+    postgres_ticks()
+        .into_iter()
+        .map(|(pid, now)| now.saturating_sub(before.get(&pid).copied().unwrap_or(0)))
+        .sum()
 }
 
 /// A `/proc/<pid>/status` memory line (`VmHWM`, `VmRSS`) in MB.

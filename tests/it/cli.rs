@@ -1053,3 +1053,42 @@ async fn keys_create_binds_a_customer_key_to_a_customer_party() {
     let listed = stdout(&freightgate(url, &["keys", "list"]));
     assert!(listed.contains("subcontractor VANDIJK"), "{listed}");
 }
+
+/// The `THP_enabled` line of a process's `/proc/PID/status`: 0 when transparent
+/// huge pages are off for it.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn thp_enabled(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("THP_enabled:"))
+        .expect("the kernel reports THP_enabled")
+        .trim()
+        .to_string()
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[tokio::test]
+async fn the_server_runs_without_transparent_huge_pages_unless_mimalloc_allow_thp_is_set() {
+    let database = TestDb::new().await;
+    let (served, _) = Served::start(&database.url, |command| {
+        command.env_remove("MIMALLOC_ALLOW_THP");
+    })
+    .await;
+    assert_eq!(
+        thp_enabled(served.0.id()),
+        "0",
+        "huge pages are on by default"
+    );
+    served.stop();
+    let (served, _) = Served::start(&database.url, |command| {
+        command.env("MIMALLOC_ALLOW_THP", "1");
+    })
+    .await;
+    assert_eq!(
+        thp_enabled(served.0.id()),
+        "1",
+        "MIMALLOC_ALLOW_THP=1 does not keep them"
+    );
+    served.stop();
+}

@@ -114,3 +114,45 @@ async fn histogram_samples_are_folded_without_a_scrape() {
         freightgate::telemetry::UPKEEP_THREAD
     );
 }
+
+/// Memory that C code (SQLite) frees stays resident in glibc's arenas until it is
+/// handed back: a thread checks every 30 s, and the check asks glibc once freed
+/// memory passes 4 MiB.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[tokio::test]
+async fn memory_freed_in_glibc_s_heap_is_handed_back() {
+    let _app = TestApp::spawn().await;
+    let threads: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_string())
+        .collect();
+    assert!(
+        threads
+            .iter()
+            .any(|name| name == freightgate::telemetry::TRIM_THREAD),
+        "no {} thread among {threads:?}",
+        freightgate::telemetry::TRIM_THREAD
+    );
+    // 32 MiB freed in holes between blocks still in use, as SQLite's caches leave
+    // it: glibc cannot give it back by itself, from the top of its heap.
+    let asked = std::thread::spawn(|| {
+        // SAFETY: malloc takes a size and returns a block or null (checked below).
+        let blocks: Vec<*mut libc::c_void> =
+            (0..16_384).map(|_| unsafe { libc::malloc(4096) }).collect();
+        assert!(blocks.iter().all(|b| !b.is_null()));
+        for block in blocks.iter().step_by(2) {
+            // SAFETY: every other block, each freed once.
+            unsafe { libc::free(*block) };
+        }
+        let asked = freightgate::telemetry::trim_c_heap();
+        for block in blocks.iter().skip(1).step_by(2) {
+            // SAFETY: the blocks the loop above left, each freed once.
+            unsafe { libc::free(*block) };
+        }
+        asked
+    })
+    .join()
+    .unwrap();
+    assert!(asked, "32 MiB freed in glibc's heap was not handed back");
+}
