@@ -35,7 +35,6 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // The recorder first: what start-up records (the rules loaded) is kept.
     telemetry::metrics_handle();
-    telemetry::start_c_heap_trim();
     let live_rules = Arc::new(load_rules(&config)?);
     let sources = Arc::new(load_sources(&config)?);
     let outbound = Arc::new(load_outbound(&config)?);

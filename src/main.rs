@@ -52,37 +52,6 @@ fn without_transparent_huge_pages() {
     }
 }
 
-/// glibc's arenas for C code, unless `MALLOC_ARENA_MAX` or `GLIBC_TUNABLES` says.
-#[cfg(all(
-    target_os = "linux",
-    target_env = "gnu",
-    not(feature = "system-allocator")
-))]
-const C_HEAP_ARENAS: libc::c_int = 2;
-
-/// Caps glibc's arenas at [`C_HEAP_ARENAS`]. Rust's allocations go to mimalloc; what
-/// uses glibc's heap is SQLite, whose connections each run on a thread of their own.
-/// glibc gives each such thread an arena (up to eight per core), and memory a
-/// connection frees (its page cache, dropped whenever another connection writes)
-/// stays in that connection's arena: the more connections a burst opened, the more
-/// was held, for as long as they stay in the pool. With two arenas shared by all of
-/// them, one connection's freed memory serves the next.
-#[cfg(all(
-    target_os = "linux",
-    target_env = "gnu",
-    not(feature = "system-allocator")
-))]
-fn fewer_c_heap_arenas() {
-    if std::env::var_os("MALLOC_ARENA_MAX").is_some()
-        || std::env::var_os("GLIBC_TUNABLES").is_some()
-    {
-        return;
-    }
-    // SAFETY: mallopt takes two integers and takes the main arena's lock; M_ARENA_MAX
-    // bounds the arenas created from now on.
-    unsafe { libc::mallopt(libc::M_ARENA_MAX, C_HEAP_ARENAS) };
-}
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -283,62 +283,6 @@ pub fn record_memory(sqlite: bool) {
     }
 }
 
-/// How often glibc's heap is checked for freed memory to hand back.
-const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Freed memory glibc may hold before it is asked to hand it back (bytes).
-const TRIM_ABOVE: usize = 4 << 20;
-
-/// Starts, once per process, a thread that hands memory freed in glibc's heap back
-/// to the system every [`TRIM_EVERY`] (`malloc_trim`).
-///
-/// Rust's allocations go to mimalloc, which returns what it frees; C code, SQLite
-/// above all, allocates from glibc, which keeps what is freed inside each of its
-/// arenas (one per thread that allocates, up to eight per core) resident until it is
-/// asked. SQLite's connections each run on a thread of their own, and a burst that
-/// opens more of them, or a statement that sorts in memory, leaves tens of MB freed
-/// but resident: in an hour's soak on SQLite the resident set rose by 30 MB in one
-/// step, of which `malloc_trim` gave 26 MB back at once (BENCHMARKS.md).
-pub fn start_c_heap_trim() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        static STARTED: std::sync::Once = std::sync::Once::new();
-        STARTED.call_once(|| {
-            let started = std::thread::Builder::new()
-                .name(TRIM_THREAD.into())
-                .spawn(|| {
-                    loop {
-                        std::thread::sleep(TRIM_EVERY);
-                        trim_c_heap();
-                    }
-                });
-            if let Err(e) = started {
-                tracing::warn!(error = %e, "cannot start the C heap trim; memory freed by SQLite stays resident");
-            }
-        });
-    }
-}
-
-/// The name of the thread that trims glibc's heap.
-pub const TRIM_THREAD: &str = "c-heap-trim";
-
-/// Hands glibc's freed memory back when it holds more than [`TRIM_ABOVE`]; returns
-/// whether it asked.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub fn trim_c_heap() -> bool {
-    // SAFETY: mallinfo2 takes no arguments and returns a plain struct; glibc takes
-    // each arena's lock while it counts.
-    let free = unsafe { libc::mallinfo2() }.fordblks;
-    if free <= TRIM_ABOVE {
-        return false;
-    }
-    // SAFETY: malloc_trim takes an integer and works under each arena's lock; with 0
-    // it keeps no padding at the top of the heap and releases whole free pages inside
-    // every arena (madvise), which other threads may allocate from again at any time.
-    unsafe { libc::malloc_trim(0) };
-    true
-}
-
 /// The resident set from `/proc/self/status` (Linux), in bytes.
 fn resident_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

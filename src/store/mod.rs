@@ -118,15 +118,8 @@ pub async fn connect(config: &Config) -> Result<Db, DbErr> {
         // A SQLite connection holds no server's resources, only its page cache and
         // prepared statements: closing it after sqlx's default 30 minutes threw both
         // away and built them again (a drop and regrowth of RSS in the hour's soak).
+        // Idle connections still close after the idle timeout.
         options.max_lifetime(None::<Duration>);
-        // And all of them from the start, opened one after another. The pool opens a
-        // connection whenever a burst finds none idle and hands its idle ones out in
-        // turn, so under steady load none was ever idle long enough to close: each
-        // burst left the pool larger for good, and with it the resident set (a page
-        // cache and a thread per connection; 12 then 16 connections and 40–50 MB in an
-        // hour's soak). Opened at start, what they take is reached in the warm-up
-        // and does not depend on which bursts came since.
-        options.min_connections(config.db_max_connections);
         // A negative cache_size is in KiB.
         let cache_size = format!("-{}", config.sqlite_cache_kib);
         options.map_sqlx_sqlite_opts(move |opts| {
