@@ -35,8 +35,9 @@ fn mimalloc_committed() -> u64 {
 /// Turns transparent huge pages off for this process, unless `MIMALLOC_ALLOW_THP`
 /// is set (`1` keeps them). mimalloc asks the kernel for huge pages on its regions
 /// (`madvise`), and a 2 MB page stays resident while any byte of it is in use: the
-/// server's resident set then moves in 2 MB steps and grows for an hour under
-/// steady load, where without them it stays flat (BENCHMARKS.md, memory).
+/// server's resident set then moved in 2 MB steps and grew over an hour of steady
+/// load, where without them it stayed within ±5 % on PostgreSQL (BENCHMARKS.md,
+/// memory over an hour).
 /// Applies to this process's later page faults, mimalloc's regions included.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn without_transparent_huge_pages() {
@@ -56,12 +57,6 @@ fn without_transparent_huge_pages() {
 async fn main() -> std::process::ExitCode {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     without_transparent_huge_pages();
-    #[cfg(all(
-        target_os = "linux",
-        target_env = "gnu",
-        not(feature = "system-allocator")
-    ))]
-    fewer_c_heap_arenas();
     #[cfg(not(feature = "system-allocator"))]
     freightgate::telemetry::set_heap_reader(mimalloc_committed);
     let cli = Cli::parse();
