@@ -45,7 +45,7 @@ pub async fn metrics(State(state): State<App>) -> impl IntoResponse {
     metrics::gauge!("freightgate_db_pool_connections", "state" => "open").set(open as f64);
     metrics::gauge!("freightgate_db_pool_connections", "state" => "idle").set(idle as f64);
     metrics::gauge!("freightgate_db_pool_max_connections")
-        .set(state.config.db_max_connections as f64);
+        .set(f64::from(state.config.db_pool_size()));
     crate::telemetry::record_memory(state.config.is_sqlite());
     // The queue is counted at scrape time, so the gauges hold between retries and
     // agree across instances; a database that does not answer leaves them as they were.

@@ -108,7 +108,7 @@ const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 pub async fn connect(config: &Config) -> Result<Db, DbErr> {
     let mut options = ConnectOptions::new(config.database_url.clone());
     options
-        .max_connections(config.db_max_connections)
+        .max_connections(config.db_pool_size())
         .min_connections(0)
         .acquire_timeout(config.db_acquire_timeout())
         .connect_timeout(config.db_acquire_timeout())

@@ -4,6 +4,7 @@ use super::gate::Write;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
     IntoActiveModel, QueryFilter, QueryOrder, QueryTrait, Set, Statement,
@@ -135,22 +136,60 @@ pub async fn create(
     db: &impl Write,
     facility: &facility::Model,
     number: &OrderNumber,
-    mut fields: OrderFields,
+    fields: OrderFields,
 ) -> Result<order::Model> {
-    let cancelling = take_cancel(&mut fields);
-    let items = fields.items.take().unwrap_or_default();
-    let active = new_order(facility, number, fields, Utc::now());
-    let created = active.insert(db).await.map_err(|e| {
-        from_db(e, "order", || {
-            format!("`{number}` in facility `{}`", facility.slug)
+    create_if_absent(db, facility, number, fields)
+        .await?
+        .map_err(|_| Error::Conflict {
+            code: ProblemCode::Duplicate,
+            detail: format!(
+                "order `{number}` in facility `{}` already exists",
+                facility.slug
+            ),
         })
-    })?;
-    insert_items(db, created.id, 0, items).await?;
+}
+
+/// Creates an order with its items unless the facility has an order of that number:
+/// then nothing is written and `fields` is handed back, for the caller to update
+/// the order it finds or to refuse. One statement fewer than looking the number up
+/// first, for the common case of a new order; and a concurrent writer's order of the
+/// same number is met here instead of failing the transaction.
+pub async fn create_if_absent(
+    db: &impl Write,
+    facility: &facility::Model,
+    number: &OrderNumber,
+    mut fields: OrderFields,
+) -> Result<std::result::Result<order::Model, OrderFields>> {
+    let items = fields.items.take();
+    let mut row = fields.clone();
+    let cancelling = take_cancel(&mut row);
+    let active = new_order(facility, number, row, Utc::now());
+    let inserted = order::Entity::insert(active)
+        .on_conflict(
+            OnConflict::columns([order::Column::FacilityId, order::Column::OrderNumber])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_with_returning(db)
+        .await;
+    let created = match inserted {
+        Ok(created) => created,
+        Err(sea_orm::DbErr::RecordNotInserted) => {
+            fields.items = items;
+            return Ok(Err(fields));
+        }
+        Err(e) => {
+            return Err(from_db(e, "order", || {
+                format!("`{number}` in facility `{}`", facility.slug)
+            }));
+        }
+    };
+    insert_items(db, created.id, 0, items.unwrap_or_default()).await?;
     events::order(db, EventType::OrderCreated, &created).await?;
     if cancelling {
-        return cancel(db, created, Default::default()).await;
+        return cancel(db, created, Default::default()).await.map(Ok);
     }
-    Ok(created)
+    Ok(Ok(created))
 }
 
 /// A status of CANCELLED is taken out of `fields`: whichever door sends it, the order

@@ -122,6 +122,41 @@ async fn a_tms_order_is_created_updated_and_cancelled_and_stays_cancelled() {
 }
 
 #[tokio::test]
+async fn an_order_created_again_under_a_reject_rule_is_a_duplicate_and_changes_nothing() {
+    use freightgate::store::entities::{message, order, order_item};
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = TestApp::spawn().await;
+    let key = app.key("acme", &[Scope::Ingest, Scope::Read]).await;
+    let (status, created) = post_json(&app, &key, "tms-order-create.json").await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["results"][0]["created"], true, "{created}");
+    let id = created["results"][0]["id"].as_i64().unwrap();
+    let before = get_json(&app, &key, &format!("/v1/orders/{id}")).await;
+    let messages = message::Entity::find().count(&app.db).await.unwrap();
+
+    let (_, again) = post_json(&app, &key, "tms-order-create.json").await;
+    let result = &again["results"][0];
+    assert_eq!(result["status"], "rejected", "{again}");
+    assert_eq!(result["errors"][0]["code"], "duplicate", "{again}");
+    let detail = result["errors"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("already exists in facility"), "{detail}");
+    assert_eq!(order::Entity::find().count(&app.db).await.unwrap(), 1);
+    assert_eq!(
+        order_item::Entity::find().count(&app.db).await.unwrap(),
+        before["items"].as_array().unwrap().len() as u64
+    );
+    assert_eq!(
+        message::Entity::find().count(&app.db).await.unwrap(),
+        messages,
+        "a refused create writes no event"
+    );
+    assert_eq!(
+        get_json(&app, &key, &format!("/v1/orders/{id}")).await,
+        before
+    );
+}
+
+#[tokio::test]
 async fn a_pallet_network_consignment_becomes_an_order_with_its_pallets() {
     let app = TestApp::spawn().await;
     let key = app.key("greenfield", &[Scope::Ingest, Scope::Read]).await;

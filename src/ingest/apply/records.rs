@@ -259,12 +259,27 @@ pub(super) async fn create_order<C: Write>(
         .map_err(|e| cx.reject(e.code, e.detail))?;
     let facility = cx.facility_for_create(o.facility.as_deref()).await?;
     let shipment_id = linked_shipment(cx, &o).await?;
-    let existing = orders::find_by_number(cx.db, facility.id, &number).await?;
     let (mut fields, references) = o.into_fields();
     fields.shipment_id = shipment_id;
     cx.for_own_customer("", &mut fields)?;
     cx.check_order_references("", facility.id, &fields).await?;
-    if existing.as_ref().is_some_and(|o| !cx.owns(o)) {
+    // Written as new first: most orders are, and the number is looked up only when
+    // the facility has it already.
+    let fields = match orders::create_if_absent(cx.db, &facility, &number, fields).await? {
+        Ok(order) => {
+            add_references(cx, Target::Order(order.id), &references).await?;
+            return Ok(Applied::new(order.id, order.order_number, true));
+        }
+        Err(fields) => fields,
+    };
+    let found = orders::find_by_number(cx.db, facility.id, &number)
+        .await?
+        .ok_or_else(|| {
+            Failure::Fatal(crate::Error::Internal(anyhow::anyhow!(
+                "order `{number}` was there to refuse a second one, then was not found"
+            )))
+        })?;
+    if !cx.owns(&found) || cx.rule.on_duplicate == DuplicatePolicy::Reject {
         return Err(cx.reject(
             ProblemCode::Duplicate,
             format!(
@@ -273,35 +288,17 @@ pub(super) async fn create_order<C: Write>(
             ),
         ));
     }
-    let (order, created) = match existing {
-        Some(_) if cx.rule.on_duplicate == DuplicatePolicy::Reject => {
-            return Err(cx.reject(
-                ProblemCode::Duplicate,
-                format!(
-                    "order `{number}` already exists in facility `{}`",
-                    facility.slug
-                ),
-            ));
-        }
-        Some(found) => {
-            let updated = orders::update(
-                cx.db,
-                found,
-                fields,
-                update_mode(cx.rule),
-                items_mode(cx.rule),
-            )
-            .await
-            .map_err(|e| Failure::from_error(e, &cx.path))?;
-            (updated, false)
-        }
-        None => (
-            orders::create(cx.db, &facility, &number, fields).await?,
-            true,
-        ),
-    };
+    let order = orders::update(
+        cx.db,
+        found,
+        fields,
+        update_mode(cx.rule),
+        items_mode(cx.rule),
+    )
+    .await
+    .map_err(|e| Failure::from_error(e, &cx.path))?;
     add_references(cx, Target::Order(order.id), &references).await?;
-    Ok(Applied::new(order.id, order.order_number, created))
+    Ok(Applied::new(order.id, order.order_number, false))
 }
 
 pub(super) async fn update_order<C: Write>(
