@@ -289,8 +289,19 @@ pub async fn create(
     app.grouped(move |unit| {
         let (who, order) = (who.clone(), order.clone());
         Box::pin(async move {
+            let facility = order.facility.to_string();
             let (created, _) = upsert_in(unit, &who, order, strict).await?;
-            view(unit, created).await
+            // Written just now: its facility is the one named, and it has no
+            // references yet, so only its lines are read back.
+            let items = orders::items(unit, created.id).await?;
+            Ok(OrderView::new(
+                OrderWithItems {
+                    order: created,
+                    items,
+                },
+                facility,
+                Vec::new(),
+            ))
         })
     })
     .await

@@ -170,19 +170,19 @@ pub async fn create_if_absent(
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_with_returning(db)
-        .await;
-    let created = match inserted {
-        Ok(created) => created,
-        Err(sea_orm::DbErr::RecordNotInserted) => {
-            fields.items = items;
-            return Ok(Err(fields));
-        }
-        Err(e) => {
-            return Err(from_db(e, "order", || {
+        // As a list: a conflict returns no row, which both backends answer as an
+        // empty list (a single row's `exec_with_returning` calls it an error,
+        // each backend a different one).
+        .exec_with_returning_many(db)
+        .await
+        .map_err(|e| {
+            from_db(e, "order", || {
                 format!("`{number}` in facility `{}`", facility.slug)
-            }));
-        }
+            })
+        })?;
+    let Some(created) = inserted.into_iter().next() else {
+        fields.items = items;
+        return Ok(Err(fields));
     };
     insert_items(db, created.id, 0, items.unwrap_or_default()).await?;
     events::order(db, EventType::OrderCreated, &created).await?;
