@@ -185,19 +185,31 @@ async fn upsert_orders<C: Write>(
             fresh.push((number, fields, references));
             continue;
         };
-        let order = orders::update(
-            cx.db,
-            found,
-            fields,
-            update_mode(cx.rule),
-            items_mode(cx.rule),
-        )
-        .await
-        .map_err(|e| Failure::from_error(e, &cx.path))?;
-        add_references(cx, Target::Order(order.id), &references).await?;
+        let order = update_by_rule(cx, found, fields, &references).await?;
         known.insert(order.order_number.clone(), order);
     }
     create_orders(cx, facility, &mut fresh, &mut known).await
+}
+
+/// Updates `found` with `fields` as the rule's update and items modes say, and adds
+/// the document's references to it.
+async fn update_by_rule<C: Write>(
+    cx: &Context<'_, C>,
+    found: order::Model,
+    fields: OrderFields,
+    references: &[Reference],
+) -> Result<order::Model, Failure> {
+    let order = orders::update(
+        cx.db,
+        found,
+        fields,
+        update_mode(cx.rule),
+        items_mode(cx.rule),
+    )
+    .await
+    .map_err(|e| Failure::from_error(e, &cx.path))?;
+    add_references(cx, Target::Order(order.id), references).await?;
+    Ok(order)
 }
 
 fn read_order<C: Write>(
@@ -288,16 +300,7 @@ pub(super) async fn create_order<C: Write>(
             ),
         ));
     }
-    let order = orders::update(
-        cx.db,
-        found,
-        fields,
-        update_mode(cx.rule),
-        items_mode(cx.rule),
-    )
-    .await
-    .map_err(|e| Failure::from_error(e, &cx.path))?;
-    add_references(cx, Target::Order(order.id), &references).await?;
+    let order = update_by_rule(cx, found, fields, &references).await?;
     Ok(Applied::new(order.id, order.order_number, false))
 }
 
@@ -323,16 +326,7 @@ pub(super) async fn update_order<C: Write>(
     }
     cx.check_order_references("", found.facility_id, &fields)
         .await?;
-    let order = orders::update(
-        cx.db,
-        found,
-        fields,
-        update_mode(cx.rule),
-        items_mode(cx.rule),
-    )
-    .await
-    .map_err(|e| Failure::from_error(e, &cx.path))?;
-    add_references(cx, Target::Order(order.id), &references).await?;
+    let order = update_by_rule(cx, found, fields, &references).await?;
     Ok(Applied::new(order.id, order.order_number, false))
 }
 
