@@ -2,6 +2,7 @@
 
 use super::gate::Write;
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, Set,
@@ -90,8 +91,31 @@ pub async fn create(
     db: &impl Write,
     facility: &super::entities::facility::Model,
     number: &ShipmentNumber,
-    mut fields: ShipmentFields,
+    fields: ShipmentFields,
 ) -> Result<shipment::Model> {
+    create_if_absent(db, facility, number, fields)
+        .await?
+        .map_err(|_| Error::Conflict {
+            code: ProblemCode::Duplicate,
+            detail: format!(
+                "shipment `{number}` in facility `{}` already exists",
+                facility.slug
+            ),
+        })
+}
+
+/// Creates a shipment unless the facility has one of that number: then nothing is
+/// written and `fields` is handed back, for the caller to update the shipment it
+/// finds or to refuse. One statement fewer than looking the number up first, for
+/// the common case of a new shipment.
+pub async fn create_if_absent(
+    db: &impl Write,
+    facility: &super::entities::facility::Model,
+    number: &ShipmentNumber,
+    fields: ShipmentFields,
+) -> Result<std::result::Result<shipment::Model, ShipmentFields>> {
+    let given = fields.clone();
+    let mut fields = fields;
     let cancelling = (fields.status == Some(ShipmentStatus::Cancelled)).then(|| {
         fields.status = None;
         super::Cancellation {
@@ -115,11 +139,27 @@ pub async fn create(
     };
     apply_fields(db, facility, &mut active, fields, UpdateMode::Replace).await?;
     stamp_status_times(&mut active, status, occurred_at);
-    let created = active.insert(db).await.map_err(|e| {
-        from_db(e, "shipment", || {
-            format!("`{number}` in facility `{}`", facility.slug)
-        })
-    })?;
+    let inserted = shipment::Entity::insert(active)
+        .on_conflict(
+            OnConflict::columns([
+                shipment::Column::FacilityId,
+                shipment::Column::ShipmentNumber,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        // As a list: a conflict is an empty one on both backends (see
+        // `orders::create_if_absent`).
+        .exec_with_returning_many(db)
+        .await
+        .map_err(|e| {
+            from_db(e, "shipment", || {
+                format!("`{number}` in facility `{}`", facility.slug)
+            })
+        })?;
+    let Some(created) = inserted.into_iter().next() else {
+        return Ok(Err(given));
+    };
     record_status(db, created.id, status, occurred_at, None).await?;
     events::shipment(db, EventType::ShipmentCreated, &created).await?;
     super::trips::changed(db, None, &created, stops, UpdateMode::Replace).await?;
@@ -127,9 +167,9 @@ pub async fn create(
         events::shipment_completed(db, &created).await?;
     }
     if let Some(cancellation) = cancelling {
-        return cancel(db, created, cancellation).await;
+        return cancel(db, created, cancellation).await.map(Ok);
     }
-    Ok(created)
+    Ok(Ok(created))
 }
 
 /// Whether moving from `before` to `after` finishes the shipment's visit.

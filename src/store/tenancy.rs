@@ -169,8 +169,20 @@ pub async fn facility_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option
         .map_err(Error::from_db_err)
 }
 
-/// Resolves a dock of the facility, creating it on first reference.
+/// Resolves a dock of the facility, creating it on first reference; once per
+/// transaction.
 pub async fn dock(db: &impl Write, facility: &facility::Model, slug: &Slug) -> Result<dock::Model> {
+    super::unit::dock(db, facility.id, slug.as_str(), || {
+        find_or_make_dock(db, facility, slug)
+    })
+    .await
+}
+
+async fn find_or_make_dock(
+    db: &impl Write,
+    facility: &facility::Model,
+    slug: &Slug,
+) -> Result<dock::Model> {
     let find = || {
         dock::Entity::find()
             .filter(dock::Column::FacilityId.eq(facility.id))

@@ -4,9 +4,9 @@
 //! written together at its end, in multi-row statements, on the unit's own
 //! connection: still inside the change's transaction, before it commits.
 //!
-//! What a unit looked up (slugs, endpoints, facilities) is handed on to the next
-//! unit of its transaction when it commits, so a payload of many items, or a batch
-//! of payloads, reads each once per transaction. A unit that rolls back takes it
+//! What a unit looked up (slugs, endpoints, facilities, docks) is handed on to the
+//! next unit of its transaction when it commits, so a payload of many items, or a
+//! batch of payloads, reads each once per transaction. A unit that rolls back takes it
 //! with it: the next one starts from nothing.
 //!
 //! A [`Unit`] is itself a [`Write`] connection: the store's write functions find its
@@ -20,20 +20,21 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use sea_orm::DatabaseTransaction;
 
-use super::entities::{facility, webhook_endpoint};
+use super::entities::{dock, facility, webhook_endpoint};
 use super::gate::{Write, WriteTxn, delegate_connection};
 use super::outbox::{self, Pending};
 use crate::error::{Error, Result};
 
 /// What units look up. Nothing here changes inside a write transaction except
-/// through the unit itself: no write path renames businesses or facilities or
-/// edits endpoints, and the one that adds an endpoint row (an outbound target's)
+/// through the unit itself: no write path renames businesses, facilities or docks
+/// or edits endpoints, and the one that adds an endpoint row (an outbound target's)
 /// forgets the business's endpoints ([`forget_endpoints`]).
 #[derive(Default)]
 pub struct Lookups {
     slugs: HashMap<(i64, Option<i64>), (String, Option<String>)>,
     endpoints: HashMap<i64, Arc<Vec<webhook_endpoint::Model>>>,
     dock_slugs: HashMap<i64, Option<String>>,
+    docks: HashMap<(i64, String), dock::Model>,
     facilities: HashMap<(i64, String), facility::Model>,
 }
 
@@ -257,6 +258,25 @@ where
         read,
     )
     .await
+}
+
+/// A dock of a facility found (or made) by slug, once per transaction; its slug is
+/// then known by its id too, for the events that name it.
+pub(super) async fn dock<F>(
+    db: &impl Write,
+    facility_id: i64,
+    slug: &str,
+    read: impl FnOnce() -> F,
+) -> Result<dock::Model>
+where
+    F: Future<Output = Result<dock::Model>>,
+{
+    let found = remembered(db, |s| &mut s.docks, (facility_id, slug.to_string()), read).await?;
+    if let Some(memory) = db.unit() {
+        let slug = Some(found.slug.clone());
+        memory.state().lookups.dock_slugs.insert(found.id, slug);
+    }
+    Ok(found)
 }
 
 /// The business's enabled endpoints, read once per transaction.

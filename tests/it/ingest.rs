@@ -200,6 +200,39 @@ async fn an_erp_order_in_pounds_and_local_time_is_stored_in_kilograms_and_utc() 
     assert_eq!(order["items"][0]["weight_unit"], "KILOGRAM");
 }
 
+/// A schedule sent again under its upsert rule updates the shipment it created:
+/// one shipment, the changed fields stored, one `shipment.created` event, and the
+/// dock the schedule names resolved to the same dock.
+#[tokio::test]
+async fn a_schedule_sent_again_updates_its_shipment_instead_of_adding_one() {
+    use freightgate::store::entities::{dock, message, shipment};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let key = northwind(&app).await;
+    let (status, first) = post_json(&app, &key, "wms-shipment-with-orders.json").await;
+    assert_eq!(status, 201, "{first}");
+    let id = first["results"][0]["id"].as_i64().unwrap();
+    let mut again: Value = serde_json::from_str(&feed("wms-shipment-with-orders.json")).unwrap();
+    again["trailerNumber"] = json!("BX-999-Z");
+    let answer = app.post_json("/v1/ingest", &key, &again).await;
+    let status = answer.status();
+    let second: Value = answer.json().await.unwrap();
+    assert!(status.is_success(), "{status} {second}");
+    assert_eq!(second["results"][0]["id"].as_i64(), Some(id), "{second}");
+    assert_eq!(shipment::Entity::find().count(&app.db).await.unwrap(), 1);
+    assert_eq!(dock::Entity::find().count(&app.db).await.unwrap(), 1);
+    let shipment = get_json(&app, &key, &format!("/v1/shipments/{id}")).await;
+    assert_eq!(shipment["trailer_number"], "BX-999-Z");
+    assert_eq!(shipment["dock"], "D07");
+    assert_eq!(shipment["orders"].as_array().unwrap().len(), 2);
+    let created = message::Entity::find()
+        .filter(message::Column::EventType.eq("shipment.created"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(created, 1);
+}
+
 async fn scheduled(app: &TestApp) -> (String, i64) {
     let key = northwind(app).await;
     let (status, ack) = post_json(app, &key, "wms-shipment-with-orders.json").await;

@@ -55,26 +55,32 @@ pub(super) async fn create_shipment<C: Write>(
     let facility = cx.facility_for_create(s.facility.as_deref()).await?;
     let dock = s.dock.as_deref().map(|d| cx.slug("dock", d)).transpose()?;
     cx.check_subcontractor(s.subcontractor.as_deref()).await?;
-    let existing = shipments::find_by_number(cx.db, facility.id, &number).await?;
-    let (shipment, created) = match existing {
-        Some(_) if cx.rule.on_duplicate == DuplicatePolicy::Reject => {
-            return Err(cx.reject(
-                ProblemCode::Duplicate,
-                format!(
-                    "shipment `{number}` already exists in facility `{}`",
-                    facility.slug
-                ),
-            ));
-        }
-        Some(found) => (
-            shipments::update(cx.db, found, s.fields(dock), update_mode(cx.rule)).await?,
-            false,
-        ),
-        None => (
-            shipments::create(cx.db, &facility, &number, s.fields(dock)).await?,
-            true,
-        ),
-    };
+    // Written as new first, as orders are: the number is looked up only when the
+    // facility has it already.
+    let (shipment, created) =
+        match shipments::create_if_absent(cx.db, &facility, &number, s.fields(dock)).await? {
+            Ok(created) => (created, true),
+            Err(_) if cx.rule.on_duplicate == DuplicatePolicy::Reject => {
+                return Err(cx.reject(
+                    ProblemCode::Duplicate,
+                    format!(
+                        "shipment `{number}` already exists in facility `{}`",
+                        facility.slug
+                    ),
+                ));
+            }
+            Err(fields) => {
+                let found = shipments::find_by_number(cx.db, facility.id, &number)
+                .await?
+                .ok_or_else(|| {
+                    Failure::Fatal(crate::Error::Internal(anyhow::anyhow!(
+                        "shipment `{number}` was there to refuse a second one, then was not found"
+                    )))
+                })?;
+                let mode = update_mode(cx.rule);
+                (shipments::update(cx.db, found, fields, mode).await?, false)
+            }
+        };
     add_references(cx, Target::Shipment(shipment.id), &s.references).await?;
     upsert_orders(cx, &facility, &s.orders, shipment.id).await?;
     Ok(Applied::new(shipment.id, shipment.shipment_number, created))
