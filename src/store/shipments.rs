@@ -112,10 +112,9 @@ pub async fn create_if_absent(
     db: &impl Write,
     facility: &super::entities::facility::Model,
     number: &ShipmentNumber,
-    fields: ShipmentFields,
+    mut fields: ShipmentFields,
 ) -> Result<std::result::Result<shipment::Model, ShipmentFields>> {
     let given = fields.clone();
-    let mut fields = fields;
     let cancelling = (fields.status == Some(ShipmentStatus::Cancelled)).then(|| {
         fields.status = None;
         super::Cancellation {

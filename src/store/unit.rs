@@ -6,8 +6,8 @@
 //!
 //! What a unit looked up (slugs, endpoints, facilities, docks) is handed on to the
 //! next unit of its transaction when it commits, so a payload of many items, or a
-//! batch of payloads, reads each once per transaction. A unit that rolls back takes it
-//! with it: the next one starts from nothing.
+//! batch of payloads, reads each once per transaction. A unit that rolls back takes
+//! it with it: the next one starts from nothing.
 //!
 //! A [`Unit`] is itself a [`Write`] connection: the store's write functions find its
 //! memory through [`Write::unit`]. Outside a unit (a plain [`WriteTxn`]) every event

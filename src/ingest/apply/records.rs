@@ -45,6 +45,13 @@ async fn add_references<C: Write>(
     Ok(())
 }
 
+/// A record whose number an insert met, then not found by that number.
+fn vanished(what: &str, number: &impl std::fmt::Display) -> Failure {
+    Failure::Fatal(crate::Error::Internal(anyhow::anyhow!(
+        "{what} `{number}` was there to refuse a second one, then was not found"
+    )))
+}
+
 pub(super) async fn create_shipment<C: Write>(
     cx: &Context<'_, C>,
     doc: &Value,
@@ -71,12 +78,8 @@ pub(super) async fn create_shipment<C: Write>(
             }
             Err(fields) => {
                 let found = shipments::find_by_number(cx.db, facility.id, &number)
-                .await?
-                .ok_or_else(|| {
-                    Failure::Fatal(crate::Error::Internal(anyhow::anyhow!(
-                        "shipment `{number}` was there to refuse a second one, then was not found"
-                    )))
-                })?;
+                    .await?
+                    .ok_or_else(|| vanished("shipment", &number))?;
                 let mode = update_mode(cx.rule);
                 (shipments::update(cx.db, found, fields, mode).await?, false)
             }
@@ -292,11 +295,7 @@ pub(super) async fn create_order<C: Write>(
     };
     let found = orders::find_by_number(cx.db, facility.id, &number)
         .await?
-        .ok_or_else(|| {
-            Failure::Fatal(crate::Error::Internal(anyhow::anyhow!(
-                "order `{number}` was there to refuse a second one, then was not found"
-            )))
-        })?;
+        .ok_or_else(|| vanished("order", &number))?;
     if !cx.owns(&found) || cx.rule.on_duplicate == DuplicatePolicy::Reject {
         return Err(cx.reject(
             ProblemCode::Duplicate,
