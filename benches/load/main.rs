@@ -49,6 +49,10 @@ pub struct Args {
     /// two builds side by side at one rate).
     #[arg(long)]
     pub soak_rate: Option<f64>,
+    /// Directory the soak's samples are written to (`soak-<database>.csv`), so two
+    /// harnesses soaking side by side keep their own; `target/` by default.
+    #[arg(long)]
+    pub soak_out: Option<PathBuf>,
     /// Payloads ingested for the webhook scenario before its dispatcher starts (each
     /// emits several events, each pushed to every endpoint).
     #[arg(long, default_value_t = 1000)]

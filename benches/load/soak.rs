@@ -4,7 +4,7 @@
 //! two): they share the server core, so each one's closed loop, and so its rate,
 //! is measured beside the other's. Every 10 s each samples its server's RSS, the
 //! ingest and delivery rates; the drift of RSS after `--soak-warmup` is the figure.
-//! The samples are written to `target/soak-<database>.csv` for
+//! The samples are written to `target/soak-<database>.csv` (or `--soak-out DIR`) for
 //! `benches/scripts/plots.py`.
 
 use std::sync::atomic::Ordering;
@@ -103,11 +103,14 @@ async fn soak(ctx: &Ctx, postgres: Option<&str>) -> String {
         delivered = now;
         samples.push((secs, rss));
     }
-    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/target/soak-").to_string()
-        + &label.to_lowercase()
-        + ".csv";
+    let file = ctx
+        .args
+        .soak_out
+        .clone()
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/target").into())
+        .join(format!("soak-{}.csv", label.to_lowercase()));
     if let Err(e) = std::fs::write(&file, csv) {
-        eprintln!("  cannot write {file}: {e}");
+        eprintln!("  cannot write {}: {e}", file.display());
     }
     let after: Vec<f64> = samples
         .iter()
@@ -131,11 +134,12 @@ async fn soak(ctx: &Ctx, postgres: Option<&str>) -> String {
         ),
     };
     let note = format!(
-        "soak on {label}: ingest at {rate:.0}/s with webhooks for {} s, {errors} error(s){}, {dropped} not sent (the harness's in-flight cap was full), {} pushes received; {drift}; peak {:.1} MB; samples in {file}",
+        "soak on {label}: ingest at {rate:.0}/s with webhooks for {} s, {errors} error(s){}, {dropped} not sent (the harness's in-flight cap was full), {} pushes received; {drift}; peak {:.1} MB; samples in {}",
         started.elapsed().as_secs(),
         first_error.map_or_else(String::new, |e| format!(" (the first: {e})")),
         receiver.count.load(Ordering::Relaxed),
-        server.proc.peak_rss_mb().unwrap_or(0.0)
+        server.proc.peak_rss_mb().unwrap_or(0.0),
+        file.display()
     );
     drop(server);
     db.remove().await;
