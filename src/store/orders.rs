@@ -203,29 +203,44 @@ fn take_cancel(fields: &mut OrderFields) -> bool {
     }
 }
 
-/// Creates orders of one facility together, in the order given: the orders in
-/// multi-row statements, then all their items, then an `order.created` event each.
-/// The numbers must differ from each other; one already used in the facility is a 409.
-pub async fn create_many(
+/// Writes the orders of one facility together, skipping the numbers the facility
+/// has already: the orders in multi-row statements, then all the new ones' items.
+/// Answers for each order in the order given: the order written, with its items,
+/// or, when the facility has an order of that number, the number and fields handed
+/// back and nothing written. Emits no event: a caller that also updates orders
+/// emits every event in its own document order. The numbers must differ from each
+/// other.
+///
+/// One statement fewer than looking the numbers up first, for the common case of
+/// new orders; and a concurrent writer's order of the same number is met here
+/// instead of failing the transaction.
+pub async fn insert_many_if_absent(
     db: &impl Write,
     facility: &facility::Model,
-    new: Vec<(OrderNumber, OrderFields)>,
-) -> Result<Vec<order::Model>> {
+    orders: Vec<(OrderNumber, OrderFields)>,
+) -> Result<Vec<std::result::Result<order::Model, (OrderNumber, OrderFields)>>> {
     let now = Utc::now();
-    let mut rows = Vec::with_capacity(new.len());
-    let mut lines = Vec::with_capacity(new.len());
-    for (number, mut fields) in new {
-        lines.push((number.to_string(), fields.items.take().unwrap_or_default()));
-        rows.push(new_order(facility, &number, fields, now));
+    let mut rows = Vec::with_capacity(orders.len());
+    let mut given = Vec::with_capacity(orders.len());
+    for (number, mut fields) in orders {
+        let items = fields.items.take();
+        rows.push(new_order(facility, &number, fields.clone(), now));
+        given.push((number, fields, items));
     }
     let mut stored = HashMap::with_capacity(rows.len());
     for chunk in stable::chunks(&rows) {
         let inserted = order::Entity::insert_many(chunk.iter().cloned())
+            .on_conflict(
+                OnConflict::columns([order::Column::FacilityId, order::Column::OrderNumber])
+                    .do_nothing()
+                    .to_owned(),
+            )
             .exec_with_returning(db)
             .await
             .map_err(|e| {
                 from_db(e, "order", || {
-                    let numbers: Vec<&str> = lines.iter().map(|(n, _)| n.as_str()).collect();
+                    let numbers: Vec<String> =
+                        given.iter().map(|(n, _, _)| n.to_string()).collect();
                     format!(
                         "with one of the numbers `{}` in facility `{}`",
                         numbers.join("`, `"),
@@ -236,19 +251,22 @@ pub async fn create_many(
         // The order of RETURNING rows is not promised: match them by number.
         stored.extend(inserted.into_iter().map(|o| (o.order_number.clone(), o)));
     }
-    let mut created = Vec::with_capacity(lines.len());
+    let mut answers = Vec::with_capacity(given.len());
     let mut item_rows = Vec::new();
-    for (number, items) in lines {
-        let order = stored
-            .remove(&number)
-            .ok_or_else(|| Error::Internal(anyhow::anyhow!("order `{number}` was not returned")))?;
+    for (number, mut fields, items) in given {
+        let Some(order) = stored.remove(number.as_str()) else {
+            fields.items = items;
+            answers.push(Err((number, fields)));
+            continue;
+        };
         item_rows.extend(
             items
+                .unwrap_or_default()
                 .into_iter()
                 .zip(0..)
                 .map(|(item, position)| item_model(order.id, position, item)),
         );
-        created.push(order);
+        answers.push(Ok(order));
     }
     for chunk in stable::chunks(&item_rows) {
         order_item::Entity::insert_many(chunk.iter().cloned())
@@ -256,10 +274,7 @@ pub async fn create_many(
             .await
             .map_err(Error::from_db_err)?;
     }
-    for order in &created {
-        events::order(db, EventType::OrderCreated, order).await?;
-    }
-    Ok(created)
+    Ok(answers)
 }
 
 /// A new order's row, every column set (so that rows share one multi-row statement).

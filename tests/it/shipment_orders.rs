@@ -99,3 +99,58 @@ async fn new_existing_and_repeated_orders_of_a_schedule_are_written_in_document_
     // Items are overwritten by the rule: the last mention of an order wins.
     assert_eq!(orders, [("SO-A", 3), ("SO-B", 4), ("SO-C", 1)]);
 }
+
+#[tokio::test]
+async fn events_keep_document_order_when_an_existing_order_comes_before_new_ones() {
+    let app = TestApp::spawn().await;
+    let key = app
+        .key("northwind", &[Scope::Ingest, Scope::Read, Scope::Webhooks])
+        .await;
+    ingest(&app, &key, schedule("SHP-1", &[("SO-A", 1), ("SO-B", 1)])).await;
+    // New orders are written before the existing ones are looked up, but every event
+    // still follows the document: SO-A updated, SO-C created, SO-C updated, ...
+    let ack = ingest(
+        &app,
+        &key,
+        schedule(
+            "SHP-2",
+            &[
+                ("SO-A", 2),
+                ("SO-C", 1),
+                ("SO-C", 3),
+                ("SO-B", 2),
+                ("SO-D", 1),
+            ],
+        ),
+    )
+    .await;
+    let expected: Vec<(String, String)> = [
+        ("shipment.created", "SHP-1"),
+        ("order.created", "SO-A"),
+        ("order.created", "SO-B"),
+        ("shipment.created", "SHP-2"),
+        ("order.updated", "SO-A"),
+        ("order.created", "SO-C"),
+        ("order.updated", "SO-C"),
+        ("order.updated", "SO-B"),
+        ("order.created", "SO-D"),
+    ]
+    .iter()
+    .map(|(kind, number)| (kind.to_string(), number.to_string()))
+    .collect();
+    assert_eq!(events(&app, &key).await, expected);
+    let id = &ack["results"][0]["id"];
+    let shipment: Value = app.get_json(&format!("/v1/shipments/{id}"), &key).await;
+    let mut orders: Vec<(&str, usize)> = shipment["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let items = o["items"].as_array().unwrap().len();
+            (o["order_number"].as_str().unwrap(), items)
+        })
+        .collect();
+    orders.sort();
+    // Every order moved to SHP-2 with the items of its last mention; one row each.
+    assert_eq!(orders, [("SO-A", 2), ("SO-B", 2), ("SO-C", 3), ("SO-D", 1)]);
+}

@@ -6,14 +6,14 @@ use crate::store::gate::Write;
 use serde_json::Value;
 
 use super::{Applied, Context, Failure};
-use crate::domain::{ItemsMode, OrderNumber, ShipmentNumber, UpdateMode};
+use crate::domain::{EventType, ItemsMode, OrderNumber, ShipmentNumber, UpdateMode};
 use crate::error::ProblemCode;
 use crate::ingest::canonical::{OrderDoc, Reference, ShipmentDoc};
 use crate::rules::{self, DuplicatePolicy};
 use crate::store::attach::{self, Target};
 use crate::store::entities::{facility, order};
 use crate::store::orders::OrderFields;
-use crate::store::{orders, shipments};
+use crate::store::{events, orders, shipments};
 
 fn update_mode(rule: &rules::RuleSummary) -> UpdateMode {
     match rule.update_mode {
@@ -153,51 +153,113 @@ pub(super) async fn cancel_shipment<C: Write>(
     Ok(Applied::new(shipment.id, shipment.shipment_number, false))
 }
 
-/// The orders carried by a shipment document, in document order: each updated when it
-/// exists, else created. The existing ones are looked up together, in one statement.
+/// The orders carried by a shipment document: each created when the facility does
+/// not have it, else updated, with their events in document order.
+///
+/// The documents are read and checked in turn up to the first that fails; the orders
+/// before it are written before that failure is answered, as if written in turn.
 async fn upsert_orders<C: Write>(
     cx: &Context<'_, C>,
     facility: &facility::Model,
     docs: &[Value],
     shipment_id: i64,
 ) -> Result<(), Failure> {
-    if docs.is_empty() {
+    let mut ready = Vec::with_capacity(docs.len());
+    let mut failed = None;
+    for (index, doc) in docs.iter().enumerate() {
+        match carried_order(cx, facility, doc, index, shipment_id).await {
+            Ok(order) => ready.push(order),
+            Err(failure) => {
+                failed = Some(failure);
+                break;
+            }
+        }
+    }
+    write_orders(cx, facility, ready).await?;
+    failed.map_or(Ok(()), Err)
+}
+
+/// A carried order read and checked, not stored yet, with its references.
+type Carried = (OrderNumber, OrderFields, Vec<Reference>);
+
+async fn carried_order<C: Write>(
+    cx: &Context<'_, C>,
+    facility: &facility::Model,
+    doc: &Value,
+    index: usize,
+    shipment_id: i64,
+) -> Result<Carried, Failure> {
+    let (number, o) = read_order(cx, doc)?;
+    let (mut fields, references) = o.into_fields();
+    fields.shipment_id = Some(shipment_id);
+    cx.check_order_references(&format!("orders[{index}]."), facility.id, &fields)
+        .await?;
+    Ok((number, fields, references))
+}
+
+/// Writes the carried orders. The first mention of each number is written as new,
+/// all together in statements that skip the numbers the facility has; those are
+/// then looked up together. Then, in document order, each new order's event is
+/// emitted, and each existing order, or a number mentioned again, is updated.
+async fn write_orders<C: Write>(
+    cx: &Context<'_, C>,
+    facility: &facility::Model,
+    carried: Vec<Carried>,
+) -> Result<(), Failure> {
+    if carried.is_empty() {
         return Ok(());
     }
-    // A document that cannot be read fails the item when its turn comes, as if read
-    // in turn: the orders before it are the same either way.
-    let read: Vec<_> = docs.iter().map(|doc| read_order(cx, doc)).collect();
-    let numbers: Vec<&str> = read
-        .iter()
-        .filter_map(|r| r.as_ref().ok().map(|(number, _)| number.as_str()))
-        .collect();
-    let mut known = orders::by_numbers(cx.db, facility.id, &numbers).await?;
-    // New orders that follow each other are created together; an existing order, or
-    // a number repeated in the document, first writes the ones before it.
-    let mut fresh = Vec::new();
-    for (index, entry) in read.into_iter().enumerate() {
-        let (number, o) = match entry {
-            Ok(read) => read,
-            Err(failure) => {
-                create_orders(cx, facility, &mut fresh, &mut known).await?;
-                return Err(failure);
-            }
-        };
-        let (mut fields, references) = o.into_fields();
-        fields.shipment_id = Some(shipment_id);
-        cx.check_order_references(&format!("orders[{index}]."), facility.id, &fields)
-            .await?;
-        if known.contains_key(number.as_str()) || fresh.iter().any(|f: &Fresh| f.0 == number) {
-            create_orders(cx, facility, &mut fresh, &mut known).await?;
+    // Each turn is the document's next order: `None` for a first mention, whose
+    // answer comes from the insert in turn, else the number mentioned again.
+    let mut first = Vec::with_capacity(carried.len());
+    let mut turns = Vec::with_capacity(carried.len());
+    let mut seen = std::collections::HashSet::with_capacity(carried.len());
+    for (number, fields, references) in carried {
+        if seen.insert(number.to_string()) {
+            first.push((number, fields));
+            turns.push((None, references));
+        } else {
+            turns.push((Some((number, fields)), references));
         }
-        let Some(found) = known.remove(number.as_str()) else {
-            fresh.push((number, fields, references));
-            continue;
+    }
+    let mut inserted = orders::insert_many_if_absent(cx.db, facility, first)
+        .await?
+        .into_iter();
+    let existing: Vec<&str> = inserted
+        .as_slice()
+        .iter()
+        .filter_map(|answer| answer.as_ref().err().map(|(number, _)| number.as_str()))
+        .collect();
+    let mut known = if existing.is_empty() {
+        HashMap::new()
+    } else {
+        orders::by_numbers(cx.db, facility.id, &existing).await?
+    };
+    for (again, references) in turns {
+        let (number, fields) = match again {
+            Some(again) => again,
+            None => match inserted.next() {
+                Some(Ok(order)) => {
+                    events::order(cx.db, EventType::OrderCreated, &order).await?;
+                    add_references(cx, Target::Order(order.id), &references).await?;
+                    known.insert(order.order_number.clone(), order);
+                    continue;
+                }
+                Some(Err(handed_back)) => handed_back,
+                None => {
+                    return Err(Failure::Fatal(crate::Error::Internal(anyhow::anyhow!(
+                        "fewer orders answered than were written"
+                    ))));
+                }
+            },
         };
+        let found = known
+            .remove(number.as_str())
+            .ok_or_else(|| vanished("order", &number))?;
         let order = update_by_rule(cx, found, fields, &references).await?;
         known.insert(order.order_number.clone(), order);
     }
-    create_orders(cx, facility, &mut fresh, &mut known).await
+    Ok(())
 }
 
 /// Updates `found` with `fields` as the rule's update and items modes say, and adds
@@ -229,31 +291,6 @@ fn read_order<C: Write>(
     let number = OrderNumber::parse(o.order_number.as_deref().unwrap_or_default())
         .map_err(|e| cx.reject(e.code, e.detail))?;
     Ok((number, o))
-}
-
-/// A carried order not stored yet, with its references.
-type Fresh = (OrderNumber, OrderFields, Vec<Reference>);
-
-/// Creates the `fresh` orders together and adds them to the `known` ones.
-async fn create_orders<C: Write>(
-    cx: &Context<'_, C>,
-    facility: &facility::Model,
-    fresh: &mut Vec<Fresh>,
-    known: &mut HashMap<String, order::Model>,
-) -> Result<(), Failure> {
-    if fresh.is_empty() {
-        return Ok(());
-    }
-    let (new, references): (Vec<_>, Vec<_>) = fresh
-        .drain(..)
-        .map(|(number, fields, references)| ((number, fields), references))
-        .unzip();
-    let created = orders::create_many(cx.db, facility, new).await?;
-    for (order, references) in created.into_iter().zip(references) {
-        add_references(cx, Target::Order(order.id), &references).await?;
-        known.insert(order.order_number.clone(), order);
-    }
-    Ok(())
 }
 
 /// The shipment an order document names, if any.
