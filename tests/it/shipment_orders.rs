@@ -56,6 +56,37 @@ async fn events(app: &TestApp, key: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `(text, value)` pairs with the text owned, to compare with what the API answered.
+fn owned<T: Copy>(pairs: &[(&str, T)]) -> Vec<(String, T)> {
+    pairs
+        .iter()
+        .map(|(text, value)| (text.to_string(), *value))
+        .collect()
+}
+
+/// Event types and numbers, owned.
+fn kinds(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    owned(pairs)
+        .into_iter()
+        .map(|(kind, number)| (kind, number.to_string()))
+        .collect()
+}
+
+/// Number and item count of each order of the shipment `ack` acknowledged, as listed.
+async fn orders_of(app: &TestApp, key: &str, ack: &Value) -> Vec<(String, usize)> {
+    let id = &ack["results"][0]["id"];
+    let shipment: Value = app.get_json(&format!("/v1/shipments/{id}"), key).await;
+    shipment["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let items = o["items"].as_array().unwrap().len();
+            (o["order_number"].as_str().unwrap().to_string(), items)
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn new_existing_and_repeated_orders_of_a_schedule_are_written_in_document_order() {
     let app = TestApp::spawn().await;
@@ -72,7 +103,7 @@ async fn new_existing_and_repeated_orders_of_a_schedule_are_written_in_document_
         ),
     )
     .await;
-    let expected: Vec<(String, String)> = [
+    let expected = kinds(&[
         ("shipment.created", "SHP-1"),
         ("order.created", "SO-A"),
         ("shipment.created", "SHP-2"),
@@ -80,24 +111,11 @@ async fn new_existing_and_repeated_orders_of_a_schedule_are_written_in_document_
         ("order.created", "SO-C"),
         ("order.updated", "SO-A"),
         ("order.updated", "SO-B"),
-    ]
-    .iter()
-    .map(|(kind, number)| (kind.to_string(), number.to_string()))
-    .collect();
+    ]);
     assert_eq!(events(&app, &key).await, expected);
-    let id = &ack["results"][0]["id"];
-    let shipment: Value = app.get_json(&format!("/v1/shipments/{id}"), &key).await;
-    let orders: Vec<(&str, usize)> = shipment["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            let items = o["items"].as_array().unwrap().len();
-            (o["order_number"].as_str().unwrap(), items)
-        })
-        .collect();
     // Items are overwritten by the rule: the last mention of an order wins.
-    assert_eq!(orders, [("SO-A", 3), ("SO-B", 4), ("SO-C", 1)]);
+    let orders = orders_of(&app, &key, &ack).await;
+    assert_eq!(orders, owned(&[("SO-A", 3), ("SO-B", 4), ("SO-C", 1)]));
 }
 
 #[tokio::test]
@@ -124,7 +142,7 @@ async fn events_keep_document_order_when_an_existing_order_comes_before_new_ones
         ),
     )
     .await;
-    let expected: Vec<(String, String)> = [
+    let expected = kinds(&[
         ("shipment.created", "SHP-1"),
         ("order.created", "SO-A"),
         ("order.created", "SO-B"),
@@ -134,23 +152,11 @@ async fn events_keep_document_order_when_an_existing_order_comes_before_new_ones
         ("order.updated", "SO-C"),
         ("order.updated", "SO-B"),
         ("order.created", "SO-D"),
-    ]
-    .iter()
-    .map(|(kind, number)| (kind.to_string(), number.to_string()))
-    .collect();
+    ]);
     assert_eq!(events(&app, &key).await, expected);
-    let id = &ack["results"][0]["id"];
-    let shipment: Value = app.get_json(&format!("/v1/shipments/{id}"), &key).await;
-    let mut orders: Vec<(&str, usize)> = shipment["orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            let items = o["items"].as_array().unwrap().len();
-            (o["order_number"].as_str().unwrap(), items)
-        })
-        .collect();
-    orders.sort();
     // Every order moved to SHP-2 with the items of its last mention; one row each.
-    assert_eq!(orders, [("SO-A", 2), ("SO-B", 2), ("SO-C", 3), ("SO-D", 1)]);
+    let mut orders = orders_of(&app, &key, &ack).await;
+    orders.sort();
+    let expected = owned(&[("SO-A", 2), ("SO-B", 2), ("SO-C", 3), ("SO-D", 1)]);
+    assert_eq!(orders, expected);
 }
