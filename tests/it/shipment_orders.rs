@@ -66,9 +66,9 @@ fn owned<T: Copy>(pairs: &[(&str, T)]) -> Vec<(String, T)> {
 
 /// Event types and numbers, owned.
 fn kinds(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    owned(pairs)
-        .into_iter()
-        .map(|(kind, number)| (kind, number.to_string()))
+    pairs
+        .iter()
+        .map(|(kind, number)| (kind.to_string(), number.to_string()))
         .collect()
 }
 
