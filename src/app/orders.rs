@@ -248,10 +248,7 @@ pub(super) async fn upsert_in(
     {
         return Err(Error::Conflict {
             code: crate::error::ProblemCode::Duplicate,
-            detail: format!(
-                "order `{number}` already exists in facility `{}`",
-                facility.slug
-            ),
+            detail: crate::error::exists_in_facility("order", &number, &facility.slug),
         });
     }
     if let Some(found) = &found

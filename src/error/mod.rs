@@ -321,6 +321,12 @@ impl IntoResponse for Error {
     }
 }
 
+/// The detail of a 409 `duplicate` for a shipment or order number a facility has
+/// already, the same from every door.
+pub fn exists_in_facility(noun: &str, number: impl std::fmt::Display, facility: &str) -> String {
+    format!("{noun} `{number}` already exists in facility `{facility}`")
+}
+
 /// Maps database errors: lost connections and pool timeouts are 503, unique
 /// violations 409 naming the key, anything else 500.
 pub fn from_db(error: DbErr, what: &'static str, key: impl FnOnce() -> String) -> Error {

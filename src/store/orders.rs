@@ -142,10 +142,7 @@ pub async fn create(
         .await?
         .map_err(|_| Error::Conflict {
             code: ProblemCode::Duplicate,
-            detail: format!(
-                "order `{number}` in facility `{}` already exists",
-                facility.slug
-            ),
+            detail: crate::error::exists_in_facility("order", number, &facility.slug),
         })
 }
 
@@ -185,11 +182,33 @@ pub async fn create_if_absent(
         return Ok(Err(fields));
     };
     insert_items(db, created.id, 0, items.unwrap_or_default()).await?;
-    events::order(db, EventType::OrderCreated, &created).await?;
-    if cancelling {
-        return cancel(db, created, Default::default()).await.map(Ok);
+    let created = Unannounced {
+        order: created,
+        cancelling,
+    };
+    created.announce(db).await.map(Ok)
+}
+
+/// An order just written as new whose `order.created` is not emitted yet: a caller
+/// writing several orders together emits their events in its own document order.
+#[derive(Debug)]
+pub struct Unannounced {
+    order: order::Model,
+    /// Sent as CANCELLED: stored with the status it would have had, and cancelled
+    /// when announced.
+    cancelling: bool,
+}
+
+impl Unannounced {
+    /// Emits the order's `order.created`, then cancels it the one way when it was
+    /// sent as CANCELLED (`cancelled_at`, `order.cancelled`).
+    pub async fn announce(self, db: &impl Write) -> Result<order::Model> {
+        events::order(db, EventType::OrderCreated, &self.order).await?;
+        if self.cancelling {
+            return cancel(db, self.order, Default::default()).await;
+        }
+        Ok(self.order)
     }
-    Ok(Ok(created))
 }
 
 /// A status of CANCELLED is taken out of `fields`: whichever door sends it, the order
@@ -206,10 +225,10 @@ fn take_cancel(fields: &mut OrderFields) -> bool {
 /// Writes the orders of one facility together, skipping the numbers the facility
 /// has already: the orders in multi-row statements, then all the new ones' items.
 /// Answers for each order in the order given: the order written, with its items,
-/// or, when the facility has an order of that number, the number and fields handed
-/// back and nothing written. Emits no event: a caller that also updates orders
-/// emits every event in its own document order. The numbers must differ from each
-/// other.
+/// to be announced, or, when the facility has an order of that number, the number
+/// and fields handed back and nothing written. Emits no event: a caller that also
+/// updates orders emits every event in its own document order. The numbers must
+/// differ from each other.
 ///
 /// One statement fewer than looking the numbers up first, for the common case of
 /// new orders; and a concurrent writer's order of the same number is met here
@@ -218,14 +237,16 @@ pub async fn insert_many_if_absent(
     db: &impl Write,
     facility: &facility::Model,
     orders: Vec<(OrderNumber, OrderFields)>,
-) -> Result<Vec<std::result::Result<order::Model, (OrderNumber, OrderFields)>>> {
+) -> Result<Vec<std::result::Result<Unannounced, (OrderNumber, OrderFields)>>> {
     let now = Utc::now();
     let mut rows = Vec::with_capacity(orders.len());
     let mut given = Vec::with_capacity(orders.len());
     for (number, mut fields) in orders {
         let items = fields.items.take();
-        rows.push(new_order(facility, &number, fields.clone(), now));
-        given.push((number, fields, items));
+        let mut row = fields.clone();
+        let cancelling = take_cancel(&mut row);
+        rows.push(new_order(facility, &number, row, now));
+        given.push((number, fields, items, cancelling));
     }
     let mut stored = HashMap::with_capacity(rows.len());
     for chunk in stable::chunks(&rows) {
@@ -239,8 +260,7 @@ pub async fn insert_many_if_absent(
             .await
             .map_err(|e| {
                 from_db(e, "order", || {
-                    let numbers: Vec<String> =
-                        given.iter().map(|(n, _, _)| n.to_string()).collect();
+                    let numbers: Vec<String> = given.iter().map(|(n, ..)| n.to_string()).collect();
                     format!(
                         "with one of the numbers `{}` in facility `{}`",
                         numbers.join("`, `"),
@@ -253,7 +273,7 @@ pub async fn insert_many_if_absent(
     }
     let mut answers = Vec::with_capacity(given.len());
     let mut item_rows = Vec::new();
-    for (number, mut fields, items) in given {
+    for (number, mut fields, items, cancelling) in given {
         let Some(order) = stored.remove(number.as_str()) else {
             fields.items = items;
             answers.push(Err((number, fields)));
@@ -266,7 +286,7 @@ pub async fn insert_many_if_absent(
                 .zip(0..)
                 .map(|(item, position)| item_model(order.id, position, item)),
         );
-        answers.push(Ok(order));
+        answers.push(Ok(Unannounced { order, cancelling }));
     }
     for chunk in stable::chunks(&item_rows) {
         order_item::Entity::insert_many(chunk.iter().cloned())

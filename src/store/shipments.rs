@@ -97,10 +97,7 @@ pub async fn create(
         .await?
         .map_err(|_| Error::Conflict {
             code: ProblemCode::Duplicate,
-            detail: format!(
-                "shipment `{number}` in facility `{}` already exists",
-                facility.slug
-            ),
+            detail: crate::error::exists_in_facility("shipment", number, &facility.slug),
         })
 }
 

@@ -272,6 +272,55 @@ async fn cancel_is_idempotent_and_a_cancelled_order_cannot_be_revived() {
     }
 }
 
+/// Orders written together, as a schedule's are, announce themselves when the caller
+/// says: one sent as CANCELLED is then cancelled the one way, as a single create
+/// does (`cancelled_at`, and `order.cancelled` after `order.created`).
+#[tokio::test]
+async fn an_order_written_together_as_cancelled_is_cancelled_when_announced() {
+    use freightgate::store::entities::message;
+    use sea_orm::{EntityTrait, QueryOrder};
+    let database = TestDb::new().await;
+    let db = database.connect().await;
+    let site = facility(&db, "acme", "derby").await;
+    let sent = |status| OrderFields {
+        status: Some(status),
+        ..Default::default()
+    };
+    let orders = vec![
+        (order_number("SO-1"), sent(OrderStatus::Cancelled)),
+        (order_number("SO-2"), sent(OrderStatus::Scheduled)),
+    ];
+    let written_orders = written(&db, async |t| {
+        let mut announced = Vec::new();
+        for answer in orders::insert_many_if_absent(t, &site, orders).await? {
+            let created = answer.expect("a new number is written");
+            announced.push(created.announce(t).await?);
+        }
+        Ok::<_, Error>(announced)
+    })
+    .await
+    .unwrap();
+    let summary: Vec<_> = written_orders
+        .iter()
+        .map(|o| (o.order_number.as_str(), o.status, o.cancelled_at.is_some()))
+        .collect();
+    let expected = [
+        ("SO-1", OrderStatus::Cancelled, true),
+        ("SO-2", OrderStatus::Scheduled, false),
+    ];
+    assert_eq!(summary, expected);
+    let events: Vec<String> = message::Entity::find()
+        .order_by_asc(message::Column::Id)
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.event_type)
+        .collect();
+    let expected = ["order.created", "order.cancelled", "order.created"];
+    assert_eq!(events, expected);
+}
+
 async fn skus_after(db: &Db, mode: ItemsMode, sent: Vec<ItemFields>) -> Vec<(String, f64)> {
     let site = facility(db, "acme", "derby").await;
     let number = order_number(&format!("TMS-{mode:?}"));

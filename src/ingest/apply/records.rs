@@ -6,14 +6,14 @@ use crate::store::gate::Write;
 use serde_json::Value;
 
 use super::{Applied, Context, Failure};
-use crate::domain::{EventType, ItemsMode, OrderNumber, ShipmentNumber, UpdateMode};
+use crate::domain::{ItemsMode, OrderNumber, ShipmentNumber, UpdateMode};
 use crate::error::ProblemCode;
 use crate::ingest::canonical::{OrderDoc, Reference, ShipmentDoc};
 use crate::rules::{self, DuplicatePolicy};
 use crate::store::attach::{self, Target};
 use crate::store::entities::{facility, order};
 use crate::store::orders::OrderFields;
-use crate::store::{events, orders, shipments};
+use crate::store::{orders, shipments};
 
 fn update_mode(rule: &rules::RuleSummary) -> UpdateMode {
     match rule.update_mode {
@@ -70,10 +70,7 @@ pub(super) async fn create_shipment<C: Write>(
             Err(_) if cx.rule.on_duplicate == DuplicatePolicy::Reject => {
                 return Err(cx.reject(
                     ProblemCode::Duplicate,
-                    format!(
-                        "shipment `{number}` already exists in facility `{}`",
-                        facility.slug
-                    ),
+                    crate::error::exists_in_facility("shipment", &number, &facility.slug),
                 ));
             }
             Err(fields) => {
@@ -239,8 +236,8 @@ async fn write_orders<C: Write>(
         let (number, fields) = match again {
             Some(again) => again,
             None => match inserted.next() {
-                Some(Ok(order)) => {
-                    events::order(cx.db, EventType::OrderCreated, &order).await?;
+                Some(Ok(created)) => {
+                    let order = created.announce(cx.db).await?;
                     add_references(cx, Target::Order(order.id), &references).await?;
                     known.insert(order.order_number.clone(), order);
                     continue;
@@ -336,10 +333,7 @@ pub(super) async fn create_order<C: Write>(
     if !cx.owns(&found) || cx.rule.on_duplicate == DuplicatePolicy::Reject {
         return Err(cx.reject(
             ProblemCode::Duplicate,
-            format!(
-                "order `{number}` already exists in facility `{}`",
-                facility.slug
-            ),
+            crate::error::exists_in_facility("order", &number, &facility.slug),
         ));
     }
     let order = update_by_rule(cx, found, fields, &references).await?;
