@@ -52,8 +52,14 @@ pub struct Config {
     pub db_max_connections: u32,
     /// How long a request waits for a database connection before failing with 503.
     pub db_acquire_timeout_ms: u64,
-    /// Page cache of each SQLite connection, in KiB (SQLite's `cache_size`).
+    /// Page cache of each of the ingest writers' and the webhook dispatcher's own
+    /// SQLite connections, in KiB (SQLite's `cache_size`).
     pub sqlite_cache_kib: u32,
+    /// Page cache of each connection of the shared SQLite pool (API reads, and
+    /// writes outside ingest and delivery), in KiB. A connection's cache is emptied
+    /// whenever another connection has written since its last read, so on a busy
+    /// gateway a large one mostly holds memory between bursts.
+    pub sqlite_read_cache_kib: u32,
     /// How long in-flight requests may run after a shutdown signal.
     pub shutdown_grace_secs: u64,
     /// Log format on stderr.
@@ -185,6 +191,7 @@ impl Default for Config {
             db_max_connections: 0,
             db_acquire_timeout_ms: 5_000,
             sqlite_cache_kib: 2_048,
+            sqlite_read_cache_kib: 512,
             shutdown_grace_secs: 30,
             log_format: LogFormat::Text,
             log: "info".into(),
@@ -286,11 +293,23 @@ impl Config {
                 self.db_max_connections
             )));
         }
-        if !(64..=1_048_576).contains(&self.sqlite_cache_kib) {
-            return Err(ConfigError(format!(
-                "sqlite_cache_kib (FREIGHTGATE_SQLITE_CACHE_KIB) = {}: accepted values are 64 to 1048576 (1 GiB)",
-                self.sqlite_cache_kib
-            )));
+        for (name, env, kib) in [
+            (
+                "sqlite_cache_kib",
+                "FREIGHTGATE_SQLITE_CACHE_KIB",
+                self.sqlite_cache_kib,
+            ),
+            (
+                "sqlite_read_cache_kib",
+                "FREIGHTGATE_SQLITE_READ_CACHE_KIB",
+                self.sqlite_read_cache_kib,
+            ),
+        ] {
+            if !(64..=1_048_576).contains(&kib) {
+                return Err(ConfigError(format!(
+                    "{name} ({env}) = {kib}: accepted values are 64 to 1048576 (1 GiB)"
+                )));
+            }
         }
         if self.idempotency_ttl_secs == 0 || self.idempotency_ttl_secs > 30 * 24 * 3600 {
             return Err(ConfigError(format!(
@@ -441,7 +460,7 @@ impl Config {
 
     /// The shared pool's size: `db_max_connections`, or when it is 0, 16 on
     /// PostgreSQL and 4 on SQLite. A SQLite connection keeps a page cache of up to
-    /// `sqlite_cache_kib` in the process, and the pool keeps every connection a burst
+    /// `sqlite_read_cache_kib` in the process, and the pool keeps every connection a burst
     /// opened (it hands idle ones out in turn, so none stays idle long enough to
     /// close): four read side by side on two cores as fast as sixteen did, and hold
     /// a quarter of the memory.

@@ -106,6 +106,8 @@ pub struct Settings {
     pub strict: crate::config::Strict,
     /// Webhook deliveries one payload may create.
     pub max_deliveries: usize,
+    /// Page cache of each writer's SQLite connection, in KiB.
+    pub sqlite_cache_kib: u32,
 }
 
 impl Settings {
@@ -120,6 +122,7 @@ impl Settings {
             batch: config.ingest_batch_max,
             strict: config.strict(),
             max_deliveries: config.webhooks_max_deliveries_per_payload,
+            sqlite_cache_kib: config.sqlite_cache_kib,
         }
     }
 }
@@ -132,7 +135,11 @@ impl Writer {
     /// a different pooled connection for every batch would start each one cold.
     pub fn start(db: Db, gate: WriteGate, settings: Settings) -> (Self, JoinSet<()>) {
         Self::start_on(
-            store::own_pool(&db, settings.writers.max(1) as u32),
+            store::own_pool(
+                &db,
+                settings.writers.max(1) as u32,
+                settings.sqlite_cache_kib,
+            ),
             gate,
             settings,
         )

@@ -120,8 +120,8 @@ pub async fn connect(config: &Config) -> Result<Db, DbErr> {
         // away and built them again (a drop and regrowth of RSS in the hour's soak).
         // Idle connections still close after the idle timeout.
         options.max_lifetime(None::<Duration>);
-        // A negative cache_size is in KiB.
-        let cache_size = format!("-{}", config.sqlite_cache_kib);
+        // The shared pool's caches are the small ones: see `sqlite_read_cache_kib`.
+        let cache_size = cache_size(config.sqlite_read_cache_kib);
         options.map_sqlx_sqlite_opts(move |opts| {
             opts.create_if_missing(true)
                 .pragma("cache_size", cache_size.clone())
@@ -165,29 +165,38 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<usize, DbErr> {
     Ok(pending)
 }
 
+/// SQLite's `cache_size` pragma for a page cache of `kib` (a negative value is in
+/// KiB).
+fn cache_size(kib: u32) -> String {
+    format!("-{kib}")
+}
+
 /// A pool of at most `max` connections of its own on `db`'s database, opened when
 /// first used. For a worker whose statements should find their connection's page
 /// cache and prepared statements warm instead of rotating through the shared pool,
-/// where each SQLite connection's cache is invalidated by the others' writes.
-pub fn own_pool(db: &DatabaseConnection, max: u32) -> Db {
-    pool_beside(db, max, &[]).into()
+/// where each SQLite connection's cache is invalidated by the others' writes. On
+/// SQLite each connection's page cache is `sqlite_cache_kib`.
+pub fn own_pool(db: &DatabaseConnection, max: u32, sqlite_cache_kib: u32) -> Db {
+    pool_beside(db, max, sqlite_cache_kib, &[]).into()
 }
 
-/// A pool of at most `max` connections to `db`'s database, with `db`'s settings;
-/// `postgres_settings` are set on each PostgreSQL connection as it opens.
+/// A pool of at most `max` connections to `db`'s database, with `db`'s settings
+/// but a page cache of `sqlite_cache_kib` on SQLite; `postgres_settings` are set on
+/// each PostgreSQL connection as it opens.
 fn pool_beside(
     db: &DatabaseConnection,
     max: u32,
+    sqlite_cache_kib: u32,
     postgres_settings: &[(&str, &str)],
 ) -> DatabaseConnection {
     match db.get_database_backend() {
         DbBackend::Sqlite => {
             let pool = db.get_sqlite_connection_pool();
             let options = pool.options().clone().max_connections(max);
-            options
-                .min_connections(0)
-                .connect_lazy_with((*pool.connect_options()).clone())
-                .into()
+            let connect = (*pool.connect_options())
+                .clone()
+                .pragma("cache_size", cache_size(sqlite_cache_kib));
+            options.min_connections(0).connect_lazy_with(connect).into()
         }
         DbBackend::Postgres => {
             let pool = db.get_postgres_connection_pool();
@@ -208,11 +217,14 @@ fn pool_beside(
 /// for the WAL flush. A crash of PostgreSQL can lose the last few of them, and
 /// every such loss ends in a retry, never in a lost delivery: a lost lease lets
 /// the delivery be claimed again, a lost attempt record sends it again (receivers
-/// deduplicate on `webhook-id`, as Standard Webhooks asks of them).
-pub fn dispatcher_pool(db: &DatabaseConnection) -> Db {
+/// deduplicate on `webhook-id`, as Standard Webhooks asks of them). On SQLite its
+/// connection's page cache is `sqlite_cache_kib`.
+pub fn dispatcher_pool(db: &DatabaseConnection, sqlite_cache_kib: u32) -> Db {
     match db.get_database_backend() {
-        DbBackend::Postgres => pool_beside(db, 3, &[("synchronous_commit", "off")]).into(),
-        _ => own_pool(db, 1),
+        DbBackend::Postgres => {
+            pool_beside(db, 3, sqlite_cache_kib, &[("synchronous_commit", "off")]).into()
+        }
+        _ => own_pool(db, 1, sqlite_cache_kib),
     }
 }
 

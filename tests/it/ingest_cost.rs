@@ -126,7 +126,8 @@ impl Counted {
         let gate = WriteGate::for_db(&db);
         let settings = ingest::writer::Settings::from_config(&config);
         // The writers' statements run on a pool of their own: count those too.
-        let mut own = freightgate::store::own_pool(&db, settings.writers as u32);
+        let mut own =
+            freightgate::store::own_pool(&db, settings.writers as u32, settings.sqlite_cache_kib);
         let (seen, writes) = (counter.clone(), Arc::new(AtomicUsize::new(0)));
         let written = writes.clone();
         own.set_metric_callback(move |_| {

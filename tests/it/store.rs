@@ -13,7 +13,7 @@ use freightgate::store::shipments::ShipmentFields;
 use freightgate::store::{Db, orders, shipments, tenancy};
 use sea_orm::{ActiveModelTrait, Set};
 
-use crate::support::TestDb;
+use crate::support::{TestDb, config_for};
 
 async fn facility(db: &Db, business: &str, slug: &str) -> facility::Model {
     let business = written(db, async |t| {
@@ -416,6 +416,31 @@ async fn sqlite_databases_run_in_wal_mode() {
     );
 }
 
+/// The shared pool's SQLite connections keep small page caches (another
+/// connection's write empties them); the ingest writers' and the dispatcher's own
+/// connections keep `sqlite_cache_kib`.
+#[tokio::test]
+async fn sqlite_workers_keep_larger_page_caches_than_the_shared_pool() {
+    use freightgate::store::{dispatcher_pool, own_pool};
+    let database = TestDb::new().await;
+    if database.is_postgres() {
+        return;
+    }
+    let db = database.connect().await;
+    let defaults = config_for(&database.url);
+    let cache = async |db: &Db| {
+        use sea_orm::{ConnectionTrait, Statement};
+        let pragma = Statement::from_string(db.get_database_backend(), "PRAGMA cache_size");
+        let row = db.query_one_raw(pragma).await.unwrap().expect("a row");
+        // A negative cache_size is in KiB.
+        -row.try_get::<i64>("", "cache_size").unwrap()
+    };
+    assert_eq!(cache(&db).await, i64::from(defaults.sqlite_read_cache_kib));
+    assert_eq!(cache(&dispatcher_pool(&db, 3_000)).await, 3_000);
+    assert_eq!(cache(&own_pool(&db, 1, 1_500)).await, 1_500);
+    assert!(defaults.sqlite_read_cache_kib < defaults.sqlite_cache_kib);
+}
+
 /// The one value `sql` answers, in column `column`.
 async fn setting(db: &Db, sql: &str, column: &str) -> String {
     use sea_orm::{ConnectionTrait, Statement};
@@ -438,10 +463,13 @@ async fn only_the_dispatchers_postgres_connections_commit_asynchronously() {
     let db = database.connect().await;
     let commit = async |db: &Db| setting(db, "SHOW synchronous_commit", "synchronous_commit").await;
     assert_eq!(
-        commit(&freightgate::store::dispatcher_pool(&db)).await,
+        commit(&freightgate::store::dispatcher_pool(&db, 2_048)).await,
         "off"
     );
-    assert_eq!(commit(&freightgate::store::own_pool(&db, 1)).await, "on");
+    assert_eq!(
+        commit(&freightgate::store::own_pool(&db, 1, 2_048)).await,
+        "on"
+    );
     assert_eq!(commit(&db).await, "on");
 }
 
@@ -468,8 +496,11 @@ async fn postgres_connections_send_without_nagles_algorithm() {
     let db = database.connect().await;
     for (pool, db) in [
         ("shared", db.clone()),
-        ("dispatcher", freightgate::store::dispatcher_pool(&db)),
-        ("own", freightgate::store::own_pool(&db, 1)),
+        (
+            "dispatcher",
+            freightgate::store::dispatcher_pool(&db, 2_048),
+        ),
+        ("own", freightgate::store::own_pool(&db, 1, 2_048)),
     ] {
         let row = db
             .query_one_raw(Statement::from_string(
@@ -679,7 +710,7 @@ async fn the_dispatcher_opens_its_connections_before_its_first_claim() {
     use freightgate::store::{dispatcher_pool, open_connections, pool_stats};
     let database = TestDb::new().await;
     let db = database.connect().await;
-    let pool = dispatcher_pool(&db);
+    let pool = dispatcher_pool(&db, 2_048);
     assert_eq!(pool_stats(&pool).0, 0, "opened lazily");
     open_connections(&pool).await;
     let expected = if database.is_postgres() { 3 } else { 1 };
@@ -710,7 +741,7 @@ async fn sqlite_connections_are_kept_for_the_life_of_the_process() {
             db.get_sqlite_connection_pool().options().get_max_lifetime()
         }
     };
-    for pool in [db.clone(), dispatcher_pool(&db)] {
+    for pool in [db.clone(), dispatcher_pool(&db, 2_048)] {
         if database.is_postgres() {
             // A PostgreSQL connection's server process is replaced now and then.
             assert!(lifetimes(&pool).is_some());

@@ -149,7 +149,7 @@ impl Dispatcher {
     /// [`crate::store::dispatcher_pool`]). `gate` is the write queue the process's
     /// other writers use.
     pub fn new(db: Db, config: &Config, gate: WriteGate) -> anyhow::Result<Self> {
-        let db = crate::store::dispatcher_pool(&db);
+        let db = crate::store::dispatcher_pool(&db, config.sqlite_cache_kib);
         let guard = Arc::new(Guard::from_config(config));
         let timeout = Duration::from_millis(config.webhooks_timeout_ms);
         let settings = Settings {
