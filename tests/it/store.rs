@@ -411,7 +411,7 @@ async fn sqlite_databases_run_in_wal_mode() {
     }
     let db = database.connect().await;
     assert_eq!(
-        setting(&db, "PRAGMA journal_mode", "journal_mode").await,
+        setting::<String>(&db, "PRAGMA journal_mode", "journal_mode").await,
         "wal"
     );
 }
@@ -428,13 +428,8 @@ async fn sqlite_workers_keep_larger_page_caches_than_the_shared_pool() {
     }
     let db = database.connect().await;
     let defaults = config_for(&database.url);
-    let cache = async |db: &Db| {
-        use sea_orm::{ConnectionTrait, Statement};
-        let pragma = Statement::from_string(db.get_database_backend(), "PRAGMA cache_size");
-        let row = db.query_one_raw(pragma).await.unwrap().expect("a row");
-        // A negative cache_size is in KiB.
-        -row.try_get::<i64>("", "cache_size").unwrap()
-    };
+    // A negative cache_size is in KiB.
+    let cache = async |db: &Db| -setting::<i64>(db, "PRAGMA cache_size", "cache_size").await;
     assert_eq!(cache(&db).await, i64::from(defaults.sqlite_read_cache_kib));
     assert_eq!(cache(&dispatcher_pool(&db, 3_000)).await, 3_000);
     assert_eq!(cache(&own_pool(&db, 1, 1_500)).await, 1_500);
@@ -442,7 +437,7 @@ async fn sqlite_workers_keep_larger_page_caches_than_the_shared_pool() {
 }
 
 /// The one value `sql` answers, in column `column`.
-async fn setting(db: &Db, sql: &str, column: &str) -> String {
+async fn setting<T: sea_orm::TryGetable>(db: &Db, sql: &str, column: &str) -> T {
     use sea_orm::{ConnectionTrait, Statement};
     let row = db
         .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
@@ -461,7 +456,9 @@ async fn only_the_dispatchers_postgres_connections_commit_asynchronously() {
         return;
     }
     let db = database.connect().await;
-    let commit = async |db: &Db| setting(db, "SHOW synchronous_commit", "synchronous_commit").await;
+    let commit = async |db: &Db| {
+        setting::<String>(db, "SHOW synchronous_commit", "synchronous_commit").await
+    };
     assert_eq!(
         commit(&freightgate::store::dispatcher_pool(&db, 2_048)).await,
         "off"
